@@ -1,0 +1,29 @@
+"""`companion analyze`: a recorded call through the live pipeline, as fast as it goes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from companion.audio.file_source import CallFileSpec, FileCallSource
+from companion.config import CoachingConfig
+from companion.errors import AudioInputError
+from companion.pipeline import CallPipeline
+from companion.report import ReportCollector
+
+
+def analyze_call(spec: CallFileSpec, config: CoachingConfig, realtime: bool = False) -> dict:
+    """Run the call pipeline over a recording; returns the analysis document."""
+    source = FileCallSource(spec, config.audio, realtime=realtime)
+    pipeline = CallPipeline(config)
+    collector = ReportCollector()
+    pipeline.bus.subscribe(collector)
+    pipeline.run(source.blocks())
+    if not collector.turns:
+        raise AudioInputError(f"No speech found in {Path(spec.path).name}: the recording is silent or holds only noise.")
+    return collector.to_json(
+        file=str(spec.path),
+        duration_s=source.duration_s,
+        agent_wpm=pipeline.monitor.whole_call_wpm(),
+        pace_source=pipeline.monitor.pace_source,
+    )

@@ -1,0 +1,87 @@
+"""`companion` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from companion import __version__
+from companion.errors import CompanionError
+
+
+def _add_analyze(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="coach a recorded call: what the companion would have said, and when",
+        description="Run a recorded call through the same pipeline as a live call, as fast as possible.",
+    )
+    p.add_argument("call", metavar="CALL", type=Path, help="the call recording (stereo: agent and customer channels)")
+    p.add_argument("--customer", type=Path, metavar="CUSTOMER", help="the customer's side as its own file (CALL is then the agent's)")
+    p.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent in CALL (default 0)")
+    p.add_argument("--customer-channel", type=int, metavar="N", help="channel of the customer (default 1, or 0 with --customer)")
+    p.add_argument("--model", metavar="DIR|none", help="Vosk model folder for transcription, or 'none' for acoustic coaching only")
+    p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of a summary")
+    p.set_defaults(func=_run_analyze)
+
+
+def _run_analyze(args: argparse.Namespace) -> int:
+    from companion.analysis import analyze_call
+    from companion.audio.file_source import CallFileSpec
+    from companion.config import load_config
+    from companion.report import summary_text
+
+    for flag, value in (("--agent-channel", args.agent_channel), ("--customer-channel", args.customer_channel)):
+        if value is not None and value < 0:
+            raise CompanionError(f"{flag} must be 0 or more, not {value}.")
+    if args.model is not None and args.model.lower() != "none":
+        print("companion: transcription is not available in this version; coaching from the acoustic pace estimate.", file=sys.stderr)
+    config = load_config(args.coaching)
+    spec = CallFileSpec(
+        path=args.call,
+        customer_path=args.customer,
+        agent_channel=args.agent_channel,
+        customer_channel=args.customer_channel,
+    )
+    doc = analyze_call(spec, config)
+    if args.json:
+        json.dump(doc, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(summary_text(doc))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
+    parser.add_argument("--version", action="version", version=f"companion {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_analyze(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except CompanionError as exc:
+        print(f"companion: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("companion: stopped.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line for the user, the trace only when asked
+        if os.environ.get("COMPANION_DEBUG"):
+            raise
+        print(f"companion: internal error ({type(exc).__name__}: {exc}); set COMPANION_DEBUG=1 for details.", file=sys.stderr)
+        return 1

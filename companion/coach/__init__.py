@@ -1,0 +1,1 @@
+"""The coach: turns metric snapshots into a few well-timed prompts."""

@@ -1,0 +1,147 @@
+"""Coaching rules: `slow_down`, `lower_tone`, `keep_listening`, `dead_air`.
+
+Sparing by design: each rule has hysteresis (it fires on entering a state and
+re-arms only after clearly leaving it), each kind a cooldown, and any two
+prompts a minimum gap, so the agent sees a cue about every 20 s at most.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from companion.config import CoachConfig
+from companion.events import MetricsSnapshot, Prompt
+
+
+@dataclass
+class _RuleState:
+    armed: bool = True
+    last_fired: Optional[float] = None
+    hold_s: float = 0.0
+    marker: Optional[float] = None  # the episode already prompted (interruption onset, monologue start)
+
+
+class Coach:
+    def __init__(self, config: CoachConfig):
+        self.config = config
+        self._state = {kind: _RuleState() for kind in ("slow_down", "lower_tone", "keep_listening", "dead_air")}
+        self._last_prompt: Optional[float] = None
+        self._last_t: Optional[float] = None
+
+    def _may_fire(self, kind: str, t: float) -> bool:
+        state = self._state[kind]
+        if state.last_fired is not None and t - state.last_fired < self.config.cooldown_s:
+            return False
+        return self._last_prompt is None or t - self._last_prompt >= self.config.min_gap_s
+
+    def _fire(self, kind: str, t: float, reason: str, disarm: bool = True) -> Prompt:
+        state = self._state[kind]
+        state.last_fired = t
+        if disarm:
+            state.armed = False
+        self._last_prompt = t
+        return Prompt(t=round(t, 2), kind=kind, reason=reason)
+
+    def _due(self, kind: str, t: float, repeat_s: float) -> bool:
+        """Armed, or still in the state long enough to deserve a reminder."""
+        state = self._state[kind]
+        if state.armed:
+            return True
+        return state.last_fired is not None and t - state.last_fired >= repeat_s
+
+    def evaluate(self, s: MetricsSnapshot) -> list[Prompt]:
+        dt = 0.0 if self._last_t is None else max(0.0, s.t - self._last_t)
+        self._last_t = s.t
+        prompts = []
+        for rule in (self._keep_listening, self._slow_down, self._lower_tone, self._dead_air):
+            prompt = rule(s, dt)
+            if prompt is not None:
+                prompts.append(prompt)
+        return prompts
+
+    def _slow_down(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        rule, state = self.config.slow_down, self._state["slow_down"]
+        if not rule.enabled or s.pace_wpm is None:
+            return None
+        if s.pace_wpm < rule.release_wpm:
+            state.armed = True
+        fast = s.pace_wpm > rule.wpm_above and s.pace_speech_s >= rule.min_speech_s
+        if fast and s.agent_speaking and self._due("slow_down", s.t, rule.repeat_s) and self._may_fire("slow_down", s.t):
+            low, high = rule.target_wpm
+            return self._fire("slow_down", s.t, f"{s.pace_wpm:.0f} words/min — aim for {low:.0f}–{high:.0f}")
+        return None
+
+    def _lower_tone(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        rule, state = self.config.lower_tone, self._state["lower_tone"]
+        if not rule.enabled:
+            return None
+        loud = s.loudness_delta_db
+        pitch = s.pitch_delta_semitones
+        louder = loud is not None and loud >= rule.loudness_above_db
+        higher = pitch is not None and pitch >= rule.pitch_above_semitones
+        calm = (loud is None or loud < rule.release_db) and (pitch is None or pitch < rule.release_semitones)
+        if calm:
+            state.armed = True
+            state.hold_s = 0.0
+        if not (louder or higher):
+            return None
+        if s.agent_speaking:
+            state.hold_s += dt
+        if state.hold_s >= rule.hold_s and self._due("lower_tone", s.t, rule.repeat_s) and self._may_fire("lower_tone", s.t):
+            if louder:
+                reason = f"Your voice is {loud:.0f} dB above your usual level — speak softly and slowly"
+            else:
+                reason = f"Your pitch is {pitch:.0f} semitones above your usual — keep it low and calm"
+            return self._fire("lower_tone", s.t, reason)
+        return None
+
+    def _keep_listening(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        rule, state = self.config.keep_listening, self._state["keep_listening"]
+        if not rule.enabled:
+            return None
+        share = s.talk_share_window
+        if share is not None and share < rule.talk_share_release:
+            state.armed = True
+        if s.current_monologue_s == 0.0:
+            state.hold_s = 0.0
+        interrupting = (
+            rule.on_interruption
+            and s.agent_interrupting_since is not None
+            and state.marker != s.agent_interrupting_since
+        )
+        dominating = (
+            state.armed
+            and share is not None
+            and share > rule.talk_share_above
+            and s.window_talk_s >= rule.talk_share_min_speech_s
+        )
+        monologue = s.current_monologue_s >= rule.monologue_s and state.hold_s == 0.0
+        if not (interrupting or dominating or monologue):
+            return None
+        if interrupting:
+            # an interruption is prompted now or not at all: a late cue would be noise
+            state.marker = s.agent_interrupting_since
+        if not self._may_fire("keep_listening", s.t):
+            return None
+        if interrupting:
+            reason = f"You talked over the customer for {s.agent_interrupting_s:.1f} s — let them finish"
+        elif dominating:
+            state.armed = False
+            reason = f"You have {share:.0%} of the talk in the last 2 min — ask, then listen"
+        else:
+            reason = f"You have talked for {s.current_monologue_s:.0f} s without a break — check in with the customer"
+        if monologue:
+            state.hold_s = s.current_monologue_s
+        return self._fire("keep_listening", s.t, reason, disarm=False)
+
+    def _dead_air(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        rule, state = self.config.dead_air, self._state["dead_air"]
+        if not rule.enabled:
+            return None
+        if s.silence_s < rule.silence_s:
+            state.armed = True
+            return None
+        if state.armed and self._may_fire("dead_air", s.t):
+            return self._fire("dead_air", s.t, f"{s.silence_s:.0f} s of silence — tell the customer what you are doing")
+        return None

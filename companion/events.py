@@ -1,0 +1,136 @@
+"""Plain data passed between stages: frames, turns, interruptions, snapshots, prompts.
+
+Every event carries times in seconds on the call clock (0 = start of the call or file).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+import numpy as np
+
+Party = Literal["agent", "customer"]
+PARTIES: tuple[Party, Party] = ("agent", "customer")
+
+
+@dataclass(frozen=True)
+class FrameBlock:
+    """A run of fixed-size frames for both parties, aligned on the call clock.
+
+    `agent` and `customer` are float32 arrays shaped (frames, frame_len) at the
+    internal sample rate; `first_frame` is the index of row 0 on the call clock.
+    """
+
+    first_frame: int
+    agent: np.ndarray
+    customer: np.ndarray
+
+    @property
+    def frames(self) -> int:
+        return self.agent.shape[0]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One party speaking, from the first to the last voiced frame."""
+
+    party: Party
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Interruption:
+    """One party starting to talk over the other and keeping going.
+
+    `t` is the onset of the interrupting speech; `overlap_s` how long both talked.
+    """
+
+    t: float
+    by: Party
+    overlap_s: float
+
+
+@dataclass(frozen=True)
+class DeadAir:
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    """What the monitor knows about the call at time `t`."""
+
+    t: float
+    agent_speaking: bool
+    customer_speaking: bool
+    agent_level_db: float           # last frame, dBFS: for level meters
+    customer_level_db: float
+    pace_wpm: Optional[float]       # rolling, over the last window of agent speech
+    pace_source: str                # "acoustic" or "asr"
+    pace_speech_s: float            # agent speaking time the rolling pace covers
+    loudness_db: Optional[float]    # agent, recent speech
+    loudness_baseline_db: Optional[float]
+    pitch_hz: Optional[float]
+    pitch_baseline_hz: Optional[float]
+    agent_talk_s: float             # whole call
+    customer_talk_s: float
+    talk_share_window: Optional[float]  # agent share of talk over the rolling window
+    window_talk_s: float            # speech of both parties in that window
+    talk_share_call: Optional[float]
+    current_monologue_s: float
+    longest_monologue_s: float
+    silence_s: float                # current stretch with both parties silent
+    interruptions_by_agent: int
+    interruptions_by_customer: int
+    agent_interrupting_since: Optional[float]  # onset of an ongoing confirmed agent interruption
+    agent_interrupting_s: float     # how long that overlap has lasted so far
+    dropped_blocks: int
+
+    @property
+    def loudness_delta_db(self) -> Optional[float]:
+        if self.loudness_db is None or self.loudness_baseline_db is None:
+            return None
+        return self.loudness_db - self.loudness_baseline_db
+
+    @property
+    def pitch_delta_semitones(self) -> Optional[float]:
+        if not self.pitch_hz or not self.pitch_baseline_hz:
+            return None
+        return 12.0 * float(np.log2(self.pitch_hz / self.pitch_baseline_hz))
+
+
+PromptKind = Literal["slow_down", "lower_tone", "keep_listening", "dead_air"]
+
+
+@dataclass(frozen=True)
+class Prompt:
+    t: float
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallEnded:
+    duration_s: float
+    dropped_blocks: int
+
+
+@dataclass(frozen=True)
+class MonitorFailed:
+    """The monitor stopped on an error; what it published before stays valid."""
+
+    t: float
+    message: str
+
+
+Event = object  # any of the dataclasses above

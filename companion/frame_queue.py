@@ -1,0 +1,42 @@
+"""The bounded queue between an audio source and the monitor thread.
+
+Analysis waits for room, so nothing is dropped and a file always gives the same
+result. Live capture must never block the audio callback: `offer` drops the
+block when the queue is full and counts it, and the count is reported.
+"""
+
+from __future__ import annotations
+
+import queue
+from typing import Optional
+
+from companion.events import FrameBlock
+
+_END = object()
+
+
+class FrameQueue:
+    def __init__(self, max_blocks: int):
+        self._queue: queue.Queue = queue.Queue(maxsize=max_blocks)
+        self.dropped = 0
+
+    def put(self, block: FrameBlock) -> None:
+        """Wait for room (analysis, demo)."""
+        self._queue.put(block)
+
+    def offer(self, block: FrameBlock) -> bool:
+        """Never wait (live capture); a full queue drops the block and counts it."""
+        try:
+            self._queue.put_nowait(block)
+            return True
+        except queue.Full:
+            self.dropped += 1
+            return False
+
+    def close(self) -> None:
+        """No more blocks: the monitor finishes what it has and ends the call."""
+        self._queue.put(_END)
+
+    def get(self) -> Optional[FrameBlock]:
+        item = self._queue.get()
+        return None if item is _END else item

@@ -1,0 +1,1 @@
+"""The call monitor: pace, volume and pitch, interruptions, talk share, monologues, dead air."""

@@ -1,0 +1,167 @@
+"""Everything the monitor measures, stage by stage, for one call.
+
+`CallMonitor.process(block)` takes aligned frames of both parties and returns the
+events they produce (turns, interruptions, dead air) plus a metrics snapshot at
+every evaluation tick. It holds no thread and no queue: `worker.py` runs it.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from companion.config import CoachingConfig
+from companion.events import PARTIES, FrameBlock, MetricsSnapshot, Turn
+from companion.monitor.interruptions import InterruptionTracker
+from companion.monitor.ledger import SpeechLedger
+from companion.monitor.pace import SyllableNuclei, call_wpm, rolling_wpm
+from companion.monitor.pitch import PitchTracker
+from companion.monitor.talk import MonologueTracker, SilenceTracker
+from companion.monitor.tone import ToneTracker
+from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
+
+
+class CallMonitor:
+    def __init__(self, config: CoachingConfig):
+        self.config = config
+        audio = config.audio
+        self.frame_s = audio.frame_s
+        self.vad = {p: VoiceActivity(config.vad, audio) for p in PARTIES}
+        self.ledger = {p: SpeechLedger() for p in PARTIES}
+        self.pitch = PitchTracker(config.pitch, audio)
+        self.nuclei = SyllableNuclei(config.pace, audio)
+        self.tone = ToneTracker(config.tone, audio)
+        self.interruptions = InterruptionTracker(config.interruptions)
+        self.monologue = MonologueTracker(config.talk)
+        self.silence = SilenceTracker(config.talk)
+        self._turn_start: dict[str, Optional[float]] = {p: None for p in PARTIES}
+        self._levels = {p: -100.0 for p in PARTIES}
+        self._tick_frames = max(1, round(config.coach.evaluate_every_s / self.frame_s))
+        self._frames_done = 0
+        self.dropped_blocks = 0
+        self.pace_source = "acoustic"
+
+    @property
+    def now(self) -> float:
+        return self._frames_done * self.frame_s
+
+    def process(self, block: FrameBlock) -> list:
+        events: list = []
+        fs = self.frame_s
+        first = block.first_frame
+        per_party = {}
+        for party, frames in (("agent", block.agent), ("customer", block.customer)):
+            frames = frames - frames.mean(axis=1, keepdims=True)
+            levels = frame_levels_db(frames)
+            voiced, in_turn, changes = self.vad[party].process(first, to_pcm16(frames), levels)
+            per_party[party] = (frames, levels, voiced, in_turn, changes)
+
+        agent_frames, agent_levels, agent_voiced, _, _ = per_party["agent"]
+        f0 = self.pitch.process(agent_frames)
+        for t in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
+            self.ledger["agent"].add_units(t, 1.0)
+        self.tone.add(agent_levels, f0, agent_voiced)
+
+        pending = {p: list(per_party[p][4]) for p in PARTIES}
+        for i in range(block.frames):
+            frame = first + i
+            t_end = (frame + 1) * fs
+            for party in PARTIES:
+                _, levels, voiced, in_turn, _ = per_party[party]
+                changes = pending[party]
+                while changes and changes[0].decided_frame <= frame:
+                    events.extend(self._apply_change(party, changes.pop(0), frame))
+                if in_turn[i]:
+                    self.ledger[party].add_speech(frame * fs, fs)
+                if voiced[i] and self._turn_start[party] is not None:
+                    self.interruptions.voiced(party, t_end)
+                    if party == "agent":
+                        self.monologue.agent_voiced(self._turn_start[party], t_end)
+                    else:
+                        self.monologue.customer_spoke(self._turn_start[party], t_end)
+            self._frames_done = frame + 1
+            if self._frames_done % self._tick_frames == 0:
+                for party in PARTIES:
+                    self._levels[party] = float(per_party[party][1][i])
+                events.append(self.snapshot())
+        for party in PARTIES:
+            self._levels[party] = float(per_party[party][1][-1]) if block.frames else -100.0
+        return events
+
+    def _apply_change(self, party: str, change, frame: int) -> list:
+        fs = self.frame_s
+        ledger = self.ledger[party]
+        if change.end_frame is None:
+            start = change.start_frame * fs
+            self._turn_start[party] = start
+            # onset frames before the turn was recognised are speaking time too
+            for f in range(change.start_frame, frame):
+                ledger.add_speech(f * fs, fs)
+            gap = self.silence.speech_started(start)
+            self.interruptions.turn_opened(party, start)
+            return [gap] if gap is not None else []
+        # the hangover after the last voiced frame was not speaking time after all
+        for f in range(change.end_frame, frame):
+            ledger.add_speech(f * fs, -fs)
+        start, end = change.start_frame * fs, change.end_frame * fs
+        self._turn_start[party] = None
+        self.silence.speech_ended(end)
+        out: list = [Turn(party=party, start=round(start, 3), end=round(end, 3))]
+        interruption = self.interruptions.turn_closed(party, end)
+        if interruption is not None:
+            out.append(interruption)
+        return out
+
+    def finish(self) -> list:
+        """Close what is still open at the end of the call; returns the last events."""
+        events: list = []
+        frame = self._frames_done
+        for party in PARTIES:
+            change = self.vad[party].finish(frame)
+            if change is not None:
+                events.extend(self._apply_change(party, change, frame))
+        events.append(self.snapshot())
+        return events
+
+    def snapshot(self) -> MetricsSnapshot:
+        now = self.now
+        cfg = self.config
+        agent, customer = self.ledger["agent"], self.ledger["customer"]
+        wpm, covered = rolling_wpm(agent, now, cfg.pace, cfg.pace.syllables_per_word)
+        loud, loud_base = self.tone.loudness()
+        pitch, pitch_base = self.tone.pitch()
+        lo = now - cfg.talk.window_s
+        a_win, c_win = agent.speech_between(lo, now), customer.speech_between(lo, now)
+        total = agent.total_speech_s + customer.total_speech_s
+        since, overlap = self.interruptions.ongoing(now)
+        return MetricsSnapshot(
+            t=round(now, 3),
+            agent_speaking=self.vad["agent"].speaking,
+            customer_speaking=self.vad["customer"].speaking,
+            agent_level_db=self._levels["agent"],
+            customer_level_db=self._levels["customer"],
+            pace_wpm=None if wpm is None else round(wpm, 1),
+            pace_source=self.pace_source,
+            pace_speech_s=round(covered, 2),
+            loudness_db=loud,
+            loudness_baseline_db=loud_base,
+            pitch_hz=pitch,
+            pitch_baseline_hz=pitch_base,
+            agent_talk_s=round(agent.total_speech_s, 2),
+            customer_talk_s=round(customer.total_speech_s, 2),
+            talk_share_window=(a_win / (a_win + c_win)) if a_win + c_win > 0 else None,
+            window_talk_s=a_win + c_win,
+            talk_share_call=(agent.total_speech_s / total) if total > 0 else None,
+            current_monologue_s=round(self.monologue.current(now), 2),
+            longest_monologue_s=round(self.monologue.longest_s, 2),
+            silence_s=round(self.silence.silence_s(now), 2),
+            interruptions_by_agent=self.interruptions.counts["agent"],
+            interruptions_by_customer=self.interruptions.counts["customer"],
+            agent_interrupting_since=since,
+            agent_interrupting_s=round(overlap, 2),
+            dropped_blocks=self.dropped_blocks,
+        )
+
+    def whole_call_wpm(self) -> Optional[float]:
+        return call_wpm(self.ledger["agent"], self.config.pace, self.config.pace.syllables_per_word)

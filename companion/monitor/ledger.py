@@ -1,0 +1,48 @@
+"""Speaking time and counted units (syllables, words) per party, in one-second buckets.
+
+Buckets let late corrections land where they belong: a turn's hangover taken
+back when the turn closes, or recognised words that arrive after the audio.
+"""
+
+from __future__ import annotations
+
+
+class SpeechLedger:
+    def __init__(self) -> None:
+        self._speech: list[float] = []
+        self._units: list[float] = []
+        self.total_speech_s = 0.0
+        self.total_units = 0.0
+
+    def _grow(self, second: int) -> None:
+        if second >= len(self._speech):
+            extra = second + 1 - len(self._speech)
+            self._speech.extend([0.0] * extra)
+            self._units.extend([0.0] * extra)
+
+    def add_speech(self, t: float, seconds: float) -> None:
+        second = max(0, int(t))
+        self._grow(second)
+        self._speech[second] += seconds
+        self.total_speech_s += seconds
+
+    def add_units(self, t: float, count: float) -> None:
+        second = max(0, int(t))
+        self._grow(second)
+        self._units[second] += count
+        self.total_units += count
+
+    def speech_between(self, start: float, end: float) -> float:
+        """Speaking time in whole buckets from int(start) up to and including int(end)."""
+        lo, hi = max(0, int(start)), min(len(self._speech) - 1, int(end))
+        return sum(self._speech[lo : hi + 1]) if hi >= lo else 0.0
+
+    def recent_by_speech(self, now: float, speech_s: float) -> tuple[float, float]:
+        """(speaking time, units) over the most recent buckets holding `speech_s` of speech."""
+        speech = units = 0.0
+        second = min(len(self._speech) - 1, int(now))
+        while second >= 0 and speech < speech_s:
+            speech += self._speech[second]
+            units += self._units[second]
+            second -= 1
+        return speech, units

@@ -1,0 +1,73 @@
+"""Fundamental frequency (f0) per frame by normalised autocorrelation.
+
+Each frame is analysed over a window reaching back into the previous frame(s)
+(at least 40 ms, two periods of a 50 Hz voice). The autocorrelation is divided by
+the window's own autocorrelation (Boersma 1993) so voicing strength is comparable
+across lags; a frame is voiced when the best peak passes `voicing_threshold`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from companion.config import AudioConfig, PitchConfig
+
+MIN_WINDOW_S = 0.04
+
+
+class PitchTracker:
+    def __init__(self, pitch: PitchConfig, audio: AudioConfig):
+        self.rate = audio.sample_rate
+        self.frame_len = audio.frame_len
+        frames_back = int(np.ceil(MIN_WINDOW_S * self.rate / self.frame_len))
+        self.window = max(2, frames_back) * self.frame_len
+        self.min_lag = max(2, int(self.rate / pitch.max_hz))
+        self.max_lag = int(np.ceil(self.rate / pitch.min_hz))
+        self.threshold = pitch.voicing_threshold
+        self.nfft = 1 << int(np.ceil(np.log2(self.window + self.max_lag + 1)))
+        self._taper = np.hanning(self.window).astype(np.float64)
+        taper_acf = np.fft.irfft(np.abs(np.fft.rfft(self._taper, self.nfft)) ** 2, self.nfft)[: self.max_lag + 2]
+        self._taper_acf = taper_acf / taper_acf[0]
+        self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
+
+    def process(self, frames: np.ndarray) -> np.ndarray:
+        """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced."""
+        n = frames.shape[0]
+        if n == 0:
+            return np.zeros(0)
+        stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
+        self._tail = stream[-(self.window - self.frame_len):]
+        idx = np.arange(n)[:, None] * self.frame_len + np.arange(self.window)[None, :]
+        windows = stream[idx]
+        windows = windows - windows.mean(axis=1, keepdims=True)
+        spec = np.fft.rfft(windows * self._taper, self.nfft, axis=1)
+        acf = np.fft.irfft(np.abs(spec) ** 2, self.nfft, axis=1)[:, : self.max_lag + 2]
+        energy = acf[:, :1]
+        safe = np.where(energy > 1e-12, energy, 1.0)
+        norm = acf / safe / self._taper_acf[None, :]
+        lo, hi = self.min_lag, self.max_lag
+        search = norm[:, lo : hi + 1]
+        best = np.argmax(search, axis=1) + lo
+        peak = norm[np.arange(n), best]
+        # Prefer the shortest lag that is nearly as strong: avoids halving the pitch.
+        for divisor in (3, 2):
+            cand = np.rint(best / divisor).astype(int)
+            ok = cand >= lo
+            cand_c = np.clip(cand, lo, hi)
+            local = np.maximum(norm[np.arange(n), cand_c], np.maximum(norm[np.arange(n), np.clip(cand_c - 1, lo, hi)], norm[np.arange(n), np.clip(cand_c + 1, lo, hi)]))
+            take = ok & (local >= 0.9 * peak)
+            if np.any(take):
+                for row in np.flatnonzero(take):
+                    c = cand_c[row]
+                    window = norm[row, max(lo, c - 1) : min(hi, c + 1) + 1]
+                    best[row] = max(lo, c - 1) + int(np.argmax(window))
+                peak = norm[np.arange(n), best]
+        # Parabolic interpolation around the chosen lag.
+        left = norm[np.arange(n), np.maximum(best - 1, 0)]
+        right = norm[np.arange(n), best + 1]
+        denom = left - 2 * peak + right
+        safe_denom = np.where(np.abs(denom) > 1e-12, denom, 1.0)
+        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / safe_denom, 0.0)
+        lag = best + np.clip(shift, -0.5, 0.5)
+        voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
+        return np.where(voiced, self.rate / lag, 0.0)

@@ -1,0 +1,60 @@
+"""The monitor thread: frames in from a bounded queue, events out to the bus.
+
+It runs the monitor, hands every evaluation snapshot to the coach, and publishes
+turns, interruptions, dead air, prompts and (every `metrics_every_s`) a metrics
+snapshot. An error ends the call cleanly with a `MonitorFailed` event; whatever
+was already published stays published.
+"""
+
+from __future__ import annotations
+
+import threading
+from companion.bus import EventBus
+from companion.coach.rules import Coach
+from companion.events import CallEnded, MetricsSnapshot, MonitorFailed
+from companion.frame_queue import FrameQueue
+from companion.monitor.call_monitor import CallMonitor
+
+
+class MonitorWorker(threading.Thread):
+    def __init__(self, monitor: CallMonitor, coach: Coach, frames: FrameQueue, bus: EventBus):
+        super().__init__(name="call-monitor", daemon=True)
+        self.monitor = monitor
+        self.coach = coach
+        self.frames = frames
+        self.bus = bus
+        self._metrics_every = monitor.config.coach.metrics_every_s
+        self._next_metrics = self._metrics_every
+        self.error: BaseException | None = None
+        self.last_snapshot: MetricsSnapshot | None = None
+
+    def run(self) -> None:
+        try:
+            while True:
+                block = self.frames.get()
+                if block is None:
+                    break
+                self.monitor.dropped_blocks = self.frames.dropped
+                self._publish(self.monitor.process(block))
+            self._publish(self.monitor.finish(), final=True)
+        except BaseException as exc:  # noqa: BLE001 - reported as an event, never lost silently
+            self.error = exc
+            self.bus.publish(MonitorFailed(self.monitor.now, f"{type(exc).__name__}: {exc}"))
+            self._drain()
+        self.bus.publish(CallEnded(duration_s=round(self.monitor.now, 3), dropped_blocks=self.frames.dropped))
+
+    def _drain(self) -> None:
+        while self.frames.get() is not None:
+            pass
+
+    def _publish(self, events: list, final: bool = False) -> None:
+        for event in events:
+            if isinstance(event, MetricsSnapshot):
+                for prompt in self.coach.evaluate(event):
+                    self.bus.publish(prompt)
+                self.last_snapshot = event
+                if final or event.t + 1e-9 >= self._next_metrics:
+                    self._next_metrics = event.t + self._metrics_every
+                    self.bus.publish(event)
+            else:
+                self.bus.publish(event)

@@ -1,0 +1,21 @@
+"""The user's own folders (platformdirs), overridable for portable installs and tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "call-companion"
+
+
+def user_config_dir() -> Path:
+    override = os.environ.get("COMPANION_CONFIG_DIR")
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+def user_coaching_file() -> Path:
+    return user_config_dir() / "coaching.toml"

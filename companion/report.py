@@ -1,0 +1,87 @@
+"""What a call amounted to: collected from the event bus, rendered as JSON or a summary.
+
+The JSON document is the one `companion analyze --json` prints (schema in the README).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Optional
+
+from companion.events import CallEnded, Interruption, MetricsSnapshot, MonitorFailed, Prompt, Turn
+
+
+class ReportCollector:
+    """A bus subscriber that keeps what the report needs."""
+
+    def __init__(self) -> None:
+        self.turns: list[Turn] = []
+        self.interruptions: list[Interruption] = []
+        self.prompts: list[Prompt] = []
+        self.pace: list[tuple[float, float]] = []
+        self.last: Optional[MetricsSnapshot] = None
+        self.ended: Optional[CallEnded] = None
+        self.failures: list[str] = []
+        self._done = threading.Event()
+
+    def __call__(self, event: object) -> None:
+        if isinstance(event, Turn):
+            self.turns.append(event)
+        elif isinstance(event, Interruption):
+            self.interruptions.append(event)
+        elif isinstance(event, Prompt):
+            self.prompts.append(event)
+        elif isinstance(event, MetricsSnapshot):
+            self.last = event
+            if event.pace_wpm is not None:
+                self.pace.append((event.t, event.pace_wpm))
+        elif isinstance(event, CallEnded):
+            self.ended = event
+            self._done.set()
+        elif isinstance(event, MonitorFailed):
+            self.failures.append(event.message)
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        return self._done.wait(timeout)
+
+    def to_json(self, file: str, duration_s: float, agent_wpm: Optional[float], pace_source: str) -> dict:
+        last = self.last
+        turns = sorted(self.turns, key=lambda t: (t.start, t.party))
+        return {
+            "file": file,
+            "duration_s": round(duration_s, 3),
+            "pace_source": pace_source,
+            "agent_wpm": None if agent_wpm is None else round(agent_wpm, 1),
+            "agent_talk_ratio": round(last.talk_share_call or 0.0, 4) if last else 0.0,
+            "longest_agent_monologue_s": round(last.longest_monologue_s, 2) if last else 0.0,
+            "turns": [{"party": t.party, "start": t.start, "end": t.end, "text": None} for t in turns],
+            "interruptions": [
+                {"t": i.t, "overlap_s": i.overlap_s, "by": i.by} for i in sorted(self.interruptions, key=lambda i: i.t)
+            ],
+            "prompts": [{"t": p.t, "kind": p.kind, "reason": p.reason} for p in self.prompts],
+            "pace": [{"t": t, "wpm": w} for t, w in self.pace],
+        }
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def summary_text(doc: dict) -> str:
+    """A short human summary of an analysis document."""
+    lines = [f"{doc['file']} — {_clock(doc['duration_s'])}"]
+    wpm = doc["agent_wpm"]
+    source = "from the words" if doc["pace_source"] == "asr" else "acoustic estimate"
+    lines.append(f"  Agent pace:      {'n/a' if wpm is None else f'{wpm:.0f} words/min'} ({source})")
+    lines.append(f"  Agent talk:      {doc['agent_talk_ratio']:.0%} of the talk")
+    lines.append(f"  Longest monologue: {doc['longest_agent_monologue_s']:.0f} s")
+    by_agent = [i for i in doc["interruptions"] if i["by"] == "agent"]
+    by_customer = [i for i in doc["interruptions"] if i["by"] == "customer"]
+    lines.append(f"  Interruptions:   {len(by_agent)} by the agent, {len(by_customer)} by the customer")
+    for i in doc["interruptions"]:
+        lines.append(f"    {_clock(i['t'])}  {i['by']} talked over for {i['overlap_s']:.1f} s")
+    lines.append(f"  Prompts:         {len(doc['prompts'])}")
+    for p in doc["prompts"]:
+        lines.append(f"    {_clock(p['t'])}  {p['kind']:<15} {p['reason']}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Voice activity per party: who is speaking, frame by frame, and their turns."""

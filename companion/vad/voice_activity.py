@@ -1,0 +1,116 @@
+"""Speech detection for one party: webrtcvad, gated by the line's own noise floor,
+smoothed with an onset and a hangover into turns.
+
+A frame counts as speech when webrtcvad (a detector trained for speech) says so
+*and* it stands `snr_gate_db` above the quietest frame of the last few seconds,
+so hiss, hum or a steady tone on a phone line stop counting once the floor has
+caught up with them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import webrtcvad
+
+from companion.config import AudioConfig, VadConfig
+
+SILENCE_DB = -100.0
+
+
+def frame_levels_db(frames: np.ndarray) -> np.ndarray:
+    """RMS level of each (DC-free) frame in dBFS; digital silence is -100 dB."""
+    power = np.mean(frames.astype(np.float64) ** 2, axis=1)
+    return 10.0 * np.log10(np.maximum(power, 1e-10))
+
+
+def to_pcm16(frames: np.ndarray) -> np.ndarray:
+    return (np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class TurnChange:
+    """A turn opening (end is None) or closing, in frame indices on the call clock.
+
+    `end_frame` is exclusive: the frame after the last voiced one. `decided_frame`
+    is the frame at which the detector knew (after the onset, or the hangover).
+    """
+
+    start_frame: int
+    end_frame: Optional[int]
+    decided_frame: int
+
+
+class VoiceActivity:
+    """One party's speech detector. Feed it frames in call order; it reports turn changes."""
+
+    def __init__(self, vad: VadConfig, audio: AudioConfig):
+        self._vad = webrtcvad.Vad(vad.aggressiveness)
+        self._rate = audio.sample_rate
+        self._gate_db = vad.snr_gate_db
+        self._onset = max(1, round(vad.onset_s / audio.frame_s))
+        self._hangover = max(1, round(vad.hangover_s / audio.frame_s))
+        self._window_blocks = max(1, round(vad.noise_window_s / (audio.frame_s * audio.block_frames)))
+        self._block_minima: deque[float] = deque(maxlen=self._window_blocks)
+        self._run = 0            # consecutive speech frames while not in a turn
+        self._silent = 0         # consecutive non-speech frames while in a turn
+        self._turn_start: Optional[int] = None
+        self._last_voiced = -1
+        self.speaking = False    # in a turn (including a hangover that may still end it)
+        self.noise_floor_db = SILENCE_DB
+
+    def process(self, first_frame: int, pcm16: np.ndarray, levels_db: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[TurnChange]]:
+        """Classify a block of frames.
+
+        Returns (voiced, in_turn, changes): `voiced` is the raw per-frame speech
+        decision, `in_turn` whether each frame is (so far) inside a turn.
+        """
+        n = pcm16.shape[0]
+        previous = min(self._block_minima) if self._block_minima else float(levels_db[0]) if n else SILENCE_DB
+        floors = np.minimum(np.minimum.accumulate(levels_db), previous)
+        self.noise_floor_db = float(floors[-1]) if n else previous
+        if n:
+            self._block_minima.append(float(levels_db.min()))
+        loud_enough = levels_db >= floors + self._gate_db
+        voiced = np.zeros(n, dtype=bool)
+        is_speech = self._vad.is_speech
+        for i in np.flatnonzero(loud_enough):
+            voiced[i] = is_speech(pcm16[i].tobytes(), self._rate)
+        in_turn = np.zeros(n, dtype=bool)
+        changes: list[TurnChange] = []
+        for i in range(n):
+            frame = first_frame + i
+            if voiced[i]:
+                self._last_voiced = frame
+                if self.speaking:
+                    self._silent = 0
+                else:
+                    self._run += 1
+                    if self._run >= self._onset:
+                        self.speaking = True
+                        self._turn_start = frame - self._run + 1
+                        self._silent = 0
+                        changes.append(TurnChange(self._turn_start, None, frame))
+            else:
+                if self.speaking:
+                    self._silent += 1
+                    if self._silent >= self._hangover:
+                        changes.append(TurnChange(self._turn_start, self._last_voiced + 1, frame))
+                        self.speaking = False
+                        self._turn_start = None
+                else:
+                    self._run = 0
+            in_turn[i] = self.speaking
+        return voiced, in_turn, changes
+
+    def finish(self, frame: int) -> Optional[TurnChange]:
+        """Close a turn still open at the end of the call (`frame`: one past the last frame)."""
+        if self.speaking and self._turn_start is not None:
+            change = TurnChange(self._turn_start, self._last_voiced + 1, frame)
+            self.speaking = False
+            self._turn_start = None
+            return change
+        return None
