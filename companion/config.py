@@ -78,6 +78,7 @@ class ToneConfig:
 class InterruptionConfig:
     min_overlap_s: float
     min_lead_s: float
+    resume_s: float
 
 
 @dataclass(frozen=True)

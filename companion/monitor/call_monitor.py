@@ -81,6 +81,9 @@ class CallMonitor:
                     else:
                         self.monologue.customer_spoke(self._turn_start[party], t_end)
             self._frames_done = frame + 1
+            expired = self.interruptions.expire(t_end)
+            if expired is not None:
+                events.append(expired)
             if self._frames_done % self._tick_frames == 0:
                 for party in PARTIES:
                     self._levels[party] = float(per_party[party][1][i])
@@ -99,8 +102,8 @@ class CallMonitor:
             for f in range(change.start_frame, frame):
                 ledger.add_speech(f * fs, fs)
             gap = self.silence.speech_started(start)
-            self.interruptions.turn_opened(party, start)
-            return [gap] if gap is not None else []
+            ended = self.interruptions.turn_opened(party, start)
+            return [e for e in (gap, ended) if e is not None]
         # the hangover after the last voiced frame was not speaking time after all
         for f in range(change.end_frame, frame):
             ledger.add_speech(f * fs, -fs)
@@ -121,6 +124,9 @@ class CallMonitor:
             change = self.vad[party].finish(frame)
             if change is not None:
                 events.extend(self._apply_change(party, change, frame))
+        expired = self.interruptions.expire(float("inf"))
+        if expired is not None:
+            events.append(expired)
         events.append(self.snapshot())
         return events
 

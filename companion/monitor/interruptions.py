@@ -20,6 +20,8 @@ OTHER = {"agent": "customer", "customer": "agent"}
 class _Overlap:
     by: str
     onset: float
+    paused: Optional[str] = None     # a party whose turn closed during the overlap
+    paused_at: float = 0.0           # and when its speech ended
 
 
 class InterruptionTracker:
@@ -32,23 +34,51 @@ class InterruptionTracker:
         self.confirmed_by: Optional[str] = None
         self.counts = {"agent": 0, "customer": 0}
 
-    def turn_opened(self, party: str, start: float) -> None:
+    def turn_opened(self, party: str, start: float) -> Optional[Interruption]:
+        """A turn starts; returns an interruption that this turn shows to be over."""
         self._open[party] = start
+        ov = self._overlap
+        if ov is not None and ov.paused is not None:
+            if ov.paused == party and start - ov.paused_at <= self.config.resume_s:
+                ov.paused = None  # a breath between sentences: the same turn goes on
+                return None
+            ended = self._end(ov.paused_at)
+            ov = None
+        else:
+            ended = None
         other_start = self._open[OTHER[party]]
-        if self._overlap is None and other_start is not None and start - other_start >= self.config.min_lead_s:
+        if ov is None and other_start is not None and start - other_start >= self.config.min_lead_s:
             self._overlap = _Overlap(by=party, onset=start)
+        return ended
 
     def voiced(self, party: str, until: float) -> None:
         """`party` was voiced up to time `until`; confirms an overlap once both have kept going."""
         self._last_voiced[party] = until
         ov = self._overlap
-        if ov is not None and self.confirmed_since is None:
+        if ov is not None and ov.paused is None and self.confirmed_since is None:
             both = min(self._last_voiced["agent"], self._last_voiced["customer"])
             if both - ov.onset >= self.config.min_overlap_s:
                 self.confirmed_since, self.confirmed_by = ov.onset, ov.by
 
     def turn_closed(self, party: str, end: float) -> Optional[Interruption]:
+        """A turn ends. The overlap waits `resume_s` in case the same party goes on."""
         self._open[party] = None
+        ov = self._overlap
+        if ov is None:
+            return None
+        if ov.paused is not None:  # both have stopped: the overlap ended at the first stop
+            return self._end(ov.paused_at)
+        ov.paused, ov.paused_at = party, end
+        return None
+
+    def expire(self, now: float) -> Optional[Interruption]:
+        """Ends an overlap whose paused party did not come back within `resume_s`."""
+        ov = self._overlap
+        if ov is not None and ov.paused is not None and now - ov.paused_at > self.config.resume_s:
+            return self._end(ov.paused_at)
+        return None
+
+    def _end(self, end: float) -> Optional[Interruption]:
         ov = self._overlap
         if ov is None:
             return None

@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from companion.config import load_config
+from tests.callgen import render
+
+
+@pytest.fixture(scope="session")
+def config():
+    return load_config(use_user_default=False)
+
+
+@pytest.fixture(scope="session")
+def speech_tools():
+    missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"the synthetic calls need {', '.join(missing)} (bash .ci/run installs them)")
+
+
+@pytest.fixture(scope="session")
+def call_dir(tmp_path_factory, speech_tools) -> Path:
+    return tmp_path_factory.mktemp("calls")
+
+
+@pytest.fixture(scope="session")
+def make_call(call_dir):
+    """Render a scenario once per session: returns (wav path, truth)."""
+    made = {}
+
+    def make(script):
+        if script.name not in made:
+            made[script.name] = render(script, call_dir, call_dir / "cache")
+        return made[script.name]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def analyze(config):
+    from companion.analysis import analyze_call
+    from companion.audio.file_source import CallFileSpec
+
+    done = {}
+
+    def run(wav: Path, **spec):
+        key = (str(wav), tuple(sorted(spec.items())))
+        if key not in done:
+            done[key] = analyze_call(CallFileSpec(wav, **spec), config)
+        return done[key]
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path, monkeypatch):
+    """Tests never read or write the real user's settings."""
+    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))

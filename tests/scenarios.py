@@ -1,0 +1,117 @@
+"""Scripted calls with known truth, for the promises the tests check."""
+
+from __future__ import annotations
+
+from tests.callgen import Say, Script
+
+AGENT_LINES = [
+    "Thank you for calling, my name is Sam, how can I help you today?",
+    "I am sorry to hear that, let me take a look at your account right away.",
+    "I can see the order was placed on the fourth and it left our warehouse on the sixth.",
+    "The tracking shows it was delivered to the front desk of your building yesterday afternoon.",
+    "I understand that is not where you expected it, so let us work out what happened.",
+    "I will send a request to the courier and ask them for the photo they took at delivery.",
+    "If the parcel cannot be found by Friday, I will send a replacement at no cost to you.",
+    "You will get an email from me with the reference number and my direct line.",
+    "Is there anything else on the account that you would like me to check while we are here?",
+    "Thank you for your patience, and I will call you back on Friday with an update.",
+]
+
+CUSTOMER_LINES = [
+    "Hi, I ordered a coffee machine two weeks ago and it still has not arrived.",
+    "The website says it was delivered but nobody here has seen it at all.",
+    "I checked with the front desk twice and they have no record of any parcel.",
+    "This is the second time this has happened and I am really getting tired of it.",
+    "Fine, but I need it before the weekend because it was meant to be a gift.",
+]
+
+BACKCHANNELS = ["mm-hmm", "right", "okay", "I see", "yeah"]
+
+
+def calm_call() -> Script:
+    """Turn-taking with short gaps and backchannels from both sides; nothing to coach."""
+    s: list[Say] = [Say("agent", AGENT_LINES[0], at=0.5, wpm=145)]
+    s.append(Say("customer", CUSTOMER_LINES[0], gap=0.3, wpm=160))
+    s.append(Say("agent", BACKCHANNELS[0], after_start=1.8, wpm=140, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[1], gap=2.5, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[1], gap=0.4, wpm=155))
+    s.append(Say("agent", AGENT_LINES[2], gap=0.5, wpm=150))
+    s.append(Say("customer", BACKCHANNELS[1], after_start=1.5, wpm=150, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[3], gap=1.6, wpm=150))
+    s.append(Say("customer", CUSTOMER_LINES[2] + " " + CUSTOMER_LINES[3], gap=0.3, wpm=160))
+    s.append(Say("agent", BACKCHANNELS[3], after_start=2.0, wpm=140, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[4], gap=2.0, wpm=145))
+    s.append(Say("agent", AGENT_LINES[5], gap=0.6, wpm=145))
+    s.append(Say("customer", BACKCHANNELS[2], after_start=1.0, wpm=150, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[6], gap=2.5, wpm=150))
+    s.append(Say("customer", CUSTOMER_LINES[4] + " " + CUSTOMER_LINES[1], gap=0.4, wpm=160))
+    s.append(Say("agent", AGENT_LINES[7], gap=0.5, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[2], gap=0.4, wpm=160))
+    s.append(Say("agent", AGENT_LINES[9], gap=0.6, wpm=145))
+    return Script("calm", s)
+
+
+def fast_talker(normal_wpm: float = 145, fast_wpm: float = 230, voice: str = "en-us") -> Script:
+    """Normal pace for the first half, then sustained fast speech."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    for line in AGENT_LINES[:5]:
+        s.append(Say("agent", line, gap=0.5, wpm=normal_wpm))
+    s.append(Say("customer", CUSTOMER_LINES[3], gap=0.4, wpm=160))
+    for line in AGENT_LINES[5:] + AGENT_LINES[1:5]:
+        s.append(Say("agent", line, gap=0.3, wpm=fast_wpm, tag="fast"))
+    return Script(f"fast_{int(fast_wpm)}_{voice.replace('+', '_')}", s, agent_voice=voice)
+
+
+def steady_pace(wpm: float, voice: str = "en-us") -> Script:
+    """The agent explains at one steady pace, with customer turns between."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    for i, line in enumerate(AGENT_LINES):
+        s.append(Say("agent", line, gap=0.5, wpm=wpm))
+        if i % 3 == 2:
+            s.append(Say("customer", CUSTOMER_LINES[(i // 3) % len(CUSTOMER_LINES)], gap=0.4, wpm=160))
+    return Script(f"steady_{int(wpm)}_{voice.replace('+', '_')}", s, agent_voice=voice)
+
+
+def raised_voice() -> Script:
+    """The agent speaks at their usual level, then raises voice and pitch for one long turn."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    for line in AGENT_LINES[:4]:
+        s.append(Say("agent", line, gap=0.5, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[3], gap=0.4, wpm=165, gain_db=4))
+    s.append(Say("agent", AGENT_LINES[4] + " " + AGENT_LINES[6], gap=0.4, wpm=150, gain_db=9, pitch=75, tag="raised"))
+    s.append(Say("customer", CUSTOMER_LINES[4], gap=0.5, wpm=160))
+    s.append(Say("agent", AGENT_LINES[7], gap=0.5, wpm=145))
+    return Script("raised", s)
+
+
+def interrupter() -> Script:
+    """The agent talks over the customer twice (held), plus a backchannel that is not an interruption."""
+    s: list[Say] = [Say("agent", AGENT_LINES[0], at=0.3, wpm=145)]
+    s.append(Say("customer", CUSTOMER_LINES[0] + " " + CUSTOMER_LINES[1], gap=0.4, wpm=155))
+    s.append(Say("agent", BACKCHANNELS[0], after_start=2.0, wpm=140, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[1], gap=2.0, wpm=150))
+    s.append(Say("customer", CUSTOMER_LINES[2] + " " + CUSTOMER_LINES[3], gap=0.4, wpm=155))
+    s.append(Say("agent", AGENT_LINES[2], after_start=2.5, wpm=155, tag="interrupt"))
+    s.append(Say("customer", CUSTOMER_LINES[4] + " " + CUSTOMER_LINES[1], gap=6.0, wpm=155))
+    s.append(Say("agent", AGENT_LINES[4], after_start=3.0, wpm=155, tag="interrupt"))
+    s.append(Say("customer", BACKCHANNELS[2], gap=0.5, wpm=150, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[7], gap=0.6, wpm=145))
+    return Script("interrupter", s)
+
+
+def customer_interrupts() -> Script:
+    """The customer cuts in on the agent's explanation and both keep talking."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    s.append(Say("agent", AGENT_LINES[2] + " " + AGENT_LINES[3], gap=0.5, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[3], after_start=3.0, wpm=165, gain_db=3, tag="interrupt"))
+    s.append(Say("agent", AGENT_LINES[4], gap=0.8, wpm=145))
+    return Script("customer_interrupts", s)
+
+
+def dead_air() -> Script:
+    """A long silence on both sides while the agent looks something up."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    s.append(Say("agent", AGENT_LINES[1], gap=0.5, wpm=145))
+    s.append(Say("agent", AGENT_LINES[2], gap=14.0, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[1], gap=0.5, wpm=160))
+    return Script("dead_air", s)
