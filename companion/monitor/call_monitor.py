@@ -37,7 +37,9 @@ class CallMonitor:
         self.silence = SilenceTracker(config.talk)
         self._turn_start: dict[str, Optional[float]] = {p: None for p in PARTIES}
         self._levels = {p: -100.0 for p in PARTIES}
-        self._tick_frames = max(1, round(config.coach.evaluate_every_s / self.frame_s))
+        self._frame_ms = audio.frame_ms
+        self._tick_ms = max(audio.frame_ms, round(config.coach.evaluate_every_s * 1000))
+        self._ticks = 0
         self._frames_done = 0
         self.dropped_blocks = 0
         self.pace_source = "acoustic"
@@ -84,7 +86,9 @@ class CallMonitor:
             expired = self.interruptions.expire(t_end)
             if expired is not None:
                 events.append(expired)
-            if self._frames_done % self._tick_frames == 0:
+            ticks = self._frames_done * self._frame_ms // self._tick_ms
+            if ticks > self._ticks:
+                self._ticks = ticks
                 for party in PARTIES:
                     self._levels[party] = float(per_party[party][1][i])
                 events.append(self.snapshot())

@@ -23,8 +23,8 @@ class MonitorWorker(threading.Thread):
         self.coach = coach
         self.frames = frames
         self.bus = bus
-        self._metrics_every = monitor.config.coach.metrics_every_s
-        self._next_metrics = self._metrics_every
+        self._metrics_ms = max(1, round(monitor.config.coach.metrics_every_s * 1000))
+        self._published = 0  # metrics periods published so far
         self.error: BaseException | None = None
         self.last_snapshot: MetricsSnapshot | None = None
 
@@ -53,8 +53,9 @@ class MonitorWorker(threading.Thread):
                 for prompt in self.coach.evaluate(event):
                     self.bus.publish(prompt)
                 self.last_snapshot = event
-                if final or event.t + 1e-9 >= self._next_metrics:
-                    self._next_metrics = event.t + self._metrics_every
+                period = round(event.t * 1000) // self._metrics_ms
+                if final or period > self._published:
+                    self._published = period
                     self.bus.publish(event)
             else:
                 self.bus.publish(event)
