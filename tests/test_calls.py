@@ -142,3 +142,12 @@ def test_talk_ratio_and_longest_monologue_match_the_script(make_call, analyze):
     assert doc["agent_talk_ratio"] == pytest.approx(agent / (agent + customer), abs=0.05)
     first_run = truth.of("agent")[:5]
     assert doc["longest_agent_monologue_s"] >= first_run[-1].end - first_run[0].start - 0.5
+
+
+def test_the_bundled_demo_call_shows_each_kind_of_coaching(analyze):
+    from companion.resources import resource_path
+
+    doc = analyze(resource_path("demo_call.flac"))
+    kinds = [p["kind"] for p in doc["prompts"]]
+    assert {"keep_listening", "slow_down", "lower_tone"} <= set(kinds)
+    assert [i["by"] for i in doc["interruptions"]] == ["agent"]
