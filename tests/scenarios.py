@@ -41,6 +41,7 @@ def calm_call() -> Script:
     s.append(Say("customer", CUSTOMER_LINES[2] + " " + CUSTOMER_LINES[3], gap=0.3, wpm=160))
     s.append(Say("agent", BACKCHANNELS[3], after_start=2.0, wpm=140, tag="backchannel"))
     s.append(Say("agent", AGENT_LINES[4], gap=2.0, wpm=145))
+    s.append(Say("customer", CUSTOMER_LINES[1] + " " + CUSTOMER_LINES[0], gap=0.4, wpm=160))
     s.append(Say("agent", AGENT_LINES[5], gap=0.6, wpm=145))
     s.append(Say("customer", BACKCHANNELS[2], after_start=1.0, wpm=150, tag="backchannel"))
     s.append(Say("agent", AGENT_LINES[6], gap=2.5, wpm=150))

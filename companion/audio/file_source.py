@@ -84,7 +84,11 @@ class FileCallSource:
         self.audio = audio
         self.realtime = realtime
         self._handles: dict[Path, sf.SoundFile] = {}
-        self._tracks = self._plan(spec)
+        try:
+            self._tracks = self._plan(spec)
+        except AudioInputError:
+            self.close()
+            raise
         rates = {t.path: self._handles[t.path].samplerate for t in self._tracks}
         self.duration_s = max(h.frames / h.samplerate for h in self._handles.values())
         self.input_rates = rates
@@ -108,7 +112,6 @@ class FileCallSource:
             _check_channel(other, cpath, cust_ch, "--customer-channel")
             return [_Track("agent", path, agent_ch), _Track("customer", cpath, cust_ch)]
         if main.channels == 1:
-            self.close()
             raise AudioInputError(
                 f"{_describe(path)} is mono, so it holds only one party; give the customer's side with "
                 "--customer FILE, or use a two-channel recording."
