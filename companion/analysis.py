@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.errors import AudioInputError
@@ -12,10 +13,15 @@ from companion.pipeline import CallPipeline
 from companion.report import ReportCollector
 
 
-def analyze_call(spec: CallFileSpec, config: CoachingConfig, realtime: bool = False) -> dict:
-    """Run the call pipeline over a recording; returns the analysis document."""
-    source = FileCallSource(spec, config.audio, realtime=realtime)
-    pipeline = CallPipeline(config)
+def analyze_call(
+    spec: CallFileSpec | FileCallSource, config: CoachingConfig, model: Optional[LoadedModel] = None, realtime: bool = False
+) -> dict:
+    """Run the call pipeline over a recording (transcribing with `model` if given); returns the analysis document.
+
+    `spec` may be an already opened source, so bad input is reported before a model is loaded."""
+    source = spec if isinstance(spec, FileCallSource) else FileCallSource(spec, config.audio, realtime=realtime)
+    spec = source.spec
+    pipeline = CallPipeline(config, model=model)
     collector = ReportCollector()
     pipeline.bus.subscribe(collector)
     pipeline.run(source.blocks())

@@ -31,15 +31,13 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
 
 def _run_analyze(args: argparse.Namespace) -> int:
     from companion.analysis import analyze_call
-    from companion.audio.file_source import CallFileSpec
+    from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.config import load_config
     from companion.report import summary_text
 
     for flag, value in (("--agent-channel", args.agent_channel), ("--customer-channel", args.customer_channel)):
         if value is not None and value < 0:
             raise CompanionError(f"{flag} must be 0 or more, not {value}.")
-    if args.model is not None and args.model.lower() != "none":
-        print("companion: transcription is not available in this version; coaching from the acoustic pace estimate.", file=sys.stderr)
     config = load_config(args.coaching)
     spec = CallFileSpec(
         path=args.call,
@@ -47,7 +45,13 @@ def _run_analyze(args: argparse.Namespace) -> int:
         agent_channel=args.agent_channel,
         customer_channel=args.customer_channel,
     )
-    doc = analyze_call(spec, config)
+    source = FileCallSource(spec, config.audio)  # bad input is reported before a model is loaded
+    try:
+        model = _choose_model(args.model, config.asr.language)
+    except BaseException:
+        source.close()
+        raise
+    doc = analyze_call(source, config, model=model)
     if args.json:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -56,11 +60,52 @@ def _run_analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _choose_model(asked: Optional[str], language: str):
+    """The loaded model to transcribe with, or None for acoustic coaching; says which on stderr."""
+    from companion.asr.discovery import find_model
+    from companion.asr.engine import load_model
+
+    if asked is not None and asked.strip().lower() == "none":
+        return None
+    candidate = find_model(asked, language)
+    if candidate is None:
+        print("companion: no speech model found, so no transcript; pace comes from the acoustic estimate "
+              "(get a model with 'companion models download').", file=sys.stderr)
+        return None
+    loaded = load_model(candidate.path)
+    note = "" if candidate.language.split("-")[0] == language.split("-")[0] else f" (language {candidate.language}, not {language})"
+    print(f"companion: transcribing with {candidate.name}{note}, from {candidate.path}; loaded in {loaded.load_s:.1f} s.",
+          file=sys.stderr)
+    return loaded
+
+
+def _add_models(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list, download, locate or remove speech models",
+                       description="Speech models for transcription (Vosk).")
+    p.add_argument("--catalog", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    msub.add_parser("list", help="models in the catalog and models found on this machine")
+    d = msub.add_parser("download", help="download and install a model (default: the small US English model)")
+    d.add_argument("name", nargs="?", metavar="NAME")
+    pth = msub.add_parser("path", help="where a model is (default: the one the companion would use)")
+    pth.add_argument("name", nargs="?", metavar="NAME")
+    r = msub.add_parser("remove", help="remove a downloaded model")
+    r.add_argument("name", metavar="NAME")
+    p.set_defaults(func=_run_models)
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from companion.asr import models_cli
+
+    return models_cli.run(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
+    _add_models(sub)
     return parser
 
 

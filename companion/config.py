@@ -139,6 +139,13 @@ class CoachConfig:
 
 
 @dataclass(frozen=True)
+class AsrConfig:
+    language: str
+    fillers: tuple[str, ...]
+    queue_blocks: int
+
+
+@dataclass(frozen=True)
 class CoachingConfig:
     audio: AudioConfig
     vad: VadConfig
@@ -148,6 +155,7 @@ class CoachingConfig:
     interruptions: InterruptionConfig
     talk: TalkConfig
     coach: CoachConfig
+    asr: AsrConfig
     sources: tuple[str, ...] = field(default=(), compare=False)
 
 
@@ -172,6 +180,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             raise ConfigError(f"Setting {where} must be a table.")
         return _build(hint, value, where)
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[-1] is Ellipsis:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"Setting {where} must be a list.")
+        return tuple(_coerce(typing.get_args(hint)[0], v, where) for v in value)
     if origin is tuple:
         args = typing.get_args(hint)
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
@@ -184,6 +196,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"Setting {where} must be a whole number.")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"Setting {where} must be text.")
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -202,29 +218,29 @@ def _merge(base: dict, override: Mapping, where: str = "") -> dict:
     return merged
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path, what: str = "Coaching file") -> dict:
     try:
         with open(path, "rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"Coaching file not found: {path}") from None
+        raise ConfigError(f"{what} not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Coaching file {path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
     except OSError as exc:
-        raise ConfigError(f"Cannot read coaching file {path}: {exc.strerror}") from None
+        raise ConfigError(f"Cannot read {what.lower()} {path}: {exc.strerror}") from None
 
 
 def load_config(user_file: Path | None = None, use_user_default: bool = True) -> CoachingConfig:
     """Bundled defaults, then the user's coaching.toml (explicit file, or the default location)."""
     default_path = resource_path("coaching.toml")
-    data = _read_toml(default_path)
+    data = read_toml(default_path)
     sources = [str(default_path)]
     if user_file is None and use_user_default:
         candidate = user_coaching_file()
         if candidate.is_file():
             user_file = candidate
     if user_file is not None:
-        data = _merge(data, _read_toml(Path(user_file)))
+        data = _merge(data, read_toml(Path(user_file)))
         sources.append(str(user_file))
     config = _build(CoachingConfig, data, "coaching")
     _check(config)

@@ -17,3 +17,17 @@ class AudioInputError(CompanionError):
 
 class ConfigError(CompanionError):
     """A coaching or playbook file that is not valid."""
+
+
+class ModelError(CompanionError):
+    """A speech model that is missing, incomplete or cannot be loaded."""
+
+
+class DownloadError(CompanionError):
+    """A model download that failed; nothing half-installed is left behind."""
+
+
+class DownloadCancelled(DownloadError):
+    """The user cancelled a download."""
+
+    exit_code = 130

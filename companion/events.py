@@ -120,6 +120,47 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class Word:
+    """A recognised word, times on the call clock."""
+
+    word: str
+    start: float
+    end: float
+    conf: float
+
+
+@dataclass(frozen=True)
+class PartialText:
+    """What the recogniser thinks a party is saying so far; replaced by the next one."""
+
+    party: Party
+    t: float          # call time of the audio heard so far
+    text: str
+
+
+@dataclass(frozen=True)
+class FinalSegment:
+    """Final words of one stretch of speech, at an endpoint or when the stream ends."""
+
+    party: Party
+    start: float
+    end: float
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.word for w in self.words)
+
+
+@dataclass(frozen=True)
+class TranscriberFailed:
+    """A party's recogniser stopped; coaching goes on from the audio."""
+
+    party: Party
+    message: str
+
+
+@dataclass(frozen=True)
 class CallEnded:
     duration_s: float
     dropped_blocks: int

@@ -1,7 +1,14 @@
-"""The one call pipeline: source -> frames -> monitor (voice activity, metrics) -> coach -> events.
+"""The one call pipeline: source -> frames -> (voice activity, transcriber) -> monitor -> coach -> events.
 
 Live calls, the demo and `companion analyze` all run through `CallPipeline`;
-only the source and what subscribes to the bus differ.
+only the source and what subscribes to the bus differ. Threads:
+
+- the caller feeds blocks (`put` waits for room: files; `offer` never waits: live capture);
+- one recogniser thread per party, when a model is loaded (publishes text as it forms);
+- the monitor thread (turns, metrics, coach prompts), which also takes the
+  recognised words for the pace.
+
+Bus subscribers are called on the monitor or recogniser threads and must return quickly.
 """
 
 from __future__ import annotations
@@ -9,41 +16,72 @@ from __future__ import annotations
 import threading
 from typing import Iterable, Optional
 
+from companion.asr.engine import LoadedModel
+from companion.asr.transcriber import PartyTranscriber
 from companion.bus import EventBus
 from companion.coach.rules import Coach
 from companion.config import CoachingConfig
-from companion.events import FrameBlock
+from companion.events import PARTIES, FinalSegment, FrameBlock
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 from companion.monitor.worker import MonitorWorker
 
 
 class CallPipeline:
-    def __init__(self, config: CoachingConfig, bus: Optional[EventBus] = None):
+    def __init__(self, config: CoachingConfig, bus: Optional[EventBus] = None, model: Optional[LoadedModel] = None):
         self.config = config
         self.bus = bus or EventBus()
         self.frames = FrameQueue(config.audio.queue_blocks)
         self.monitor = CallMonitor(config)
         self.coach = Coach(config.coach)
         self.worker = MonitorWorker(self.monitor, self.coach, self.frames, self.bus)
+        self.transcribers: dict[str, PartyTranscriber] = {}
+        if model is not None:
+            for party in PARTIES:
+                self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recognised, config.asr.queue_blocks)
         self._closed = False
 
+    def _recognised(self, event: object) -> None:
+        if isinstance(event, FinalSegment):
+            self.worker.segments.put(event)
+        self.bus.publish(event)
+
     def start(self) -> "CallPipeline":
+        for transcriber in self.transcribers.values():
+            transcriber.start()
         self.worker.start()
         return self
 
     def put(self, block: FrameBlock) -> None:
-        """Hand a block over, waiting for room: nothing is dropped (files, demo)."""
+        """Hand a block over, waiting for room (files, demo). With a model, the monitor
+        sees a block only once both recognisers have heard it, so a file always gives
+        the same result."""
+        for party, transcriber in self.transcribers.items():
+            transcriber.put(block.first_frame, getattr(block, party))
+        end = block.first_frame + block.frames
+        for transcriber in self.transcribers.values():
+            transcriber.wait_for(end)
         self.frames.put(block)
 
     def offer(self, block: FrameBlock) -> bool:
-        """Hand a block over without ever waiting (live capture callbacks)."""
+        """Hand a block over without ever waiting (live capture); drops are counted."""
+        for party, transcriber in self.transcribers.items():
+            transcriber.offer(block.first_frame, getattr(block, party))
         return self.frames.offer(block)
 
+    def reset_transcriber(self, party: str) -> None:
+        if party in self.transcribers:
+            self.transcribers[party].reset()
+
     def finish(self, timeout: Optional[float] = None) -> None:
-        """End of the call: the monitor processes everything queued, then publishes CallEnded."""
+        """End of the call: recognisers flush their last words, then the monitor
+        processes everything queued and publishes CallEnded."""
         if not self._closed:
             self._closed = True
+            for transcriber in self.transcribers.values():
+                transcriber.close()
+            for transcriber in self.transcribers.values():
+                transcriber.join(timeout)
             self.frames.close()
         self.worker.join(timeout)
 

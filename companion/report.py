@@ -8,7 +8,17 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from companion.events import CallEnded, Interruption, MetricsSnapshot, MonitorFailed, Prompt, Turn
+from companion.events import (
+    CallEnded,
+    FinalSegment,
+    Interruption,
+    MetricsSnapshot,
+    MonitorFailed,
+    Prompt,
+    TranscriberFailed,
+    Turn,
+    Word,
+)
 
 
 class ReportCollector:
@@ -22,6 +32,7 @@ class ReportCollector:
         self.last: Optional[MetricsSnapshot] = None
         self.ended: Optional[CallEnded] = None
         self.failures: list[str] = []
+        self.segments: list[FinalSegment] = []
         self._done = threading.Event()
 
     def __call__(self, event: object) -> None:
@@ -38,15 +49,35 @@ class ReportCollector:
         elif isinstance(event, CallEnded):
             self.ended = event
             self._done.set()
-        elif isinstance(event, MonitorFailed):
+        elif isinstance(event, FinalSegment):
+            self.segments.append(event)
+        elif isinstance(event, (MonitorFailed, TranscriberFailed)):
             self.failures.append(event.message)
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self._done.wait(timeout)
 
+    def turn_texts(self, turns: list[Turn]) -> list[Optional[str]]:
+        """Each turn's recognised words (by word midpoint; a word between turns joins the nearest
+        turn of its party). None for every turn when nothing was transcribed."""
+        if not self.segments:
+            return [None] * len(turns)
+        words: dict[int, list[Word]] = {i: [] for i in range(len(turns))}
+        for segment in self.segments:
+            own = [i for i, t in enumerate(turns) if t.party == segment.party]
+            if not own:
+                continue
+            for word in segment.words:
+                mid = (word.start + word.end) / 2.0
+                best = min(own, key=lambda i: 0.0 if turns[i].start <= mid <= turns[i].end
+                           else min(abs(mid - turns[i].start), abs(mid - turns[i].end)))
+                words[best].append(word)
+        return [" ".join(w.word for w in sorted(words[i], key=lambda w: w.start)) for i in range(len(turns))]
+
     def to_json(self, file: str, duration_s: float, agent_wpm: Optional[float], pace_source: str) -> dict:
         last = self.last
         turns = sorted(self.turns, key=lambda t: (t.start, t.party))
+        texts = self.turn_texts(turns)
         return {
             "file": file,
             "duration_s": round(duration_s, 3),
@@ -54,7 +85,7 @@ class ReportCollector:
             "agent_wpm": None if agent_wpm is None else round(agent_wpm, 1),
             "agent_talk_ratio": round(last.talk_share_call or 0.0, 4) if last else 0.0,
             "longest_agent_monologue_s": round(last.longest_monologue_s, 2) if last else 0.0,
-            "turns": [{"party": t.party, "start": t.start, "end": t.end, "text": None} for t in turns],
+            "turns": [{"party": t.party, "start": t.start, "end": t.end, "text": text} for t, text in zip(turns, texts)],
             "interruptions": [
                 {"t": i.t, "overlap_s": i.overlap_s, "by": i.by} for i in sorted(self.interruptions, key=lambda i: i.t)
             ],

@@ -136,3 +136,28 @@ def demo_call() -> Script:
     s.append(Say("customer", "Okay, thank you, I will wait for your email then.", gap=0.5, wpm=160))
     s.append(Say("agent", AGENT_LINES[9], gap=0.5, wpm=140))
     return Script("demo_call", s)
+
+
+KO_AGENT = [
+    "안녕하세요 무엇을 도와드릴까요",
+    "주문 번호를 알려주시겠어요",
+    "확인해 보니 배송이 이틀 지연되었습니다",
+    "정말 죄송합니다 바로 처리해 드리겠습니다",
+]
+KO_CUSTOMER = [
+    "주문한 커피 머신이 아직 도착하지 않았어요",
+    "번호는 일 이 삼 사 오 입니다",
+    "언제 받을 수 있나요",
+]
+
+
+def korean_call() -> Script:
+    """A short Korean call (the only real Vosk model on PyPI is Korean): both parties, one overlap."""
+    s: list[Say] = [Say("agent", KO_AGENT[0], at=0.5, wpm=110)]
+    s.append(Say("customer", KO_CUSTOMER[0], gap=0.5, wpm=110))
+    s.append(Say("agent", KO_AGENT[1], gap=0.6, wpm=110))
+    s.append(Say("customer", KO_CUSTOMER[1], gap=0.5, wpm=100))
+    s.append(Say("agent", KO_AGENT[2], gap=0.8, wpm=110))
+    s.append(Say("customer", KO_CUSTOMER[2], after_start=1.2, wpm=110))
+    s.append(Say("agent", KO_AGENT[3], gap=0.8, wpm=110))
+    return Script("korean", s, agent_voice="ko", customer_voice="ko+f3")

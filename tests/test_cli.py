@@ -62,8 +62,8 @@ def test_analyze_json_follows_the_schema(make_call):
 
 def test_the_same_file_always_gives_the_same_json(make_call):
     wav, _ = make_call(scenarios.calm_call())
-    first = companion("analyze", wav, "--json")
-    second = companion("analyze", wav, "--json")
+    first = companion("analyze", wav, "--json", "--model", "none")
+    second = companion("analyze", wav, "--json", "--model", "none")
     assert first.returncode == 0 and first.stdout == second.stdout
 
 
@@ -72,10 +72,10 @@ def test_two_mono_files_and_a_short_summary(make_call, tmp_path):
     data, rate = sf.read(str(wav))
     sf.write(str(tmp_path / "agent.wav"), data[:, 0], rate)
     sf.write(str(tmp_path / "customer.flac"), data[:, 1], rate)
-    split = companion("analyze", tmp_path / "agent.wav", "--customer", tmp_path / "customer.flac", "--json")
-    whole = companion("analyze", wav, "--json")
+    split = companion("analyze", tmp_path / "agent.wav", "--customer", tmp_path / "customer.flac", "--json", "--model", "none")
+    whole = companion("analyze", wav, "--json", "--model", "none")
     assert json.loads(split.stdout)["interruptions"] == json.loads(whole.stdout)["interruptions"]
-    summary = companion("analyze", wav)
+    summary = companion("analyze", wav, "--model", "none")
     assert summary.returncode == 0
     assert "Interruptions:   2 by the agent, 0 by the customer" in summary.stdout
     assert "keep_listening" in summary.stdout
@@ -100,7 +100,7 @@ def write_stereo(path, seconds=2.0):
 )
 def test_bad_input_ends_with_one_clear_line_and_status_2(tmp_path, make, args, message):
     make(tmp_path)
-    run = companion("analyze", tmp_path / "call.wav", *args)
+    run = companion("analyze", tmp_path / "call.wav", "--model", "none", *args)
     assert run.returncode == 2
     assert run.stdout == ""
     lines = run.stderr.strip().splitlines()
@@ -110,7 +110,7 @@ def test_bad_input_ends_with_one_clear_line_and_status_2(tmp_path, make, args, m
 def test_a_broken_coaching_file_is_a_clear_error(tmp_path, make_call):
     wav, _ = make_call(scenarios.dead_air())
     (tmp_path / "c.toml").write_text("[coach.slow_down]\nspeed = 3\n")
-    run = companion("analyze", wav, "--coaching", tmp_path / "c.toml")
+    run = companion("analyze", wav, "--coaching", tmp_path / "c.toml", "--model", "none")
     assert run.returncode == 2 and "Unknown setting coaching.coach.slow_down.speed" in run.stderr
 
 

@@ -12,10 +12,10 @@ from typing import Optional
 import numpy as np
 
 from companion.config import CoachingConfig
-from companion.events import PARTIES, FrameBlock, MetricsSnapshot, Turn
+from companion.events import PARTIES, FinalSegment, FrameBlock, MetricsSnapshot, Turn
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
-from companion.monitor.pace import SyllableNuclei, call_wpm, rolling_wpm
+from companion.monitor.pace import SyllableNuclei, call_wpm, countable_word, rolling_wpm
 from companion.monitor.pitch import PitchTracker
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
@@ -42,7 +42,35 @@ class CallMonitor:
         self._ticks = 0
         self._frames_done = 0
         self.dropped_blocks = 0
-        self.pace_source = "acoustic"
+        self._fillers = frozenset(w.lower() for w in config.asr.fillers)
+        self._agent_words = 0
+        self._last_word_end = 0.0
+
+    def add_segment(self, segment: FinalSegment) -> None:
+        """Recognised words: the agent's feed the pace (fillers and unknowns do not count)."""
+        if segment.party != "agent":
+            return
+        for word in segment.words:
+            if countable_word(word.word, self._fillers):
+                self.ledger["agent"].add_units((word.start + word.end) / 2.0, 1.0, "words")
+                self._agent_words += 1
+            self._last_word_end = max(self._last_word_end, word.end)
+
+    def _pace(self, now: float) -> tuple[Optional[float], float, str]:
+        """Rolling pace from words while the recogniser keeps up with the agent, else acoustic."""
+        agent, pace = self.ledger["agent"], self.config.pace
+        if self._agent_words:
+            silent_model = agent.speech_between(self._last_word_end + 1.0, now)
+            if silent_model < pace.fallback_after_s:
+                wpm, covered = rolling_wpm(agent, self._last_word_end, pace, 1.0, "words")
+                return wpm, covered, "asr"
+        wpm, covered = rolling_wpm(agent, now, pace, pace.syllables_per_word)
+        return wpm, covered, "acoustic"
+
+    @property
+    def pace_source(self) -> str:
+        """For the whole call: words when the recogniser gave any for the agent."""
+        return "asr" if self._agent_words else "acoustic"
 
     @property
     def now(self) -> float:
@@ -138,7 +166,7 @@ class CallMonitor:
         now = self.now
         cfg = self.config
         agent, customer = self.ledger["agent"], self.ledger["customer"]
-        wpm, covered = rolling_wpm(agent, now, cfg.pace, cfg.pace.syllables_per_word)
+        wpm, covered, source = self._pace(now)
         loud, loud_base = self.tone.loudness()
         pitch, pitch_base = self.tone.pitch()
         lo = now - cfg.talk.window_s
@@ -152,7 +180,7 @@ class CallMonitor:
             agent_level_db=self._levels["agent"],
             customer_level_db=self._levels["customer"],
             pace_wpm=None if wpm is None else round(wpm, 1),
-            pace_source=self.pace_source,
+            pace_source=source,
             pace_speech_s=round(covered, 2),
             loudness_db=loud,
             loudness_baseline_db=loud_base,
@@ -174,4 +202,6 @@ class CallMonitor:
         )
 
     def whole_call_wpm(self) -> Optional[float]:
+        if self._agent_words:
+            return call_wpm(self.ledger["agent"], self.config.pace, 1.0, "words")
         return call_wpm(self.ledger["agent"], self.config.pace, self.config.pace.syllables_per_word)

@@ -83,16 +83,24 @@ class SyllableNuclei:
         return found
 
 
-def rolling_wpm(ledger: SpeechLedger, now: float, pace: PaceConfig, units_per_word: float) -> tuple[Optional[float], float]:
-    """Words per minute over the last `window_speech_s` of speaking time, and the time it covers."""
-    speech, units = ledger.recent_by_speech(now, pace.window_speech_s)
+def rolling_wpm(
+    ledger: SpeechLedger, now: float, pace: PaceConfig, units_per_word: float, kind: str = "syllables"
+) -> tuple[Optional[float], float]:
+    """Words per minute over the last `window_speech_s` of speaking time up to `now`, and the time it covers."""
+    speech, units = ledger.recent_by_speech(now, pace.window_speech_s, kind)
     if speech < pace.min_speech_s:
         return None, speech
     return units / units_per_word / speech * 60.0, speech
 
 
-def call_wpm(ledger: SpeechLedger, pace: PaceConfig, units_per_word: float) -> Optional[float]:
+def call_wpm(ledger: SpeechLedger, pace: PaceConfig, units_per_word: float, kind: str = "syllables") -> Optional[float]:
     """Words per minute of speaking time over the whole call."""
     if ledger.total_speech_s < pace.min_speech_s:
         return None
-    return ledger.total_units / units_per_word / ledger.total_speech_s * 60.0
+    return ledger.total_units(kind) / units_per_word / ledger.total_speech_s * 60.0
+
+
+def countable_word(word: str, fillers: frozenset[str]) -> bool:
+    """A recognised token that counts toward pace: not a filler ("um", "uh") nor unknown ("[unk]")."""
+    token = word.strip().lower()
+    return bool(token) and not token.startswith(("[", "<")) and token not in fillers

@@ -8,6 +8,7 @@ was already published stays published.
 
 from __future__ import annotations
 
+import queue
 import threading
 from companion.bus import EventBus
 from companion.coach.rules import Coach
@@ -25,6 +26,7 @@ class MonitorWorker(threading.Thread):
         self.bus = bus
         self._metrics_ms = max(1, round(monitor.config.coach.metrics_every_s * 1000))
         self._published = 0  # metrics periods published so far
+        self.segments: queue.SimpleQueue = queue.SimpleQueue()  # recognised words, from the transcribers
         self.error: BaseException | None = None
         self.last_snapshot: MetricsSnapshot | None = None
 
@@ -32,6 +34,7 @@ class MonitorWorker(threading.Thread):
         try:
             while True:
                 block = self.frames.get()
+                self._take_segments()
                 if block is None:
                     break
                 self.monitor.dropped_blocks = self.frames.dropped
@@ -42,6 +45,13 @@ class MonitorWorker(threading.Thread):
             self.bus.publish(MonitorFailed(self.monitor.now, f"{type(exc).__name__}: {exc}"))
             self._drain()
         self.bus.publish(CallEnded(duration_s=round(self.monitor.now, 3), dropped_blocks=self.frames.dropped))
+
+    def _take_segments(self) -> None:
+        while True:
+            try:
+                self.monitor.add_segment(self.segments.get_nowait())
+            except queue.Empty:
+                return
 
     def _drain(self) -> None:
         while self.frames.get() is not None:

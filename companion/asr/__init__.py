@@ -1,0 +1,1 @@
+"""Speech recognition with Vosk: models (discovery, validation, download) and streaming transcribers."""

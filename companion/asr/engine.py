@@ -1,0 +1,67 @@
+"""Loading a Vosk model, off the caller's thread, with its load time."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from companion.asr.validation import model_root
+from companion.errors import ModelError
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: Any        # vosk.Model
+    path: Path
+    load_s: float
+
+
+def _vosk():
+    try:
+        import vosk
+    except ImportError:
+        raise ModelError("Vosk is not installed: run 'pip install vosk' to transcribe calls.") from None
+    except OSError as exc:  # the native library failed to load
+        raise ModelError(f"Vosk's native library could not be loaded ({exc}).") from None
+    vosk.SetLogLevel(-1)
+    return vosk
+
+
+def load_model(path: Path) -> LoadedModel:
+    root = model_root(path)
+    vosk = _vosk()
+    started = time.perf_counter()
+    try:
+        model = vosk.Model(str(root))
+    except Exception as exc:  # vosk raises a bare Exception on a model it cannot read
+        raise ModelError(f"Vosk could not load the model in {root} ({exc}); it may be damaged — download it again.") from None
+    return LoadedModel(model, root, time.perf_counter() - started)
+
+
+def load_model_async(path: Path) -> "Future[LoadedModel]":
+    """Validate now (a clear error at once), load on a background thread."""
+    root = model_root(path)
+    future: Future = Future()
+
+    def work() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(load_model(root))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
+            future.set_exception(exc)
+
+    threading.Thread(target=work, name="model-loader", daemon=True).start()
+    return future
+
+
+def recognizer(model: LoadedModel, sample_rate: int):
+    vosk = _vosk()
+    rec = vosk.KaldiRecognizer(model.model, sample_rate)
+    rec.SetWords(True)
+    rec.SetPartialWords(True)
+    return rec

