@@ -136,6 +136,7 @@ class PartialText:
     party: Party
     t: float          # call time of the audio heard so far
     text: str
+    words: tuple[Word, ...] = ()  # with tentative timings
 
 
 @dataclass(frozen=True)

@@ -115,10 +115,12 @@ class PartyTranscriber(threading.Thread):
         if rec.AcceptWaveform(to_pcm16(frames).tobytes()):
             self._final(json.loads(rec.Result()))
         else:
-            text = json.loads(rec.PartialResult()).get("partial", "")
+            partial = json.loads(rec.PartialResult())
+            text = partial.get("partial", "")
             if text != self._last_partial:
                 self._last_partial = text
-                self.emit(PartialText(self.party, round(self._to_call(self._fed_s), 3), text))
+                words = self._words(partial.get("partial_result", []), self._reset_offset)
+                self.emit(PartialText(self.party, round(self._to_call(self._fed_s), 3), text, words))
 
     def _reset(self, rec) -> None:
         self._final(json.loads(rec.FinalResult()))
@@ -134,6 +136,14 @@ class PartyTranscriber(threading.Thread):
                 break
         return anchor_c + (vosk_s - anchor_v)
 
+    def _words(self, raw: list, offset: float) -> tuple[Word, ...]:
+        return tuple(
+            Word(str(w["word"]), round(self._to_call(float(w["start"]) + offset), 3),
+                 round(self._to_call(float(w["end"]) + offset), 3), round(float(w.get("conf", 1.0)), 3))
+            for w in raw
+            if not str(w.get("word", "")).startswith(("[", "<"))
+        )
+
     def _final(self, result: dict) -> None:
         raw = [w for w in result.get("result", []) if not str(w.get("word", "")).startswith(("[", "<"))]
         if self._reset_at is not None and raw:
@@ -141,12 +151,7 @@ class PartyTranscriber(threading.Thread):
             restarted = float(raw[0]["start"]) < self._reset_at - 0.25
             self._reset_offset = self._reset_at if restarted else 0.0
             self._reset_at = None
-        offset = self._reset_offset
-        words = tuple(
-            Word(str(w["word"]), round(self._to_call(float(w["start"]) + offset), 3),
-                 round(self._to_call(float(w["end"]) + offset), 3), round(float(w.get("conf", 1.0)), 3))
-            for w in raw
-        )
+        words = self._words(raw, self._reset_offset)
         if self._last_partial:
             self._last_partial = ""
         if words:
