@@ -100,12 +100,84 @@ def _run_models(args: argparse.Namespace) -> int:
     return models_cli.run(args)
 
 
+def _add_devices(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("devices", help="list the inputs that can capture the agent and the customer")
+    p.set_defaults(func=_run_devices)
+
+
+def _run_devices(args: argparse.Namespace) -> int:
+    from companion.audio.devices import customer_source_guide, inventory
+
+    inv = inventory()
+    by_api: dict[str, list] = {}
+    for device in inv.devices:
+        by_api.setdefault(device.hostapi, []).append(device)
+    for api, devices in by_api.items():
+        print(f"{api}:")
+        for d in devices:
+            roles = [role for role, dflt in (("agent", inv.default_agent), ("customer", inv.default_customer)) if dflt == d]
+            tag = f"   <- default {' and '.join(roles)}" if roles else ""
+            kind = "  (captures an output)" if d.captures_output else ""
+            print(f"  {d.key:>24}  {d.channels:>2} ch  {d.rate:>6} Hz  {d.name}{kind}{tag}")
+    agent = inv.default_agent.key if inv.default_agent else "none"
+    customer = inv.default_customer.key if inv.default_customer else "none"
+    print(f"Defaults: --agent-device {agent}  --customer-device {customer}")
+    if inv.default_customer is None:
+        print(customer_source_guide())
+    return 0
+
+
+def _add_live(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("live", help="coach a live call, headless: prompts printed as they happen",
+                       description="Capture the agent's microphone and the softphone's sound, and coach live.")
+    p.add_argument("--agent-device", metavar="X", help="the agent's microphone: a number or name from 'companion devices'")
+    p.add_argument("--customer-device", metavar="Y", help="the softphone's sound, e.g. a monitor source")
+    p.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent on its device (default 0)")
+    p.add_argument("--customer-channel", type=int, metavar="N",
+                   help="channel of the customer (default 0; 1 when both share one stereo device)")
+    p.add_argument("--model", metavar="DIR|none", help="Vosk model folder, or 'none' for acoustic coaching only")
+    p.add_argument("--events-jsonl", metavar="PATH|-", help="write every event as a JSON line ('-' for stdout)")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
+    p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
+    p.set_defaults(func=_run_live)
+
+
+def _run_live(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from companion.config import load_config
+    from companion.live import choose_devices, run_live
+
+    if args.duration is not None and args.duration <= 0:
+        raise CompanionError("--duration must be more than 0 seconds.")
+    config = load_config(args.coaching)
+    devices = choose_devices(args.agent_device, args.customer_device, args.agent_channel, args.customer_channel)
+    model = _choose_model(args.model, config.asr.language)
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(f"companion: call ended after {tally['duration_s']:.0f} s; {tally['overflows']} capture overflows, "
+          f"{tally['dropped_blocks']} blocks dropped.", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
     _add_models(sub)
+    _add_devices(sub)
+    _add_live(sub)
     return parser
 
 

@@ -40,6 +40,18 @@ class AudioConfig:
 
 
 @dataclass(frozen=True)
+class CaptureConfig:
+    block_frames: int
+    buffer_s: float
+    poll_s: float
+    stall_s: float
+    start_grace_s: float
+    retry_s: tuple[float, ...]
+    max_skew_s: float
+    source_check_s: float
+
+
+@dataclass(frozen=True)
 class VadConfig:
     aggressiveness: int
     snr_gate_db: float
@@ -148,6 +160,7 @@ class AsrConfig:
 @dataclass(frozen=True)
 class CoachingConfig:
     audio: AudioConfig
+    capture: CaptureConfig
     vad: VadConfig
     pace: PaceConfig
     pitch: PitchConfig

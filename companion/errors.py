@@ -31,3 +31,7 @@ class DownloadCancelled(DownloadError):
     """The user cancelled a download."""
 
     exit_code = 130
+
+
+class DeviceError(CompanionError):
+    """An audio device that is missing, busy or cannot be opened as asked."""

@@ -162,6 +162,26 @@ class TranscriberFailed:
 
 
 @dataclass(frozen=True)
+class CallStarted:
+    """Capture began: call time 0 is `wall` (Unix time)."""
+
+    wall: float
+
+
+@dataclass(frozen=True)
+class DeviceStatus:
+    """A party's line changed: capturing, lost (silent until it returns), recovered (with the gap)."""
+
+    t: float
+    party: Party
+    status: str          # "capturing", "lost", "retrying", "recovered"
+    device: str
+    message: str
+    gap_start: Optional[float] = None  # with "recovered": the stretch the party was silent
+    gap_end: Optional[float] = None
+
+
+@dataclass(frozen=True)
 class CallEnded:
     duration_s: float
     dropped_blocks: int

@@ -161,3 +161,17 @@ def korean_call() -> Script:
     s.append(Say("customer", KO_CUSTOMER[2], after_start=1.2, wpm=110))
     s.append(Say("agent", KO_AGENT[3], gap=0.8, wpm=110))
     return Script("korean", s, agent_voice="ko", customer_voice="ko+f3")
+
+
+def live_call() -> Script:
+    """For the virtual softphone: two held interruptions by the agent (more than a cooldown apart), a
+    stretch of fast talk, a customer backchannel."""
+    s: list[Say] = [Say("agent", AGENT_LINES[0], at=0.5, wpm=145)]
+    s.append(Say("customer", CUSTOMER_LINES[0] + " " + CUSTOMER_LINES[1], gap=0.4, wpm=155))
+    s.append(Say("agent", AGENT_LINES[2], after_start=2.5, wpm=160, tag="interrupt"))
+    s.append(Say("agent", AGENT_LINES[3] + " " + AGENT_LINES[5] + " " + AGENT_LINES[6], gap=0.5, wpm=235, tag="fast"))
+    s.append(Say("customer", CUSTOMER_LINES[3] + " " + CUSTOMER_LINES[4], gap=0.4, wpm=160))
+    s.append(Say("agent", AGENT_LINES[7], after_start=2.5, wpm=150, tag="interrupt"))
+    s.append(Say("customer", BACKCHANNELS[2], gap=0.5, wpm=150, tag="backchannel"))
+    s.append(Say("agent", AGENT_LINES[9], gap=0.5, wpm=145))
+    return Script("live_call", s)

@@ -1,0 +1,131 @@
+"""`companion live`: a real call, headless. The same pipeline as the window; prompts printed as they happen."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import IO, Optional
+
+from companion.asr.engine import LoadedModel
+from companion.audio.capture import LiveCapture
+from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
+from companion.audio.devices import DeviceInventory, InputDevice, customer_source_guide, inventory, resolve
+from companion.config import CoachingConfig
+from companion.errors import DeviceError
+from companion.event_json import JsonlWriter
+from companion.events import DeviceStatus, Interruption, Prompt, TranscriberFailed
+from companion.pipeline import CallPipeline
+
+TITLES = {
+    "slow_down": "Slow down",
+    "lower_tone": "Lower your tone",
+    "keep_listening": "Keep listening",
+    "dead_air": "Dead air",
+}
+
+
+def _clock(t: float) -> str:
+    minutes, seconds = divmod(int(t), 60)
+    return f"{minutes:02d}:{seconds:02d}"
+
+
+class ConsolePrinter:
+    """Prompts on stdout as they happen; line status and interruptions on stderr."""
+
+    def __init__(self, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr):
+        self.out, self.err = out, err
+        self._lock = threading.Lock()
+
+    def __call__(self, event: object) -> None:
+        with self._lock:
+            if isinstance(event, Prompt):
+                print(f"{_clock(event.t)}  {TITLES.get(event.kind, event.kind)} — {event.reason}", file=self.out, flush=True)
+            elif isinstance(event, DeviceStatus):
+                print(f"{_clock(event.t)}  [{event.party}] {event.message}", file=self.err, flush=True)
+            elif isinstance(event, Interruption):
+                who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
+                print(f"{_clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
+            elif isinstance(event, TranscriberFailed):
+                print(f"companion: {event.message}", file=self.err, flush=True)
+
+
+@dataclass(frozen=True)
+class LiveDevices:
+    agent: InputDevice
+    agent_channel: int
+    customer: InputDevice
+    customer_channel: int
+
+
+def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel: Optional[int] = None,
+                   customer_channel: Optional[int] = None, inv: Optional[DeviceInventory] = None) -> LiveDevices:
+    """Devices from the command line, else the remembered choice, else the platform defaults."""
+    inv = inv or inventory()
+    remembered = load_choice()
+
+    def pick(asked: Optional[str], saved: Optional[str], default: Optional[InputDevice]) -> Optional[InputDevice]:
+        if asked:
+            return resolve(asked, inv)
+        if saved:
+            try:
+                return resolve(saved, inv)
+            except DeviceError:
+                pass  # the remembered device is not here today: use the default
+        return default
+
+    agent_dev = pick(agent, remembered.agent, inv.default_agent)
+    if agent_dev is None:
+        raise DeviceError("No microphone found for the agent; connect a headset, or name one with --agent-device.")
+    customer_dev = pick(customer, remembered.customer, inv.default_customer)
+    if customer_dev is None:
+        raise DeviceError(customer_source_guide())
+    same = customer_dev.key == agent_dev.key
+    a_ch = agent_channel if agent_channel is not None else 0
+    c_ch = customer_channel if customer_channel is not None else (1 if same else 0)
+    for dev, ch, who in ((agent_dev, a_ch, "agent"), (customer_dev, c_ch, "customer")):
+        if not 0 <= ch < dev.channels:
+            raise DeviceError(f"{dev.name} has {dev.channels} input channel(s); the {who} channel {ch} does not exist.")
+    if same and a_ch == c_ch:
+        raise DeviceError(f"Both parties are on channel {a_ch} of {agent_dev.name}; give the customer another channel "
+                          "(--customer-channel) or another device (--customer-device).")
+    save_choice(DeviceChoice(agent=agent_dev.key, customer=customer_dev.key))
+    return LiveDevices(agent_dev, a_ch, customer_dev, c_ch)
+
+
+def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
+             duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout) -> dict:
+    """Coach a live call until `stop` is set or `duration` passes. Returns a short tally."""
+    audio = config.audio
+    pipeline = CallPipeline(config, model=model)
+    writer = JsonlWriter(events_jsonl) if events_jsonl else None
+    if writer is not None:
+        pipeline.bus.subscribe(writer)
+    pipeline.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
+    capture = LiveCapture(
+        {"agent": (devices.agent, devices.agent_channel), "customer": (devices.customer, devices.customer_channel)},
+        audio, config.capture, sink=pipeline.offer, publish=pipeline.bus.publish,
+    )
+    pipeline.start()
+    try:
+        capture.open_all()
+    except BaseException:
+        pipeline.finish()
+        if writer is not None:
+            writer.close()
+        raise
+    capture.start()
+    try:
+        deadline = None if duration is None else time.monotonic() + duration
+        while not stop.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
+    finally:
+        capture.stop()          # the last captured audio still goes in
+        pipeline.finish()       # recognisers flush, the monitor ends the call
+        if writer is not None:
+            writer.close()
+    return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
+            "dropped_blocks": capture.blocks_dropped + pipeline.frames.dropped}

@@ -1,0 +1,231 @@
+"""Live capture through a virtual softphone: PulseAudio with two null sinks (the agent's microphone and the
+softphone), scripted speech played into each with paplay, captured by `companion live` from their monitors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests import scenarios
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def softphone(tmp_path_factory):
+    """A PulseAudio server of the test session's own, with sinks `agent_mic` and `softphone`."""
+    missing = [t for t in ("pulseaudio", "pactl", "paplay") if shutil.which(t) is None]
+    if missing:
+        pytest.fail(f"the live tests need {', '.join(missing)} (bash .ci/run installs pulseaudio and pulseaudio-utils)")
+    runtime = tmp_path_factory.mktemp("pulse")
+    runtime.chmod(0o700)
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), HOME=str(runtime))
+    env.pop("PULSE_SERVER", None)
+    subprocess.run(
+        ["pulseaudio", "-D", "--exit-idle-time=-1", "-n", "--disable-shm=true",
+         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=agent_mic",
+         "--load=module-null-sink sink_name=softphone"],
+        env=env, check=True, capture_output=True, timeout=30,
+    )
+    for _ in range(50):
+        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+            break
+        time.sleep(0.1)
+    yield env
+    subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=30)
+
+
+def pactl(env, *args):
+    return subprocess.run(["pactl", *args], env=env, capture_output=True, text=True, check=True).stdout
+
+
+def split_parties(wav: Path, out: Path) -> tuple[Path, Path]:
+    data, rate = sf.read(str(wav), dtype="float32")
+    agent, customer = out / f"{wav.stem}.agent.wav", out / f"{wav.stem}.customer.wav"
+    sf.write(str(agent), data[:, 0], rate)
+    sf.write(str(customer), data[:, 1], rate)
+    return agent, customer
+
+
+def read_events(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def live_call(env, tmp_path, agent_wav, customer_wav, seconds, during=None, extra=()):
+    """Run `companion live` while the parties' audio plays into the two sinks. Returns (events, offset):
+    `offset` maps script time to call time."""
+    events_path = tmp_path / "events.jsonl"
+    run_env = dict(env, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+         "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path),
+         "--duration", str(seconds + 4), *extra],
+        env=run_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        capturing = {e["party"] for e in read_events(events_path) if e["type"] == "device" and e["status"] == "capturing"}
+        if capturing == {"agent", "customer"}:
+            break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    else:
+        proc.kill()
+        pytest.fail("companion live never started capturing: " + str(proc.communicate()))
+    started = time.time()
+    players = [subprocess.Popen(["paplay", "-d", sink, str(f)], env=env)
+               for sink, f in (("agent_mic", agent_wav), ("softphone", customer_wav))]
+    if during is not None:
+        threading.Thread(target=during, args=(started,), daemon=True).start()
+    for p in players:
+        p.wait(timeout=seconds + 30)
+    out, err = proc.communicate(timeout=seconds + 60)
+    assert proc.returncode == 0, err
+    events = read_events(events_path)
+    call_start = next(e for e in events if e["type"] == "call_start")
+    return events, started - call_start["wall"], out, err
+
+
+@pytest.fixture(scope="session")
+def live_run(softphone, make_call, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("live")
+    wav, truth = make_call(scenarios.live_call())
+    agent, customer = split_parties(wav, tmp)
+    events, offset, out, err = live_call(softphone, tmp, agent, customer, truth.duration_s)
+    return truth, events, offset, out, err
+
+
+def test_every_agent_interruption_is_reported_live_at_the_right_time(live_run):
+    truth, events, offset, _, _ = live_run
+    found = [e for e in events if e["type"] == "interruption" and e["by"] == "agent"]
+    expected = [i for i in truth.interruptions if i["by"] == "agent"]
+    assert len(expected) == 2 and len(found) == 2, found
+    for want, got in zip(expected, found):
+        assert abs(got["t"] - (want["t"] + offset)) <= 1.0
+    assert not [e for e in events if e["type"] == "interruption" and e["by"] == "customer"]
+
+
+def test_keep_listening_arrives_within_3_s_of_the_interrupting_speech(live_run):
+    truth, events, offset, out, _ = live_run
+    prompts = [e for e in events if e["type"] == "prompt" and e["kind"] == "keep_listening"]
+    for interruption in truth.interruptions:
+        onset = interruption["t"] + offset
+        assert [p for p in prompts if onset < p["t"] <= onset + 3.0], (onset, prompts)
+    assert "Keep listening" in out  # printed as it happens
+
+
+def test_a_fast_talker_is_told_to_slow_down(live_run):
+    truth, events, offset, out, _ = live_run
+    fast = truth.of("agent", "fast")[0]
+    slow = [e for e in events if e["type"] == "prompt" and e["kind"] == "slow_down"]
+    assert slow and fast.start + offset < slow[0]["t"] <= fast.end + offset + 1.0
+    assert "Slow down" in out
+
+
+def test_turns_line_up_with_the_script(live_run):
+    truth, events, offset, _, _ = live_run
+    turns = [e for e in events if e["type"] == "turn"]
+    for utt in truth.utterances:
+        starts = [t["start"] for t in turns if t["party"] == utt.party]
+        assert min(abs(s - (utt.start + offset)) for s in starts) <= 1.0, utt
+
+
+def test_the_events_file_is_complete_json_lines(live_run):
+    _, events, _, _, err = live_run
+    types = {e["type"] for e in events}
+    assert {"call_start", "device", "turn", "interruption", "prompt", "metrics", "call_end"} <= types
+    metrics = [e for e in events if e["type"] == "metrics"]
+    assert len(metrics) >= 40 and all("t" in e and "type" in e for e in events)
+    assert events[-1]["type"] in ("call_end", "metrics")
+    assert "0 capture overflows" in err
+
+
+def test_a_softphone_unplugged_mid_call_is_reported_and_recovered(softphone, tmp_path, make_call):
+    wav, truth = make_call(scenarios.interrupter())
+    agent, customer = split_parties(wav, tmp_path)
+    state = {}
+
+    def unplug_and_return(started):
+        time.sleep(max(0.0, started + 12.0 - time.time()))
+        module = next(line.split("\t")[0] for line in pactl(softphone, "list", "short", "modules").splitlines()
+                      if "sink_name=softphone" in line)
+        pactl(softphone, "unload-module", module)
+        state["gone"] = time.time() - started
+        time.sleep(6.0)
+        pactl(softphone, "load-module", "module-null-sink", "sink_name=softphone")
+        state["back"] = time.time() - started
+        time.sleep(0.5)
+        subprocess.run(["paplay", "-d", "softphone", str(customer)], env=softphone, timeout=120)
+
+    events, offset, _, err = live_call(softphone, tmp_path, agent, customer, truth.duration_s + 14, during=unplug_and_return)
+    device = [e for e in events if e["type"] == "device" and e["party"] == "customer"]
+    statuses = [e["status"] for e in device]
+    assert statuses[:3] == ["capturing", "lost", "recovered"], device
+    lost, back = device[1], device[2]
+    assert abs(lost["t"] - (state["gone"] + offset)) <= 2.0
+    assert back["gap_start"] == lost["t"] and back["gap_end"] == back["t"] >= state["back"] + offset - 0.5
+    # the agent kept going through the gap, the customer is heard again after it, the call ended cleanly
+    agent_turns = [e for e in events if e["type"] == "turn" and e["party"] == "agent"]
+    assert [t for t in agent_turns if lost["t"] < t["start"] < back["t"]]
+    customer_turns = [e for e in events if e["type"] == "turn" and e["party"] == "customer"]
+    assert [t for t in customer_turns if t["start"] < lost["t"]] and [t for t in customer_turns if t["start"] > back["t"]]
+    assert not [t for t in customer_turns if lost["t"] + 0.5 < t["start"] < back["t"] - 0.5]
+    assert events[-1]["type"] in ("call_end", "metrics")
+
+
+def test_devices_lists_pulse_sources_including_monitors(softphone):
+    run = subprocess.run([sys.executable, "-m", "companion", "devices"], env=softphone, cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert "softphone.monitor" in run.stdout and "agent_mic.monitor" in run.stdout
+    assert "Defaults: --agent-device" in run.stdout
+
+
+def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+                          "--customer-device", "no-such-phone", "--model", "none", "--duration", "1"],
+                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert "No input device matches 'no-such-phone'" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_device_choice_is_remembered(softphone, tmp_path):
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    base = [sys.executable, "-m", "companion", "live", "--model", "none", "--duration", "1"]
+    first = subprocess.run(base + ["--agent-device", "agent_mic.monitor", "--customer-device", "softphone.monitor"],
+                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    again = subprocess.run(base, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0
+    assert "agent from agent_mic.monitor" in again.stderr and "customer from softphone.monitor" in again.stderr
+
+
+def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
+    import signal
+
+    events_path = tmp_path / "e.jsonl"
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+                             "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path)],
+                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while time.time() < deadline and not [e for e in read_events(events_path) if e["type"] == "metrics" and e["t"] >= 2]:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert read_events(events_path)[-1]["type"] in ("call_end", "metrics")
+    assert "call ended" in err
