@@ -4,19 +4,17 @@ softphone), scripted speech played into each with paplay, captured by `companion
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 
 from tests import scenarios
+from tests.softphone import start_pulse, stop_pulse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,25 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def softphone(tmp_path_factory):
     """A PulseAudio server of the test session's own, with sinks `agent_mic` and `softphone`."""
-    missing = [t for t in ("pulseaudio", "pactl", "paplay") if shutil.which(t) is None]
-    if missing:
-        pytest.fail(f"the live tests need {', '.join(missing)} (bash .ci/run installs pulseaudio and pulseaudio-utils)")
-    runtime = tmp_path_factory.mktemp("pulse")
-    runtime.chmod(0o700)
-    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), HOME=str(runtime))
-    env.pop("PULSE_SERVER", None)
-    subprocess.run(
-        ["pulseaudio", "-D", "--exit-idle-time=-1", "-n", "--disable-shm=true",
-         "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=agent_mic",
-         "--load=module-null-sink sink_name=softphone"],
-        env=env, check=True, capture_output=True, timeout=30,
-    )
-    for _ in range(50):
-        if subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
-            break
-        time.sleep(0.1)
+    try:
+        env = start_pulse(tmp_path_factory.mktemp("pulse"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
     yield env
-    subprocess.run(["pulseaudio", "-k"], env=env, capture_output=True, timeout=30)
+    stop_pulse(env)
 
 
 def pactl(env, *args):
