@@ -133,6 +133,13 @@ class KeepListeningRule:
 
 
 @dataclass(frozen=True)
+class StopApologizingRule:
+    enabled: bool
+    max_apologies: int
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class DeadAirRule:
     enabled: bool
     silence_s: float
@@ -147,6 +154,7 @@ class CoachConfig:
     slow_down: SlowDownRule
     lower_tone: LowerToneRule
     keep_listening: KeepListeningRule
+    stop_apologizing: StopApologizingRule
     dead_air: DeadAirRule
 
 

@@ -95,6 +95,7 @@ class MetricsSnapshot:
     agent_interrupting_since: Optional[float]  # onset of an ongoing confirmed agent interruption
     agent_interrupting_s: float     # how long that overlap has lasted so far
     dropped_blocks: int
+    apologies: int = 0              # the agent's, in recognised speech
 
     @property
     def loudness_delta_db(self) -> Optional[float]:
@@ -159,6 +160,18 @@ class TranscriberFailed:
 
     party: Party
     message: str
+
+
+@dataclass(frozen=True)
+class StepTicked:
+    """A checklist step done (or undone), by a cue in what the agent said or by hand."""
+
+    t: float
+    step_id: str
+    title: str
+    source: str                 # "auto" or "manual"
+    phrase: Optional[str] = None
+    done: bool = True
 
 
 @dataclass(frozen=True)

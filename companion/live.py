@@ -128,4 +128,4 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         if writer is not None:
             writer.close()
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
-            "dropped_blocks": capture.blocks_dropped + pipeline.frames.dropped}
+            "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values())}

@@ -28,6 +28,7 @@ from companion.errors import DeviceError
 from companion.events import CallStarted, DeviceStatus, FrameBlock
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: one stream opens at a time
+OVERFLOW_REPORT_S = 5.0
 
 
 @dataclass
@@ -59,6 +60,8 @@ class DeviceInput:
     attempts: int = 0
     next_retry: float = 0.0
     source_ok: bool = True
+    reported_overflows: int = 0
+    overflow_said_at: float = -1e9
     channels: int = field(init=False, default=1)
     _closers: list = field(init=False, default_factory=list)
 
@@ -205,6 +208,7 @@ class LiveCapture(threading.Thread):
                     self._check_sources()
                 for inp in self.inputs:
                     self._watch(inp, mono)
+                    self._report_overflows(inp, mono)
                 self._move_audio(mono)
             self._move_audio(time.monotonic(), final=True)
         finally:
@@ -240,6 +244,16 @@ class LiveCapture(threading.Thread):
                     self._retry(inp, mono)
             elif mono >= inp.next_retry:
                 self._retry(inp, mono)
+
+    def _report_overflows(self, inp: DeviceInput, mono: float) -> None:
+        """Audio dropped because the computer fell behind is said, at most every few seconds."""
+        count = inp.port_overflows + sum(line.ring.overflows for line in inp.lines)
+        if count > inp.reported_overflows and mono - inp.overflow_said_at >= OVERFLOW_REPORT_S:
+            new = count - inp.reported_overflows
+            inp.reported_overflows, inp.overflow_said_at = count, mono
+            for line in inp.lines:
+                self.publish(DeviceStatus(round(mono - self.t0, 3), line.party, "overflow", inp.label,
+                                          f"{new} piece(s) of {line.party} audio were lost: the computer is too busy."))
 
     def _lose(self, inp: DeviceInput, mono: float, reason: str) -> None:
         inp.close()

@@ -25,7 +25,7 @@ class _RuleState:
 class Coach:
     def __init__(self, config: CoachConfig):
         self.config = config
-        self._state = {kind: _RuleState() for kind in ("slow_down", "lower_tone", "keep_listening", "dead_air")}
+        self._state = {kind: _RuleState() for kind in ("slow_down", "lower_tone", "keep_listening", "stop_apologizing", "dead_air")}
         self._last_prompt: Optional[float] = None
         self._last_t: Optional[float] = None
 
@@ -54,7 +54,7 @@ class Coach:
         dt = 0.0 if self._last_t is None else max(0.0, s.t - self._last_t)
         self._last_t = s.t
         prompts = []
-        for rule in (self._keep_listening, self._slow_down, self._lower_tone, self._dead_air):
+        for rule in (self._keep_listening, self._slow_down, self._lower_tone, self._stop_apologizing, self._dead_air):
             prompt = rule(s, dt)
             if prompt is not None:
                 prompts.append(prompt)
@@ -134,6 +134,17 @@ class Coach:
         if monologue:
             state.hold_s = s.current_monologue_s
         return self._fire("keep_listening", s.t, reason, disarm=False)
+
+    def _stop_apologizing(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        """More than `max_apologies` in the call; again after each further `max_apologies`."""
+        rule, state = self.config.stop_apologizing, self._state["stop_apologizing"]
+        if not rule.enabled or s.apologies <= rule.max_apologies:
+            return None
+        prompted_at = state.hold_s  # the apology count at the last prompt
+        if (prompted_at and s.apologies < prompted_at + rule.max_apologies) or not self._may_fire("stop_apologizing", s.t):
+            return None
+        state.hold_s = float(s.apologies)
+        return self._fire("stop_apologizing", s.t, f"{s.apologies} apologies so far — stop apologising, move to the facts")
 
     def _dead_air(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
         rule, state = self.config.dead_air, self._state["dead_air"]

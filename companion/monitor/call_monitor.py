@@ -45,11 +45,14 @@ class CallMonitor:
         self._fillers = frozenset(w.lower() for w in config.asr.fillers)
         self._agent_words = 0
         self._last_word_end = 0.0
+        self._apology_words = frozenset(w.lower() for w in config.coach.stop_apologizing.words)
+        self.apologies = 0
 
     def add_segment(self, segment: FinalSegment) -> None:
         """Recognised words: the agent's feed the pace (fillers and unknowns do not count)."""
         if segment.party != "agent":
             return
+        self.apologies += sum(1 for word in segment.words if word.word.lower().strip(".,!?") in self._apology_words)
         for word in segment.words:
             if countable_word(word.word, self._fillers):
                 self.ledger["agent"].add_units((word.start + word.end) / 2.0, 1.0, "words")
@@ -199,6 +202,7 @@ class CallMonitor:
             agent_interrupting_since=since,
             agent_interrupting_s=round(overlap, 2),
             dropped_blocks=self.dropped_blocks,
+            apologies=self.apologies,
         )
 
     def whole_call_wpm(self) -> Optional[float]:
