@@ -173,6 +173,8 @@ def _run_live(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the window and play the bundled demo call")
+    parser.add_argument("--model", dest="window_model", metavar="DIR|none", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
     _add_models(sub)
@@ -185,8 +187,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
+        from ui.app import run  # the window: companion (no command) or companion --demo
+
+        return run(demo=args.demo, model=args.window_model)
     try:
         return args.func(args)
     except CompanionError as exc:

@@ -285,3 +285,45 @@ def _check(config: CoachingConfig) -> None:
         raise ConfigError("pace.syllables_per_word must be positive.")
     if not 0 < config.pitch.min_hz < config.pitch.max_hz:
         raise ConfigError("pitch.min_hz must be positive and below pitch.max_hz.")
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        import json
+
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise ConfigError(f"Cannot store {value!r} in a settings file.")
+
+
+def _toml_lines(data: Mapping, prefix: str = "") -> list[str]:
+    lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            lines += ["", f"[{prefix}{key}]"] + _toml_lines(value, f"{prefix}{key}.")
+    return lines
+
+
+def save_user_overrides(changes: Mapping) -> Path:
+    """Merge `changes` (nested tables) into the user's coaching.toml and write it atomically.
+    The result must still be a valid configuration."""
+    path = user_coaching_file()
+    current = read_toml(path) if path.is_file() else {}
+    merged = _merge(current, changes)
+    base = read_toml(resource_path("coaching.toml"))
+    _check(_build(CoachingConfig, _merge(base, merged), "coaching"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "# Your Call Companion settings: only what differs from resources/coaching.toml.\n"
+    text += "\n".join(_toml_lines(merged)).lstrip("\n") + "\n"
+    tmp = path.with_suffix(".tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise ConfigError(f"Cannot save settings to {path}: {exc.strerror or exc}.") from None
+    return path

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from companion.config import load_config
-from tests.callgen import render
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the window's tests run without a screen
+
+from companion.config import load_config  # noqa: E402
+from tests.callgen import render  # noqa: E402
 
 
 @pytest.fixture(scope="session")

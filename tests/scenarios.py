@@ -119,7 +119,7 @@ def dead_air() -> Script:
 
 
 def demo_call() -> Script:
-    """The bundled demo call (resources/demo_call.flac): a difficult customer and an agent who
+    """The bundled demo call (resources/demo/demo_call.flac): a difficult customer and an agent who
     talks over them, speeds up and raises their voice, then recovers."""
     s: list[Say] = [Say("agent", AGENT_LINES[0], at=0.5, wpm=145)]
     s.append(Say("customer", CUSTOMER_LINES[0] + " " + CUSTOMER_LINES[1], gap=0.3, wpm=165, gain_db=2))

@@ -148,7 +148,7 @@ def test_talk_ratio_and_longest_monologue_match_the_script(make_call, analyze):
 def test_the_bundled_demo_call_shows_each_kind_of_coaching(analyze):
     from companion.resources import resource_path
 
-    doc = analyze(resource_path("demo_call.flac"))
+    doc = analyze(resource_path("demo/demo_call.flac"))
     kinds = [p["kind"] for p in doc["prompts"]]
     assert {"keep_listening", "slow_down", "lower_tone"} <= set(kinds)
     assert [i["by"] for i in doc["interruptions"]] == ["agent"]

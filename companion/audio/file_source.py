@@ -79,10 +79,11 @@ def _check_channel(handle: sf.SoundFile, path: Path, channel: int, flag: str) ->
 class FileCallSource:
     """Reads a call recording and yields FrameBlocks, as fast as possible or paced in real time."""
 
-    def __init__(self, spec: CallFileSpec, audio: AudioConfig, realtime: bool = False):
+    def __init__(self, spec: CallFileSpec, audio: AudioConfig, realtime: bool = False, speed: float = 1.0):
         self.spec = spec
         self.audio = audio
         self.realtime = realtime
+        self.speed = speed  # paced playback: 1.0 is real time
         self._handles: dict[Path, sf.SoundFile] = {}
         try:
             self._tracks = self._plan(spec)
@@ -160,7 +161,7 @@ class FileCallSource:
                         assembler.add(track.party, framers[track.party].push(data[:, track.channel], last=last))
                 for block in assembler.ready(final=all(done.values())):
                     if self.realtime:
-                        due = started + (block.first_frame + block.frames) * frame_s
+                        due = started + (block.first_frame + block.frames) * frame_s / self.speed
                         delay = due - time.monotonic()
                         if delay > 0:
                             if stop is not None:

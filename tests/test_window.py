@@ -1,0 +1,205 @@
+"""The window, driven with the demo call and with events injected through the real bridge (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("PySide6")  # noqa: E402 - the window's own dependency; installed with the app
+
+from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
+
+from companion.bus import EventBus  # noqa: E402
+from companion.config import load_config, user_coaching_file  # noqa: E402
+from companion.events import FinalSegment, Prompt, StepTicked, Word  # noqa: E402
+from companion.playbooks import all_playbooks  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.IniFormat)
+    w = MainWindow(load_config(), all_playbooks()[0], settings, use_model=False)
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    if w.session is not None:
+        w.session.stop()
+        w.session.ended.wait(5)
+
+
+def from_another_thread(fn):
+    t = threading.Thread(target=fn)
+    t.start()
+    t.join()
+
+
+def said(text, t=5.0, party="agent"):
+    words = tuple(Word(w, t + i * 0.3, t + i * 0.3 + 0.25, 1.0) for i, w in enumerate(text.split()))
+    return FinalSegment(party, words[0].start, words[-1].end, words)
+
+
+def test_a_prompt_appears_in_the_banner_with_its_reason_then_fades(window, qtbot):
+    bus = EventBus()
+    window.bridge.attach(bus)
+    window.banner.hold_ms = 300
+    from_another_thread(lambda: bus.publish(Prompt(12.0, "slow_down", "182 words/min — aim for 140–160")))
+    qtbot.waitUntil(lambda: window.banner.kind == "slow_down", timeout=2000)
+    assert window.banner.title.text() == "Slow down"
+    assert window.banner.reason.text() == "182 words/min — aim for 140–160"
+    qtbot.waitUntil(lambda: window.banner.kind is None, timeout=3000)  # faded away
+
+
+def test_a_new_prompt_replaces_the_old_one_never_a_stack(window, qtbot):
+    bus = EventBus()
+    window.bridge.attach(bus)
+    from_another_thread(lambda: [bus.publish(Prompt(1.0, "slow_down", "a")), bus.publish(Prompt(6.0, "lower_tone", "b"))])
+    qtbot.waitUntil(lambda: window.banner.kind == "lower_tone", timeout=2000)
+    assert window.banner.reason.text() == "b" and len(window.findChildren(type(window.banner))) == 1
+
+
+def test_the_demo_call_drives_the_window_and_the_banner_respects_the_cooldown(window, qtbot):
+    window.demo_speed = 8.0
+    shown = []
+    original = window.banner.show_prompt
+    window.banner.show_prompt = lambda kind, reason: (shown.append((time.monotonic(), kind)), original(kind, reason))
+    window.start_call(demo=True)
+    assert window.start_action.text() == "Stop call"
+    qtbot.waitUntil(lambda: window.summary is not None, timeout=40000)
+    kinds = [k for _, k in shown]
+    assert {"keep_listening", "slow_down", "lower_tone"} <= set(kinds)
+    call_times = [p.t for p in window.prompts]
+    assert all(b - a >= window.config.coach.min_gap_s for a, b in zip(call_times, call_times[1:]))
+    for kind in set(kinds):
+        same = [p.t for p in window.prompts if p.kind == kind]
+        assert all(b - a >= window.config.coach.cooldown_s for a, b in zip(same, same[1:]))
+    assert window.meters.last is not None and window.meters.timer.text() != "00:00"
+    assert window.summary.isVisible() and window.start_action.text() == "Start call"
+
+
+def test_a_cue_phrase_in_what_the_agent_says_ticks_the_step(window, qtbot):
+    window.demo_speed = 1.0
+    window.start_call(demo=True)
+    from_another_thread(lambda: window.session.bus.publish(said("what i can do for you is send a replacement today")))
+    qtbot.waitUntil(lambda: window.checklist.is_done("solution"), timeout=2000)
+    assert not window.checklist.is_done("mindset")
+    from_another_thread(lambda: window.session.bus.publish(said("sorry what i hear is the parcel never came", party="customer")))
+    qtbot.wait(200)
+    assert not window.checklist.is_done("repeat")  # the customer's words do not tick the agent's steps
+
+
+def test_a_step_is_ticked_by_hand_and_becomes_an_event(window, qtbot):
+    window.start_call(demo=True)
+    seen = []
+    window.session.bus.subscribe(seen.append)
+    item = window.checklist.item("mindset")
+    item.setCheckState(Qt.Checked)  # what a click on the box does
+    qtbot.waitUntil(lambda: any(isinstance(e, StepTicked) and e.step_id == "mindset" for e in seen), timeout=2000)
+    tick = next(e for e in seen if isinstance(e, StepTicked))
+    assert tick.source == "manual" and tick.done
+    assert window.checklist.current == "listen"
+    window.checklist.steps.setCurrentRow(1)
+    qtbot.keyClick(window.checklist, Qt.Key_Space)  # keyboard: Space ticks the selected step
+    qtbot.waitUntil(lambda: window.checklist.is_done("listen"), timeout=2000)
+
+
+def test_start_and_stop(window, qtbot):
+    window.start_call(demo=True)
+    assert window.in_call
+    qtbot.wait(700)
+    window.toggle_call()
+    qtbot.waitUntil(lambda: window.summary is not None, timeout=10000)
+    assert not window.in_call and window.start_action.text() == "Start call"
+    assert "Take a breath" in window.summary.breather.text()
+
+
+def test_compact_mode_toggles_and_is_remembered(window, qtbot):
+    window.set_compact(True)
+    assert window.transcript.isHidden() and window.checklist.isHidden() and not window.current_step.isHidden()
+    assert window.windowFlags() & Qt.WindowStaysOnTopHint
+    assert window.width() <= 400
+    assert window.settings.value("compact", type=bool) is True
+    window.set_compact(False)
+    assert not window.transcript.isHidden() and not window.checklist.isHidden()
+    assert not window.windowFlags() & Qt.WindowStaysOnTopHint
+    assert window.settings.value("compact", type=bool) is False
+
+
+def test_settings_persist_and_change_the_running_coach(window, qtbot):
+    from ui.settings_dialog import SettingsDialog
+
+    window.start_call(demo=True)
+    dialog = SettingsDialog(window.config, window)
+    dialog.pace.setValue(185)
+    dialog.kinds["lower_tone"].setChecked(False)
+    dialog.save()
+    assert "wpm_above = 185.0" in user_coaching_file().read_text()
+    window.apply_config(load_config())
+    coach = window.session.pipeline.coach.config
+    assert coach.slow_down.wpm_above == 185.0 and coach.lower_tone.enabled is False
+    assert load_config().coach.slow_down.wpm_above == 185.0  # and for the next call too
+
+
+def test_first_run_without_a_model_offers_download_choose_or_continue(qtbot, tmp_path, monkeypatch):
+    from companion.asr import discovery
+    from ui.setup_dialog import SetupDialog
+
+    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
+    monkeypatch.setattr(discovery, "_package_models", lambda: [])  # a machine with no model at all
+    playbooks = all_playbooks()[0]
+    dialog = SetupDialog(playbooks, playbooks[0].id)
+    qtbot.addWidget(dialog)
+    assert "No speech model found" in dialog.model_label.text()
+    assert dialog.download.text().startswith("Download (41 MB)")
+    assert dialog.choose.isVisible() or dialog.choose.text() == "Choose folder…"
+    qtbot.mouseClick(dialog.without, Qt.LeftButton)
+    choice = dialog.choice()
+    assert choice.model_path is None and choice.playbook_id == "unhappy-customer"
+    dialog.done(0)
+    settings = QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat)
+    window = MainWindow(load_config(), playbooks, settings)
+    qtbot.addWidget(window)
+    assert window.model is None and "coaching from the audio" in window.model_status.text()
+    window.start_call(demo=True)
+    assert window.session.pipeline.transcribers == {}  # acoustic coaching
+    window.session.stop()
+    window.session.ended.wait(5)
+
+
+def test_an_hour_of_transcript_loads_without_stalling_the_event_loop(window, qtbot):
+    bus = EventBus()
+    window.bridge.attach(bus)
+    gaps = []
+    last = [time.perf_counter()]
+
+    def beat():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    segments = [said(f"segment number {i} with a few more words to wrap the line nicely", t=i * 1.0,
+                     party="agent" if i % 2 else "customer") for i in range(3600)]
+    timer = QTimer()
+    timer.timeout.connect(beat)
+    last[0] = time.perf_counter()
+    timer.start(5)
+
+    def publish():
+        for start in range(0, len(segments), 100):
+            for seg in segments[start : start + 100]:
+                bus.publish(seg)
+            time.sleep(0.01)
+
+    threading.Thread(target=publish, daemon=True).start()
+    qtbot.waitUntil(lambda: window.transcript.model.rowCount() == 3600, timeout=60000)
+    qtbot.wait(100)
+    timer.stop()
+    assert max(gaps) < 0.05, f"longest stall {max(gaps) * 1000:.0f} ms at beat {gaps.index(max(gaps))} of {len(gaps)}"
+    assert window.transcript.following

@@ -1,0 +1,1 @@
+"""The Call Companion window (PySide6). Imports `companion`; `companion` never imports this."""

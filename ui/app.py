@@ -1,0 +1,51 @@
+"""Start the window: `companion` (no command) or `companion --demo`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+from companion.config import load_config
+from companion.paths import user_config_dir
+from companion.playbooks import all_playbooks
+
+
+def window_settings():
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(user_config_dir() / "window.ini"), QSettings.IniFormat)
+
+
+def build_window(demo: bool = False, model: Optional[str] = None):
+    from ui.main_window import MainWindow
+
+    config = load_config()
+    playbooks, problems = all_playbooks()
+    use_model = not (model is not None and model.lower() == "none")
+    window = MainWindow(config, playbooks, window_settings(), model_path=model if use_model else None, use_model=use_model)
+    for problem in problems:
+        window.statusBar().showMessage(problem, 15000)
+    return window
+
+
+def run(demo: bool = False, model: Optional[str] = None) -> int:
+    try:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+    except ImportError:
+        print("companion: the window needs PySide6: run 'pip install PySide6-Essentials'. "
+              "'companion analyze' and 'companion live' work without it.", file=sys.stderr)
+        return 2
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Call Companion")
+    window = build_window(demo, model)
+    window.show()
+    if demo:
+        QTimer.singleShot(0, lambda: window.start_call(demo=True))
+    elif not window.settings.value("setup_done", False, type=bool):
+        QTimer.singleShot(0, window.open_setup)
+    code = app.exec()
+    window.deleteLater()  # Qt objects go before the interpreter does
+    del window
+    app.processEvents()
+    return code

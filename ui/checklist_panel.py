@@ -1,0 +1,119 @@
+"""The side panel: the playbook's steps, the current one highlighted with its tips, ticked
+automatically from what the agent says or by hand (click, Space, or Ctrl+1..9)."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from companion.events import StepTicked
+from companion.playbooks import Playbook
+
+
+class ChecklistPanel(QWidget):
+    def __init__(self, playbook: Playbook, on_tick: Callable[[str, bool], None], parent=None):
+        super().__init__(parent)
+        self.on_tick = on_tick
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-size: 15px; font-weight: 700;")
+        self.heading.setWordWrap(True)
+        self.steps = QListWidget()
+        self.steps.setObjectName("steps")
+        self.tips = QLabel()
+        self.tips.setObjectName("tips")
+        self.tips.setWordWrap(True)
+        self.tips.setTextFormat(Qt.RichText)
+        self.tips.setStyleSheet("background: #f3f6fb; border-radius: 8px; padding: 8px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.steps, 1)
+        layout.addWidget(self.tips)
+        self.steps.itemChanged.connect(self._changed)
+        for n in range(1, 10):
+            QShortcut(QKeySequence(f"Ctrl+{n}"), self, activated=lambda n=n: self.toggle_row(n - 1))
+        self._updating = False
+        self.set_playbook(playbook)
+
+    def set_playbook(self, playbook: Playbook) -> None:
+        self.playbook = playbook
+        self._updating = True
+        self.steps.clear()
+        self.heading.setText(playbook.name)
+        for n, step in enumerate(playbook.steps, 1):
+            item = QListWidgetItem(f"{n}. {step.title}")
+            item.setData(Qt.UserRole, step.id)
+            item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Unchecked)
+            item.setToolTip(step.guidance)
+            self.steps.addItem(item)
+        self._updating = False
+        self._highlight()
+
+    def item(self, step_id: str) -> QListWidgetItem:
+        for row in range(self.steps.count()):
+            if self.steps.item(row).data(Qt.UserRole) == step_id:
+                return self.steps.item(row)
+        raise KeyError(step_id)
+
+    def is_done(self, step_id: str) -> bool:
+        return self.item(step_id).checkState() == Qt.Checked
+
+    @property
+    def current(self) -> Optional[str]:
+        for row in range(self.steps.count()):
+            item = self.steps.item(row)
+            if item.checkState() != Qt.Checked:
+                return item.data(Qt.UserRole)
+        return None
+
+    def toggle_row(self, row: int) -> None:
+        item = self.steps.item(row)
+        if item is not None:
+            item.setCheckState(Qt.Unchecked if item.checkState() == Qt.Checked else Qt.Checked)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if event.key() == Qt.Key_Space and self.steps.currentRow() >= 0:
+            self.toggle_row(self.steps.currentRow())
+            return
+        super().keyPressEvent(event)
+
+    def apply(self, tick: StepTicked) -> None:
+        """A tick from the session (automatic or the echo of a manual one)."""
+        self._updating = True
+        try:
+            item = self.item(tick.step_id)
+            item.setCheckState(Qt.Checked if tick.done else Qt.Unchecked)
+            if tick.done and tick.source == "auto":
+                item.setToolTip(f"Ticked when you said “{tick.phrase}”")
+        finally:
+            self._updating = False
+        self._highlight()
+
+    def _changed(self, item: QListWidgetItem) -> None:
+        if self._updating:
+            return
+        self.on_tick(item.data(Qt.UserRole), item.checkState() == Qt.Checked)
+        self._highlight()
+
+    def _highlight(self) -> None:
+        self._updating = True
+        current = self.current
+        bold = QFont()
+        bold.setBold(True)
+        for row in range(self.steps.count()):
+            item = self.steps.item(row)
+            is_current = item.data(Qt.UserRole) == current
+            item.setFont(bold if is_current else QFont())
+            item.setBackground(QBrush(QColor("#fff4d6")) if is_current else QBrush())
+            item.setForeground(QBrush(QColor("#8a9099")) if item.checkState() == Qt.Checked else QBrush())
+        self._updating = False
+        if current is None:
+            self.tips.setText("<b>All steps done.</b> Note the root cause after the call.")
+            return
+        step = self.playbook.step(current)
+        tips = "".join(f"<li>{t}</li>" for t in step.tips)
+        self.tips.setText(f"<b>{step.title}</b><br>{step.guidance}<ul style='margin:4px 0 0 -20px'>{tips}</ul>")

@@ -1,0 +1,343 @@
+"""The Call Companion window: banner, meters and transcript on the left, the step checklist on the
+right, Start/Stop and the line, model and recording status always visible. It wires widgets to a
+`CallSession`; the pipeline runs on its own threads and reaches the widgets through `EventBridge`."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Optional
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from companion.asr.discovery import find_model
+from companion.asr.engine import LoadedModel, load_model_async
+from companion.config import CoachingConfig, load_config
+from companion.errors import CompanionError
+from companion.events import (
+    CallEnded,
+    DeviceStatus,
+    FinalSegment,
+    MetricsSnapshot,
+    MonitorFailed,
+    PartialText,
+    Prompt,
+    StepTicked,
+    TranscriberFailed,
+)
+from companion.playbooks import Playbook
+from companion.resources import resource_path
+from companion.session import CallSession
+from ui.banner import CoachingBanner
+from ui.bridge import EventBridge
+from ui.checklist_panel import ChecklistPanel
+from ui.meters import MetersPanel
+from ui.settings_dialog import SettingsDialog
+from ui.summary_dialog import SummaryDialog
+from ui.transcript_view import TranscriptView
+
+DEMO_CALL = "demo/demo_call.flac"
+
+
+class _ModelSignals(QObject):
+    loaded = Signal()  # the result waits in MainWindow._model_result (no Python objects cross threads in Qt)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, config: CoachingConfig, playbooks: list[Playbook], settings: QSettings,
+                 model_path: Optional[Path] = None, use_model: bool = True):
+        super().__init__()
+        self.setWindowTitle("Call Companion")
+        self.config = config
+        self.playbooks = {p.id: p for p in playbooks}
+        self.settings = settings
+        self.playbook = self.playbooks.get(str(settings.value("playbook", "")), playbooks[0])
+        self.session: Optional[CallSession] = None
+        self.model: Optional[LoadedModel] = None
+        self.prompts: list[Prompt] = []
+        self.last_metrics: Optional[MetricsSnapshot] = None
+        self.summary: Optional[SummaryDialog] = None
+        self.demo_speed = 1.0
+        self.bridge = EventBridge(self)
+        self.bridge.event.connect(self.on_event)
+
+        self.banner = CoachingBanner()
+        self.meters = MetersPanel()
+        self._configure_meters()
+        self.transcript = TranscriptView()
+        self.checklist = ChecklistPanel(self.playbook, self._manual_tick)
+        self.current_step = QLabel()
+        self.current_step.setObjectName("currentStep")
+        self.current_step.setWordWrap(True)
+        self.current_step.hide()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.banner)
+        left_layout.addWidget(self.current_step)
+        left_layout.addWidget(self.meters)
+        left_layout.addWidget(self.transcript, 1)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.checklist)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self.setCentralWidget(self.splitter)
+
+        self.start_action = QAction("Start call", self, shortcut=QKeySequence("Ctrl+Return"), triggered=self.toggle_call)
+        self.compact_action = QAction("Compact", self, shortcut=QKeySequence("Ctrl+M"), checkable=True,
+                                      triggered=self.set_compact)
+        self.setup_action = QAction("Setup…", self, triggered=self.open_setup)
+        self.settings_action = QAction("Settings…", self, triggered=self.open_settings)
+        self.demo_action = QAction("Play demo call", self, triggered=lambda: self.start_call(demo=True))
+        toolbar = self.addToolBar("Call")
+        toolbar.setObjectName("callToolbar")
+        toolbar.setMovable(False)
+        for action in (self.start_action, self.demo_action, self.compact_action, self.setup_action, self.settings_action):
+            toolbar.addAction(action)
+
+        self.line_status = QLabel("Lines: idle")
+        self.model_status = QLabel("Model: looking…")
+        self.recording_status = QLabel("Not recording audio")
+        for label in (self.line_status, self.model_status, self.recording_status):
+            self.statusBar().addPermanentWidget(label)
+
+        self._clock = QTimer(self)
+        self._clock.timeout.connect(self._tick_clock)
+        self._model_signals = _ModelSignals(self)
+        self._model_signals.loaded.connect(self._model_ready, Qt.QueuedConnection)
+        self._line_state = {"agent": "idle", "customer": "idle"}
+        self.resize(900, 640)
+        geometry = settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        if use_model:
+            self.load_model(model_path)
+        else:
+            self._model_loaded(None, "none (acoustic coaching)")
+        if settings.value("compact", False, type=bool):
+            self.compact_action.setChecked(True)
+            self.set_compact(True)
+
+    # --- model ------------------------------------------------------------------------------
+    def load_model(self, path: Optional[Path] = None) -> None:
+        """Find and load the model in the background; the window is usable meanwhile."""
+        try:
+            candidate = find_model(path, self.config.asr.language)
+        except CompanionError as exc:
+            self._model_loaded(None, exc.message)
+            return
+        if candidate is None:
+            self._model_loaded(None, "none found — coaching from the audio (Setup… to get one)")
+            return
+        self.model_status.setText(f"Model: loading {candidate.name}…")
+        future: Future = load_model_async(candidate.path)
+        signals = self._model_signals
+
+        def done(f: Future) -> None:
+            try:
+                loaded = f.result()
+                self._model_result = (loaded, f"{candidate.name} (loaded in {loaded.load_s:.1f} s)")
+            except CompanionError as exc:
+                self._model_result = (None, exc.message)
+            except Exception as exc:  # noqa: BLE001
+                self._model_result = (None, f"could not load ({exc})")
+            signals.loaded.emit()
+
+        future.add_done_callback(done)
+
+    _model_result = None
+
+    def _model_ready(self) -> None:
+        if self._model_result is not None:
+            model, message = self._model_result
+            self._model_result = None
+            self._model_loaded(model, message)
+
+    def _model_loaded(self, model: Optional[LoadedModel], message: str) -> None:
+        self.model = model
+        self.model_status.setText(f"Model: {message}")
+        self.transcript.set_placeholder(
+            "The transcript appears here as both sides speak." if model is not None else
+            "No transcript without a speech model — coaching works from the audio. Setup… gets a model.")
+
+    # --- calls ------------------------------------------------------------------------------
+    @property
+    def in_call(self) -> bool:
+        return self.session is not None and not self.session.ended.is_set()
+
+    def toggle_call(self) -> None:
+        if self.in_call:
+            self.stop_call()
+        else:
+            self.start_call(demo=False)
+
+    def start_call(self, demo: bool = False) -> None:
+        if self.in_call:
+            return
+        session = CallSession(self.config, self.playbook, model=self.model)
+        self.transcript.model.clear()
+        self.checklist.set_playbook(self.playbook)
+        self.prompts = []
+        self.last_metrics = None
+        self.bridge.attach(session.bus)
+        try:
+            if demo:
+                session.start_demo(resource_path(DEMO_CALL), speed=self.demo_speed)
+                self._set_lines("demo call", "demo call")
+            else:
+                from companion.live import choose_devices
+
+                devices = choose_devices(None, None)
+                session.start_live(devices)
+        except CompanionError as exc:
+            self.bridge.detach()
+            self.show_problem("error", exc.message)
+            return
+        self.session = session
+        self.start_action.setText("Stop call")
+        self.demo_action.setEnabled(False)
+        self._clock.start(250)
+
+    def stop_call(self) -> None:
+        if self.session is not None:
+            self.session.stop()
+            self.start_action.setEnabled(False)
+            self.start_action.setText("Stopping…")
+
+    def _call_ended(self, event: CallEnded) -> None:
+        self._clock.stop()
+        self.bridge.detach()
+        self.start_action.setEnabled(True)
+        self.start_action.setText("Start call")
+        self.demo_action.setEnabled(True)
+        self._set_lines("idle", "idle")
+        done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
+        self.summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
+        self.summary.show()
+
+    def _tick_clock(self) -> None:
+        if self.session is not None:
+            self.meters.update_clock(self.session.now())
+
+    # --- events from the pipeline (GUI thread) ---------------------------------------------------
+    def on_event(self, event: object) -> None:
+        if isinstance(event, Prompt):
+            self.prompts.append(event)
+            self.banner.show_prompt(event.kind, event.reason)
+        elif isinstance(event, PartialText):
+            self.transcript.model.partial(event)
+        elif isinstance(event, FinalSegment):
+            self.transcript.model.final(event)
+        elif isinstance(event, MetricsSnapshot):
+            self.last_metrics = event
+            self.meters.update_metrics(event)
+        elif isinstance(event, StepTicked):
+            self.checklist.apply(event)
+            self._show_current_step()
+        elif isinstance(event, DeviceStatus):
+            self._line_state[event.party] = event.status
+            self._set_lines(self._line_state["agent"], self._line_state["customer"])
+            if event.status in ("lost", "overflow"):
+                self.show_problem("device", event.message)
+        elif isinstance(event, (MonitorFailed, TranscriberFailed)):
+            self.show_problem("error", event.message)
+        elif isinstance(event, CallEnded):
+            self._call_ended(event)
+
+    def show_problem(self, kind: str, message: str) -> None:
+        self.banner.show_prompt(kind, message)
+        self.statusBar().showMessage(message, 15000)
+
+    def _set_lines(self, agent: str, customer: str) -> None:
+        self._line_state = {"agent": agent, "customer": customer}
+        self.line_status.setText(f"You: {agent} · Customer: {customer}")
+
+    def _manual_tick(self, step_id: str, done: bool) -> None:
+        if self.session is not None and self.in_call:
+            self.session.tick(step_id, done)  # echoed back as StepTicked
+        self._show_current_step()
+
+    def _show_current_step(self) -> None:
+        current = self.checklist.current
+        self.current_step.setText("All steps done" if current is None
+                                  else f"Now: {self.playbook.step(current).title}")
+
+    # --- compact mode, settings, setup --------------------------------------------------------
+    def set_compact(self, compact: bool) -> None:
+        """A narrow always-on-top strip: the banner, the current step and the meters."""
+        self.settings.setValue("compact", compact)
+        if compact:
+            self._full_geometry = self.saveGeometry()
+            self.transcript.hide()
+            self.checklist.hide()
+            self.current_step.show()
+            self._show_current_step()
+            self.setWindowFlag(Qt.WindowStaysOnTopHint, True)
+            self.resize(380, 330)
+        else:
+            self.transcript.show()
+            self.checklist.show()
+            self.current_step.hide()
+            self.setWindowFlag(Qt.WindowStaysOnTopHint, False)
+            if getattr(self, "_full_geometry", None) is not None:
+                self.restoreGeometry(self._full_geometry)
+            else:
+                self.resize(900, 640)
+        self.show()
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.config, self)
+        if dialog.exec():
+            self.apply_config(load_config())
+
+    def apply_config(self, config: CoachingConfig) -> None:
+        self.config = config
+        self._configure_meters()
+        if self.session is not None:
+            self.session.set_coach_config(config)
+
+    def _configure_meters(self) -> None:
+        rule = self.config.coach.slow_down
+        self.meters.configure(rule.target_wpm, rule.wpm_above, self.config.coach.lower_tone.loudness_above_db)
+
+    def open_setup(self) -> None:
+        from companion.audio.device_choice import DeviceChoice, save_choice
+        from companion.playbooks import all_playbooks
+        from ui.setup_dialog import SetupDialog
+
+        dialog = SetupDialog(list(self.playbooks.values()), self.playbook.id, self.config.asr.language, self)
+        self.setup_dialog = dialog
+        if not dialog.exec():
+            return
+        choice = dialog.choice()
+        if choice.agent_device or choice.customer_device:
+            save_choice(DeviceChoice(choice.agent_device, choice.customer_device))
+        self.settings.setValue("setup_done", True)
+        playbooks, _ = all_playbooks()
+        self.playbooks = {p.id: p for p in playbooks}
+        self.playbook = self.playbooks.get(choice.playbook_id, self.playbook)
+        self.settings.setValue("playbook", self.playbook.id)
+        if not self.in_call:
+            self.checklist.set_playbook(self.playbook)
+        if choice.model_path is None:
+            self._model_loaded(None, "none (acoustic coaching)")
+        elif self.model is None or self.model.path != choice.model_path:
+            self.load_model(choice.model_path)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if not self.compact_action.isChecked():
+            self.settings.setValue("geometry", self.saveGeometry())
+        if self.session is not None:
+            self.session.stop()
+            self.session.ended.wait(3.0)
+        super().closeEvent(event)

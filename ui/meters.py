@@ -1,0 +1,89 @@
+"""Meters: pace against its target band, volume against the agent's own baseline, talk share,
+interruptions, the call timer, and a level meter per party so the agent sees both lines are live."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
+
+from companion.events import MetricsSnapshot
+from ui.style import PARTY_NAMES, clock
+
+
+def _bar(minimum: int, maximum: int, fmt: str) -> QProgressBar:
+    bar = QProgressBar()
+    bar.setRange(minimum, maximum)
+    bar.setFormat(fmt)
+    bar.setTextVisible(True)
+    bar.setFixedHeight(18)
+    return bar
+
+
+def _colour(bar: QProgressBar, colour: str) -> None:
+    bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; border-radius: 3px; }}"
+                      "QProgressBar { border: 1px solid #c8ccd2; border-radius: 4px; text-align: center; }")
+
+
+class MetersPanel(QWidget):
+    def __init__(self, target=(140, 160), pace_limit=170.0, loud_db=6.0, parent=None):
+        super().__init__(parent)
+        self.target, self.pace_limit, self.loud_db = target, pace_limit, loud_db
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(4)
+        self.timer = QLabel("00:00")
+        self.timer.setObjectName("callTimer")
+        self.timer.setStyleSheet("font-size: 18px; font-weight: 600;")
+        self.pace = _bar(0, 260, "pace —")
+        self.volume = _bar(-6, 12, "volume —")
+        self.talk = _bar(0, 100, "talk share —")
+        self.interruptions = QLabel("Interruptions: 0")
+        self.levels = {party: _bar(-70, 0, f"{PARTY_NAMES[party]} line") for party in ("agent", "customer")}
+        rows = [("Call", self.timer), ("Pace", self.pace), ("Volume", self.volume), ("Talk (2 min)", self.talk),
+                ("", self.interruptions), ("Your line", self.levels["agent"]), ("Customer line", self.levels["customer"])]
+        for row, (name, widget) in enumerate(rows):
+            label = QLabel(name)
+            label.setStyleSheet("color: #5b6270;")
+            grid.addWidget(label, row, 0, Qt.AlignRight)
+            grid.addWidget(widget, row, 1)
+        for bar in self.levels.values():
+            _colour(bar, "#7aa6d9")
+        self.last: MetricsSnapshot | None = None
+
+    def configure(self, target, pace_limit: float, loud_db: float) -> None:
+        self.target, self.pace_limit, self.loud_db = target, pace_limit, loud_db
+
+    def update_clock(self, seconds: float) -> None:
+        self.timer.setText(clock(seconds))
+
+    def update_metrics(self, m: MetricsSnapshot) -> None:
+        self.last = m
+        if m.pace_wpm is None:
+            self.pace.setValue(0)
+            self.pace.setFormat("pace: listening…")
+        else:
+            wpm = int(round(m.pace_wpm))
+            self.pace.setValue(min(260, wpm))
+            low, high = self.target
+            self.pace.setFormat(f"{wpm} words/min (aim {low:.0f}–{high:.0f})")
+            _colour(self.pace, "#e0a020" if wpm > self.pace_limit else "#e9c46a" if wpm > high else "#52b788")
+        delta = m.loudness_delta_db
+        if delta is None:
+            self.volume.setValue(-6)
+            self.volume.setFormat("volume: learning your usual level…")
+        else:
+            self.volume.setValue(int(max(-6, min(12, round(delta)))))
+            self.volume.setFormat(f"{delta:+.0f} dB vs your usual")
+            _colour(self.volume, "#e4683f" if delta >= self.loud_db else "#52b788")
+        share = m.talk_share_window
+        if share is None:
+            self.talk.setValue(0)
+            self.talk.setFormat("talk share —")
+        else:
+            self.talk.setValue(int(round(share * 100)))
+            self.talk.setFormat(f"you {share:.0%} · customer {1 - share:.0%}")
+            _colour(self.talk, "#e0a020" if share > 0.65 else "#52b788")
+        self.interruptions.setText(
+            f"Interruptions: {m.interruptions_by_agent} by you, {m.interruptions_by_customer} by the customer")
+        for party, level in (("agent", m.agent_level_db), ("customer", m.customer_level_db)):
+            self.levels[party].setValue(int(max(-70, min(0, level))))

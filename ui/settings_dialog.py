@@ -1,0 +1,81 @@
+"""Settings: the main thresholds and which prompts are on, saved to the user's coaching.toml
+and applied to the running call at once."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QVBoxLayout,
+)
+
+from companion.config import CoachingConfig, save_user_overrides
+from companion.errors import ConfigError
+from companion.paths import user_data_dir
+
+KINDS = [("slow_down", "Slow down"), ("lower_tone", "Lower your tone"), ("keep_listening", "Keep listening"),
+         ("stop_apologizing", "Stop apologising"), ("dead_air", "Dead air")]
+
+
+def _spin(value: float, low: float, high: float, step: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setDecimals(decimals)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, config: CoachingConfig, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        c = config.coach
+        self.pace = _spin(c.slow_down.wpm_above, 120, 260, 5, " words/min")
+        self.volume = _spin(c.lower_tone.loudness_above_db, 2, 20, 1, " dB")
+        self.overlap = _spin(config.interruptions.min_overlap_s, 0.5, 5, 0.1, " s", 1)
+        self.cooldown = _spin(c.cooldown_s, 5, 120, 5, " s")
+        self.kinds = {}
+        form = QFormLayout()
+        form.addRow("Slow down above", self.pace)
+        form.addRow("Lower your tone when louder by", self.volume)
+        form.addRow("Talking over counts after", self.overlap)
+        form.addRow("Same prompt at most every", self.cooldown)
+        for kind, label in KINDS:
+            box = QCheckBox(label)
+            box.setChecked(getattr(c, kind).enabled)
+            self.kinds[kind] = box
+            form.addRow("" if kind != "slow_down" else "Prompts", box)
+        where = QLabel(f"Calls and models are kept in {user_data_dir()} (set COMPANION_DATA_DIR to move them).")
+        where.setWordWrap(True)
+        where.setStyleSheet("color: #5b6270;")
+        buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(where)
+        layout.addWidget(buttons)
+
+    def changes(self) -> dict:
+        coach = {kind: {"enabled": box.isChecked()} for kind, box in self.kinds.items()}
+        coach["slow_down"]["wpm_above"] = self.pace.value()
+        coach["slow_down"]["release_wpm"] = min(self.pace.value() - 5, 160.0)
+        coach["lower_tone"]["loudness_above_db"] = self.volume.value()
+        coach["lower_tone"]["release_db"] = max(1.0, self.volume.value() / 2)
+        coach["cooldown_s"] = self.cooldown.value()
+        return {"coach": coach, "interruptions": {"min_overlap_s": round(self.overlap.value(), 1)}}
+
+    def save(self) -> None:
+        try:
+            save_user_overrides(self.changes())
+        except ConfigError as exc:
+            QMessageBox.warning(self, "Settings not saved", exc.message)
+            return
+        self.accept()
