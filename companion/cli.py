@@ -153,6 +153,8 @@ def _run_live(args: argparse.Namespace) -> int:
         raise CompanionError("--duration must be more than 0 seconds.")
     config = load_config(args.coaching)
     devices = choose_devices(args.agent_device, args.customer_device, args.agent_channel, args.customer_channel)
+    print(f"companion: the agent is {devices.agent.key} (channel {devices.agent_channel}), the customer is "
+          f"{devices.customer.key} (channel {devices.customer_channel}).", file=sys.stderr)
     model = _choose_model(args.model, config.asr.language)
     stop = threading.Event()
 

@@ -123,8 +123,12 @@ def test_turns_line_up_with_the_script(live_run):
     truth, events, offset, _, _ = live_run
     turns = [e for e in events if e["type"] == "turn"]
     for utt in truth.utterances:
-        starts = [t["start"] for t in turns if t["party"] == utt.party]
-        assert min(abs(s - (utt.start + offset)) for s in starts) <= 1.0, utt
+        start, end = utt.start + offset, utt.end + offset
+        own = [t for t in turns if t["party"] == utt.party]
+        begins_here = any(abs(t["start"] - start) <= 1.0 for t in own)
+        # a short pause after the previous utterance of the same party may join the two into one turn
+        joined = any(t["start"] < start and t["end"] >= end - 1.0 for t in own)
+        assert begins_here or joined, utt
 
 
 def test_the_events_file_is_complete_json_lines(live_run):
@@ -195,7 +199,7 @@ def test_the_device_choice_is_remembered(softphone, tmp_path):
     assert first.returncode == 0, first.stderr
     again = subprocess.run(base, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0
-    assert "agent from agent_mic.monitor" in again.stderr and "customer from softphone.monitor" in again.stderr
+    assert "the agent is agent_mic.monitor" in again.stderr and "the customer is softphone.monitor" in again.stderr
 
 
 def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
