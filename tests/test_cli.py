@@ -117,3 +117,11 @@ def test_a_broken_coaching_file_is_a_clear_error(tmp_path, make_call):
 def test_version_and_help():
     assert companion("--version").stdout.startswith("companion ")
     assert "--customer-channel" in companion("analyze", "--help").stdout
+
+
+def test_the_window_without_a_display_says_what_to_use_instead():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    run = subprocess.run([sys.executable, "-m", "companion", "--demo"], capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 2 and "no display found" in run.stderr and "companion live" in run.stderr

@@ -28,7 +28,19 @@ def build_window(demo: bool = False, model: Optional[str] = None):
     return window
 
 
+def _no_display() -> bool:
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
 def run(demo: bool = False, model: Optional[str] = None) -> int:
+    if _no_display():
+        print("companion: no display found: the window needs a desktop session. Use 'companion live' to coach "
+              "headless, or 'companion analyze CALL.wav' for a recording.", file=sys.stderr)
+        return 2
     try:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
