@@ -14,7 +14,8 @@ from companion.report import ReportCollector
 
 
 def analyze_call(
-    spec: CallFileSpec | FileCallSource, config: CoachingConfig, model: Optional[LoadedModel] = None, realtime: bool = False
+    spec: CallFileSpec | FileCallSource, config: CoachingConfig, model: Optional[LoadedModel] = None, realtime: bool = False,
+    subscribers: tuple = (),
 ) -> dict:
     """Run the call pipeline over a recording (transcribing with `model` if given); returns the analysis document.
 
@@ -24,6 +25,8 @@ def analyze_call(
     pipeline = CallPipeline(config, model=model)
     collector = ReportCollector()
     pipeline.bus.subscribe(collector)
+    for subscriber in subscribers:  # e.g. a CallRecorder saving the call as it goes
+        pipeline.bus.subscribe(subscriber)
     pipeline.run(source.blocks())
     if not collector.turns:
         raise AudioInputError(f"No speech found in {Path(spec.path).name}: the recording is silent or holds only noise.")

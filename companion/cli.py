@@ -26,6 +26,7 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR|none", help="Vosk model folder for transcription, or 'none' for acoustic coaching only")
     p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a summary")
+    p.add_argument("--save", action="store_true", help="keep the call in the history (nothing is stored otherwise)")
     p.set_defaults(func=_run_analyze)
 
 
@@ -51,7 +52,18 @@ def _run_analyze(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
-    doc = analyze_call(source, config, model=model)
+    recorder = None
+    if args.save:
+        from companion.store.recorder import CallRecorder
+
+        recorder = CallRecorder("analyze", file=str(args.call))
+    try:
+        doc = analyze_call(source, config, model=model, subscribers=(recorder,) if recorder else ())
+    finally:
+        if recorder is not None:
+            recorder.close()
+    if recorder is not None:
+        print(f"companion: saved as call {recorder.call_id}.", file=sys.stderr)
     if args.json:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -172,6 +184,77 @@ def _run_live(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_calls(sub: argparse._SubParsersAction) -> None:
+    from companion.store.export import FORMATS
+
+    p = sub.add_parser("calls", help="saved calls: list, show, export")
+    csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
+    lst = csub.add_parser("list", help="saved calls, newest first")
+    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--search", metavar="TEXT", help="only calls whose transcript has these words")
+    lst.add_argument("--kind", metavar="KIND", help="only calls with this kind of prompt")
+    lst.add_argument("--interrupted", action="store_true", help="only calls cut off by a crash")
+    show = csub.add_parser("show", help="one call as JSON")
+    show.add_argument("id", type=int)
+    exp = csub.add_parser("export", help="export a call")
+    exp.add_argument("id", type=int)
+    exp.add_argument("--format", choices=FORMATS, default="json")
+    exp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
+    p.set_defaults(func=_run_calls)
+
+
+def _run_calls(args: argparse.Namespace) -> int:
+    from companion.store.calls import list_calls, load_call, search
+    from companion.store.db import open_store
+    from companion.store.export import export
+
+    db = open_store()
+    try:
+        if args.calls_command == "list":
+            calls = list_calls(db)
+            if args.search or args.kind or args.interrupted:
+                keep = set(search(db, args.search, args.kind, interrupted=True if args.interrupted else None))
+                calls = [c for c in calls if c["id"] in keep]
+            if args.json:
+                print(json.dumps(calls))
+            else:
+                for c in calls:
+                    print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>7.0f} s  {c['status']:<11} {c['prompts']} prompts")
+            return 0
+        doc = load_call(db, args.id)
+        text = export(doc, "json" if args.calls_command == "show" else args.format)
+        if getattr(args, "output", None):
+            try:
+                args.output.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise CompanionError(f"Cannot write {args.output}: {exc.strerror or exc}.") from None
+        else:
+            sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return 0
+    finally:
+        db.close()
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("import", help="analyse existing two-channel recordings into the history")
+    p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
+    p.add_argument("--recursive", action="store_true", help="also look in subfolders")
+    p.add_argument("--model", metavar="DIR|none", default="none", help="transcribe with this model (default: none)")
+    p.set_defaults(func=_run_import)
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from companion.config import load_config
+    from companion.store.importer import import_recordings
+
+    config = load_config()
+    model = _choose_model(args.model, config.asr.language)
+    tally = import_recordings(args.path, config, recursive=args.recursive, model=model)
+    print(f"companion: {tally['imported']} imported, {tally['skipped']} already in the history, {tally['failed']} could not be read.",
+          file=sys.stderr)
+    return 0 if not tally["failed"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
@@ -182,6 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(sub)
     _add_devices(sub)
     _add_live(sub)
+    _add_calls(sub)
+    _add_import(sub)
     return parser
 
 

@@ -198,6 +198,8 @@ class DeviceStatus:
 class CallEnded:
     duration_s: float
     dropped_blocks: int
+    agent_wpm: Optional[float] = None   # words per minute of agent speaking time, whole call
+    pace_source: str = "acoustic"
 
 
 @dataclass(frozen=True)

@@ -95,13 +95,18 @@ def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel:
 
 
 def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
-             duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout) -> dict:
+             duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True) -> dict:
     """Coach a live call until `stop` is set or `duration` passes. Returns a short tally."""
     audio = config.audio
     pipeline = CallPipeline(config, model=model)
     writer = JsonlWriter(events_jsonl) if events_jsonl else None
     if writer is not None:
         pipeline.bus.subscribe(writer)
+    from companion.store.recorder import CallRecorder
+
+    recorder = CallRecorder("live") if store else None  # every live call is kept, written as it happens
+    if recorder is not None:
+        pipeline.bus.subscribe(recorder)
     pipeline.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
     capture = LiveCapture(
         {"agent": (devices.agent, devices.agent_channel), "customer": (devices.customer, devices.customer_channel)},
@@ -114,6 +119,8 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         pipeline.finish()
         if writer is not None:
             writer.close()
+        if recorder is not None:
+            recorder.close()
         raise
     capture.start()
     try:
@@ -127,5 +134,8 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         pipeline.finish()       # recognisers flush, the monitor ends the call
         if writer is not None:
             writer.close()
+        if recorder is not None:
+            recorder.close()
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
-            "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values())}
+            "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values()),
+            "call_id": recorder.call_id if recorder is not None else None}

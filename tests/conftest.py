@@ -62,3 +62,4 @@ def analyze(config):
 def _isolated_user_dirs(tmp_path, monkeypatch):
     """Tests never read or write the real user's settings."""
     monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))

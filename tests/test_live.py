@@ -183,7 +183,7 @@ def test_devices_lists_pulse_sources_including_monitors(softphone):
 
 
 def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
-    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
                           "--customer-device", "no-such-phone", "--model", "none", "--duration", "1"],
                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -192,7 +192,7 @@ def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
 
 
 def test_the_device_choice_is_remembered(softphone, tmp_path):
-    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     base = [sys.executable, "-m", "companion", "live", "--model", "none", "--duration", "1"]
     first = subprocess.run(base + ["--agent-device", "agent_mic.monitor", "--customer-device", "softphone.monitor"],
                            env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
@@ -206,7 +206,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
     import signal
 
     events_path = tmp_path / "e.jsonl"
-    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path))
+    env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path)],
                             env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -218,3 +218,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
     assert proc.returncode == 0, err
     assert read_events(events_path)[-1]["type"] in ("call_end", "metrics")
     assert "call ended" in err
+    listed = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--json"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    calls = json.loads(listed.stdout)  # every live call is kept
+    assert len(calls) == 1 and calls[0]["status"] == "complete" and calls[0]["duration_s"] >= 2

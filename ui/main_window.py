@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
         self.prompts: list[Prompt] = []
         self.last_metrics: Optional[MetricsSnapshot] = None
         self.summary: Optional[SummaryDialog] = None
+        self.recorder = None
         self.demo_speed = 1.0
         self.bridge = EventBridge(self)
         self.bridge.event.connect(self.on_event)
@@ -185,6 +186,7 @@ class MainWindow(QMainWindow):
         if self.in_call:
             return
         session = CallSession(self.config, self.playbook, model=self.model)
+        self.recorder = None
         self.transcript.model.clear()
         self.checklist.set_playbook(self.playbook)
         self.prompts = []
@@ -197,10 +199,17 @@ class MainWindow(QMainWindow):
             else:
                 from companion.live import choose_devices
 
+                from companion.store.recorder import CallRecorder
+
                 devices = choose_devices(None, None)
+                self.recorder = CallRecorder("live", playbook=self.playbook.id)  # every real call is kept
+                session.bus.subscribe(self.recorder)
                 session.start_live(devices)
         except CompanionError as exc:
             self.bridge.detach()
+            if self.recorder is not None:
+                self.recorder.close()
+                self.recorder = None
             self.show_problem("error", exc.message)
             return
         self.session = session
@@ -223,7 +232,27 @@ class MainWindow(QMainWindow):
         self._set_lines("idle", "idle")
         done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
         self.summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
+        recorder, self.recorder = self.recorder, None
+        if recorder is not None:
+            import threading
+
+            threading.Thread(target=recorder.close, name="call-writer-close", daemon=True).start()
+            self.summary.accepted.connect(lambda: self._save_notes(recorder.call_id, self.summary.notes.toPlainText()))
         self.summary.show()
+
+    def _save_notes(self, call_id: int, text: str) -> None:
+        if not text.strip():
+            return
+        from companion.store.db import open_store
+        from companion.store.redaction import redact
+
+        try:
+            db = open_store()
+            with db:
+                db.execute("INSERT OR REPLACE INTO notes(call_id, root_cause) VALUES (?, ?)", (call_id, redact(text)))
+            db.close()
+        except CompanionError as exc:
+            self.show_problem("error", exc.message)
 
     def _tick_clock(self) -> None:
         if self.session is not None:

@@ -44,7 +44,9 @@ class MonitorWorker(threading.Thread):
             self.error = exc
             self.bus.publish(MonitorFailed(self.monitor.now, f"{type(exc).__name__}: {exc}"))
             self._drain()
-        self.bus.publish(CallEnded(duration_s=round(self.monitor.now, 3), dropped_blocks=self.frames.dropped))
+        wpm = self.monitor.whole_call_wpm()
+        self.bus.publish(CallEnded(duration_s=round(self.monitor.now, 3), dropped_blocks=self.frames.dropped,
+                                   agent_wpm=None if wpm is None else round(wpm, 1), pace_source=self.monitor.pace_source))
 
     def _take_segments(self) -> None:
         while True:

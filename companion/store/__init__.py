@@ -1,0 +1,1 @@
+"""Saved calls: a crash-safe local SQLite store, redaction, queries and exports."""

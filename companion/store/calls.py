@@ -1,0 +1,81 @@
+"""Reading saved calls: the list, one call as a document, full-text search."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Optional
+
+from companion.errors import CompanionError
+
+
+def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict]:
+    """Newest first: {id, started_at, duration_s, status, prompts}."""
+    sql = ("SELECT c.id, c.started_at, c.duration_s, c.status, "
+           "(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts "
+           "FROM calls c ORDER BY c.started_at DESC, c.id DESC")
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    return [{"id": r["id"], "started_at": r["started_at"], "duration_s": round(r["duration_s"], 2),
+             "status": "interrupted" if r["status"] == "interrupted" else ("complete" if r["status"] == "complete" else "active"),
+             "prompts": r["prompts"]} for r in db.execute(sql)]
+
+
+def load_call(db: sqlite3.Connection, call_id: int) -> dict:
+    """One call in the `analyze --json` schema, plus its metadata, checklist and notes."""
+    c = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
+    if c is None:
+        raise CompanionError(f"No saved call {call_id}; 'companion calls list' shows them.")
+    turns = [dict(r) for r in db.execute('SELECT party, start, "end" FROM turns WHERE call_id = ? ORDER BY start', (call_id,))]
+    segments = [dict(r) for r in db.execute('SELECT party, start, "end", text FROM segments WHERE call_id = ? ORDER BY start', (call_id,))]
+    for turn in turns:
+        words = [s["text"] for s in segments if s["party"] == turn["party"] and turn["start"] - 0.5 <= (s["start"] + s["end"]) / 2 <= turn["end"] + 0.5]
+        turn["text"] = " ".join(words) if segments else None
+    return {
+        "file": c["file"] or f"call {call_id}",
+        "duration_s": round(c["duration_s"], 3),
+        "pace_source": c["pace_source"] or "acoustic",
+        "agent_wpm": c["agent_wpm"],
+        "agent_talk_ratio": round(c["agent_talk_ratio"] or 0.0, 4),
+        "longest_agent_monologue_s": round(c["longest_agent_monologue_s"] or 0.0, 2),
+        "turns": turns,
+        "interruptions": [dict(r) for r in db.execute(
+            "SELECT t, overlap_s, by FROM interruptions WHERE call_id = ? ORDER BY t", (call_id,))],
+        "prompts": [dict(r) for r in db.execute("SELECT t, kind, reason FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))],
+        "pace": [{"t": r["t"], "wpm": r["pace_wpm"]} for r in db.execute(
+            "SELECT t, pace_wpm FROM metrics WHERE call_id = ? AND pace_wpm IS NOT NULL ORDER BY t", (call_id,))],
+        "call": {
+            "id": c["id"], "started_at": c["started_at"], "status": c["status"], "source": c["source"],
+            "playbook": c["playbook"],
+            "segments": segments,
+            "checklist": [dict(r) for r in db.execute(
+                "SELECT t, step_id, title, source, done FROM ticks WHERE call_id = ? ORDER BY t", (call_id,))],
+            "volume": [{"t": r["t"], "db": r["loudness_delta_db"]} for r in db.execute(
+                "SELECT t, loudness_delta_db FROM metrics WHERE call_id = ? AND loudness_delta_db IS NOT NULL ORDER BY t", (call_id,))],
+            "notes": (db.execute("SELECT root_cause FROM notes WHERE call_id = ?", (call_id,)).fetchone() or [None])[0],
+            "comments": [dict(r) for r in db.execute(
+                "SELECT t, prompt_id, author, text, created_at FROM comments WHERE call_id = ? ORDER BY t", (call_id,))],
+        },
+    }
+
+
+def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[str] = None,
+           since: Optional[str] = None, until: Optional[str] = None, interrupted: Optional[bool] = None) -> list[int]:
+    """Call ids, newest first, whose transcript matches `text` (FTS5) and that pass the filters."""
+    where, args = [], []
+    if text:
+        terms = " ".join('"' + t.replace('"', '""') + '"' for t in text.split())
+        where.append("c.id IN (SELECT s.call_id FROM segments_fts f JOIN segments s ON s.id = f.rowid WHERE segments_fts MATCH ?)")
+        args.append(terms)
+    if kind:
+        where.append("EXISTS (SELECT 1 FROM prompts p WHERE p.call_id = c.id AND p.kind = ?)")
+        args.append(kind)
+    if since:
+        where.append("c.started_at >= ?")
+        args.append(since)
+    if until:
+        where.append("c.started_at < ?")
+        args.append(until)
+    if interrupted is not None:
+        where.append("c.status " + ("=" if interrupted else "!=") + " 'interrupted'")
+    sql = "SELECT c.id FROM calls c" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.started_at DESC, c.id DESC"
+    return [r[0] for r in db.execute(sql, args)]

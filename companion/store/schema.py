@@ -1,0 +1,73 @@
+"""The store's schema, versioned: each migration takes the database one version up."""
+
+from __future__ import annotations
+
+import sqlite3
+
+V1 = """
+CREATE TABLE calls (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    source TEXT NOT NULL,              -- 'live', 'demo', 'analyze', 'import'
+    file TEXT,
+    duration_s REAL NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'active',  -- 'active', 'complete', 'interrupted'
+    playbook TEXT,
+    pace_source TEXT,
+    agent_wpm REAL,
+    agent_talk_ratio REAL,
+    longest_agent_monologue_s REAL
+);
+CREATE TABLE turns (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    party TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL);
+CREATE TABLE segments (id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                       party TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL, text TEXT NOT NULL);
+CREATE TABLE words (segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+                    word TEXT NOT NULL, start REAL NOT NULL, "end" REAL NOT NULL, conf REAL);
+CREATE TABLE prompts (id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                      t REAL NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE interruptions (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                            t REAL NOT NULL, by TEXT NOT NULL, overlap_s REAL NOT NULL);
+CREATE TABLE metrics (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                      t REAL NOT NULL, pace_wpm REAL, loudness_delta_db REAL, talk_share REAL, data TEXT NOT NULL);
+CREATE TABLE ticks (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                    t REAL NOT NULL, step_id TEXT NOT NULL, title TEXT NOT NULL, source TEXT NOT NULL, done INTEGER NOT NULL);
+CREATE TABLE notes (call_id INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE, root_cause TEXT NOT NULL);
+CREATE INDEX turns_call ON turns(call_id);
+CREATE INDEX segments_call ON segments(call_id);
+CREATE INDEX prompts_call ON prompts(call_id);
+CREATE INDEX metrics_call ON metrics(call_id);
+"""
+
+V2 = """
+ALTER TABLE calls ADD COLUMN content_hash TEXT;
+ALTER TABLE calls ADD COLUMN writer_pid INTEGER;
+CREATE INDEX calls_hash ON calls(content_hash);
+CREATE INDEX calls_started ON calls(started_at);
+CREATE TABLE comments (id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                       t REAL NOT NULL, prompt_id INTEGER REFERENCES prompts(id) ON DELETE SET NULL,
+                       author TEXT, text TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE VIRTUAL TABLE segments_fts USING fts5(text, content='segments', content_rowid='id');
+CREATE TRIGGER segments_ai AFTER INSERT ON segments BEGIN
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER segments_ad AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+INSERT INTO segments_fts(segments_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS = (V1, V2)
+VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database to VERSION, one migration per transaction; returns the version it started at."""
+    start = db.execute("PRAGMA user_version").fetchone()[0]
+    if start > VERSION:
+        from companion.errors import CompanionError
+
+        raise CompanionError(f"The call store was written by a newer Call Companion (schema {start}); update the app.")
+    for version in range(start, VERSION):
+        db.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
+    return start
