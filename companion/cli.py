@@ -198,7 +198,8 @@ def _add_calls(sub: argparse._SubParsersAction) -> None:
     show.add_argument("id", type=int)
     exp = csub.add_parser("export", help="export a call")
     exp.add_argument("id", type=int)
-    exp.add_argument("--format", choices=FORMATS, default="json")
+    exp.add_argument("--format", choices=FORMATS + ("bundle",), default="json",
+                     help="json, txt, srt, vtt, csv, html, or bundle (one file to share, with the audio if recorded)")
     exp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
     p.set_defaults(func=_run_calls)
 
@@ -221,6 +222,13 @@ def _run_calls(args: argparse.Namespace) -> int:
                 for c in calls:
                     print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>7.0f} s  {c['status']:<11} {c['prompts']} prompts")
             return 0
+        if args.calls_command == "export" and args.format == "bundle":
+            from companion.store.bundle import SUFFIX, export_bundle
+
+            target = args.output or Path(f"call-{args.id}{SUFFIX}")
+            load_call(db, args.id)  # a clear error for an unknown id
+            print(export_bundle(db, args.id, target))
+            return 0
         doc = load_call(db, args.id)
         text = export(doc, "json" if args.calls_command == "show" else args.format)
         if getattr(args, "output", None):
@@ -233,6 +241,32 @@ def _run_calls(args: argparse.Namespace) -> int:
         return 0
     finally:
         db.close()
+
+
+def _add_replay(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("replay", help="replay a saved call (an id from 'calls list', or a shared .ccall file)")
+    p.add_argument("call", metavar="ID|FILE")
+    p.add_argument("--history", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from companion.store.db import open_store
+
+    db = open_store()
+    if args.call.isdigit():
+        call_id = int(args.call)
+    else:
+        from companion.store.bundle import import_bundle
+
+        path = Path(args.call)
+        if not path.is_file():
+            raise CompanionError(f"No such call bundle: {path}")
+        call_id = import_bundle(db, path)
+        print(f"companion: opened {path.name} as call {call_id}.", file=sys.stderr)
+    from ui.app import run_replay
+
+    return run_replay(db, call_id)
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
@@ -267,6 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_live(sub)
     _add_calls(sub)
     _add_import(sub)
+    _add_replay(sub)
     return parser
 
 

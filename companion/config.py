@@ -159,6 +159,12 @@ class CoachConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    record_audio: bool
+    redact: bool
+
+
+@dataclass(frozen=True)
 class AsrConfig:
     language: str
     fillers: tuple[str, ...]
@@ -176,6 +182,7 @@ class CoachingConfig:
     interruptions: InterruptionConfig
     talk: TalkConfig
     coach: CoachConfig
+    privacy: PrivacyConfig
     asr: AsrConfig
     sources: tuple[str, ...] = field(default=(), compare=False)
 

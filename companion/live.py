@@ -104,9 +104,14 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         pipeline.bus.subscribe(writer)
     from companion.store.recorder import CallRecorder
 
-    recorder = CallRecorder("live") if store else None  # every live call is kept, written as it happens
+    recorder = CallRecorder("live", redaction=config.privacy.redact) if store else None  # every live call is kept
     if recorder is not None:
         pipeline.bus.subscribe(recorder)
+        if config.privacy.record_audio:
+            from companion.store.recording import CONSENT_REMINDER
+
+            recorder.record_audio(pipeline, config.audio.sample_rate)
+            print(f"companion: {CONSENT_REMINDER}", file=sys.stderr)
     pipeline.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
     capture = LiveCapture(
         {"agent": (devices.agent, devices.agent_channel), "customer": (devices.customer, devices.customer_channel)},

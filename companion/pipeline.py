@@ -39,6 +39,7 @@ class CallPipeline:
         if model is not None:
             for party in PARTIES:
                 self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recognised, config.asr.queue_blocks)
+        self.taps: list = []  # called with every block the call hears (e.g. the audio recorder)
         self._closed = False
 
     def _recognised(self, event: object) -> None:
@@ -61,12 +62,16 @@ class CallPipeline:
         end = block.first_frame + block.frames
         for transcriber in self.transcribers.values():
             transcriber.wait_for(end)
+        for tap in self.taps:
+            tap(block)
         self.frames.put(block)
 
     def offer(self, block: FrameBlock) -> bool:
         """Hand a block over without ever waiting (live capture); drops are counted."""
         for party, transcriber in self.transcribers.items():
             transcriber.offer(block.first_frame, getattr(block, party))
+        for tap in self.taps:
+            tap(block)
         return self.frames.offer(block)
 
     def reset_transcriber(self, party: str) -> None:

@@ -78,7 +78,7 @@ def test_a_first_version_store_is_migrated_and_its_text_becomes_searchable(data_
     old.commit()
     old.close()
     db = open_store()
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert search(db, "parcel") == [1] and search(db, "refund") == []
     assert list_calls(db)[0]["status"] == "complete"
 

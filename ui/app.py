@@ -61,3 +61,24 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     del window
     app.processEvents()
     return code
+
+
+def run_replay(db, call_id: int) -> int:
+    if _no_display():
+        print("companion: no display found: the replay window needs a desktop session; "
+              "'companion calls export ID --format html' makes a report to open in a browser.", file=sys.stderr)
+        return 2
+    from PySide6.QtWidgets import QApplication
+
+    from companion.store.calls import load_call
+    from ui.replay_window import ReplayWindow
+
+    load_call(db, call_id)  # a clear error before any window
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = ReplayWindow.from_store(db, call_id)
+    window.show()
+    code = app.exec()
+    window.deleteLater()
+    del window
+    app.processEvents()
+    return code

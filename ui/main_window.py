@@ -100,10 +100,12 @@ class MainWindow(QMainWindow):
         self.setup_action = QAction("Setup…", self, triggered=self.open_setup)
         self.settings_action = QAction("Settings…", self, triggered=self.open_settings)
         self.demo_action = QAction("Play demo call", self, triggered=lambda: self.start_call(demo=True))
+        self.history_action = QAction("History…", self, shortcut=QKeySequence("Ctrl+H"), triggered=self.open_history)
         toolbar = self.addToolBar("Call")
         toolbar.setObjectName("callToolbar")
         toolbar.setMovable(False)
-        for action in (self.start_action, self.demo_action, self.compact_action, self.setup_action, self.settings_action):
+        for action in (self.start_action, self.demo_action, self.compact_action, self.history_action, self.setup_action,
+                       self.settings_action):
             toolbar.addAction(action)
 
         self.line_status = QLabel("Lines: idle")
@@ -202,8 +204,14 @@ class MainWindow(QMainWindow):
                 from companion.store.recorder import CallRecorder
 
                 devices = choose_devices(None, None)
-                self.recorder = CallRecorder("live", playbook=self.playbook.id)  # every real call is kept
-                session.bus.subscribe(self.recorder)
+                self.recorder = CallRecorder("live", playbook=self.playbook.id, redaction=self.config.privacy.redact)
+                session.bus.subscribe(self.recorder)  # every real call is kept
+                if self.config.privacy.record_audio:
+                    from companion.store.recording import CONSENT_REMINDER
+
+                    self.recorder.record_audio(session.pipeline, self.config.audio.sample_rate)
+                    self.recording_status.setText("Recording audio")
+                    self.statusBar().showMessage(CONSENT_REMINDER, 20000)
                 session.start_live(devices)
         except CompanionError as exc:
             self.bridge.detach()
@@ -230,6 +238,7 @@ class MainWindow(QMainWindow):
         self.start_action.setText("Start call")
         self.demo_action.setEnabled(True)
         self._set_lines("idle", "idle")
+        self.recording_status.setText("Not recording audio")
         done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
         self.summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
         recorder, self.recorder = self.recorder, None
@@ -323,6 +332,17 @@ class MainWindow(QMainWindow):
             else:
                 self.resize(900, 640)
         self.show()
+
+    def open_history(self) -> None:
+        from companion.store.db import open_store
+        from ui.history_window import HistoryWindow
+
+        try:
+            self.history = HistoryWindow(open_store())
+        except CompanionError as exc:
+            self.show_problem("error", exc.message)
+            return
+        self.history.show()
 
     def open_settings(self) -> None:
         dialog = SettingsDialog(self.config, self)

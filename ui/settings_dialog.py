@@ -52,6 +52,23 @@ class SettingsDialog(QDialog):
             box.setChecked(getattr(c, kind).enabled)
             self.kinds[kind] = box
             form.addRow("" if kind != "slow_down" else "Prompts", box)
+        self.record = QCheckBox("Record call audio (two-channel FLAC, kept on this computer)")
+        self.record.setChecked(config.privacy.record_audio)
+        self.redact = QCheckBox("Remove personal data from saved text")
+        self.redact.setChecked(config.privacy.redact)
+        from companion.store.recording import CONSENT_REMINDER
+        from companion.store.redaction import RULES
+
+        consent = QLabel(CONSENT_REMINDER)
+        consent.setWordWrap(True)
+        consent.setStyleSheet("color: #b3261e;")
+        rules = QLabel("Removed: " + "; ".join(f"{name} ({how})" for name, how in RULES) + ".")
+        rules.setWordWrap(True)
+        rules.setStyleSheet("color: #5b6270;")
+        form.addRow("Privacy", self.redact)
+        form.addRow("", rules)
+        form.addRow("", self.record)
+        form.addRow("", consent)
         where = QLabel(f"Calls and models are kept in {user_data_dir()} (set COMPANION_DATA_DIR to move them).")
         where.setWordWrap(True)
         where.setStyleSheet("color: #5b6270;")
@@ -70,7 +87,8 @@ class SettingsDialog(QDialog):
         coach["lower_tone"]["loudness_above_db"] = self.volume.value()
         coach["lower_tone"]["release_db"] = max(1.0, self.volume.value() / 2)
         coach["cooldown_s"] = self.cooldown.value()
-        return {"coach": coach, "interruptions": {"min_overlap_s": round(self.overlap.value(), 1)}}
+        return {"coach": coach, "interruptions": {"min_overlap_s": round(self.overlap.value(), 1)},
+                "privacy": {"record_audio": self.record.isChecked(), "redact": self.redact.isChecked()}}
 
     def save(self) -> None:
         try:

@@ -41,6 +41,7 @@ class CallRecorder:
 
     def __init__(self, source: str, file: Optional[str] = None, playbook: Optional[str] = None,
                  content_hash: Optional[str] = None, store: Optional[Path] = None, redaction: bool = True):
+        self.store = store
         self.db = open_store(store, check_same_thread=False)
         self.redaction = redaction
         with self.db:
@@ -61,6 +62,25 @@ class CallRecorder:
     def close(self, timeout: float = 10.0) -> None:
         self._queue.put(_STOP)
         self._thread.join(timeout)
+        if self.audio is not None:
+            self.audio.close()
+
+    audio = None
+
+    def record_audio(self, pipeline, rate: int) -> Path:
+        """Keep this call's audio (only when the user turned recording on)."""
+        from companion.store.recording import CallAudioWriter, recordings_dir
+
+        path = recordings_dir() / f"call-{self.call_id}.flac"
+        self.audio = CallAudioWriter(path, rate)
+        pipeline.taps.append(self.audio)
+        db = open_store(self.store)
+        try:
+            with db:
+                db.execute("UPDATE calls SET recording = ? WHERE id = ?", (str(path), self.call_id))
+        finally:
+            db.close()
+        return path
 
     def _text(self, text: str) -> str:
         return redact(text) if self.redaction else text

@@ -57,7 +57,11 @@ END;
 INSERT INTO segments_fts(segments_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS = (V1, V2)
+V3 = """
+ALTER TABLE calls ADD COLUMN recording TEXT;
+"""
+
+MIGRATIONS = (V1, V2, V3)
 VERSION = len(MIGRATIONS)
 
 

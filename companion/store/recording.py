@@ -1,0 +1,62 @@
+"""The call's audio, kept only when the user turned recording on: a two-channel FLAC (agent left,
+customer right) beside the store, owner-only, written on its own thread from the frames."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from companion.events import FrameBlock
+from companion.paths import user_data_dir
+
+CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as the law where you and they are "
+                    "may require.")
+
+
+def recordings_dir() -> Path:
+    return user_data_dir() / "recordings"
+
+
+class CallAudioWriter:
+    """A frame tap: `pipeline.taps.append(writer)`; `close()` finishes the file."""
+
+    def __init__(self, path: Path, rate: int):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.close(fd)
+        self.path = path
+        self._file = sf.SoundFile(str(path), "w", samplerate=rate, channels=2, format="FLAC", subtype="PCM_16")
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.failed = None
+        self._thread = threading.Thread(target=self._run, name="call-audio", daemon=True)
+        self._thread.start()
+
+    def __call__(self, block: FrameBlock) -> None:
+        self._queue.put(block)
+
+    def _run(self) -> None:
+        while True:
+            block = self._queue.get()
+            if block is None:
+                break
+            if self.failed:
+                continue
+            try:
+                stereo = np.stack([block.agent.reshape(-1), block.customer.reshape(-1)], axis=1)
+                self._file.write(np.clip(stereo, -1, 1))
+            except (OSError, RuntimeError) as exc:  # disk full: stop recording, keep coaching
+                self.failed = f"The call's audio can no longer be recorded ({exc})."
+        try:
+            self._file.close()
+        except (OSError, RuntimeError):
+            pass
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(10)

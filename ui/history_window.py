@@ -1,0 +1,101 @@
+"""History: saved calls by date, with duration, playbook and prompt counts; full-text search over the
+transcripts and filters (dates, prompt kind, interrupted); open a call in the replay window."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Optional
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from companion.store.calls import search
+from ui.style import PROMPT_STYLES, clock
+
+KINDS = ["", "slow_down", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
+
+
+class HistoryWindow(QWidget):
+    def __init__(self, db: sqlite3.Connection, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Call history")
+        self.resize(760, 480)
+        self.db = db
+        self.query = QLineEdit()
+        self.query.setPlaceholderText("Search what was said…")
+        self.kind = QComboBox()
+        for kind in KINDS:
+            self.kind.addItem(PROMPT_STYLES[kind][0] if kind else "Any prompt", kind)
+        self.interrupted = QCheckBox("Interrupted only")
+        self.since = QDateEdit(QDate.currentDate().addYears(-1))
+        self.until = QDateEdit(QDate.currentDate().addDays(1))
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(["#", "Started", "Length", "Playbook", "Prompts", "Status"])
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectRows)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.open_button = QPushButton("Open replay")
+        filters = QHBoxLayout()
+        for w in (self.query, self.kind, self.since, self.until, self.interrupted):
+            filters.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table)
+        layout.addWidget(self.open_button)
+        self.query.returnPressed.connect(self.refresh)
+        self.query.textChanged.connect(lambda *_: self.refresh())
+        self.kind.currentIndexChanged.connect(lambda *_: self.refresh())
+        self.interrupted.toggled.connect(lambda *_: self.refresh())
+        self.since.dateChanged.connect(lambda *_: self.refresh())
+        self.until.dateChanged.connect(lambda *_: self.refresh())
+        self.table.doubleClicked.connect(lambda *_: self.open_selected())
+        self.open_button.clicked.connect(self.open_selected)
+        self.replays = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        ids = search(self.db, self.query.text().strip() or None, self.kind.currentData() or None,
+                     self.since.date().toString(Qt.ISODate), self.until.date().toString(Qt.ISODate),
+                     True if self.interrupted.isChecked() else None)
+        self.table.setRowCount(0)
+        if not ids:
+            return
+        marks = ",".join("?" * len(ids[:2000]))
+        rows = {r["id"]: r for r in self.db.execute(
+            f"SELECT c.id, c.started_at, c.duration_s, c.playbook, c.status, "
+            f"(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts FROM calls c WHERE c.id IN ({marks})",
+            ids[:2000])}
+        self.table.setRowCount(len(rows))
+        for n, call_id in enumerate(i for i in ids[:2000] if i in rows):
+            r = rows[call_id]
+            for col, value in enumerate((str(r["id"]), r["started_at"].replace("T", " ")[:16], clock(r["duration_s"]),
+                                          r["playbook"] or "—", str(r["prompts"]), r["status"])):
+                self.table.setItem(n, col, QTableWidgetItem(value))
+
+    @property
+    def shown_ids(self) -> list[int]:
+        return [int(self.table.item(r, 0).text()) for r in range(self.table.rowCount())]
+
+    def open_selected(self) -> Optional[QWidget]:
+        row = self.table.currentRow()
+        if row < 0:
+            return None
+        from ui.replay_window import ReplayWindow
+
+        replay = ReplayWindow.from_store(self.db, int(self.table.item(row, 0).text()))
+        replay.show()
+        self.replays.append(replay)
+        return replay
