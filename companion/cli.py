@@ -293,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
     parser.add_argument("--version", action="version", version=f"companion {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the window and play the bundled demo call")
+    parser.add_argument("--self-check", action="store_true", help="check this installation and report; exit 0 when healthy")
     parser.add_argument("--model", dest="window_model", metavar="DIR|none", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_analyze(sub)
@@ -308,11 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        from ui.app import run  # the window: companion (no command) or companion --demo
-
-        return run(demo=args.demo, model=args.window_model)
     try:
+        if args.self_check:
+            from companion.self_check import run_checks
+
+            return run_checks()
+        if not getattr(args, "func", None):
+            from ui.app import run  # the window: companion (no command) or companion --demo
+
+            return run(demo=args.demo, model=args.window_model)
         return args.func(args)
     except CompanionError as exc:
         print(f"companion: {exc.message}", file=sys.stderr)

@@ -10,6 +10,17 @@ from companion.paths import user_config_dir
 from companion.playbooks import all_playbooks
 
 
+def set_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from companion.resources import resource_path
+
+    icon = QIcon()
+    for size in (16, 32, 48, 64, 128, 256):
+        icon.addFile(str(resource_path(f"icons/hicolor/{size}x{size}/apps/call-companion.png")))
+    app.setWindowIcon(icon)
+
+
 def window_settings():
     from PySide6.QtCore import QSettings
 
@@ -50,6 +61,7 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
         return 2
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Call Companion")
+    set_icon(app)
     window = build_window(demo, model)
     window.show()
     if demo:

@@ -33,6 +33,18 @@ from companion.paths import user_models_dir
 from companion.playbooks import Playbook
 
 
+def first_run_help() -> str:
+    import sys
+
+    if sys.platform == "win32":
+        return ("Windows: allow desktop apps to use the microphone (Settings > Privacy > Microphone). For the "
+                "customer, pick a \"[Loopback]\" device if listed, or install VB-CABLE and pick \"CABLE Output\".")
+    if sys.platform == "darwin":
+        return ("macOS asks for microphone access on the first call. For the customer, install BlackHole 2ch and "
+                "make a Multi-Output Device (headset + BlackHole) the softphone's speaker.")
+    return "Linux: the customer is the monitor of the softphone's output (its name ends in .monitor)."
+
+
 @dataclass
 class SetupChoice:
     agent_device: Optional[str]
@@ -75,6 +87,10 @@ class SetupDialog(QDialog):
         form.addRow("The softphone's sound", self.customer)
         form.addRow("", self.customer_level)
         form.addRow("", self.heard)
+        help_note = QLabel(first_run_help())
+        help_note.setWordWrap(True)
+        help_note.setStyleSheet("color: #5b6270;")
+        form.addRow(help_note)
         self.device_note = QLabel()
         self.device_note.setWordWrap(True)
         form.addRow(self.device_note)
