@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-pytest.importorskip("PySide6")
+
 
 from PySide6.QtCore import Qt  # noqa: E402
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-pytest.importorskip("PySide6")  # noqa: E402 - the window's own dependency; installed with the app
+
 
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 
