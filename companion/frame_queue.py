@@ -1,4 +1,4 @@
-"""The bounded queue between an audio source and the monitor thread.
+"""The bounded queue between an audio source and a worker (the monitor, a recogniser).
 
 Analysis waits for room, so nothing is dropped and a file always gives the same
 result. Live capture must never block the audio callback: `offer` drops the
@@ -8,10 +8,6 @@ block when the queue is full and counts it, and the count is reported.
 from __future__ import annotations
 
 import queue
-from typing import Optional
-
-from companion.events import FrameBlock
-
 _END = object()
 
 
@@ -20,11 +16,11 @@ class FrameQueue:
         self._queue: queue.Queue = queue.Queue(maxsize=max_blocks)
         self.dropped = 0
 
-    def put(self, block: FrameBlock) -> None:
+    def put(self, block) -> None:
         """Wait for room (analysis, demo)."""
         self._queue.put(block)
 
-    def offer(self, block: FrameBlock) -> bool:
+    def offer(self, block) -> bool:
         """Never wait (live capture); a full queue drops the block and counts it."""
         try:
             self._queue.put_nowait(block)
@@ -34,9 +30,10 @@ class FrameQueue:
             return False
 
     def close(self) -> None:
-        """No more blocks: the monitor finishes what it has and ends the call."""
+        """No more blocks: the worker finishes what it has and ends."""
         self._queue.put(_END)
 
-    def get(self) -> Optional[FrameBlock]:
+    def get(self):
+        """The next item, waiting for one; None once the queue is closed."""
         item = self._queue.get()
         return None if item is _END else item

@@ -5,6 +5,7 @@ The JSON document is the one `companion analyze --json` prints (schema in the RE
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Optional
 
@@ -63,15 +64,20 @@ class ReportCollector:
         if not self.segments:
             return [None] * len(turns)
         words: dict[int, list[Word]] = {i: [] for i in range(len(turns))}
-        for segment in self.segments:
-            own = [i for i, t in enumerate(turns) if t.party == segment.party]
+        for party in {segment.party for segment in self.segments}:
+            own = sorted((i for i, t in enumerate(turns) if t.party == party), key=lambda i: turns[i].start)
             if not own:
                 continue
-            for word in segment.words:
-                mid = (word.start + word.end) / 2.0
-                best = min(own, key=lambda i: 0.0 if turns[i].start <= mid <= turns[i].end
-                           else min(abs(mid - turns[i].start), abs(mid - turns[i].end)))
-                words[best].append(word)
+            starts = [turns[i].start for i in own]
+            for segment in (s for s in self.segments if s.party == party):
+                for word in segment.words:
+                    mid = (word.start + word.end) / 2.0
+                    # the turn that starts at or before the word, or the next one: whichever is nearer
+                    k = bisect.bisect_right(starts, mid)
+                    near = [own[j] for j in (k - 1, k) if 0 <= j < len(own)]
+                    best = min(near, key=lambda i: 0.0 if turns[i].start <= mid <= turns[i].end
+                               else min(abs(mid - turns[i].start), abs(mid - turns[i].end)))
+                    words[best].append(word)
         return [" ".join(w.word for w in sorted(words[i], key=lambda w: w.start)) for i in range(len(turns))]
 
     def to_json(self, file: str, duration_s: float, agent_wpm: Optional[float], pace_source: str) -> dict:

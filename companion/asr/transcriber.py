@@ -9,7 +9,6 @@ transcriber maps it onto the call clock, across dropped blocks and resets.
 from __future__ import annotations
 
 import json
-import queue
 import threading
 from typing import Callable, Optional
 
@@ -18,9 +17,9 @@ import numpy as np
 from companion.asr.engine import LoadedModel, recognizer
 from companion.config import AudioConfig
 from companion.events import FinalSegment, PartialText, TranscriberFailed, Word
+from companion.frame_queue import FrameQueue
 from companion.vad.voice_activity import to_pcm16
 
-_END = object()
 _RESET = object()
 
 
@@ -32,11 +31,10 @@ class PartyTranscriber(threading.Thread):
         self.rate = audio.sample_rate
         self.frame_s = audio.frame_s
         self.emit = emit
-        self._queue: queue.Queue = queue.Queue(maxsize=max_blocks)
+        self._queue = FrameQueue(max_blocks)
         self._done_frames = 0
         self._cond = threading.Condition()
         self._finished = False
-        self.dropped = 0
         self.failed: Optional[str] = None
         # Vosk time -> call time: anchors (vosk_s, call_s), added whenever the audio jumps
         self._anchors: list[tuple[float, float]] = [(0.0, 0.0)]
@@ -50,19 +48,18 @@ class PartyTranscriber(threading.Thread):
         self._queue.put((first_frame, frames))
 
     def offer(self, first_frame: int, frames: np.ndarray) -> bool:
-        try:
-            self._queue.put_nowait((first_frame, frames))
-            return True
-        except queue.Full:
-            self.dropped += 1
-            return False
+        return self._queue.offer((first_frame, frames))
+
+    @property
+    def dropped(self) -> int:
+        return self._queue.dropped
 
     def reset(self) -> None:
         """Flush the words so far and start a fresh utterance (e.g. after a device change)."""
         self._queue.put(_RESET)
 
     def close(self) -> None:
-        self._queue.put(_END)
+        self._queue.close()
 
     def wait_for(self, frames: int) -> None:
         """Block until the audio up to frame `frames` has been recognised (analysis runs in step)."""
@@ -78,7 +75,7 @@ class PartyTranscriber(threading.Thread):
             self._fail(exc)
         while True:
             item = self._queue.get()
-            if item is _END:
+            if item is None:  # closed: the end of the call
                 if rec is not None and self.failed is None:
                     self._safely(lambda: self._final(json.loads(rec.FinalResult())))
                 break

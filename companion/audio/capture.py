@@ -199,13 +199,12 @@ class LiveCapture(threading.Thread):
 
     # --- the capture thread ---------------------------------------------------------------
     def run(self) -> None:
-        next_check = 0.0
+        if any(inp.device.pulse_source for inp in self.inputs):
+            # asking the sound server can be slow: never on the thread that moves the audio
+            threading.Thread(target=self._watch_sources, name="source-watch", daemon=True).start()
         try:
             while not self._halt.wait(self.cfg.poll_s):
                 mono = time.monotonic()
-                if mono >= next_check:
-                    next_check = mono + self.cfg.source_check_s
-                    self._check_sources()
                 for inp in self.inputs:
                     self._watch(inp, mono)
                     self._report_overflows(inp, mono)
@@ -217,10 +216,11 @@ class LiveCapture(threading.Thread):
                 for line in inp.lines:
                     line.framer = None  # release the resamplers now, not at interpreter exit
 
+    def _watch_sources(self) -> None:
+        while not self._halt.wait(self.cfg.source_check_s):
+            self._check_sources()
+
     def _check_sources(self) -> None:
-        names = [inp.device.pulse_source for inp in self.inputs if inp.device.pulse_source]
-        if not names:
-            return
         try:
             present = {s.name for s in pulse_sources()[0]}
         except Exception:  # noqa: BLE001 - the sound server itself is gone
