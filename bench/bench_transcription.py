@@ -82,7 +82,7 @@ def direct_vosk_latency(model, audio, rate) -> list[float]:
 
 
 def pipeline_latency(config, model, wav) -> list[float]:
-    config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, block_frames=int(CHUNK_S / config.audio.frame_s)))
+    config = dataclasses.replace(config, audio=dataclasses.replace(config.audio, file_block_frames=int(CHUNK_S / config.audio.frame_s)))
     pipeline = CallPipeline(config, model=model)
     events = []
     lock = threading.Lock()

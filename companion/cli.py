@@ -52,23 +52,24 @@ def _run_analyze(args: argparse.Namespace) -> int:
     except BaseException:
         source.close()
         raise
-    recorder = None
+    shortfall = None
     if args.save:
-        from companion.store.recorder import CallRecorder
+        from companion.store.keeping import analyze_and_keep
 
-        recorder = CallRecorder("analyze", file=str(args.call))
-    try:
-        doc = analyze_call(source, config, model=model, subscribers=(recorder,) if recorder else ())
-    finally:
-        if recorder is not None:
-            recorder.close()
-    if recorder is not None:
-        print(f"companion: saved as call {recorder.call_id}.", file=sys.stderr)
+        kept = analyze_and_keep(source, config, "analyze", model=model)
+        doc, shortfall = kept.doc, kept.shortfall
+        if not shortfall:
+            print(f"companion: saved as call {kept.call_id}.", file=sys.stderr)
+    else:
+        doc = analyze_call(source, config, model=model)
     if args.json:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         print(summary_text(doc))
+    if shortfall:
+        print(f"companion: {shortfall}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -181,66 +182,10 @@ def _run_live(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
     print(f"companion: call ended after {tally['duration_s']:.0f} s; {tally['overflows']} capture overflows, "
           f"{tally['dropped_blocks']} blocks dropped.", file=sys.stderr)
+    if tally["save_failed"]:
+        print(f"companion: call {tally['call_id']} was not saved to the end: {tally['save_failed']}.", file=sys.stderr)
+        return 1
     return 0
-
-
-def _add_calls(sub: argparse._SubParsersAction) -> None:
-    from companion.store.export import FORMATS
-
-    p = sub.add_parser("calls", help="saved calls: list, show, export")
-    csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
-    lst = csub.add_parser("list", help="saved calls, newest first")
-    lst.add_argument("--json", action="store_true")
-    lst.add_argument("--search", metavar="TEXT", help="only calls whose transcript has these words")
-    lst.add_argument("--kind", metavar="KIND", help="only calls with this kind of prompt")
-    lst.add_argument("--interrupted", action="store_true", help="only calls cut off by a crash")
-    show = csub.add_parser("show", help="one call as JSON")
-    show.add_argument("id", type=int)
-    exp = csub.add_parser("export", help="export a call")
-    exp.add_argument("id", type=int)
-    exp.add_argument("--format", choices=FORMATS + ("bundle",), default="json",
-                     help="json, txt, srt, vtt, csv, html, or bundle (one file to share, with the audio if recorded)")
-    exp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
-    p.set_defaults(func=_run_calls)
-
-
-def _run_calls(args: argparse.Namespace) -> int:
-    from companion.store.calls import list_calls, load_call, search
-    from companion.store.db import open_store
-    from companion.store.export import export
-
-    db = open_store()
-    try:
-        if args.calls_command == "list":
-            calls = list_calls(db)
-            if args.search or args.kind or args.interrupted:
-                keep = set(search(db, args.search, args.kind, interrupted=True if args.interrupted else None))
-                calls = [c for c in calls if c["id"] in keep]
-            if args.json:
-                print(json.dumps(calls))
-            else:
-                for c in calls:
-                    print(f"{c['id']:>6}  {c['started_at']}  {c['duration_s']:>7.0f} s  {c['status']:<11} {c['prompts']} prompts")
-            return 0
-        if args.calls_command == "export" and args.format == "bundle":
-            from companion.store.bundle import SUFFIX, export_bundle
-
-            target = args.output or Path(f"call-{args.id}{SUFFIX}")
-            load_call(db, args.id)  # a clear error for an unknown id
-            print(export_bundle(db, args.id, target))
-            return 0
-        doc = load_call(db, args.id)
-        text = export(doc, "json" if args.calls_command == "show" else args.format)
-        if getattr(args, "output", None):
-            try:
-                args.output.write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise CompanionError(f"Cannot write {args.output}: {exc.strerror or exc}.") from None
-        else:
-            sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return 0
-    finally:
-        db.close()
 
 
 def _add_replay(sub: argparse._SubParsersAction) -> None:
@@ -284,7 +229,7 @@ def _run_import(args: argparse.Namespace) -> int:
     config = load_config()
     model = _choose_model(args.model, config.asr.language)
     tally = import_recordings(args.path, config, recursive=args.recursive, model=model)
-    print(f"companion: {tally['imported']} imported, {tally['skipped']} already in the history, {tally['failed']} could not be read.",
+    print(f"companion: {tally['imported']} imported, {tally['skipped']} already in the history, {tally['failed']} not imported.",
           file=sys.stderr)
     return 0 if not tally["failed"] else 1
 
@@ -300,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(sub)
     _add_devices(sub)
     _add_live(sub)
-    _add_calls(sub)
+    from companion.store import calls_cli
+
+    calls_cli.add_parser(sub)
     _add_import(sub)
     _add_replay(sub)
     return parser

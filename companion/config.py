@@ -27,7 +27,7 @@ from companion.resources import resource_path
 class AudioConfig:
     sample_rate: int
     frame_ms: int
-    block_frames: int
+    file_block_frames: int
     queue_blocks: int
 
     @property
@@ -41,7 +41,7 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class CaptureConfig:
-    block_frames: int
+    live_block_frames: int
     buffer_s: float
     poll_s: float
     stall_s: float
@@ -187,10 +187,19 @@ class CoachingConfig:
     sources: tuple[str, ...] = field(default=(), compare=False)
 
 
+# Settings whose names changed: a user's file with the old name is told the new one.
+RENAMED = {
+    "coaching.audio.block_frames": "audio.file_block_frames",
+    "coaching.capture.block_frames": "capture.live_block_frames",
+}
+
+
 def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "sources"}
     unknown = sorted(set(data) - set(fields))
+    if unknown and f"{where}.{unknown[0]}" in RENAMED:
+        raise ConfigError(f"Setting {where}.{unknown[0]} is now called {RENAMED[where + '.' + unknown[0]]}; rename it.")
     if unknown:
         raise ConfigError(f"Unknown setting {where}.{unknown[0]} (known: {', '.join(sorted(fields))}).")
     missing = sorted(set(fields) - set(data))
@@ -281,8 +290,8 @@ def _check(config: CoachingConfig) -> None:
         raise ConfigError("audio.sample_rate must be 8000, 16000, 32000 or 48000 (what the voice detector accepts).")
     if audio.frame_ms not in (10, 20, 30):
         raise ConfigError("audio.frame_ms must be 10, 20 or 30.")
-    if audio.block_frames < 1 or audio.queue_blocks < 1:
-        raise ConfigError("audio.block_frames and audio.queue_blocks must be at least 1.")
+    if audio.file_block_frames < 1 or audio.queue_blocks < 1 or config.capture.live_block_frames < 1:
+        raise ConfigError("audio.file_block_frames, capture.live_block_frames and audio.queue_blocks must be at least 1.")
     if not 0 <= config.vad.aggressiveness <= 3:
         raise ConfigError("vad.aggressiveness must be between 0 and 3.")
     low, high = config.pace.envelope_band_hz

@@ -20,6 +20,7 @@ from companion.events import (
     MonitorFailed,
     PartialText,
     Prompt,
+    SaveFailed,
     TranscriberFailed,
     Turn,
 )
@@ -62,6 +63,8 @@ def event_to_json(event: object) -> Optional[dict]:
         return {"t": event.t, "type": "error", "message": event.message}
     if isinstance(event, TranscriberFailed):
         return {"t": None, "type": "error", "party": event.party, "message": event.message}
+    if isinstance(event, SaveFailed):
+        return {"t": None, "type": "save_failed", "what": event.what, "message": event.message}
     return None
 
 

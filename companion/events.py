@@ -210,4 +210,13 @@ class MonitorFailed:
     message: str
 
 
+@dataclass(frozen=True)
+class SaveFailed:
+    """Keeping the call failed (a full disk, a lost folder): coaching goes on, and what was
+    stored before the failure stays. `what` is "call" (the store) or "audio" (the recording)."""
+
+    what: str
+    message: str
+
+
 Event = object  # any of the dataclasses above

@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from typing import IO, Optional
 
 from companion.asr.engine import LoadedModel
-from companion.audio.capture import LiveCapture
 from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
 from companion.audio.devices import DeviceInventory, InputDevice, customer_source_guide, inventory, resolve
 from companion.config import CoachingConfig
 from companion.errors import DeviceError
 from companion.event_json import JsonlWriter
-from companion.events import DeviceStatus, Interruption, Prompt, TranscriberFailed
-from companion.pipeline import CallPipeline
+from companion.events import DeviceStatus, Interruption, Prompt, SaveFailed, TranscriberFailed
+from companion.session import CallSession
 
 TITLES = {
     "slow_down": "Slow down",
@@ -47,7 +46,7 @@ class ConsolePrinter:
             elif isinstance(event, Interruption):
                 who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
                 print(f"{_clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
-            elif isinstance(event, TranscriberFailed):
+            elif isinstance(event, (TranscriberFailed, SaveFailed)):
                 print(f"companion: {event.message}", file=self.err, flush=True)
 
 
@@ -97,37 +96,19 @@ def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel:
 def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
              duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True) -> dict:
     """Coach a live call until `stop` is set or `duration` passes. Returns a short tally."""
-    audio = config.audio
-    pipeline = CallPipeline(config, model=model)
-    writer = JsonlWriter(events_jsonl) if events_jsonl else None
-    if writer is not None:
-        pipeline.bus.subscribe(writer)
-    from companion.store.recorder import CallRecorder
-
-    recorder = CallRecorder("live", redaction=config.privacy.redact) if store else None  # every live call is kept
-    if recorder is not None:
-        pipeline.bus.subscribe(recorder)
+    session = CallSession(config, model=model)
+    if events_jsonl:
+        writer = JsonlWriter(events_jsonl)
+        session.bus.subscribe(writer)
+        session.on_close(lambda timeout: writer.close())
+    session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
+    if store:  # every live call is kept
+        session.keep("live", record_audio=config.privacy.record_audio)
         if config.privacy.record_audio:
             from companion.store.recording import CONSENT_REMINDER
 
-            recorder.record_audio(pipeline, config.audio.sample_rate)
             print(f"companion: {CONSENT_REMINDER}", file=sys.stderr)
-    pipeline.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
-    capture = LiveCapture(
-        {"agent": (devices.agent, devices.agent_channel), "customer": (devices.customer, devices.customer_channel)},
-        audio, config.capture, sink=pipeline.offer, publish=pipeline.bus.publish,
-    )
-    pipeline.start()
-    try:
-        capture.open_all()
-    except BaseException:
-        pipeline.finish()
-        if writer is not None:
-            writer.close()
-        if recorder is not None:
-            recorder.close()
-        raise
-    capture.start()
+    session.start_live(devices)  # a device that cannot be opened ends the session, and says why
     try:
         deadline = None if duration is None else time.monotonic() + duration
         while not stop.is_set():
@@ -135,12 +116,9 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
                 break
             stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
     finally:
-        capture.stop()          # the last captured audio still goes in
-        pipeline.finish()       # recognisers flush, the monitor ends the call
-        if writer is not None:
-            writer.close()
-        if recorder is not None:
-            recorder.close()
+        session.close()  # the last captured audio still goes in; the store and the events file are finished
+    capture, pipeline, recorder = session.capture, session.pipeline, session.recorder
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
             "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values()),
-            "call_id": recorder.call_id if recorder is not None else None}
+            "call_id": recorder.call_id if recorder is not None else None,
+            "save_failed": recorder.failed if recorder is not None else None}

@@ -41,6 +41,7 @@ class CallPipeline:
                 self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recognised, config.asr.queue_blocks)
         self.taps: list = []  # called with every block the call hears (e.g. the audio recorder)
         self._closed = False
+        self.started = False
 
     def _recognised(self, event: object) -> None:
         if isinstance(event, FinalSegment):
@@ -48,6 +49,7 @@ class CallPipeline:
         self.bus.publish(event)
 
     def start(self) -> "CallPipeline":
+        self.started = True
         for transcriber in self.transcribers.values():
             transcriber.start()
         self.worker.start()
@@ -81,6 +83,8 @@ class CallPipeline:
     def finish(self, timeout: Optional[float] = None) -> None:
         """End of the call: recognisers flush their last words, then the monitor
         processes everything queued and publishes CallEnded."""
+        if not self.started:
+            return
         if not self._closed:
             self._closed = True
             for transcriber in self.transcribers.values():

@@ -1,8 +1,12 @@
-"""One call, start to end, for the window (and anything else that drives calls interactively).
+"""One call, start to end: the one owner of a call's lifecycle, for the window, `companion live`
+and the demo.
 
-A `CallSession` owns the pipeline, the source (the demo call played in real time, or the
-live devices) and the checklist; everything it learns goes out on its bus. Starting and
-stopping never block the caller: the feeding and the final flush run on their own threads.
+A `CallSession` owns the pipeline, the source (the demo call played in real time, or the live
+devices), the checklist and whatever keeps the call (the store's recorder, the audio recording,
+an events file); everything it learns goes out on its bus. Starting never blocks the caller;
+`stop()` returns at once and ends the call on a background thread; `close(timeout)` ends it and
+waits until the last words are flushed, the call is marked complete in the store and the audio
+file is finished: the window calls it when it is closed mid-call, `live` when it is told to stop.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
@@ -21,21 +25,45 @@ from companion.events import CallStarted, FinalSegment, MonitorFailed
 from companion.pipeline import CallPipeline
 from companion.playbooks import Playbook
 
+CLOSE_TIMEOUT_S = 10.0
+
 
 class CallSession:
-    def __init__(self, config: CoachingConfig, playbook: Playbook, model: Optional[LoadedModel] = None,
+    def __init__(self, config: CoachingConfig, playbook: Optional[Playbook] = None, model: Optional[LoadedModel] = None,
                  bus: Optional[EventBus] = None):
         self.config = config
         self.bus = bus or EventBus()
         self.pipeline = CallPipeline(config, bus=self.bus, model=model)
-        self.checklist = ChecklistTracker(playbook)
+        self.checklist = ChecklistTracker(playbook) if playbook is not None else None
         self.bus.subscribe(self._on_event)
+        self.recorder = None             # the store's CallRecorder, when the call is kept
+        self._closers: list[Callable[[float], None]] = []
         self._stop = threading.Event()
         self._started_at: Optional[float] = None
         self._capture = None
         self._feeder: Optional[threading.Thread] = None
-        self.ended = threading.Event()
+        self.ended = threading.Event()   # the call is over and everything that keeps it is finished
         self._lock = threading.Lock()
+        self._close_lock = threading.Lock()
+        self._closed = False
+
+    # --- keeping the call -----------------------------------------------------------------------
+    def keep(self, source: str, playbook: Optional[str] = None, record_audio: bool = False, **recorder_args):
+        """Save this call in the local store as it happens (and its audio, when asked). Call before starting."""
+        from companion.store.recorder import CallRecorder
+
+        recorder = CallRecorder(source, playbook=playbook, redaction=self.config.privacy.redact,
+                                publish=self.bus.publish, **recorder_args)
+        self.recorder = recorder
+        self.bus.subscribe(recorder)
+        self.on_close(recorder.close)
+        if record_audio:
+            recorder.record_audio(self.pipeline, self.config.audio.sample_rate)
+        return recorder
+
+    def on_close(self, closer: Callable[[float], None]) -> None:
+        """`closer(timeout)` runs once the pipeline has ended the call (e.g. an events file's close)."""
+        self._closers.append(closer)
 
     # --- starting -------------------------------------------------------------------------
     def start_demo(self, path: Path, speed: float = 1.0) -> None:
@@ -53,8 +81,7 @@ class CallSession:
             except Exception as exc:  # noqa: BLE001 - reported, and the call still ends cleanly
                 self.bus.publish(MonitorFailed(self.now(), f"The demo call could not be read: {exc}"))
             finally:
-                self.pipeline.finish()
-                self.ended.set()
+                self.close()
 
         self._feeder = threading.Thread(target=feed, name="demo-feeder", daemon=True)
         self._feeder.start()
@@ -71,8 +98,7 @@ class CallSession:
         try:
             capture.open_all()
         except BaseException:
-            self.pipeline.finish()
-            self.ended.set()
+            self.close()
             raise
         self._started_at = time.monotonic()
         self._capture = capture
@@ -81,11 +107,17 @@ class CallSession:
     # --- during the call ---------------------------------------------------------------------
     speed = 1.0
 
+    @property
+    def capture(self):
+        return self._capture
+
     def now(self) -> float:
         """Call time now (the demo's clock runs `speed` times faster)."""
         return 0.0 if self._started_at is None else (time.monotonic() - self._started_at) * self.speed
 
     def tick(self, step_id: str, done: bool = True) -> None:
+        if self.checklist is None:
+            return
         with self._lock:
             event = self.checklist.set_done(step_id, self.now(), done)
         if event is not None:
@@ -98,7 +130,7 @@ class CallSession:
         self.pipeline.monitor.interruptions.config = config.interruptions
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, FinalSegment):
+        if isinstance(event, FinalSegment) and self.checklist is not None:
             with self._lock:
                 ticks = self.checklist.on_segment(event)
             for tick in ticks:
@@ -106,14 +138,36 @@ class CallSession:
 
     # --- stopping -------------------------------------------------------------------------------
     def stop(self) -> None:
-        """Stop capturing; the last words are flushed and CallEnded published on a background thread."""
+        """End the call without waiting: the last words are flushed, CallEnded published and the
+        call's store and audio finished on a background thread; `ended` is set when all is done."""
         self._stop.set()
-        capture = self._capture
-        if capture is not None and not self.ended.is_set():
+        if not self.ended.is_set():
+            threading.Thread(target=self.close, name="call-close", daemon=True).start()
 
-            def close() -> None:
-                capture.stop()
-                self.pipeline.finish()
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> bool:
+        """End the call and wait (up to `timeout`) until everything that keeps it is finished:
+        capture stopped, the last captured audio heard, recognisers flushed, the monitor's CallEnded
+        written to the store, the audio file closed. Any thread, any number of times.
+        Returns True when the call ended within `timeout`."""
+        self._stop.set()
+        deadline = time.monotonic() + timeout
+        if not self._close_lock.acquire(timeout=timeout):
+            return self.ended.wait(max(0.0, deadline - time.monotonic()))
+        try:
+            if not self._closed:
+                self._closed = True
+                left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
+                if self._capture is not None:
+                    self._capture.stop()  # the last captured audio still goes in
+                feeder = self._feeder
+                if feeder is not None and feeder is not threading.current_thread():
+                    feeder.join(left())
+                self.pipeline.finish(left())  # recognisers flush, the monitor ends the call
+                if self._started_at is None and self.recorder is not None:
+                    self.recorder.discard()  # a call that never started (no device) leaves nothing behind
+                for closer in self._closers:
+                    closer(max(left(), 1.0))
                 self.ended.set()
-
-            threading.Thread(target=close, name="call-close", daemon=True).start()
+        finally:
+            self._close_lock.release()
+        return self.ended.is_set()

@@ -8,6 +8,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # the window's tests run without a screen
 
+from tests.installed import import_installed_app  # noqa: E402
+
+import_installed_app()  # the tests exercise what `pip install .` shipped, not the checkout's copy
+
 from companion.config import load_config  # noqa: E402
 from tests.callgen import render  # noqa: E402
 
@@ -63,3 +67,4 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     """Tests never read or write the real user's settings."""
     monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)  # commands the tests run start outside the checkout, as a user's would

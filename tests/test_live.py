@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
+from tests.installed import OUTSIDE
 from tests import scenarios
 from tests.softphone import start_pulse, stop_pulse
 
@@ -57,7 +58,7 @@ def live_call(env, tmp_path, agent_wav, customer_wav, seconds, during=None, extr
         [sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
          "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path),
          "--duration", str(seconds + 4), *extra],
-        env=run_env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=run_env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     deadline = time.time() + 20
     while time.time() < deadline:
@@ -175,7 +176,7 @@ def test_a_softphone_unplugged_mid_call_is_reported_and_recovered(softphone, tmp
 
 
 def test_devices_lists_pulse_sources_including_monitors(softphone):
-    run = subprocess.run([sys.executable, "-m", "companion", "devices"], env=softphone, cwd=ROOT,
+    run = subprocess.run([sys.executable, "-m", "companion", "devices"], env=softphone, cwd=OUTSIDE,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "softphone.monitor" in run.stdout and "agent_mic.monitor" in run.stdout
@@ -186,7 +187,7 @@ def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
                           "--customer-device", "no-such-phone", "--model", "none", "--duration", "1"],
-                         env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+                         env=env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
     assert "No input device matches 'no-such-phone'" in run.stderr and "Traceback" not in run.stderr
 
@@ -195,9 +196,9 @@ def test_the_device_choice_is_remembered(softphone, tmp_path):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     base = [sys.executable, "-m", "companion", "live", "--model", "none", "--duration", "1"]
     first = subprocess.run(base + ["--agent-device", "agent_mic.monitor", "--customer-device", "softphone.monitor"],
-                           env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+                           env=env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
-    again = subprocess.run(base, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(base, env=env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0
     assert "the agent is agent_mic.monitor" in again.stderr and "the customer is softphone.monitor" in again.stderr
 
@@ -209,7 +210,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
     proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path)],
-                            env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
     while time.time() < deadline and not [e for e in read_events(events_path) if e["type"] == "metrics" and e["t"] >= 2]:
         time.sleep(0.1)
@@ -218,7 +219,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
     assert proc.returncode == 0, err
     assert read_events(events_path)[-1]["type"] in ("call_end", "metrics")
     assert "call ended" in err
-    listed = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--json"], env=env, cwd=ROOT,
+    listed = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--json"], env=env, cwd=OUTSIDE,
                             capture_output=True, text=True, timeout=60)
     calls = json.loads(listed.stdout)  # every live call is kept
     assert len(calls) == 1 and calls[0]["status"] == "complete" and calls[0]["duration_s"] >= 2

@@ -15,13 +15,13 @@ from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm1
 from tests import signals
 
 
-def run_vad(config, x):
+def run_vad(config, x, block_frames: int = 25):
     vad = VoiceActivity(config.vad, config.audio)
     fr = signals.frames(x)
     fr = fr - fr.mean(axis=1, keepdims=True)
     turns, first = [], 0
-    for start in range(0, len(fr), 25):
-        block = fr[start : start + 25]
+    for start in range(0, len(fr), block_frames):
+        block = fr[start : start + block_frames]
         _, _, changes = vad.process(first, to_pcm16(block), frame_levels_db(block))
         first += len(block)
         turns += [c for c in changes if c.end_frame is not None]
@@ -56,6 +56,18 @@ def test_silence_and_noise_are_unvoiced(config):
 
 
 # --- voice activity ----------------------------------------------------------
+
+
+def test_live_blocks_and_file_blocks_hear_the_same_turns(config):
+    """The noise floor remembers `noise_window_s` of the line whatever the block size: a held
+    two-second vowel is one turn in a live call (0.1 s blocks) as in a recording (0.5 s blocks)."""
+    x = np.concatenate([signals.noise(1.0, -60), signals.voice(140.0, 2.0, -20) + signals.noise(2.0, -60, seed=2),
+                        signals.noise(1.0, -60, seed=3)])
+    live = run_vad(config, x, config.capture.live_block_frames)
+    recorded = run_vad(config, x, config.audio.file_block_frames)
+    assert live == recorded
+    assert len(live) == 1
+    assert live[0][0] == pytest.approx(1.0, abs=0.1) and live[0][1] == pytest.approx(3.0, abs=0.1)
 
 
 def test_silence_has_no_turns(config):

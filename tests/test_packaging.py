@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from tests.installed import OUTSIDE
 from tests.test_cli import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +61,7 @@ def test_the_bundle_analyses_the_demo_call_like_the_source_tree(bundle, tmp_path
     doc = json.loads(run.stdout)
     jsonschema.validate(doc, SCHEMA)
     source = subprocess.run([sys.executable, "-m", "companion", "analyze", str(demo), "--json", "--model", "none"],
-                            capture_output=True, text=True, cwd=ROOT, timeout=300)
+                            capture_output=True, text=True, cwd=OUTSIDE, timeout=300)
     assert doc == json.loads(source.stdout)
 
 

@@ -17,6 +17,7 @@ import soundfile as sf
 from PySide6.QtCore import Qt  # noqa: E402
 
 from companion.store.db import open_store  # noqa: E402
+from tests.installed import OUTSIDE
 from tests import scenarios  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def companion(*args):
     return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ), cwd=ROOT, timeout=300)
+                          env=dict(os.environ), cwd=OUTSIDE, timeout=300)
 
 
 @pytest.fixture

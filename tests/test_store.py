@@ -24,6 +24,7 @@ from companion.store.export import FORMATS, export
 from companion.store.recorder import CallRecorder
 from companion.store.redaction import redact
 from companion.store.schema import V1
+from tests.installed import OUTSIDE
 from tests import scenarios
 from tests.test_cli import SCHEMA
 
@@ -38,7 +39,7 @@ def data_dir(tmp_path, monkeypatch):
 
 def companion(*args, env=None):
     return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
-                          env=env or dict(os.environ), cwd=ROOT, timeout=300)
+                          env=env or dict(os.environ), cwd=OUTSIDE, timeout=300)
 
 
 def said(party, text, t):
@@ -141,7 +142,7 @@ def test_a_killed_app_loses_at_most_the_last_second_and_the_call_is_closed_as_in
         "print('started', flush=True)\n"
         "time.sleep(60)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=OUTSIDE, env=dict(os.environ), stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
     time.sleep(11.0)  # about 44 s of the call at 4x: after the demo's interruption has ended
     killed_at_call_time = 11.0 * 4.0
@@ -187,7 +188,7 @@ def test_import_of_a_folder_with_good_duplicate_and_broken_files(make_call, tmp_
     sf.write(str(folder / "silent.wav"), np.zeros((rate * 2, 2)), rate)
     run = companion("import", folder, "--recursive")
     assert run.returncode == 1  # some files could not be read: said, and the batch still finished
-    assert "2 imported, 1 already in the history, 2 could not be read" in run.stderr
+    assert "2 imported, 1 already in the history, 2 not imported" in run.stderr
     assert "broken.wav: " in run.stderr and "silent.wav: No speech found" in run.stderr
     again = companion("import", folder, "--recursive")
     assert "0 imported, 3 already in the history" in again.stderr

@@ -4,6 +4,7 @@ right, Start/Stop and the line, model and recording status always visible. It wi
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from concurrent.futures import Future
 from pathlib import Path
@@ -32,6 +33,7 @@ from companion.events import (
     MonitorFailed,
     PartialText,
     Prompt,
+    SaveFailed,
     StepTicked,
     TranscriberFailed,
 )
@@ -67,7 +69,6 @@ class MainWindow(QMainWindow):
         self.prompts: list[Prompt] = []
         self.last_metrics: Optional[MetricsSnapshot] = None
         self.summary: Optional[SummaryDialog] = None
-        self.recorder = None
         self.demo_speed = 1.0
         self.bridge = EventBridge(self)
         self.bridge.event.connect(self.on_event)
@@ -188,7 +189,6 @@ class MainWindow(QMainWindow):
         if self.in_call:
             return
         session = CallSession(self.config, self.playbook, model=self.model)
-        self.recorder = None
         self.transcript.model.clear()
         self.checklist.set_playbook(self.playbook)
         self.prompts = []
@@ -201,23 +201,19 @@ class MainWindow(QMainWindow):
             else:
                 from companion.live import choose_devices
 
-                from companion.store.recorder import CallRecorder
-
                 devices = choose_devices(None, None)
-                self.recorder = CallRecorder("live", playbook=self.playbook.id, redaction=self.config.privacy.redact)
-                session.bus.subscribe(self.recorder)  # every real call is kept
-                if self.config.privacy.record_audio:
+                record = self.config.privacy.record_audio
+                session.keep("live", playbook=self.playbook.id, record_audio=record)  # every real call is kept
+                if record:
                     from companion.store.recording import CONSENT_REMINDER
 
-                    self.recorder.record_audio(session.pipeline, self.config.audio.sample_rate)
                     self.recording_status.setText("Recording audio")
                     self.statusBar().showMessage(CONSENT_REMINDER, 20000)
                 session.start_live(devices)
         except CompanionError as exc:
             self.bridge.detach()
-            if self.recorder is not None:
-                self.recorder.close()
-                self.recorder = None
+            session.close()
+            self.recording_status.setText("Not recording audio")
             self.show_problem("error", exc.message)
             return
         self.session = session
@@ -227,13 +223,12 @@ class MainWindow(QMainWindow):
 
     def stop_call(self) -> None:
         if self.session is not None:
-            self.session.stop()
+            self.session.stop()  # the session finishes the call and its store on its own thread
             self.start_action.setEnabled(False)
             self.start_action.setText("Stopping…")
 
     def _call_ended(self, event: CallEnded) -> None:
         self._clock.stop()
-        self.bridge.detach()
         self.start_action.setEnabled(True)
         self.start_action.setText("Start call")
         self.demo_action.setEnabled(True)
@@ -241,11 +236,8 @@ class MainWindow(QMainWindow):
         self.recording_status.setText("Not recording audio")
         done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
         self.summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
-        recorder, self.recorder = self.recorder, None
+        recorder = self.session.recorder if self.session is not None else None
         if recorder is not None:
-            import threading
-
-            threading.Thread(target=recorder.close, name="call-writer-close", daemon=True).start()
             self.summary.accepted.connect(lambda: self._save_notes(recorder.call_id, self.summary.notes.toPlainText()))
         self.summary.show()
 
@@ -253,15 +245,17 @@ class MainWindow(QMainWindow):
         if not text.strip():
             return
         from companion.store.db import open_store
-        from companion.store.redaction import redact
+        from companion.store.rows import CallRows
 
         try:
             db = open_store()
             with db:
-                db.execute("INSERT OR REPLACE INTO notes(call_id, root_cause) VALUES (?, ?)", (call_id, redact(text)))
+                CallRows(db, call_id, self.config.privacy.redact).note(text)
             db.close()
         except CompanionError as exc:
             self.show_problem("error", exc.message)
+        except sqlite3.Error as exc:
+            self.show_problem("error", f"The notes could not be saved ({exc}).")
 
     def _tick_clock(self) -> None:
         if self.session is not None:
@@ -287,7 +281,7 @@ class MainWindow(QMainWindow):
             self._set_lines(self._line_state["agent"], self._line_state["customer"])
             if event.status in ("lost", "overflow"):
                 self.show_problem("device", event.message)
-        elif isinstance(event, (MonitorFailed, TranscriberFailed)):
+        elif isinstance(event, (MonitorFailed, TranscriberFailed, SaveFailed)):
             self.show_problem("error", event.message)
         elif isinstance(event, CallEnded):
             self._call_ended(event)
@@ -386,7 +380,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if not self.compact_action.isChecked():
             self.settings.setValue("geometry", self.saveGeometry())
-        if self.session is not None:
-            self.session.stop()
-            self.session.ended.wait(3.0)
+        if self.in_call:  # the end of the call is kept: last words, the store, the audio file
+            self.statusBar().showMessage("Saving the call…")
+            self.session.close()
         super().closeEvent(event)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.store.calls import load_call
+from companion.store.rows import CallRows
 from ui.banner import CoachingBanner
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
 
@@ -154,8 +155,8 @@ class ReplayWindow(QWidget):
 
         def save(t: float, prompt_id: Optional[int], text: str) -> None:
             with db:
-                db.execute("INSERT INTO comments(call_id, t, prompt_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                           (call_id, t, prompt_id, "supervisor", text, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                CallRows(db, call_id).comment(t, "supervisor", text, datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                                              prompt_id)
 
         window = cls(doc, Path(recording) if recording else None, save)
         window.prompt_ids = [r[0] for r in db.execute("SELECT id FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))]

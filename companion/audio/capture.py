@@ -156,7 +156,7 @@ class LiveCapture(threading.Thread):
             else:
                 by_key[device.key] = DeviceInput(device, [line])
                 self.inputs.append(by_key[device.key])
-        self.assembler = BlockAssembler(audio.frame_len, capture.block_frames)
+        self.assembler = BlockAssembler(audio.frame_len, capture.live_block_frames)
         self._halt = threading.Event()
         self.t0 = 0.0
         self.blocks_offered = 0

@@ -131,7 +131,7 @@ class FileCallSource:
     def blocks(self, stop: Optional[threading.Event] = None) -> Iterator[FrameBlock]:
         """Every frame of the call, both parties aligned; the last block is padded with silence."""
         audio = self.audio
-        assembler = BlockAssembler(audio.frame_len, audio.block_frames)
+        assembler = BlockAssembler(audio.frame_len, audio.file_block_frames)
         framers = {
             t.party: PartyFramer(self._handles[t.path].samplerate, audio.sample_rate, audio.frame_len)
             for t in self._tracks

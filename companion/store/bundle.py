@@ -1,70 +1,112 @@
 """A call to share with a supervisor on another machine: one file (a zip with the call's data and,
-when it was recorded, its audio), and opening such a file into the local store."""
+when it was recorded, its audio), and opening such a file into the local store.
+
+Opening is for files from elsewhere: members and sizes are checked before they are read
+(`bundle_check`), every field is checked before it is stored, all text is redacted on the way in,
+and the audio is streamed to disk and must be the two-channel FLAC the app writes."""
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zipfile
 from pathlib import Path
 
+import soundfile as sf
+
 from companion.errors import CompanionError
+from companion.store.bundle_check import CALL_JSON, RECORDING, BundleError, check_call, check_members, read_capped
 from companion.store.calls import load_call
+from companion.store.db import private_dir
 from companion.store.recording import recordings_dir
+from companion.store.rows import CallRows, insert_call
 
 SUFFIX = ".ccall"
 
 
-def export_bundle(db: sqlite3.Connection, call_id: int, path: Path) -> Path:
+def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 0o600) -> Path:
     doc = load_call(db, call_id)
     recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
     try:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr("call.json", json.dumps(doc, ensure_ascii=False))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(CALL_JSON, json.dumps(doc, ensure_ascii=False))
             if recording and Path(recording).is_file():
-                zf.write(recording, "recording.flac")
+                zf.write(recording, RECORDING, compress_type=zipfile.ZIP_STORED)  # FLAC does not deflate
+        os.chmod(path, mode)
     except OSError as exc:
         raise CompanionError(f"Cannot write {path}: {exc.strerror or exc}.") from None
     return path
 
 
 def import_bundle(db: sqlite3.Connection, path: Path) -> int:
-    """Add the bundled call to this machine's store; returns its new id."""
+    """Add the bundled call to this machine's store; returns its new id. Nothing is stored from a
+    bundle that fails a check."""
+    name = Path(path).name
     try:
         with zipfile.ZipFile(path) as zf:
-            doc = json.loads(zf.read("call.json"))
-            audio = zf.read("recording.flac") if "recording.flac" in zf.namelist() else None
-    except (OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError):
-        raise CompanionError(f"{Path(path).name} is not a Call Companion call bundle.") from None
-    call = doc["call"]
-    with db:
-        cid = db.execute(
-            "INSERT INTO calls(started_at, source, file, duration_s, status, playbook, pace_source, agent_wpm, "
-            "agent_talk_ratio, longest_agent_monologue_s) VALUES (?, 'bundle', ?, ?, ?, ?, ?, ?, ?, ?)",
-            (call["started_at"], doc["file"], doc["duration_s"], call["status"], call["playbook"], doc["pace_source"],
-             doc["agent_wpm"], doc["agent_talk_ratio"], doc["longest_agent_monologue_s"])).lastrowid
-        db.executemany('INSERT INTO turns(call_id, party, start, "end") VALUES (?, ?, ?, ?)',
-                       [(cid, t["party"], t["start"], t["end"]) for t in doc["turns"]])
-        db.executemany('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-                       [(cid, s["party"], s["start"], s["end"], s["text"]) for s in call["segments"]])
-        db.executemany("INSERT INTO prompts(call_id, t, kind, reason) VALUES (?, ?, ?, ?)",
-                       [(cid, p["t"], p["kind"], p["reason"]) for p in doc["prompts"]])
-        db.executemany("INSERT INTO interruptions(call_id, t, by, overlap_s) VALUES (?, ?, ?, ?)",
-                       [(cid, i["t"], i["by"], i["overlap_s"]) for i in doc["interruptions"]])
-        volume = {v["t"]: v["db"] for v in call.get("volume", [])}
-        pace = {p["t"]: p["wpm"] for p in doc["pace"]}
-        db.executemany("INSERT INTO metrics(call_id, t, pace_wpm, loudness_delta_db, talk_share, data) VALUES (?, ?, ?, ?, NULL, '{}')",
-                       [(cid, t, pace.get(t), volume.get(t)) for t in sorted(set(pace) | set(volume))])
-        db.executemany("INSERT INTO ticks(call_id, t, step_id, title, source, done) VALUES (?, ?, ?, ?, ?, ?)",
-                       [(cid, k["t"], k["step_id"], k["title"], k["source"], k["done"]) for k in call["checklist"]])
-        if call.get("notes"):
-            db.execute("INSERT INTO notes(call_id, root_cause) VALUES (?, ?)", (cid, call["notes"]))
-        db.executemany("INSERT INTO comments(call_id, t, author, text, created_at) VALUES (?, ?, ?, ?, ?)",
-                       [(cid, c["t"], c["author"], c["text"], c["created_at"]) for c in call["comments"]])
+            members = check_members(zf, name)
+            try:
+                doc = json.loads(read_capped(zf, members[CALL_JSON], name))
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+                raise BundleError(f"{name} is not a valid Call Companion call bundle: call.json is not JSON.") from None
+            call = check_call(doc, name)
+            audio = _unpack_audio(zf, members[RECORDING], name) if RECORDING in members else None
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
+        raise CompanionError(f"{name} is not a Call Companion call bundle.") from None
+    try:
+        return _store(db, call, audio)
+    except BaseException:
         if audio is not None:
-            target = recordings_dir() / f"call-{cid}.flac"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(audio)
-            target.chmod(0o600)
+            audio.unlink(missing_ok=True)
+        raise
+
+
+def _unpack_audio(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Path:
+    """The recording, streamed to an owner-only file beside the store and checked to be audio."""
+    target = private_dir(recordings_dir()) / f".incoming-{os.getpid()}.flac"
+    try:
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as out:
+            read_capped(zf, info, name, out=out)
+        try:
+            audio = sf.info(str(target))
+        except (sf.LibsndfileError, RuntimeError):
+            raise BundleError(f"{name} is not a valid Call Companion call bundle: its recording is not audio.") from None
+        if audio.format != "FLAC" or audio.channels != 2:
+            raise BundleError(f"{name} is not a valid Call Companion call bundle: its recording is not a two-channel FLAC.")
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _store(db: sqlite3.Connection, call: dict, audio) -> int:
+    with db:
+        cid = insert_call(db, call["started_at"], "bundle", call["file"], duration_s=call["duration_s"], status=call["status"],
+                          playbook=call["playbook"], pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
+                          agent_talk_ratio=call["agent_talk_ratio"],
+                          longest_agent_monologue_s=call["longest_agent_monologue_s"])
+        rows = CallRows(db, cid, redaction=True)  # another machine's text: always redacted here
+        for party, start, end in call["turns"]:
+            rows.turn(party, start, end)
+        for party, start, end, text in call["segments"]:
+            rows.segment(party, start, end, text)
+        for t, kind, reason in call["prompts"]:
+            rows.prompt(t, kind, reason)
+        for t, by, overlap in call["interruptions"]:
+            rows.interruption(t, by, overlap)
+        pace, volume = call["pace"], call["volume"]
+        for t in sorted(set(pace) | set(volume)):
+            rows.metric(t, pace.get(t), volume.get(t), None)
+        for t, step_id, title, source, done in call["checklist"]:
+            rows.tick(t, step_id, title, source, done)
+        if call["notes"]:
+            rows.note(call["notes"])
+        for t, author, text, created_at in call["comments"]:
+            rows.comment(t, author, text, created_at)
+        if audio is not None:
+            target = audio.with_name(f"call-{cid}.flac")
+            audio.replace(target)
             db.execute("UPDATE calls SET recording = ? WHERE id = ?", (str(target), cid))
     return cid

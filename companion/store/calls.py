@@ -8,6 +8,11 @@ from typing import Optional
 from companion.errors import CompanionError
 
 
+def _seconds(value: object) -> float:
+    """A stored duration as a number, whatever an older version let in (one bad row must not hide the history)."""
+    return float(value) if isinstance(value, (int, float)) and value == value else 0.0
+
+
 def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict]:
     """Newest first: {id, started_at, duration_s, status, prompts}."""
     sql = ("SELECT c.id, c.started_at, c.duration_s, c.status, "
@@ -15,7 +20,7 @@ def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict
            "FROM calls c ORDER BY c.started_at DESC, c.id DESC")
     if limit:
         sql += f" LIMIT {int(limit)}"
-    return [{"id": r["id"], "started_at": r["started_at"], "duration_s": round(r["duration_s"], 2),
+    return [{"id": r["id"], "started_at": str(r["started_at"]), "duration_s": round(_seconds(r["duration_s"]), 2),
              "status": "interrupted" if r["status"] == "interrupted" else ("complete" if r["status"] == "complete" else "active"),
              "prompts": r["prompts"]} for r in db.execute(sql)]
 

@@ -8,6 +8,7 @@ import io
 import json
 
 from companion.errors import CompanionError
+from companion.textsafe import spreadsheet_cell
 
 FORMATS = ("json", "txt", "srt", "vtt", "csv", "html")
 NAMES = {"agent": "Agent", "customer": "Customer"}
@@ -53,7 +54,7 @@ def export(doc: dict, fmt: str) -> str:
         rows = [(p["t"], "prompt", p["kind"], p["reason"]) for p in doc["prompts"]]
         rows += [(i["t"], "interruption", i["by"], i["overlap_s"]) for i in doc["interruptions"]]
         for row in sorted(rows, key=lambda r: r[0]):
-            w.writerow(row)
+            w.writerow([spreadsheet_cell(cell) for cell in row])
         return buf.getvalue()
     if fmt == "html":
         return _html(doc)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 import sys
 from pathlib import Path
-from typing import Optional
 
-from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec
 from companion.config import CoachingConfig
 from companion.errors import CompanionError
-from companion.store.db import open_store
-from companion.store.recorder import CallRecorder
+from companion.store.db import delete_call, open_store
+from companion.store.keeping import analyze_and_keep
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
 
@@ -35,6 +33,8 @@ def recordings(path: Path, recursive: bool) -> list[Path]:
 
 
 def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model=None, out=sys.stderr) -> dict:
+    """Each recording into the history once. A recording whose earlier import did not finish (a full
+    disk, a crash) is imported again; one that is complete is skipped."""
     files = recordings(Path(path), recursive)
     tally = {"imported": 0, "skipped": 0, "failed": 0, "ids": []}
     db = open_store()
@@ -47,25 +47,29 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
                 print(f"{prefix}: cannot read ({exc.strerror or exc})", file=out)
                 tally["failed"] += 1
                 continue
-            if db.execute("SELECT 1 FROM calls WHERE content_hash = ?", (digest,)).fetchone():
+            earlier = db.execute("SELECT id, status, duration_s, writer_pid FROM calls WHERE content_hash = ? "
+                                 "ORDER BY id DESC", (digest,)).fetchall()
+            if any(row["status"] == "complete" for row in earlier):
                 print(f"{prefix}: already imported", file=out)
                 tally["skipped"] += 1
                 continue
-            recorder: Optional[CallRecorder] = None
             try:
-                recorder = CallRecorder("import", file=str(file), content_hash=digest)
-                analyze_call(CallFileSpec(file), config, model=model, subscribers=(recorder,))
-                recorder.close()
-                tally["imported"] += 1
-                tally["ids"].append(recorder.call_id)
-                print(f"{prefix}: imported as call {recorder.call_id}", file=out)
+                for row in earlier:  # an import that never finished: start it over
+                    delete_call(db, row["id"])
+                    print(f"{prefix}: the earlier import (call {row['id']}, {row['duration_s']:.0f} s) did not finish; "
+                          "importing again", file=out)
+                kept = analyze_and_keep(CallFileSpec(file), config, "import", model=model, content_hash=digest)
             except CompanionError as exc:
-                if recorder is not None:
-                    recorder.close()
-                    with db:
-                        db.execute("DELETE FROM calls WHERE id = ?", (recorder.call_id,))  # a bad file leaves nothing
                 print(f"{prefix}: {exc.message}", file=out)
                 tally["failed"] += 1
+                continue
+            if kept.shortfall:
+                print(f"{prefix}: {kept.shortfall}", file=out)
+                tally["failed"] += 1
+                continue
+            tally["imported"] += 1
+            tally["ids"].append(kept.call_id)
+            print(f"{prefix}: imported as call {kept.call_id}", file=out)
     finally:
         db.close()
     return tally

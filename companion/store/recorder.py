@@ -3,7 +3,6 @@ at least every `COMMIT_S`, so a crash or `kill -9` loses at most the last second
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import sqlite3
@@ -13,7 +12,7 @@ import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from companion.events import (
     CallEnded,
@@ -22,11 +21,13 @@ from companion.events import (
     Interruption,
     MetricsSnapshot,
     Prompt,
+    SaveFailed,
     StepTicked,
     Turn,
 )
-from companion.store.db import open_store
-from companion.store.redaction import redact
+from companion.errors import CompanionError
+from companion.store.db import claim, open_store, release
+from companion.store.rows import CallRows, insert_call
 
 COMMIT_S = 0.5
 _STOP = object()
@@ -37,21 +38,29 @@ def iso(wall: float) -> str:
 
 
 class CallRecorder:
-    """Subscribe to a call's bus: `bus.subscribe(recorder)`. `close()` waits for the last write."""
+    """Subscribe to a call's bus: `bus.subscribe(recorder)`. `close()` waits for the last write.
+
+    A write that fails (a full disk) is said once, published as `SaveFailed` (with `publish`), and
+    ends the saving: what was committed before stays, `stored_until` says up to where, and the call
+    is left unfinished, so the next start closes it as interrupted and `import` redoes it."""
 
     def __init__(self, source: str, file: Optional[str] = None, playbook: Optional[str] = None,
-                 content_hash: Optional[str] = None, store: Optional[Path] = None, redaction: bool = True):
+                 content_hash: Optional[str] = None, store: Optional[Path] = None, redaction: bool = True,
+                 publish: Optional[Callable[[object], None]] = None):
         self.store = store
         self.db = open_store(store, check_same_thread=False)
         self.redaction = redaction
+        self.publish = publish
         with self.db:
-            cur = self.db.execute(
-                "INSERT INTO calls(started_at, source, file, playbook, content_hash, writer_pid, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'active')",
-                (iso(time.time()), source, file, playbook, content_hash, os.getpid()))
-        self.call_id = cur.lastrowid
+            self.call_id = insert_call(self.db, iso(time.time()), source, file, redaction, playbook=playbook,
+                                       content_hash=content_hash, writer_pid=os.getpid(), status="active")
+        claim(self.call_id)
+        self.rows = CallRows(self.db, self.call_id, redaction)
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self.failed: Optional[str] = None
+        self.complete = False      # CallEnded was written: the whole call is in the store
+        self.stored_until = 0.0    # call time up to which the store holds the call
+        self._discard = False
         self.ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name="call-writer", daemon=True)
         self._thread.start()
@@ -59,11 +68,16 @@ class CallRecorder:
     def __call__(self, event: object) -> None:
         self._queue.put(event)
 
+    def discard(self) -> None:
+        """Keep nothing of this call (it never started, or its recording was rejected); done by `close()`."""
+        self._discard = True
+
     def close(self, timeout: float = 10.0) -> None:
-        self._queue.put(_STOP)
-        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._queue.put(_STOP)
+            self._thread.join(timeout)
         if self.audio is not None:
-            self.audio.close()
+            self.audio.close(timeout)
 
     audio = None
 
@@ -72,7 +86,7 @@ class CallRecorder:
         from companion.store.recording import CallAudioWriter, recordings_dir
 
         path = recordings_dir() / f"call-{self.call_id}.flac"
-        self.audio = CallAudioWriter(path, rate)
+        self.audio = CallAudioWriter(path, rate, on_failure=lambda message: self._fail("audio", message))
         pipeline.taps.append(self.audio)
         db = open_store(self.store)
         try:
@@ -82,8 +96,20 @@ class CallRecorder:
             db.close()
         return path
 
-    def _text(self, text: str) -> str:
-        return redact(text) if self.redaction else text
+    def _fail(self, what: str, message: str) -> None:
+        if self.publish is not None:
+            self.publish(SaveFailed(what, message))  # the window or `live` says it
+        else:
+            print(f"companion: {message}", file=sys.stderr)
+
+    def shortfall(self, duration_s: float) -> Optional[str]:
+        """After `close()`: None when the whole call is stored, else what was kept, in one sentence."""
+        if self.complete and not self.failed:
+            return None
+        reason = self.failed or "the last writes did not finish"
+        return (f"Saving stopped at {self.stored_until:.0f} s of {duration_s:.0f} s ({reason.rstrip('.')}). "
+                f"Call {self.call_id} keeps what was saved and is listed as interrupted; free some disk space and run "
+                f"again, or remove it with 'companion calls delete {self.call_id}'.")
 
     def _run(self) -> None:
         pending: list = []
@@ -102,44 +128,60 @@ class CallRecorder:
                 self._write(pending)
                 pending = []
                 deadline = time.monotonic() + COMMIT_S
+        if self._discard:
+            self._delete()
+        release(self.call_id)
         self.db.close()
 
+    def _delete(self) -> None:
+        try:
+            with self.db:
+                self.db.execute("DELETE FROM calls WHERE id = ?", (self.call_id,))
+        except sqlite3.Error:
+            pass  # left unfinished: closed as interrupted on the next start
+        if self.audio is not None:
+            self.audio.close()
+            self.audio.path.unlink(missing_ok=True)
+
     def _write(self, events: list) -> None:
-        if not events or self.failed:
+        if not events or self.failed or self._discard:
             return
         try:
             with self.db:
+                reached = self.stored_until
                 for event in events:
-                    self._row(event)
-        except sqlite3.Error as exc:  # a full disk: say so once; coaching goes on
-            self.failed = f"Calls can no longer be saved ({exc}); the call goes on."
-            print(f"companion: {self.failed}", file=sys.stderr)
+                    reached = max(reached, self._row(event))
+            self.stored_until = reached
+        except (sqlite3.Error, CompanionError) as exc:  # a full disk: say so once; coaching goes on
+            self.failed = f"Calls can no longer be saved: {getattr(exc, 'message', exc)}; the call goes on"
+            self._fail("call", self.failed)
 
-    def _row(self, e: object) -> None:
-        db, cid = self.db, self.call_id
+    def _row(self, e: object) -> float:
+        """Write one event; returns the call time it reaches."""
+        rows, db, cid = self.rows, self.db, self.call_id
         if isinstance(e, Turn):
-            db.execute('INSERT INTO turns(call_id, party, start, "end") VALUES (?, ?, ?, ?)', (cid, e.party, e.start, e.end))
-        elif isinstance(e, FinalSegment):
-            cur = db.execute('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-                             (cid, e.party, e.start, e.end, self._text(e.text)))
-            db.executemany('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
-                           [(cur.lastrowid, self._text(w.word), w.start, w.end, w.conf) for w in e.words])
-        elif isinstance(e, Prompt):
-            db.execute("INSERT INTO prompts(call_id, t, kind, reason) VALUES (?, ?, ?, ?)", (cid, e.t, e.kind, e.reason))
+            rows.turn(e.party, e.start, e.end)
+            return e.end
+        if isinstance(e, FinalSegment):
+            rows.segment(e.party, e.start, e.end, e.text, [(w.word, w.start, w.end, w.conf) for w in e.words])
+            return e.end
+        if isinstance(e, Prompt):
+            rows.prompt(e.t, e.kind, e.reason)
         elif isinstance(e, Interruption):
-            db.execute("INSERT INTO interruptions(call_id, t, by, overlap_s) VALUES (?, ?, ?, ?)", (cid, e.t, e.by, e.overlap_s))
+            rows.interruption(e.t, e.by, e.overlap_s)
         elif isinstance(e, MetricsSnapshot):
-            db.execute("INSERT INTO metrics(call_id, t, pace_wpm, loudness_delta_db, talk_share, data) VALUES (?, ?, ?, ?, ?, ?)",
-                       (cid, e.t, e.pace_wpm, e.loudness_delta_db, e.talk_share_window, json.dumps(asdict(e))))
+            rows.metric(e.t, e.pace_wpm, e.loudness_delta_db, e.talk_share_window, asdict(e))
             db.execute("UPDATE calls SET duration_s = MAX(duration_s, ?), pace_source = ?, agent_talk_ratio = ?, "
                        "longest_agent_monologue_s = ? WHERE id = ?",
                        (e.t, e.pace_source, e.talk_share_call, e.longest_monologue_s, cid))
         elif isinstance(e, StepTicked):
-            db.execute("INSERT INTO ticks(call_id, t, step_id, title, source, done) VALUES (?, ?, ?, ?, ?, ?)",
-                       (cid, e.t, e.step_id, e.title, e.source, int(e.done)))
+            rows.tick(e.t, e.step_id, e.title, e.source, e.done)
         elif isinstance(e, CallStarted):
             db.execute("UPDATE calls SET started_at = ? WHERE id = ?", (iso(e.wall), cid))
         elif isinstance(e, CallEnded):
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
+            self.complete = True
             self.ended.set()
+            return e.duration_s
+        return getattr(e, "t", 0.0) or 0.0

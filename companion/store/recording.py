@@ -7,12 +7,14 @@ import os
 import queue
 import threading
 from pathlib import Path
+from typing import Callable, Optional
 
 import numpy as np
 import soundfile as sf
 
 from companion.events import FrameBlock
 from companion.paths import user_data_dir
+from companion.store.db import private_dir
 
 CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as the law where you and they are "
                     "may require.")
@@ -25,9 +27,9 @@ def recordings_dir() -> Path:
 class CallAudioWriter:
     """A frame tap: `pipeline.taps.append(writer)`; `close()` finishes the file."""
 
-    def __init__(self, path: Path, rate: int):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        os.chmod(path.parent, 0o700)
+    def __init__(self, path: Path, rate: int, on_failure: Optional[Callable[[str], None]] = None):
+        private_dir(path.parent)
+        self._on_failure = on_failure
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         self.path = path
@@ -51,12 +53,20 @@ class CallAudioWriter:
                 stereo = np.stack([block.agent.reshape(-1), block.customer.reshape(-1)], axis=1)
                 self._file.write(np.clip(stereo, -1, 1))
             except (OSError, RuntimeError) as exc:  # disk full: stop recording, keep coaching
-                self.failed = f"The call's audio can no longer be recorded ({exc})."
+                self._failed(f"The call's audio can no longer be recorded ({exc}); what was recorded is kept.")
         try:
             self._file.close()
-        except (OSError, RuntimeError):
-            pass
+        except (OSError, RuntimeError) as exc:
+            if not self.failed:
+                self._failed(f"The call's audio could not be finished ({exc}).")
 
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(10)
+    def _failed(self, message: str) -> None:
+        self.failed = message
+        if self._on_failure is not None:
+            self._on_failure(message)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the file (waits up to `timeout` for the audio still queued). Safe to call twice."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout)

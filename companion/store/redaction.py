@@ -28,17 +28,50 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card(match: re.Match) -> str:
+def _card(match: re.Match) -> str | None:
     digits = re.sub(r"\D", "", match.group(0))
-    return "[card]" if 13 <= len(digits) <= 19 and luhn_ok(digits) else match.group(0)
+    return "[card]" if 13 <= len(digits) <= 19 and luhn_ok(digits) else None
 
 
-def _phone(match: re.Match) -> str:
-    return "[phone]" if len(re.sub(r"\D", "", match.group(0))) >= 7 else match.group(0)
+def _phone(match: re.Match) -> str | None:
+    return "[phone]" if len(re.sub(r"\D", "", match.group(0))) >= 7 else None
+
+
+# (pattern, label of a match or None to keep it), in order: an earlier rule's find wins
+_RULES = ((CARD, _card), (EMAIL, lambda m: "[email]"), (PHONE, _phone), (DIGITS, lambda m: "[number]"))
+
+
+def spans(text: str) -> list[tuple[int, int, str]]:
+    """What to take out of `text`: (start, end, label), in order, never overlapping."""
+    found: list[tuple[int, int, str]] = []
+    for pattern, label_of in _RULES:
+        for match in pattern.finditer(text):
+            label = label_of(match)
+            start, end = match.span()
+            if label and not any(start < e and s < end for s, e, _ in found):
+                found.append((start, end, label))
+    return sorted(found)
 
 
 def redact(text: str) -> str:
-    text = CARD.sub(_card, text)
-    text = EMAIL.sub("[email]", text)
-    text = PHONE.sub(_phone, text)
-    return DIGITS.sub("[number]", text)
+    out, at = [], 0
+    for start, end, label in spans(text):
+        out += [text[at:start], label]
+        at = end
+    return "".join(out) + text[at:]
+
+
+def redact_words(words: list[str]) -> list[str]:
+    """The words of one segment, redacted as the sentence they make: every word that is part of
+    something taken out (a card number said in four groups) becomes that thing's label."""
+    starts, at = [], 0
+    for word in words:
+        starts.append(at)
+        at += len(word) + 1
+    found = spans(" ".join(words))
+    out = []
+    for word, start in zip(words, starts):
+        end = start + len(word)
+        label = next((lab for s, e, lab in found if start < e and s < end), None)
+        out.append(label if label is not None else word)
+    return out

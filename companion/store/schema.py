@@ -66,12 +66,42 @@ VERSION = len(MIGRATIONS)
 
 
 def migrate(db: sqlite3.Connection) -> int:
-    """Bring the database to VERSION, one migration per transaction; returns the version it started at."""
+    """Bring the database to VERSION; returns the version it started at.
+
+    The version is read and every migration applied inside one exclusive transaction, so several
+    processes opening a brand-new store at once migrate it once: the others wait, then find it done."""
     start = db.execute("PRAGMA user_version").fetchone()[0]
-    if start > VERSION:
+    if start == VERSION:
+        return start
+    _newer_check(start)
+    db.execute("BEGIN EXCLUSIVE")
+    try:
+        start = db.execute("PRAGMA user_version").fetchone()[0]
+        _newer_check(start)
+        for version in range(start, VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                db.execute(statement)
+        db.execute(f"PRAGMA user_version = {VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return start
+
+
+def _newer_check(version: int) -> None:
+    if version > VERSION:
         from companion.errors import CompanionError
 
-        raise CompanionError(f"The call store was written by a newer Call Companion (schema {start}); update the app.")
-    for version in range(start, VERSION):
-        db.executescript(f"BEGIN;\n{MIGRATIONS[version]}\nPRAGMA user_version = {version + 1};\nCOMMIT;")
-    return start
+        raise CompanionError(f"The call store was written by a newer Call Companion (schema {version}); update the app.")
+
+
+def _statements(script: str) -> list[str]:
+    """A migration's statements, one by one (triggers hold semicolons of their own)."""
+    out, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            out.append(current.strip())
+            current = ""
+    return [s for s in out if s]

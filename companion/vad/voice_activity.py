@@ -53,8 +53,9 @@ class VoiceActivity:
         self._gate_db = vad.snr_gate_db
         self._onset = max(1, round(vad.onset_s / audio.frame_s))
         self._hangover = max(1, round(vad.hangover_s / audio.frame_s))
-        self._window_blocks = max(1, round(vad.noise_window_s / (audio.frame_s * audio.block_frames)))
-        self._block_minima: deque[float] = deque(maxlen=self._window_blocks)
+        self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
+        self._minima: deque[tuple[int, float]] = deque()  # (frame, level), levels increasing: a sliding minimum
+        self._seen = 0
         self._run = 0            # consecutive speech frames while not in a turn
         self._silent = 0         # consecutive non-speech frames while in a turn
         self._turn_start: Optional[int] = None
@@ -69,11 +70,9 @@ class VoiceActivity:
         decision, `in_turn` whether each frame is (so far) inside a turn.
         """
         n = pcm16.shape[0]
-        previous = min(self._block_minima) if self._block_minima else float(levels_db[0]) if n else SILENCE_DB
-        floors = np.minimum(np.minimum.accumulate(levels_db), previous)
-        self.noise_floor_db = float(floors[-1]) if n else previous
+        floors = self._floors(levels_db)
         if n:
-            self._block_minima.append(float(levels_db.min()))
+            self.noise_floor_db = float(floors[-1])
         loud_enough = levels_db >= floors + self._gate_db
         voiced = np.zeros(n, dtype=bool)
         is_speech = self._vad.is_speech
@@ -105,6 +104,22 @@ class VoiceActivity:
                     self._run = 0
             in_turn[i] = self.speaking
         return voiced, in_turn, changes
+
+    def _floors(self, levels_db: np.ndarray) -> np.ndarray:
+        """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
+        (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
+        floors = np.empty(levels_db.shape[0])
+        minima, window = self._minima, self._window
+        for i, level in enumerate(levels_db.tolist()):
+            frame = self._seen + i
+            while minima and minima[-1][1] >= level:
+                minima.pop()
+            minima.append((frame, level))
+            if minima[0][0] <= frame - window:
+                minima.popleft()
+            floors[i] = minima[0][1]
+        self._seen += levels_db.shape[0]
+        return floors
 
     def finish(self, frame: int) -> Optional[TurnChange]:
         """Close a turn still open at the end of the call (`frame`: one past the last frame)."""

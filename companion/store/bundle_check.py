@@ -1,0 +1,163 @@
+"""What a call bundle from another machine must look like before anything of it is stored.
+
+A bundle is untrusted input: every field of `call.json` is checked for its type and range (a
+string where a number belongs, a party of "hacker", a date with terminal escapes in it are all
+refused), and the members of the zip are checked for their names and sizes before they are read.
+"""
+
+from __future__ import annotations
+
+import math
+import zipfile
+from datetime import datetime
+from typing import Any, Optional
+
+from companion.errors import CompanionError
+
+CALL_JSON = "call.json"
+RECORDING = "recording.flac"
+MAX_JSON_BYTES = 64 * 1024 * 1024            # a day of transcript is a few MB
+MAX_RECORDING_BYTES = 4 * 1024 * 1024 * 1024  # 24 h of two-channel 16 kHz FLAC fits well inside
+MAX_RATIO = 20                               # FLAC barely deflates; a zip bomb inflates 1000x
+MAX_SECONDS = 24 * 3600.0
+MAX_TEXT = 100_000
+MAX_ROWS = 1_000_000
+PARTIES = ("agent", "customer")
+
+
+class BundleError(CompanionError):
+    """A call bundle that cannot be opened safely."""
+
+
+def _bad(name: str, where: str, why: str) -> BundleError:
+    return BundleError(f"{name} is not a valid Call Companion call bundle: {where} {why}.")
+
+
+def check_members(zf: zipfile.ZipFile, name: str) -> dict[str, zipfile.ZipInfo]:
+    """The bundle's members by name; refuses unknown members and sizes a call cannot have."""
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        if info.filename not in (CALL_JSON, RECORDING):
+            raise _bad(name, f"it holds {info.filename[:80]!r},", "which a call bundle never has")
+        if info.filename in members:
+            raise _bad(name, f"it holds {info.filename} twice", "")
+        limit = MAX_JSON_BYTES if info.filename == CALL_JSON else MAX_RECORDING_BYTES
+        if info.file_size > limit:
+            raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB,",
+                       f"more than the {limit / 1e6:.0f} MB a call can have")
+        if info.file_size > MAX_RATIO * info.compress_size + 1024 * 1024:
+            raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB from "
+                       f"{info.compress_size / 1e6:.1f} MB,", "which no real call does")
+        members[info.filename] = info
+    if CALL_JSON not in members:
+        raise _bad(name, "it has no call.json", "")
+    return members
+
+
+def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out=None) -> Optional[bytes]:
+    """A member's bytes (or streamed into `out`), never more than its declared size: a header that
+    lies about the size is caught as the data comes, not after it has filled memory or the disk."""
+    limit, got, parts = info.file_size, 0, []
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1024 * 1024)
+            if not chunk:
+                break
+            got += len(chunk)
+            if got > limit:
+                raise _bad(name, f"{info.filename} is larger than its header says", "")
+            if out is not None:
+                out.write(chunk)
+            else:
+                parts.append(chunk)
+    return None if out is not None else b"".join(parts)
+
+
+# --- call.json ------------------------------------------------------------------------------------
+
+def _number(value: Any, where: str, name: str, lo: float = 0.0, hi: float = MAX_SECONDS, optional: bool = False):
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
+        raise _bad(name, where, f"must be a number from {lo:g} to {hi:g}")
+    return float(value)
+
+
+def _text(value: Any, where: str, name: str, optional: bool = False, choices: tuple = ()) -> Optional[str]:
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise _bad(name, where, "must be text")
+    if choices and value not in choices:
+        raise _bad(name, where, f"must be one of {', '.join(choices)}")
+    return value
+
+
+def _list(value: Any, where: str, name: str) -> list:
+    if not isinstance(value, list) or len(value) > MAX_ROWS:
+        raise _bad(name, where, "must be a list")
+    for item in value:
+        if not isinstance(item, dict):
+            raise _bad(name, where, "must be a list of objects")
+    return value
+
+
+def _table(value: Any, where: str, name: str) -> dict:
+    if not isinstance(value, dict):
+        raise _bad(name, where, "must be an object")
+    return value
+
+
+def _timestamp(value: Any, where: str, name: str) -> str:
+    text = _text(value, where, name)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise _bad(name, where, "must be a date and time such as 2026-11-22T10:30:00+00:00") from None
+    return parsed.isoformat(timespec="seconds")
+
+
+def check_call(doc: Any, name: str) -> dict:
+    """`call.json` as plain, checked values (numbers as floats, dates re-written), or BundleError."""
+    doc = _table(doc, "the document", name)
+    call = _table(doc.get("call"), "call", name)
+    g = doc.get
+    out = {
+        "file": _text(g("file"), "file", name, optional=True),
+        "duration_s": _number(g("duration_s"), "duration_s", name),
+        "pace_source": _text(g("pace_source"), "pace_source", name, optional=True, choices=("asr", "acoustic")),
+        "agent_wpm": _number(g("agent_wpm"), "agent_wpm", name, hi=1000, optional=True),
+        "agent_talk_ratio": _number(g("agent_talk_ratio"), "agent_talk_ratio", name, hi=1, optional=True),
+        "longest_agent_monologue_s": _number(g("longest_agent_monologue_s"), "longest_agent_monologue_s", name, optional=True),
+        "started_at": _timestamp(call.get("started_at"), "call.started_at", name),
+        "status": _text(call.get("status"), "call.status", name, choices=("complete", "interrupted")),
+        "playbook": _text(call.get("playbook"), "call.playbook", name, optional=True),
+        "notes": _text(call.get("notes"), "call.notes", name, optional=True),
+    }
+    out["turns"] = [(_text(t.get("party"), "turns[].party", name, choices=PARTIES),
+                     _number(t.get("start"), "turns[].start", name), _number(t.get("end"), "turns[].end", name))
+                    for t in _list(g("turns"), "turns", name)]
+    out["segments"] = [(_text(s.get("party"), "call.segments[].party", name, choices=PARTIES),
+                        _number(s.get("start"), "call.segments[].start", name),
+                        _number(s.get("end"), "call.segments[].end", name), _text(s.get("text"), "call.segments[].text", name))
+                       for s in _list(call.get("segments"), "call.segments", name)]
+    out["prompts"] = [(_number(p.get("t"), "prompts[].t", name), _text(p.get("kind"), "prompts[].kind", name),
+                       _text(p.get("reason"), "prompts[].reason", name))
+                      for p in _list(g("prompts"), "prompts", name)]
+    out["interruptions"] = [(_number(i.get("t"), "interruptions[].t", name),
+                             _text(i.get("by"), "interruptions[].by", name, choices=PARTIES),
+                             _number(i.get("overlap_s"), "interruptions[].overlap_s", name))
+                            for i in _list(g("interruptions"), "interruptions", name)]
+    out["pace"] = {_number(p.get("t"), "pace[].t", name): _number(p.get("wpm"), "pace[].wpm", name, hi=1000)
+                   for p in _list(g("pace"), "pace", name)}
+    out["volume"] = {_number(v.get("t"), "call.volume[].t", name): _number(v.get("db"), "call.volume[].db", name, lo=-200, hi=200)
+                     for v in _list(call.get("volume", []), "call.volume", name)}
+    out["checklist"] = [(_number(k.get("t"), "call.checklist[].t", name), _text(k.get("step_id"), "call.checklist[].step_id", name),
+                         _text(k.get("title"), "call.checklist[].title", name),
+                         _text(k.get("source"), "call.checklist[].source", name, choices=("auto", "manual")),
+                         bool(k.get("done", True)))
+                        for k in _list(call.get("checklist", []), "call.checklist", name)]
+    out["comments"] = [(_number(c.get("t"), "call.comments[].t", name), _text(c.get("author"), "call.comments[].author", name, optional=True),
+                        _text(c.get("text"), "call.comments[].text", name), _timestamp(c.get("created_at"), "call.comments[].created_at", name))
+                       for c in _list(call.get("comments", []), "call.comments", name)]
+    return out
