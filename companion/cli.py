@@ -62,6 +62,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
             print(f"companion: saved as call {kept.call_id}.", file=sys.stderr)
     else:
         doc = analyze_call(source, config, model=model)
+    for warning in source.warnings:  # a damaged or cut-short recording: said once, after the analysis
+        print(f"companion: warning: {warning}", file=sys.stderr)
     if args.json:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -183,7 +185,8 @@ def _run_live(args: argparse.Namespace) -> int:
     print(f"companion: call ended after {tally['duration_s']:.0f} s; {tally['overflows']} capture overflows, "
           f"{tally['dropped_blocks']} blocks dropped.", file=sys.stderr)
     if tally["save_failed"]:
-        print(f"companion: call {tally['call_id']} was not saved to the end: {tally['save_failed']}.", file=sys.stderr)
+        print(f"companion: call {tally['call_id']} was not saved to the end ({tally['save_failed']}); what was saved "
+              "before is kept and listed as interrupted.", file=sys.stderr)
         return 1
     return 0
 

@@ -68,3 +68,16 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.chdir(tmp_path)  # commands the tests run start outside the checkout, as a user's would
+
+
+@pytest.fixture(scope="session")
+def softphone(tmp_path_factory):
+    """A PulseAudio server of the test session's own, with sinks `agent_mic` and `softphone`."""
+    from tests.softphone import start_pulse, stop_pulse
+
+    try:
+        env = start_pulse(tmp_path_factory.mktemp("pulse"))
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield env
+    stop_pulse(env)

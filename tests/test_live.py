@@ -15,20 +15,8 @@ import soundfile as sf
 
 from tests.installed import OUTSIDE
 from tests import scenarios
-from tests.softphone import start_pulse, stop_pulse
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="session")
-def softphone(tmp_path_factory):
-    """A PulseAudio server of the test session's own, with sinks `agent_mic` and `softphone`."""
-    try:
-        env = start_pulse(tmp_path_factory.mktemp("pulse"))
-    except RuntimeError as exc:
-        pytest.fail(str(exc))
-    yield env
-    stop_pulse(env)
 
 
 def pactl(env, *args):

@@ -381,6 +381,6 @@ class MainWindow(QMainWindow):
         if not self.compact_action.isChecked():
             self.settings.setValue("geometry", self.saveGeometry())
         if self.in_call:  # the end of the call is kept: last words, the store, the audio file
-            self.statusBar().showMessage("Saving the call…")
+            self.bridge.detach()  # no summary for a window that is going away
             self.session.close()
         super().closeEvent(event)

@@ -17,6 +17,7 @@ import numpy as np
 import soundfile as sf
 
 from companion.audio.framer import BlockAssembler, PartyFramer
+from companion.audio.wav_header import missing_data_bytes
 from companion.config import AudioConfig
 from companion.errors import AudioInputError
 from companion.events import FrameBlock
@@ -49,6 +50,8 @@ def _open(path: Path) -> sf.SoundFile:
         raise AudioInputError(f"No such file: {path}")
     if path.is_dir():
         raise AudioInputError(f"{path} is a folder, not a call recording.")
+    if not path.is_file():  # a pipe or a device would block or never end
+        raise AudioInputError(f"{path} is not a regular file (a pipe or a device); save the recording to a file first.")
     try:
         handle = sf.SoundFile(str(path))
     except sf.LibsndfileError as exc:
@@ -93,6 +96,15 @@ class FileCallSource:
         rates = {t.path: self._handles[t.path].samplerate for t in self._tracks}
         self.duration_s = max(h.frames / h.samplerate for h in self._handles.values())
         self.input_rates = rates
+        self.warnings: list[str] = []  # said once each, after the call (by whoever runs it)
+        for path, handle in self._handles.items():
+            short = missing_data_bytes(path)
+            if short is not None:
+                declared_s = handle.frames / handle.samplerate * short[0] / max(short[1], 1)
+                self.warnings.append(
+                    f"{_describe(path)} ends at {handle.frames / handle.samplerate:.1f} s but its header says "
+                    f"{declared_s:.1f} s: the recording was cut short; the {handle.frames / handle.samplerate:.1f} s "
+                    "that are there were analysed.")
 
     def _handle(self, path: Path) -> sf.SoundFile:
         if path not in self._handles:
@@ -170,5 +182,14 @@ class FileCallSource:
                             else:
                                 time.sleep(delay)
                     yield block
+            self._report_bad_samples(framers)
         finally:
             self.close()
+
+    def _report_bad_samples(self, framers: dict[str, PartyFramer]) -> None:
+        for party, framer in framers.items():
+            if framer.bad_samples:
+                self.warnings.append(
+                    f"The {party}'s audio holds {framer.bad_samples} sample{'s that are' if framer.bad_samples > 1 else ' that is'} "
+                    "not a number (NaN or infinite), from a damaged file or a faulty converter; they were treated "
+                    "as silence (infinite ones as full scale).")

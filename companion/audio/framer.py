@@ -23,9 +23,14 @@ class PartyFramer:
         if in_rate != out_rate:
             self._resampler = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
         self._pending = np.zeros(0, dtype=np.float32)
+        self.bad_samples = 0  # NaN or infinite samples met (and replaced) so far
 
     def push(self, samples: np.ndarray, last: bool = False) -> np.ndarray:
         samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+        finite = np.isfinite(samples)
+        if not finite.all():  # one NaN would spread through the resampler and every level after it
+            self.bad_samples += int(samples.size - np.count_nonzero(finite))
+            samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
         if self._resampler is not None:
             samples = self._resampler.resample_chunk(samples, last=last)
         buf = np.concatenate((self._pending, samples)) if self._pending.size else samples

@@ -6,7 +6,7 @@ import hashlib
 import sys
 from pathlib import Path
 
-from companion.audio.file_source import CallFileSpec
+from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.errors import CompanionError
 from companion.store.db import delete_call, open_store
@@ -58,11 +58,14 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
                     delete_call(db, row["id"])
                     print(f"{prefix}: the earlier import (call {row['id']}, {row['duration_s']:.0f} s) did not finish; "
                           "importing again", file=out)
-                kept = analyze_and_keep(CallFileSpec(file), config, "import", model=model, content_hash=digest)
+                source = FileCallSource(CallFileSpec(file), config.audio)
+                kept = analyze_and_keep(source, config, "import", model=model, content_hash=digest)
             except CompanionError as exc:
                 print(f"{prefix}: {exc.message}", file=out)
                 tally["failed"] += 1
                 continue
+            for warning in source.warnings:
+                print(f"{prefix}: warning: {warning}", file=out)
             if kept.shortfall:
                 print(f"{prefix}: {kept.shortfall}", file=out)
                 tally["failed"] += 1

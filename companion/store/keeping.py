@@ -25,7 +25,8 @@ def analyze_and_keep(source: CallFileSpec | FileCallSource, config: CoachingConf
     """Analyse the recording and save it as it goes. A recording the analysis rejects (no speech,
     unreadable) leaves nothing in the store; the error goes on to the caller."""
     spec = source.spec if isinstance(source, FileCallSource) else source
-    recorder = CallRecorder(kind, file=str(spec.path), content_hash=content_hash, redaction=config.privacy.redact)
+    recorder = CallRecorder(kind, file=str(spec.path), content_hash=content_hash, redaction=config.privacy.redact,
+                            publish=lambda event: None)  # a failed save is told once, as the shortfall, after the call
     try:
         doc = analyze_call(source, config, model=model, subscribers=(recorder,))
     except BaseException:

@@ -107,7 +107,7 @@ class CallRecorder:
         if self.complete and not self.failed:
             return None
         reason = self.failed or "the last writes did not finish"
-        return (f"Saving stopped at {self.stored_until:.0f} s of {duration_s:.0f} s ({reason.rstrip('.')}). "
+        return (f"Saving stopped at {self.stored_until:.0f} s of {duration_s:.0f} s ({reason}). "
                 f"Call {self.call_id} keeps what was saved and is listed as interrupted; free some disk space and run "
                 f"again, or remove it with 'companion calls delete {self.call_id}'.")
 
@@ -153,8 +153,9 @@ class CallRecorder:
                     reached = max(reached, self._row(event))
             self.stored_until = reached
         except (sqlite3.Error, CompanionError) as exc:  # a full disk: say so once; coaching goes on
-            self.failed = f"Calls can no longer be saved: {getattr(exc, 'message', exc)}; the call goes on"
-            self._fail("call", self.failed)
+            self.failed = str(getattr(exc, "message", exc))
+            self._fail("call", f"The call can no longer be saved ({self.failed}); coaching goes on, and what was "
+                               f"saved up to {self.stored_until:.0f} s is kept.")
 
     def _row(self, e: object) -> float:
         """Write one event; returns the call time it reaches."""
