@@ -10,16 +10,19 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from companion.asr.catalog import CatalogEntry, load_catalog
+from companion.asr.catalog import CatalogEntry, check_model_name, load_catalog
 from companion.asr.discovery import find_model, language_of
 from companion.asr.download import download_model, remove_model
 from companion.asr.validation import model_root
-from companion.errors import DownloadCancelled, DownloadError, ModelError
+from companion.cli import main as companion_main
+from companion.errors import ConfigError, DownloadCancelled, DownloadError, ModelError
 
 # --- a model folder and its zip, built by the tests ------------------------------------------
 
@@ -55,7 +58,10 @@ class ModelServer:
     def __init__(self):
         self.files: dict[str, bytes] = {}
         self.drop_first_at: dict[str, int] = {}
+        self.drop_every: dict[str, int] = {}  # every response stops after this many bytes
+        self.trickle: dict[str, tuple[int, float]] = {}  # (bytes, seconds): a few bytes now and then, for ever
         self.requests: list[tuple[str, str | None]] = []
+        self.closing = threading.Event()
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -76,7 +82,10 @@ class ModelServer:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                cut = server.drop_first_at.pop(self.path, None)
+                if self.path in server.trickle:
+                    self.send_slowly(body, *server.trickle[self.path])
+                    return
+                cut = server.drop_first_at.pop(self.path, server.drop_every.get(self.path))
                 if cut is not None:
                     self.wfile.write(body[:cut])
                     self.wfile.flush()
@@ -84,12 +93,20 @@ class ModelServer:
                     return
                 self.wfile.write(body)
 
+            def send_slowly(self, body, step, pause):
+                for at in range(0, len(body), step):  # never silent long enough for a socket timeout
+                    if server.closing.wait(pause):
+                        return
+                    self.wfile.write(body[at : at + step])
+                    self.wfile.flush()
+
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.handle_error = lambda request, address: None  # a client that hangs up is expected here
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def close(self):
+        self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -253,6 +270,188 @@ def test_the_cli_downloads_with_a_progress_bar_and_finds_the_model(server, tmp_p
     again = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "download"],
                            capture_output=True, text=True, env=env, timeout=60)
     assert again.returncode == 2 and "already installed" in again.stderr and "Traceback" not in again.stderr
+
+
+# --- a bad line: stalls and repeated drops ----------------------------------------------------------
+
+
+def fast_settings(**changes):
+    """The shipped download settings, with short waits so a bad line is judged in seconds."""
+    base = dict(stall_window_s=1.0, stall_bytes=16 * 1024, timeout_s=5.0, backoff_s=0.01, backoff_max_s=0.05)
+    return replace(load_catalog().download, **{**base, **changes})
+
+
+def bounded(call, limit_s=60.0):
+    """Run `call` in a thread; the test fails (instead of hanging) if it is still running after `limit_s`."""
+    outcome: dict = {}
+
+    def work():
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed back to the test
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(limit_s)
+    assert not worker.is_alive(), f"still running after {limit_s:.0f} s: the download hangs"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def test_a_trickling_server_is_a_stall_that_is_retried_then_reported(server, tmp_path):
+    data = model_zip("m", size=1024 * 1024)
+    server.files["/m.zip"] = data
+    server.trickle["/m.zip"] = (64, 0.1)  # 640 bytes a second: the socket never times out
+    settings = fast_settings(retries=2)
+    with pytest.raises(DownloadError, match=r"The download of m stalled") as info:
+        bounded(lambda: download_model(entry_for("m", data, server.url + "/m.zip"), tmp_path / "models", settings=settings))
+    assert "resumes from there" in info.value.message
+    assert len(server.requests) == settings.retries + 1
+    assert all(rng and rng.startswith("bytes=") for _, rng in server.requests[1:])  # each retry resumed
+    part = tmp_path / "models" / ".m.zip.part"
+    assert 0 < part.stat().st_size < len(data) and part.read_bytes() == data[: part.stat().st_size]
+    assert leftovers(tmp_path / "models") == [".m.zip.part"]
+
+
+def test_a_line_that_drops_often_but_moves_forward_completes(server, tmp_path):
+    data = model_zip("m", size=1024 * 1024)
+    server.files["/m.zip"] = data
+    server.drop_every["/m.zip"] = 100 * 1024
+    settings = fast_settings(retries=3)
+    path = bounded(lambda: download_model(entry_for("m", data, server.url + "/m.zip"), tmp_path / "models", settings=settings))
+    assert model_root(path) == path and leftovers(tmp_path / "models") == ["m"]
+    assert len(server.requests) > settings.retries + 1  # many more drops than retries, yet it finished
+    assert (path / "am" / "final.mdl").stat().st_size == 1024 * 1024
+
+
+def test_a_line_that_drops_without_progress_gives_up_after_the_retries(server, tmp_path):
+    data = model_zip("m", size=1024 * 1024)
+    server.files["/m.zip"] = data
+    server.drop_first_at["/m.zip"] = 300 * 1024  # some progress first: kept
+    server.drop_every["/m.zip"] = 0  # then nothing, ever
+    settings = fast_settings(retries=3)
+    with pytest.raises(DownloadError, match=r"keeps failing \(connection closed early\)"):
+        bounded(lambda: download_model(entry_for("m", data, server.url + "/m.zip"), tmp_path / "models", settings=settings))
+    assert len(server.requests) == 1 + settings.retries + 1
+    assert (tmp_path / "models" / ".m.zip.part").stat().st_size == 300 * 1024
+
+
+def test_the_cli_reads_the_stall_settings_from_the_catalog(server, tmp_path):
+    data = model_zip("vosk-model-small-en-us-9.9", size=1024 * 1024)
+    server.files["/m.zip"] = data
+    server.trickle["/m.zip"] = (64, 0.1)
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(
+        'default = "vosk-model-small-en-us-9.9"\n[download]\nstall_window_s = 1.0\nretries = 1\nbackoff_s = 0.01\n'
+        '[[model]]\nname = "vosk-model-small-en-us-9.9"\nlanguage = "en-us"\n'
+        f'url = "{server.url}/m.zip"\nsize = {len(data)}\nchecksum = "sha256:{hashlib.sha256(data).hexdigest()}"\n'
+    )
+    env = dict(os.environ, COMPANION_DATA_DIR=str(tmp_path / "data"), COMPANION_CONFIG_DIR=str(tmp_path / "cfg"))
+    run = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "download"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert run.returncode == 2 and "stalled" in run.stderr and "Traceback" not in run.stderr
+    assert len(server.requests) == 2
+    assert (tmp_path / "data" / "models" / ".vosk-model-small-en-us-9.9.zip.part").is_file()
+
+
+def test_download_settings_come_from_the_catalog_and_are_checked(tmp_path):
+    shipped = load_catalog().download
+    assert shipped.retries >= 1 and shipped.stall_window_s > 0 and shipped.stall_bytes > 0 and shipped.timeout_s > 0
+    own = tmp_path / "catalog.toml"
+    own.write_text("[download]\nstall_window_s = 2\n")
+    assert load_catalog(own).download == replace(shipped, stall_window_s=2.0)  # the rest as shipped
+    own.write_text("[download]\nretries = -1\n")
+    with pytest.raises(ConfigError, match="retries"):
+        load_catalog(own)
+    own.write_text("[download]\nstall_secs = 3\n")
+    with pytest.raises(ConfigError, match="stall_secs"):
+        load_catalog(own)
+
+
+# --- model names: never a path out of the models folder -------------------------------------------
+
+
+def snapshot(root: Path) -> dict[str, object]:
+    """Every path under `root` (links not followed) with its content or link target."""
+    seen: dict[str, object] = {}
+    for where, dirs, files in os.walk(root):
+        for name in dirs + files:
+            p = Path(where) / name
+            rel = str(p.relative_to(root))
+            if p.is_symlink():
+                seen[rel] = ("link", os.readlink(p))
+            elif p.is_file():
+                seen[rel] = p.read_bytes()
+            else:
+                seen[rel] = "dir"
+    return seen
+
+
+@pytest.fixture
+def app_folders(tmp_path, monkeypatch):
+    """A data folder with one downloaded model, and folders beside and outside it that must survive."""
+    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "cfg"))
+    models = tmp_path / "data" / "models"
+    make_model(models / "vosk-model-small-en-us-0.15")
+    make_model(tmp_path / "data" / "x")  # beside the models folder
+    make_model(tmp_path / "outside")
+    (tmp_path / "outside" / "keep.txt").write_text("mine")
+    (models / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (models / ".m.zip.part").write_bytes(b"partial")
+    return tmp_path
+
+
+@pytest.mark.parametrize("action", ["remove", "path"])
+@pytest.mark.parametrize("name", ["../x", "..", ".", "x/..", "../../outside", "{outside}", "vosk-model-small-en-us-0.15/am",
+                                  "..\\x", ".m.zip.part", "linked", "", "two\nlines"])
+def test_a_name_that_is_not_a_downloaded_model_is_refused_and_nothing_is_touched(app_folders, capsys, action, name):
+    name = name.format(outside=app_folders / "outside")
+    before = snapshot(app_folders)
+    code = companion_main(["models", action, name])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("companion: ") and err.count("\n") == 1 and "Traceback" not in err and "internal error" not in err
+    assert snapshot(app_folders) == before
+
+
+def test_the_cli_refuses_a_path_as_a_name_in_a_real_process(app_folders):
+    before = snapshot(app_folders)
+    env = dict(os.environ)
+    for args in (["remove", "../x"], ["download", "../x"], ["remove", str(app_folders / "outside")]):
+        run = subprocess.run([sys.executable, "-m", "companion", "models", *args], capture_output=True, text=True, env=env, timeout=60)
+        assert run.returncode == 2, run.stderr
+        assert run.stderr.count("\n") == 1 and "is not a model name" in run.stderr
+    assert snapshot(app_folders) == before
+
+
+def test_a_downloaded_model_is_still_removed_by_name(app_folders, capsys):
+    models = app_folders / "data" / "models"
+    assert companion_main(["models", "path", "vosk-model-small-en-us-0.15"]) == 0
+    assert companion_main(["models", "remove", "vosk-model-small-en-us-0.15"]) == 0
+    assert sorted(p.name for p in models.iterdir()) == [".m.zip.part", "linked"]
+    assert (app_folders / "outside" / "keep.txt").read_text() == "mine" and (app_folders / "data" / "x").is_dir()
+    assert companion_main(["models", "remove", "vosk-model-small-en-us-0.15"]) == 2
+    assert "is not installed" in capsys.readouterr().err
+
+
+def test_model_names_are_checked_in_one_place(tmp_path):
+    assert check_model_name("vosk-model-small-en-us-0.15") == "vosk-model-small-en-us-0.15"
+    for bad in ("../x", "a/b", "a\\b", "/abs", "..", ".hidden", "", "a..b", "x\n"):
+        with pytest.raises(ModelError, match="is not a model name"):
+            check_model_name(bad)
+    with pytest.raises(ModelError, match="is not a model name"):
+        download_model(CatalogEntry("../x", "en-us", "", "http://127.0.0.1:9/x.zip", 10, "sha256:" + "0" * 64), tmp_path / "models")
+    with pytest.raises(ModelError, match="is not a model name"):
+        remove_model(tmp_path, "..")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    bad_catalog = tmp_path / "catalog.toml"
+    bad_catalog.write_text('[[model]]\nname = "../x"\nlanguage = "en-us"\nurl = "https://example.org/x.zip"\nsize = 1\n'
+                           'checksum = "sha256:' + "0" * 64 + '"\n')
+    with pytest.raises(ConfigError, match="is not a model name"):
+        load_catalog(bad_catalog)
 
 
 # --- the shipped catalog ---------------------------------------------------------------------------

@@ -1,10 +1,17 @@
 """Download, verify and install a Vosk model: resumable, cancellable, atomic.
 
 The archive is fetched to `<models>/.<name>.zip.part`; a dropped connection is
-resumed with an HTTP Range request. The finished file must match the catalog's
-size and checksum; it is unpacked into a temporary folder beside the models,
-validated as a model, and renamed into place in one step. Whatever goes wrong,
-there is either a complete model or no model, never half of one.
+resumed with an HTTP Range request. A line that still sends, but too slowly
+(fewer than `stall_bytes` in `stall_window_s`), is a stalled download and is
+dropped and resumed the same way. Retries wait longer each time, and the count
+starts again whenever a retry moved the download forward, so a flaky line that
+keeps making progress finishes; one that makes none gives up after `retries`,
+keeping the `.part` file for the next attempt. These thresholds are the
+`[download]` table of the catalog (`DownloadSettings`). The finished file must
+match the catalog's size and checksum; it is unpacked into a temporary folder
+beside the models, validated as a model, and renamed into place in one step.
+Whatever goes wrong, there is either a complete model or no model, never half
+of one.
 """
 
 from __future__ import annotations
@@ -25,13 +32,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
-from companion.asr.catalog import CatalogEntry
+from companion.asr.catalog import CatalogEntry, DownloadSettings, check_model_name, load_catalog
 from companion.asr.validation import model_root
 from companion.errors import DownloadCancelled, DownloadError, ModelError
 
-CHUNK = 256 * 1024
-RETRIES = 5
-TIMEOUT_S = 30.0
 DISK_FACTOR = 3.0  # archive + unpacked model, with room to spare
 
 
@@ -81,50 +85,103 @@ class _Meter:
         self.callback(Progress(done, self.total, rate, eta))
 
 
-def _fetch(entry: CatalogEntry, part: Path, meter: _Meter, cancel: Optional[threading.Event]) -> None:
-    """Bring `part` up to the full size, resuming after dropped connections."""
-    failures = 0
-    while True:
-        have = part.stat().st_size if part.exists() else 0
-        if have >= entry.size:
+class _Stalled(Exception):
+    """Too few bytes over the stall window: handled like a dropped connection."""
+
+
+_DROPPED = (_Stalled, ConnectionError, http.client.IncompleteRead, socket.timeout, TimeoutError, urllib.error.URLError)
+
+
+class _StallWatch:
+    """Counts the bytes of one connection and raises _Stalled when a window brings too few."""
+
+    def __init__(self, settings: DownloadSettings):
+        self.settings = settings
+        self._start, self._bytes = time.monotonic(), 0
+
+    def add(self, n: int) -> None:
+        self._bytes += n
+        now = time.monotonic()
+        if now - self._start < self.settings.stall_window_s:
             return
-        request = urllib.request.Request(entry.url, headers={"User-Agent": "call-companion"})
-        if have:
-            request.add_header("Range", f"bytes={have}-")
+        if self._bytes < self.settings.stall_bytes:
+            raise _Stalled()
+        self._start, self._bytes = now, 0
+
+
+def _size_of(part: Path) -> int:
+    return part.stat().st_size if part.exists() else 0
+
+
+def _check_cancel(entry: CatalogEntry, cancel: Optional[threading.Event]) -> None:
+    if cancel is not None and cancel.is_set():
+        raise DownloadCancelled(f"Download of {entry.name} cancelled.")
+
+
+def _attempt(entry: CatalogEntry, part: Path, meter: _Meter, cancel: Optional[threading.Event], settings: DownloadSettings) -> None:
+    """One connection: append what the server sends to `part`; raises one of _DROPPED if it ends early."""
+    have = _size_of(part)
+    request = urllib.request.Request(entry.url, headers={"User-Agent": "call-companion"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    with urllib.request.urlopen(request, timeout=settings.timeout_s) as response:
+        if have and response.status != 206:
+            have = 0  # the server ignored the Range: start again
+        watch = _StallWatch(settings)
+        with open(part, "ab" if have else "wb") as out:
+            while True:
+                _check_cancel(entry, cancel)
+                chunk = response.read1(settings.chunk_bytes)  # whatever has arrived: a slow line cannot block the checks
+                if not chunk:
+                    break
+                out.write(chunk)
+                have += len(chunk)
+                meter.update(have)
+                if have > entry.size:
+                    raise DownloadError(f"The server sent more than the {entry.size} bytes {entry.name} should have; download stopped.")
+                watch.add(len(chunk))
+    if have < entry.size:
+        raise ConnectionError("connection closed early")
+
+
+def _give_up(entry: CatalogEntry, exc: BaseException, have: int, settings: DownloadSettings) -> DownloadError:
+    kept = f"{_mb(have)} of {_mb(entry.size)} are kept and the next attempt resumes from there."
+    if isinstance(exc, _Stalled):
+        return DownloadError(f"The download of {entry.name} stalled: less than {settings.stall_bytes} bytes arrived in "
+                             f"{settings.stall_window_s:g} s, {settings.retries + 1} times in a row; {kept}")
+    return DownloadError(f"The download of {entry.name} keeps failing ({getattr(exc, 'reason', exc)}); {kept}")
+
+
+def _back_off(entry: CatalogEntry, failures: int, cancel: Optional[threading.Event], settings: DownloadSettings) -> None:
+    delay = min(settings.backoff_s * 2 ** (failures - 1), settings.backoff_max_s)
+    if cancel is None:
+        time.sleep(delay)
+    elif cancel.wait(delay):
+        _check_cancel(entry, cancel)
+
+
+def _fetch(entry: CatalogEntry, part: Path, meter: _Meter, cancel: Optional[threading.Event], settings: DownloadSettings) -> None:
+    """Bring `part` up to the full size, resuming after dropped or stalled connections."""
+    failures = 0  # in a row, without progress
+    while True:
+        start = _size_of(part)
+        if start >= entry.size:
+            return
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                if have and response.status != 206:
-                    have = 0  # the server ignored the Range: start again
-                with open(part, "ab" if have else "wb") as out:
-                    while True:
-                        if cancel is not None and cancel.is_set():
-                            raise DownloadCancelled(f"Download of {entry.name} cancelled.")
-                        chunk = response.read(CHUNK)
-                        if not chunk:
-                            break
-                        out.write(chunk)
-                        have += len(chunk)
-                        meter.update(have)
-                        if have > entry.size:
-                            raise DownloadError(f"The server sent more than the {entry.size} bytes {entry.name} should have; download stopped.")
-            if have < entry.size:
-                raise ConnectionError("connection closed early")
+            _attempt(entry, part, meter, cancel, settings)
         except urllib.error.HTTPError as exc:
-            if exc.code == 416 and have:
+            if exc.code == 416 and start:
                 part.unlink()  # our partial file does not fit the server's: start over
                 continue
             if exc.code == 404:
                 raise DownloadError(f"The model server has no {entry.name} (HTTP 404 at {entry.url}).") from None
             raise DownloadError(f"The model server refused {entry.name} (HTTP {exc.code} {exc.reason}).") from None
-        except (ConnectionError, http.client.IncompleteRead, socket.timeout, TimeoutError, urllib.error.URLError) as exc:
-            failures += 1
-            if failures > RETRIES:
-                reason = getattr(exc, "reason", exc)
-                raise DownloadError(
-                    f"The download of {entry.name} keeps failing ({reason}); {_mb(have)} of {_mb(entry.size)} are kept "
-                    "and the next attempt resumes from there."
-                ) from None
-            time.sleep(min(0.2 * 2 ** failures, 5.0))
+        except _DROPPED as exc:
+            have = _size_of(part)
+            failures = 0 if have >= start + settings.stall_bytes else failures + 1  # progress starts the count again
+            if failures > settings.retries:
+                raise _give_up(entry, exc, have, settings) from None
+            _back_off(entry, max(failures, 1), cancel, settings)
 
 
 def _verify(entry: CatalogEntry, part: Path) -> None:
@@ -166,10 +223,15 @@ def download_model(
     models_dir: Path,
     progress: Optional[ProgressCallback] = None,
     cancel: Optional[threading.Event] = None,
+    settings: Optional[DownloadSettings] = None,
 ) -> Path:
-    """Install `entry` as `models_dir/<name>`; returns its path. Raises DownloadError / DownloadCancelled."""
+    """Install `entry` as `models_dir/<name>`; returns its path. Raises DownloadError / DownloadCancelled.
+
+    `settings` default to the `[download]` table of the shipped catalog.
+    """
+    settings = settings or load_catalog().download
     models_dir = Path(models_dir)
-    target = models_dir / entry.name
+    target = models_dir / check_model_name(entry.name)
     try:
         if target.exists():
             raise DownloadError(f"{entry.name} is already installed in {target}; remove it first to download again.")
@@ -187,7 +249,7 @@ def download_model(
     meter = _Meter(entry.size, have, progress)
     staging: Optional[Path] = None
     try:
-        _fetch(entry, part, meter, cancel)
+        _fetch(entry, part, meter, cancel, settings)
         meter.update(entry.size, force=True)
         _verify(entry, part)
         if cancel is not None and cancel.is_set():
@@ -211,10 +273,18 @@ def download_model(
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def remove_model(models_dir: Path, name: str) -> Path:
-    target = Path(models_dir) / name
+def installed_model(models_dir: Path, name: str) -> Path:
+    """The folder of `name` if it is a model downloaded into `models_dir`; ModelError otherwise."""
+    target = Path(models_dir) / check_model_name(name)
+    if target.is_symlink():
+        raise ModelError(f"{name} in {models_dir} is a link, not a model the companion downloaded; it was left alone.")
     if not target.is_dir():
         raise ModelError(f"{name} is not installed in {models_dir}.")
+    return target
+
+
+def remove_model(models_dir: Path, name: str) -> Path:
+    target = installed_model(models_dir, name)
     trash = Path(tempfile.mkdtemp(dir=models_dir, prefix=f".{name}.remove-"))
     os.replace(target, trash / name)  # gone from view at once, even if deleting takes a while
     shutil.rmtree(trash, ignore_errors=True)

@@ -6,9 +6,9 @@ import argparse
 import sys
 import threading
 
-from companion.asr.catalog import load_catalog
+from companion.asr.catalog import check_model_name, load_catalog
 from companion.asr.discovery import auto_candidates, find_model
-from companion.asr.download import Progress, download_model, remove_model
+from companion.asr.download import Progress, download_model, installed_model, remove_model
 from companion.config import load_config
 from companion.errors import DownloadCancelled, ModelError
 from companion.paths import user_models_dir
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {c.name:<32} {c.language:<6} {c.source:>10}  {c.path}")
         return 0
     if action == "download":
-        entry = catalog.get(args.name or catalog.default)
+        entry = catalog.get(check_model_name(args.name or catalog.default))
         print(f"Downloading {entry.name} ({_size(entry.size)}) into {models_dir}", file=sys.stderr)
         bar = ProgressBar()
         cancel = threading.Event()
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
         def work() -> None:
             try:
-                outcome["path"] = download_model(entry, models_dir, bar, cancel)
+                outcome["path"] = download_model(entry, models_dir, bar, cancel, catalog.download)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
                 outcome["error"] = exc
 
@@ -84,11 +84,8 @@ def run(args: argparse.Namespace) -> int:
         print(outcome["path"])
         return 0
     if action == "path":
-        if args.name:
-            path = models_dir / args.name
-            if not path.is_dir():
-                raise ModelError(f"{args.name} is not installed in {models_dir}.")
-            print(path)
+        if args.name is not None:
+            print(installed_model(models_dir, args.name))
             return 0
         found = find_model(None, load_config().asr.language)
         if found is None:
