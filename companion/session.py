@@ -151,7 +151,10 @@ class CallSession:
         Returns True when the call ended within `timeout`."""
         self._stop.set()
         deadline = time.monotonic() + timeout
-        if not self._close_lock.acquire(timeout=timeout):
+        if threading.current_thread() is self._feeder:  # the demo ran out: close unless a closer is already at it
+            if not self._close_lock.acquire(blocking=False):
+                return False  # that closer is waiting for this thread to end
+        elif not self._close_lock.acquire(timeout=timeout):
             return self.ended.wait(max(0.0, deadline - time.monotonic()))
         try:
             if not self._closed:

@@ -220,7 +220,7 @@ def test_an_unwritable_models_folder_is_a_clear_message(server, tmp_path):
                   f"e = CatalogEntry('m', 'en-us', '', {server.url + '/m.zip'!r}, {len(data)}, 'sha256:{hashlib.sha256(data).hexdigest()}')\n"
                   f"try:\n    download_model(e, Path({str(models)!r}))\nexcept DownloadError as x:\n    print(x.message)\n")
         run = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", script],
-                             capture_output=True, text=True, cwd=str(Path(__file__).parent.parent), timeout=60)
+                             capture_output=True, text=True, cwd=str(tmp_path), timeout=60)
         message = run.stdout + run.stderr
     else:
         models.chmod(0o500)

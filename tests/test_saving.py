@@ -97,7 +97,7 @@ def test_calls_delete_removes_a_call_and_its_recording(tmp_path):
     session = CallSession(_config(record_audio=True))
     recorder = session.keep("demo", record_audio=True)
     session.start_demo(resource_path("demo/demo_call.flac"), speed=30.0)
-    assert session.close(60)
+    assert session.ended.wait(60)
     recording = Path(open_store().execute("SELECT recording FROM calls").fetchone()[0])
     assert recording.is_file()
     run = companion("calls", "delete", recorder.call_id)
@@ -167,7 +167,7 @@ def test_exports_are_private_unless_asked(tmp_path):
     session = CallSession(_config())
     recorder = session.keep("demo")
     session.start_demo(resource_path("demo/demo_call.flac"), speed=30.0)
-    assert session.close(60)
+    assert session.ended.wait(60)
     for fmt in ("json", "csv", "html", "bundle"):
         target = tmp_path / f"export.{fmt}"
         run = companion("calls", "export", recorder.call_id, "--format", fmt, "-o", target)
