@@ -1,17 +1,21 @@
 """Coaching configuration: `resources/coaching.toml`, overridden by the user's file.
 
-The TOML is the single place thresholds live; this module only turns it into
-frozen dataclasses and refuses unknown keys or wrong types with a clear message.
+The TOML is the single place thresholds live; this module turns it into frozen dataclasses and
+refuses unknown keys, wrong types and values out of range, in one line naming the setting, the
+file it came from and what is allowed. Each number's allowed values are data beside its field
+(`Annotated[float, Range(lo, hi)]`); the rules between settings are the tables after the classes.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import json
 import sys
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping, Sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,11 +28,50 @@ from companion.resources import resource_path
 
 
 @dataclass(frozen=True)
+class Range:
+    """The values a number setting may take: from `lo` to `hi`, both included (never NaN or infinite)."""
+
+    lo: float
+    hi: float
+
+    def admits(self, value: float) -> bool:
+        return self.lo <= value <= self.hi  # False for NaN, and infinity is above any hi
+
+    def __str__(self) -> str:
+        return f"between {self.lo:g} and {self.hi:g}"
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """The only values a setting may take."""
+
+    values: tuple
+
+    def admits(self, value: Any) -> bool:
+        return value in self.values
+
+    def __str__(self) -> str:
+        *head, last = (f"{v:g}" for v in self.values)
+        return f"{', '.join(head)} or {last}"
+
+
+Seconds = Annotated[float, Range(0.0, 3600.0)]      # a time up to an hour
+Decibels = Annotated[float, Range(0.0, 40.0)]       # a level above the agent's own baseline
+Semitones = Annotated[float, Range(0.0, 24.0)]      # a pitch above the baseline (up to two octaves)
+Share = Annotated[float, Range(0.0, 1.0)]           # a fraction of the talk
+Wpm = Annotated[float, Range(40.0, 400.0)]          # words per minute
+Hertz = Annotated[float, Range(0.0, 24000.0)]
+Frames = Annotated[int, Range(1, 500)]              # audio frames handed on at once (500 frames: 10 s or more)
+Blocks = Annotated[int, Range(1, 10000)]            # length of a bounded queue, in blocks
+Count = Annotated[int, Range(1, 100)]
+
+
+@dataclass(frozen=True)
 class AudioConfig:
-    sample_rate: int
-    frame_ms: int
-    file_block_frames: int
-    queue_blocks: int
+    sample_rate: Annotated[int, OneOf((8000, 16000, 32000, 48000))]  # the rates the voice detector accepts
+    frame_ms: Annotated[int, OneOf((10, 20, 30))]
+    file_block_frames: Frames
+    queue_blocks: Blocks
 
     @property
     def frame_len(self) -> int:
@@ -41,116 +84,116 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class CaptureConfig:
-    live_block_frames: int
-    buffer_s: float
-    poll_s: float
-    stall_s: float
-    start_grace_s: float
-    retry_s: tuple[float, ...]
-    max_skew_s: float
-    source_check_s: float
+    live_block_frames: Frames
+    buffer_s: Annotated[float, Range(0.1, 60.0)]
+    poll_s: Annotated[float, Range(0.005, 1.0)]
+    stall_s: Annotated[float, Range(0.1, 60.0)]
+    start_grace_s: Annotated[float, Range(0.0, 60.0)]
+    retry_s: tuple[Annotated[float, Range(0.1, 600.0)], ...]  # at least one delay (see _check)
+    max_skew_s: Annotated[float, Range(0.02, 5.0)]
+    source_check_s: Annotated[float, Range(0.1, 60.0)]
 
 
 @dataclass(frozen=True)
 class VadConfig:
-    aggressiveness: int
-    snr_gate_db: float
-    noise_window_s: float
-    onset_s: float
-    hangover_s: float
+    aggressiveness: Annotated[int, Range(0, 3)]  # webrtcvad's modes
+    snr_gate_db: Decibels
+    noise_window_s: Annotated[float, Range(0.5, 60.0)]
+    onset_s: Annotated[float, Range(0.0, 2.0)]
+    hangover_s: Annotated[float, Range(0.0, 5.0)]
 
 
 @dataclass(frozen=True)
 class PaceConfig:
-    window_speech_s: float
-    min_speech_s: float
-    syllables_per_word: float
-    envelope_band_hz: tuple[float, float]
-    min_dip_db: float
-    smoothing_s: float
-    fallback_after_s: float
+    window_speech_s: Annotated[float, Range(5.0, 600.0)]
+    min_speech_s: Annotated[float, Range(0.0, 600.0)]
+    syllables_per_word: Annotated[float, Range(0.5, 3.0)]
+    envelope_band_hz: tuple[Hertz, Hertz]
+    min_dip_db: Annotated[float, Range(0.1, 20.0)]
+    smoothing_s: Annotated[float, Range(0.0, 1.0)]
+    fallback_after_s: Annotated[float, Range(1.0, 3600.0)]
 
 
 @dataclass(frozen=True)
 class PitchConfig:
-    min_hz: float
-    max_hz: float
-    voicing_threshold: float
+    min_hz: Annotated[float, Range(30.0, 500.0)]
+    max_hz: Annotated[float, Range(60.0, 1000.0)]
+    voicing_threshold: Annotated[float, Range(0.1, 1.0)]
 
 
 @dataclass(frozen=True)
 class ToneConfig:
-    baseline_window_s: float
-    baseline_min_speech_s: float
-    loudness_window_s: float
-    pitch_window_s: float
+    baseline_window_s: Annotated[float, Range(5.0, 3600.0)]
+    baseline_min_speech_s: Annotated[float, Range(1.0, 3600.0)]
+    loudness_window_s: Annotated[float, Range(0.1, 60.0)]
+    pitch_window_s: Annotated[float, Range(0.1, 60.0)]
 
 
 @dataclass(frozen=True)
 class InterruptionConfig:
-    min_overlap_s: float
-    min_lead_s: float
-    resume_s: float
+    min_overlap_s: Annotated[float, Range(0.1, 30.0)]
+    min_lead_s: Annotated[float, Range(0.0, 30.0)]
+    resume_s: Annotated[float, Range(0.0, 10.0)]
 
 
 @dataclass(frozen=True)
 class TalkConfig:
-    window_s: float
-    monologue_gap_s: float
-    backchannel_max_s: float
-    dead_air_s: float
+    window_s: Annotated[float, Range(10.0, 3600.0)]
+    monologue_gap_s: Annotated[float, Range(0.1, 60.0)]
+    backchannel_max_s: Annotated[float, Range(0.0, 60.0)]
+    dead_air_s: Annotated[float, Range(1.0, 3600.0)]
 
 
 @dataclass(frozen=True)
 class SlowDownRule:
     enabled: bool
-    wpm_above: float
-    release_wpm: float
-    min_speech_s: float
-    target_wpm: tuple[float, float]
-    repeat_s: float
+    wpm_above: Annotated[float, Range(60.0, 400.0)]
+    release_wpm: Wpm
+    min_speech_s: Annotated[float, Range(0.0, 600.0)]
+    target_wpm: tuple[Wpm, Wpm]
+    repeat_s: Seconds
 
 
 @dataclass(frozen=True)
 class LowerToneRule:
     enabled: bool
-    loudness_above_db: float
-    release_db: float
-    pitch_above_semitones: float
-    release_semitones: float
-    hold_s: float
-    repeat_s: float
+    loudness_above_db: Annotated[float, Range(1.0, 40.0)]
+    release_db: Decibels
+    pitch_above_semitones: Annotated[float, Range(0.5, 24.0)]
+    release_semitones: Semitones
+    hold_s: Annotated[float, Range(0.0, 60.0)]
+    repeat_s: Seconds
 
 
 @dataclass(frozen=True)
 class KeepListeningRule:
     enabled: bool
     on_interruption: bool
-    talk_share_above: float
-    talk_share_release: float
-    talk_share_min_speech_s: float
-    monologue_s: float
+    talk_share_above: Share
+    talk_share_release: Share
+    talk_share_min_speech_s: Seconds
+    monologue_s: Annotated[float, Range(5.0, 3600.0)]
 
 
 @dataclass(frozen=True)
 class StopApologizingRule:
     enabled: bool
-    max_apologies: int
+    max_apologies: Count  # 0 would prompt again every cooldown without a new apology
     words: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class DeadAirRule:
     enabled: bool
-    silence_s: float
+    silence_s: Annotated[float, Range(1.0, 3600.0)]
 
 
 @dataclass(frozen=True)
 class CoachConfig:
-    evaluate_every_s: float
-    metrics_every_s: float
-    cooldown_s: float
-    min_gap_s: float
+    evaluate_every_s: Annotated[float, Range(0.05, 10.0)]
+    metrics_every_s: Annotated[float, Range(0.1, 60.0)]
+    cooldown_s: Seconds
+    min_gap_s: Seconds
     slow_down: SlowDownRule
     lower_tone: LowerToneRule
     keep_listening: KeepListeningRule
@@ -168,7 +211,7 @@ class PrivacyConfig:
 class AsrConfig:
     language: str
     fillers: tuple[str, ...]
-    queue_blocks: int
+    queue_blocks: Blocks
 
 
 @dataclass(frozen=True)
@@ -193,56 +236,135 @@ RENAMED = {
     "coaching.capture.block_frames": "capture.live_block_frames",
 }
 
+# (lower, higher): each rule re-arms only once clearly out of its state (hysteresis), so its
+# release sits below its trigger; pitch is searched between min_hz and max_hz.
+BELOW = (
+    ("coach.slow_down.release_wpm", "coach.slow_down.wpm_above"),
+    ("coach.lower_tone.release_db", "coach.lower_tone.loudness_above_db"),
+    ("coach.lower_tone.release_semitones", "coach.lower_tone.pitch_above_semitones"),
+    ("coach.keep_listening.talk_share_release", "coach.keep_listening.talk_share_above"),
+    ("pitch.min_hz", "pitch.max_hz"),
+)
+# (amount, window): speech a rolling window must be able to hold, or the metric never shows.
+WITHIN = (
+    ("pace.min_speech_s", "pace.window_speech_s"),
+    ("coach.slow_down.min_speech_s", "pace.window_speech_s"),
+    ("tone.baseline_min_speech_s", "tone.baseline_window_s"),
+)
+# Pairs written low to high.
+INCREASING = ("coach.slow_down.target_wpm", "pace.envelope_band_hz")
 
-def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
-    hints = typing.get_type_hints(cls)
+
+class _Origins:
+    """Which file each setting came from: the last of the files that names it or a table above it."""
+
+    def __init__(self, layers: Sequence[tuple[Path, Mapping]]):
+        self.files = [str(path) for path, _ in layers]
+        self._rank: dict[str, int] = {}
+        for rank, (_, data) in enumerate(layers):
+            self._note(data, "", rank)
+
+    def _note(self, data: Mapping, prefix: str, rank: int) -> None:
+        for key, value in data.items():
+            self._rank[prefix + key] = rank
+            if isinstance(value, Mapping):
+                self._note(value, f"{prefix}{key}.", rank)
+
+    def rank(self, key: str) -> int:
+        while key not in self._rank and "." in key:
+            key = key.rsplit(".", 1)[0]
+        return self._rank.get(key, 0)
+
+    def __call__(self, *keys: str) -> str:
+        return self.files[max(self.rank(key) for key in keys)]
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it, short."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = f"{value:g}" if value.is_integer() else repr(value)
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, (list, tuple)):
+        text = "[" + ", ".join(_shown(v) for v in value) + "]"
+    elif isinstance(value, Mapping):
+        text = "a table"
+    else:
+        text = str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _bad(key: str, origin: _Origins, what: str, value: Any) -> ConfigError:
+    return ConfigError(f"{key} in {origin(key)} {what} (got {_shown(value)}).")
+
+
+def _build(cls: type, data: Mapping[str, Any], prefix: str, origin: _Origins) -> Any:
+    hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "sources"}
     unknown = sorted(set(data) - set(fields))
-    if unknown and f"{where}.{unknown[0]}" in RENAMED:
-        raise ConfigError(f"Setting {where}.{unknown[0]} is now called {RENAMED[where + '.' + unknown[0]]}; rename it.")
+    if unknown and f"coaching.{prefix}{unknown[0]}" in RENAMED:
+        raise ConfigError(f"Setting coaching.{prefix}{unknown[0]} in {origin(prefix + unknown[0])} is now called "
+                          f"{RENAMED['coaching.' + prefix + unknown[0]]}; rename it.")
     if unknown:
-        raise ConfigError(f"Unknown setting {where}.{unknown[0]} (known: {', '.join(sorted(fields))}).")
+        raise ConfigError(f"Unknown setting coaching.{prefix}{unknown[0]} in {origin(prefix + unknown[0])} "
+                          f"(known: {', '.join(sorted(fields))}).")
     missing = sorted(set(fields) - set(data))
     if missing:
-        raise ConfigError(f"Missing setting {where}.{missing[0]}.")
-    values = {}
-    for name in fields:
-        values[name] = _coerce(hints[name], data[name], f"{where}.{name}")
-    return cls(**values)
+        raise ConfigError(f"Missing setting coaching.{prefix}{missing[0]} in {origin(prefix + missing[0])}.")
+    return cls(**{name: _coerce(hints[name], data[name], prefix + name, origin) for name in fields})
 
 
-def _coerce(hint: Any, value: Any, where: str) -> Any:
+def _coerce(hint: Any, value: Any, key: str, origin: _Origins) -> Any:
+    if typing.get_origin(hint) is Annotated:
+        base, *rules = typing.get_args(hint)
+        value = _coerce(base, value, key, origin)
+        for rule in rules:
+            if not rule.admits(value):
+                raise _bad(key, origin, f"must be {rule}", value)
+        return value
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
-            raise ConfigError(f"Setting {where} must be a table.")
-        return _build(hint, value, where)
-    origin = typing.get_origin(hint)
-    if origin is tuple and typing.get_args(hint)[-1] is Ellipsis:
+            raise _bad(key, origin, "must be a table", value)
+        return _build(hint, value, key + ".", origin)
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and args[-1] is Ellipsis:
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"Setting {where} must be a list.")
-        return tuple(_coerce(typing.get_args(hint)[0], v, where) for v in value)
-    if origin is tuple:
-        args = typing.get_args(hint)
+            raise _bad(key, origin, "must be a list", value)
+        return tuple(_coerce(args[0], v, key, origin) for v in value)
+    if typing.get_origin(hint) is tuple:
         if not isinstance(value, (list, tuple)) or len(value) != len(args):
-            raise ConfigError(f"Setting {where} must be a list of {len(args)} numbers.")
-        return tuple(_coerce(a, v, where) for a, v in zip(args, value))
+            raise _bad(key, origin, f"must be a list of {len(args)} numbers", value)
+        return tuple(_coerce(a, v, key, origin) for a, v in zip(args, value))
     if hint is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"Setting {where} must be true or false.")
+            raise _bad(key, origin, "must be true or false", value)
         return value
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"Setting {where} must be a whole number.")
+            raise _bad(key, origin, "must be a whole number", value)
         return value
     if hint is str:
         if not isinstance(value, str):
-            raise ConfigError(f"Setting {where} must be text.")
+            raise _bad(key, origin, "must be text", value)
         return value
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"Setting {where} must be a number.")
+            raise _bad(key, origin, "must be a number", value)
         return float(value)
-    return value
+    raise TypeError(f"no reading for a setting of type {hint!r}")
+
+
+def setting_range(key: str) -> Range:
+    """The allowed range of a number setting, e.g. setting_range("coach.cooldown_s")."""
+    hint: Any = CoachingConfig
+    for name in key.split("."):
+        hint = typing.get_type_hints(hint, include_extras=True)[name]
+    for rule in typing.get_args(hint)[1:] if typing.get_origin(hint) is Annotated else ():
+        if isinstance(rule, Range):
+            return rule
+    raise KeyError(f"{key} has no range")
 
 
 def _merge(base: dict, override: Mapping, where: str = "") -> dict:
@@ -257,50 +379,78 @@ def _merge(base: dict, override: Mapping, where: str = "") -> dict:
 
 def read_toml(path: Path, what: str = "Coaching file") -> dict:
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{what} not found: {path}") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {what.lower()} {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (some Windows editors write one) is fine
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{what} {path} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}, "
+                          f"line {line}); save it as UTF-8.") from None
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{what} {path} is not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read {what.lower()} {path}: {exc.strerror}") from None
 
 
 def load_config(user_file: Path | None = None, use_user_default: bool = True) -> CoachingConfig:
     """Bundled defaults, then the user's coaching.toml (explicit file, or the default location)."""
     default_path = resource_path("coaching.toml")
-    data = read_toml(default_path)
-    sources = [str(default_path)]
+    layers = [(default_path, read_toml(default_path))]
     if user_file is None and use_user_default:
         candidate = user_coaching_file()
         if candidate.is_file():
             user_file = candidate
     if user_file is not None:
-        data = _merge(data, read_toml(Path(user_file)))
-        sources.append(str(user_file))
-    config = _build(CoachingConfig, data, "coaching")
-    _check(config)
-    return dataclasses.replace(config, sources=tuple(sources))
+        layers.append((Path(user_file), read_toml(Path(user_file))))
+    return _from_layers(layers)
 
 
-def _check(config: CoachingConfig) -> None:
-    audio = config.audio
-    if audio.sample_rate not in (8000, 16000, 32000, 48000):
-        raise ConfigError("audio.sample_rate must be 8000, 16000, 32000 or 48000 (what the voice detector accepts).")
-    if audio.frame_ms not in (10, 20, 30):
-        raise ConfigError("audio.frame_ms must be 10, 20 or 30.")
-    if audio.file_block_frames < 1 or audio.queue_blocks < 1 or config.capture.live_block_frames < 1:
-        raise ConfigError("audio.file_block_frames, capture.live_block_frames and audio.queue_blocks must be at least 1.")
-    if not 0 <= config.vad.aggressiveness <= 3:
-        raise ConfigError("vad.aggressiveness must be between 0 and 3.")
-    low, high = config.pace.envelope_band_hz
-    if not 0 <= low < high <= audio.sample_rate / 2:
-        raise ConfigError("pace.envelope_band_hz must be two increasing frequencies below half the sample rate.")
-    if config.pace.syllables_per_word <= 0:
-        raise ConfigError("pace.syllables_per_word must be positive.")
-    if not 0 < config.pitch.min_hz < config.pitch.max_hz:
-        raise ConfigError("pitch.min_hz must be positive and below pitch.max_hz.")
+def _from_layers(layers: Sequence[tuple[Path, Mapping]]) -> CoachingConfig:
+    """The configuration of these files, each overriding the ones before; checked throughout."""
+    data: dict = {}
+    for _, layer in layers:
+        data = _merge(data, layer)
+    origin = _Origins(layers)
+    config = _build(CoachingConfig, data, "", origin)
+    _check(config, origin)
+    return dataclasses.replace(config, sources=tuple(origin.files))
+
+
+def _value(config: CoachingConfig, key: str) -> Any:
+    return functools.reduce(getattr, key.split("."), config)
+
+
+def _in_order(config: CoachingConfig, origin: _Origins, low: str, high: str, strict: bool) -> None:
+    """`low` below `high` (or at most, when not strict); the message is about whichever was set last."""
+    a, b = _value(config, low), _value(config, high)
+    if a < b or (a == b and not strict):
+        return
+    below, above = ("below", "above") if strict else ("at most", "at least")
+    if origin.rank(high) > origin.rank(low):
+        raise ConfigError(f"{high} in {origin(high)} must be {above} {low}, which is {_shown(a)} (got {_shown(b)}).")
+    raise ConfigError(f"{low} in {origin(low)} must be {below} {high}, which is {_shown(b)} (got {_shown(a)}).")
+
+
+def _check(config: CoachingConfig, origin: _Origins) -> None:
+    """The rules between settings; each setting's own range was checked as it was read."""
+    for low, high in BELOW:
+        _in_order(config, origin, low, high, strict=True)
+    for amount, window in WITHIN:
+        _in_order(config, origin, amount, window, strict=False)
+    for key in INCREASING:
+        low, high = _value(config, key)
+        if not low < high:
+            raise _bad(key, origin, "must be two increasing numbers", [low, high])
+    nyquist = config.audio.sample_rate / 2
+    if config.pace.envelope_band_hz[1] > nyquist:
+        raise _bad("pace.envelope_band_hz", origin, f"must stay at or below half of audio.sample_rate, {nyquist:g} Hz",
+                   list(config.pace.envelope_band_hz))
+    if not config.capture.retry_s:
+        raise _bad("capture.retry_s", origin, "must list at least one delay in seconds", [])
 
 
 def _toml_value(value: Any) -> str:
@@ -331,8 +481,8 @@ def save_user_overrides(changes: Mapping) -> Path:
     path = user_coaching_file()
     current = read_toml(path) if path.is_file() else {}
     merged = _merge(current, changes)
-    base = read_toml(resource_path("coaching.toml"))
-    _check(_build(CoachingConfig, _merge(base, merged), "coaching"))
+    default_path = resource_path("coaching.toml")
+    _from_layers([(default_path, read_toml(default_path)), (path, merged)])
     path.parent.mkdir(parents=True, exist_ok=True)
     text = "# Your Call Companion settings: only what differs from resources/coaching.toml.\n"
     text += "\n".join(_toml_lines(merged)).lstrip("\n") + "\n"

@@ -6,6 +6,7 @@ Bundled in `resources/playbooks/`; a user adds their own in `<user data dir>/pla
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,26 +49,61 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+# What a playbook file may hold, and of what type; everything else is refused.
+PLAYBOOK_KEYS = {"id": "text", "name": "text", "description": "optional text", "step": "steps"}
+STEP_KEYS = {"id": "text", "title": "text", "guidance": "optional text", "tips": "list of text", "cues": "list of text"}
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+
+
+def _read(table: dict, kinds: dict[str, str], where: str) -> dict:
+    """The fields of `table`, each checked against its kind; `where` names the file (and step)."""
+    unknown = sorted(set(table) - set(kinds))
+    if unknown:
+        raise ConfigError(f"{where} has an unknown key {unknown[0]} (known: {', '.join(kinds)}).")
+    values = {}
+    for key, kind in kinds.items():
+        value = table.get(key)
+        if value is None and kind in ("optional text", "list of text"):
+            value = "" if kind == "optional text" else []
+        if value is None:
+            raise ConfigError(f"{where} is missing {key} (each needs id, name and steps with id and title).")
+        if kind == "steps":
+            if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+                raise ConfigError(f"{where}: step must be a list of tables, each starting with [[step]].")
+        elif kind == "list of text":
+            if isinstance(value, str):
+                example = json.dumps(value, ensure_ascii=False)
+                raise ConfigError(f"{where}: {key} must be a list of text, such as {key} = [{example}], not one text.")
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ConfigError(f"{where}: {key} must be a list of text, such as {key} = [\"one\", \"two\"].")
+        elif not isinstance(value, str):
+            raise ConfigError(f"{where}: {key} must be text in quotes (got {_kind_of(value)}).")
+        elif kind == "text" and not value.strip():
+            raise ConfigError(f"{where}: {key} must not be empty.")
+        values[key] = value
+    return values
+
+
 def load_playbook(path: Path) -> Playbook:
-    data = read_toml(path, "Playbook")
-    try:
-        steps = tuple(
-            Step(
-                id=str(raw["id"]), title=str(raw["title"]), guidance=str(raw.get("guidance", "")),
-                tips=tuple(str(t) for t in raw.get("tips", [])),
-                cues=tuple(normalise(str(c)) for c in raw.get("cues", []) if normalise(str(c))),
-            )
-            for raw in data["step"]
-        )
-        playbook = Playbook(id=str(data["id"]), name=str(data["name"]), description=str(data.get("description", "")),
-                            steps=steps, source=str(path))
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(f"Playbook {path.name} is missing {exc} (each needs id, name and steps with id and title).") from None
+    where = f"Playbook {path}"
+    data = _read(read_toml(path, "Playbook"), PLAYBOOK_KEYS, where)
+    steps = []
+    for n, raw in enumerate(data["step"], 1):
+        fields = _read(raw, STEP_KEYS, f"{where}, step {n}")
+        steps.append(Step(id=fields["id"], title=fields["title"], guidance=fields["guidance"], tips=tuple(fields["tips"]),
+                          cues=tuple(normalise(c) for c in fields["cues"] if normalise(c))))
     if not steps:
-        raise ConfigError(f"Playbook {path.name} has no steps.")
+        raise ConfigError(f"{where} has no steps.")
     if len({s.id for s in steps}) != len(steps):
-        raise ConfigError(f"Playbook {path.name} has two steps with the same id.")
-    return playbook
+        raise ConfigError(f"{where} has two steps with the same id.")
+    return Playbook(id=data["id"], name=data["name"], description=data["description"], steps=tuple(steps), source=str(path))
 
 
 def user_playbooks_dir() -> Path:

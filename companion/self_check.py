@@ -51,10 +51,16 @@ def run_checks(out=sys.stdout) -> int:
     def resources() -> str:
         from companion.asr.catalog import load_catalog
         from companion.config import load_config
+        from companion.errors import ConfigError
         from companion.playbooks import all_playbooks
 
-        config = load_config()
-        playbooks, issues = all_playbooks()
+        issues = []
+        try:
+            config = load_config()
+        except ConfigError as exc:  # the user's coaching.toml: named here with the playbooks' problems
+            issues.append(exc.message)
+        playbooks, problems = all_playbooks()
+        issues += problems
         if issues:
             raise RuntimeError("; ".join(issues))
         return f"coaching.toml, {len(load_catalog().entries)} catalog models, {len(playbooks)} playbooks " \
@@ -99,9 +105,14 @@ def run_checks(out=sys.stdout) -> int:
         from companion.asr.discovery import find_model
         from companion.asr.engine import _vosk
         from companion.config import load_config
+        from companion.errors import ConfigError
 
         _vosk()
-        found = find_model(None, load_config().asr.language)
+        try:
+            language = load_config().asr.language
+        except ConfigError:  # already reported under resources
+            language = load_config(use_user_default=False).asr.language
+        found = find_model(None, language)
         return "none found (coaching from the audio; 'companion models download')" if found is None else \
             f"{found.name} ({found.source}: {found.path})"
 

@@ -23,6 +23,8 @@ class CoachingBanner(QFrame):
         self.title.setObjectName("bannerTitle")
         self.reason = QLabel()
         self.reason.setWordWrap(True)
+        for label in (self.title, self.reason):  # prompt reasons and error messages carry data: never markup
+            label.setTextFormat(Qt.PlainText)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 10, 14, 10)
         layout.addWidget(self.title)

@@ -3,6 +3,7 @@ automatically from what the agent says or by hand (click, Space, or Ctrl+1..9)."
 
 from __future__ import annotations
 
+import html
 from typing import Callable, Optional
 
 from PySide6.QtCore import Qt
@@ -13,6 +14,16 @@ from companion.events import StepTicked
 from companion.playbooks import Playbook
 
 
+def _html(text: str) -> str:
+    """Playbook text for a rich-text place: shown exactly as written, never read as markup."""
+    return html.escape(text, quote=False).replace("\n", "<br>")
+
+
+def _tooltip(text: str) -> str:
+    """A tooltip showing `text` as written (Qt guesses whether a tooltip is markup; a <p> settles it)."""
+    return f"<p>{_html(text)}</p>" if text else ""
+
+
 class ChecklistPanel(QWidget):
     def __init__(self, playbook: Playbook, on_tick: Callable[[str, bool], None], parent=None):
         super().__init__(parent)
@@ -20,12 +31,13 @@ class ChecklistPanel(QWidget):
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 15px; font-weight: 700;")
         self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.PlainText)  # playbook names are data, not markup
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
         self.tips = QLabel()
         self.tips.setObjectName("tips")
         self.tips.setWordWrap(True)
-        self.tips.setTextFormat(Qt.RichText)
+        self.tips.setTextFormat(Qt.RichText)  # our layout; the playbook's words go in escaped (_html)
         self.tips.setStyleSheet("background: #f3f6fb; border-radius: 8px; padding: 8px;")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -48,7 +60,7 @@ class ChecklistPanel(QWidget):
             item.setData(Qt.UserRole, step.id)
             item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Unchecked)
-            item.setToolTip(step.guidance)
+            item.setToolTip(_tooltip(step.guidance))
             self.steps.addItem(item)
         self._updating = False
         self._highlight()
@@ -88,7 +100,7 @@ class ChecklistPanel(QWidget):
             item = self.item(tick.step_id)
             item.setCheckState(Qt.Checked if tick.done else Qt.Unchecked)
             if tick.done and tick.source == "auto":
-                item.setToolTip(f"Ticked when you said “{tick.phrase}”")
+                item.setToolTip(_tooltip(f"Ticked when you said “{tick.phrase}”"))
         finally:
             self._updating = False
         self._highlight()
@@ -115,5 +127,5 @@ class ChecklistPanel(QWidget):
             self.tips.setText("<b>All steps done.</b> Note the root cause after the call.")
             return
         step = self.playbook.step(current)
-        tips = "".join(f"<li>{t}</li>" for t in step.tips)
-        self.tips.setText(f"<b>{step.title}</b><br>{step.guidance}<ul style='margin:4px 0 0 -20px'>{tips}</ul>")
+        tips = "".join(f"<li>{_html(t)}</li>" for t in step.tips)
+        self.tips.setText(f"<b>{_html(step.title)}</b><br>{_html(step.guidance)}<ul style='margin:4px 0 0 -20px'>{tips}</ul>")

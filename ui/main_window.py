@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.current_step = QLabel()
         self.current_step.setObjectName("currentStep")
         self.current_step.setWordWrap(True)
+        self.current_step.setTextFormat(Qt.PlainText)  # a step title from a playbook, shown as written
         self.current_step.hide()
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel("Model: looking…")
         self.recording_status = QLabel("Not recording audio")
         for label in (self.line_status, self.model_status, self.recording_status):
+            label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written
             self.statusBar().addPermanentWidget(label)
 
         self._clock = QTimer(self)

@@ -3,6 +3,7 @@ and applied to the running call at once."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -14,7 +15,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from companion.config import CoachingConfig, save_user_overrides
+from companion.config import CoachingConfig, save_user_overrides, setting_range
 from companion.errors import ConfigError
 from companion.paths import user_data_dir
 
@@ -22,9 +23,12 @@ KINDS = [("slow_down", "Slow down"), ("lower_tone", "Lower your tone"), ("keep_l
          ("stop_apologizing", "Stop apologising"), ("dead_air", "Dead air")]
 
 
-def _spin(value: float, low: float, high: float, step: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
+def _spin(value: float, setting: str, step: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:
+    """A box for one setting, bounded by that setting's own range in the configuration."""
+    allowed = setting_range(setting)
     box = QDoubleSpinBox()
-    box.setRange(low, high)
+    box.setObjectName(setting)
+    box.setRange(allowed.lo, allowed.hi)
     box.setSingleStep(step)
     box.setDecimals(decimals)
     box.setSuffix(suffix)
@@ -37,10 +41,10 @@ class SettingsDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Settings")
         c = config.coach
-        self.pace = _spin(c.slow_down.wpm_above, 120, 260, 5, " words/min")
-        self.volume = _spin(c.lower_tone.loudness_above_db, 2, 20, 1, " dB")
-        self.overlap = _spin(config.interruptions.min_overlap_s, 0.5, 5, 0.1, " s", 1)
-        self.cooldown = _spin(c.cooldown_s, 5, 120, 5, " s")
+        self.pace = _spin(c.slow_down.wpm_above, "coach.slow_down.wpm_above", 5, " words/min")
+        self.volume = _spin(c.lower_tone.loudness_above_db, "coach.lower_tone.loudness_above_db", 1, " dB", 1)
+        self.overlap = _spin(config.interruptions.min_overlap_s, "interruptions.min_overlap_s", 0.1, " s", 1)
+        self.cooldown = _spin(c.cooldown_s, "coach.cooldown_s", 5, " s")
         self.kinds = {}
         form = QFormLayout()
         form.addRow("Slow down above", self.pace)
@@ -60,10 +64,12 @@ class SettingsDialog(QDialog):
         from companion.store.redaction import RULES
 
         consent = QLabel(CONSENT_REMINDER)
+        consent.setTextFormat(Qt.PlainText)
         consent.setWordWrap(True)
         consent.setStyleSheet("color: #b3261e;")
         rules = QLabel("Removed: " + "; ".join(f"{name} ({how})" for name, how in RULES) + ".")
         rules.setWordWrap(True)
+        rules.setTextFormat(Qt.PlainText)
         rules.setStyleSheet("color: #5b6270;")
         form.addRow("Privacy", self.redact)
         form.addRow("", rules)
@@ -71,6 +77,7 @@ class SettingsDialog(QDialog):
         form.addRow("", consent)
         where = QLabel(f"Calls and models are kept in {user_data_dir()} (set COMPANION_DATA_DIR to move them).")
         where.setWordWrap(True)
+        where.setTextFormat(Qt.PlainText)  # a folder name, shown as written
         where.setStyleSheet("color: #5b6270;")
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.save)
@@ -83,9 +90,9 @@ class SettingsDialog(QDialog):
     def changes(self) -> dict:
         coach = {kind: {"enabled": box.isChecked()} for kind, box in self.kinds.items()}
         coach["slow_down"]["wpm_above"] = self.pace.value()
-        coach["slow_down"]["release_wpm"] = min(self.pace.value() - 5, 160.0)
+        coach["slow_down"]["release_wpm"] = min(self.pace.value() - 5, 160.0)  # re-armed just below the limit
         coach["lower_tone"]["loudness_above_db"] = self.volume.value()
-        coach["lower_tone"]["release_db"] = max(1.0, self.volume.value() / 2)
+        coach["lower_tone"]["release_db"] = self.volume.value() / 2
         coach["cooldown_s"] = self.cooldown.value()
         return {"coach": coach, "interruptions": {"min_overlap_s": round(self.overlap.value(), 1)},
                 "privacy": {"record_audio": self.record.isChecked(), "redact": self.redact.isChecked()}}
@@ -94,6 +101,8 @@ class SettingsDialog(QDialog):
         try:
             save_user_overrides(self.changes())
         except ConfigError as exc:
-            QMessageBox.warning(self, "Settings not saved", exc.message)
+            box = QMessageBox(QMessageBox.Warning, "Settings not saved", exc.message, QMessageBox.Ok, self)
+            box.setTextFormat(Qt.PlainText)  # the message quotes file names and values as written
+            box.exec()
             return
         self.accept()

@@ -89,10 +89,12 @@ class SetupDialog(QDialog):
         form.addRow("", self.heard)
         help_note = QLabel(first_run_help())
         help_note.setWordWrap(True)
+        help_note.setTextFormat(Qt.PlainText)
         help_note.setStyleSheet("color: #5b6270;")
         form.addRow(help_note)
         self.device_note = QLabel()
         self.device_note.setWordWrap(True)
+        self.device_note.setTextFormat(Qt.PlainText)  # device names and error messages, shown as written
         form.addRow(self.device_note)
         layout.addWidget(devices_box)
         self._fill_devices()
@@ -104,6 +106,7 @@ class SetupDialog(QDialog):
         model_layout = QVBoxLayout(model_box)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.PlainText)  # folder names and error messages, shown as written
         buttons = QHBoxLayout()
         self.choose = QPushButton("Choose folder…")
         self.download = QPushButton()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+import html
+
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from companion.events import MetricsSnapshot, Prompt
@@ -28,9 +30,10 @@ class SummaryDialog(QDialog):
         for p in prompts:
             kinds[p.kind] = kinds.get(p.kind, 0) + 1
         cues = ", ".join(f"{PROMPT_STYLES.get(k, (k,))[0]} ×{n}" for k, n in kinds.items()) or "none"
-        lines += [f"<b>Cues</b> {cues}", f"<b>Checklist</b> {done_steps} of {total_steps} steps"]
-        summary = QLabel("<br>".join(lines))
-        summary.setWordWrap(True)
+        lines += [f"<b>Cues</b> {html.escape(cues, quote=False)}", f"<b>Checklist</b> {done_steps} of {total_steps} steps"]
+        self.summary = QLabel("<br>".join(lines))
+        self.summary.setTextFormat(Qt.RichText)  # our bold labels; the one text from outside (cue kinds) is escaped
+        self.summary.setWordWrap(True)
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("Root cause (a bottleneck? a missed confirmation?) and anything to follow up")
         self.breather = QLabel()
@@ -39,7 +42,7 @@ class SummaryDialog(QDialog):
         buttons.button(QDialogButtonBox.Ok).setText("Ready for the next call")
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
-        layout.addWidget(summary)
+        layout.addWidget(self.summary)
         layout.addWidget(QLabel("Notes"))
         layout.addWidget(self.notes)
         layout.addWidget(self.breather)
