@@ -110,7 +110,11 @@ class PaceConfig:
     syllables_per_word: Annotated[float, Range(0.5, 3.0)]
     envelope_band_hz: tuple[Hertz, Hertz]
     min_dip_db: Annotated[float, Range(0.1, 20.0)]
-    smoothing_s: Annotated[float, Range(0.0, 1.0)]
+    smoothing_s: Annotated[float, Range(0.01, 0.2)]
+    max_smoothing_s: Annotated[float, Range(0.01, 0.2)]
+    smoothing_per_period: Annotated[float, Range(0.0, 1.0)]
+    calibration_min_words: Annotated[int, Range(20, 100000)]
+    calibration_memory_words: Annotated[int, Range(100, 1000000)]
     fallback_after_s: Annotated[float, Range(1.0, 3600.0)]
 
 
@@ -144,6 +148,9 @@ class TalkConfig:
     dead_air_s: Annotated[float, Range(1.0, 3600.0)]
 
 
+Margin = Annotated[float, Range(0.0, 1.0)]          # a fraction a pace must clear, for the estimate's error
+
+
 @dataclass(frozen=True)
 class SlowDownRule:
     enabled: bool
@@ -151,6 +158,20 @@ class SlowDownRule:
     release_wpm: Wpm
     min_speech_s: Annotated[float, Range(0.0, 600.0)]
     target_wpm: tuple[Wpm, Wpm]
+    repeat_s: Seconds
+    window_speech_s: Annotated[float, Range(2.0, 600.0)]  # the short pace that detects (speaking time)
+    acoustic_margin: Margin   # acoustic pace: over the lines by this fraction
+    asr_margin: Margin        # pace from recognised words
+    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]  # agent speech over the line before the prompt
+
+
+@dataclass(frozen=True)
+class SpeedingUpRule:
+    enabled: bool
+    rise: Annotated[float, Range(0.01, 3.0)]     # short pace this fraction above the call's own baseline
+    release: Annotated[float, Range(0.0, 3.0)]   # re-armed once back within this fraction
+    baseline_speech_s: Annotated[float, Range(5.0, 3600.0)]  # the baseline: the call's first agent speech
+    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]
     repeat_s: Seconds
 
 
@@ -195,6 +216,7 @@ class CoachConfig:
     cooldown_s: Seconds
     min_gap_s: Seconds
     slow_down: SlowDownRule
+    speeding_up: SpeedingUpRule
     lower_tone: LowerToneRule
     keep_listening: KeepListeningRule
     stop_apologizing: StopApologizingRule
@@ -240,6 +262,7 @@ RENAMED = {
 # release sits below its trigger; pitch is searched between min_hz and max_hz.
 BELOW = (
     ("coach.slow_down.release_wpm", "coach.slow_down.wpm_above"),
+    ("coach.speeding_up.release", "coach.speeding_up.rise"),
     ("coach.lower_tone.release_db", "coach.lower_tone.loudness_above_db"),
     ("coach.lower_tone.release_semitones", "coach.lower_tone.pitch_above_semitones"),
     ("coach.keep_listening.talk_share_release", "coach.keep_listening.talk_share_above"),
@@ -250,6 +273,7 @@ WITHIN = (
     ("pace.min_speech_s", "pace.window_speech_s"),
     ("coach.slow_down.min_speech_s", "pace.window_speech_s"),
     ("tone.baseline_min_speech_s", "tone.baseline_window_s"),
+    ("pace.smoothing_s", "pace.max_smoothing_s"),  # the shortest smoothing and the longest
 )
 # Pairs written low to high.
 INCREASING = ("coach.slow_down.target_wpm", "pace.envelope_band_hz")

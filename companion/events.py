@@ -96,6 +96,9 @@ class MetricsSnapshot:
     agent_interrupting_s: float     # how long that overlap has lasted so far
     dropped_blocks: int
     apologies: int = 0              # the agent's, in recognised speech
+    pace_short_wpm: Optional[float] = None     # the coach's detection pace: last few seconds of agent speech
+    pace_baseline_wpm: Optional[float] = None  # the agent's pace over their first speech in the call (same source)
+    pace_calibrated: bool = False              # acoustic pace divided by this agent's own nuclei per word
 
     @property
     def loudness_delta_db(self) -> Optional[float]:
@@ -110,7 +113,7 @@ class MetricsSnapshot:
         return 12.0 * float(np.log2(self.pitch_hz / self.pitch_baseline_hz))
 
 
-PromptKind = Literal["slow_down", "lower_tone", "keep_listening", "dead_air"]
+PromptKind = Literal["slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ from companion.session import CallSession
 
 TITLES = {
     "slow_down": "Slow down",
+    "speeding_up": "You're speeding up",
     "lower_tone": "Lower your tone",
     "keep_listening": "Keep listening",
+    "stop_apologizing": "Stop apologising",
     "dead_air": "Dead air",
 }
 

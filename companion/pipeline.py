@@ -14,7 +14,7 @@ Bus subscribers are called on the monitor or recogniser threads and must return 
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
 
 from companion.asr.engine import LoadedModel
 from companion.asr.transcriber import PartyTranscriber
@@ -28,11 +28,12 @@ from companion.monitor.worker import MonitorWorker
 
 
 class CallPipeline:
-    def __init__(self, config: CoachingConfig, bus: Optional[EventBus] = None, model: Optional[LoadedModel] = None):
+    def __init__(self, config: CoachingConfig, bus: Optional[EventBus] = None, model: Optional[LoadedModel] = None,
+                 calibration: Optional[Mapping[str, float]] = None):
         self.config = config
         self.bus = bus or EventBus()
         self.frames = FrameQueue(config.audio.queue_blocks)
-        self.monitor = CallMonitor(config)
+        self.monitor = CallMonitor(config, calibration)
         self.coach = Coach(config.coach)
         self.worker = MonitorWorker(self.monitor, self.coach, self.frames, self.bus)
         self.transcribers: dict[str, PartyTranscriber] = {}

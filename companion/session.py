@@ -94,6 +94,7 @@ class CallSession:
             {"agent": (devices.agent, devices.agent_channel), "customer": (devices.customer, devices.customer_channel)},
             self.config.audio, self.config.capture, sink=self.pipeline.offer, publish=self.bus.publish,
         )
+        self._use_calibration()
         self.pipeline.start()
         try:
             capture.open_all()
@@ -103,6 +104,29 @@ class CallSession:
         self._started_at = time.monotonic()
         self._capture = capture
         capture.start()
+
+    def _use_calibration(self) -> None:
+        """A live call is this agent's: their own pace calibration applies, and a call with a transcriber
+        adds to it when it ends (a demo or a recording of someone else does neither)."""
+        from companion.pace_calibration import load_calibration
+
+        stored = load_calibration()
+        if stored is not None:
+            self.pipeline.monitor.calibration = dict(stored.units_per_word)
+        self._learns = bool(self.pipeline.transcribers)
+
+    _learns = False
+
+    def _keep_calibration(self) -> None:
+        from companion.pace_calibration import load_calibration, merge, save_calibration
+
+        learned = self.pipeline.monitor.learner.result()
+        if learned is None:
+            return
+        try:
+            save_calibration(merge(load_calibration(), learned, self.config.pace.calibration_memory_words))
+        except OSError:
+            pass  # the settings folder is not writable: the next call simply is not calibrated from this one
 
     # --- during the call ---------------------------------------------------------------------
     speed = 1.0
@@ -166,6 +190,8 @@ class CallSession:
                 if feeder is not None and feeder is not threading.current_thread():
                     feeder.join(left())
                 self.pipeline.finish(left())  # recognisers flush, the monitor ends the call
+                if self._learns and self._started_at is not None:
+                    self._keep_calibration()
                 if self._started_at is None and self.recorder is not None:
                     self.recorder.discard()  # a call that never started (no device) leaves nothing behind
                 for closer in self._closers:

@@ -35,7 +35,9 @@ SCHEMA = {
             "properties": {"t": NUM, "overlap_s": NUM, "by": {"enum": ["agent", "customer"]}}}},
         "prompts": {"type": "array", "items": {
             "type": "object", "required": ["t", "kind", "reason"], "additionalProperties": False,
-            "properties": {"t": NUM, "kind": {"type": "string"}, "reason": {"type": "string"}}}},
+            "properties": {"t": NUM, "reason": {"type": "string"},
+                           "kind": {"enum": ["slow_down", "speeding_up", "lower_tone", "keep_listening",
+                                             "stop_apologizing", "dead_air"]}}}},
         "pace": {"type": "array", "items": {
             "type": "object", "required": ["t", "wpm"], "additionalProperties": False,
             "properties": {"t": NUM, "wpm": NUM}}},

@@ -34,27 +34,52 @@ def timeline(seconds, step=0.25, **changes_at):
         t += step
 
 
-def test_fast_pace_is_prompted_once_then_reminded_only_after_the_repeat_interval(config):
-    prompts = run(Coach(config.coach), timeline(100, pace_wpm=lambda t: 190.0))
-    assert [p.t for p in prompts] == [0.0, 60.0]
-    assert prompts[0].reason == "190 words/min — aim for 140–160"
+def test_fast_pace_is_prompted_after_ten_seconds_of_fast_speech_then_reminded_after_the_repeat_interval(config):
+    # acoustic pace is an estimate: the line is 170 words/min plus a 12 % margin, held through 10 s of speech
+    prompts = run(Coach(config.coach), timeline(100, pace_short_wpm=lambda t: 200.0))
+    assert [p.t for p in prompts] == [pytest.approx(10.0, abs=0.3), pytest.approx(70.0, abs=0.3)]
+    assert prompts[0].reason == "about 200 words/min — aim for 140–160"
+
+
+def test_an_acoustic_pace_within_the_estimates_margin_is_not_prompted_but_words_are(config):
+    assert run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: 185.0)) == []
+    from_words = run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: 185.0, pace_source=lambda t: "asr"))
+    assert [p.kind for p in from_words] == ["slow_down"] and from_words[0].reason.startswith("185 words/min")
 
 
 def test_pace_hysteresis_rearms_only_below_the_release_pace(config):
-    # fast, then just under the threshold (not released), then fast again: one prompt
+    # fast, then just under the line (not released: release is 160 + 12 %), then fast again: one prompt
     def pace(t):
-        return 180.0 if t < 25 or t > 35 else 165.0
-    assert len(run(Coach(config.coach), timeline(50, pace_wpm=pace))) == 1
-    # fast, clearly slower, fast again after the cooldown: two prompts
+        return 200.0 if t < 25 or t > 35 else 185.0
+    assert len(run(Coach(config.coach), timeline(60, pace_short_wpm=pace))) == 1
+    # fast, clearly slower, fast again: the sustain starts over, then a second prompt
     def pace2(t):
-        return 180.0 if t < 25 or t > 35 else 150.0
-    assert [p.t for p in run(Coach(config.coach), timeline(50, pace_wpm=pace2))] == [0.0, 35.25]
+        return 200.0 if t < 25 or t > 35 else 150.0
+    times = [p.t for p in run(Coach(config.coach), timeline(60, pace_short_wpm=pace2))]
+    assert times == [pytest.approx(10.0, abs=0.3), pytest.approx(45.0, abs=0.3)]
 
 
 def test_no_pace_prompt_on_too_little_speech_or_while_the_agent_is_silent(config):
     coach = Coach(config.coach)
-    assert run(coach, timeline(30, pace_wpm=lambda t: 200.0, pace_speech_s=lambda t: 8.0)) == []
-    assert run(Coach(config.coach), timeline(30, pace_wpm=lambda t: 200.0, agent_speaking=lambda t: False)) == []
+    assert run(coach, timeline(30, pace_short_wpm=lambda t: 220.0, pace_speech_s=lambda t: 8.0)) == []
+    assert run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, agent_speaking=lambda t: False)) == []
+
+
+def test_speeding_up_against_the_agents_own_start_and_not_on_a_steady_pace(config):  # 15 % rise, 10 s
+    steady = timeline(120, pace_wpm=lambda t: 155.0, pace_baseline_wpm=lambda t: 150.0)
+    assert run(Coach(config.coach), steady) == []
+    faster = run(Coach(config.coach), timeline(120, pace_wpm=lambda t: 150.0 if t < 60 else 180.0,
+                                                pace_baseline_wpm=lambda t: 150.0))
+    assert [p.kind for p in faster] == ["speeding_up"] and faster[0].t == pytest.approx(70.0, abs=0.3)
+    assert run(Coach(config.coach), timeline(120, pace_wpm=lambda t: 185.0)) == []  # no baseline yet
+
+
+def test_talking_over_the_customer_is_a_keep_listening_moment_not_a_pace_one(config):
+    def since(t):
+        return 9.0 if 9.0 <= t < 12.0 else None
+    prompts = run(Coach(config.coach), timeline(12, pace_short_wpm=lambda t: 220.0, agent_interrupting_since=since,
+                                                 agent_interrupting_s=lambda t: 1.6))
+    assert [p.kind for p in prompts] == ["keep_listening"]
 
 
 def test_raised_voice_needs_two_seconds_of_speech(config):
@@ -93,8 +118,8 @@ def test_talk_share_and_monologue(config):
 
 
 def test_two_kinds_at_once_are_spaced_by_the_minimum_gap(config):
-    prompts = run(Coach(config.coach), timeline(20, pace_wpm=lambda t: 200.0, loudness_db=lambda t: -20.0))
-    assert [p.kind for p in prompts] == ["slow_down", "lower_tone"]
+    prompts = run(Coach(config.coach), timeline(20, pace_short_wpm=lambda t: 220.0, loudness_db=lambda t: -20.0))
+    assert [p.kind for p in prompts] == ["lower_tone", "slow_down"]
     assert prompts[1].t - prompts[0].t >= config.coach.min_gap_s
 
 

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from companion.store.calls import search
 from ui.style import PROMPT_STYLES, clock
 
-KINDS = ["", "slow_down", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
+KINDS = ["", "slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
 
 
 class HistoryWindow(QWidget):

@@ -55,6 +55,13 @@ class _ModelSignals(QObject):
     loaded = Signal()  # the result waits in MainWindow._model_result (no Python objects cross threads in Qt)
 
 
+def pace_source_text(snapshot: MetricsSnapshot) -> str:
+    """Where the pace on the meter comes from, in the agent's words."""
+    if snapshot.pace_source == "asr":
+        return "Pace from words"
+    return "Pace from sound, calibrated" if snapshot.pace_calibrated else "Pace from sound"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, config: CoachingConfig, playbooks: list[Playbook], settings: QSettings,
                  model_path: Optional[Path] = None, use_model: bool = True):
@@ -113,7 +120,9 @@ class MainWindow(QMainWindow):
         self.line_status = QLabel("Lines: idle")
         self.model_status = QLabel("Model: looking…")
         self.recording_status = QLabel("Not recording audio")
-        for label in (self.line_status, self.model_status, self.recording_status):
+        self.pace_status = QLabel("")
+        self.pace_status.setObjectName("paceSource")
+        for label in (self.line_status, self.model_status, self.pace_status, self.recording_status):
             label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written
             self.statusBar().addPermanentWidget(label)
 
@@ -275,6 +284,7 @@ class MainWindow(QMainWindow):
         elif isinstance(event, MetricsSnapshot):
             self.last_metrics = event
             self.meters.update_metrics(event)
+            self.pace_status.setText(pace_source_text(event))
         elif isinstance(event, StepTicked):
             self.checklist.apply(event)
             self._show_current_step()

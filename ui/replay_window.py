@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from companion.store.calls import load_call
 from companion.store.rows import CallRows
 from ui.banner import CoachingBanner
-from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
+from ui.style import PARTY_COLOURS, PARTY_NAMES, PROMPT_STYLES, clock
 
 
 class Timeline(QWidget):
@@ -72,8 +72,8 @@ class Timeline(QWidget):
         for i in self.doc["interruptions"]:
             p.fillRect(QRectF(self.x(i["t"]), 8, max(2.0, self.x(i["t"] + i["overlap_s"]) - self.x(i["t"])), 46), QColor("#e4683f"))
         p.setOpacity(1.0)
-        p.setPen(QPen(QColor("#b3261e"), 2))
-        for x, _kind in self.marker_positions():
+        for x, kind in self.marker_positions():  # each prompt in its banner's colour
+            p.setPen(QPen(QColor(PROMPT_STYLES.get(kind, ("", "#b3261e"))[1]), 2))
             p.drawLine(QPointF(x, 56), QPointF(x, 72))
         base, height = self.height() - 8, self.height() - 84
         pace = self.doc["pace"]

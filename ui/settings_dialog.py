@@ -19,7 +19,7 @@ from companion.config import CoachingConfig, save_user_overrides, setting_range
 from companion.errors import ConfigError
 from companion.paths import user_data_dir
 
-KINDS = [("slow_down", "Slow down"), ("lower_tone", "Lower your tone"), ("keep_listening", "Keep listening"),
+KINDS = [("slow_down", "Slow down"), ("speeding_up", "You're speeding up"), ("lower_tone", "Lower your tone"), ("keep_listening", "Keep listening"),
          ("stop_apologizing", "Stop apologising"), ("dead_air", "Dead air")]
 
 

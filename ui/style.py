@@ -6,6 +6,7 @@ PARTY_NAMES = {"agent": "You", "customer": "Customer"}
 PROMPT_STYLES = {
     # kind: (title, background, text)
     "slow_down": ("Slow down", "#f5b025", "#2b1d00"),
+    "speeding_up": ("You're speeding up", "#c9a227", "#2b1d00"),
     "lower_tone": ("Lower your tone", "#e4683f", "#ffffff"),
     "keep_listening": ("Keep listening — let them finish", "#3a78d0", "#ffffff"),
     "stop_apologizing": ("Stop apologising — move to the facts", "#8d5cc6", "#ffffff"),

@@ -1,8 +1,13 @@
-"""Coaching rules: `slow_down`, `lower_tone`, `keep_listening`, `dead_air`.
+"""Coaching rules: `slow_down`, `speeding_up`, `lower_tone`, `keep_listening`, `stop_apologizing`, `dead_air`.
 
 Sparing by design: each rule has hysteresis (it fires on entering a state and
 re-arms only after clearly leaving it), each kind a cooldown, and any two
 prompts a minimum gap, so the agent sees a cue about every 20 s at most.
+
+Pace is an estimate: `slow_down` waits until the short detection pace has stayed
+over its line (the limit plus a margin for the estimate's error, larger for the
+acoustic estimate than for recognised words) through enough agent speech, and
+`speeding_up` compares the agent with themselves, from the same source.
 """
 
 from __future__ import annotations
@@ -22,12 +27,27 @@ class _RuleState:
     marker: Optional[float] = None  # the episode already prompted (interruption onset, monologue start)
 
 
+KINDS = ("slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air")
+
+
+def _sustained(state: _RuleState, over: bool, released: bool, speaking: bool, dt: float, window_s: float,
+               sustain_s: float) -> bool:
+    """Over the line through `sustain_s` of agent speech: the speech the pace is read over, then agent
+    speaking time while it stays over the line (kept through dips above the release, reset below it)."""
+    if released:
+        state.hold_s = 0.0
+    elif over and speaking:
+        state.hold_s += dt
+    return over and window_s + state.hold_s >= sustain_s
+
+
 class Coach:
     def __init__(self, config: CoachConfig):
         self.config = config
-        self._state = {kind: _RuleState() for kind in ("slow_down", "lower_tone", "keep_listening", "stop_apologizing", "dead_air")}
+        self._state = {kind: _RuleState() for kind in KINDS}
         self._last_prompt: Optional[float] = None
         self._last_t: Optional[float] = None
+        self._pace_source: Optional[str] = None
 
     def _may_fire(self, kind: str, t: float) -> bool:
         state = self._state[kind]
@@ -53,23 +73,60 @@ class Coach:
     def evaluate(self, s: MetricsSnapshot) -> list[Prompt]:
         dt = 0.0 if self._last_t is None else max(0.0, s.t - self._last_t)
         self._last_t = s.t
+        if s.pace_source != self._pace_source:  # paces from different sources are not compared
+            self._pace_source = s.pace_source
+            for kind in ("slow_down", "speeding_up"):
+                self._state[kind].hold_s = 0.0
         prompts = []
-        for rule in (self._keep_listening, self._slow_down, self._lower_tone, self._stop_apologizing, self._dead_air):
+        for rule in (self._keep_listening, self._slow_down, self._speeding_up, self._lower_tone, self._stop_apologizing,
+                     self._dead_air):
             prompt = rule(s, dt)
             if prompt is not None:
                 prompts.append(prompt)
         return prompts
 
+    @staticmethod
+    def _pace_text(s: MetricsSnapshot, wpm: float) -> str:
+        """A pace as honest as its source: the acoustic one is an estimate."""
+        return f"{'about ' if s.pace_source == 'acoustic' else ''}{wpm:.0f} words/min"
+
     def _slow_down(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        """The short pace over `wpm_above` by the source's margin through `sustain_speech_s` of agent speech (the
+        window that first read over the line, then speaking time while it stays over)."""
         rule, state = self.config.slow_down, self._state["slow_down"]
-        if not rule.enabled or s.pace_wpm is None:
-            return None
-        if s.pace_wpm < rule.release_wpm:
+        pace = s.pace_short_wpm
+        if not rule.enabled or pace is None or s.agent_interrupting_since is not None:
+            return None  # talking over the customer: the cue that matters then is keep listening
+        margin = 1.0 + (rule.acoustic_margin if s.pace_source == "acoustic" else rule.asr_margin)
+        over, released = pace > rule.wpm_above * margin, pace < rule.release_wpm * margin
+        if released:
             state.armed = True
-        fast = s.pace_wpm > rule.wpm_above and s.pace_speech_s >= rule.min_speech_s
+        fast = _sustained(state, over, released, s.agent_speaking, dt, rule.window_speech_s, rule.sustain_speech_s)
+        fast = fast and s.pace_speech_s >= rule.min_speech_s
         if fast and s.agent_speaking and self._due("slow_down", s.t, rule.repeat_s) and self._may_fire("slow_down", s.t):
             low, high = rule.target_wpm
-            return self._fire("slow_down", s.t, f"{s.pace_wpm:.0f} words/min — aim for {low:.0f}–{high:.0f}")
+            return self._fire("slow_down", s.t, f"{self._pace_text(s, pace)} — aim for {low:.0f}–{high:.0f}")
+        return None
+
+    def _speeding_up(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        """The pace `rise` above the agent's own baseline through `sustain_speech_s` of agent speech (its window's
+        speech, then speaking time while it stays over).
+        Quiet while a `slow_down` is still unanswered (the pace has not come back below its release)."""
+        rule, state = self.config.speeding_up, self._state["speeding_up"]
+        pace, base = s.pace_wpm, s.pace_baseline_wpm  # the meter's steadier 30 s pace: a trend, not a moment
+        if not rule.enabled or pace is None or not base or s.agent_interrupting_since is not None:
+            return None
+        rise = pace / base - 1.0
+        over, released = rise >= rule.rise, rise < rule.release
+        if released:
+            state.armed = True
+        if not _sustained(state, over, released, s.agent_speaking, dt, s.pace_speech_s, rule.sustain_speech_s):
+            return None
+        if not s.agent_speaking or not self._state["slow_down"].armed:
+            return None
+        if self._due("speeding_up", s.t, rule.repeat_s) and self._may_fire("speeding_up", s.t):
+            return self._fire("speeding_up", s.t, f"{self._pace_text(s, pace)}, {rise:.0%} faster than your "
+                              f"{base:.0f} at the start of the call — ease back")
         return None
 
     def _lower_tone(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:

@@ -7,15 +7,17 @@ every evaluation tick. It holds no thread and no queue: `worker.py` runs it.
 
 from __future__ import annotations
 
-from typing import Optional
+import dataclasses
+from typing import Mapping, Optional
 
 import numpy as np
 
 from companion.config import CoachingConfig
 from companion.events import PARTIES, FinalSegment, FrameBlock, MetricsSnapshot, Turn
+from companion.monitor.calibration import CalibrationLearner
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
-from companion.monitor.pace import SyllableNuclei, call_wpm, countable_word, rolling_wpm
+from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_kind, rolling_wpm
 from companion.monitor.pitch import PitchTracker
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
@@ -23,7 +25,7 @@ from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm1
 
 
 class CallMonitor:
-    def __init__(self, config: CoachingConfig):
+    def __init__(self, config: CoachingConfig, calibration: Optional[Mapping[str, float]] = None):
         self.config = config
         audio = config.audio
         self.frame_s = audio.frame_s
@@ -31,6 +33,8 @@ class CallMonitor:
         self.ledger = {p: SpeechLedger() for p in PARTIES}
         self.pitch = PitchTracker(config.pitch, audio)
         self.nuclei = SyllableNuclei(config.pace, audio)
+        self.calibration = dict(calibration) if calibration else None  # this agent's nuclei per word, per detector
+        self.learner = CalibrationLearner(config.pace.calibration_min_words)
         self.tone = ToneTracker(config.tone, audio)
         self.interruptions = InterruptionTracker(config.interruptions)
         self.monologue = MonologueTracker(config.talk)
@@ -45,6 +49,11 @@ class CallMonitor:
         self._fillers = frozenset(w.lower() for w in config.asr.fillers)
         self._agent_words = 0
         self._last_word_end = 0.0
+        self._first_word_t: Optional[float] = None
+        # the coach's detection pace: the same reading as the meter's, over a short window of speech
+        short_s = config.coach.slow_down.window_speech_s
+        self._short_pace = dataclasses.replace(config.pace, window_speech_s=short_s, min_speech_s=short_s)
+        self._baselines: dict[str, float] = {}  # per pace source: the agent's pace over their first speech
         self._apology_words = frozenset(w.lower() for w in config.coach.stop_apologizing.words)
         self.apologies = 0
 
@@ -53,22 +62,51 @@ class CallMonitor:
         if segment.party != "agent":
             return
         self.apologies += sum(1 for word in segment.words if word.word.lower().strip(".,!?") in self._apology_words)
+        self.learner.segment(segment.start, segment.end, sum(countable_word(w.word, self._fillers) for w in segment.words))
         for word in segment.words:
             if countable_word(word.word, self._fillers):
-                self.ledger["agent"].add_units((word.start + word.end) / 2.0, 1.0, "words")
+                mid = (word.start + word.end) / 2.0
+                self.ledger["agent"].add_units(mid, 1.0, "words")
                 self._agent_words += 1
+                self._first_word_t = mid if self._first_word_t is None else min(self._first_word_t, mid)
             self._last_word_end = max(self._last_word_end, word.end)
 
-    def _pace(self, now: float) -> tuple[Optional[float], float, str]:
-        """Rolling pace from words while the recogniser keeps up with the agent, else acoustic."""
+    def _reading(self, now: float) -> tuple[str, float, float, str]:
+        """Where the pace comes from now: (source, time read at, units per word, ledger kind).
+        Words while the recogniser keeps up with the agent, else acoustic."""
         agent, pace = self.ledger["agent"], self.config.pace
         if self._agent_words:
             silent_model = agent.speech_between(self._last_word_end + 1.0, now)
             if silent_model < pace.fallback_after_s:
-                wpm, covered = rolling_wpm(agent, self._last_word_end, pace, 1.0, "words")
-                return wpm, covered, "asr"
-        wpm, covered = rolling_wpm(agent, now, pace, pace.syllables_per_word)
-        return wpm, covered, "acoustic"
+                return "asr", self._last_word_end, 1.0, "words"
+        return "acoustic", now, pace.syllables_per_word, "syllables"
+
+    def _pace(self, now: float) -> tuple[Optional[float], float, str, Optional[float], Optional[float]]:
+        """(rolling pace, speech it covers, source, short detection pace, this source's baseline)."""
+        source, at, per_word, kind = self._reading(now)
+        agent = self.ledger["agent"]
+        wpm, covered = rolling_wpm(agent, at, self.config.pace, per_word, kind, self.calibration)
+        short, _ = rolling_wpm(agent, at, self._short_pace, per_word, kind, self.calibration)
+        return wpm, covered, source, short, self._baseline(source, at, per_word, kind)
+
+    def _baseline(self, source: str, at: float, per_word: float, kind: str) -> Optional[float]:
+        """The agent's pace over their first `baseline_speech_s` of speech, from the same source as the
+        pace it is compared with (acoustic from the call's start, words from the first recognised word)."""
+        if source in self._baselines:
+            return self._baselines[source]
+        start = self._first_word_t if source == "asr" else 0.0
+        if start is None:
+            return None
+        speech, units, last = self.ledger["agent"].first_by_speech(start, self.config.coach.speeding_up.baseline_speech_s, kind)
+        # complete once its last second is behind the second being read (and a turn's hangover taken back)
+        if last < 0 or last >= int(at) - 1:
+            return None
+        if kind == BASE_KIND:  # acoustic: read as the current pace is, by the detector matched to its rate
+            matched = matched_kind(units / speech, self.config.pace)
+            units = self.ledger["agent"].first_by_speech(start, self.config.coach.speeding_up.baseline_speech_s, matched)[1]
+            per_word = (self.calibration or {}).get(matched, per_word)
+        self._baselines[source] = units / per_word / speech * 60.0
+        return self._baselines[source]
 
     @property
     def pace_source(self) -> str:
@@ -92,8 +130,9 @@ class CallMonitor:
 
         agent_frames, agent_levels, agent_voiced, _, _ = per_party["agent"]
         f0 = self.pitch.process(agent_frames)
-        for t in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
-            self.ledger["agent"].add_units(t, 1.0)
+        for t, kind in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
+            self.ledger["agent"].add_units(t, 1.0, kind)
+            self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
 
         pending = {p: list(per_party[p][4]) for p in PARTIES}
@@ -169,7 +208,7 @@ class CallMonitor:
         now = self.now
         cfg = self.config
         agent, customer = self.ledger["agent"], self.ledger["customer"]
-        wpm, covered, source = self._pace(now)
+        wpm, covered, source, short, baseline = self._pace(now)
         loud, loud_base = self.tone.loudness()
         pitch, pitch_base = self.tone.pitch()
         lo = now - cfg.talk.window_s
@@ -184,7 +223,10 @@ class CallMonitor:
             customer_level_db=self._levels["customer"],
             pace_wpm=None if wpm is None else round(wpm, 1),
             pace_source=source,
+            pace_calibrated=source == "acoustic" and self.calibration is not None,
             pace_speech_s=round(covered, 2),
+            pace_short_wpm=None if short is None else round(short, 1),
+            pace_baseline_wpm=None if baseline is None else round(baseline, 1),
             loudness_db=loud,
             loudness_baseline_db=loud_base,
             pitch_hz=pitch,
@@ -208,4 +250,5 @@ class CallMonitor:
     def whole_call_wpm(self) -> Optional[float]:
         if self._agent_words:
             return call_wpm(self.ledger["agent"], self.config.pace, 1.0, "words")
-        return call_wpm(self.ledger["agent"], self.config.pace, self.config.pace.syllables_per_word)
+        return call_wpm(self.ledger["agent"], self.config.pace, self.config.pace.syllables_per_word,
+                        calibration=self.calibration)

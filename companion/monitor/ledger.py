@@ -55,3 +55,16 @@ class SpeechLedger:
                 units += units_list[second]
             second -= 1
         return speech, units
+
+    def first_by_speech(self, start: float, speech_s: float, kind: str = "syllables") -> tuple[float, float, int]:
+        """(speaking time, units, last second) over the earliest buckets from `start` holding `speech_s` of speech;
+        the last second is -1 while the ledger does not hold that much speech after `start`."""
+        units_list = self._units.get(kind)
+        speech = units = 0.0
+        for second in range(max(0, int(start)), len(self._speech)):
+            speech += self._speech[second]
+            if units_list is not None:
+                units += units_list[second]
+            if speech >= speech_s:
+                return speech, units, second
+        return speech, units, -1

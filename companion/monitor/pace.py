@@ -5,11 +5,19 @@ Acoustic estimate (de Jong & Wempe 2009, streaming): the energy in the vowel ban
 10 ms over 20 ms, smoothed, and every peak that rises and falls by `min_dip_db`
 while the speaker is voiced is a syllable nucleus. Nuclei per minute of speaking
 time, divided by syllables per word, is words per minute.
+
+The smoothing follows the speaker's own rate. Slow, drawn-out vowels wobble and split
+into two peaks under a short smoothing; fast syllables merge under a long one. So the
+envelope is smoothed several ways at once (`smoothing_s` up to `max_smoothing_s`, one
+detector each, all on one spectrum), and the rate over any stretch of speech is read
+from the detector whose smoothing is `smoothing_per_period` of that stretch's own
+nucleus period, as the shortest smoothing measures it. Fitted and judged leave-one-
+engine-out on espeak-ng and festival voices: bench/pace_fit.py, docs/coaching.md.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Mapping, Optional
 
 import numpy as np
 
@@ -17,10 +25,70 @@ from companion.config import AudioConfig, PaceConfig
 from companion.monitor.ledger import SpeechLedger
 
 HOP_S = 0.01
+BASE_KIND = "syllables"  # nuclei under the shortest smoothing: also what sets the rate for the others
+
+
+def _taps(seconds: float) -> int:
+    return max(1, round(seconds / HOP_S))
+
+
+def smoothings(pace: PaceConfig) -> range:
+    """The smoothing lengths (in 10 ms hops) that run side by side."""
+    low = _taps(pace.smoothing_s)
+    return range(low, max(low, _taps(pace.max_smoothing_s)) + 1)
+
+
+def unit_kind(taps: int, pace: PaceConfig) -> str:
+    """The ledger's name for nuclei found under `taps` hops of smoothing."""
+    return BASE_KIND if taps == _taps(pace.smoothing_s) else f"{BASE_KIND}@{taps * 10}ms"
+
+
+def matched_kind(nuclei_per_s: float, pace: PaceConfig) -> str:
+    """The detector whose smoothing is `smoothing_per_period` of the nucleus period at this rate."""
+    choices = smoothings(pace)
+    if nuclei_per_s <= 0:
+        return unit_kind(choices[-1], pace)
+    taps = min(max(round(pace.smoothing_per_period / nuclei_per_s / HOP_S), choices[0]), choices[-1])
+    return unit_kind(taps, pace)
+
+
+class _EnvelopePeaks:
+    """Peaks of the band-energy envelope under one smoothing length, streaming."""
+
+    def __init__(self, taps: int, dip_db: float):
+        self.taps, self.dip = taps, dip_db
+        self._history = np.zeros(taps, dtype=np.float64)  # last envelope values, for smoothing
+        self._rising = False
+        self._min, self._max, self._max_at, self._max_ok = np.inf, -np.inf, 0, False
+
+    def feed(self, db: np.ndarray, ok: np.ndarray, first_hop: int) -> list[float]:
+        padded = np.concatenate((self._history, db))
+        csum = np.cumsum(np.concatenate(([0.0], padded)))
+        smooth = (csum[self.taps :] - csum[: -self.taps])[1:] / self.taps
+        self._history = padded[-self.taps :]
+        found: list[float] = []
+        dip, delay = self.dip, (self.taps - 1) / 2.0  # the smoothing delays the envelope by half its length
+        rising, lo, hi, hi_at, hi_ok = self._rising, self._min, self._max, self._max_at, self._max_ok
+        for j, value in enumerate(smooth.tolist()):
+            if rising:
+                if value > hi:
+                    hi, hi_at, hi_ok = value, first_hop + j, bool(ok[j])
+                elif value < hi - dip:
+                    if hi_ok:
+                        found.append((hi_at - delay) * HOP_S)
+                    rising, lo = False, value
+            else:
+                if value < lo:
+                    lo = value
+                elif value > lo + dip:
+                    rising, hi, hi_at, hi_ok = True, value, first_hop + j, bool(ok[j])
+        self._rising, self._min, self._max, self._max_at, self._max_ok = rising, lo, hi, hi_at, hi_ok
+        return found
 
 
 class SyllableNuclei:
-    """Streaming syllable-nucleus detector. Returns the call times of the nuclei it confirms."""
+    """Streaming syllable-nucleus detector, under each smoothing of `smoothings(pace)`.
+    Returns (call time, ledger kind) of the nuclei it confirms."""
 
     def __init__(self, pace: PaceConfig, audio: AudioConfig):
         self.rate = audio.sample_rate
@@ -32,18 +100,11 @@ class SyllableNuclei:
         freqs = np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
         low, high = pace.envelope_band_hz
         self._band = (freqs >= low) & (freqs <= high)
-        self._taps = max(1, round(pace.smoothing_s / HOP_S))
-        self._dip = pace.min_dip_db
-        self._history = np.zeros(self._taps, dtype=np.float64)  # last band energies, for smoothing
+        self._detectors = [(unit_kind(taps, pace), _EnvelopePeaks(taps, pace.min_dip_db)) for taps in smoothings(pace)]
         self._prev_energy = 0.0
         self._hop_index = 0
-        self._rising = False
-        self._min = np.inf
-        self._max = -np.inf
-        self._max_at = 0
-        self._max_ok = False
 
-    def process(self, frames: np.ndarray, eligible: np.ndarray) -> list[float]:
+    def process(self, frames: np.ndarray, eligible: np.ndarray) -> list[tuple[float, str]]:
         """`eligible[i]`: frame i is voiced speech of this speaker (a nucleus may sit there)."""
         n = frames.shape[0]
         if n == 0:
@@ -55,49 +116,41 @@ class SyllableNuclei:
         pair = (energy + np.concatenate(([self._prev_energy], energy[:-1]))) / 2.0
         self._prev_energy = float(energy[-1])
         db = 10.0 * np.log10(np.maximum(pair, 1e-12))
-        padded = np.concatenate((self._history, db))
-        csum = np.cumsum(np.concatenate(([0.0], padded)))
-        smooth = (csum[self._taps :] - csum[: -self._taps])[1:] / self._taps
-        self._history = padded[-self._taps :]
         ok = np.repeat(eligible, self.hops_per_frame)
-        found: list[float] = []
-        first = self._hop_index
-        dip = self._dip
-        rising, lo, hi, hi_at, hi_ok = self._rising, self._min, self._max, self._max_at, self._max_ok
-        for j, value in enumerate(smooth.tolist()):
-            if rising:
-                if value > hi:
-                    hi, hi_at, hi_ok = value, first + j, bool(ok[j])
-                elif value < hi - dip:
-                    if hi_ok:
-                        # the smoothing delays the envelope by half its length
-                        found.append((hi_at - (self._taps - 1) / 2.0) * HOP_S)
-                    rising, lo = False, value
-            else:
-                if value < lo:
-                    lo = value
-                elif value > lo + dip:
-                    rising, hi, hi_at, hi_ok = True, value, first + j, bool(ok[j])
-        self._rising, self._min, self._max, self._max_at, self._max_ok = rising, lo, hi, hi_at, hi_ok
-        self._hop_index += smooth.size
+        found = [(t, kind) for kind, detector in self._detectors for t in detector.feed(db, ok, self._hop_index)]
+        self._hop_index += db.size
         return found
 
 
 def rolling_wpm(
-    ledger: SpeechLedger, now: float, pace: PaceConfig, units_per_word: float, kind: str = "syllables"
+    ledger: SpeechLedger, now: float, pace: PaceConfig, units_per_word: float, kind: str = BASE_KIND,
+    calibration: Optional[Mapping[str, float]] = None,
 ) -> tuple[Optional[float], float]:
-    """Words per minute over the last `window_speech_s` of speaking time up to `now`, and the time it covers."""
+    """Words per minute over the last `window_speech_s` of speaking time up to `now`, and the time it covers.
+    Acoustic (`kind` "syllables"): counted by the detector matched to that stretch's own rate, divided by
+    this agent's own nuclei per word for that detector when `calibration` has it."""
     speech, units = ledger.recent_by_speech(now, pace.window_speech_s, kind)
     if speech < pace.min_speech_s:
         return None, speech
+    if kind == BASE_KIND:
+        matched = matched_kind(units / speech, pace)
+        units = ledger.recent_by_speech(now, pace.window_speech_s, matched)[1]
+        units_per_word = (calibration or {}).get(matched, units_per_word)
     return units / units_per_word / speech * 60.0, speech
 
 
-def call_wpm(ledger: SpeechLedger, pace: PaceConfig, units_per_word: float, kind: str = "syllables") -> Optional[float]:
+def call_wpm(ledger: SpeechLedger, pace: PaceConfig, units_per_word: float, kind: str = BASE_KIND,
+             calibration: Optional[Mapping[str, float]] = None) -> Optional[float]:
     """Words per minute of speaking time over the whole call."""
-    if ledger.total_speech_s < pace.min_speech_s:
+    speech = ledger.total_speech_s
+    if speech < pace.min_speech_s:
         return None
-    return ledger.total_units(kind) / units_per_word / ledger.total_speech_s * 60.0
+    units = ledger.total_units(kind)
+    if kind == BASE_KIND:
+        matched = matched_kind(units / speech, pace)
+        units = ledger.total_units(matched)
+        units_per_word = (calibration or {}).get(matched, units_per_word)
+    return units / units_per_word / speech * 60.0
 
 
 def countable_word(word: str, fillers: frozenset[str]) -> bool:

@@ -12,6 +12,10 @@ from companion.textsafe import spreadsheet_cell
 
 FORMATS = ("json", "txt", "srt", "vtt", "csv", "html")
 NAMES = {"agent": "Agent", "customer": "Customer"}
+# prompt markers on the html timeline, in the window's banner colours (ui/style.py), with a legend
+MARKERS = {"slow_down": ("Slow down", "#f5b025"), "speeding_up": ("You're speeding up", "#c9a227"),
+           "lower_tone": ("Lower your tone", "#e4683f"), "keep_listening": ("Keep listening", "#3a78d0"),
+           "stop_apologizing": ("Stop apologising", "#8d5cc6"), "dead_air": ("Dead air", "#6d7680")}
 
 
 def _stamp(t: float, sep: str) -> str:
@@ -74,13 +78,16 @@ def _html(doc: dict) -> str:
     for i in doc["interruptions"]:
         svg.append(f'<rect x="{x(i["t"]):.1f}" y="26" width="{max(2.0, x(i["t"] + i["overlap_s"]) - x(i["t"])):.1f}" height="54" fill="#e4683f" opacity="0.35"/>')
     for p in doc["prompts"]:
-        svg.append(f'<line x1="{x(p["t"]):.1f}" x2="{x(p["t"]):.1f}" y1="86" y2="104" stroke="#b3261e" stroke-width="2"><title>{e(p["kind"])}: {e(p["reason"])}</title></line>')
+        colour = MARKERS.get(p["kind"], ("", "#b3261e"))[1]
+        svg.append(f'<line x1="{x(p["t"]):.1f}" x2="{x(p["t"]):.1f}" y1="86" y2="104" stroke="{colour}" stroke-width="2"><title>{e(p["kind"])}: {e(p["reason"])}</title></line>')
     pace = doc["pace"]
     if pace:
         pts = " ".join(f'{x(p["t"]):.1f},{160 - min(p["wpm"], 260) / 260 * 50:.1f}' for p in pace)
         svg.append(f'<polyline points="{pts}" fill="none" stroke="#e0a020" stroke-width="1.5"/><text x="2" y="150">pace</text>')
     svg.append("</svg>")
     prompts = "".join(f"<tr><td>{p['t']:.0f} s</td><td>{e(p['kind'])}</td><td>{e(p['reason'])}</td></tr>" for p in doc["prompts"])
+    shown = dict.fromkeys(p["kind"] for p in doc["prompts"])
+    legend = " ".join(f'<span style="color:{MARKERS[k][1]}">&#9646;</span> {e(MARKERS[k][0])}' for k in shown if k in MARKERS)
     ticks = "".join(f"<li>{t['t']:.0f} s — {e(t['title'])} ({e(t['source'])}{'' if t['done'] else ', undone'})</li>" for t in doc["call"]["checklist"])
     notes = e(doc["call"]["notes"] or "—")
     wpm = "—" if doc["agent_wpm"] is None else f"{doc['agent_wpm']:.0f} words/min"
@@ -89,7 +96,7 @@ def _html(doc: dict) -> str:
 <h1>Call {doc['call']['id']} — coaching report</h1>
 <p>{e(doc['call']['started_at'])} · {doc['duration_s']:.0f} s · {e(doc['call']['status'])} · pace {wpm} ({e(doc['pace_source'])})
 · agent talk {doc['agent_talk_ratio']:.0%} · longest monologue {doc['longest_agent_monologue_s']:.0f} s</p>
-<h2>Timeline</h2>{''.join(svg)}
+<h2>Timeline</h2>{''.join(svg)}<p>{legend}</p>
 <h2>Prompts</h2><table>{prompts or '<tr><td>none</td></tr>'}</table>
 <h2>Checklist</h2><ul>{ticks or '<li>no steps ticked</li>'}</ul>
 <h2>Notes</h2><p>{notes}</p></body></html>
