@@ -162,16 +162,16 @@ class SlowDownRule:
     window_speech_s: Annotated[float, Range(2.0, 600.0)]  # the short pace that detects (speaking time)
     acoustic_margin: Margin   # acoustic pace: over the lines by this fraction
     asr_margin: Margin        # pace from recognised words
-    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]  # agent speech over the line before the prompt
+    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]  # fast through this much agent speech (window included)
 
 
 @dataclass(frozen=True)
 class SpeedingUpRule:
     enabled: bool
-    rise: Annotated[float, Range(0.01, 3.0)]     # short pace this fraction above the call's own baseline
+    rise: Annotated[float, Range(0.01, 3.0)]     # the pace this fraction above the call's own baseline
     release: Annotated[float, Range(0.0, 3.0)]   # re-armed once back within this fraction
     baseline_speech_s: Annotated[float, Range(5.0, 3600.0)]  # the baseline: the call's first agent speech
-    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]
+    sustain_speech_s: Annotated[float, Range(0.0, 600.0)]  # risen through this much agent speech (window included)
     repeat_s: Seconds
 
 

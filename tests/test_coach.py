@@ -34,52 +34,154 @@ def timeline(seconds, step=0.25, **changes_at):
         t += step
 
 
-def test_fast_pace_is_prompted_after_ten_seconds_of_fast_speech_then_reminded_after_the_repeat_interval(config):
-    # acoustic pace is an estimate: the line is 170 words/min plus a 12 % margin, held through 10 s of speech
-    prompts = run(Coach(config.coach), timeline(100, pace_short_wpm=lambda t: 200.0))
-    assert [p.t for p in prompts] == [pytest.approx(10.0, abs=0.3), pytest.approx(70.0, abs=0.3)]
-    assert prompts[0].reason == "about 200 words/min — aim for 140–160"
+def hold_s(config):
+    """Agent speech the short pace must stay over the line after its own window first reads over it."""
+    rule = config.coach.slow_down
+    return max(0.0, rule.sustain_speech_s - rule.window_speech_s)
+
+
+def line(config, source="acoustic"):
+    rule = config.coach.slow_down
+    return rule.wpm_above * (1 + (rule.acoustic_margin if source == "acoustic" else rule.asr_margin))
+
+
+def test_the_pace_settings_keep_their_promises(config):
+    rule = config.coach.slow_down
+    assert rule.acoustic_margin >= 0.10 and rule.asr_margin <= 0.05  # the estimate's error; words are counted
+    assert rule.sustain_speech_s >= 10.0  # fast through at least 10 s of agent speech...
+    assert rule.sustain_speech_s <= 15.0  # ...and told within 15 s of sustained fast speech
+    up = config.coach.speeding_up
+    assert up.enabled and up.rise == pytest.approx(0.20) and up.baseline_speech_s >= 30.0
+    assert up.sustain_speech_s >= config.pace.window_speech_s + 10.0  # the 30 s pace, then 10 s more
+
+
+def test_fast_pace_is_prompted_once_sustained_then_reminded_after_the_repeat_interval(config):
+    prompts = run(Coach(config.coach), timeline(100, pace_short_wpm=lambda t: 220.0))
+    first = hold_s(config)
+    assert [p.t for p in prompts] == [pytest.approx(first, abs=0.3),
+                                      pytest.approx(first + config.coach.slow_down.repeat_s, abs=0.3)]
+    assert prompts[0].reason == "about 220 words/min — aim for 140–160"  # acoustic: an estimate, said so
 
 
 def test_an_acoustic_pace_within_the_estimates_margin_is_not_prompted_but_words_are(config):
-    assert run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: 185.0)) == []
-    from_words = run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: 185.0, pace_source=lambda t: "asr"))
-    assert [p.kind for p in from_words] == ["slow_down"] and from_words[0].reason.startswith("185 words/min")
+    within = (config.coach.slow_down.wpm_above + line(config)) / 2  # over the limit, under limit + margin
+    assert within > line(config, "asr")
+    assert run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: within)) == []
+    from_words = run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: within, pace_source=lambda t: "asr"))
+    assert [p.kind for p in from_words] == ["slow_down"]
+    assert from_words[0].reason.startswith(f"{within:.0f} words/min")  # counted words: no "about"
+
+
+def test_fast_bursts_shorter_than_the_sustain_are_not_prompted(config):
+    hold = hold_s(config)
+    assert hold > 1.0
+    period = hold + 2.0  # over the line for hold - 1 s, then clearly slower: the count starts over each time
+
+    def bursts(t):
+        return 220.0 if t % period < hold - 1.0 else 140.0
+    assert run(Coach(config.coach), timeline(120, pace_short_wpm=bursts)) == []
+
+    def wobbles(t):  # between the release and the line the count is kept, not restarted
+        return 220.0 if t % period < hold - 1.0 else line(config) - 3.0
+    assert [p.kind for p in run(Coach(config.coach), timeline(120, pace_short_wpm=wobbles))][:1] == ["slow_down"]
+
+
+def test_the_sustain_counts_agent_speech_only(config):
+    # the agent speaks every other second: the hold takes twice as long in call time
+    prompts = run(Coach(config.coach), timeline(40, pace_short_wpm=lambda t: 220.0,
+                                                 agent_speaking=lambda t: int(t) % 2 == 0))
+    assert prompts and prompts[0].t >= 2 * hold_s(config) - 1.0
 
 
 def test_pace_hysteresis_rearms_only_below_the_release_pace(config):
-    # fast, then just under the line (not released: release is 160 + 12 %), then fast again: one prompt
+    release = config.coach.slow_down.release_wpm * (1 + config.coach.slow_down.acoustic_margin)
+
+    # fast, then under the line but not released, then fast again: one prompt
     def pace(t):
-        return 200.0 if t < 25 or t > 35 else 185.0
+        return 220.0 if t < 25 or t > 35 else (release + line(config)) / 2
     assert len(run(Coach(config.coach), timeline(60, pace_short_wpm=pace))) == 1
+
     # fast, clearly slower, fast again: the sustain starts over, then a second prompt
     def pace2(t):
-        return 200.0 if t < 25 or t > 35 else 150.0
+        return 220.0 if t < 25 or t > 35 else 140.0
     times = [p.t for p in run(Coach(config.coach), timeline(60, pace_short_wpm=pace2))]
-    assert times == [pytest.approx(10.0, abs=0.3), pytest.approx(45.0, abs=0.3)]
+    assert times == [pytest.approx(hold_s(config), abs=0.3), pytest.approx(35.25 + hold_s(config), abs=0.3)]
 
 
 def test_no_pace_prompt_on_too_little_speech_or_while_the_agent_is_silent(config):
-    coach = Coach(config.coach)
-    assert run(coach, timeline(30, pace_short_wpm=lambda t: 220.0, pace_speech_s=lambda t: 8.0)) == []
+    assert run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, pace_speech_s=lambda t: 8.0)) == []
     assert run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, agent_speaking=lambda t: False)) == []
+    assert run(Coach(config.coach), timeline(30, pace_wpm=lambda t: 220.0)) == []  # no short pace yet
 
 
-def test_speeding_up_against_the_agents_own_start_and_not_on_a_steady_pace(config):  # 15 % rise, 10 s
-    steady = timeline(120, pace_wpm=lambda t: 155.0, pace_baseline_wpm=lambda t: 150.0)
-    assert run(Coach(config.coach), steady) == []
-    faster = run(Coach(config.coach), timeline(120, pace_wpm=lambda t: 150.0 if t < 60 else 180.0,
+def test_a_change_of_pace_source_starts_the_sustain_over(config):
+    hold = hold_s(config)
+
+    def source(t):
+        return "acoustic" if t < hold - 1.0 else "asr"
+    prompts = run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, pace_source=source))
+    assert prompts and prompts[0].t == pytest.approx(2 * hold - 1.0, abs=0.3)
+    assert not prompts[0].reason.startswith("about")
+
+
+def speeding(config):
+    """(the call time the sustain is reached once the pace has risen, a risen pace) for a 150 baseline."""
+    up = config.coach.speeding_up
+    return max(0.0, up.sustain_speech_s - BASE.pace_speech_s), 150.0 * (1 + up.rise) + 5.0
+
+
+def test_speeding_up_against_the_agents_own_start(config):
+    hold, risen = speeding(config)
+    faster = run(Coach(config.coach), timeline(120, pace_wpm=lambda t: 150.0 if t < 60 else risen,
                                                 pace_baseline_wpm=lambda t: 150.0))
-    assert [p.kind for p in faster] == ["speeding_up"] and faster[0].t == pytest.approx(70.0, abs=0.3)
-    assert run(Coach(config.coach), timeline(120, pace_wpm=lambda t: 185.0)) == []  # no baseline yet
+    assert [p.kind for p in faster] == ["speeding_up"] and faster[0].t == pytest.approx(60.0 + hold, abs=0.3)
+    assert faster[0].reason.startswith(f"about {risen:.0f} words/min, ")
+    assert f"faster than your 150 at the start of the call" in faster[0].reason
+
+
+def test_no_speeding_up_on_a_steady_pace_before_the_baseline_or_on_brief_rises(config):
+    hold, risen = speeding(config)
+    up = config.coach.speeding_up
+    steady = 150.0 * (1 + (up.rise + up.release) / 2)  # a little faster than the start, not risen
+    assert run(Coach(config.coach), timeline(200, pace_wpm=lambda t: steady, pace_baseline_wpm=lambda t: 150.0)) == []
+    assert run(Coach(config.coach), timeline(200, pace_wpm=lambda t: risen)) == []  # no baseline yet
+
+    def brief(t):
+        return risen if t % (hold + 4.0) < hold - 1.0 else 150.0
+    assert run(Coach(config.coach), timeline(200, pace_wpm=brief, pace_baseline_wpm=lambda t: 150.0)) == []
+    disabled = dataclasses.replace(config.coach, speeding_up=dataclasses.replace(up, enabled=False))
+    assert run(Coach(disabled), timeline(120, pace_wpm=lambda t: risen, pace_baseline_wpm=lambda t: 150.0)) == []
+
+
+def test_one_pace_cue_at_a_time(config):
+    # both fast and risen from the start: slow_down first; speeding_up waits a cooldown, not just the gap
+    hold, _ = speeding(config)
+    prompts = run(Coach(config.coach), timeline(60, pace_short_wpm=lambda t: 230.0, pace_wpm=lambda t: 230.0,
+                                                 pace_baseline_wpm=lambda t: 150.0))
+    kinds = [(p.kind, p.t) for p in prompts]
+    assert kinds[0][0] == "slow_down"
+    later = [t for kind, t in kinds if kind == "speeding_up"]
+    assert later and later[0] - kinds[0][1] >= config.coach.cooldown_s
 
 
 def test_talking_over_the_customer_is_a_keep_listening_moment_not_a_pace_one(config):
     def since(t):
-        return 9.0 if 9.0 <= t < 12.0 else None
-    prompts = run(Coach(config.coach), timeline(12, pace_short_wpm=lambda t: 220.0, agent_interrupting_since=since,
+        return 1.0 if t >= 1.0 else None
+    prompts = run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, agent_interrupting_since=since,
                                                  agent_interrupting_s=lambda t: 1.6))
     assert [p.kind for p in prompts] == ["keep_listening"]
+
+
+def test_every_prompt_kind_has_settings_a_title_a_colour_and_a_schema_entry(config):
+    from companion.coach.rules import KINDS
+    from companion.live import TITLES
+    from companion.store.export import MARKERS
+    from tests.test_cli import SCHEMA
+    from ui.style import PROMPT_STYLES
+
+    assert all(getattr(config.coach, kind).enabled in (True, False) for kind in KINDS)
+    assert set(KINDS) == set(TITLES) == set(MARKERS) <= set(PROMPT_STYLES)
+    assert set(KINDS) == set(SCHEMA["properties"]["prompts"]["items"]["properties"]["kind"]["enum"])
 
 
 def test_raised_voice_needs_two_seconds_of_speech(config):

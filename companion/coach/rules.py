@@ -111,7 +111,7 @@ class Coach:
     def _speeding_up(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
         """The pace `rise` above the agent's own baseline through `sustain_speech_s` of agent speech (its window's
         speech, then speaking time while it stays over).
-        Quiet while a `slow_down` is still unanswered (the pace has not come back below its release)."""
+        Quiet for a cooldown after a `slow_down`: the same moment gets one pace cue."""
         rule, state = self.config.speeding_up, self._state["speeding_up"]
         pace, base = s.pace_wpm, s.pace_baseline_wpm  # the meter's steadier 30 s pace: a trend, not a moment
         if not rule.enabled or pace is None or not base or s.agent_interrupting_since is not None:
@@ -122,7 +122,8 @@ class Coach:
             state.armed = True
         if not _sustained(state, over, released, s.agent_speaking, dt, s.pace_speech_s, rule.sustain_speech_s):
             return None
-        if not s.agent_speaking or not self._state["slow_down"].armed:
+        told = self._state["slow_down"].last_fired  # one pace cue at a time: a slow_down holds it off a cooldown
+        if not s.agent_speaking or (told is not None and s.t - told < self.config.cooldown_s):
             return None
         if self._due("speeding_up", s.t, rule.repeat_s) and self._may_fire("speeding_up", s.t):
             return self._fire("speeding_up", s.t, f"{self._pace_text(s, pace)}, {rise:.0%} faster than your "
