@@ -15,21 +15,10 @@ from companion.config import CoachingConfig
 from companion.errors import DeviceError
 from companion.event_json import JsonlWriter
 from companion.events import DeviceStatus, Interruption, Prompt, SaveFailed, TranscriberFailed
+from companion.prompt_kinds import prompt_kind
 from companion.session import CallSession
+from companion.timeline import clock
 
-TITLES = {
-    "slow_down": "Slow down",
-    "speeding_up": "You're speeding up",
-    "lower_tone": "Lower your tone",
-    "keep_listening": "Keep listening",
-    "stop_apologizing": "Stop apologising",
-    "dead_air": "Dead air",
-}
-
-
-def _clock(t: float) -> str:
-    minutes, seconds = divmod(int(t), 60)
-    return f"{minutes:02d}:{seconds:02d}"
 
 
 class ConsolePrinter:
@@ -42,12 +31,12 @@ class ConsolePrinter:
     def __call__(self, event: object) -> None:
         with self._lock:
             if isinstance(event, Prompt):
-                print(f"{_clock(event.t)}  {TITLES.get(event.kind, event.kind)} — {event.reason}", file=self.out, flush=True)
+                print(f"{clock(event.t)}  {prompt_kind(event.kind).label} — {event.reason}", file=self.out, flush=True)
             elif isinstance(event, DeviceStatus):
-                print(f"{_clock(event.t)}  [{event.party}] {event.message}", file=self.err, flush=True)
+                print(f"{clock(event.t)}  [{event.party}] {event.message}", file=self.err, flush=True)
             elif isinstance(event, Interruption):
                 who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
-                print(f"{_clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
+                print(f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
             elif isinstance(event, (TranscriberFailed, SaveFailed)):
                 print(f"companion: {event.message}", file=self.err, flush=True)
 

@@ -20,6 +20,7 @@ from companion.events import (
     Turn,
     Word,
 )
+from companion.timeline import clock
 
 
 class ReportCollector:
@@ -100,14 +101,9 @@ class ReportCollector:
         }
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 def summary_text(doc: dict) -> str:
     """A short human summary of an analysis document."""
-    lines = [f"{doc['file']} — {_clock(doc['duration_s'])}"]
+    lines = [f"{doc['file']} — {clock(doc['duration_s'])}"]
     wpm = doc["agent_wpm"]
     source = "from the words" if doc["pace_source"] == "asr" else "acoustic estimate"
     lines.append(f"  Agent pace:      {'n/a' if wpm is None else f'{wpm:.0f} words/min'} ({source})")
@@ -117,8 +113,8 @@ def summary_text(doc: dict) -> str:
     by_customer = [i for i in doc["interruptions"] if i["by"] == "customer"]
     lines.append(f"  Interruptions:   {len(by_agent)} by the agent, {len(by_customer)} by the customer")
     for i in doc["interruptions"]:
-        lines.append(f"    {_clock(i['t'])}  {i['by']} talked over for {i['overlap_s']:.1f} s")
+        lines.append(f"    {clock(i['t'])}  {i['by']} talked over for {i['overlap_s']:.1f} s")
     lines.append(f"  Prompts:         {len(doc['prompts'])}")
     for p in doc["prompts"]:
-        lines.append(f"    {_clock(p['t'])}  {p['kind']:<15} {p['reason']}")
+        lines.append(f"    {clock(p['t'])}  {p['kind']:<15} {p['reason']}")
     return "\n".join(lines)

@@ -173,14 +173,13 @@ def test_talking_over_the_customer_is_a_keep_listening_moment_not_a_pace_one(con
 
 
 def test_every_prompt_kind_has_settings_a_title_a_colour_and_a_schema_entry(config):
-    from companion.coach.rules import KINDS
-    from companion.live import TITLES
-    from companion.store.export import MARKERS
+    from companion.prompt_kinds import KINDS, PROMPT_KINDS
     from tests.test_cli import SCHEMA
     from ui.style import PROMPT_STYLES
 
     assert all(getattr(config.coach, kind).enabled in (True, False) for kind in KINDS)
-    assert set(KINDS) == set(TITLES) == set(MARKERS) <= set(PROMPT_STYLES)
+    assert all(PROMPT_KINDS[kind].label and PROMPT_KINDS[kind].colour.startswith("#") for kind in KINDS)
+    assert set(KINDS) <= set(PROMPT_STYLES)
     assert set(KINDS) == set(SCHEMA["properties"]["prompts"]["items"]["properties"]["kind"]["enum"])
 
 

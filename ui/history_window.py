@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from companion.store.calls import search
+from companion.prompt_kinds import PROMPT_KINDS
 from ui.style import PROMPT_STYLES, clock
 
-KINDS = ["", "slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
+KINDS = ["", *PROMPT_KINDS]
 
 
 class HistoryWindow(QWidget):

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
 from companion.config import CoachingConfig, save_user_overrides, setting_range
 from companion.errors import ConfigError
 from companion.paths import user_data_dir
+from companion.prompt_kinds import PROMPT_KINDS
 
-KINDS = [("slow_down", "Slow down"), ("speeding_up", "You're speeding up"), ("lower_tone", "Lower your tone"), ("keep_listening", "Keep listening"),
-         ("stop_apologizing", "Stop apologising"), ("dead_air", "Dead air")]
+KINDS = [(k.kind, k.label) for k in PROMPT_KINDS.values()]
 
 
 def _spin(value: float, setting: str, step: float, suffix: str, decimals: int = 0) -> QDoubleSpinBox:

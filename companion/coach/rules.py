@@ -17,6 +17,7 @@ from typing import Optional
 
 from companion.config import CoachConfig
 from companion.events import MetricsSnapshot, Prompt
+from companion.prompt_kinds import KINDS
 
 
 @dataclass
@@ -27,7 +28,6 @@ class _RuleState:
     marker: Optional[float] = None  # the episode already prompted (interruption onset, monologue start)
 
 
-KINDS = ("slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air")
 
 
 def _sustained(state: _RuleState, over: bool, released: bool, speaking: bool, dt: float, window_s: float,

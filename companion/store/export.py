@@ -8,14 +8,12 @@ import io
 import json
 
 from companion.errors import CompanionError
+from companion.prompt_kinds import PROMPT_KINDS
 from companion.textsafe import spreadsheet_cell
 
 FORMATS = ("json", "txt", "srt", "vtt", "csv", "html")
 NAMES = {"agent": "Agent", "customer": "Customer"}
-# prompt markers on the html timeline, in the window's banner colours (ui/style.py), with a legend
-MARKERS = {"slow_down": ("Slow down", "#f5b025"), "speeding_up": ("You're speeding up", "#c9a227"),
-           "lower_tone": ("Lower your tone", "#e4683f"), "keep_listening": ("Keep listening", "#3a78d0"),
-           "stop_apologizing": ("Stop apologising", "#8d5cc6"), "dead_air": ("Dead air", "#6d7680")}
+MARKERS = {k.kind: (k.label, k.colour) for k in PROMPT_KINDS.values()}  # timeline markers and their legend
 
 
 def _stamp(t: float, sep: str) -> str:
