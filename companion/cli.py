@@ -24,16 +24,33 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent in CALL (default 0)")
     p.add_argument("--customer-channel", type=int, metavar="N", help="channel of the customer (default 1, or 0 with --customer)")
     p.add_argument("--model", metavar="DIR|none", help="Vosk model folder for transcription, or 'none' for acoustic coaching only")
+    _add_language(p)
     p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a summary")
     p.add_argument("--save", action="store_true", help="keep the call in the history (nothing is stored otherwise)")
     p.set_defaults(func=_run_analyze)
 
 
+def _add_language(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--language", metavar="CODE",
+                   help="the call's language, e.g. en-us or ko (default: [asr] language in coaching.toml); "
+                        "only a model in this language transcribes it")
+
+
+def _language(args: argparse.Namespace, config) -> str:
+    import re
+
+    language = (getattr(args, "language", None) or config.asr.language).strip().lower()
+    if not re.fullmatch(r"[a-z]{2,3}(-[a-z0-9]{2,8})*", language):
+        raise CompanionError(f"--language {args.language!r} is not a language code such as en-us, de or ko.")
+    return language
+
+
 def _run_analyze(args: argparse.Namespace) -> int:
     from companion.analysis import analyze_call
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.config import load_config
+    from companion.asr.discovery import no_model_note
     from companion.report import summary_text
 
     for flag, value in (("--agent-channel", args.agent_channel), ("--customer-channel", args.customer_channel)):
@@ -48,7 +65,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
     )
     source = FileCallSource(spec, config.audio)  # bad input is reported before a model is loaded
     try:
-        model = _choose_model(args.model, config.asr.language)
+        language = _language(args, config)
+        model = _choose_model(args.model, language)
     except BaseException:
         source.close()
         raise
@@ -68,28 +86,36 @@ def _run_analyze(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        print(summary_text(doc))
+        print(summary_text(doc, None if model is not None or _off(args.model) else no_model_note(language, MODELS_HOW)))
     if shortfall:
         print(f"companion: {shortfall}", file=sys.stderr)
         return 1
     return 0
 
 
+MODELS_HOW = "'companion models download'"
+
+
+def _off(asked: Optional[str]) -> bool:
+    return asked is not None and asked.strip().lower() == "none"
+
+
 def _choose_model(asked: Optional[str], language: str):
-    """The loaded model to transcribe with, or None for acoustic coaching; says which on stderr."""
-    from companion.asr.discovery import find_model
+    """The loaded model to transcribe with, or None for acoustic coaching; says which on stderr.
+    Only a model in the call's language is used; others found are named as passed over."""
+    from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
     from companion.asr.engine import load_model
 
-    if asked is not None and asked.strip().lower() == "none":
+    if _off(asked):
         return None
     candidate = find_model(asked, language)
     if candidate is None:
-        print("companion: no speech model found, so no transcript; pace comes from the acoustic estimate "
-              "(get a model with 'companion models download').", file=sys.stderr)
+        for other in passed_over(language):
+            print(f"companion: {passed_over_note(other, language)}.", file=sys.stderr)
+        print(f"companion: {no_model_note(language, MODELS_HOW)}.", file=sys.stderr)
         return None
     loaded = load_model(candidate.path)
-    note = "" if candidate.language.split("-")[0] == language.split("-")[0] else f" (language {candidate.language}, not {language})"
-    print(f"companion: transcribing with {candidate.name}{note}, from {candidate.path}; loaded in {loaded.load_s:.1f} s.",
+    print(f"companion: transcribing with {candidate.name}, from {candidate.path}; loaded in {loaded.load_s:.1f} s.",
           file=sys.stderr)
     return loaded
 
@@ -151,7 +177,10 @@ def _add_live(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--customer-channel", type=int, metavar="N",
                    help="channel of the customer (default 0; 1 when both share one stereo device)")
     p.add_argument("--model", metavar="DIR|none", help="Vosk model folder, or 'none' for acoustic coaching only")
-    p.add_argument("--events-jsonl", metavar="PATH|-", help="write every event as a JSON line ('-' for stdout)")
+    _add_language(p)
+    p.add_argument("--events-jsonl", metavar="PATH|-",
+                   help="write every event as a JSON line ('-' for stdout); an existing file is started afresh")
+    p.add_argument("--append", action="store_true", help="with --events-jsonl: add to the file instead of starting it afresh")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
     p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.set_defaults(func=_run_live)
@@ -166,11 +195,13 @@ def _run_live(args: argparse.Namespace) -> int:
 
     if args.duration is not None and args.duration <= 0:
         raise CompanionError("--duration must be more than 0 seconds.")
+    if args.append and not args.events_jsonl:
+        raise CompanionError("--append adds to an events file: give it with --events-jsonl PATH.")
     config = load_config(args.coaching)
     devices = choose_devices(args.agent_device, args.customer_device, args.agent_channel, args.customer_channel)
     print(f"companion: the agent is {devices.agent.key} (channel {devices.agent_channel}), the customer is "
           f"{devices.customer.key} (channel {devices.customer_channel}).", file=sys.stderr)
-    model = _choose_model(args.model, config.asr.language)
+    model = _choose_model(args.model, _language(args, config))
     stop = threading.Event()
 
     def on_signal(signum, frame):
@@ -178,7 +209,7 @@ def _run_live(args: argparse.Namespace) -> int:
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop)
+        tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop, append=args.append)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -222,6 +253,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
     p.add_argument("--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--model", metavar="DIR|none", default="none", help="transcribe with this model (default: none)")
+    _add_language(p)
     p.set_defaults(func=_run_import)
 
 
@@ -230,7 +262,7 @@ def _run_import(args: argparse.Namespace) -> int:
     from companion.store.importer import import_recordings
 
     config = load_config()
-    model = _choose_model(args.model, config.asr.language)
+    model = _choose_model(args.model, _language(args, config))
     tally = import_recordings(args.path, config, recursive=args.recursive, model=model)
     print(f"companion: {tally['imported']} imported, {tally['skipped']} already in the history, {tally['failed']} not imported.",
           file=sys.stderr)

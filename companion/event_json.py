@@ -69,16 +69,17 @@ def event_to_json(event: object) -> Optional[dict]:
 
 
 class JsonlWriter:
-    """A bus subscriber writing each event as one JSON line, flushed at once (file or '-' for stdout)."""
+    """A bus subscriber writing each event as one JSON line, flushed at once (file or '-' for stdout).
+    A file is started afresh, so one call's events never mix with another's, unless `append`."""
 
-    def __init__(self, target: str):
+    def __init__(self, target: str, append: bool = False):
         self._lock = threading.Lock()
         if target == "-":
             self._out: IO[str] = sys.stdout
             self._owned = False
         else:
             try:
-                self._out = open(Path(target), "a", encoding="utf-8", buffering=1)
+                self._out = open(Path(target), "a" if append else "w", encoding="utf-8", buffering=1)
             except OSError as exc:
                 raise CompanionError(f"Cannot write events to {target}: {exc.strerror or exc}.") from None
             self._owned = True

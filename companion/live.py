@@ -85,11 +85,12 @@ def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel:
 
 
 def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
-             duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True) -> dict:
+             duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True,
+             append: bool = False) -> dict:
     """Coach a live call until `stop` is set or `duration` passes. Returns a short tally."""
     session = CallSession(config, model=model)
     if events_jsonl:
-        writer = JsonlWriter(events_jsonl)
+        writer = JsonlWriter(events_jsonl, append=append)
         session.bus.subscribe(writer)
         session.on_close(lambda timeout: writer.close())
     session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))

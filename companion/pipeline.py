@@ -44,6 +44,15 @@ class CallPipeline:
         self._closed = False
         self.started = False
 
+    def transcribe_from_script(self, script) -> None:
+        """With no model, take the words of a known script (companion.asr.scripted.CallScript) as each
+        party says them: the demo's transcript. Before start()."""
+        from companion.asr.scripted import ScriptedTranscriber
+
+        if not self.transcribers and not self.started:
+            for party in PARTIES:
+                self.transcribers[party] = ScriptedTranscriber(party, script, self.config.audio, self._recognised)
+
     def _recognised(self, event: object) -> None:
         if isinstance(event, FinalSegment):
             self.worker.segments.put(event)

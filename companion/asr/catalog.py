@@ -101,6 +101,13 @@ class Catalog:
     def find(self, name: str) -> Optional[CatalogEntry]:
         return next((e for e in self.entries if e.name == name), None)
 
+    def for_language(self, language: str) -> Optional[CatalogEntry]:
+        """The model to download for calls in `language`: the default when it speaks it, else the first that does."""
+        from companion.asr.languages import serves
+
+        speaking = [e for e in self.entries if serves(e.language, language)]
+        return next((e for e in speaking if e.name == self.default), speaking[0] if speaking else None)
+
 
 def load_catalog(path: Optional[Path] = None) -> Catalog:
     path = path or resource_path("models.toml")
