@@ -102,7 +102,7 @@ def run_checks(out=sys.stdout) -> int:
         return f"{frames} frames, agent speech {mon.ledger['agent'].total_speech_s:.2f} s"
 
     def model() -> str:
-        from companion.asr.discovery import find_model
+        from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
         from companion.asr.engine import _vosk
         from companion.config import load_config
         from companion.errors import ConfigError
@@ -113,8 +113,10 @@ def run_checks(out=sys.stdout) -> int:
         except ConfigError:  # already reported under resources
             language = load_config(use_user_default=False).asr.language
         found = find_model(None, language)
-        return "none found (coaching from the audio; 'companion models download')" if found is None else \
-            f"{found.name} ({found.source}: {found.path})"
+        if found is not None:
+            return f"{found.name} ({found.source}: {found.path})"
+        return "; ".join([no_model_note(language, "'companion models download'"),
+                          *(passed_over_note(c, language) for c in passed_over(language))])
 
     def audio_devices() -> str:
         try:

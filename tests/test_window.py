@@ -292,3 +292,18 @@ def test_setup_level_meters_are_empty_until_a_device_is_heard(qtbot, monkeypatch
     assert len(row) <= 2  # one background across (no chunk drawn)
     assert lit(full) > 0.9
     dialog.done(0)
+
+
+def test_a_backchannel_said_inside_the_customers_sentence_stays_below_it(window, qtbot):
+    from companion.events import PartialText
+
+    bus = EventBus()
+    window.bridge.attach(bus)
+    sentence = said("the website says it was delivered but nobody here has seen it", t=6.0, party="customer")
+    backchannel = said("mm-hmm", t=8.0)
+    from_another_thread(lambda: [bus.publish(PartialText("customer", 6.5, "the website", sentence.words[:2])),
+                                 bus.publish(PartialText("agent", 8.3, "mm-hmm", backchannel.words)),
+                                 bus.publish(backchannel), bus.publish(sentence)])
+    qtbot.waitUntil(lambda: all(line.final for line in window.transcript.model.lines) and
+                    len(window.transcript.model.lines) == 2, timeout=2000)
+    assert [line.party for line in window.transcript.model.lines] == ["customer", "agent"]

@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
 
     def _set_lines(self, agent: str, customer: str) -> None:
         self._line_state = {"agent": agent, "customer": customer}
-        self.line_status.setText(f"You: {agent} · Customer: {customer}")
+        self.line_status.setText(f"Lines: {agent}" if agent == customer else f"You: {agent} · Customer: {customer}")
 
     def _manual_tick(self, step_id: str, done: bool) -> None:
         if self.session is not None and self.in_call:

@@ -70,14 +70,14 @@ class TranscriptModel(QAbstractListModel):
     def final(self, event: FinalSegment) -> None:
         row = self._partial[event.party]
         line = Line(event.party, event.start, event.text, True)
-        if row is not None and row == len(self.lines) - 1:
-            self.lines[row] = line  # the forming line becomes the final words, in place
+        if row is not None:
+            # the forming line becomes the final words in place: lines stay in the order they were begun,
+            # so a customer's long sentence stays above the agent's "mm-hmm" said inside it
+            self.lines[row] = line
             self._partial[event.party] = None
             index = self.index(row)
             self.dataChanged.emit(index, index)
             return
-        if row is not None:
-            self._remove(event.party)
         self._append(line)
 
     def _append(self, line: Line) -> None:

@@ -7,7 +7,8 @@ import sys
 import threading
 
 from companion.asr.catalog import check_model_name, load_catalog
-from companion.asr.discovery import auto_candidates, find_model
+from companion.asr.discovery import auto_candidates, find_model, passed_over_note
+from companion.asr.languages import language_name, serves
 from companion.asr.download import Progress, download_model, installed_model, remove_model
 from companion.config import load_config
 from companion.errors import DownloadCancelled, ModelError
@@ -50,10 +51,12 @@ def run(args: argparse.Namespace) -> int:
             default = " (default)" if entry.name == catalog.default else ""
             print(f"  {entry.name:<32} {entry.language:<6} {mark:>10}  {entry.description}{default}")
         others = [c for c in auto_candidates() if not (c.source == "app" and catalog.find(c.name))]
+        language = load_config().asr.language
         if others:
             print("Also found on this machine:")
             for c in others:
-                print(f"  {c.name:<32} {c.language:<6} {c.source:>10}  {c.path}")
+                unused = "" if serves(c.language, language) else f"  ({passed_over_note(c, language)})"
+                print(f"  {c.name:<32} {c.language:<6} {c.source:>10}  {c.path}{unused}")
         return 0
     if action == "download":
         entry = catalog.get(check_model_name(args.name or catalog.default))
@@ -87,9 +90,10 @@ def run(args: argparse.Namespace) -> int:
         if args.name is not None:
             print(installed_model(models_dir, args.name))
             return 0
-        found = find_model(None, load_config().asr.language)
+        language = load_config().asr.language
+        found = find_model(None, language)
         if found is None:
-            raise ModelError("No speech model found; get one with 'companion models download'.")
+            raise ModelError(f"No {language_name(language)} speech model found; get one with 'companion models download'.")
         print(found.path)
         return 0
     if action == "remove":
