@@ -191,7 +191,7 @@ def _run_live(args: argparse.Namespace) -> int:
     import threading
 
     from companion.config import load_config
-    from companion.live import choose_devices, run_live
+    from companion.live import PAUSE_HOW, choose_devices, pause_keys, run_live
 
     if args.duration is not None and args.duration <= 0:
         raise CompanionError("--duration must be more than 0 seconds.")
@@ -202,14 +202,19 @@ def _run_live(args: argparse.Namespace) -> int:
     print(f"companion: the agent is {devices.agent.key} (channel {devices.agent_channel}), the customer is "
           f"{devices.customer.key} (channel {devices.customer_channel}).", file=sys.stderr)
     model = _choose_model(args.model, _language(args, config))
-    stop = threading.Event()
+    stop, toggle_pause = threading.Event(), threading.Event()
 
     def on_signal(signum, frame):
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    if hasattr(signal, "SIGUSR1"):  # not on Windows: the keys still work there
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda signum, frame: toggle_pause.set())
+    pause_keys(toggle_pause)
+    print(f"companion: pause for payment (nothing said is stored) with {PAUSE_HOW}; again to resume.", file=sys.stderr)
     try:
-        tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop, append=args.append)
+        tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop, append=args.append,
+                         toggle_pause=toggle_pause)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

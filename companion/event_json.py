@@ -21,9 +21,11 @@ from companion.events import (
     PartialText,
     Prompt,
     SaveFailed,
+    StoringPaused,
     TranscriberFailed,
     Turn,
 )
+from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 
 
@@ -65,6 +67,8 @@ def event_to_json(event: object) -> Optional[dict]:
         return {"t": None, "type": "error", "party": event.party, "message": event.message}
     if isinstance(event, SaveFailed):
         return {"t": None, "type": "save_failed", "what": event.what, "message": event.message}
+    if isinstance(event, StoringPaused):
+        return {"t": event.t, "type": "pause", "paused": event.paused}
     return None
 
 
@@ -84,9 +88,12 @@ class JsonlWriter:
                 raise CompanionError(f"Cannot write events to {target}: {exc.strerror or exc}.") from None
             self._owned = True
         self.failed: Optional[str] = None
+        self.pauses = PauseSpans()  # pause for payment: what is said inside is not written
 
     def __call__(self, event: object) -> None:
-        doc = event_to_json(event)
+        self.pauses(event)
+        event = self._outside_pauses(event)
+        doc = None if event is None else event_to_json(event)
         if doc is None or self.failed:
             return
         line = json.dumps(doc, ensure_ascii=False)
@@ -97,6 +104,15 @@ class JsonlWriter:
             except OSError as exc:  # e.g. disk full: say so once, keep coaching
                 self.failed = f"Cannot write events any more: {exc.strerror or exc}."
                 print(f"companion: {self.failed}", file=sys.stderr)
+
+    def _outside_pauses(self, event: object) -> object:
+        """The event as it may be written: words said during a pause for payment left out."""
+        if isinstance(event, PartialText) and self.pauses.covers(event.t):
+            return None
+        if isinstance(event, FinalSegment) and self.pauses.covers(event.start, event.end):
+            words = tuple(self.pauses.kept(event.words, [(w.start, w.end) for w in event.words]))
+            return dataclasses.replace(event, start=words[0].start, end=words[-1].end, words=words) if words else None
+        return event
 
     def close(self) -> None:
         with self._lock:

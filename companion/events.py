@@ -222,4 +222,13 @@ class SaveFailed:
     message: str
 
 
+@dataclass(frozen=True)
+class StoringPaused:
+    """Pause for payment: from `t`, nothing the parties say is stored (text or audio) until a
+    StoringPaused with `paused` False; coaching from the sound goes on."""
+
+    t: float
+    paused: bool
+
+
 Event = object  # any of the dataclasses above

@@ -14,11 +14,33 @@ from companion.audio.devices import DeviceInventory, InputDevice, customer_sourc
 from companion.config import CoachingConfig
 from companion.errors import DeviceError
 from companion.event_json import JsonlWriter
-from companion.events import DeviceStatus, Interruption, Prompt, SaveFailed, TranscriberFailed
+from companion.events import DeviceStatus, Interruption, Prompt, SaveFailed, StoringPaused, TranscriberFailed
 from companion.prompt_kinds import prompt_kind
 from companion.session import CallSession
 from companion.timeline import clock
 
+
+
+PAUSE_HOW = "p and Enter, or SIGUSR1"
+
+
+def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Thread]:
+    """On a terminal, 'p' and Enter asks for pause for payment (or to resume): sets `toggle`."""
+    stream = stream or sys.stdin
+    try:
+        if not stream.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+
+    def read() -> None:
+        for line in stream:
+            if line.strip().lower() in ("p", "pause"):
+                toggle.set()
+
+    thread = threading.Thread(target=read, name="pause-keys", daemon=True)
+    thread.start()
+    return thread
 
 
 class ConsolePrinter:
@@ -39,6 +61,10 @@ class ConsolePrinter:
                 print(f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
             elif isinstance(event, (TranscriberFailed, SaveFailed)):
                 print(f"companion: {event.message}", file=self.err, flush=True)
+            elif isinstance(event, StoringPaused):
+                state = (f"paused for payment: nothing said is stored until you resume ({PAUSE_HOW}); coaching goes on"
+                         if event.paused else "storing again")
+                print(f"{clock(event.t)}  {state}", file=self.err, flush=True)
 
 
 @dataclass(frozen=True)
@@ -86,8 +112,9 @@ def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel:
 
 def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
              duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True,
-             append: bool = False) -> dict:
-    """Coach a live call until `stop` is set or `duration` passes. Returns a short tally."""
+             append: bool = False, toggle_pause: Optional[threading.Event] = None) -> dict:
+    """Coach a live call until `stop` is set or `duration` passes; each time `toggle_pause` is set,
+    storing pauses for payment or resumes. Returns a short tally."""
     session = CallSession(config, model=model)
     if events_jsonl:
         writer = JsonlWriter(events_jsonl, append=append)
@@ -106,6 +133,9 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         while not stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 break
+            if toggle_pause is not None and toggle_pause.is_set():
+                toggle_pause.clear()
+                session.pause_storing(not session.storing_paused)
             stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
     finally:
         session.close()  # the last captured audio still goes in; the store and the events file are finished

@@ -21,7 +21,7 @@ from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.bus import EventBus
 from companion.checklist import ChecklistTracker
 from companion.config import CoachingConfig
-from companion.events import CallStarted, FinalSegment, MonitorFailed
+from companion.events import CallStarted, FinalSegment, MonitorFailed, StoringPaused
 from companion.pipeline import CallPipeline
 from companion.playbooks import Playbook
 
@@ -149,6 +149,17 @@ class CallSession:
             event = self.checklist.set_done(step_id, self.now(), done)
         if event is not None:
             self.bus.publish(event)
+
+    storing_paused = False
+
+    def pause_storing(self, paused: bool = True) -> None:
+        """Pause for payment: from now until resumed, nothing said is stored (text or audio) by
+        whatever keeps the call; coaching from the sound goes on. Any thread."""
+        with self._lock:
+            if paused == self.storing_paused:
+                return
+            self.storing_paused = paused
+        self.bus.publish(StoringPaused(round(self.now(), 2), paused))
 
     def set_coach_config(self, config: CoachingConfig) -> None:
         """New thresholds apply at once: the coach reads its settings at every evaluation."""

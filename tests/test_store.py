@@ -23,7 +23,7 @@ from companion.store.db import open_store
 from companion.store.export import FORMATS, export
 from companion.store.recorder import CallRecorder
 from companion.store.redaction import redact
-from companion.store.schema import V1
+from companion.store.schema import V1, VERSION
 from tests.installed import OUTSIDE
 from tests import scenarios
 from tests.test_cli import SCHEMA
@@ -79,7 +79,7 @@ def test_a_first_version_store_is_migrated_and_its_text_becomes_searchable(data_
     old.commit()
     old.close()
     db = open_store()
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
     assert search(db, "parcel") == [1] and search(db, "refund") == []
     assert list_calls(db)[0]["status"] == "complete"
 

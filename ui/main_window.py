@@ -4,7 +4,6 @@ right, Start/Stop and the line, model and recording status always visible. It wi
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 from typing import Optional, Sequence
@@ -108,12 +107,16 @@ class MainWindow(QMainWindow):
         self.setup_action = QAction("Setup…", self, triggered=self.open_setup)
         self.settings_action = QAction("Settings…", self, triggered=self.open_settings)
         self.demo_action = QAction("Play demo call", self, triggered=lambda: self.start_call(demo=True))
+        self.pause_action = QAction("Pause for payment", self, shortcut=QKeySequence("Ctrl+P"), checkable=True,
+                                    enabled=False, triggered=self.pause_storing,
+                                    toolTip="While the customer reads out card details: nothing said is stored "
+                                            "(text or audio); coaching goes on. Ctrl+P again resumes.")
         self.history_action = QAction("History…", self, shortcut=QKeySequence("Ctrl+H"), triggered=self.open_history)
         toolbar = self.addToolBar("Call")
         toolbar.setObjectName("callToolbar")
         toolbar.setMovable(False)
-        for action in (self.start_action, self.demo_action, self.compact_action, self.history_action, self.setup_action,
-                       self.settings_action):
+        for action in (self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action,
+                       self.setup_action, self.settings_action):
             toolbar.addAction(action)
 
         self.line_status = QLabel("Lines: idle")
@@ -211,6 +214,7 @@ class MainWindow(QMainWindow):
             return
         self.session = session
         self.start_action.setText("Stop call")
+        self.pause_action.setEnabled(True)
         self.demo_action.setEnabled(False)
         self._clock.start(250)
 
@@ -224,6 +228,8 @@ class MainWindow(QMainWindow):
         self._clock.stop()
         self.start_action.setEnabled(True)
         self.start_action.setText("Start call")
+        self.pause_action.setChecked(False)
+        self.pause_action.setEnabled(False)
         self.demo_action.setEnabled(True)
         self._set_lines("idle", "idle")
         self.recording_status.setText("Not recording audio")
@@ -235,20 +241,20 @@ class MainWindow(QMainWindow):
         self.summary.show()
 
     def _save_notes(self, call_id: int, text: str) -> None:
-        if not text.strip():
-            return
-        from companion.store.db import open_store
-        from companion.store.rows import CallRows
+        from companion.store.calls import save_root_cause
 
         try:
-            db = open_store()
-            with db:
-                CallRows(db, call_id, self.config.privacy.redact).note(text)
-            db.close()
+            save_root_cause(call_id, text, self.config.privacy.redact)
         except CompanionError as exc:
             self.show_problem("error", exc.message)
-        except sqlite3.Error as exc:
-            self.show_problem("error", f"The notes could not be saved ({exc}).")
+
+    def pause_storing(self, paused: bool) -> None:
+        """Pause for payment (the toolbar button, Ctrl+P): nothing said is stored until resumed."""
+        if self.session is not None and self.in_call:
+            self.session.pause_storing(paused)
+        self.recording_status.setText("Paused for payment: nothing stored" if paused else
+                                      ("Recording audio" if self.config.privacy.record_audio and self.session is not None
+                                       and self.session.recorder is not None else "Not recording audio"))
 
     def _tick_clock(self) -> None:
         if self.session is not None:

@@ -56,6 +56,8 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
                 "SELECT t, step_id, title, source, done FROM ticks WHERE call_id = ? ORDER BY t", (call_id,))],
             "volume": [{"t": r["t"], "db": r["loudness_delta_db"]} for r in db.execute(
                 "SELECT t, loudness_delta_db FROM metrics WHERE call_id = ? AND loudness_delta_db IS NOT NULL ORDER BY t", (call_id,))],
+            "pauses": [{"start": r["start"], "end": r["end"] if r["end"] is not None else c["duration_s"]} for r in db.execute(
+                'SELECT start, "end" FROM pauses WHERE call_id = ? ORDER BY start', (call_id,))],
             "notes": (db.execute("SELECT root_cause FROM notes WHERE call_id = ?", (call_id,)).fetchone() or [None])[0],
             "comments": [dict(r) for r in db.execute(
                 "SELECT t, prompt_id, author, text, created_at FROM comments WHERE call_id = ? ORDER BY t", (call_id,))],
@@ -84,3 +86,21 @@ def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[st
         where.append("c.status " + ("=" if interrupted else "!=") + " 'interrupted'")
     sql = "SELECT c.id FROM calls c" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.started_at DESC, c.id DESC"
     return [r[0] for r in db.execute(sql, args)]
+
+
+def save_root_cause(call_id: int, text: str, redaction: bool = True) -> None:
+    """The agent's root-cause note for a call (from the summary), redacted like every stored text."""
+    from companion.store.db import open_store
+    from companion.store.rows import CallRows
+
+    if not text.strip():
+        return
+    try:
+        db = open_store()
+        try:
+            with db:
+                CallRows(db, call_id, redaction).note(text)
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        raise CompanionError(f"The notes could not be saved ({exc}).") from None

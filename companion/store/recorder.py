@@ -23,8 +23,10 @@ from companion.events import (
     Prompt,
     SaveFailed,
     StepTicked,
+    StoringPaused,
     Turn,
 )
+from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 from companion.store.db import claim, open_store, release
 from companion.store.rows import CallRows, insert_call
@@ -56,6 +58,7 @@ class CallRecorder:
                                        content_hash=content_hash, writer_pid=os.getpid(), status="active")
         claim(self.call_id)
         self.rows = CallRows(self.db, self.call_id, redaction)
+        self.pauses = PauseSpans()  # pause for payment: words said inside are never written
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self.failed: Optional[str] = None
         self.complete = False      # CallEnded was written: the whole call is in the store
@@ -66,6 +69,7 @@ class CallRecorder:
         self._thread.start()
 
     def __call__(self, event: object) -> None:
+        self.pauses(event)  # at once, on the publishing thread: the words said after it are not stored
         self._queue.put(event)
 
     def discard(self) -> None:
@@ -86,7 +90,8 @@ class CallRecorder:
         from companion.store.recording import CallAudioWriter, recordings_dir
 
         path = recordings_dir() / f"call-{self.call_id}.flac"
-        self.audio = CallAudioWriter(path, rate, on_failure=lambda message: self._fail("audio", message))
+        self.audio = CallAudioWriter(path, rate, on_failure=lambda message: self._fail("audio", message),
+                                     silent=self.pauses.covers)
         pipeline.taps.append(self.audio)
         db = open_store(self.store)
         try:
@@ -164,8 +169,17 @@ class CallRecorder:
             rows.turn(e.party, e.start, e.end)
             return e.end
         if isinstance(e, FinalSegment):
-            rows.segment(e.party, e.start, e.end, e.text, [(w.word, w.start, w.end, w.conf) for w in e.words])
+            words = self.pauses.kept(e.words, [(w.start, w.end) for w in e.words])
+            if words:
+                rows.segment(e.party, words[0].start, words[-1].end, " ".join(w.word for w in words),
+                             [(w.word, w.start, w.end, w.conf) for w in words])
             return e.end
+        if isinstance(e, StoringPaused):
+            if e.paused:
+                db.execute('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, NULL)', (cid, e.t))
+            else:
+                db.execute('UPDATE pauses SET "end" = ? WHERE call_id = ? AND "end" IS NULL', (e.t, cid))
+            return e.t
         if isinstance(e, Prompt):
             rows.prompt(e.t, e.kind, e.reason)
         elif isinstance(e, Interruption):
@@ -182,6 +196,7 @@ class CallRecorder:
         elif isinstance(e, CallEnded):
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
+            db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
             self.complete = True
             self.ended.set()
             return e.duration_s

@@ -27,8 +27,12 @@ def recordings_dir() -> Path:
 class CallAudioWriter:
     """A frame tap: `pipeline.taps.append(writer)`; `close()` finishes the file."""
 
-    def __init__(self, path: Path, rate: int, on_failure: Optional[Callable[[str], None]] = None):
+    def __init__(self, path: Path, rate: int, on_failure: Optional[Callable[[str], None]] = None,
+                 silent: Optional[Callable[[float, float], bool]] = None):
+        """`silent(start, end)`: True for call time that must not be recorded (pause for payment): written as silence."""
         private_dir(path.parent)
+        self._rate = rate
+        self._silent = silent
         self._on_failure = on_failure
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
@@ -51,6 +55,10 @@ class CallAudioWriter:
                 continue
             try:
                 stereo = np.stack([block.agent.reshape(-1), block.customer.reshape(-1)], axis=1)
+                if self._silent is not None:
+                    start = block.first_frame * block.agent.shape[1] / self._rate
+                    if self._silent(start, start + len(stereo) / self._rate):
+                        stereo = np.zeros_like(stereo)  # the timeline keeps its length; the words are gone
                 self._file.write(np.clip(stereo, -1, 1))
             except (OSError, RuntimeError) as exc:  # disk full: stop recording, keep coaching
                 self._failed(f"The call's audio can no longer be recorded ({exc}); what was recorded is kept.")

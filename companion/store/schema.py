@@ -61,7 +61,13 @@ V3 = """
 ALTER TABLE calls ADD COLUMN recording TEXT;
 """
 
-MIGRATIONS = (V1, V2, V3)
+V4 = """
+CREATE TABLE pauses (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                     start REAL NOT NULL, "end" REAL);
+CREATE INDEX pauses_call ON pauses(call_id);
+"""
+
+MIGRATIONS = (V1, V2, V3, V4)
 VERSION = len(MIGRATIONS)
 
 
