@@ -16,7 +16,16 @@ from pathlib import Path
 import soundfile as sf
 
 from companion.errors import CompanionError
-from companion.store.bundle_check import CALL_JSON, RECORDING, BundleError, check_call, check_members, read_capped
+from companion.store.bundle_check import (
+    CALL_JSON,
+    FORMAT,
+    FORMAT_VERSION,
+    RECORDING,
+    BundleError,
+    check_call,
+    check_members,
+    read_capped,
+)
 from companion.store.calls import load_call
 from companion.store.db import private_dir
 from companion.store.recording import recordings_dir
@@ -26,7 +35,7 @@ SUFFIX = ".ccall"
 
 
 def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 0o600) -> Path:
-    doc = load_call(db, call_id)
+    doc = {"format": {"name": FORMAT, "version": FORMAT_VERSION}, **load_call(db, call_id)}
     recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -105,6 +114,8 @@ def _store(db: sqlite3.Connection, call: dict, audio) -> int:
             rows.note(call["notes"])
         for t, author, text, created_at in call["comments"]:
             rows.comment(t, author, text, created_at)
+        db.executemany('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, ?)',
+                       [(cid, start, end) for start, end in call["pauses"]])
         if audio is not None:
             target = audio.with_name(f"call-{cid}.flac")
             audio.replace(target)

@@ -23,6 +23,8 @@ MAX_SECONDS = 24 * 3600.0
 MAX_TEXT = 100_000
 MAX_ROWS = 1_000_000
 PARTIES = ("agent", "customer")
+FORMAT = "call-companion-bundle"
+FORMAT_VERSION = 2   # 1: before the format was named (read as 1); 2: named and versioned, with pauses
 
 
 class BundleError(CompanionError):
@@ -117,9 +119,27 @@ def _timestamp(value: Any, where: str, name: str) -> str:
     return parsed.isoformat(timespec="seconds")
 
 
+def check_format(doc: dict, name: str) -> int:
+    """The bundle format's version: 1 for bundles from before it was named; a newer one is refused."""
+    fmt = doc.get("format")
+    if fmt is None:
+        return 1
+    fmt = _table(fmt, "format", name)
+    if fmt.get("name") != FORMAT:
+        raise _bad(name, "format.name", f"must be {FORMAT}")
+    version = fmt.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise _bad(name, "format.version", "must be a whole number from 1")
+    if version > FORMAT_VERSION:
+        raise BundleError(f"{name} was made by a newer Call Companion (bundle format {version}; this one reads up to "
+                          f"{FORMAT_VERSION}): update the app to open it.")
+    return version
+
+
 def check_call(doc: Any, name: str) -> dict:
     """`call.json` as plain, checked values (numbers as floats, dates re-written), or BundleError."""
     doc = _table(doc, "the document", name)
+    check_format(doc, name)
     call = _table(doc.get("call"), "call", name)
     g = doc.get
     out = {
@@ -157,6 +177,8 @@ def check_call(doc: Any, name: str) -> dict:
                          _text(k.get("source"), "call.checklist[].source", name, choices=("auto", "manual")),
                          bool(k.get("done", True)))
                         for k in _list(call.get("checklist", []), "call.checklist", name)]
+    out["pauses"] = [(_number(q.get("start"), "call.pauses[].start", name), _number(q.get("end"), "call.pauses[].end", name))
+                     for q in _list(call.get("pauses", []), "call.pauses", name)]
     out["comments"] = [(_number(c.get("t"), "call.comments[].t", name), _text(c.get("author"), "call.comments[].author", name, optional=True),
                         _text(c.get("text"), "call.comments[].text", name), _timestamp(c.get("created_at"), "call.comments[].created_at", name))
                        for c in _list(call.get("comments", []), "call.comments", name)]
