@@ -162,7 +162,7 @@ def test_the_replay_shows_transcript_and_comments_as_written(qtbot):
     replay = ReplayWindow(doc)
     qtbot.addWidget(replay)
     assert replay.transcript.item(0).text() == "You  00:00   a refund <50 & >10"
-    assert replay.comments.item(0).text() == "00:01  <i>good</i> & calm"
+    assert replay.moments.item(0).text() == "00:01  Comment: <i>good</i> & calm"
     replay.jump_prompt(+1)
     assert replay.banner.reason.text() == "<b>190</b> words/min"
     assert replay.banner.reason.textFormat() == Qt.PlainText

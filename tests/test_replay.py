@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import soundfile as sf
 from PySide6.QtCore import Qt  # noqa: E402
 
 from companion.store.db import open_store  # noqa: E402
+from companion.timeline import clock  # noqa: E402
 from tests.installed import OUTSIDE
 from tests import scenarios  # noqa: E402
 
@@ -92,7 +94,154 @@ def test_a_supervisor_comment_is_saved_with_its_prompt(qtbot, saved):
     assert row["t"] == pytest.approx(first + 1.0)
     reopened = ReplayWindow.from_store(db, call_id)
     qtbot.addWidget(reopened)
-    assert reopened.comments.count() == 1
+    assert [m for m in _moment_texts(reopened) if "Comment" in m] == [
+        f"{clock(first + 1.0)}  Comment (supervisor): Good catch: let the customer finish here"]
+
+
+def _moment_texts(window) -> list[str]:
+    return [window.moments.item(n).text() for n in range(window.moments.count())]
+
+
+def _moment_times(window) -> list[float]:
+    return [window.moments.item(n).data(Qt.UserRole)[0] for n in range(window.moments.count())]
+
+
+def test_the_replay_timeline_labels_its_time_axis_in_mm_ss_and_every_prompt_kind_in_the_legend(qtbot, saved):
+    from companion.prompt_kinds import prompt_kind
+    from companion.timeline import tick_step
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    timeline = window.timeline
+    ticks = timeline.tick_labels()
+    assert len(ticks) >= 3 and ticks[0][1] == "00:00"
+    assert all(re.fullmatch(r"\d\d:\d\d", text) for _, text in ticks)
+    seconds = [int(text[:2]) * 60 + int(text[3:]) for _, text in ticks]
+    step = seconds[1] - seconds[0]
+    assert step in (1, 2, 5, 10, 15, 30, 60) and seconds == list(range(0, seconds[-1] + 1, step))
+    assert step == tick_step(window.doc["duration_s"], max(2, int(timeline.plot_width() // 70)))
+    assert [x for x, _ in ticks] == sorted(x for x, _ in ticks) and timeline.t(ticks[-1][0]) <= window.doc["duration_s"]
+    legend = {e.label: e.colour for e in timeline.legend_entries()}
+    kinds = {p["kind"] for p in window.doc["prompts"]}
+    assert kinds and all(legend[prompt_kind(k).label] == prompt_kind(k).colour for k in kinds)
+    assert "Interruption" in legend and "Pace (words/min)" in legend  # the interrupter is interrupted, and has pace
+    assert [label for _, _, label in timeline.legend_layout()] == list(legend)  # all fit at this width: none elided
+    labels = timeline.marker_labels()
+    assert [(l.index, l.text) for l in labels] == [(n, prompt_kind(p["kind"]).label) for n, p in enumerate(window.doc["prompts"])]
+    image = timeline.grab().toImage()
+    assert len({image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 5)}) > 20
+    for x, kind in timeline.marker_positions():  # each marker's stem is drawn in its kind's colour
+        stem = {image.pixelColor(int(x) + dx, timeline.LABEL_TOP - 3).name() for dx in (-1, 0, 1)}
+        assert prompt_kind(kind).colour in stem
+
+
+def test_prompt_labels_never_overlap_on_a_crowded_timeline(qtbot):
+    from companion.prompt_kinds import KINDS, prompt_kind
+    from ui.replay_timeline import Timeline
+
+    kinds = [*KINDS, "a_kind_from_a_newer_version"]
+    prompts = [{"t": 5 + n * 1.7, "kind": kinds[n % len(kinds)], "reason": ""} for n in range(20)] + [
+        {"t": 119.5, "kind": "slow_down", "reason": ""}]
+    doc = {"duration_s": 120.0, "prompts": prompts, "turns": [], "interruptions": [], "pace": [],
+           "call": {"comments": [], "segments": []}}
+    timeline = Timeline(doc)
+    qtbot.addWidget(timeline)
+    timeline.resize(700, timeline.minimumHeight())
+    labels = timeline.marker_labels()
+    assert len(labels) == len(prompts)
+    shown = [l for l in labels if l.text]
+    assert len(shown) >= 6 and shown[-1].text == "Slow down" and shown[-1].rect.right() <= timeline.width()
+    for label in shown:
+        full = prompt_kind(prompts[label.index]["kind"]).label
+        assert label.text == full or (label.text.endswith("…") and full.startswith(label.text[:-1]))
+        for other in labels:
+            if other is label:
+                continue
+            assert not (other.row == label.row and other.rect.intersects(label.rect))
+            # a stem runs from the lanes down to its own label's row: never through another label
+            assert not (other.row >= label.row and label.rect.left() <= other.x <= label.rect.right())
+    assert "A kind from a newer version" in [e.label for e in timeline.legend_entries()]
+
+
+def test_clicking_a_prompt_marker_jumps_to_that_prompt(qtbot, saved):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtTest import QTest
+
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    timeline = window.timeline
+    lane_y = timeline.LANES["customer"] + 4
+    for n, (x, kind) in enumerate(timeline.marker_positions()):
+        QTest.mouseClick(timeline, Qt.LeftButton, Qt.NoModifier, QPoint(round(x) + 2, lane_y))  # a few pixels off
+        assert window.position == window.doc["prompts"][n]["t"] and window.banner.kind == kind
+    markers = [x for x, _ in timeline.marker_positions()]
+    x = max(range(timeline.LEFT, timeline.width() - timeline.RIGHT, 5), key=lambda x: min(abs(x - m) for m in markers))
+    QTest.mouseClick(timeline, Qt.LeftButton, Qt.NoModifier, QPoint(x, lane_y))  # away from every marker
+    assert window.position == pytest.approx(timeline.t(x)) and window.clock.text() == clock(timeline.t(x))
+
+
+def test_the_list_beside_the_transcript_holds_prompts_and_comments_in_time_order_and_clicking_one_seeks(qtbot, saved):
+    from PySide6.QtWidgets import QSplitter
+
+    from companion.prompt_kinds import prompt_kind
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    splitter = window.findChild(QSplitter)
+    assert splitter.orientation() == Qt.Horizontal
+    assert splitter.widget(0).isAncestorOf(window.transcript) and splitter.widget(1).isAncestorOf(window.moments)
+    prompts = window.doc["prompts"]
+    window.seek(prompts[0]["t"] + 3.0)
+    window.comment.setText("Ask before you explain")
+    qtbot.mouseClick(window.add_comment, Qt.LeftButton)
+    window.seek(0.5)
+    window.comment.setText("A <b>calm</b> opening")
+    qtbot.keyClick(window.comment, Qt.Key_Return)
+    texts, times = _moment_texts(window), _moment_times(window)
+    assert len(texts) == len(prompts) + 2 and times == sorted(times)
+    assert texts[0] == "00:00  Comment (supervisor): A <b>calm</b> opening"  # a new comment is listed at once, as written
+    assert f"{clock(prompts[0]['t'] + 3.0)}  Comment (supervisor): Ask before you explain" in texts
+    for p in prompts:
+        assert f"{clock(p['t'])}  {prompt_kind(p['kind']).label} — {p['reason']}" in texts
+    last = window.moments.item(window.moments.count() - 1)
+    qtbot.mouseClick(window.moments.viewport(), Qt.LeftButton, pos=window.moments.visualItemRect(last).center())
+    assert window.position == pytest.approx(last.data(Qt.UserRole)[0])
+    window.moments.scrollToTop()
+    first = window.moments.item(0)
+    qtbot.mouseClick(window.moments.viewport(), Qt.LeftButton, pos=window.moments.visualItemRect(first).center())
+    assert window.position == pytest.approx(0.5)
+    assert not window.findChildren(type(window.moments))[2:]  # the transcript and this list: no empty pane below
+
+
+def test_a_call_without_a_transcript_shows_who_spoke_and_for_how_long(qtbot, saved):
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    turns = window.doc["turns"]
+    assert window.doc["call"]["segments"] == [] and window.transcript.count() == len(turns) >= 4
+    for n, turn in enumerate(turns):
+        text = window.transcript.item(n).text()
+        match = re.fullmatch(r"(\d\d:\d\d)   (Agent|Customer) spoke for ([\d.]+) s", text)
+        assert match, text
+        assert match[1] == clock(turn["start"]) and match[2].lower() == turn["party"]
+        assert float(match[3]) == pytest.approx(turn["end"] - turn["start"], abs=0.51)
+    assert {window.transcript.item(n).text().split()[1] for n in range(len(turns))} == {"Agent", "Customer"}
 
 
 def test_history_lists_searches_and_filters(qtbot, saved, make_call):

@@ -1,6 +1,7 @@
 """Supervisor replay: the call on a timeline (both parties' turns, prompt and interruption markers,
-the pace curve and the volume), a playhead the transcript follows, the recorded audio when there is
-one (or the prompts replayed in time without it), next/previous prompt, 1×/1.5×/2×, and comments."""
+the pace curve and the volume), a playhead the transcript follows, the prompts and comments listed
+beside the transcript, the recorded audio when there is one (or the prompts replayed in time
+without it), next/previous prompt, 1×/1.5×/2×, and comments."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,85 +21,95 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from companion.prompt_kinds import prompt_kind
 from companion.store.calls import load_call
 from companion.store.rows import CallRows
+from companion.timeline import speech_without_text
 from ui.banner import CoachingBanner
-from ui.style import PARTY_COLOURS, PARTY_NAMES, PROMPT_STYLES, clock
+from ui.replay_timeline import Timeline
+from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
+
+AUTHOR = "supervisor"  # who the comments added here are by
+COMMENT_COLOUR = "#5f6368"
 
 
-class Timeline(QWidget):
-    """Turns, interruptions, prompt markers, pace and volume curves, and the playhead; click to seek."""
+def transcript_lines(doc: dict) -> list[dict]:
+    """The transcript's segments, or, without a transcript, each turn with who spoke and how long."""
+    if doc["call"]["segments"]:
+        return [dict(s, said=True) for s in doc["call"]["segments"]]
+    return [dict(t, text=speech_without_text(t["party"], t["start"], t["end"]), said=False) for t in doc["turns"]]
 
-    seek = Signal(float)
-    MARGIN = 12
 
-    def __init__(self, doc: dict, parent=None):
-        super().__init__(parent)
-        self.doc = doc
-        self.duration = max(doc["duration_s"], 1.0)
-        self.position = 0.0
-        self.setMinimumHeight(150)
+def line_text(line: dict) -> str:
+    if line["said"]:
+        return f"{PARTY_NAMES[line['party']]}  {clock(line['start'])}   {line['text']}"
+    return f"{clock(line['start'])}   {line['text']}"  # the words already say who spoke
 
-    def x(self, t: float) -> float:
-        return self.MARGIN + (self.width() - 2 * self.MARGIN) * t / self.duration
 
-    def t(self, x: float) -> float:
-        return max(0.0, min(self.duration, (x - self.MARGIN) / max(1, self.width() - 2 * self.MARGIN) * self.duration))
+def moments(doc: dict) -> list[dict]:
+    """The prompts and comments in time order: {t, text, colour, prompt (its index, or None)}."""
+    prompts = [{"t": p["t"], "prompt": n, "colour": prompt_kind(p["kind"]).colour,
+                "text": f"{clock(p['t'])}  {prompt_kind(p['kind']).label} — {p['reason']}"}
+               for n, p in enumerate(doc["prompts"])]
+    comments = [{"t": c["t"], "prompt": None, "colour": COMMENT_COLOUR, "text": f"{clock(c['t'])}  {_comment(c)}"}
+                for c in doc["call"]["comments"]]
+    return sorted(prompts + comments, key=lambda m: (m["t"], m["prompt"] is None))
 
-    def marker_positions(self) -> list[tuple[float, str]]:
-        return [(self.x(p["t"]), p["kind"]) for p in self.doc["prompts"]]
 
-    def set_position(self, t: float) -> None:
-        self.position = t
-        self.update()
+def _comment(c: dict) -> str:
+    author = c.get("author")
+    return f"Comment ({author}): {c['text']}" if author else f"Comment: {c['text']}"
 
-    def mousePressEvent(self, event) -> None:  # noqa: N802
-        self.seek.emit(self.t(event.position().x()))
 
-    def paintEvent(self, event) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing)
-        p.fillRect(self.rect(), QColor("#fafbfc"))
-        for party, y in (("agent", 12), ("customer", 34)):
-            colour = QColor(PARTY_COLOURS[party])
-            for turn in self.doc["turns"]:
-                if turn["party"] == party:
-                    p.fillRect(QRectF(self.x(turn["start"]), y, max(1.0, self.x(turn["end"]) - self.x(turn["start"])), 16), colour)
-        p.setOpacity(0.35)
-        for i in self.doc["interruptions"]:
-            p.fillRect(QRectF(self.x(i["t"]), 8, max(2.0, self.x(i["t"] + i["overlap_s"]) - self.x(i["t"])), 46), QColor("#e4683f"))
-        p.setOpacity(1.0)
-        for x, kind in self.marker_positions():  # each prompt in its banner's colour
-            p.setPen(QPen(QColor(PROMPT_STYLES.get(kind, ("", "#b3261e"))[1]), 2))
-            p.drawLine(QPointF(x, 56), QPointF(x, 72))
-        base, height = self.height() - 8, self.height() - 84
-        pace = self.doc["pace"]
-        if pace:
-            p.setPen(QPen(QColor("#e0a020"), 1.5))
-            p.drawPolyline(QPolygonF([QPointF(self.x(s["t"]), base - min(s["wpm"], 260) / 260 * height) for s in pace]))
-        volume = self.doc["call"].get("volume", [])
-        if volume:
-            p.setPen(QPen(QColor("#7a4cc2"), 1))
-            p.drawPolyline(QPolygonF([QPointF(self.x(v["t"]), base - (max(-6, min(12, v["db"])) + 6) / 18 * height) for v in volume]))
-        p.setPen(QPen(QColor("#222"), 2))
-        p.drawLine(QPointF(self.x(self.position), 0), QPointF(self.x(self.position), self.height()))
-        p.end()
+def _swatch(colour: str, filled: bool) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(Qt.transparent)
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(colour))
+    painter.setBrush(QColor(colour) if filled else Qt.NoBrush)
+    painter.drawRect(1, 1, 9, 9)
+    painter.end()
+    return QIcon(pixmap)
+
+
+def _plain_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.PlainText)
+    return label
 
 
 class ReplayWindow(QWidget):
     def __init__(self, doc: dict, recording: Optional[Path] = None,
-                 save_comment: Optional[Callable[[float, Optional[int], str], None]] = None, parent=None):
+                 save_comment: Optional[Callable[[float, Optional[int], str], Optional[str]]] = None, parent=None):
         super().__init__(parent)
         self.doc = doc
         self.recording = recording if recording and Path(recording).exists() else None
         self.save_comment = save_comment
         self.setWindowTitle(f"Replay — call {doc['call']['id']} ({doc['call']['started_at']})")
-        self.resize(980, 640)
-        self.timeline = Timeline(doc)
+        self.resize(1100, 760)
+        self._build()
+        self._lay_out()
+        self.lines = transcript_lines(doc)
+        for line in self.lines:
+            item = QListWidgetItem(line_text(line))
+            item.setForeground(QColor(PARTY_COLOURS[line["party"]]))
+            self.transcript.addItem(item)
+        self.show_moments()
+        self.position = 0.0
+        self._timer = QTimer(self)
+        self._timer.setInterval(50)
+        self._timer.timeout.connect(self._advance)
+        self._last_tick = 0.0
+        self._shown_prompts: set[int] = set()
+        self._connect()
+
+    def _build(self) -> None:
+        self.timeline = Timeline(self.doc)
         self.banner = CoachingBanner(hold_ms=4000)
         self.play = QPushButton("Play")
         self.prev = QPushButton("◀ Prompt")
@@ -106,18 +117,27 @@ class ReplayWindow(QWidget):
         self.speed = QComboBox()
         for label, value in (("1×", 1.0), ("1.5×", 1.5), ("2×", 2.0)):
             self.speed.addItem(label, value)
-        self.clock = QLabel("00:00")
+        self.clock = _plain_label("00:00")
         self.transcript = QListWidget()
+        self.moments = QListWidget()  # prompts and comments, in time order
+        for view in (self.transcript, self.moments):
+            view.setWordWrap(True)
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Coaching comment at the playhead (attached to a prompt within 2 s)")
         self.add_comment = QPushButton("Add comment")
-        self.comments = QListWidget()
+
+    def _lay_out(self) -> None:
         controls = QHBoxLayout()
         for w in (self.play, self.prev, self.next, self.speed, self.clock):
             controls.addWidget(w)
         controls.addStretch(1)
-        audio_note = "with the recorded audio" if self.recording else "no recording: prompts replay in time"
-        controls.addWidget(QLabel(audio_note))
+        controls.addWidget(_plain_label("With the recorded audio" if self.recording else
+                                        "No recording: the prompts replay in time"))
+        splitter = QSplitter(Qt.Horizontal)
+        no_text = "" if self.doc["call"]["segments"] else " (no transcript: who spoke, and how long)"
+        splitter.addWidget(self._titled("Transcript" + no_text, self.transcript))
+        splitter.addWidget(self._titled("Prompts and comments", self.moments))
+        splitter.setSizes([600, 400])
         comment_row = QHBoxLayout()
         comment_row.addWidget(self.comment, 1)
         comment_row.addWidget(self.add_comment)
@@ -125,38 +145,55 @@ class ReplayWindow(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.timeline)
         layout.addLayout(controls)
-        layout.addWidget(self.transcript, 1)
+        layout.addWidget(splitter, 1)
         layout.addLayout(comment_row)
-        layout.addWidget(self.comments)
-        self.lines = doc["call"]["segments"] or [dict(t, text="(speech)") for t in doc["turns"]]
-        for line in self.lines:
-            item = QListWidgetItem(f"{PARTY_NAMES[line['party']]}  {clock(line['start'])}   {line['text']}")
-            item.setForeground(QColor(PARTY_COLOURS[line["party"]]))
-            self.transcript.addItem(item)
-        for c in doc["call"]["comments"]:
-            self.comments.addItem(f"{clock(c['t'])}  {c['text']}")
-        self.position = 0.0
-        self._timer = QTimer(self)
-        self._timer.setInterval(50)
-        self._timer.timeout.connect(self._advance)
-        self._last_tick = 0.0
-        self._shown_prompts: set[int] = set()
+
+    @staticmethod
+    def _titled(title: str, view: QWidget) -> QWidget:
+        pane = QWidget()
+        column = QVBoxLayout(pane)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(_plain_label(title))
+        column.addWidget(view, 1)
+        return pane
+
+    def _connect(self) -> None:
         self.play.clicked.connect(self.toggle)
         self.prev.clicked.connect(lambda: self.jump_prompt(-1))
         self.next.clicked.connect(lambda: self.jump_prompt(+1))
         self.timeline.seek.connect(self.seek)
+        self.timeline.prompt_clicked.connect(self.go_to_prompt)
+        self.moments.itemClicked.connect(self._moment_clicked)
+        self.moments.itemActivated.connect(self._moment_clicked)
+        self.transcript.itemClicked.connect(lambda item: self.seek(self.lines[self.transcript.row(item)]["start"]))
         self.add_comment.clicked.connect(self.comment_here)
+        self.comment.returnPressed.connect(self.comment_here)
         self.speed.currentIndexChanged.connect(lambda *_: self._restart_audio())
+
+    def show_moments(self) -> None:
+        self.moments.clear()
+        for moment in moments(self.doc):
+            item = QListWidgetItem(_swatch(moment["colour"], moment["prompt"] is not None), moment["text"])
+            item.setData(Qt.UserRole, (moment["t"], moment["prompt"]))
+            self.moments.addItem(item)
+
+    def _moment_clicked(self, item: QListWidgetItem) -> None:
+        t, prompt = item.data(Qt.UserRole)
+        if prompt is None:
+            self.seek(t)
+        else:
+            self.go_to_prompt(prompt)
 
     @classmethod
     def from_store(cls, db: sqlite3.Connection, call_id: int) -> "ReplayWindow":
         doc = load_call(db, call_id)
         recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
 
-        def save(t: float, prompt_id: Optional[int], text: str) -> None:
+        def save(t: float, prompt_id: Optional[int], text: str) -> str:
+            rows = CallRows(db, call_id)
             with db:
-                CallRows(db, call_id).comment(t, "supervisor", text, datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                              prompt_id)
+                rows.comment(t, AUTHOR, text, datetime.now(timezone.utc).isoformat(timespec="seconds"), prompt_id)
+            return rows.text(text)  # as stored: redacted
 
         window = cls(doc, Path(recording) if recording else None, save)
         window.prompt_ids = [r[0] for r in db.execute("SELECT id FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))]
@@ -211,10 +248,14 @@ class ReplayWindow(QWidget):
         if not targets:
             return None
         target = targets[0] if direction > 0 else targets[-1]
-        self.seek(target)
-        kind = next(p for p in self.doc["prompts"] if p["t"] == target)
-        self.banner.show_prompt(kind["kind"], kind["reason"])
+        self.go_to_prompt(times.index(target))
         return target
+
+    def go_to_prompt(self, n: int) -> None:
+        """The playhead on prompt `n`, shown in the banner as it was."""
+        prompt = self.doc["prompts"][n]
+        self.seek(prompt["t"])
+        self.banner.show_prompt(prompt["kind"], prompt["reason"])
 
     # --- audio (sounddevice; optional) ---------------------------------------------------------
     def _start_audio(self) -> None:
@@ -255,9 +296,10 @@ class ReplayWindow(QWidget):
             return
         near = [(abs(p["t"] - self.position), n) for n, p in enumerate(self.doc["prompts"]) if abs(p["t"] - self.position) <= 2.0]
         prompt_id = self.prompt_ids[min(near)[1]] if near and self.prompt_ids else None
-        if self.save_comment is not None:
-            self.save_comment(self.position, prompt_id, text)
-        self.comments.addItem(f"{clock(self.position)}  {text}")
+        stored = self.save_comment(self.position, prompt_id, text) if self.save_comment is not None else None
+        self.doc["call"]["comments"].append(
+            {"t": self.position, "prompt_id": prompt_id, "author": AUTHOR, "text": stored or text})
+        self.show_moments()
         self.comment.clear()
 
     def closeEvent(self, event) -> None:  # noqa: N802

@@ -1,0 +1,306 @@
+"""The replay's timeline: a mm:ss time axis, both parties' turn lanes, interruption spans, prompt
+markers labelled by kind (in staggered rows, elided where they would overlap), a legend, the pace
+and volume curves with their scales, and the playhead. A click on a marker picks that prompt; a
+click anywhere else seeks to that time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import QWidget
+
+from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
+from companion.timeline import clock, time_ticks
+from ui.style import PARTY_COLOURS, PARTY_NAMES
+
+PACE_COLOUR = "#c2185b"
+VOLUME_COLOUR = "#00897b"
+INTERRUPTION_COLOUR = "#a8322b"
+GRID_COLOUR = "#e3e6ea"
+BACKGROUND = "#fafbfc"
+TEXT_COLOUR = "#3c4043"
+PACE_RANGE = (60.0, 260.0)  # words/min shown, bottom to top
+PACE_GRID = (100, 150, 200)
+VOLUME_RANGE = (-6.0, 12.0)  # dB against the agent's usual level
+VOLUME_GRID = (0, 6)
+
+
+@dataclass(frozen=True)
+class LegendEntry:
+    label: str
+    colour: str
+    shape: str  # "marker", "span" or "line"
+
+
+@dataclass(frozen=True)
+class MarkerLabel:
+    index: int  # the prompt's place in doc["prompts"]
+    x: float  # the marker's x
+    row: int  # 0 is nearest the lanes; the marker's stem runs down to its row
+    rect: QRectF  # where its label is drawn
+    text: str  # the kind's label, elided where the next label in its row would overlap it
+
+
+class Timeline(QWidget):
+    """The whole call across the widget; `seek(t)` on a click, `prompt_clicked(n)` on a marker."""
+
+    seek = Signal(float)
+    prompt_clicked = Signal(int)
+
+    LEFT, RIGHT = 84, 56  # gutters: lane names and the pace scale; the volume scale
+    LEGEND_Y = 2
+    LANES = {"agent": 28, "customer": 48}
+    LANE_HEIGHT = 16
+    LABEL_TOP, LABEL_ROWS, LABEL_HEIGHT = 72, 3, 15
+    CURVES_TOP = 124
+    AXIS_GAP = 22  # the axis line sits this far above the bottom
+    HIT_PX = 5
+    SWATCH, LEGEND_SPACING = 16, 14
+    LABEL_GAP = 6
+
+    def __init__(self, doc: dict, parent=None):
+        super().__init__(parent)
+        self.doc = doc
+        self.duration = max(doc["duration_s"], 1.0)
+        self.position = 0.0
+        curves = doc["pace"] or doc["call"].get("volume")
+        self.setMinimumHeight(230 if curves else self.CURVES_TOP + self.AXIS_GAP)  # no curves: no room for them
+        self.setMinimumWidth(420)
+        self.setCursor(Qt.PointingHandCursor)
+
+    # --- geometry ---------------------------------------------------------------------------------
+    def plot_width(self) -> float:
+        return max(1.0, self.width() - self.LEFT - self.RIGHT)
+
+    def x(self, t: float) -> float:
+        return self.LEFT + self.plot_width() * t / self.duration
+
+    def t(self, x: float) -> float:
+        return max(0.0, min(self.duration, (x - self.LEFT) / self.plot_width() * self.duration))
+
+    def axis_y(self) -> float:
+        return self.height() - self.AXIS_GAP
+
+    def curve_band(self) -> tuple[float, float]:
+        """Top and bottom of the pace and volume curves."""
+        return self.CURVES_TOP, self.axis_y() - 6
+
+    # --- what is drawn (public so the tests read it without pixels) --------------------------------
+    def marker_positions(self) -> list[tuple[float, str]]:
+        return [(self.x(p["t"]), p["kind"]) for p in self.doc["prompts"]]
+
+    def tick_labels(self) -> list[tuple[float, str]]:
+        """(x, 'mm:ss') for each tick of the time axis, at round steps that fit the width."""
+        max_ticks = max(2, int(self.plot_width() // 70))
+        return [(self.x(t), clock(t)) for t in time_ticks(self.duration, max_ticks) if t <= self.duration]
+
+    def legend_entries(self) -> list[LegendEntry]:
+        """The prompt kinds in this call (in the catalogue's order, newer kinds after), then the
+        interruptions and the curves that are present."""
+        present = dict.fromkeys(p["kind"] for p in self.doc["prompts"])
+        kinds = [k for k in PROMPT_KINDS if k in present] + [k for k in present if k not in PROMPT_KINDS]
+        entries = [LegendEntry(prompt_kind(k).label, prompt_kind(k).colour, "marker") for k in kinds]
+        if self.doc["interruptions"]:
+            entries.append(LegendEntry("Interruption", INTERRUPTION_COLOUR, "span"))
+        if self.doc["pace"]:
+            entries.append(LegendEntry("Pace (words/min)", PACE_COLOUR, "line"))
+        if self.doc["call"].get("volume"):
+            entries.append(LegendEntry("Volume (dB)", VOLUME_COLOUR, "line"))
+        return entries
+
+    def marker_labels(self) -> list[MarkerLabel]:
+        """Each prompt's label beside its marker, in the row nearest the lanes where it overlaps no
+        other label and no later marker's stem runs through it (a stem runs down to its own label's
+        row). Placed from the last prompt back; when no row is left, the label is elided in the
+        first row to end before the next marker."""
+        fm = self.fontMetrics()
+        placed: list[MarkerLabel] = []
+        for n, (x, kind) in reversed(list(enumerate(self.marker_positions()))):
+            text = prompt_kind(kind).label
+            width = fm.horizontalAdvance(text) + 4
+            left = max(2.0, min(x + 3, self.width() - 2 - width))
+            right = left + width
+            row = self._free_row(placed, left, right)
+            if row is None:
+                row = 0
+                right = min([l.x for l in placed if l.x >= left - self.LABEL_GAP] + [right]) - self.LABEL_GAP
+                text = fm.elidedText(text, Qt.ElideRight, max(0, int(right - left) - 4))
+            rect = QRectF(left, self.LABEL_TOP + row * self.LABEL_HEIGHT, max(0.0, right - left), self.LABEL_HEIGHT)
+            placed.append(MarkerLabel(n, x, row, rect, "" if text == "…" else text))
+        return placed[::-1]
+
+    def _free_row(self, placed: list[MarkerLabel], left: float, right: float) -> Optional[int]:
+        """The first row below every stem that crosses [left, right], free of labels there."""
+        gap = self.LABEL_GAP
+        stems = [l.row for l in placed if left - gap <= l.x <= right + gap]
+        for row in range(max(stems, default=-1) + 1, self.LABEL_ROWS):
+            if not any(l.row == row and l.rect.left() < right + gap and l.rect.right() + gap > left for l in placed):
+                return row
+        return None
+
+    def prompt_at(self, x: float, y: Optional[float] = None) -> Optional[int]:
+        """The prompt whose label holds (x, y), or whose marker is within a few pixels of x."""
+        if y is not None:
+            for label in self.marker_labels():
+                if label.text and label.rect.contains(QPointF(x, y)):
+                    return label.index
+        near = [(abs(mx - x), n) for n, (mx, _) in enumerate(self.marker_positions()) if abs(mx - x) <= self.HIT_PX]
+        return min(near)[1] if near else None
+
+    # --- interaction ------------------------------------------------------------------------------
+    def set_position(self, t: float) -> None:
+        self.position = t
+        self.update()
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        point = event.position()
+        n = self.prompt_at(point.x(), point.y())
+        if n is not None:
+            self.prompt_clicked.emit(n)
+        else:
+            self.seek.emit(self.t(point.x()))
+
+    # --- painting ---------------------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing)
+        p.fillRect(self.rect(), QColor(BACKGROUND))
+        self._paint_grid(p)
+        self._paint_lanes(p)
+        self._paint_interruptions(p)
+        self._paint_curves(p)
+        self._paint_markers(p)
+        self._paint_axis(p)
+        self._paint_legend(p)
+        self._paint_playhead(p)
+        p.end()
+
+    def _text(self, p: QPainter, rect: QRectF, text: str, colour: str = TEXT_COLOUR,
+              align=Qt.AlignLeft | Qt.AlignVCenter) -> None:
+        p.setPen(QColor(colour))
+        p.drawText(rect, int(align), text)
+
+    def _paint_grid(self, p: QPainter) -> None:
+        p.setPen(QPen(QColor(GRID_COLOUR), 1))
+        for x, _ in self.tick_labels():
+            p.drawLine(QPointF(x, self.LANES["agent"] - 4), QPointF(x, self.axis_y()))
+
+    def _paint_lanes(self, p: QPainter) -> None:
+        for party, y in self.LANES.items():
+            self._text(p, QRectF(4, y, self.LEFT - 10, self.LANE_HEIGHT), PARTY_NAMES[party], PARTY_COLOURS[party])
+            p.fillRect(QRectF(self.LEFT, y, self.plot_width(), self.LANE_HEIGHT), QColor("#eceff3"))
+            colour = QColor(PARTY_COLOURS[party])
+            for turn in self.doc["turns"]:
+                if turn["party"] == party:
+                    start, end = self.x(turn["start"]), self.x(turn["end"])
+                    p.fillRect(QRectF(start, y, max(1.0, end - start), self.LANE_HEIGHT), colour)
+
+    def _paint_interruptions(self, p: QPainter) -> None:
+        top = self.LANES["agent"] - 3
+        height = self.LANES["customer"] + self.LANE_HEIGHT + 3 - top
+        colour = QColor(INTERRUPTION_COLOUR)
+        for i in self.doc["interruptions"]:
+            start = self.x(i["t"])
+            rect = QRectF(start, top, max(3.0, self.x(i["t"] + i["overlap_s"]) - start), height)
+            p.fillRect(rect, QBrush(colour, Qt.BDiagPattern))
+            p.setPen(QPen(colour, 1.5))
+            p.setBrush(Qt.NoBrush)
+            p.drawRect(rect)
+
+    def _paint_markers(self, p: QPainter) -> None:
+        labels = self.marker_labels()
+        colours = [QColor(prompt_kind(prompt["kind"]).colour) for prompt in self.doc["prompts"]]
+        for label in labels:
+            p.setPen(QPen(colours[label.index], 2))
+            p.drawLine(QPointF(label.x, self.LANES["agent"] - 4), QPointF(label.x, label.rect.bottom() - 2))
+        for label in labels:  # over every stem: a stem crosses a label only when the rows are full
+            if label.text:
+                p.fillRect(label.rect.adjusted(1, 1, 0, -1), QColor(BACKGROUND))
+                self._text(p, label.rect.adjusted(2, 0, 0, 0), label.text, colours[label.index].darker(150).name())
+
+    def _paint_curves(self, p: QPainter) -> None:
+        top, bottom = self.curve_band()
+        pace, volume = self.doc["pace"], self.doc["call"].get("volume") or []
+        if pace:
+            self._paint_scale(p, PACE_GRID, PACE_RANGE, PACE_COLOUR, left=True)
+            self._paint_curve(p, [(s["t"], s["wpm"]) for s in pace], PACE_RANGE, PACE_COLOUR)
+        if volume:
+            self._paint_scale(p, VOLUME_GRID, VOLUME_RANGE, VOLUME_COLOUR, left=False)
+            self._paint_curve(p, [(v["t"], v["db"]) for v in volume], VOLUME_RANGE, VOLUME_COLOUR)
+        if pace or volume:
+            p.setPen(QPen(QColor("#c9ced4"), 1))
+            p.drawLine(QPointF(self.LEFT, top - 4), QPointF(self.LEFT + self.plot_width(), top - 4))
+
+    def _curve_y(self, value: float, span: tuple[float, float]) -> float:
+        top, bottom = self.curve_band()
+        low, high = span
+        return bottom - (max(low, min(high, value)) - low) / (high - low) * (bottom - top)
+
+    def _paint_curve(self, p: QPainter, points: list[tuple[float, float]], span: tuple[float, float], colour: str) -> None:
+        p.setPen(QPen(QColor(colour), 1.6))
+        p.drawPolyline(QPolygonF([QPointF(self.x(t), self._curve_y(v, span)) for t, v in points]))
+
+    def _paint_scale(self, p: QPainter, grid: tuple, span: tuple[float, float], colour: str, left: bool) -> None:
+        """Dotted lines at round values, numbered in the gutter on the curve's side."""
+        for value in grid:
+            y = self._curve_y(value, span)
+            p.setPen(QPen(QColor(colour).lighter(170), 1, Qt.DotLine))
+            p.drawLine(QPointF(self.LEFT, y), QPointF(self.LEFT + self.plot_width(), y))
+            text = f"{value}" if left else f"{value:+d} dB" if value else "0 dB"
+            if left:
+                rect, align = QRectF(4, y - 8, self.LEFT - 10, 16), Qt.AlignRight | Qt.AlignVCenter
+            else:
+                rect, align = QRectF(self.width() - self.RIGHT + 6, y - 8, self.RIGHT - 8, 16), Qt.AlignLeft | Qt.AlignVCenter
+            self._text(p, rect, text, colour, align)
+
+    def _paint_axis(self, p: QPainter) -> None:
+        y = self.axis_y()
+        p.setPen(QPen(QColor("#9aa0a6"), 1))
+        p.drawLine(QPointF(self.LEFT, y), QPointF(self.LEFT + self.plot_width(), y))
+        for x, text in self.tick_labels():
+            p.setPen(QPen(QColor("#9aa0a6"), 1))
+            p.drawLine(QPointF(x, y), QPointF(x, y + 4))
+            self._text(p, QRectF(x - 30, y + 4, 60, self.AXIS_GAP - 4), text, align=Qt.AlignHCenter | Qt.AlignVCenter)
+
+    def legend_layout(self) -> list[tuple[LegendEntry, float, str]]:
+        """(entry, x of its swatch, its label) across the top; labels are elided to equal shares
+        when they would not all fit the width."""
+        fm = self.fontMetrics()
+        entries = self.legend_entries()
+        widths = [fm.horizontalAdvance(e.label) + 4 for e in entries]
+        room = self.width() - self.LEFT - 4 - len(entries) * (self.SWATCH + self.LEGEND_SPACING)
+        share = room / len(entries) if entries and sum(widths) > room else None
+        x, laid = float(self.LEFT), []
+        for entry, width in zip(entries, widths):
+            if share is not None and width > share:
+                width = share
+            text = fm.elidedText(entry.label, Qt.ElideRight, max(0, int(width) - 4)) if share is not None else entry.label
+            laid.append((entry, x, text))
+            x += self.SWATCH + width + self.LEGEND_SPACING
+        return laid
+
+    def _paint_legend(self, p: QPainter) -> None:
+        y, h = float(self.LEGEND_Y), 16.0
+        for entry, x, text in self.legend_layout():
+            colour = QColor(entry.colour)
+            if entry.shape == "marker":
+                p.fillRect(QRectF(x + 4, y + 2, 3, h - 4), colour)
+            elif entry.shape == "span":
+                p.fillRect(QRectF(x, y + 3, 12, h - 6), QBrush(colour, Qt.BDiagPattern))
+                p.setPen(QPen(colour, 1))
+                p.drawRect(QRectF(x, y + 3, 12, h - 6))
+            else:
+                p.setPen(QPen(colour, 2))
+                p.drawLine(QPointF(x, y + h / 2), QPointF(x + 12, y + h / 2))
+            self._text(p, QRectF(x + self.SWATCH, y, self.fontMetrics().horizontalAdvance(text) + 4, h), text)
+
+    def _paint_playhead(self, p: QPainter) -> None:
+        x = self.x(self.position)
+        top = self.LANES["agent"] - 4
+        p.setPen(QPen(QColor("#202124"), 2))
+        p.drawLine(QPointF(x, top), QPointF(x, self.axis_y()))
+        p.setBrush(QColor("#202124"))
+        p.drawPolygon(QPolygonF([QPointF(x - 5, top - 5), QPointF(x + 5, top - 5), QPointF(x, top + 1)]))
