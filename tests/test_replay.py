@@ -16,6 +16,7 @@ import soundfile as sf
 
 
 from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
 
 from companion.store.db import open_store  # noqa: E402
 from companion.timeline import clock  # noqa: E402
@@ -306,3 +307,23 @@ def test_a_file_that_is_not_a_bundle_is_a_clear_error(tmp_path):
     (tmp_path / "x.ccall").write_text("nope")
     run = companion("replay", tmp_path / "x.ccall")
     assert run.returncode == 2 and "is not a Call Companion call bundle" in run.stderr
+
+
+def test_a_pause_for_payment_shows_as_a_paused_span_on_the_replay_timeline(qtbot, saved):
+    from ui.replay_timeline import PAUSE_COLOUR
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    with db:
+        db.execute('INSERT INTO pauses(call_id, start, "end") VALUES (?, 4.0, 9.0)', (call_id,))
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    window.resize(1000, 600)
+    window.show()
+    timeline = window.timeline
+    assert "Paused for payment" in [e.label for e in timeline.legend_entries()]
+    image = timeline.grab().toImage()
+    y = timeline.LANES["agent"] - 1  # just above the agent's lane: only the band is drawn there
+    inside, outside = image.pixelColor(int(timeline.x(6.5)), y), image.pixelColor(int(timeline.x(12.0)), y)
+    grey = QColor(PAUSE_COLOUR)
+    assert abs(inside.red() - grey.red()) < 40 and inside != outside

@@ -19,6 +19,7 @@ from ui.style import PARTY_COLOURS, PARTY_NAMES
 PACE_COLOUR = "#c2185b"
 VOLUME_COLOUR = "#00897b"
 INTERRUPTION_COLOUR = "#a8322b"
+PAUSE_COLOUR = "#9aa0a6"  # pause for payment: nothing was stored
 GRID_COLOUR = "#e3e6ea"
 BACKGROUND = "#fafbfc"
 TEXT_COLOUR = "#3c4043"
@@ -32,7 +33,7 @@ VOLUME_GRID = (0, 6)
 class LegendEntry:
     label: str
     colour: str
-    shape: str  # "marker", "span" or "line"
+    shape: str  # "marker", "span", "band" or "line"
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class Timeline(QWidget):
         entries = [LegendEntry(prompt_kind(k).label, prompt_kind(k).colour, "marker") for k in kinds]
         if self.doc["interruptions"]:
             entries.append(LegendEntry("Interruption", INTERRUPTION_COLOUR, "span"))
+        if self.doc["call"].get("pauses"):
+            entries.append(LegendEntry("Paused for payment", PAUSE_COLOUR, "band"))
         if self.doc["pace"]:
             entries.append(LegendEntry("Pace (words/min)", PACE_COLOUR, "line"))
         if self.doc["call"].get("volume"):
@@ -170,6 +173,7 @@ class Timeline(QWidget):
         p.fillRect(self.rect(), QColor(BACKGROUND))
         self._paint_grid(p)
         self._paint_lanes(p)
+        self._paint_pauses(p)
         self._paint_interruptions(p)
         self._paint_curves(p)
         self._paint_markers(p)
@@ -197,6 +201,16 @@ class Timeline(QWidget):
                 if turn["party"] == party:
                     start, end = self.x(turn["start"]), self.x(turn["end"])
                     p.fillRect(QRectF(start, y, max(1.0, end - start), self.LANE_HEIGHT), colour)
+
+    def _paint_pauses(self, p: QPainter) -> None:
+        """Pause for payment: a grey band over both lanes, where nothing said was stored."""
+        top = self.LANES["agent"] - 3
+        height = self.LANES["customer"] + self.LANE_HEIGHT + 3 - top
+        colour = QColor(PAUSE_COLOUR)
+        colour.setAlpha(170)
+        for pause in self.doc["call"].get("pauses", []):
+            start = self.x(pause["start"])
+            p.fillRect(QRectF(start, top, max(2.0, self.x(pause["end"]) - start), height), colour)
 
     def _paint_interruptions(self, p: QPainter) -> None:
         top = self.LANES["agent"] - 3
@@ -288,6 +302,8 @@ class Timeline(QWidget):
             colour = QColor(entry.colour)
             if entry.shape == "marker":
                 p.fillRect(QRectF(x + 4, y + 2, 3, h - 4), colour)
+            elif entry.shape == "band":
+                p.fillRect(QRectF(x, y + 3, 12, h - 6), colour)
             elif entry.shape == "span":
                 p.fillRect(QRectF(x, y + 3, 12, h - 6), QBrush(colour, Qt.BDiagPattern))
                 p.setPen(QPen(colour, 1))
