@@ -47,10 +47,43 @@ def _no_display() -> bool:
     return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _platform_cannot_load() -> bool:
+    """True, once the user is told what to install, when Qt's platform plugin lacks a system library.
+
+    Qt aborts the process in that case (no exception to catch), so this looks before any Qt GUI import."""
+    from companion.display_check import display_problem
+
+    problem = display_problem()
+    if problem:
+        print(f"companion: {problem}", file=sys.stderr)
+    return bool(problem)
+
+
+def _close_on_terminate(app) -> None:
+    """SIGTERM (a logout, `kill`) closes the windows as their close buttons do: a call in progress ends and is kept."""
+    import signal
+
+    from PySide6.QtCore import QTimer
+
+    def terminate(*_):
+        app.closeAllWindows()
+        app.quit()
+
+    try:
+        signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (an embedding host): its own signal handling stays
+        return
+    wake = QTimer(app)  # Python runs a signal handler only between bytecodes: give it some while Qt waits
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
+
+
 def run(demo: bool = False, model: Optional[str] = None) -> int:
     if _no_display():
         print("companion: no display found: the window needs a desktop session. Use 'companion live' to coach "
               "headless, or 'companion analyze CALL.wav' for a recording.", file=sys.stderr)
+        return 2
+    if _platform_cannot_load():
         return 2
     try:
         from PySide6.QtCore import QTimer
@@ -64,6 +97,7 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     set_icon(app)
     window = build_window(demo, model)
     window.show()
+    _close_on_terminate(app)
     if demo:
         QTimer.singleShot(0, lambda: window.start_call(demo=True))
     elif not window.settings.value("setup_done", False, type=bool):
@@ -80,6 +114,8 @@ def run_replay(db, call_id: int) -> int:
         print("companion: no display found: the replay window needs a desktop session; "
               "'companion calls export ID --format html' makes a report to open in a browser.", file=sys.stderr)
         return 2
+    if _platform_cannot_load():
+        return 2
     from PySide6.QtWidgets import QApplication
 
     from companion.store.calls import load_call
@@ -89,6 +125,7 @@ def run_replay(db, call_id: int) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = ReplayWindow.from_store(db, call_id)
     window.show()
+    _close_on_terminate(app)
     code = app.exec()
     window.deleteLater()
     del window
