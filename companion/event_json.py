@@ -72,11 +72,23 @@ def event_to_json(event: object) -> Optional[dict]:
     return None
 
 
+def _redacted(event: object) -> object:
+    """Recognised text with personal data taken out (card, phone, e-mail…), one segment at a time."""
+    from companion.store.redaction import redact, redact_words
+
+    if isinstance(event, FinalSegment) and event.words:
+        said = redact_words([w.word for w in event.words])
+        return dataclasses.replace(event, words=tuple(dataclasses.replace(w, word=s) for w, s in zip(event.words, said)))
+    if isinstance(event, PartialText) and event.text:
+        return dataclasses.replace(event, text=redact(event.text), words=())
+    return event
+
+
 class JsonlWriter:
     """A bus subscriber writing each event as one JSON line, flushed at once (file or '-' for stdout).
     A file is started afresh, so one call's events never mix with another's, unless `append`."""
 
-    def __init__(self, target: str, append: bool = False):
+    def __init__(self, target: str, append: bool = False, redaction: bool = False):
         self._lock = threading.Lock()
         if target == "-":
             self._out: IO[str] = sys.stdout
@@ -89,10 +101,13 @@ class JsonlWriter:
             self._owned = True
         self.failed: Optional[str] = None
         self.pauses = PauseSpans()  # pause for payment: what is said inside is not written
+        self.redaction = redaction  # personal data out of the words, as in the store
 
     def __call__(self, event: object) -> None:
         self.pauses(event)
         event = self._outside_pauses(event)
+        if self.redaction and event is not None:
+            event = _redacted(event)
         doc = None if event is None else event_to_json(event)
         if doc is None or self.failed:
             return

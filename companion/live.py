@@ -117,7 +117,7 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
     storing pauses for payment or resumes. Returns a short tally."""
     session = CallSession(config, model=model)
     if events_jsonl:
-        writer = JsonlWriter(events_jsonl, append=append)
+        writer = JsonlWriter(events_jsonl, append=append, redaction=config.privacy.redact)
         session.bus.subscribe(writer)
         session.on_close(lambda timeout: writer.close())
     session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))

@@ -101,3 +101,27 @@ def test_companion_live_pauses_and_resumes_on_sigusr1(softphone, tmp_path):
     call_id = db.execute("SELECT MAX(id) FROM calls").fetchone()[0]
     [span] = load_call(db, call_id)["call"]["pauses"]
     assert span["start"] == pauses[0]["t"] and span["end"] == pauses[1]["t"]
+
+
+def test_the_events_file_leaves_out_personal_data_and_what_was_said_in_a_pause(tmp_path):
+    from companion.event_json import JsonlWriter
+    from companion.events import FinalSegment, PartialText, Word
+
+    def said(text, t):
+        words = tuple(Word(w, t + i * 0.3, t + i * 0.3 + 0.25, 1.0) for i, w in enumerate(text.split()))
+        return FinalSegment("customer", words[0].start, words[-1].end, words)
+
+    path = tmp_path / "events.jsonl"
+    writer = JsonlWriter(str(path), redaction=True)
+    writer(said("my card is four one one one one one one one one one one one one one one one", 1.0))
+    writer(PartialText("customer", 8.0, "call me on oh two oh seven nine four six oh nine five eight"))
+    writer(StoringPaused(10.0, True))
+    writer(said("the code on the back is one two three", 11.0))
+    writer(StoringPaused(20.0, False))
+    writer(said("thank you", 21.0))
+    writer.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    text = " ".join(e.get("text", "") for e in lines)
+    assert "four one one one" not in text and "[card]" in text and "oh two oh seven" not in text
+    assert "code on the back" not in text and "thank you" in text
+    assert [e["paused"] for e in lines if e["type"] == "pause"] == [True, False]

@@ -4,16 +4,24 @@ opened from another machine, the window's notes, a supervisor's comments).
 Free text (what was said, word by word, notes, comments, prompt reasons, step titles, the file
 name) is redacted here, so no entry path can forget it; fields with a fixed vocabulary (party,
 prompt kind, tick source) are checked against it.
+
+A recogniser cuts a card number read with pauses into several segments ("four one one one one one
+one one", then "one one one one one one one one"): each alone is only part of a number. So the last
+few seconds of each party's segments are kept in memory (`RecentSpeech`, never stored) and a new
+segment is judged together with them; when that shows more to take out of an earlier segment (the
+two halves make a card number), the earlier segment's row, words and search index are rewritten.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 from companion.errors import CompanionError
-from companion.store.redaction import redact, redact_words
+from companion.store.redaction import is_label, redact, redact_together, redact_words
+from companion.store.redaction_rules import config as redaction_config
 
 PARTIES = ("agent", "customer")
 TICK_SOURCES = ("auto", "manual")
@@ -29,11 +37,85 @@ def _party(value: object) -> str:
     return str(value)
 
 
+@dataclass
+class _Piece:
+    """A stored segment, remembered for a few seconds: what was said (memory only) and what is stored."""
+    party: str
+    start: float
+    end: float
+    said: list[str]                  # as recognised: kept in memory only, for the next segment's judgement
+    stored: list[str]                # as stored (redacted)
+    segment_id: Optional[int] = None
+    word_ids: list[int] = field(default_factory=list)   # rowids in `words`; empty when stored as text only
+
+
+class RecentSpeech:
+    """The last `gap_s` seconds of segments of one call, both parties, to judge a new segment with."""
+
+    def __init__(self, gap_s: Optional[float] = None, max_pieces: Optional[int] = None):
+        cfg = redaction_config()
+        self.gap_s = cfg.gap_s if gap_s is None else gap_s
+        self.max_pieces = cfg.max_pieces if max_pieces is None else max_pieces
+        self.pieces: list[_Piece] = []
+
+    def judge(self, piece: _Piece) -> list[tuple[_Piece, list[str]]]:
+        """Redact `piece.said` into `piece.stored`, with what was said just before; returns the earlier
+        pieces whose stored words must change, with their new words. Only ever removes more."""
+        # the same party's segments, each within gap_s of the next: one number may run across them
+        chain: list[_Piece] = []
+        for p in reversed([p for p in self.pieces if p.party == piece.party]):
+            if (chain[0].start if chain else piece.start) - p.end > self.gap_s:
+                break
+            chain.insert(0, p)
+        # the other party's last words: the agent's "and the security code?" before the answer
+        others = [p for p in self.pieces if p.party != piece.party and p.end >= piece.start - self.gap_s]
+        judged: list[dict[int, list[str]]] = []
+        if chain:
+            group = chain + [piece]
+            judged.append(dict(zip(map(id, group), redact_together([(p.said, True) for p in group]))))
+        if others:
+            group = sorted(chain + others, key=lambda p: p.start) + [piece]
+            judged.append(dict(zip(map(id, group), redact_together(
+                [(p.said, n > 0 and group[n - 1].party == p.party) for n, p in enumerate(group)]))))
+        piece.stored = _union(piece.stored, [j[id(piece)] for j in judged])
+        changed = []
+        for p in chain + others:
+            words = _union(p.stored, [j[id(p)] for j in judged if id(p) in j])
+            if words != p.stored:
+                changed.append((p, words))
+        # kept: each party's last chain, while a next segment may still continue it
+        self.pieces = [p for p in self.pieces if p.party != piece.party and piece.start - p.end <= self.gap_s * 2]
+        self.pieces = sorted(self.pieces[-self.max_pieces:] + (chain + [piece])[-self.max_pieces:], key=lambda p: p.start)
+        return changed
+
+
+def _union(stored: list[str], judged: list[list[str]]) -> list[str]:
+    """Each word as stored, or the label a judgement gave it (a label is never given back)."""
+    out = list(stored)
+    for words in judged:
+        for i, word in enumerate(words):
+            if is_label(word) and (not is_label(out[i]) or (out[i] != word and (word == "[card]" or out[i] == "[number]"))):
+                out[i] = word   # "[phone]" or "[number]" for half of it, then with the rest of it "[card]"
+    return out
+
+
+def _collapse(words: Sequence[str]) -> str:
+    """Words as text, one label for a row of the same label ("[card] [card]" -> "[card]")."""
+    out: list[str] = []
+    for word in words:
+        if not (out and is_label(word) and out[-1] == word):
+            out.append(word)
+    return " ".join(out)
+
+
 class CallRows:
     """Rows of one call; `redaction=False` only where the user turned redaction off for their own store."""
 
     def __init__(self, db: sqlite3.Connection, call_id: int, redaction: bool = True):
         self.db, self.call_id, self.redaction = db, call_id, redaction
+        self.recent = RecentSpeech() if redaction else None
+        if redaction:
+            db.execute("PRAGMA secure_delete = ON")   # text rewritten by a later judgement leaves no copy in free pages
 
     def text(self, value: Optional[str]) -> Optional[str]:
         return redact(value) if (self.redaction and value) else value
@@ -46,15 +128,50 @@ class CallRows:
                 words: Sequence[tuple[str, float, float, Optional[float]]] = ()) -> None:
         """A final piece of transcript; with its words, the text is the words, redacted together
         (a card number said as four words is a card number, not four short numbers)."""
+        party = _party(party)
+        raw = [w[0] for w in words] if words else (text or "").split()
         if words:
-            said = redact_words([w[0] for w in words]) if self.redaction else [w[0] for w in words]
+            said = redact_words(raw) if self.redaction else raw
             text = " ".join(said)
         else:
             said, text = [], self.text(text) or ""
+        piece = None
+        if self.recent is not None:
+            alone = said if words else redact_words(raw)
+            piece = _Piece(party, start, end, raw, alone)
+            changed = self.recent.judge(piece)
+            if words:
+                said = piece.stored
+                text = " ".join(said)
+            elif piece.stored != alone:   # more to take out, seen with what came before
+                text = _collapse(piece.stored)
+            for earlier, now in changed:
+                self._rewrite(earlier, now)
         cur = self.db.execute('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-                              (self.call_id, _party(party), start, end, text))
-        self.db.executemany('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
-                            [(cur.lastrowid, word, w[1], w[2], w[3]) for word, w in zip(said, words)])
+                              (self.call_id, party, start, end, text))
+        ids = [self.db.execute('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
+                               (cur.lastrowid, word, w[1], w[2], w[3])).lastrowid for word, w in zip(said, words)]
+        if piece is not None:
+            piece.segment_id, piece.word_ids = cur.lastrowid, ids
+
+    def _rewrite(self, piece: _Piece, words: list[str]) -> None:
+        """An earlier segment, judged again with what followed: its row, its words and the search index."""
+        old = self.db.execute("SELECT text FROM segments WHERE id = ?", (piece.segment_id,)).fetchone()
+        if old is None:
+            return
+        text = " ".join(words) if piece.word_ids else _collapse(words)
+        self.db.execute("UPDATE segments SET text = ? WHERE id = ?", (text, piece.segment_id))
+        if not _fts_follows_updates(self.db):   # the index is kept by insert and delete triggers only
+            self.db.execute("INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', ?, ?)",
+                            (piece.segment_id, old[0]))
+            self.db.execute("INSERT INTO segments_fts(rowid, text) VALUES (?, ?)", (piece.segment_id, text))
+        # a deleted entry stays in the index's pages until they are merged: merge now, so no copy of
+        # the clear words is left in the file (rare: only when a number ran across segments)
+        self.db.execute("INSERT INTO segments_fts(segments_fts) VALUES ('optimize')")
+        for rowid, (was, now) in zip(piece.word_ids, zip(piece.stored, words)):
+            if was != now:
+                self.db.execute("UPDATE words SET word = ? WHERE rowid = ?", (now, rowid))
+        piece.stored = words
 
     def prompt(self, t: float, kind: str, reason: str) -> None:
         self.db.execute("INSERT INTO prompts(call_id, t, kind, reason) VALUES (?, ?, ?, ?)",
@@ -82,6 +199,12 @@ class CallRows:
         return self.db.execute(
             "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (self.call_id, t, prompt_id, self.text(author), self.text(text), created_at)).lastrowid
+
+
+def _fts_follows_updates(db: sqlite3.Connection) -> bool:
+    """True when a trigger already keeps the search index up to date on an UPDATE of segments."""
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'segments' "
+                      "AND sql LIKE '%AFTER UPDATE%'").fetchone() is not None
 
 
 def insert_call(db: sqlite3.Connection, started_at: str, source: str, file: Optional[str], redaction: bool = True,
