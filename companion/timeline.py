@@ -4,6 +4,7 @@ that has no transcript. Shared by the replay window, the HTML report, `live` and
 from __future__ import annotations
 
 PARTY_NAMES = {"agent": "Agent", "customer": "Customer"}
+PAUSE_COLOUR = "#9aa0a6"  # a pause for payment on any timeline: nothing said there was stored
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 

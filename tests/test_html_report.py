@@ -468,3 +468,17 @@ def main(out: Path) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "report.png"))
+
+
+def test_a_pause_for_payment_shows_as_a_paused_span_with_its_legend(demo, tmp_path):
+    from companion.store.export import export
+
+    doc = json.loads(json.dumps(demo[0]))
+    doc["call"]["pauses"] = [{"start": 40.0, "end": 52.0}]
+    page = tmp_path / "paused.html"
+    page.write_text(export(doc, "html"), encoding="utf-8")
+    dom = rendered(page)
+    svg = dom.one("section", id="timeline").one("svg", "timeline")
+    [band] = svg.all("rect", "pause")
+    assert float(band.attrs["width"]) > 0
+    assert "Paused for payment" in dom.one("section", id="timeline").one("ul", "legend").text()

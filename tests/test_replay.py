@@ -310,7 +310,7 @@ def test_a_file_that_is_not_a_bundle_is_a_clear_error(tmp_path):
 
 
 def test_a_pause_for_payment_shows_as_a_paused_span_on_the_replay_timeline(qtbot, saved):
-    from ui.replay_timeline import PAUSE_COLOUR
+    from companion.timeline import PAUSE_COLOUR
     from ui.replay_window import ReplayWindow
 
     db, call_id, _ = saved

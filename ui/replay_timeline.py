@@ -13,13 +13,12 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
-from companion.timeline import clock, time_ticks
+from companion.timeline import PAUSE_COLOUR, clock, time_ticks
 from ui.style import PARTY_COLOURS, PARTY_NAMES
 
 PACE_COLOUR = "#c2185b"
 VOLUME_COLOUR = "#00897b"
 INTERRUPTION_COLOUR = "#a8322b"
-PAUSE_COLOUR = "#9aa0a6"  # pause for payment: nothing was stored
 GRID_COLOUR = "#e3e6ea"
 BACKGROUND = "#fafbfc"
 TEXT_COLOUR = "#3c4043"

@@ -11,7 +11,7 @@ from html import escape
 from typing import Callable, Iterator, Optional, Sequence
 
 from companion.prompt_kinds import prompt_kind
-from companion.timeline import PARTY_NAMES, clock, time_ticks
+from companion.timeline import PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
 
 PARTY_COLOURS = {"agent": "#1f5fa8", "customer": "#1d7a46"}
 INTERRUPTION_COLOURS = {"agent": "#c62828", "customer": "#ef8f00"}  # by who talked over the other
@@ -147,6 +147,10 @@ def _lanes(doc: dict, x: Callable[[float], float]) -> list[str]:
         start, end = x(i["t"]), x(i["t"] + i["overlap_s"])
         style = f'fill-opacity="0.3" stroke="{colour}" stroke-width="1.5" class="interruption" data-by="{escape(i["by"])}"'
         out.append(_rect(start, LANES_TOP - 3, end - start, LANES_BOTTOM - LANES_TOP + 6, colour, style))
+    for pause in doc["call"].get("pauses", []):  # pause for payment: nothing said there was stored
+        start, end = x(pause["start"]), x(pause["end"])
+        out.append(_rect(start, LANES_TOP - 3, max(2.0, end - start), LANES_BOTTOM - LANES_TOP + 6, PAUSE_COLOUR,
+                         'fill-opacity="0.6" class="pause"'))
     return out
 
 
@@ -249,6 +253,8 @@ def talked_over(by: str) -> str:
 def legend_html(doc: dict, limits: Limits) -> str:
     entries = [_entry(f"{PARTY_NAMES[p]} speaking", PARTY_COLOURS[p], "box") for p in LANE_Y]
     entries += [_entry(talked_over(by), colour, "span") for by, colour in INTERRUPTION_COLOURS.items()]
+    if doc["call"].get("pauses"):
+        entries.append(_entry("Paused for payment (nothing stored)", PAUSE_COLOUR, "box"))
     kinds = [prompt_kind(k) for k in dict.fromkeys(p["kind"] for p in doc["prompts"])]
     entries += [_entry(k.label, k.colour, "box", k.kind) for k in kinds]
     tone = prompt_kind("lower_tone")
