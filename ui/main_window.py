@@ -157,11 +157,10 @@ class MainWindow(QMainWindow):
         self.model, self.model_language = model, language
         self.model_status.setText(f"Model: {message}")
         self.model_status.setToolTip("\n".join(unused))
-        if unused:
-            self.statusBar().showMessage("; ".join(unused), 15000)
+        passed = f" ({'; '.join(unused)}.)" if unused else ""
         self.transcript.set_placeholder(
             "The transcript appears here as both sides speak." if model is not None else
-            "No transcript without a speech model — coaching works from the audio. Setup… gets a model.")
+            f"No transcript without a speech model — coaching works from the audio. Setup… gets a model.{passed}")
 
     # --- calls ------------------------------------------------------------------------------
     @property
@@ -234,11 +233,13 @@ class MainWindow(QMainWindow):
         self._set_lines("idle", "idle")
         self.recording_status.setText("Not recording audio")
         done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
-        self.summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
+        summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
+        summary.setAttribute(Qt.WA_DeleteOnClose)  # gone once the agent is done with it: a shift's summaries never pile up
+        self.summary = summary
         recorder = self.session.recorder if self.session is not None else None
-        if recorder is not None:
-            self.summary.accepted.connect(lambda: self._save_notes(recorder.call_id, self.summary.notes.toPlainText()))
-        self.summary.show()
+        if recorder is not None:  # this call's notes, from this call's summary (another may be open by then)
+            summary.accepted.connect(lambda: self._save_notes(recorder.call_id, summary.notes.toPlainText()))
+        summary.show()
 
     def _save_notes(self, call_id: int, text: str) -> None:
         from companion.store.calls import save_root_cause
