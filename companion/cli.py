@@ -254,7 +254,7 @@ def _run_replay(args: argparse.Namespace) -> int:
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("import", help="analyse existing two-channel recordings into the history")
+    p = sub.add_parser("import", help="existing two-channel recordings and shared call bundles (.ccall) into the history")
     p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
     p.add_argument("--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--model", metavar="DIR|none", default="none", help="transcribe with this model (default: none)")

@@ -139,3 +139,24 @@ def test_csv_exports_cannot_run_formulas_and_the_list_prints_no_control_characte
         db.execute("UPDATE calls SET started_at = ? WHERE id = ?", ("2026\x1b[2J\x1b]0;x\x07-01-01", cid))
     listed = companion("calls", "list")
     assert listed.returncode == 0 and "\x1b" not in listed.stdout and "\x07" not in listed.stdout
+
+
+def test_import_takes_a_folder_of_shared_bundles_and_recordings_at_once(good_doc, tmp_path):
+    """A supervisor loads a batch of shared calls without opening each: good ones in, a bad one named, none twice."""
+    import shutil
+
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    bundle(folder / "a.ccall", good_doc)
+    bundle(folder / "b.ccall", changed(good_doc, lambda d: d["call"].update(notes="second call")))
+    bundle(folder / "broken.ccall", changed(good_doc, lambda d: d.update(duration_s="long")))
+    shutil.copy(resource_path("demo/demo_call.flac"), folder / "recorded.flac")
+    run = companion("import", folder)
+    assert run.returncode == 1  # one was refused
+    assert "a.ccall: opened as call" in run.stderr and "b.ccall: opened as call" in run.stderr
+    assert "recorded.flac: imported as call" in run.stderr
+    assert "broken.ccall: broken.ccall is not a valid Call Companion call bundle: duration_s must be a number" in run.stderr
+    assert "3 imported, 0 already in the history, 1 not imported" in run.stderr
+    again = companion("import", folder)
+    assert "0 imported, 3 already in the history, 1 not imported" in again.stderr
+    assert len(list_calls(open_store())) == 3

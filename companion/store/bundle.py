@@ -12,6 +12,7 @@ import os
 import sqlite3
 import zipfile
 from pathlib import Path
+from typing import Optional
 
 import soundfile as sf
 
@@ -49,7 +50,7 @@ def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 
     return path
 
 
-def import_bundle(db: sqlite3.Connection, path: Path) -> int:
+def import_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str] = None) -> int:
     """Add the bundled call to this machine's store; returns its new id. Nothing is stored from a
     bundle that fails a check."""
     name = Path(path).name
@@ -65,7 +66,7 @@ def import_bundle(db: sqlite3.Connection, path: Path) -> int:
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
         raise CompanionError(f"{name} is not a Call Companion call bundle.") from None
     try:
-        return _store(db, call, audio)
+        return _store(db, call, audio, content_hash)
     except BaseException:
         if audio is not None:
             audio.unlink(missing_ok=True)
@@ -90,12 +91,12 @@ def _unpack_audio(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Path
     return target
 
 
-def _store(db: sqlite3.Connection, call: dict, audio) -> int:
+def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str] = None) -> int:
     with db:
         cid = insert_call(db, call["started_at"], "bundle", call["file"], duration_s=call["duration_s"], status=call["status"],
                           playbook=call["playbook"], pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
                           agent_talk_ratio=call["agent_talk_ratio"],
-                          longest_agent_monologue_s=call["longest_agent_monologue_s"])
+                          longest_agent_monologue_s=call["longest_agent_monologue_s"], content_hash=content_hash)
         rows = CallRows(db, cid, redaction=True)  # another machine's text: always redacted here
         for party, start, end in call["turns"]:
             rows.turn(party, start, end)

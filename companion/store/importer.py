@@ -1,4 +1,5 @@
-"""`companion import`: existing call recordings into the history, skipping what is already there."""
+"""`companion import`: existing call recordings and shared call bundles (.ccall) into the history,
+skipping what is already there; a folder may hold both."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from companion.store.db import delete_call, open_store
 from companion.store.keeping import analyze_and_keep
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
+BUNDLE_SUFFIX = ".ccall"
 
 
 def content_hash(path: Path) -> str:
@@ -29,7 +31,7 @@ def recordings(path: Path, recursive: bool) -> list[Path]:
     if not path.is_dir():
         raise CompanionError(f"No such file or folder: {path}")
     pattern = "**/*" if recursive else "*"
-    return sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    return sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES | {BUNDLE_SUFFIX})
 
 
 def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model=None, out=sys.stderr) -> dict:
@@ -41,6 +43,9 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     try:
         for n, file in enumerate(files, 1):
             prefix = f"[{n}/{len(files)}] {file.name}"
+            if file.suffix.lower() == BUNDLE_SUFFIX:
+                _import_bundle(db, file, prefix, tally, out)
+                continue
             try:
                 digest = content_hash(file)
             except OSError as exc:
@@ -76,3 +81,27 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     finally:
         db.close()
     return tally
+
+
+def _import_bundle(db, file: Path, prefix: str, tally: dict, out) -> None:
+    """A call shared from another machine: checked, redacted and stored, or refused with its reason."""
+    from companion.store.bundle import import_bundle
+
+    try:
+        digest = content_hash(file)
+        if db.execute("SELECT 1 FROM calls WHERE content_hash = ?", (digest,)).fetchone():
+            print(f"{prefix}: already imported", file=out)
+            tally["skipped"] += 1
+            return
+        call_id = import_bundle(db, file, content_hash=digest)
+    except OSError as exc:
+        print(f"{prefix}: cannot read ({exc.strerror or exc})", file=out)
+        tally["failed"] += 1
+        return
+    except CompanionError as exc:
+        print(f"{prefix}: {exc.message}", file=out)
+        tally["failed"] += 1
+        return
+    tally["imported"] += 1
+    tally["ids"].append(call_id)
+    print(f"{prefix}: opened as call {call_id}", file=out)
