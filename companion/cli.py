@@ -221,7 +221,8 @@ def _run_live(args: argparse.Namespace) -> int:
     print(f"companion: call ended after {tally['duration_s']:.0f} s; {tally['overflows']} capture overflows, "
           f"{tally['dropped_blocks']} blocks dropped.", file=sys.stderr)
     if tally["save_failed"]:
-        print(f"companion: call {tally['call_id']} was not saved to the end ({tally['save_failed']}); what was saved "
+        which = f"call {tally['call_id']}" if tally["call_id"] is not None else "the call"
+        print(f"companion: {which} was not saved to the end ({tally['save_failed']}); what was saved "
               "before is kept and listed as interrupted.", file=sys.stderr)
         return 1
     return 0

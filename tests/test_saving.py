@@ -89,8 +89,9 @@ def test_a_save_failure_reaches_the_calls_subscribers_as_an_event(tmp_path):
 
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=OUTSIDE, timeout=120,
                          preexec_fn=cap)
-    [event] = [l for l in run.stdout.splitlines() if l.startswith("EVENT")]
-    assert event.startswith("EVENT call The call can no longer be saved") and "is kept" in event
+    events = [l for l in run.stdout.splitlines() if l.startswith("EVENT")]
+    assert events[0].startswith("EVENT call not saving: the disk is full") and "kept in memory" in events[0]
+    assert "the rest was lost because the disk stayed full" in events[-1]
 
 
 def test_calls_delete_removes_a_call_and_its_recording(tmp_path):

@@ -78,6 +78,17 @@ def _close_on_terminate(app) -> None:
     wake.start(200)
 
 
+def _show_store_notices(app, window) -> None:
+    """A damaged store set aside (by whichever thread opened it) is said in the window's banner and status bar."""
+    from PySide6.QtCore import QTimer
+
+    from companion.store.db import take_notices
+
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: [window.show_problem("error", message) for message in take_notices()])
+    timer.start(1000)
+
+
 def run(demo: bool = False, model: Optional[str] = None) -> int:
     if _no_display():
         print("companion: no display found: the window needs a desktop session. Use 'companion live' to coach "
@@ -98,6 +109,7 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     window = build_window(demo, model)
     window.show()
     _close_on_terminate(app)
+    _show_store_notices(app, window)
     if demo:
         QTimer.singleShot(0, lambda: window.start_call(demo=True))
     elif not window.settings.value("setup_done", False, type=bool):

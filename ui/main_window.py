@@ -282,6 +282,8 @@ class MainWindow(QMainWindow):
             self._set_lines(self._line_state["agent"], self._line_state["customer"])
             if event.status in ("lost", "overflow"):
                 self.show_problem("device", event.message)
+        elif isinstance(event, SaveFailed) and event.message.startswith("saving again"):
+            self.statusBar().showMessage(event.message, 15000)  # good news: no banner
         elif isinstance(event, (MonitorFailed, TranscriberFailed, SaveFailed)):
             self.show_problem("error", event.message)
         elif isinstance(event, CallEnded):

@@ -1,20 +1,46 @@
-"""Opening the store: SQLite in the user data dir, WAL, foreign keys, owner-only files, migrated."""
+"""Opening the store: SQLite in the user data dir, WAL, foreign keys, owner-only files, migrated.
+
+Several processes share one store (the window recording a call, `companion import`, `calls list`):
+WAL lets readers and the one writer go on together, every write transaction takes the write lock
+first (BEGIN IMMEDIATE: two writers never deadlock upgrading a read lock), a writer waits up to
+`BUSY_TIMEOUT_S` for another's short transaction, and `write()` tries again if one still meets a busy
+store. A damaged store is set aside beside itself, a fresh one started, and the user told."""
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import threading
+import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 from companion.errors import CompanionError
 from companion.paths import user_data_dir
 from companion.store.schema import migrate
 
+BUSY_TIMEOUT_S = 15.0   # how long a write waits for another process's transaction before SQLITE_BUSY
+BUSY_ATTEMPTS = 3       # `write()` tries this many times when the store stays busy
+DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # "file is not a database", "database disk image is malformed"
+T = TypeVar("T")
+
 
 class StoreError(CompanionError):
-    """The call store cannot be opened or written."""
+    """The call store cannot be opened or written; `cause` is what SQLite or the system said."""
+
+    def __init__(self, message: str, cause: Optional[BaseException] = None):
+        super().__init__(message)
+        self.cause = cause
+
+
+class _Damaged(Exception):
+    """The store file is not a database or is malformed; `db` is still open (closing it first would let
+    SQLite delete or checkpoint the -wal beside it, which is set aside with it)."""
+
+    def __init__(self, detail: str, inode: int, db: sqlite3.Connection):
+        super().__init__(detail)
+        self.detail, self.inode, self.db = detail, inode, db
 
 
 def store_path() -> Path:
@@ -52,24 +78,168 @@ def private_dir(path: Path) -> Path:
     return path
 
 
+# --- telling the user ------------------------------------------------------------------------
+def _to_stderr(message: str) -> None:
+    print(f"companion: {message}", file=sys.stderr, flush=True)
+
+
+_notice_handler: Callable[[str], None] = _to_stderr
+_notices: list[str] = []
+_notices_lock = threading.Lock()
+
+
+def set_notice_handler(handler: Optional[Callable[[str], None]]) -> None:
+    """Where the store's notices go (a damaged store set aside): stderr unless the window takes them.
+    The handler may be called on any thread that opens the store."""
+    global _notice_handler
+    _notice_handler = handler or _to_stderr
+
+
+def take_notices() -> list[str]:
+    """The notices said since the last call (for a window that starts listening late)."""
+    with _notices_lock:
+        said = list(_notices)
+        _notices.clear()
+    return said
+
+
+def notice(message: str) -> None:
+    with _notices_lock:
+        _notices.append(message)
+    _notice_handler(message)
+
+
+# --- opening ----------------------------------------------------------------------------------
+_checked: set[str] = set()  # stores this process has already checked (quick_check, WAL)
+
+
 def open_store(path: Optional[Path] = None, check_same_thread: bool = True) -> sqlite3.Connection:
     path = Path(path or store_path())
     try:
-        private_dir(path.parent)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # created owner-only, never world-readable
-        os.close(fd)
-        db = sqlite3.connect(str(path), timeout=10, check_same_thread=check_same_thread)
+        try:
+            return _connect(path, check_same_thread)
+        except _Damaged as damaged:
+            try:
+                _set_aside(path, damaged)
+            finally:
+                damaged.db.close()
+            return _connect(path, check_same_thread)
+    except _Damaged as damaged:
+        damaged.db.close()
+        raise StoreError(f"The call store {path} is damaged ({damaged.detail}) and could not be replaced.") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"The call store {path} cannot be used ({exc}).", exc) from None
+    except OSError as exc:
+        raise StoreError(f"Cannot open the call store in {path.parent}: {exc.strerror or exc}.", exc) from None
+
+
+_create_lock = threading.Lock()
+
+
+def _create_private(path: Path) -> None:
+    """Create the store file owner-only (never world-readable), once. Only a file that did not exist is
+    opened here: closing a descriptor of a file SQLite has open in this process would drop that
+    connection's POSIX locks, and another process could then checkpoint or delete the WAL under it."""
+    with _create_lock:  # no thread here connects to the file between its creation and that close
+        if not path.exists():
+            try:
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                pass  # another process made it first
+
+
+def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
+    private_dir(path.parent)
+    _create_private(path)
+    inode = os.stat(path).st_ino
+    # isolation_level: every implicit transaction (`with db:`) is BEGIN IMMEDIATE too
+    db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=check_same_thread,
+                         isolation_level="IMMEDIATE")
+    try:
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA journal_mode=WAL")
+        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
+        problems = _check_once(db, path, mode)
+        if problems:
+            raise _Damaged(problems, inode, db)
         migrate(db)
         close_interrupted(db)
         return db
+    except _Damaged:
+        raise
     except sqlite3.DatabaseError as exc:
-        raise StoreError(f"The call store {path} cannot be used ({exc}).") from None
-    except OSError as exc:
-        raise StoreError(f"Cannot open the call store in {path.parent}: {exc.strerror or exc}.") from None
+        if getattr(exc, "sqlite_errorname", "").startswith(DAMAGED):
+            raise _Damaged(str(exc), inode, db) from None
+        db.close()
+        raise
+    except BaseException:
+        db.close()
+        raise
+
+
+def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
+    """The first opening in this process checks the file and its WAL; returns what is damaged, if anything."""
+    key = str(path.resolve())
+    if key in _checked:
+        return None
+    problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
+    if problems != ["ok"]:
+        return "; ".join(problems)
+    _checked.add(key)
+    if mode.lower() != "wal":
+        notice(f"The call store {path} cannot use write-ahead logging here (journal mode {mode}); two apps using "
+               "it at once may have to wait for each other.")
+    return None
+
+
+def _set_aside(path: Path, damaged: _Damaged) -> Path:
+    """Rename the damaged store (and its -wal/-shm) to calls.sqlite3.corrupt-YYYYmmdd-HHMMSS; say so once.
+    Another process that found it damaged first has already done it: the file there now is left alone."""
+    try:
+        if os.stat(path).st_ino != damaged.inode:
+            return path
+    except FileNotFoundError:
+        return path
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
+    while aside.exists():
+        n += 1
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    for suffix in ("-wal", "-shm", ""):  # the main file last: a crash in between leaves it findable
+        try:
+            os.replace(f"{path}{suffix}", f"{aside}{suffix}")
+        except FileNotFoundError:
+            pass
+    notice(f"The call store was damaged ({damaged.detail}); it was set aside as {aside} and a new, empty store "
+           f"started in its place. The calls saved before are not in the history; keep that file to recover them.")
+    return aside
+
+
+# --- writing ----------------------------------------------------------------------------------
+def is_busy(exc: BaseException) -> bool:
+    """Another process held the store past the busy timeout ("database is locked")."""
+    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
+
+
+def write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], attempts: int = BUSY_ATTEMPTS) -> T:
+    """`work(db)` in one write transaction that takes the write lock first; all of it or nothing.
+    A store still busy after the busy timeout is tried again, `attempts` times in all."""
+    for attempt in range(1, attempts + 1):
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(db)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+            return result
+        except sqlite3.OperationalError as exc:
+            if attempt == attempts or not is_busy(exc):
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def _alive(pid: Optional[int], call_id: int) -> bool:
@@ -89,16 +259,24 @@ def _alive(pid: Optional[int], call_id: int) -> bool:
 
 def close_interrupted(db: sqlite3.Connection) -> int:
     """Calls left 'active' by a crash or kill (their writer is gone): closed as 'interrupted' with what was written."""
-    with db:
-        rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
-                if not _alive(r["writer_pid"], r["id"])]
-        for row in rows:
-            last = db.execute(
-                "SELECT MAX(t) FROM (SELECT MAX(t) AS t FROM metrics WHERE call_id = ?1 "
-                "UNION ALL SELECT MAX(\"end\") FROM turns WHERE call_id = ?1 "
-                "UNION ALL SELECT MAX(t) FROM prompts WHERE call_id = ?1)", (row["id"],)).fetchone()[0]
-            db.execute("UPDATE calls SET status = 'interrupted', duration_s = MAX(duration_s, ?) WHERE id = ?",
-                       (last or 0.0, row["id"]))
+    if not any(not _alive(r["writer_pid"], r["id"])
+               for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()):
+        return 0  # the usual case: nothing to close, and no write lock taken
+    return write(db, _close_interrupted)
+
+
+def _close_interrupted(db: sqlite3.Connection) -> int:
+    rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
+            if not _alive(r["writer_pid"], r["id"])]
+    for row in rows:
+        last = db.execute(
+            "SELECT MAX(t) FROM (SELECT MAX(t) AS t FROM metrics WHERE call_id = ?1 "
+            "UNION ALL SELECT MAX(\"end\") FROM turns WHERE call_id = ?1 "
+            "UNION ALL SELECT MAX(\"end\") FROM segments WHERE call_id = ?1 "
+            "UNION ALL SELECT MAX(t) FROM interruptions WHERE call_id = ?1 "
+            "UNION ALL SELECT MAX(t) FROM prompts WHERE call_id = ?1)", (row["id"],)).fetchone()[0]
+        db.execute("UPDATE calls SET status = 'interrupted', duration_s = MAX(duration_s, ?) WHERE id = ?",
+                   (last or 0.0, row["id"]))
     return len(rows)
 
 
@@ -110,8 +288,7 @@ def delete_call(db: sqlite3.Connection, call_id: int) -> Optional[str]:
         raise StoreError(f"No saved call {call_id}; 'companion calls list' shows them.")
     if row["status"] == "active" and _alive(row["writer_pid"], call_id):
         raise StoreError(f"Call {call_id} is still being recorded (process {row['writer_pid']}); end that call first.")
-    with db:
-        db.execute("DELETE FROM calls WHERE id = ?", (call_id,))
+    write(db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (call_id,)))
     if row["recording"]:
         Path(row["recording"]).unlink(missing_ok=True)
     return row["recording"]

@@ -16,7 +16,7 @@ from companion.store.recorder import CallRecorder
 @dataclass(frozen=True)
 class Kept:
     doc: dict                  # the analysis, as `analyze --json` prints it
-    call_id: int
+    call_id: Optional[int]     # None when not even the call's row could be written (a read-only folder)
     shortfall: Optional[str]   # None when the whole call was saved
 
 

@@ -1,15 +1,18 @@
 """Writing a call as it happens: a bus subscriber hands events to a writer thread, which commits
-at least every `COMMIT_S`, so a crash or `kill -9` loses at most the last second."""
+at least every `COMMIT_S`, so a crash or `kill -9` loses at most the last second. When the store
+cannot be written (a full disk, a read-only data folder) the coaching goes on: what could not be
+written waits in memory (companion.store.spool) and is written when the store can be again."""
 
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import sqlite3
 import sys
 import threading
 import time
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Optional
@@ -28,8 +31,10 @@ from companion.events import (
 )
 from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
-from companion.store.db import claim, open_store, release
+from companion.store.db import StoreError, claim, open_store, release, store_path, write
 from companion.store.rows import CallRows, insert_call
+from companion.store.spool import Spool, trouble
+from companion.timeline import clock
 
 COMMIT_S = 0.5
 _STOP = object()
@@ -39,32 +44,56 @@ def iso(wall: float) -> str:
     return datetime.fromtimestamp(wall, timezone.utc).isoformat(timespec="seconds")
 
 
+@dataclass(frozen=True)
+class _Recording:
+    """The call's audio file, noted in its row by the writer."""
+
+    path: str
+
+
+def reach(e: object) -> float:
+    """The call time an event reaches."""
+    if isinstance(e, (Turn, FinalSegment)):
+        return e.end
+    if isinstance(e, CallEnded):
+        return e.duration_s
+    return getattr(e, "t", 0.0) or 0.0
+
+
 class CallRecorder:
     """Subscribe to a call's bus: `bus.subscribe(recorder)`. `close()` waits for the last write.
 
-    A write that fails (a full disk) is said once, published as `SaveFailed` (with `publish`), and
-    ends the saving: what was committed before stays, `stored_until` says up to where, and the call
-    is left unfinished, so the next start closes it as interrupted and `import` redoes it."""
+    A store that cannot be written (a full disk, a read-only folder, even at the start) is said once,
+    published as `SaveFailed` "not saving: …" (with `publish`); the coaching goes on, the events wait
+    in memory and are written when the store can be again ("saving again: …"). When they cannot be
+    (more than the spool holds, or the call ends first) the rest is lost and that is said: what was
+    committed stays, `stored_until` says up to where, and the call is left unfinished, so the next
+    start closes it as interrupted and `import` redoes it. `call_id` is None until the call's row is in."""
 
     def __init__(self, source: str, file: Optional[str] = None, playbook: Optional[str] = None,
                  content_hash: Optional[str] = None, store: Optional[Path] = None, redaction: bool = True,
                  publish: Optional[Callable[[object], None]] = None):
         self.store = store
-        self.db = open_store(store, check_same_thread=False)
         self.redaction = redaction
         self.publish = publish
-        with self.db:
-            self.call_id = insert_call(self.db, iso(time.time()), source, file, redaction, playbook=playbook,
-                                       content_hash=content_hash, writer_pid=os.getpid(), status="active")
-        claim(self.call_id)
-        self.rows = CallRows(self.db, self.call_id, redaction)
+        self._call = dict(started_at=iso(time.time()), source=source, file=file, playbook=playbook,
+                          content_hash=content_hash)
+        self.db: Optional[sqlite3.Connection] = None
+        self.call_id: Optional[int] = None
+        self.rows: Optional[CallRows] = None
         self.pauses = PauseSpans()  # pause for payment: words said inside are never written
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.failed: Optional[str] = None
+        self.spool = Spool()
+        self.failed: Optional[str] = None  # why the call is not stored to its end
         self.complete = False      # CallEnded was written: the whole call is in the store
         self.stored_until = 0.0    # call time up to which the store holds the call
+        self.heard_until = 0.0     # call time of the latest event handed over
         self._discard = False
         self.ended = threading.Event()
+        try:
+            self._open()
+        except (StoreError, sqlite3.Error) as exc:
+            self._trouble(exc)  # coaching goes on; the writer tries again
         self._thread = threading.Thread(target=self._run, name="call-writer", daemon=True)
         self._thread.start()
 
@@ -85,23 +114,23 @@ class CallRecorder:
 
     audio = None
 
-    def record_audio(self, pipeline, rate: int) -> Path:
-        """Keep this call's audio (only when the user turned recording on)."""
+    def record_audio(self, pipeline, rate: int) -> Optional[Path]:
+        """Keep this call's audio (only when the user turned recording on); None when it cannot be."""
         from companion.store.recording import CallAudioWriter, recordings_dir
 
-        path = recordings_dir() / f"call-{self.call_id}.flac"
-        self.audio = CallAudioWriter(path, rate, on_failure=lambda message: self._fail("audio", message),
-                                     silent=self.pauses.covers)
-        pipeline.taps.append(self.audio)
-        db = open_store(self.store)
+        name = f"call-{self.call_id}" if self.call_id is not None else f"call-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+        path = recordings_dir() / f"{name}.flac"
         try:
-            with db:
-                db.execute("UPDATE calls SET recording = ? WHERE id = ?", (str(path), self.call_id))
-        finally:
-            db.close()
+            self.audio = CallAudioWriter(path, rate, on_failure=lambda message: self._say("audio", message),
+                                         silent=self.pauses.covers)
+        except (OSError, RuntimeError) as exc:
+            self._say("audio", f"The call's audio cannot be recorded ({getattr(exc, 'strerror', None) or exc}).")
+            return None
+        pipeline.taps.append(self.audio)
+        self._queue.put(_Recording(str(path)))  # noted in the call's row with the next write
         return path
 
-    def _fail(self, what: str, message: str) -> None:
+    def _say(self, what: str, message: str) -> None:
         if self.publish is not None:
             self.publish(SaveFailed(what, message))  # the window or `live` says it
         else:
@@ -112,75 +141,135 @@ class CallRecorder:
         if self.complete and not self.failed:
             return None
         reason = self.failed or "the last writes did not finish"
+        if self.call_id is None:
+            return (f"Saving stopped at 0 s of {duration_s:.0f} s ({reason}): nothing of the call was kept; free some "
+                    "disk space or make the data folder writable, and run again.")
         return (f"Saving stopped at {self.stored_until:.0f} s of {duration_s:.0f} s ({reason}). "
                 f"Call {self.call_id} keeps what was saved and is listed as interrupted; free some disk space and run "
                 f"again, or remove it with 'companion calls delete {self.call_id}'.")
 
+    # --- the writer thread ------------------------------------------------------------------------
     def _run(self) -> None:
-        pending: list = []
         deadline = time.monotonic() + COMMIT_S
         stop = False
         while not stop:
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                if item is _STOP:
-                    stop = True
-                else:
-                    pending.append(item)
             except queue.Empty:
-                pass
+                item = None
+            if item is _STOP:
+                stop = True
+            elif item is not None:
+                self._hold(item)
             if stop or time.monotonic() >= deadline:
-                self._write(pending)
-                pending = []
+                self._flush(final=stop)
                 deadline = time.monotonic() + COMMIT_S
+        self._finish()
+
+    def _hold(self, event: object) -> None:
+        self.heard_until = max(self.heard_until, reach(event))
+        if self.failed or self._discard:
+            return
+        if not self.spool.add(event):
+            self._give_up(f"{self.spool.trouble.lasting if self.spool.trouble else 'saving fell behind'} too long "
+                          f"(more than {self.spool.limit} events waited)")
+
+    def _open(self) -> None:
+        db = open_store(self.store, check_same_thread=False)
+        try:
+            call_id = write(db, lambda db: insert_call(db, redaction=self.redaction, writer_pid=os.getpid(),
+                                                       status="active", **self._call), attempts=1)
+        except BaseException:
+            db.close()
+            raise
+        claim(call_id)
+        self.db, self.call_id, self.rows = db, call_id, CallRows(db, call_id, self.redaction)
+
+    def _flush(self, final: bool = False) -> None:
+        """Write what waits, every `COMMIT_S`; while the store cannot be written, every `RETRY_S` and at the end."""
+        if self.failed or self._discard or not (self.spool.due() or (final and self.spool.events)):
+            return
+        try:
+            if self.db is None:
+                self._open()
+            memory = copy.deepcopy(self.rows.recent)  # what redaction remembers of the last seconds of speech
+            try:
+                self.stored_until = write(self.db, self._write_all, attempts=1)
+            except BaseException:
+                self.rows.recent = memory  # rolled back: the segments of this try are forgotten, and said again next try
+                raise
+        except (StoreError, sqlite3.Error) as exc:  # may pass: a full disk, a read-only folder, a busy store
+            self._trouble(exc)
+            return
+        except CompanionError as exc:  # a row that does not fit the store: trying again cannot help
+            self._give_up(exc.message)
+            return
+        if any(isinstance(e, CallEnded) for e in self.spool.events):
+            self.complete = True
+            self.ended.set()
+        if self.spool.written() is not None:
+            self._say("call", f"saving again: the call is saved up to {clock(self.stored_until)} and goes on being saved.")
+
+    def _write_all(self, db: sqlite3.Connection) -> float:
+        reached = self.stored_until
+        for event in self.spool.events:
+            self._row(event)
+            reached = max(reached, reach(event))
+        return reached
+
+    def _trouble(self, exc: BaseException) -> None:
+        why = trouble(exc, str(Path(self.store or store_path()).parent))
+        if self.spool.failed(why):
+            self._say("call", f"not saving: {why.reason} — the call is kept in memory and saved when {why.until}.")
+
+    def _give_up(self, cause: str) -> None:
+        """The rest of the call cannot be kept: drop what waits, say up to where the call is saved."""
+        self.failed = cause
+        self.spool.drop()
+        self._say("call", f"not saving: {cause}; the call is saved up to {clock(self.stored_until)} and the rest "
+                          "of it will not be saved.")
+
+    def _finish(self) -> None:
         if self._discard:
             self._delete()
-        release(self.call_id)
-        self.db.close()
+        elif not self.complete and (self.failed or self.spool.trouble):
+            lasting = self.spool.trouble.lasting if self.spool.trouble else self.failed
+            self.failed = self.failed or self.spool.trouble.reason
+            self.spool.drop()
+            kept = (f"saved up to {clock(self.stored_until)} of {clock(self.heard_until)}; the rest was lost"
+                    if self.call_id is not None else "nothing of this call was saved")
+            self._say("call", f"not saving: {kept} because {lasting}.")
+        if self.call_id is not None:
+            release(self.call_id)
+        if self.db is not None:
+            self.db.close()
 
     def _delete(self) -> None:
-        try:
-            with self.db:
-                self.db.execute("DELETE FROM calls WHERE id = ?", (self.call_id,))
-        except sqlite3.Error:
-            pass  # left unfinished: closed as interrupted on the next start
+        if self.db is not None:
+            try:
+                write(self.db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (self.call_id,)))
+            except sqlite3.Error:
+                pass  # left unfinished: closed as interrupted on the next start
         if self.audio is not None:
             self.audio.close()
             self.audio.path.unlink(missing_ok=True)
 
-    def _write(self, events: list) -> None:
-        if not events or self.failed or self._discard:
-            return
-        try:
-            with self.db:
-                reached = self.stored_until
-                for event in events:
-                    reached = max(reached, self._row(event))
-            self.stored_until = reached
-        except (sqlite3.Error, CompanionError) as exc:  # a full disk: say so once; coaching goes on
-            self.failed = str(getattr(exc, "message", exc))
-            self._fail("call", f"The call can no longer be saved ({self.failed}); coaching goes on, and what was "
-                               f"saved up to {self.stored_until:.0f} s is kept.")
-
-    def _row(self, e: object) -> float:
-        """Write one event; returns the call time it reaches."""
+    def _row(self, e: object) -> None:
+        """Write one event."""
         rows, db, cid = self.rows, self.db, self.call_id
         if isinstance(e, Turn):
             rows.turn(e.party, e.start, e.end)
-            return e.end
-        if isinstance(e, FinalSegment):
+        elif isinstance(e, FinalSegment):
             words = self.pauses.kept(e.words, [(w.start, w.end) for w in e.words])
             if words:
                 rows.segment(e.party, words[0].start, words[-1].end, " ".join(w.word for w in words),
                              [(w.word, w.start, w.end, w.conf) for w in words])
-            return e.end
-        if isinstance(e, StoringPaused):
+        elif isinstance(e, StoringPaused):
             if e.paused:
                 db.execute('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, NULL)', (cid, e.t))
             else:
                 db.execute('UPDATE pauses SET "end" = ? WHERE call_id = ? AND "end" IS NULL', (e.t, cid))
-            return e.t
-        if isinstance(e, Prompt):
+        elif isinstance(e, Prompt):
             rows.prompt(e.t, e.kind, e.reason)
         elif isinstance(e, Interruption):
             rows.interruption(e.t, e.by, e.overlap_s)
@@ -193,11 +282,9 @@ class CallRecorder:
             rows.tick(e.t, e.step_id, e.title, e.source, e.done)
         elif isinstance(e, CallStarted):
             db.execute("UPDATE calls SET started_at = ? WHERE id = ?", (iso(e.wall), cid))
+        elif isinstance(e, _Recording):
+            db.execute("UPDATE calls SET recording = ? WHERE id = ?", (e.path, cid))
         elif isinstance(e, CallEnded):
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
             db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
-            self.complete = True
-            self.ended.set()
-            return e.duration_s
-        return getattr(e, "t", 0.0) or 0.0
