@@ -173,7 +173,7 @@ def test_without_a_model_analyze_says_so_and_uses_the_acoustic_pace(korean, tmp_
     out = capsys.readouterr()
     doc = json.loads(out.out)
     assert doc["pace_source"] == "acoustic" and all(t["text"] is None for t in doc["turns"])
-    assert "no speech model found" in out.err
+    assert "no English model — coaching from the sound" in out.err
 
 
 def test_model_loads_off_the_callers_thread_and_reports_its_time(ko_model):
