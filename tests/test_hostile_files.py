@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,20 +46,14 @@ def used_or_named(load, path) -> None:
         assert str(path) in exc.message and "\n" not in exc.message.strip(), exc.message
 
 
+@pytest.mark.parametrize("name, text, load", [("coaching.toml", DEFAULT_COACHING, load_config),
+                                             ("playbook.toml", PLAYBOOK, load_playbook)])
 @FUZZ
 @given(data=st.data())
-def test_a_damaged_coaching_file_is_used_or_refused_naming_itself(tmp_path, data):
-    path = tmp_path / "coaching.toml"
-    path.write_text(mutated_lines(DEFAULT_COACHING, data), encoding="utf-8")
-    used_or_named(load_config, path)
-
-
-@FUZZ
-@given(data=st.data())
-def test_a_damaged_playbook_is_used_or_refused_naming_itself(tmp_path, data):
-    path = tmp_path / "playbook.toml"
-    path.write_text(mutated_lines(PLAYBOOK, data), encoding="utf-8")
-    used_or_named(load_playbook, path)
+def test_a_damaged_coaching_file_or_playbook_is_used_or_refused_naming_itself(tmp_path, name, text, load, data):
+    path = tmp_path / name
+    path.write_text(mutated_lines(text, data), encoding="utf-8")
+    used_or_named(load, path)
 
 
 @FUZZ
