@@ -12,6 +12,7 @@ from typing import IO, Optional
 from companion.events import (
     CallEnded,
     CallStarted,
+    CustomerState,
     DeadAir,
     DeviceStatus,
     FinalSegment,
@@ -67,6 +68,8 @@ def event_to_json(event: object) -> Optional[dict]:
         return {"t": None, "type": "error", "party": event.party, "message": event.message}
     if isinstance(event, SaveFailed):
         return {"t": None, "type": "save_failed", "what": event.what, "message": event.message}
+    if isinstance(event, CustomerState):
+        return {"t": event.t, "type": "customer_state", "state": event.state}
     if isinstance(event, StoringPaused):
         return {"t": event.t, "type": "pause", "paused": event.paused}
     return None

@@ -99,6 +99,12 @@ class MetricsSnapshot:
     pace_short_wpm: Optional[float] = None     # the coach's detection pace: last few seconds of agent speech
     pace_baseline_wpm: Optional[float] = None  # the agent's pace over their first speech in the call (same source)
     pace_calibrated: bool = False              # acoustic pace divided by this agent's own nuclei per word
+    customer_state: Optional[str] = None       # "calm", "tense", "upset"; None until their baseline is known
+    customer_calm_s: float = 0.0               # how long they have been calm (near their baseline)
+    customer_loudness_db: Optional[float] = None  # their recent speech above their baseline level
+    customer_pitch_semitones: Optional[float] = None  # and above their baseline pitch
+    customer_pace_rise: Optional[float] = None  # their recent syllable rate over their baseline, minus 1
+    customer_talkovers: int = 0                # their held talk-overs of the agent, recently
 
     @property
     def loudness_delta_db(self) -> Optional[float]:
@@ -113,7 +119,15 @@ class MetricsSnapshot:
         return 12.0 * float(np.log2(self.pitch_hz / self.pitch_baseline_hz))
 
 
-PromptKind = Literal["slow_down", "speeding_up", "lower_tone", "keep_listening", "stop_apologizing", "dead_air"]
+CUSTOMER_STATES: tuple[str, ...] = ("calm", "tense", "upset")  # in rising order
+
+
+@dataclass(frozen=True)
+class CustomerState:
+    """The customer's mood changed to `state` at `t` (the first one: their baseline is known)."""
+
+    t: float
+    state: str
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,14 @@ _ALL = (
     PromptKind("keep_listening", "Keep listening", "Keep listening — let them finish", "#3a78d0", "#ffffff"),
     PromptKind("stop_apologizing", "Stop apologising", "Stop apologising — move to the facts", "#8d5cc6", "#ffffff"),
     PromptKind("dead_air", "Dead air", "Dead air", "#6d7680", "#ffffff"),
+    PromptKind("customer_upset", "Customer upset", "Customer is upset — let them finish, keep your voice low",
+               "#b3261e", "#ffffff"),
+    PromptKind("customer_calmer", "Customer calmer", "They're calmer — now approach the issue", "#2e7d4f", "#ffffff"),
 )
 
 PROMPT_KINDS: dict[str, PromptKind] = {k.kind: k for k in _ALL}
 KINDS: tuple[str, ...] = tuple(PROMPT_KINDS)
-UNKNOWN_COLOUR = "#b3261e"
+UNKNOWN_COLOUR = "#5b4a8a"
 
 
 def prompt_kind(kind: str) -> PromptKind:

@@ -11,6 +11,7 @@ from typing import Optional
 
 from companion.events import (
     CallEnded,
+    CustomerState,
     FinalSegment,
     Interruption,
     MetricsSnapshot,
@@ -35,6 +36,7 @@ class ReportCollector:
         self.ended: Optional[CallEnded] = None
         self.failures: list[str] = []
         self.segments: list[FinalSegment] = []
+        self.customer_states: list[CustomerState] = []
         self._done = threading.Event()
 
     def __call__(self, event: object) -> None:
@@ -53,6 +55,8 @@ class ReportCollector:
             self._done.set()
         elif isinstance(event, FinalSegment):
             self.segments.append(event)
+        elif isinstance(event, CustomerState):
+            self.customer_states.append(event)
         elif isinstance(event, (MonitorFailed, TranscriberFailed)):
             self.failures.append(event.message)
 
@@ -98,6 +102,7 @@ class ReportCollector:
             ],
             "prompts": [{"t": p.t, "kind": p.kind, "reason": p.reason} for p in self.prompts],
             "pace": [{"t": t, "wpm": w} for t, w in self.pace],
+            "customer_states": [{"t": c.t, "state": c.state} for c in self.customer_states],
         }
 
 
@@ -116,7 +121,26 @@ def summary_text(doc: dict, model_note: Optional[str] = None) -> str:
     lines.append(f"  Interruptions:   {len(by_agent)} by the agent, {len(by_customer)} by the customer")
     for i in doc["interruptions"]:
         lines.append(f"    {clock(i['t'])}  {i['by']} talked over for {i['overlap_s']:.1f} s")
+    lines.append(f"  Customer:        {mood_summary(doc.get('customer_states', []), doc['duration_s'])}")
     lines.append(f"  Prompts:         {len(doc['prompts'])}")
     for p in doc["prompts"]:
         lines.append(f"    {clock(p['t'])}  {p['kind']:<15} {p['reason']}")
     return "\n".join(lines)
+
+
+def state_spans(states: list[dict], end: float) -> list[tuple[float, float, str]]:
+    """[{t, state}, ...] as (start, end, state) spans up to `end`."""
+    ordered = sorted(states, key=lambda c: c["t"])
+    return [(c["t"], nxt["t"] if nxt else end, c["state"]) for c, nxt in zip(ordered, ordered[1:] + [None])]
+
+
+def mood_summary(states: list[dict], duration_s: float) -> str:
+    """"upset for 1:10 (from 0:52), then calm" — or how the customer sounded when never upset."""
+    if not states:
+        return "not enough of their speech to read"
+    upset = [(a, b) for a, b, state in state_spans(states, duration_s) if state == "upset"]
+    if not upset:
+        tense = any(c["state"] == "tense" for c in states)
+        return "tense at times, never upset" if tense else "calm throughout"
+    total = sum(b - a for a, b in upset)
+    return f"upset for {clock(total)} (from {clock(upset[0][0])}), last {states[-1]['state']}"

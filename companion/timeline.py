@@ -5,6 +5,10 @@ from __future__ import annotations
 
 PARTY_NAMES = {"agent": "Agent", "customer": "Customer"}
 PAUSE_COLOUR = "#9aa0a6"  # a pause for payment on any timeline: nothing said there was stored
+# The customer's mood (companion/monitor/customer.py): its words and colour on every band and strip
+MOOD_LABELS = {"calm": "Calm", "tense": "Tense", "upset": "Upset"}
+MOOD_COLOURS = {"calm": "#7fbf8e", "tense": "#f0b94a", "upset": "#d0453a"}
+MOOD_UNKNOWN_COLOUR = "#d7dadd"  # before their baseline is known
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 

@@ -17,7 +17,7 @@ NUM = {"type": "number"}
 SCHEMA = {
     "type": "object",
     "required": ["file", "duration_s", "pace_source", "agent_wpm", "agent_talk_ratio", "longest_agent_monologue_s",
-                 "turns", "interruptions", "prompts", "pace"],
+                 "turns", "interruptions", "prompts", "pace", "customer_states"],
     "additionalProperties": False,
     "properties": {
         "file": {"type": "string"},
@@ -37,10 +37,14 @@ SCHEMA = {
             "type": "object", "required": ["t", "kind", "reason"], "additionalProperties": False,
             "properties": {"t": NUM, "reason": {"type": "string"},
                            "kind": {"enum": ["slow_down", "speeding_up", "lower_tone", "keep_listening",
-                                             "stop_apologizing", "dead_air"]}}}},
+                                             "stop_apologizing", "dead_air", "customer_upset",
+                                             "customer_calmer"]}}}},
         "pace": {"type": "array", "items": {
             "type": "object", "required": ["t", "wpm"], "additionalProperties": False,
             "properties": {"t": NUM, "wpm": NUM}}},
+        "customer_states": {"type": "array", "items": {
+            "type": "object", "required": ["t", "state"], "additionalProperties": False,
+            "properties": {"t": NUM, "state": {"enum": ["calm", "tense", "upset"]}}}},
     },
 }
 

@@ -1,4 +1,5 @@
-"""Coaching rules: `slow_down`, `speeding_up`, `lower_tone`, `keep_listening`, `stop_apologizing`, `dead_air`.
+"""Coaching rules: `slow_down`, `speeding_up`, `lower_tone`, `keep_listening`, `stop_apologizing`, `dead_air`,
+and the customer's `customer_upset` and `customer_calmer`.
 
 Sparing by design: each rule has hysteresis (it fires on entering a state and
 re-arms only after clearly leaving it), each kind a cooldown, and any two
@@ -8,6 +9,9 @@ Pace is an estimate: `slow_down` waits until the short detection pace has stayed
 over its line (the limit plus a margin for the estimate's error, larger for the
 acoustic estimate than for recognised words) through enough agent speech, and
 `speeding_up` compares the agent with themselves, from the same source.
+
+While the customer is upset, what the agent needs first is to let them vent in a low voice:
+`keep_listening` and `lower_tone` come before the pace cues, which wait while either is due.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ class Coach:
     def __init__(self, config: CoachConfig):
         self.config = config
         self._state = {kind: _RuleState() for kind in KINDS}
+        self._state["customer_calmer"].armed = False  # armed by an upset customer
         self._last_prompt: Optional[float] = None
         self._last_t: Optional[float] = None
         self._pace_source: Optional[str] = None
@@ -77,9 +82,14 @@ class Coach:
             self._pace_source = s.pace_source
             for kind in ("slow_down", "speeding_up"):
                 self._state[kind].hold_s = 0.0
+        if s.customer_state == "upset":
+            order = (self._keep_listening, self._customer_upset, self._lower_tone, self._slow_down, self._speeding_up,
+                     self._stop_apologizing, self._dead_air, self._customer_calmer)
+        else:
+            order = (self._keep_listening, self._slow_down, self._speeding_up, self._lower_tone, self._stop_apologizing,
+                     self._dead_air, self._customer_upset, self._customer_calmer)
         prompts = []
-        for rule in (self._keep_listening, self._slow_down, self._speeding_up, self._lower_tone, self._stop_apologizing,
-                     self._dead_air):
+        for rule in order:
             prompt = rule(s, dt)
             if prompt is not None:
                 prompts.append(prompt)
@@ -97,6 +107,8 @@ class Coach:
         pace = s.pace_short_wpm
         if not rule.enabled or pace is None or s.agent_interrupting_since is not None:
             return None  # talking over the customer: the cue that matters then is keep listening
+        if self._upset_cue_due(s):
+            return None
         margin = 1.0 + (rule.acoustic_margin if s.pace_source == "acoustic" else rule.asr_margin)
         over, released = pace > rule.wpm_above * margin, pace < rule.release_wpm * margin
         if released:
@@ -116,6 +128,8 @@ class Coach:
         pace, base = s.pace_wpm, s.pace_baseline_wpm  # the meter's steadier 30 s pace: a trend, not a moment
         if not rule.enabled or pace is None or not base or s.agent_interrupting_since is not None:
             return None
+        if self._upset_cue_due(s):
+            return None
         rise = pace / base - 1.0
         over, released = rise >= rule.rise, rise < rule.release
         if released:
@@ -130,14 +144,23 @@ class Coach:
                               f"{base:.0f} at the start of the call — ease back")
         return None
 
+    def _voice_raised(self, s: MetricsSnapshot) -> tuple[bool, bool]:
+        """(louder, higher): the agent's voice over lower_tone's lines."""
+        rule = self.config.lower_tone
+        loud, pitch = s.loudness_delta_db, s.pitch_delta_semitones
+        return loud is not None and loud >= rule.loudness_above_db, pitch is not None and pitch >= rule.pitch_above_semitones
+
+    def _upset_cue_due(self, s: MetricsSnapshot) -> bool:
+        """The customer is upset and the agent's voice is raised: lower_tone goes first (a pace cue waits)."""
+        return s.customer_state == "upset" and self.config.lower_tone.enabled and any(self._voice_raised(s))
+
     def _lower_tone(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
         rule, state = self.config.lower_tone, self._state["lower_tone"]
         if not rule.enabled:
             return None
         loud = s.loudness_delta_db
         pitch = s.pitch_delta_semitones
-        louder = loud is not None and loud >= rule.loudness_above_db
-        higher = pitch is not None and pitch >= rule.pitch_above_semitones
+        louder, higher = self._voice_raised(s)
         calm = (loud is None or loud < rule.release_db) and (pitch is None or pitch < rule.release_semitones)
         if calm:
             state.armed = True
@@ -214,3 +237,34 @@ class Coach:
         if state.armed and self._may_fire("dead_air", s.t):
             return self._fire("dead_air", s.t, f"{s.silence_s:.0f} s of silence — tell the customer what you are doing")
         return None
+
+    def _customer_upset(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        """On the customer's state reaching upset; re-armed once they are calm again, reminded after `repeat_s`."""
+        rule, state = self.config.customer_upset, self._state["customer_upset"]
+        if s.customer_state == "calm":
+            state.armed = True
+        if not rule.enabled or s.customer_state != "upset":
+            return None
+        if not (self._due("customer_upset", s.t, rule.repeat_s) and self._may_fire("customer_upset", s.t)):
+            return None
+        cues = []
+        if s.customer_loudness_db is not None and s.customer_loudness_db >= 1.0:
+            cues.append(f"{s.customer_loudness_db:.0f} dB louder")
+        if s.customer_pitch_semitones is not None and s.customer_pitch_semitones >= 1.0:
+            cues.append(f"{s.customer_pitch_semitones:.0f} semitones higher")
+        if s.customer_pace_rise is not None and s.customer_pace_rise >= 0.05:
+            cues.append(f"{s.customer_pace_rise:.0%} faster")
+        said = f"their voice is {', '.join(cues)} than at the start" if cues else "they keep talking over you"
+        return self._fire("customer_upset", s.t, f"Customer is upset ({said}) — let them finish, keep your voice low")
+
+    def _customer_calmer(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
+        """Near their baseline for `after_s`, after an upset episode."""
+        rule, state = self.config.customer_calmer, self._state["customer_calmer"]
+        if s.customer_state == "upset":
+            state.armed = True  # seen upset, even if the upset cue itself was off or held back
+        if not rule.enabled or s.customer_state != "calm" or s.customer_calm_s < rule.after_s:
+            return None
+        if not state.armed or not self._may_fire("customer_calmer", s.t):
+            return None
+        return self._fire("customer_calmer", s.t, f"Back near their usual voice for {s.customer_calm_s:.0f} s — "
+                          "now approach the issue")

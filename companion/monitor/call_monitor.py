@@ -15,6 +15,7 @@ import numpy as np
 from companion.config import CoachingConfig
 from companion.events import PARTIES, FinalSegment, FrameBlock, MetricsSnapshot, Turn
 from companion.monitor.calibration import CalibrationLearner
+from companion.monitor.customer import CustomerMood
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_kind, rolling_wpm
@@ -33,6 +34,9 @@ class CallMonitor:
         self.ledger = {p: SpeechLedger() for p in PARTIES}
         self.pitch = PitchTracker(config.pitch, audio)
         self.nuclei = SyllableNuclei(config.pace, audio)
+        self.customer_pitch = PitchTracker(config.pitch, audio)
+        self.customer_nuclei = SyllableNuclei(config.pace, audio)
+        self.mood = CustomerMood(config.customer, audio, config.pace)
         self.calibration = dict(calibration) if calibration else None  # this agent's nuclei per word, per detector
         self.learner = CalibrationLearner(config.pace.calibration_min_words)
         self.tone = ToneTracker(config.tone, audio)
@@ -134,6 +138,11 @@ class CallMonitor:
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
+        customer_frames, customer_levels, customer_voiced, _, _ = per_party["customer"]
+        customer_f0 = self.customer_pitch.process(customer_frames)
+        for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
+            self.ledger["customer"].add_units(t, 1.0, kind)
+        self.mood.add(customer_levels, customer_f0, customer_voiced, (first + block.frames) * fs)
 
         pending = {p: list(per_party[p][4]) for p in PARTIES}
         for i in range(block.frames):
@@ -156,11 +165,16 @@ class CallMonitor:
             expired = self.interruptions.expire(t_end)
             if expired is not None:
                 events.append(expired)
+            if self.interruptions.confirmed_by == "customer":
+                self.mood.talked_over(self.interruptions.confirmed_since)
             ticks = self._frames_done * self._frame_ms // self._tick_ms
             if ticks > self._ticks:
                 self._ticks = ticks
                 for party in PARTIES:
                     self._levels[party] = float(per_party[party][1][i])
+                mood = self.mood.evaluate(t_end, self.ledger["customer"])
+                if mood is not None:
+                    events.append(mood)
                 events.append(self.snapshot())
         for party in PARTIES:
             self._levels[party] = float(per_party[party][1][-1]) if block.frames else -100.0
@@ -215,6 +229,7 @@ class CallMonitor:
         a_win, c_win = agent.speech_between(lo, now), customer.speech_between(lo, now)
         total = agent.total_speech_s + customer.total_speech_s
         since, overlap = self.interruptions.ongoing(now)
+        mood = self.mood.reading
         return MetricsSnapshot(
             t=round(now, 3),
             agent_speaking=self.vad["agent"].speaking,
@@ -245,6 +260,12 @@ class CallMonitor:
             agent_interrupting_s=round(overlap, 2),
             dropped_blocks=self.dropped_blocks,
             apologies=self.apologies,
+            customer_state=self.mood.state,
+            customer_calm_s=self.mood.calm_s(now),
+            customer_loudness_db=mood.loudness_db,
+            customer_pitch_semitones=mood.pitch_semitones,
+            customer_pace_rise=mood.pace_rise,
+            customer_talkovers=mood.talkovers,
         )
 
     def whole_call_wpm(self) -> Optional[float]:
