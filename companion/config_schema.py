@@ -120,6 +120,7 @@ class CustomerMoodConfig:
     baseline_speech_s: Annotated[float, Range(2.0, 600.0)]     # their first speech in the call
     window_speech_s: Annotated[float, Range(0.5, 60.0)]        # their voice now: level and pitch
     pace_window_speech_s: Annotated[float, Range(2.0, 120.0)]  # their pace now
+    loudness_percentile: Annotated[float, Range(50.0, 99.0)]   # the level of the louder frames of their speech
     loudness_above_db: Annotated[float, Range(1.0, 40.0)]      # raised: this much louder than their baseline
     pitch_above_semitones: Annotated[float, Range(0.5, 24.0)]  # raised: this much higher
     pace_above: Annotated[float, Range(0.01, 3.0)]             # raised: this fraction faster

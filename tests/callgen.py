@@ -1,19 +1,29 @@
-"""Synthetic two-party calls for tests: espeak-ng speech placed on a call timeline.
+"""Synthetic two-party calls for tests: espeak-ng (or festival) speech placed on a call timeline.
 
 Each utterance has a party, text, voice, true words per minute, gain and pitch,
 and a start time given either absolutely or as a gap after the previous
 utterance (negative = overlap). The agent is a headset (full band); the customer
-comes through a phone line (300-3400 Hz, 8 kHz). Both carry a low noise floor.
+comes through a phone line (300-3400 Hz, 8 kHz; or the same line mu-law encoded,
+`Script.customer_line="mulaw"`). Both carry a low noise floor.
 The ground truth (turn times, true pace, expected interruptions) is written
 beside the audio as JSON.
+
+Voices are espeak-ng voices (`-v`), or `"festival:<ident>"` for a festival voice
+(`kal_diphone`, `ked_diphone`, `cmu_us_slt_arctic_hts`) synthesised with `text2wave`,
+its rate set as `tests.pace_corpus` sets it. `Say.semitones` shifts an utterance's
+pitch after synthesis without changing its duration (`sox pitch`); `Script.line_steps`
+steps the customer channel's gain after the phone line (a phone system's automatic
+gain, a customer moving their handset).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -21,8 +31,14 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
+from tests.pace_corpus import Voice as _Voice, _first_setting, _next_setting, _synthesize
+
 RATE = 16000
 ESPEAK_RATIO = 1.2  # espeak-ng speaks about 1.2x the -s it is given; calibrated per utterance below
+FESTIVAL = "festival:"  # voice prefix: "festival:kal_diphone" is festival's kal_diphone
+FESTIVAL_TRIES = 4      # festival syntheses per utterance while aiming its rate
+STEP_RAMP_S = 0.02      # a line gain step ramps over this long (no click)
+CUSTOMER_LINE_KINDS = ("phone", "mulaw")
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class Say:
     pitch: int = 50
     gain_db: float = 0.0
     tag: str = ""                    # "backchannel", "fast", "raised", "interrupt", ...
+    semitones: float = 0.0           # pitch shift after synthesis, duration kept (sox pitch)
 
 
 @dataclass
@@ -50,6 +67,10 @@ class Script:
     noise_db: float = -62.0
     tail_s: float = 1.0
     seed: int = 7
+    # customer channel gain steps after the phone line (before the noise floor): (t_s, gain_db) holds
+    # from t on, reached by a 20 ms ramp; 0 dB before the first step
+    line_steps: tuple[tuple[float, float], ...] = ()
+    customer_line: str = "phone"     # "phone" (8 kHz, 300-3400 Hz) or "mulaw" (the same, mu-law encoded)
 
 
 @dataclass
@@ -62,6 +83,7 @@ class Placed:
     wpm: float
     gain_db: float
     tag: str
+    semitones: float = 0.0
 
 
 @dataclass
@@ -70,6 +92,7 @@ class Truth:
     duration_s: float
     utterances: list[Placed] = field(default_factory=list)
     interruptions: list[dict] = field(default_factory=list)
+    line_steps: list[list[float]] = field(default_factory=list)  # the script's customer line gain steps
 
     def of(self, party: str, tag: Optional[str] = None) -> list[Placed]:
         return [u for u in self.utterances if u.party == party and (tag is None or u.tag == tag)]
@@ -87,6 +110,10 @@ class Truth:
 
 def tools_available() -> bool:
     return shutil.which("espeak-ng") is not None and shutil.which("sox") is not None
+
+
+def festival_available() -> bool:
+    return shutil.which("text2wave") is not None and shutil.which("sox") is not None
 
 
 def _espeak(text: str, voice: str, speed: int, pitch: int, cache: Path) -> np.ndarray:
@@ -109,18 +136,77 @@ def _trim(audio: np.ndarray, threshold: float = 0.003) -> np.ndarray:
     return audio[loud[0] : loud[-1] + 1]
 
 
-def _speech(say: Say, voice: str, cache: Path) -> tuple[np.ndarray, float]:
-    """Speech at the requested true words per minute (espeak's -s is calibrated by measuring)."""
+def _festival(text: str, ident: str, setting: float, cache: Path) -> np.ndarray:
+    """Festival speech (text2wave) at one rate setting (`tests.pace_corpus`: stretch, or 1/hts -r)."""
+    key = hashlib.sha1(f"festival|{text}|{ident}|{setting:.4f}".encode()).hexdigest()[:16]
+    out = cache / f"{key}.wav"
+    if not out.exists():
+        with tempfile.TemporaryDirectory(prefix="festival_", dir=cache) as tmp:
+            audio = _synthesize(_Voice("festival", ident), text, setting, Path(tmp))
+            sf.write(str(Path(tmp) / "out.wav"), audio, RATE, subtype="FLOAT")
+            os.replace(Path(tmp) / "out.wav", out)
+    audio, rate = sf.read(str(out), dtype="float32")
+    assert rate == RATE
+    return _trim(audio)
+
+
+def _festival_speech(say: Say, ident: str, cache: Path) -> tuple[np.ndarray, str]:
+    """Festival speech aimed at `say.wpm` (measured from the clip's length, the setting adjusted);
+    returns the closest clip and a key naming it."""
+    voice = _Voice("festival", ident)
     words = len(say.text.split())
-    speed = max(80, round(say.wpm / ESPEAK_RATIO))
-    audio = _espeak(say.text, voice, speed, say.pitch, cache)
+    setting = round(_first_setting(voice, say.wpm), 4)
+    audio = _festival(say.text, ident, setting, cache)
+    best = (float("inf"), audio, setting)
     if words >= 4:
-        for _ in range(2):
+        for attempt in range(FESTIVAL_TRIES):
             actual = words / (len(audio) / RATE) * 60.0
-            if abs(actual - say.wpm) / say.wpm < 0.04:
+            miss = abs(actual - say.wpm) / say.wpm
+            if miss < best[0]:
+                best = (miss, audio, setting)
+            if miss < 0.04 or attempt == FESTIVAL_TRIES - 1:
                 break
-            speed = max(80, min(500, round(speed * say.wpm / actual)))
-            audio = _espeak(say.text, voice, speed, say.pitch, cache)
+            setting = round(_next_setting(voice, setting, actual, say.wpm), 4)
+            audio = _festival(say.text, ident, setting, cache)
+    _, audio, setting = best
+    return audio, f"festival|{say.text}|{ident}|{setting:.4f}"
+
+
+def _pitch_shift(audio: np.ndarray, semitones: float, key: str, cache: Path) -> np.ndarray:
+    """`audio` shifted by `semitones`, its duration kept (`sox pitch`, cents); cached under `key`."""
+    name = hashlib.sha1(f"{key}|semitones|{semitones}".encode()).hexdigest()[:16]
+    out = cache / f"{name}.wav"
+    if not out.exists():
+        with tempfile.TemporaryDirectory(prefix="pitch_", dir=cache) as tmp:
+            src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.wav"
+            sf.write(str(src), audio, RATE, subtype="FLOAT")
+            subprocess.run(["sox", "-R", str(src), "-e", "floating-point", "-b", "32", str(dst),
+                            "pitch", f"{100.0 * semitones:.1f}"], check=True)
+            os.replace(dst, out)
+    shifted, rate = sf.read(str(out), dtype="float32")
+    assert rate == RATE
+    return _trim(shifted)
+
+
+def _speech(say: Say, voice: str, cache: Path) -> tuple[np.ndarray, float]:
+    """Speech at the requested true words per minute (espeak's -s, or festival's stretch, is
+    calibrated by measuring), then pitch-shifted by `say.semitones`."""
+    words = len(say.text.split())
+    if voice.startswith(FESTIVAL):
+        audio, key = _festival_speech(say, voice[len(FESTIVAL):], cache)
+    else:
+        speed = max(80, round(say.wpm / ESPEAK_RATIO))
+        audio = _espeak(say.text, voice, speed, say.pitch, cache)
+        if words >= 4:
+            for _ in range(2):
+                actual = words / (len(audio) / RATE) * 60.0
+                if abs(actual - say.wpm) / say.wpm < 0.04:
+                    break
+                speed = max(80, min(500, round(speed * say.wpm / actual)))
+                audio = _espeak(say.text, voice, speed, say.pitch, cache)
+        key = f"{say.text}|{voice}|{speed}|{say.pitch}"
+    if say.semitones:
+        audio = _pitch_shift(audio, say.semitones, key, cache)
     return audio, words / (len(audio) / RATE) * 60.0
 
 
@@ -135,6 +221,35 @@ def _phone_line(audio: np.ndarray, cache: Path) -> np.ndarray:
     return line
 
 
+def _mulaw_line(audio: np.ndarray, cache: Path) -> np.ndarray:
+    """The phone line mu-law encoded: 300-3400 Hz, 8 kHz, 8-bit mu-law, decoded back to 16 kHz."""
+    with tempfile.TemporaryDirectory(prefix="mulaw_", dir=cache) as tmp:
+        src, mid, dst = Path(tmp) / "in.wav", Path(tmp) / "ulaw.wav", Path(tmp) / "out.wav"
+        sf.write(str(src), audio, RATE, subtype="FLOAT")
+        subprocess.run(["sox", "-R", str(src), "-r", "8000", "-e", "u-law", "-b", "8", str(mid), "sinc", "300-3400"],
+                       check=True)
+        subprocess.run(["sox", "-R", str(mid), "-r", str(RATE), "-e", "floating-point", "-b", "32", str(dst)],
+                       check=True)
+        line, _ = sf.read(str(dst), dtype="float32")
+    return line
+
+
+def line_gain(samples: int, steps: tuple[tuple[float, float], ...], rate: int = RATE,
+              ramp_s: float = STEP_RAMP_S) -> np.ndarray:
+    """Per-sample gain (linear) of `steps`: each (t, gain_db) holds from t on, reached by a
+    `ramp_s` ramp (in dB) that starts at t; 0 dB before the first step."""
+    gain_db = np.zeros(samples, np.float64)
+    ramp = max(1, int(round(ramp_s * rate)))
+    now = 0.0
+    for t, target in sorted(steps):
+        i = min(samples, max(0, int(round(t * rate))))
+        j = min(samples, i + ramp)
+        gain_db[i:j] = now + (target - now) * (np.arange(1, j - i + 1) / ramp)
+        gain_db[j:] = target
+        now = target
+    return 10 ** (gain_db / 20.0)
+
+
 def _level(audio: np.ndarray) -> float:
     loud = audio[np.abs(audio) > 0.01]
     return 10 * np.log10(np.mean(loud.astype(np.float64) ** 2) + 1e-12) if loud.size else -100.0
@@ -142,6 +257,8 @@ def _level(audio: np.ndarray) -> float:
 
 def render(script: Script, out_dir: Path, cache: Path, channels_out: Optional[Path] = None) -> tuple[Path, Truth]:
     """Write `<name>.wav` (agent left, customer right) and `<name>.truth.json`; return the path and truth."""
+    if script.customer_line not in CUSTOMER_LINE_KINDS:
+        raise ValueError(f"unknown customer line {script.customer_line!r} (one of {', '.join(CUSTOMER_LINE_KINDS)})")
     cache.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     placed: list[Placed] = []
@@ -160,7 +277,7 @@ def render(script: Script, out_dir: Path, cache: Path, channels_out: Optional[Pa
             start = prev_end + say.gap
         start = max(0.0, start)
         end = start + len(audio) / RATE
-        placed.append(Placed(say.party, say.text, round(start, 3), round(end, 3), len(say.text.split()), round(true_wpm, 1), say.gain_db, say.tag))
+        placed.append(Placed(say.party, say.text, round(start, 3), round(end, 3), len(say.text.split()), round(true_wpm, 1), say.gain_db, say.tag, say.semitones))
         clips.append((int(round(start * RATE)), say.party, audio))
         prev_start, prev_end = start, max(prev_end, end)
     duration = max(p.end for p in placed) + script.tail_s
@@ -168,14 +285,18 @@ def render(script: Script, out_dir: Path, cache: Path, channels_out: Optional[Pa
     tracks = {"agent": np.zeros(total, np.float64), "customer": np.zeros(total, np.float64)}
     for offset, party, audio in clips:
         tracks[party][offset : offset + len(audio)] += audio
-    tracks["customer"] = _phone_line(tracks["customer"].astype(np.float32), cache)[:total]
+    line = _mulaw_line if script.customer_line == "mulaw" else _phone_line
+    tracks["customer"] = line(tracks["customer"].astype(np.float32), cache)[:total]
+    if script.line_steps:
+        tracks["customer"] = tracks["customer"] * line_gain(len(tracks["customer"]), script.line_steps)
     rng = np.random.default_rng(script.seed)
     noise = 10 ** (script.noise_db / 20.0)
     stereo = np.stack([tracks["agent"], np.pad(tracks["customer"], (0, total - len(tracks["customer"])))], axis=1)
     stereo += rng.normal(0.0, noise, stereo.shape)
     wav = out_dir / f"{script.name}.wav"
     sf.write(str(wav), np.clip(stereo, -1, 1).astype(np.float32), RATE, subtype="PCM_16")
-    truth = Truth(script.name, round(duration, 3), placed, expected_interruptions(placed))
+    truth = Truth(script.name, round(duration, 3), placed, expected_interruptions(placed),
+                  [[float(t), float(g)] for t, g in sorted(script.line_steps)])
     (out_dir / f"{script.name}.truth.json").write_text(json.dumps(asdict(truth), indent=1))
     return wav, truth
 

@@ -141,8 +141,8 @@ class CallMonitor:
         customer_frames, customer_levels, customer_voiced, _, _ = per_party["customer"]
         customer_f0 = self.customer_pitch.process(customer_frames)
         for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
-            self.ledger["customer"].add_units(t, 1.0, kind)
-        self.mood.add(customer_levels, customer_f0, customer_voiced, (first + block.frames) * fs)
+            self.mood.nucleus(t, kind)
+        self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs)
 
         pending = {p: list(per_party[p][4]) for p in PARTIES}
         for i in range(block.frames):
@@ -172,7 +172,7 @@ class CallMonitor:
                 self._ticks = ticks
                 for party in PARTIES:
                     self._levels[party] = float(per_party[party][1][i])
-                mood = self.mood.evaluate(t_end, self.ledger["customer"])
+                mood = self.mood.evaluate(t_end)
                 if mood is not None:
                     events.append(mood)
                 events.append(self.snapshot())

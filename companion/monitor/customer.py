@@ -3,7 +3,8 @@
 Absolute levels say nothing across phone lines and people, so every cue is the customer
 against themselves, from their first `baseline_speech_s` of speech in this call:
 
-- loudness: median level of their last `window_speech_s` of speech, in dB above the baseline's;
+- loudness: the level of the louder part (`loudness_percentile`) of their last `window_speech_s`
+  of speech, in dB above the baseline's;
 - pitch: median f0 of that speech, in semitones above the baseline's (medians in semitones,
   so a stray octave error in a few frames moves nothing);
 - pace: their syllable-nucleus rate over the last `pace_window_speech_s` of speech against the
@@ -15,7 +16,8 @@ raise pitch, loudness and rate together (Scherer 2003; Banse & Scherer 1996), wh
 system's automatic gain or a moved handset changes the level alone: loudness counts only when
 pitch or pace has moved at least `corroborate` of their lines (or the customer talks over the
 agent), and a level change that stays alone through `rebase_speech_s` of speech becomes the new
-baseline level. One raised cue is `tense`, `upset_cues` are `upset`. A new state is shown once it
+baseline level. Pace, which varies from sentence to sentence by as much as anger raises it, only
+adds to another raised cue. One raised cue is `tense`, `upset_cues` are `upset`. A new state is shown once it
 has held `dwell_s` (a calmer one `calm_dwell_s`), so the state does not flicker.
 """
 
@@ -67,6 +69,7 @@ class CustomerMood:
         self.base_rate: Optional[float] = None   # nuclei per minute of speech over the baseline
         self._base_end: float = 0.0               # call time the baseline's speech ended
         self._talkovers: deque[float] = deque()
+        self.voiced = SpeechLedger()  # voiced time and nuclei: the articulation rate, pauses left out
         self._level_alone_s = 0.0
         self._new_speech_s = 0.0                   # customer speech since the last evaluation
         self.state: Optional[str] = None
@@ -77,8 +80,12 @@ class CustomerMood:
 
     # ---------------------------------------------------------------- input
 
-    def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray, block_end: float) -> None:
-        """Frames of the customer: level, f0 (0 when unvoiced), whether each is speech; the block's end time."""
+    def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray, first_t: float) -> None:
+        """Frames of the customer from call time `first_t`: level, f0 (0 when unvoiced), whether each is speech."""
+        voiced = speech & (f0_hz > 0)
+        for i in np.flatnonzero(voiced).tolist():
+            self.voiced.add_speech(first_t + i * self._frame_s, self._frame_s)
+        block_end = first_t + len(levels_db) * self._frame_s
         levels = levels_db[speech].tolist()
         pitches = semitones(f0_hz[speech & (f0_hz > 0)]).tolist()
         self._levels.extend(levels)
@@ -87,12 +94,16 @@ class CustomerMood:
             self._base_levels.extend(levels)
             self._base_pitches.extend(pitches)
             if len(self._base_levels) >= self._baseline_frames:
-                self.base_level = float(np.median(self._base_levels))
+                self.base_level = self._loudness(self._base_levels)
                 # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
                 enough = len(self._base_pitches) >= len(self._base_levels) // 4
                 self.base_pitch = float(np.median(self._base_pitches)) if enough else None
                 self._base_end = block_end
         self._new_speech_s += len(levels) * self._frame_s
+
+    def nucleus(self, t: float, kind: str) -> None:
+        """A syllable nucleus of the customer's (call time, the detector that found it)."""
+        self.voiced.add_units(t, 1.0, kind)
 
     def talked_over(self, onset: float) -> None:
         """The customer held the floor over the agent from `onset` (counted once per onset)."""
@@ -101,19 +112,24 @@ class CustomerMood:
 
     # ---------------------------------------------------------------- reading
 
-    def _read(self, now: float, ledger: SpeechLedger) -> MoodReading:
+    def _loudness(self, levels) -> float:
+        """The level of the louder part of the speech (its vowels): a percentile of the frames' levels."""
+        return float(np.percentile(np.fromiter(levels, float), self.config.loudness_percentile))
+
+    def _read(self, now: float) -> MoodReading:
         while self._talkovers and now - self._talkovers[0] > self.config.talkover_window_s:
             self._talkovers.popleft()
         talk = len(self._talkovers)
         if self.base_level is None or len(self._levels) < self._levels.maxlen:
             return MoodReading(talkovers=talk)
-        loud = float(np.median(self._levels)) - self.base_level
+        loud = self._loudness(self._levels) - self.base_level
         pitch = None
         if self.base_pitch is not None and len(self._pitches) >= self._pitches.maxlen // 4:
             pitch = float(np.median(self._pitches)) - self.base_pitch
-        return MoodReading(round(loud, 2), None if pitch is None else round(pitch, 2), self._pace_rise(now, ledger), talk)
+        return MoodReading(round(loud, 2), None if pitch is None else round(pitch, 2), self._pace_rise(now), talk)
 
-    def _pace_rise(self, now: float, ledger: SpeechLedger) -> Optional[float]:
+    def _pace_rise(self, now: float) -> Optional[float]:
+        ledger = self.voiced
         if self.base_rate is None:
             speech, units, last = ledger.first_by_speech(0.0, self.config.baseline_speech_s, BASE_KIND)
             if last < 0 or speech <= 0 or last >= int(now) - 1:
@@ -135,7 +151,8 @@ class CustomerMood:
         loud = r.loudness_db is not None and r.loudness_db >= c.loudness_above_db * factor
         corroborated = talk or (r.pitch_semitones or 0.0) >= c.pitch_above_semitones * c.corroborate \
             or (r.pace_rise or 0.0) >= c.pace_above * c.corroborate
-        return int(pitch) + int(pace) + int(talk) + int(loud and corroborated)
+        others = int(pitch) + int(talk) + int(loud and corroborated)
+        return others + int(pace and others > 0)  # pace varies too much from sentence to sentence to stand alone
 
     def _level(self, cues: int) -> int:
         c = self.config
@@ -152,13 +169,13 @@ class CustomerMood:
         self._level_alone_s = self._level_alone_s + speech_s if alone else 0.0
         if self._level_alone_s < c.rebase_speech_s:
             return r
-        self.base_level = float(np.median(self._levels))
+        self.base_level = self._loudness(self._levels)
         self._level_alone_s = 0.0
         return dataclasses.replace(r, loudness_db=0.0)
 
-    def evaluate(self, now: float, ledger: SpeechLedger) -> Optional[CustomerState]:
-        """Reads the customer at `now` (their ledger holds their speech and nuclei); returns a change of state."""
-        r = self._read(now, ledger)
+    def evaluate(self, now: float) -> Optional[CustomerState]:
+        """Reads the customer at `now`; returns a change of their state."""
+        r = self._read(now)
         speech_s, self._new_speech_s = self._new_speech_s, 0.0
         if self.base_level is None:
             self.reading = r
