@@ -1,0 +1,130 @@
+"""The customer's mood, read from their own voice: synthetic calls with known truth, through the real
+pipeline (`analyze_call`, as `companion analyze --json --model none`), with espeak-ng and festival voices."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+
+import pytest
+
+from companion.coach.rules import Coach
+from companion.event_json import event_to_json
+from companion.events import CustomerState, MetricsSnapshot
+from tests import mood_scenarios as ms
+from tests.test_coach import BASE, run, timeline
+
+FESTIVAL = "festival:kal_diphone"
+
+
+def needs_festival():
+    if shutil.which("text2wave") is None:
+        pytest.fail("festival (text2wave) is needed for the other-engine calls (bash .ci/run installs it)")
+
+
+def prompts_of(doc, kind):
+    return [p["t"] for p in doc["prompts"] if p["kind"] == kind]
+
+
+def states_of(doc):
+    return [s["state"] for s in doc["customer_states"]]
+
+
+def upset_span(truth):
+    raised = truth.of("customer", "upset")
+    return raised[0].start, raised[-1].end
+
+
+@pytest.mark.parametrize("voice", ["en-us+f3", FESTIVAL])
+def test_a_customer_who_grows_upset_is_flagged_within_five_seconds_and_the_calmer_cue_follows(make_call, analyze, voice):
+    if voice.startswith("festival:"):
+        needs_festival()
+    wav, truth = make_call(ms.grows_upset(voice))
+    doc = analyze(wav)
+    start, end = upset_span(truth)
+    upset = prompts_of(doc, "customer_upset")
+    assert upset, doc["customer_states"]
+    assert start < upset[0] <= start + 5.0  # told within 5 s of the raised speech
+    assert all(start < t <= end + 10.0 for t in upset)  # and never while they were calm
+    states = doc["customer_states"]
+    assert states[0]["state"] == "calm" and states[0]["t"] < start  # their baseline was their calm speech
+    assert [s for s in states if s["state"] == "upset" and not start < s["t"] <= end]  == []
+    calm_again = truth.of("customer", "calm_again")[0].start
+    calmer = prompts_of(doc, "customer_calmer")
+    assert len(calmer) == 1 and calm_again + 30.0 <= calmer[0] <= calm_again + 55.0
+    assert states[-1]["state"] == "calm"
+
+
+@pytest.mark.parametrize("script", [ms.loud_from_start, ms.line_jump], ids=["loud_from_start", "line_jumps_10_dB"])
+@pytest.mark.parametrize("voice", ["en-us+f3", FESTIVAL])
+def test_a_steady_customer_is_calm_at_their_own_level_whatever_the_line_does(make_call, analyze, script, voice):
+    if voice.startswith("festival:"):
+        needs_festival()
+    wav, truth = make_call(script(voice))
+    doc = analyze(wav)
+    assert states_of(doc) == ["calm"], doc["customer_states"]
+    assert prompts_of(doc, "customer_upset") == [] and prompts_of(doc, "customer_calmer") == []
+
+
+def test_an_agent_who_raises_their_voice_is_told_to_lower_it_and_the_customer_stays_calm(make_call, analyze):
+    wav, truth = make_call(ms.agent_raises_voice())
+    doc = analyze(wav)
+    assert states_of(doc) == ["calm"]
+    assert prompts_of(doc, "customer_upset") == []
+    raised = truth.of("agent", "raised")
+    assert [t for t in prompts_of(doc, "lower_tone") if raised[0].start <= t <= raised[-1].end]
+
+
+def test_the_call_reads_the_same_through_a_mu_law_line(make_call, analyze):
+    script = ms.grows_upset()
+    wav, truth = make_call(dataclasses.replace(script, name=script.name + "_mulaw", customer_line="mulaw"))
+    doc = analyze(wav)
+    start, _ = upset_span(truth)
+    assert start < prompts_of(doc, "customer_upset")[0] <= start + 5.0
+
+
+def test_the_states_are_in_the_json_lines_too():
+    assert event_to_json(CustomerState(61.8, "upset")) == {"t": 61.8, "type": "customer_state", "state": "upset"}
+    doc = event_to_json(dataclasses.replace(BASE, customer_state="tense", customer_loudness_db=4.5))
+    assert doc["customer_state"] == "tense" and doc["customer_loudness_db"] == 4.5
+    json.dumps(doc)
+
+
+# ---------------------------------------------------------------- the coach's side, from snapshots
+
+
+UPSET = dict(customer_state=lambda t: "upset" if 10 <= t < 40 else "calm",
+             customer_calm_s=lambda t: 0.0 if t < 40 else t - 40,
+             customer_loudness_db=lambda t: 8.0 if 10 <= t < 40 else 0.0,
+             customer_pitch_semitones=lambda t: 4.0 if 10 <= t < 40 else 0.0)
+
+
+def test_upset_is_prompted_once_per_episode_and_calmer_only_after_30_calm_seconds(config):
+    prompts = run(Coach(config.coach), timeline(90, **UPSET))
+    kinds = [(p.kind, p.t) for p in prompts]
+    assert [k for k, _ in kinds] == ["customer_upset", "customer_calmer"]
+    assert kinds[0][1] == 10.0 and "8 dB louder" in prompts[0].reason and "4 semitones higher" in prompts[0].reason
+    assert kinds[1][1] == pytest.approx(40 + config.coach.customer_calmer.after_s)
+
+
+def test_a_customer_who_was_never_upset_gets_no_calmer_cue(config):
+    prompts = run(Coach(config.coach), timeline(90, customer_state=lambda t: "calm", customer_calm_s=lambda t: t))
+    assert prompts == []
+
+
+def test_while_the_customer_is_upset_a_loud_agent_is_told_to_lower_their_tone_before_slowing_down(config):
+    # fast all along, louder from 3 s: with a calm customer the pace cue comes first, as it always has...
+    fast_then_loud = dict(pace_short_wpm=lambda t: 230.0, loudness_db=lambda t: -22.0 if t >= 3 else -30.0)
+    calm = run(Coach(config.coach), timeline(30, **fast_then_loud))
+    assert [p.kind for p in calm][:2] == ["slow_down", "lower_tone"]
+    # ...but while the customer vents, lower_tone goes first and the pace cue waits
+    upset = dict(customer_state=lambda t: "upset", customer_loudness_db=lambda t: 8.0, **fast_then_loud)
+    prompts = [p for p in run(Coach(config.coach), timeline(30, **upset)) if p.kind != "customer_upset"]
+    assert prompts[0].kind == "lower_tone"
+    assert "slow_down" not in [p.kind for p in prompts]  # held back while the agent's voice stays raised
+
+
+def test_a_snapshot_without_a_customer_baseline_has_no_state():
+    snapshot = MetricsSnapshot(**{f.name: getattr(BASE, f.name) for f in dataclasses.fields(BASE)})
+    assert snapshot.customer_state is None and snapshot.customer_talkovers == 0
