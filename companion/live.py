@@ -14,10 +14,18 @@ from companion.audio.devices import DeviceInventory, InputDevice, customer_sourc
 from companion.config import CoachingConfig
 from companion.errors import DeviceError
 from companion.event_json import JsonlWriter
-from companion.events import DeviceStatus, Interruption, Prompt, SaveFailed, StoringPaused, TranscriberFailed
+from companion.events import (
+    CustomerState,
+    DeviceStatus,
+    Interruption,
+    Prompt,
+    SaveFailed,
+    StoringPaused,
+    TranscriberFailed,
+)
 from companion.prompt_kinds import prompt_kind
 from companion.session import CallSession
-from companion.timeline import clock
+from companion.timeline import MOOD_LABELS, clock
 
 
 
@@ -61,6 +69,9 @@ class ConsolePrinter:
                 print(f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
             elif isinstance(event, (TranscriberFailed, SaveFailed)):
                 print(f"companion: {event.message}", file=self.err, flush=True)
+            elif isinstance(event, CustomerState):
+                print(f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})", file=self.err,
+                      flush=True)
             elif isinstance(event, StoringPaused):
                 state = (f"paused for payment: nothing said is stored until you resume ({PAUSE_HOW}); coaching goes on"
                          if event.paused else "storing again")

@@ -235,3 +235,19 @@ def test_each_live_call_starts_its_events_file_afresh_unless_told_to_append(soft
     assert lonely.returncode == 2 and "--append adds to an events file" in lonely.stderr
     helptext = subprocess.run([sys.executable, "-m", "companion", "live", "--help"], capture_output=True, text=True).stdout
     assert "started afresh" in " ".join(helptext.split())
+
+
+def test_a_customer_growing_upset_on_a_live_call_is_in_the_json_lines_and_prompted_within_5_s(softphone, make_call,
+                                                                                             tmp_path):
+    from tests import mood_scenarios
+
+    wav, truth = make_call(mood_scenarios.grows_upset())
+    agent, customer = split_parties(wav, tmp_path)
+    events, offset, out, err = live_call(softphone, tmp_path, agent, customer, truth.duration_s)
+    states = [e for e in events if e["type"] == "customer_state"]
+    assert states and states[0]["state"] == "calm"
+    raised = truth.of("customer", "upset")[0].start + offset
+    upset = [e["t"] for e in events if e["type"] == "prompt" and e["kind"] == "customer_upset"]
+    assert upset and raised < upset[0] <= raised + 5.0, (raised, states, upset)
+    assert [e for e in events if e["type"] == "metrics" and e["customer_state"] == "upset"]
+    assert "Customer upset" in out and "(customer: upset)" in err
