@@ -19,7 +19,7 @@ from tests.test_bundles import bundle, companion, good_doc  # noqa: F401 - the f
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                           HealthCheck.too_slow])
 TABLES = ("calls", "turns", "segments", "words", "prompts", "interruptions", "metrics", "ticks", "notes", "comments",
-          "pauses")
+          "pauses", "customer_states")
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=True, allow_infinity=True)
@@ -84,7 +84,8 @@ def test_any_json_document_opens_or_is_refused_in_one_line(tmp_path, doc):
 
 
 @FUZZ
-@given(blob=st.binary(max_size=2000), members=st.lists(st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=20), max_size=3))
+@given(blob=st.binary(max_size=2000),  # member names zipfile can write: UTF-8 (no lone surrogate), no NUL
+       members=st.lists(st.text(st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=20), max_size=3))
 def test_any_bytes_and_any_member_names_are_refused_in_one_line(tmp_path, blob, members):
     raw = tmp_path / "bytes.ccall"
     raw.write_bytes(blob)
@@ -110,6 +111,7 @@ def test_a_bundle_from_a_newer_app_says_to_update_and_an_unnamed_old_one_still_o
     import_bundle(open_store(), bundle(tmp_path / "old.ccall", old))
 
 
-def test_the_exported_bundle_names_its_format_and_keeps_pauses(good_doc):  # noqa: F811
+def test_the_exported_bundle_names_its_format_and_keeps_pauses_and_customer_states(good_doc):  # noqa: F811
     assert good_doc["format"] == {"name": FORMAT, "version": FORMAT_VERSION}
     assert "pauses" in good_doc["call"]
+    assert isinstance(good_doc["customer_states"], list)  # and the fuzzer changes them like any field

@@ -219,7 +219,7 @@ def demo(saved):
 def test_the_cards_give_the_calls_key_numbers(demo):
     doc, _, dom = demo
     cards = {c.one("div", "card-title").text(): c for c in dom.one("section", id="cards").all("div", "card")}
-    assert list(cards) == ["Duration", "Talk share", "Pace", "Interruptions", "Prompts"]
+    assert list(cards) == ["Duration", "Talk share", "Pace", "Interruptions", "Customer mood", "Prompts"]
     assert cards["Duration"].one("div", "value").text() == clock(doc["duration_s"])
     assert cards["Talk share"].one("div", "value").text() == f"{doc['agent_talk_ratio']:.0%}"
     assert f"Customer {1 - doc['agent_talk_ratio']:.0%}" in cards["Talk share"].text()

@@ -61,7 +61,9 @@ def test_a_full_call_round_trips_through_the_store(make_call):
     assert [(t["party"], t["start"], t["end"]) for t in doc["turns"]] == [(t["party"], t["start"], t["end"]) for t in analysed["turns"]]
     assert entry["status"] == "complete" and entry["prompts"] == len(analysed["prompts"])
     listed = json.loads(companion("calls", "list", "--json").stdout)
-    assert listed == [entry] and set(listed[0]) == {"id", "started_at", "duration_s", "status", "prompts"}
+    assert listed == [entry] and set(listed[0]) == {"id", "started_at", "duration_s", "status", "prompts", "customer_mood",
+                                                    "upset_s"}
+    assert doc["customer_states"] == analysed["customer_states"]
 
 
 def test_the_store_is_owner_only(data_dir):
@@ -82,6 +84,34 @@ def test_a_first_version_store_is_migrated_and_its_text_becomes_searchable(data_
     assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION
     assert search(db, "parcel") == [1] and search(db, "refund") == []
     assert list_calls(db)[0]["status"] == "complete"
+
+
+def test_a_fourth_version_store_is_migrated_with_no_customer_states(data_dir):
+    from companion.events import CustomerState
+    from companion.store.schema import MIGRATIONS
+
+    data_dir.mkdir(parents=True)
+    old = sqlite3.connect(str(data_dir / "calls.sqlite3"))
+    old.executescript("".join(MIGRATIONS[:4]) + "PRAGMA user_version = 4;")
+    old.execute("INSERT INTO calls(id, started_at, source, status, duration_s) VALUES (1, '2026-01-02T10:00:00+00:00', 'live', "
+                "'complete', 60)")
+    old.execute("INSERT INTO prompts(call_id, t, kind, reason) VALUES (1, 12, 'slow_down', '190 words/min')")
+    old.execute('INSERT INTO pauses(call_id, start, "end") VALUES (1, 20, 30)')
+    old.commit()
+    old.close()
+    db = open_store()
+    assert db.execute("PRAGMA user_version").fetchone()[0] == VERSION == 5
+    doc = load_call(db, 1)
+    assert doc["customer_states"] == [] and doc["call"]["pauses"] == [{"start": 20.0, "end": 30.0}]
+    assert [(c["customer_mood"], c["upset_s"]) for c in list_calls(db)] == [(None, None)]
+    assert search(db, upset=True) == [] and search(db, upset=False) == [1]
+    assert "mood-span" in export(doc, "html") and "customer_state" not in export(doc, "csv")
+    recorder = CallRecorder("live")  # the migrated store takes new calls with their states
+    for event in (CustomerState(4.0, "calm"), CustomerState(10.0, "upset"), CallEnded(16.0, 0)):
+        recorder(event)
+    recorder.close()
+    assert load_call(db, recorder.call_id)["customer_states"] == [{"t": 4.0, "state": "calm"}, {"t": 10.0, "state": "upset"}]
+    assert search(db, upset=True) == [recorder.call_id]
 
 
 def test_full_text_search_and_filters():

@@ -1,5 +1,5 @@
-"""The replay's timeline: a mm:ss time axis, both parties' turn lanes, interruption spans, prompt
-markers labelled by kind (in staggered rows, elided where they would overlap), a legend, the pace
+"""The replay's timeline: a mm:ss time axis, both parties' turn lanes, the customer's mood row
+(ui.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap), a legend, the pace
 and volume curves with their scales, and the playhead. A click on a marker picks that prompt; a
 click anywhere else seeks to that time."""
 
@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QWidget
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.timeline import PAUSE_COLOUR, clock, time_ticks
+from ui import replay_mood
 from ui.style import PARTY_COLOURS, PARTY_NAMES
 
 PACE_COLOUR = "#c2185b"
@@ -50,12 +51,13 @@ class Timeline(QWidget):
     seek = Signal(float)
     prompt_clicked = Signal(int)
 
-    LEFT, RIGHT = 84, 56  # gutters: lane names and the pace scale; the volume scale
+    LEFT, RIGHT = 104, 56  # gutters: lane and row names and the pace scale; the volume scale
     LEGEND_Y = 2
     LANES = {"agent": 28, "customer": 48}
     LANE_HEIGHT = 16
-    LABEL_TOP, LABEL_ROWS, LABEL_HEIGHT = 72, 3, 15
-    CURVES_TOP = 124
+    MOOD_TOP, MOOD_HEIGHT = 68, 14  # the customer's mood, under their lane
+    LABEL_TOP, LABEL_ROWS, LABEL_HEIGHT = 88, 3, 15
+    CURVES_TOP = 140
     AXIS_GAP = 22  # the axis line sits this far above the bottom
     HIT_PX = 5
     SWATCH, LEGEND_SPACING = 16, 14
@@ -67,7 +69,7 @@ class Timeline(QWidget):
         self.duration = max(doc["duration_s"], 1.0)
         self.position = 0.0
         curves = doc["pace"] or doc["call"].get("volume")
-        self.setMinimumHeight(230 if curves else self.CURVES_TOP + self.AXIS_GAP)  # no curves: no room for them
+        self.setMinimumHeight(246 if curves else self.CURVES_TOP + self.AXIS_GAP)  # no curves: no room for them
         self.setMinimumWidth(420)
         self.setCursor(Qt.PointingHandCursor)
 
@@ -92,17 +94,22 @@ class Timeline(QWidget):
     def marker_positions(self) -> list[tuple[float, str]]:
         return [(self.x(p["t"]), p["kind"]) for p in self.doc["prompts"]]
 
+    def mood_spans(self) -> list[replay_mood.MoodSpan]:
+        """The customer's mood row as drawn: each span's times, state, rectangle, colour and text."""
+        return replay_mood.lay_out(self.doc, self.x, self.MOOD_TOP, self.MOOD_HEIGHT, self.fontMetrics())
+
     def tick_labels(self) -> list[tuple[float, str]]:
         """(x, 'mm:ss') for each tick of the time axis, at round steps that fit the width."""
         max_ticks = max(2, int(self.plot_width() // 70))
         return [(self.x(t), clock(t)) for t in time_ticks(self.duration, max_ticks) if t <= self.duration]
 
     def legend_entries(self) -> list[LegendEntry]:
-        """The prompt kinds in this call (in the catalogue's order, newer kinds after), then the
-        interruptions and the curves that are present."""
+        """The prompt kinds in this call (in the catalogue's order, newer kinds after), the customer's
+        moods its row shows, then the interruptions and the curves that are present."""
         present = dict.fromkeys(p["kind"] for p in self.doc["prompts"])
         kinds = [k for k in PROMPT_KINDS if k in present] + [k for k in present if k not in PROMPT_KINDS]
         entries = [LegendEntry(prompt_kind(k).label, prompt_kind(k).colour, "marker") for k in kinds]
+        entries += [LegendEntry(label, colour, "band") for label, colour in replay_mood.legend(self.doc)]
         if self.doc["interruptions"]:
             entries.append(LegendEntry("Interruption", INTERRUPTION_COLOUR, "span"))
         if self.doc["call"].get("pauses"):
@@ -172,6 +179,7 @@ class Timeline(QWidget):
         p.fillRect(self.rect(), QColor(BACKGROUND))
         self._paint_grid(p)
         self._paint_lanes(p)
+        self._paint_mood(p)
         self._paint_pauses(p)
         self._paint_interruptions(p)
         self._paint_curves(p)
@@ -200,6 +208,11 @@ class Timeline(QWidget):
                 if turn["party"] == party:
                     start, end = self.x(turn["start"]), self.x(turn["end"])
                     p.fillRect(QRectF(start, y, max(1.0, end - start), self.LANE_HEIGHT), colour)
+
+    def _paint_mood(self, p: QPainter) -> None:
+        name = QRectF(4, self.MOOD_TOP - 1, self.LEFT - 8, self.MOOD_HEIGHT + 2)
+        lane = QRectF(self.LEFT, self.MOOD_TOP, self.plot_width(), self.MOOD_HEIGHT)
+        replay_mood.paint(p, self.mood_spans(), name, lane, "#eceff3", PARTY_COLOURS["customer"])
 
     def _paint_pauses(self, p: QPainter) -> None:
         """Pause for payment: a grey band over both lanes, where nothing said was stored."""

@@ -1,7 +1,8 @@
-"""Supervisor replay: the call on a timeline (both parties' turns, prompt and interruption markers,
-the pace curve and the volume), a playhead the transcript follows, the prompts and comments listed
-beside the transcript, the recorded audio when there is one (or the prompts replayed in time
-without it), next/previous prompt, 1×/1.5×/2×, and comments."""
+"""Supervisor replay: the call on a timeline (both parties' turns, the customer's mood, prompt and
+interruption markers, the pace curve and the volume), a playhead the transcript follows (the
+customer's mood there beside the clock), the prompts and comments listed beside the transcript,
+the recorded audio when there is one (or the prompts replayed in time without it), next/previous
+prompt, 1×/1.5×/2×, and comments."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from companion.prompt_kinds import prompt_kind
 from companion.store.calls import load_call
 from companion.store.rows import CallRows
 from companion.timeline import speech_without_text
+from ui import replay_mood
 from ui.banner import CoachingBanner
 from ui.replay_timeline import Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
@@ -101,6 +103,7 @@ class ReplayWindow(QWidget):
             self.transcript.addItem(item)
         self.show_moments()
         self.position = 0.0
+        self._show_mood()
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._advance)
@@ -118,6 +121,7 @@ class ReplayWindow(QWidget):
         for label, value in (("1×", 1.0), ("1.5×", 1.5), ("2×", 2.0)):
             self.speed.addItem(label, value)
         self.clock = _plain_label("00:00")
+        self.mood_now = _plain_label("")  # the customer's mood at the playhead
         self.transcript = QListWidget()
         self.moments = QListWidget()  # prompts and comments, in time order
         for view in (self.transcript, self.moments):
@@ -128,7 +132,7 @@ class ReplayWindow(QWidget):
 
     def _lay_out(self) -> None:
         controls = QHBoxLayout()
-        for w in (self.play, self.prev, self.next, self.speed, self.clock):
+        for w in (self.play, self.prev, self.next, self.speed, self.clock, self.mood_now):
             controls.addWidget(w)
         controls.addStretch(1)
         controls.addWidget(_plain_label("With the recorded audio" if self.recording else
@@ -225,6 +229,7 @@ class ReplayWindow(QWidget):
         previous, self.position = self.position, max(0.0, min(t, self.doc["duration_s"]))
         self.timeline.set_position(self.position)
         self.clock.setText(clock(self.position))
+        self._show_mood()
         for n, p in enumerate(self.doc["prompts"]):  # prompts replay as they happened
             if from_playback and previous < p["t"] <= self.position and n not in self._shown_prompts:
                 self._shown_prompts.add(n)
@@ -237,6 +242,12 @@ class ReplayWindow(QWidget):
             self._shown_prompts = {n for n, p in enumerate(self.doc["prompts"]) if p["t"] <= self.position}
             if self._timer.isActive():
                 self._restart_audio()
+
+    def _show_mood(self) -> None:
+        text, colour = replay_mood.now_text(self.doc, self.position)
+        if text != self.mood_now.text():
+            self.mood_now.setText(text)
+            self.mood_now.setStyleSheet(f"QLabel {{ background: {colour}; color: #202124; padding: 1px 6px; border-radius: 3px; }}")
 
     def current_line(self) -> Optional[int]:
         started = [n for n, line in enumerate(self.lines) if line["start"] <= self.position]

@@ -30,7 +30,7 @@ from companion.store.bundle_check import (
 from companion.store.calls import load_call
 from companion.store.db import private_dir
 from companion.store.recording import recordings_dir
-from companion.store.rows import CallRows, insert_call
+from companion.store.rows import CallRows, insert_call, mood_totals
 
 SUFFIX = ".ccall"
 
@@ -106,6 +106,9 @@ def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str
             rows.prompt(t, kind, reason)
         for t, by, overlap in call["interruptions"]:
             rows.interruption(t, by, overlap)
+        for t, state in call["customer_states"]:
+            rows.customer_state(t, state)
+        mood_totals(db, cid, call["duration_s"])
         pace, volume = call["pace"], call["volume"]
         for t in sorted(set(pace) | set(volume)):
             rows.metric(t, pace.get(t), volume.get(t), None)

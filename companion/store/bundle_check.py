@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Optional
 
 from companion.errors import CompanionError
+from companion.events import CUSTOMER_STATES
 
 CALL_JSON = "call.json"
 RECORDING = "recording.flac"
@@ -24,7 +25,10 @@ MAX_TEXT = 100_000
 MAX_ROWS = 1_000_000
 PARTIES = ("agent", "customer")
 FORMAT = "call-companion-bundle"
-FORMAT_VERSION = 2   # 1: before the format was named (read as 1); 2: named and versioned, with pauses
+# 1: before the format was named (read as 1); 2: named and versioned, with pauses. `customer_states`
+# came later within 2: optional, and an app that does not know them opens the call without them (no
+# field it reads changed), so they did not need a new version.
+FORMAT_VERSION = 2
 
 
 class BundleError(CompanionError):
@@ -179,7 +183,19 @@ def check_call(doc: Any, name: str) -> dict:
                         for k in _list(call.get("checklist", []), "call.checklist", name)]
     out["pauses"] = [(_number(q.get("start"), "call.pauses[].start", name), _number(q.get("end"), "call.pauses[].end", name))
                      for q in _list(call.get("pauses", []), "call.pauses", name)]
+    out["customer_states"] = _customer_states(g("customer_states", []), out["duration_s"], name)
     out["comments"] = [(_number(c.get("t"), "call.comments[].t", name), _text(c.get("author"), "call.comments[].author", name, optional=True),
                         _text(c.get("text"), "call.comments[].text", name), _timestamp(c.get("created_at"), "call.comments[].created_at", name))
                        for c in _list(call.get("comments", []), "call.comments", name)]
     return out
+
+
+def _customer_states(value: Any, duration_s: float, name: str) -> list[tuple[float, str]]:
+    """The customer's mood changes: each a known state at a time within the call (to the millisecond its
+    duration is exported with), in time order."""
+    states = [(_number(c.get("t"), "customer_states[].t", name, hi=duration_s + 0.001),
+               _text(c.get("state"), "customer_states[].state", name, choices=CUSTOMER_STATES))
+              for c in _list(value, "customer_states", name)]
+    if any(later[0] < earlier[0] for earlier, later in zip(states, states[1:])):
+        raise _bad(name, "customer_states", "must be in time order")
+    return states

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Optional
 
 from companion.errors import CompanionError
+from companion.events import CUSTOMER_STATES
 
 
 def _seconds(value: object) -> float:
@@ -13,16 +14,23 @@ def _seconds(value: object) -> float:
     return float(value) if isinstance(value, (int, float)) and value == value else 0.0
 
 
+def _mood(value: object) -> Optional[str]:
+    return value if value in CUSTOMER_STATES else None
+
+
 def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict]:
-    """Newest first: {id, started_at, duration_s, status, prompts}."""
-    sql = ("SELECT c.id, c.started_at, c.duration_s, c.status, "
+    """Newest first: {id, started_at, duration_s, status, prompts, customer_mood, upset_s}; `customer_mood`
+    is the worst state the customer reached ('calm', 'tense', 'upset'; None when it was never read)
+    and `upset_s` how long they were upset."""
+    sql = ("SELECT c.id, c.started_at, c.duration_s, c.status, c.customer_mood, c.upset_s, "
            "(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts "
            "FROM calls c ORDER BY c.started_at DESC, c.id DESC")
     if limit:
         sql += f" LIMIT {int(limit)}"
     return [{"id": r["id"], "started_at": str(r["started_at"]), "duration_s": round(_seconds(r["duration_s"]), 2),
              "status": "interrupted" if r["status"] == "interrupted" else ("complete" if r["status"] == "complete" else "active"),
-             "prompts": r["prompts"]} for r in db.execute(sql)]
+             "prompts": r["prompts"], "customer_mood": _mood(r["customer_mood"]),
+             "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None} for r in db.execute(sql)]
 
 
 def load_call(db: sqlite3.Connection, call_id: int) -> dict:
@@ -48,6 +56,8 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
         "prompts": [dict(r) for r in db.execute("SELECT t, kind, reason FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))],
         "pace": [{"t": r["t"], "wpm": r["pace_wpm"]} for r in db.execute(
             "SELECT t, pace_wpm FROM metrics WHERE call_id = ? AND pace_wpm IS NOT NULL ORDER BY t", (call_id,))],
+        "customer_states": [{"t": r["t"], "state": r["state"]} for r in db.execute(
+            "SELECT t, state FROM customer_states WHERE call_id = ? ORDER BY t, rowid", (call_id,))],
         "call": {
             "id": c["id"], "started_at": c["started_at"], "status": c["status"], "source": c["source"],
             "playbook": c["playbook"],
@@ -66,8 +76,10 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
 
 
 def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[str] = None,
-           since: Optional[str] = None, until: Optional[str] = None, interrupted: Optional[bool] = None) -> list[int]:
-    """Call ids, newest first, whose transcript matches `text` (FTS5) and that pass the filters."""
+           since: Optional[str] = None, until: Optional[str] = None, interrupted: Optional[bool] = None,
+           upset: Optional[bool] = None) -> list[int]:
+    """Call ids, newest first, whose transcript matches `text` (FTS5) and that pass the filters;
+    `upset` True: only calls whose customer was upset at some point (False: never upset)."""
     where, args = [], []
     if text:
         terms = " ".join('"' + t.replace('"', '""') + '"' for t in text.split())
@@ -84,6 +96,8 @@ def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[st
         args.append(until)
     if interrupted is not None:
         where.append("c.status " + ("=" if interrupted else "!=") + " 'interrupted'")
+    if upset is not None:
+        where.append("c.customer_mood = 'upset'" if upset else "c.customer_mood IS NOT 'upset'")
     sql = "SELECT c.id FROM calls c" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.started_at DESC, c.id DESC"
     return [r[0] for r in db.execute(sql, args)]
 

@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lst.add_argument("--search", metavar="TEXT", help="only calls whose transcript has these words")
     lst.add_argument("--kind", metavar="KIND", help="only calls with this kind of prompt")
     lst.add_argument("--interrupted", action="store_true", help="only calls cut off by a crash")
+    lst.add_argument("--upset", action="store_true", help="only calls whose customer was upset at some point")
     show = csub.add_parser("show", help="one call as JSON")
     show.add_argument("id", type=int)
     exp = csub.add_parser("export", help="export a call")
@@ -58,6 +59,17 @@ def write_private(path: Path, data: bytes, mode: int = EXPORT_MODE) -> None:
         raise CompanionError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
+def mood_column(call: dict) -> str:
+    """The listing's mood: "customer upset 01:10", "customer tense", "customer calm", or a dash when never read."""
+    from companion.timeline import MOOD_LABELS, clock
+
+    mood = call.get("customer_mood")
+    if mood not in MOOD_LABELS:
+        return "—"
+    shown = f"customer {MOOD_LABELS[mood].lower()}"
+    return f"{shown} {clock(call.get('upset_s') or 0.0)}" if mood == "upset" else shown
+
+
 def run(args: argparse.Namespace) -> int:
     from companion.store.calls import list_calls, load_call, search
     from companion.store.db import delete_call, open_store
@@ -69,15 +81,16 @@ def run(args: argparse.Namespace) -> int:
             calls = list_calls(db)
             if args.search is not None and not args.search.split():
                 raise CompanionError("--search needs at least one word to look for.")
-            if args.search or args.kind or args.interrupted:
-                keep = set(search(db, args.search, args.kind, interrupted=True if args.interrupted else None))
+            if args.search or args.kind or args.interrupted or args.upset:
+                keep = set(search(db, args.search, args.kind, interrupted=True if args.interrupted else None,
+                                  upset=True if args.upset else None))
                 calls = [c for c in calls if c["id"] in keep]
             if args.json:
                 print(json.dumps(calls))
             else:
                 for c in calls:
                     print(f"{c['id']:>6}  {printable(c['started_at'])}  {c['duration_s']:>7.0f} s  "
-                          f"{printable(c['status']):<11} {c['prompts']} prompts")
+                          f"{printable(c['status']):<11} {mood_column(c):<20} {c['prompts']} prompts")
             return 0
         if args.calls_command == "delete":
             load_call(db, args.id)  # a clear error for an unknown id

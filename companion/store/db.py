@@ -266,6 +266,8 @@ def close_interrupted(db: sqlite3.Connection) -> int:
 
 
 def _close_interrupted(db: sqlite3.Connection) -> int:
+    from companion.store.rows import mood_totals
+
     rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
             if not _alive(r["writer_pid"], r["id"])]
     for row in rows:
@@ -274,9 +276,12 @@ def _close_interrupted(db: sqlite3.Connection) -> int:
             "UNION ALL SELECT MAX(\"end\") FROM turns WHERE call_id = ?1 "
             "UNION ALL SELECT MAX(\"end\") FROM segments WHERE call_id = ?1 "
             "UNION ALL SELECT MAX(t) FROM interruptions WHERE call_id = ?1 "
-            "UNION ALL SELECT MAX(t) FROM prompts WHERE call_id = ?1)", (row["id"],)).fetchone()[0]
+            "UNION ALL SELECT MAX(t) FROM prompts WHERE call_id = ?1 "
+            "UNION ALL SELECT MAX(t) FROM customer_states WHERE call_id = ?1)", (row["id"],)).fetchone()[0]
         db.execute("UPDATE calls SET status = 'interrupted', duration_s = MAX(duration_s, ?) WHERE id = ?",
                    (last or 0.0, row["id"]))
+        end = db.execute("SELECT duration_s FROM calls WHERE id = ?", (row["id"],)).fetchone()[0]
+        mood_totals(db, row["id"], end)  # the customer's last state lasts to where the call was cut off
     return len(rows)
 
 

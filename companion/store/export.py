@@ -1,4 +1,7 @@
-"""Exports of a saved call: json, txt, srt, vtt, csv, html (the coaching report, companion.store.html_report)."""
+"""Exports of a saved call: json, txt, srt, vtt, csv, html (the coaching report, companion.store.html_report).
+
+The customer's mood goes with the call: `customer_states` in json, a `customer_state` row per change
+in csv, a summary line in txt, a band and a card in html."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import io
 import json
 
 from companion.errors import CompanionError
+from companion.report import mood_summary
 from companion.store.html_report import render_report, transcript_lines
 from companion.textsafe import spreadsheet_cell
 from companion.timeline import PARTY_NAMES as NAMES
@@ -26,7 +30,10 @@ def export(doc: dict, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=1)
     if fmt == "txt":
-        out = [f"Call {doc['call']['id']} — {doc['call']['started_at']} — {doc['duration_s']:.0f} s — {doc['call']['status']}", ""]
+        out = [f"Call {doc['call']['id']} — {doc['call']['started_at']} — {doc['duration_s']:.0f} s — {doc['call']['status']}"]
+        if doc.get("customer_states"):
+            out.append(f"Customer mood: {mood_summary(doc['customer_states'], doc['duration_s'])}")
+        out.append("")
         out += [f"[{_stamp(l['start'], '.')[:-4]}] {NAMES[l['party']]}: {l['text']}" for l in transcript_lines(doc)]
         return "\n".join(out) + "\n"
     if fmt in ("srt", "vtt"):
@@ -45,6 +52,7 @@ def export(doc: dict, fmt: str) -> str:
         w.writerow(["t", "type", "kind_or_by", "reason_or_overlap_s"])
         rows = [(p["t"], "prompt", p["kind"], p["reason"]) for p in doc["prompts"]]
         rows += [(i["t"], "interruption", i["by"], i["overlap_s"]) for i in doc["interruptions"]]
+        rows += [(c["t"], "customer_state", c["state"], "") for c in doc.get("customer_states", [])]
         for row in sorted(rows, key=lambda r: r[0]):
             w.writerow([spreadsheet_cell(cell) for cell in row])
         return buf.getvalue()

@@ -1,9 +1,9 @@
 """`companion calls export ID --format html`: a coaching report a supervisor reads without help.
 
 One self-contained page (inline CSS and SVG; no scripts, fonts, images or links to fetch) that
-also prints on A4: the call's key numbers as cards, the timeline (report_timeline), the transcript
-with each prompt where it came, the checklist as it was ticked, the notes and the supervisor's
-comments. Every piece of text from the call or its users is HTML-escaped where it is placed.
+also prints on A4: the call's key numbers as cards (the customer's mood among them, report_mood),
+the timeline (report_timeline), the transcript with each prompt where it came, the checklist as it
+was ticked, the notes and the supervisor's comments. Every piece of text from the call or its users is HTML-escaped where it is placed.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from html import escape
 from typing import Optional
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
+from companion.store import report_mood
 from companion.store.report_timeline import (INTERRUPTION_COLOURS, PARTY_COLOURS, Limits, default_limits, legend_html,
                                              talked_over, timeline_svg)
 from companion.timeline import PARTY_NAMES, clock, speech_without_text
@@ -47,11 +48,14 @@ def _time(t: object) -> str:
 
 
 # --- the cards ------------------------------------------------------------------------------------
-def _card(title: str, value: str, *details: str, cls: str = "", unit: str = "") -> str:
-    """A key number; `title`, `value` and `unit` are plain text, `details` already-escaped HTML lines."""
+def _card(title: str, value: str, *details: str, cls: str = "", unit: str = "", edge: str = "") -> str:
+    """A key number; `title`, `value` and `unit` are plain text, `details` already-escaped HTML lines;
+    `edge` a colour for the card's left edge."""
     lines = "".join(f'<div class="detail">{d}</div>' for d in details)
     shown = escape(value) + (f' <span class="unit">{escape(unit)}</span>' if unit else "")
-    return f'<div class="card {cls}"><div class="card-title">{escape(title)}</div><div class="value">{shown}</div>{lines}</div>'
+    style = f' style="border-left: 6px solid {escape(edge)}"' if edge else ""
+    return (f'<div class="card {cls}"{style}><div class="card-title">{escape(title)}</div><div class="value">{shown}</div>'
+            f'{lines}</div>')
 
 
 def _talk_card(doc: dict) -> str:
@@ -76,6 +80,12 @@ def _interruptions_card(doc: dict) -> str:
     return _card("Interruptions", str(sum(by.values())), *lines, cls="interruptions")
 
 
+def _mood_card(doc: dict) -> str:
+    value, summary, colour = report_mood.card_text(doc)
+    state = report_mood.worst_state(doc) or "unknown"
+    return _card(report_mood.BAND_NAME, value, escape(summary), cls=f"mood mood-{state}", edge=colour)
+
+
 def _prompts_card(doc: dict) -> str:
     counts = Counter(p["kind"] for p in doc["prompts"])
     order = [k for k in PROMPT_KINDS if k in counts] + sorted(k for k in counts if k not in PROMPT_KINDS)
@@ -86,7 +96,7 @@ def _prompts_card(doc: dict) -> str:
 def _cards(doc: dict, limits: Limits) -> str:
     how = escape(f"{doc['call']['status']} · {doc['call']['source']}")
     cards = [_card("Duration", clock(doc["duration_s"]), how, cls="duration"), _talk_card(doc), _pace_card(doc, limits),
-             _interruptions_card(doc), _prompts_card(doc)]
+             _interruptions_card(doc), _mood_card(doc), _prompts_card(doc)]
     return f'<section id="cards" class="cards">{"".join(cards)}</section>'
 
 
@@ -207,6 +217,8 @@ h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 2
 .legend li { display: flex; align-items: center; gap: 6px; }
 svg.timeline { display: block; width: 100%; height: auto; font-family: inherit; }
 svg.timeline .lane-name, svg.timeline .panel-title { font-weight: 600; font-size: 13px; }
+svg.timeline .band-name { font-weight: 600; font-size: 12px; }
+svg.timeline .mood-label { font-size: 11px; font-weight: 600; }
 svg.timeline .tick-time, svg.timeline .tick-value, svg.timeline .scale, svg.timeline .empty { fill: #5f6368; }
 svg.timeline .chip-label { font-weight: 600; }
 table { width: 100%; border-collapse: collapse; }
@@ -228,7 +240,7 @@ td.text { white-space: pre-wrap; overflow-wrap: anywhere; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
   h1 { font-size: 17pt; }
   h2 { font-size: 13pt; margin-top: 16pt; break-after: avoid; page-break-after: avoid; }
-  .cards { grid-template-columns: 1fr 1fr 1fr 1fr 1.35fr; gap: 6pt; }  /* the prompts card lists each kind */
+  .cards { grid-template-columns: 1fr 1fr 1fr 1fr 1.2fr 1.35fr; gap: 6pt; }  /* mood's summary; the prompts card lists each kind */
   .chip { font-size: 7.5pt; }
   .card { padding: 6pt 8pt; }
   .value { font-size: 15pt; }

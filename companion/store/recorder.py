@@ -20,6 +20,7 @@ from typing import Callable, Optional
 from companion.events import (
     CallEnded,
     CallStarted,
+    CustomerState,
     FinalSegment,
     Interruption,
     MetricsSnapshot,
@@ -32,7 +33,7 @@ from companion.events import (
 from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 from companion.store.db import StoreError, claim, open_store, release, store_path, write
-from companion.store.rows import CallRows, insert_call
+from companion.store.rows import CallRows, insert_call, mood_totals
 from companion.store.spool import Spool, trouble
 from companion.timeline import clock
 
@@ -273,6 +274,8 @@ class CallRecorder:
             rows.prompt(e.t, e.kind, e.reason)
         elif isinstance(e, Interruption):
             rows.interruption(e.t, e.by, e.overlap_s)
+        elif isinstance(e, CustomerState):
+            rows.customer_state(e.t, e.state)
         elif isinstance(e, MetricsSnapshot):
             rows.metric(e.t, e.pace_wpm, e.loudness_delta_db, e.talk_share_window, asdict(e))
             db.execute("UPDATE calls SET duration_s = MAX(duration_s, ?), pace_source = ?, agent_talk_ratio = ?, "
@@ -288,3 +291,4 @@ class CallRecorder:
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
             db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
+            mood_totals(db, cid, e.duration_s)  # the last state lasts to the end of the call

@@ -1,5 +1,6 @@
 """The HTML report's timeline: one inline SVG, scaled to the page's width by its viewBox. A mm:ss
-time axis, both parties' turns as lanes, interruption spans, prompt markers labelled by kind (in
+time axis, both parties' turns as lanes, the customer's mood as a band of coloured spans under
+their lane (report_mood), interruption spans, prompt markers labelled by kind (in
 staggered rows so labels never overlap), the pace curve on its words/min scale with the target band
 shaded, and the volume curve against the agent's usual level; and the legend that names them all."""
 
@@ -11,16 +12,19 @@ from html import escape
 from typing import Callable, Iterator, Optional, Sequence
 
 from companion.prompt_kinds import prompt_kind
+from companion.store.report_mood import BAND_NAME, legend_items as mood_legend, mood_spans
 from companion.timeline import PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
 
 PARTY_COLOURS = {"agent": "#1f5fa8", "customer": "#1d7a46"}
 INTERRUPTION_COLOURS = {"agent": "#c62828", "customer": "#ef8f00"}  # by who talked over the other
 PACE_COLOUR, VOLUME_COLOUR, BAND_COLOUR = "#c2185b", "#00897b", "#43a047"
 GRID_COLOUR, FRAME_COLOUR, TEXT_COLOUR, LANE_COLOUR = "#e3e6ea", "#b8bec6", "#3c4043", "#f3f5f7"
+MOOD_TEXT = "#202124"               # a state's name inside its span (the colours are MOOD_COLOURS)
 
 # Geometry, in viewBox units (the SVG is drawn 1000 wide and scaled to the page).
-WIDTH, LEFT, RIGHT = 1000, 104, 16  # the left gutter holds the lane names and the scales
+WIDTH, LEFT, RIGHT = 1000, 120, 16  # the left gutter holds the lane and band names and the scales
 FONT, CHAR_W = 12, 7.4              # text size, and the width of a bold character at that size
+MOOD_CHAR_W = 6.8                   # a bold character of a mood span's name (11px)
 CHIP_PAD, CHIP_GAP = 5, 4           # a prompt label's padding, and the space between two labels in a row
 LABEL_H, LABEL_ROWS = 18, 3
 LABELS_TOP = 4
@@ -28,8 +32,9 @@ LANES_TOP = LABELS_TOP + LABEL_ROWS * LABEL_H + 6
 LANE_H, LANE_GAP = 18, 6
 LANE_Y = {"agent": LANES_TOP, "customer": LANES_TOP + LANE_H + LANE_GAP}
 LANES_BOTTOM = LANE_Y["customer"] + LANE_H
+MOOD_TOP, MOOD_H = LANES_BOTTOM + LANE_GAP, 16  # the customer's mood, under their lane
 PANEL_GAP = 24                      # room for a panel's title above it
-PACE_TOP, PACE_H = LANES_BOTTOM + PANEL_GAP, 110
+PACE_TOP, PACE_H = MOOD_TOP + MOOD_H + PANEL_GAP, 110
 VOLUME_TOP, VOLUME_H = PACE_TOP + PACE_H + PANEL_GAP, 90
 AXIS_Y = VOLUME_TOP + VOLUME_H + 6
 HEIGHT = AXIS_Y + 26
@@ -154,6 +159,22 @@ def _lanes(doc: dict, x: Callable[[float], float]) -> list[str]:
     return out
 
 
+def _mood_band(doc: dict, x: Callable[[float], float]) -> list[str]:
+    """The customer's mood under their lane: a span per state in its colour, named inside when it fits."""
+    out = [_text(LEFT - 8, MOOD_TOP + MOOD_H - 4, BAND_NAME, "end", "band-name"),
+           _rect(LEFT, MOOD_TOP, WIDTH - RIGHT - LEFT, MOOD_H, LANE_COLOUR)]
+    for span in mood_spans(doc):
+        start, end = x(span.start), x(span.end)
+        state = span.state or "unknown"
+        tip = f"<title>{escape(span.title())}</title>"
+        out.append(f'<g class="mood-span" data-state="{state}">{tip}'
+                   + _rect(start, MOOD_TOP, end - start, MOOD_H, span.colour, f'class="mood {state}"'))
+        if span.state and end - start >= len(span.label) * MOOD_CHAR_W + 8:
+            out.append(_text(start + 4, MOOD_TOP + MOOD_H - 4, span.label, cls="mood-label", extra=f'fill="{MOOD_TEXT}"'))
+        out.append("</g>")
+    return out
+
+
 def _prompt_markers(doc: dict, x: Callable[[float], float]) -> list[str]:
     """Each prompt: a stem in its kind's colour down through the curves, and a chip with the kind's
     label in the first row (nearest the lanes first) where it clears the label before it; with no
@@ -222,7 +243,8 @@ def _volume(doc: dict, x: Callable[[float], float], limits: Limits) -> list[str]
 def timeline_svg(doc: dict, limits: Limits) -> str:
     duration = max(doc["duration_s"], 1.0)
     x = lambda t: LEFT + (WIDTH - RIGHT - LEFT) * min(max(t, 0.0), duration) / duration  # noqa: E731
-    parts = [*_axis(x, duration), *_lanes(doc, x), *_pace(doc, x, limits), *_volume(doc, x, limits), *_prompt_markers(doc, x)]
+    parts = [*_axis(x, duration), *_lanes(doc, x), *_mood_band(doc, x), *_pace(doc, x, limits), *_volume(doc, x, limits),
+             *_prompt_markers(doc, x)]
     return (f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="Timeline of the call" '
             f'xmlns="http://www.w3.org/2000/svg" font-size="{FONT}" fill="{TEXT_COLOUR}">{"".join(parts)}</svg>')
 
@@ -239,8 +261,8 @@ def _swatch(colour: str, shape: str) -> str:
     return f'<svg class="swatch" viewBox="0 0 18 14" width="18" height="14" aria-hidden="true">{drawn}</svg>'
 
 
-def _entry(label: str, colour: str, shape: str, kind: Optional[str] = None) -> str:
-    data = f' data-kind="{escape(kind)}"' if kind else ""
+def _entry(label: str, colour: str, shape: str, kind: Optional[str] = None, state: Optional[str] = None) -> str:
+    data = (f' data-kind="{escape(kind)}"' if kind else "") + (f' data-state="{escape(state)}"' if state else "")
     return f'<li{data}>{_swatch(colour, shape)}{escape(label)}</li>'
 
 
@@ -255,6 +277,7 @@ def legend_html(doc: dict, limits: Limits) -> str:
     entries += [_entry(talked_over(by), colour, "span") for by, colour in INTERRUPTION_COLOURS.items()]
     if doc["call"].get("pauses"):
         entries.append(_entry("Paused for payment (nothing stored)", PAUSE_COLOUR, "box"))
+    entries += [_entry(label, colour, "box", state=state or "unknown") for label, colour, state in mood_legend(doc)]
     kinds = [prompt_kind(k) for k in dict.fromkeys(p["kind"] for p in doc["prompts"])]
     entries += [_entry(k.label, k.colour, "box", k.kind) for k in kinds]
     tone = prompt_kind("lower_tone")

@@ -3,7 +3,7 @@ opened from another machine, the window's notes, a supervisor's comments).
 
 Free text (what was said, word by word, notes, comments, prompt reasons, step titles, the file
 name) is redacted here, so no entry path can forget it; fields with a fixed vocabulary (party,
-prompt kind, tick source) are checked against it.
+prompt kind, tick source, the customer's mood) are checked against it.
 
 A recogniser cuts a card number read with pauses into several segments ("four one one one one one
 one one", then "one one one one one one one one"): each alone is only part of a number. So the last
@@ -15,11 +15,14 @@ two halves make a card number), the earlier segment's row, words and search inde
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 from companion.errors import CompanionError
+from companion.events import CUSTOMER_STATES
+from companion.report import state_spans
 from companion.store.redaction import is_label, redact, redact_together, redact_words
 from companion.store.redaction_rules import config as redaction_config
 
@@ -186,6 +189,24 @@ class CallRows:
         self.db.execute("INSERT INTO metrics(call_id, t, pace_wpm, loudness_delta_db, talk_share, data) VALUES (?, ?, ?, ?, ?, ?)",
                         (self.call_id, t, pace_wpm, loudness_delta_db, talk_share, json.dumps(data or {})))
 
+    def customer_state(self, t: float, state: str) -> None:
+        """The customer's mood became `state` at `t` (states come in time order); the call's row keeps
+        the worst reached so far and the time upset up to `t`."""
+        if state not in CUSTOMER_STATES:
+            raise RowError(f"a customer state must be one of {', '.join(CUSTOMER_STATES)}, not {str(state)[:40]!r}")
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise RowError(f"a customer state's time must be a number of seconds, not {str(t)[:40]!r}")
+        t = float(t)
+        before = self.db.execute("SELECT t, state FROM customer_states WHERE call_id = ? ORDER BY t DESC, rowid DESC LIMIT 1",
+                                 (self.call_id,)).fetchone()
+        self.db.execute("INSERT INTO customer_states(call_id, t, state) VALUES (?, ?, ?)", (self.call_id, t, state))
+        # kept up to date as the call goes (no re-reading of the call's states); `mood_totals` at the end
+        worst = self.db.execute("SELECT customer_mood FROM calls WHERE id = ?", (self.call_id,)).fetchone()
+        worst = max((m for m in (worst[0] if worst else None, state) if m in CUSTOMER_STATES), key=CUSTOMER_STATES.index)
+        upset = max(0.0, t - before[0]) if before is not None and before[1] == "upset" else 0.0
+        self.db.execute("UPDATE calls SET customer_mood = ?, upset_s = COALESCE(upset_s, 0) + ? WHERE id = ?",
+                        (worst, upset, self.call_id))
+
     def tick(self, t: float, step_id: str, title: str, source: str, done: bool) -> None:
         if source not in TICK_SOURCES:
             raise RowError(f"a checklist tick's source must be 'auto' or 'manual', not {str(source)[:40]!r}")
@@ -199,6 +220,20 @@ class CallRows:
         return self.db.execute(
             "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
             (self.call_id, t, prompt_id, self.text(author), self.text(text), created_at)).lastrowid
+
+
+def mood_totals(db: sqlite3.Connection, call_id: int, end: float) -> None:
+    """The call row's `customer_mood` (the worst state reached) and `upset_s` (time upset up to `end`:
+    the call's end once it is over), from its stored states; both NULL while none is known."""
+    end = float(end) if isinstance(end, (int, float)) and math.isfinite(end) else 0.0
+    states = [{"t": t, "state": state} for t, state in db.execute(
+        "SELECT t, state FROM customer_states WHERE call_id = ? ORDER BY t, rowid", (call_id,))]
+    if not states:
+        db.execute("UPDATE calls SET customer_mood = NULL, upset_s = NULL WHERE id = ?", (call_id,))
+        return
+    worst = max((s["state"] for s in states if s["state"] in CUSTOMER_STATES), key=CUSTOMER_STATES.index, default=None)
+    upset = sum(max(0.0, b - a) for a, b, state in state_spans(states, max(end, states[-1]["t"])) if state == "upset")
+    db.execute("UPDATE calls SET customer_mood = ?, upset_s = ? WHERE id = ?", (worst, round(upset, 3), call_id))
 
 
 def _fts_follows_updates(db: sqlite3.Connection) -> bool:

@@ -67,7 +67,16 @@ CREATE TABLE pauses (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CAS
 CREATE INDEX pauses_call ON pauses(call_id);
 """
 
-MIGRATIONS = (V1, V2, V3, V4)
+V5 = """
+CREATE TABLE customer_states (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                              t REAL NOT NULL, state TEXT NOT NULL);
+CREATE INDEX customer_states_call ON customer_states(call_id, t);
+ALTER TABLE calls ADD COLUMN customer_mood TEXT;  -- the worst state the customer reached: 'calm', 'tense', 'upset'
+ALTER TABLE calls ADD COLUMN upset_s REAL;         -- how long they were upset (to the call's end once it ended)
+CREATE INDEX calls_mood ON calls(customer_mood);
+"""
+
+MIGRATIONS = (V1, V2, V3, V4, V5)
 VERSION = len(MIGRATIONS)
 
 
