@@ -423,3 +423,18 @@ def test_the_replay_row_name_fits_its_gutter(qtbot):
     assert timeline.fontMetrics().horizontalAdvance("Customer mood") <= timeline.LEFT - 8
     assert [s.state for s in timeline.mood_spans()] == [None, "calm", "upset"]
     assert math.isclose(timeline.mood_spans()[-1].rect.right(), timeline.x(60.0), abs_tol=0.5)
+
+
+def test_history_shows_the_customers_mood_and_filters_to_upset_customers(qtbot, upset_call, store):
+    from ui.history_window import HistoryWindow
+
+    data, upset_id, analysed, duration = upset_call
+    history = HistoryWindow(store)
+    qtbot.addWidget(history)
+    assert upset_id in history.shown_ids
+    row = history.shown_ids.index(upset_id)
+    headers = [history.table.horizontalHeaderItem(c).text() for c in range(history.table.columnCount())]
+    mood = history.table.item(row, headers.index("Customer")).text()
+    assert mood == f"Upset {clock(upset_seconds(analysed['customer_states'], duration))}"
+    history.upset.setChecked(True)
+    assert history.shown_ids == [upset_id]  # calls whose customer was never upset are left out

@@ -1,5 +1,6 @@
-"""History: saved calls by date, with duration, playbook and prompt counts; full-text search over the
-transcripts and filters (dates, prompt kind, interrupted); open a call in the replay window."""
+"""History: saved calls by date, with duration, playbook, prompt counts and the customer's mood; full-text
+search over the transcripts and filters (dates, prompt kind, interrupted, upset customer); open a call in
+the replay window."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from companion.store.calls import search
 from companion.prompt_kinds import PROMPT_KINDS
+from companion.timeline import MOOD_LABELS
 from ui.style import PROMPT_STYLES, clock
 
 KINDS = ["", *PROMPT_KINDS]
@@ -39,18 +41,19 @@ class HistoryWindow(QWidget):
         for kind in KINDS:
             self.kind.addItem(PROMPT_STYLES[kind][0] if kind else "Any prompt", kind)
         self.interrupted = QCheckBox("Interrupted only")
+        self.upset = QCheckBox("Upset customer")
         self.since = QDateEdit(QDate.currentDate().addYears(-1))
         self.until = QDateEdit(QDate.currentDate().addDays(1))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
-        self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["#", "Started", "Length", "Playbook", "Prompts", "Status"])
+        self.table = QTableWidget(0, 7)
+        self.table.setHorizontalHeaderLabels(["#", "Started", "Length", "Playbook", "Prompts", "Customer", "Status"])
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.open_button = QPushButton("Open replay")
         filters = QHBoxLayout()
-        for w in (self.query, self.kind, self.since, self.until, self.interrupted):
+        for w in (self.query, self.kind, self.since, self.until, self.interrupted, self.upset):
             filters.addWidget(w)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
@@ -60,6 +63,7 @@ class HistoryWindow(QWidget):
         self.query.textChanged.connect(lambda *_: self.refresh())
         self.kind.currentIndexChanged.connect(lambda *_: self.refresh())
         self.interrupted.toggled.connect(lambda *_: self.refresh())
+        self.upset.toggled.connect(lambda *_: self.refresh())
         self.since.dateChanged.connect(lambda *_: self.refresh())
         self.until.dateChanged.connect(lambda *_: self.refresh())
         self.table.doubleClicked.connect(lambda *_: self.open_selected())
@@ -70,20 +74,20 @@ class HistoryWindow(QWidget):
     def refresh(self) -> None:
         ids = search(self.db, self.query.text().strip() or None, self.kind.currentData() or None,
                      self.since.date().toString(Qt.ISODate), self.until.date().toString(Qt.ISODate),
-                     True if self.interrupted.isChecked() else None)
+                     True if self.interrupted.isChecked() else None, True if self.upset.isChecked() else None)
         self.table.setRowCount(0)
         if not ids:
             return
         marks = ",".join("?" * len(ids[:2000]))
         rows = {r["id"]: r for r in self.db.execute(
-            f"SELECT c.id, c.started_at, c.duration_s, c.playbook, c.status, "
+            f"SELECT c.id, c.started_at, c.duration_s, c.playbook, c.status, c.customer_mood, c.upset_s, "
             f"(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts FROM calls c WHERE c.id IN ({marks})",
             ids[:2000])}
         self.table.setRowCount(len(rows))
         for n, call_id in enumerate(i for i in ids[:2000] if i in rows):
             r = rows[call_id]
             for col, value in enumerate((str(r["id"]), r["started_at"].replace("T", " ")[:16], clock(r["duration_s"]),
-                                          r["playbook"] or "—", str(r["prompts"]), r["status"])):
+                                          r["playbook"] or "—", str(r["prompts"]), mood_text(r), r["status"])):
                 self.table.setItem(n, col, QTableWidgetItem(value))
 
     @property
@@ -100,3 +104,12 @@ class HistoryWindow(QWidget):
         replay.show()
         self.replays.append(replay)
         return replay
+
+
+def mood_text(row) -> str:
+    """The worst the customer's mood reached: "Upset 00:42", "Tense", "Calm", or "—" when never read."""
+    mood = row["customer_mood"]
+    if not mood:
+        return "—"
+    label = MOOD_LABELS.get(mood, mood)
+    return f"{label} {clock(row['upset_s'] or 0.0)}" if mood == "upset" else label
