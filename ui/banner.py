@@ -23,6 +23,7 @@ class CoachingBanner(QFrame):
         self.title.setObjectName("bannerTitle")
         self.reason = QLabel()
         self.reason.setWordWrap(True)
+        self.title.setWordWrap(True)  # a long title ("Customer is upset — let them finish, …") never widens the window
         for label in (self.title, self.reason):  # prompt reasons and error messages carry data: never markup
             label.setTextFormat(Qt.PlainText)
         layout = QVBoxLayout(self)

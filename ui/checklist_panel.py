@@ -4,11 +4,11 @@ automatically from what the agent says or by hand (click, Space, or Ctrl+1..9)."
 from __future__ import annotations
 
 import html
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from companion.events import StepTicked
 from companion.playbooks import Playbook
@@ -34,6 +34,9 @@ class ChecklistPanel(QWidget):
         self.heading.setTextFormat(Qt.PlainText)  # playbook names are data, not markup
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
+        self.steps.setWordWrap(True)  # a long step title wraps in a narrow panel instead of scrolling sideways
+        self.steps.setResizeMode(QListView.Adjust)
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.tips = QLabel()
         self.tips.setObjectName("tips")
         self.tips.setWordWrap(True)
@@ -50,7 +53,8 @@ class ChecklistPanel(QWidget):
         self._updating = False
         self.set_playbook(playbook)
 
-    def set_playbook(self, playbook: Playbook) -> None:
+    def set_playbook(self, playbook: Playbook, ticks: Iterable[StepTicked] = ()) -> None:
+        """Show `playbook`'s steps, with `ticks` (steps already done, e.g. carried over from a switch mid-call)."""
         self.playbook = playbook
         self._updating = True
         self.steps.clear()
@@ -63,6 +67,8 @@ class ChecklistPanel(QWidget):
             item.setToolTip(_tooltip(step.guidance))
             self.steps.addItem(item)
         self._updating = False
+        for tick in ticks:
+            self.apply(tick)
         self._highlight()
 
     def item(self, step_id: str) -> QListWidgetItem:
@@ -95,6 +101,8 @@ class ChecklistPanel(QWidget):
 
     def apply(self, tick: StepTicked) -> None:
         """A tick from the session (automatic or the echo of a manual one)."""
+        if not any(s.id == tick.step_id for s in self.playbook.steps):
+            return  # a tick of the playbook switched away from, still on its way
         self._updating = True
         try:
             item = self.item(tick.step_id)

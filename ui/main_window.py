@@ -1,23 +1,17 @@
-"""The Call Companion window: banner, meters and transcript on the left, the step checklist on the
-right, Start/Stop and the line, model and recording status always visible. It wires widgets to a
-`CallSession`; the pipeline runs on its own threads and reaches the widgets through `EventBridge`."""
+"""The Call Companion window: banner, meters (with the customer's mood) and transcript on the left, the
+step checklist on the right (with the offer of the Angry customer steps once the customer is upset),
+Start/Stop and the line, model and recording status always visible, and a breather after a hard call.
+It wires widgets to a `CallSession`; the pipeline runs on its own threads and reaches the widgets
+through `EventBridge`."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from companion.asr.engine import LoadedModel
 from companion.config import CoachingConfig, load_config
@@ -25,6 +19,7 @@ from companion.demo import SCRIPT_LABEL, demo_recording, demo_script, transcribe
 from companion.errors import CompanionError
 from companion.events import (
     CallEnded,
+    CustomerState,
     DeviceStatus,
     FinalSegment,
     MetricsSnapshot,
@@ -37,20 +32,18 @@ from companion.events import (
 )
 from companion.playbooks import Playbook
 from companion.session import CallSession
+from ui import window_dialogs
 from ui.banner import CoachingBanner
+from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
-from ui.meters import MetersPanel
+from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
 from ui.model_loader import ModelLoader
+from ui.mood_strip import MoodStrip
+from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
 from ui.settings_dialog import SettingsDialog
 from ui.summary_dialog import SummaryDialog
 from ui.transcript_view import TranscriptView
-
-def pace_source_text(snapshot: MetricsSnapshot) -> str:
-    """Where the pace on the meter comes from, in the agent's words."""
-    if snapshot.pace_source == "asr":
-        return "Pace from words"
-    return "Pace from sound, calibrated" if snapshot.pace_calibrated else "Pace from sound"
 
 
 class MainWindow(QMainWindow):
@@ -66,6 +59,7 @@ class MainWindow(QMainWindow):
         self.model: Optional[LoadedModel] = None
         self.model_language: Optional[str] = None
         self.prompts: list[Prompt] = []
+        self.customer_states: list[dict] = []  # this call's [{t, state}, ...]
         self.last_metrics: Optional[MetricsSnapshot] = None
         self.summary: Optional[SummaryDialog] = None
         self.demo_speed = 1.0
@@ -75,8 +69,15 @@ class MainWindow(QMainWindow):
         self.banner = CoachingBanner()
         self.meters = MetersPanel()
         self._configure_meters()
+        self.mood = MoodStrip()
+        self.meters.add_row("Customer", self.mood)
         self.transcript = TranscriptView()
         self.checklist = ChecklistPanel(self.playbook, self._manual_tick)
+        self.offer = PlaybookOffer()
+        self.offer.chosen.connect(self.switch_playbook)
+        self.checklist.layout().insertWidget(0, self.offer)
+        self.breather = BreatherBar()
+        self.breather.finished.connect(self._set_idle_actions)
         self.current_step = QLabel()
         self.current_step.setObjectName("currentStep")
         self.current_step.setWordWrap(True)
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.current_step.hide()
         left = QWidget()
         left_layout = QVBoxLayout(left)
+        left_layout.addWidget(self.breather)
         left_layout.addWidget(self.banner)
         left_layout.addWidget(self.current_step)
         left_layout.addWidget(self.meters)
@@ -173,11 +175,14 @@ class MainWindow(QMainWindow):
         else:
             self.start_call(demo=False)
 
-    def start_call(self, demo: bool = False) -> None:
-        if self.in_call:
+    def start_call(self, demo: bool = False, recording: Optional[Path] = None) -> None:
+        """A real call, or (`demo`) the demo call played through the live pipeline, or `recording`
+        (a two-channel file) played as the demo is. Held while the breather after a hard call runs."""
+        if self.in_call or self.breather.running:
             return
+        demo = demo or recording is not None
         script = None
-        if demo:
+        if demo and recording is None:
             script = demo_script()
             if transcribed_by(self.model_language, script):
                 script = None  # a model in the demo's language transcribes it for real
@@ -185,13 +190,15 @@ class MainWindow(QMainWindow):
         session = CallSession(self.config, self.playbook, model=model)
         self.transcript.model.clear()
         self.transcript_source.setVisible(script is not None)
-        self.checklist.set_playbook(self.playbook)
-        self.prompts = []
+        self.checklist.set_playbook(self.playbook)  # the chosen playbook again, whatever the last call switched to
+        self.offer.reset()
+        self.mood.reset()
+        self.prompts, self.customer_states = [], []
         self.last_metrics = None
         self.bridge.attach(session.bus)
         try:
             if demo:
-                session.start_demo(demo_recording(), speed=self.demo_speed, script=script)
+                session.start_demo(recording or demo_recording(), speed=self.demo_speed, script=script)
                 self._set_lines("demo call", "demo call")
             else:
                 from companion.live import choose_devices
@@ -225,21 +232,33 @@ class MainWindow(QMainWindow):
 
     def _call_ended(self, event: CallEnded) -> None:
         self._clock.stop()
-        self.start_action.setEnabled(True)
+        self.offer.hide()
+        upset_s = upset_seconds(self.customer_states, event.duration_s)
+        hold_s = breather_seconds(self.settings) if upset_s is not None else 0
+        if hold_s:
+            self.breather.start(hold_s)  # Start call and the demo wait (or Skip)
         self.start_action.setText("Start call")
+        self._set_idle_actions()
         self.pause_action.setChecked(False)
         self.pause_action.setEnabled(False)
-        self.demo_action.setEnabled(True)
         self._set_lines("idle", "idle")
         self.recording_status.setText("Not recording audio")
-        done = sum(1 for s in self.playbook.steps if self.checklist.is_done(s.id))
-        summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(self.playbook.steps), self)
+        steps = self.checklist.playbook.steps  # the playbook the call ended with
+        done = sum(1 for s in steps if self.checklist.is_done(s.id))
+        summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(steps), self,
+                                customer_states=self.customer_states, upset_s=upset_s, hold_s=hold_s)
         summary.setAttribute(Qt.WA_DeleteOnClose)  # gone once the agent is done with it: a shift's summaries never pile up
         self.summary = summary
         recorder = self.session.recorder if self.session is not None else None
         if recorder is not None:  # this call's notes, from this call's summary (another may be open by then)
             summary.accepted.connect(lambda: self._save_notes(recorder.call_id, summary.notes.toPlainText()))
         summary.show()
+
+    def _set_idle_actions(self) -> None:
+        """Between calls: Start call and the demo, unless the breather holds them."""
+        idle = not self.breather.running
+        self.start_action.setEnabled(idle)
+        self.demo_action.setEnabled(idle)
 
     def _save_notes(self, call_id: int, text: str) -> None:
         from companion.store.calls import save_root_cause
@@ -273,7 +292,10 @@ class MainWindow(QMainWindow):
         elif isinstance(event, MetricsSnapshot):
             self.last_metrics = event
             self.meters.update_metrics(event)
+            self.mood.update_metrics(event)
             self.pace_status.setText(pace_source_text(event))
+        elif isinstance(event, CustomerState):
+            self._customer_state(event)
         elif isinstance(event, StepTicked):
             self.checklist.apply(event)
             self._show_current_step()
@@ -288,6 +310,21 @@ class MainWindow(QMainWindow):
             self.show_problem("error", event.message)
         elif isinstance(event, CallEnded):
             self._call_ended(event)
+
+    # --- the customer's mood, and the Angry customer steps -------------------------------------
+    def _customer_state(self, event: CustomerState) -> None:
+        self.customer_states.append({"t": event.t, "state": event.state})
+        self.mood.set_state(event.t, event.state)
+        angry = self.playbooks.get(ANGRY_PLAYBOOK)
+        if event.state == "upset" and angry is not None and self.in_call:
+            self.offer.offer(angry, self.checklist.playbook)  # once a call, and only ever on the agent's click
+
+    def switch_playbook(self, playbook: Playbook) -> None:
+        """The checklist (and the session's tracker, and the saved call) follow `playbook` for the rest of this
+        call; steps already done stay done where the step ids match. The next call starts from Setup's choice."""
+        ticks = self.session.switch_playbook(playbook) if self.in_call else []
+        self.checklist.set_playbook(playbook, ticks)
+        self._show_current_step()
 
     def show_problem(self, kind: str, message: str) -> None:
         self.banner.show_prompt(kind, message)
@@ -305,7 +342,7 @@ class MainWindow(QMainWindow):
     def _show_current_step(self) -> None:
         current = self.checklist.current
         self.current_step.setText("All steps done" if current is None
-                                  else f"Now: {self.playbook.step(current).title}")
+                                  else f"Now: {self.checklist.playbook.step(current).title}")
 
     # --- compact mode, settings, setup --------------------------------------------------------
     def set_compact(self, compact: bool) -> None:
@@ -330,19 +367,8 @@ class MainWindow(QMainWindow):
                 self.resize(900, 640)
         self.show()
 
-    def open_history(self) -> None:
-        from companion.store.db import open_store
-        from ui.history_window import HistoryWindow
-
-        try:
-            self.history = HistoryWindow(open_store())
-        except CompanionError as exc:
-            self.show_problem("error", exc.message)
-            return
-        self.history.show()
-
     def open_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self)
+        dialog = SettingsDialog(self.config, self, self.settings)
         if dialog.exec():
             self.apply_config(load_config())
 
@@ -357,40 +383,10 @@ class MainWindow(QMainWindow):
         self.meters.configure(rule.target_wpm, rule.wpm_above, self.config.coach.lower_tone.loudness_above_db)
 
     def open_setup(self) -> None:
-        from companion.audio.device_choice import DeviceChoice, save_choice
-        from companion.playbooks import all_playbooks
-        from ui.setup_dialog import SetupDialog
+        window_dialogs.run_setup(self)
 
-        dialog = SetupDialog(list(self.playbooks.values()), self.playbook.id, self.config.asr.language, self)
-        self.setup_dialog = dialog
-        if not dialog.exec():
-            return
-        choice = dialog.choice()
-        if choice.agent_device or choice.customer_device:
-            save_choice(DeviceChoice(choice.agent_device, choice.customer_device))
-        if choice.language != self.config.asr.language:
-            self._set_language(choice.language)
-        self.settings.setValue("setup_done", True)
-        playbooks, _ = all_playbooks()
-        self.playbooks = {p.id: p for p in playbooks}
-        self.playbook = self.playbooks.get(choice.playbook_id, self.playbook)
-        self.settings.setValue("playbook", self.playbook.id)
-        if not self.in_call:
-            self.checklist.set_playbook(self.playbook)
-        if choice.model_path is None:
-            self._model_loaded(None, "none (acoustic coaching)")
-        elif self.model is None or self.model.path != choice.model_path:
-            self.load_model(choice.model_path)
-
-    def _set_language(self, language: str) -> None:
-        """The calls' language, kept in the user's coaching.toml; the model follows it."""
-        from companion.config import save_user_overrides
-
-        try:
-            save_user_overrides({"asr": {"language": language}})
-            self.apply_config(load_config())
-        except CompanionError as exc:
-            self.show_problem("error", exc.message)
+    def open_history(self) -> None:
+        window_dialogs.open_history(self)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if not self.compact_action.isChecked():

@@ -1,5 +1,6 @@
 """Meters: pace against its target band, volume against the agent's own baseline, talk share,
-interruptions, the call timer, and a level meter per party so the agent sees both lines are live."""
+interruptions, the call timer, and a level meter per party so the agent sees both lines are live
+(and a row for what the window adds beside them: the customer's mood)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,24 @@ def _colour(bar: QProgressBar, colour: str) -> None:
                       "QProgressBar { border: 1px solid #c8ccd2; border-radius: 4px; text-align: center; }")
 
 
+def pace_source_text(snapshot: MetricsSnapshot) -> str:
+    """Where the pace on the meter comes from, in the agent's words."""
+    if snapshot.pace_source == "asr":
+        return "Pace from words"
+    return "Pace from sound, calibrated" if snapshot.pace_calibrated else "Pace from sound"
+
+
+def _row_label(name: str) -> QLabel:
+    label = QLabel(name)
+    label.setStyleSheet("color: #5b6270;")
+    return label
+
+
 class MetersPanel(QWidget):
     def __init__(self, target=(140, 160), pace_limit=170.0, loud_db=6.0, parent=None):
         super().__init__(parent)
         self.target, self.pace_limit, self.loud_db = target, pace_limit, loud_db
-        grid = QGridLayout(self)
+        self.grid = grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setVerticalSpacing(4)
         self.timer = QLabel("00:00")
@@ -41,14 +55,16 @@ class MetersPanel(QWidget):
         self.levels = {party: _bar(-70, 0, f"{PARTY_NAMES[party]} line") for party in ("agent", "customer")}
         rows = [("Call", self.timer), ("Pace", self.pace), ("Volume", self.volume), ("Talk (2 min)", self.talk),
                 ("", self.interruptions), ("Your line", self.levels["agent"]), ("Customer line", self.levels["customer"])]
-        for row, (name, widget) in enumerate(rows):
-            label = QLabel(name)
-            label.setStyleSheet("color: #5b6270;")
-            grid.addWidget(label, row, 0, Qt.AlignRight)
-            grid.addWidget(widget, row, 1)
+        for name, widget in rows:
+            self.add_row(name, widget)
         for bar in self.levels.values():
             _colour(bar, "#7aa6d9")
         self.last: MetricsSnapshot | None = None
+
+    def add_row(self, name: str, widget: QWidget) -> None:
+        row = self.grid.rowCount() if self.grid.count() else 0
+        self.grid.addWidget(_row_label(name), row, 0, Qt.AlignRight)
+        self.grid.addWidget(widget, row, 1)
 
     def configure(self, target, pace_limit: float, loud_db: float) -> None:
         self.target, self.pace_limit, self.loud_db = target, pace_limit, loud_db
@@ -73,7 +89,7 @@ class MetersPanel(QWidget):
             self.volume.setFormat("volume: learning your usual level…")
         else:
             self.volume.setValue(int(max(-6, min(12, round(delta)))))
-            self.volume.setFormat(f"{delta:+.0f} dB vs your usual")
+            self.volume.setFormat(f"{round(delta):+d} dB vs your usual")  # never "-0 dB"
             _colour(self.volume, "#e4683f" if delta >= self.loud_db else "#52b788")
         share = m.talk_share_window
         if share is None:

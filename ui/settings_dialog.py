@@ -1,5 +1,5 @@
 """Settings: the main thresholds and which prompts are on, saved to the user's coaching.toml
-and applied to the running call at once."""
+and applied to the running call at once; and the window's own pause after a hard call (its settings)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QMessageBox,
+    QSpinBox,
     QVBoxLayout,
 )
 
@@ -19,6 +20,7 @@ from companion.config import CoachingConfig, save_user_overrides, setting_range
 from companion.errors import ConfigError
 from companion.paths import user_data_dir
 from companion.prompt_kinds import PROMPT_KINDS
+from ui.breather import BREATHER_KEY, BREATHER_MAX_S, breather_seconds
 
 KINDS = [(k.kind, k.label) for k in PROMPT_KINDS.values()]
 
@@ -37,8 +39,10 @@ def _spin(value: float, setting: str, step: float, suffix: str, decimals: int = 
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, config: CoachingConfig, parent=None):
+    def __init__(self, config: CoachingConfig, parent=None, settings=None):
+        """`settings`: the window's QSettings, where the pause after a hard call is kept (none: not offered)."""
         super().__init__(parent)
+        self.settings = settings
         self.setWindowTitle("Settings")
         c = config.coach
         self.pace = _spin(c.slow_down.wpm_above, "coach.slow_down.wpm_above", 5, " words/min")
@@ -51,6 +55,19 @@ class SettingsDialog(QDialog):
         form.addRow("Lower your tone when louder by", self.volume)
         form.addRow("Talking over counts after", self.overlap)
         form.addRow("Same prompt at most every", self.cooldown)
+        self.breather = QSpinBox(self)
+        self.breather.setObjectName(BREATHER_KEY)
+        self.breather.setRange(0, BREATHER_MAX_S)
+        self.breather.setSingleStep(15)
+        self.breather.setSuffix(" s")
+        self.breather.setSpecialValueText("Off")
+        self.breather.setToolTip("After a call with an upset customer, Start call waits this long (Skip ends the pause "
+                                 "early). Off: the summary still suggests a pause.")
+        self.breather.setValue(breather_seconds(settings) if settings is not None else 0)
+        if settings is not None:
+            form.addRow("Pause after a hard call", self.breather)
+        else:
+            self.breather.hide()
         for kind, label in KINDS:
             box = QCheckBox(label)
             box.setChecked(getattr(c, kind).enabled)
@@ -105,4 +122,6 @@ class SettingsDialog(QDialog):
             box.setTextFormat(Qt.PlainText)  # the message quotes file names and values as written
             box.exec()
             return
+        if self.settings is not None:
+            self.settings.setValue(BREATHER_KEY, self.breather.value())
         self.accept()

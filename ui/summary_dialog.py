@@ -1,21 +1,26 @@
-"""After a call: a short summary for the agent, a root-cause note, and a breather before the next call."""
+"""After a call: a short summary for the agent (with how the customer sounded), a root-cause note, and,
+after a call with an upset customer, the suggestion of a short pause before the next one (ui/breather.py)."""
 
 from __future__ import annotations
 
 import html
+from typing import Optional
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from companion.events import MetricsSnapshot, Prompt
+from companion.report import mood_summary
+from ui.breather import breather_text
 from ui.style import PROMPT_STYLES, clock
-
-BREATHER_S = 30
 
 
 class SummaryDialog(QDialog):
     def __init__(self, duration_s: float, last: MetricsSnapshot | None, prompts: list[Prompt],
-                 done_steps: int, total_steps: int, parent=None):
+                 done_steps: int, total_steps: int, parent=None, customer_states: Optional[list[dict]] = None,
+                 upset_s: Optional[float] = None, hold_s: int = 0):
+        """`customer_states`: the call's [{t, state}, ...]; `upset_s`: how long the customer was upset (None: never);
+        `hold_s`: how long the window holds the next call."""
         super().__init__(parent)
         self.setWindowTitle("Call summary")
         self.setMinimumWidth(420)
@@ -31,15 +36,22 @@ class SummaryDialog(QDialog):
             kinds[p.kind] = kinds.get(p.kind, 0) + 1
         cues = ", ".join(f"{PROMPT_STYLES.get(k, (k,))[0]} ×{n}" for k, n in kinds.items()) or "none"
         lines += [f"<b>Cues</b> {html.escape(cues, quote=False)}", f"<b>Checklist</b> {done_steps} of {total_steps} steps"]
+        if customer_states is not None:
+            lines.append(f"<b>Customer</b> {mood_summary(customer_states, duration_s)}")
         self.summary = QLabel("<br>".join(lines))
         self.summary.setTextFormat(Qt.RichText)  # our bold labels; the one text from outside (cue kinds) is escaped
         self.summary.setWordWrap(True)
         self.notes = QPlainTextEdit()
         self.notes.setPlaceholderText("Root cause (a bottleneck? a missed confirmation?) and anything to follow up")
-        self.breather = QLabel()
+        self.breather = QLabel(breather_text(upset_s, hold_s) if upset_s is not None else "")
+        self.breather.setObjectName("breatherAdvice")
+        self.breather.setWordWrap(True)
+        self.breather.setTextFormat(Qt.PlainText)
         self.breather.setStyleSheet("color: #1d7a46; font-weight: 600;")
+        self.breather.setVisible(upset_s is not None)
         buttons = QDialogButtonBox(QDialogButtonBox.Ok)
-        buttons.button(QDialogButtonBox.Ok).setText("Ready for the next call")
+        # while the window holds the next call, this button only closes the summary (Skip ends the pause)
+        buttons.button(QDialogButtonBox.Ok).setText("Done" if hold_s else "Ready for the next call")
         buttons.accepted.connect(self.accept)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -47,16 +59,3 @@ class SummaryDialog(QDialog):
         layout.addWidget(self.notes)
         layout.addWidget(self.breather)
         layout.addWidget(buttons)
-        self._left = BREATHER_S
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
-        self._timer.start(1000)
-        self._tick()
-
-    def _tick(self) -> None:
-        if self._left <= 0:
-            self.breather.setText("Clean slate. Ready when you are.")
-            self._timer.stop()
-            return
-        self.breather.setText(f"Take a breath before the next call… {self._left} s")
-        self._left -= 1
