@@ -128,3 +128,54 @@ def test_while_the_customer_is_upset_a_loud_agent_is_told_to_lower_their_tone_be
 def test_a_snapshot_without_a_customer_baseline_has_no_state():
     snapshot = MetricsSnapshot(**{f.name: getattr(BASE, f.name) for f in dataclasses.fields(BASE)})
     assert snapshot.customer_state is None and snapshot.customer_talkovers == 0
+
+
+# ---------------------------------------------------------------- the state machine, frame by frame
+
+
+class Voice:
+    """The customer's frames fed straight to CustomerMood: level (dBFS) and f0 (Hz), speaking all the time."""
+
+    def __init__(self, config):
+        from companion.monitor.customer import CustomerMood
+
+        self.mood = CustomerMood(config.customer, config.audio, config.pace)
+        self.frame_s, self.t, self.changes = config.audio.frame_s, 0.0, []
+
+    def speak(self, seconds, level_db=-30.0, f0=200.0):
+        import numpy as np
+
+        step = round(0.25 / self.frame_s)  # the monitor evaluates every 0.25 s
+        for _ in range(int(seconds / 0.25)):
+            self.mood.add(np.full(step, level_db), np.full(step, f0), np.ones(step, bool), self.t)
+            self.t += step * self.frame_s
+            change = self.mood.evaluate(self.t)
+            if change is not None:
+                self.changes.append((round(change.t, 2), change.state))
+        return self
+
+
+def test_a_level_step_alone_is_the_line_and_becomes_the_new_baseline(config):
+    voice = Voice(config).speak(10).speak(20, level_db=-20.0)
+    assert [s for _, s in voice.changes] == ["calm"]
+    assert voice.mood.base_level == pytest.approx(-20.0)  # re-based: the line got louder, not the customer
+    voice.speak(5, level_db=-14.0, f0=200.0 * 2 ** (3 / 12))  # then they do get upset, from the new level
+    assert [s for _, s in voice.changes] == ["calm", "upset"]
+
+
+def test_a_moment_of_raised_voice_shorter_than_the_dwell_does_not_change_the_state(config):
+    raised = 200.0 * 2 ** (4 / 12)
+    voice = Voice(config).speak(10).speak(0.75, level_db=-22.0, f0=raised).speak(10)
+    assert [s for _, s in voice.changes] == ["calm"]
+
+
+def test_upset_holds_through_a_dip_and_calms_only_after_the_calm_dwell(config):
+    raised = 200.0 * 2 ** (4 / 12)
+    voice = Voice(config).speak(10).speak(6, level_db=-22.0, f0=raised)
+    assert voice.changes[-1][1] == "upset"
+    voice.speak(3, level_db=-25.0, f0=200.0 * 2 ** (2 / 12))  # still above the release lines: held
+    assert voice.changes[-1][1] == "upset"
+    upset_at = voice.changes[-1][0]
+    voice.speak(10)
+    calm_at = voice.changes[-1]
+    assert calm_at[1] == "calm" and calm_at[0] - upset_at >= config.customer.calm_dwell_s

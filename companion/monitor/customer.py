@@ -36,6 +36,7 @@ from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, matched_kind, rolling_wpm
 
 A4_HZ = 440.0
+PACE_MIN_FRACTION = 0.75  # a pace is read once its window holds this much of its speech
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,10 @@ class CustomerMood:
         self._base_levels: list[float] = []
         self._base_pitches: list[float] = []
         self._pace = dataclasses.replace(pace, window_speech_s=config.pace_window_speech_s,
-                                         min_speech_s=config.pace_window_speech_s * 0.75)
+                                         min_speech_s=config.pace_window_speech_s * PACE_MIN_FRACTION)
         self.base_level: Optional[float] = None
         self.base_pitch: Optional[float] = None
         self.base_rate: Optional[float] = None   # nuclei per minute of speech over the baseline
-        self._base_end: float = 0.0               # call time the baseline's speech ended
         self._talkovers: deque[float] = deque()
         self.voiced = SpeechLedger()  # voiced time and nuclei: the articulation rate, pauses left out
         self._level_alone_s = 0.0
@@ -76,7 +76,6 @@ class CustomerMood:
         self._since = 0.0                          # when the shown state began
         self._pending: Optional[tuple[bool, float]] = None  # (rising, since)
         self.reading = MoodReading()
-        self.upset_s = 0.0                         # call time spent upset
 
     # ---------------------------------------------------------------- input
 
@@ -85,9 +84,8 @@ class CustomerMood:
         voiced = speech & (f0_hz > 0)
         for i in np.flatnonzero(voiced).tolist():
             self.voiced.add_speech(first_t + i * self._frame_s, self._frame_s)
-        block_end = first_t + len(levels_db) * self._frame_s
         levels = levels_db[speech].tolist()
-        pitches = semitones(f0_hz[speech & (f0_hz > 0)]).tolist()
+        pitches = semitones(f0_hz[voiced]).tolist()
         self._levels.extend(levels)
         self._pitches.extend(pitches)
         if self.base_level is None:
@@ -98,7 +96,6 @@ class CustomerMood:
                 # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
                 enough = len(self._base_pitches) >= len(self._base_levels) // 4
                 self.base_pitch = float(np.median(self._base_pitches)) if enough else None
-                self._base_end = block_end
         self._new_speech_s += len(levels) * self._frame_s
 
     def nucleus(self, t: float, kind: str) -> None:
@@ -200,15 +197,9 @@ class CustomerMood:
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
         wanted = CUSTOMER_STATES[target]
-        if self.state == "upset":
-            self.upset_s += now - self._since
         self.state, self._since, self._pending = wanted, now, None
         return CustomerState(round(now, 3), wanted)
 
     def calm_s(self, now: float) -> float:
         """How long the customer has been calm (0 when not)."""
         return round(now - self._since, 2) if self.state == CUSTOMER_STATES[0] else 0.0
-
-    def upset_total_s(self, now: float) -> float:
-        """Call time the customer spent upset, up to `now`."""
-        return self.upset_s + (now - self._since if self.state == "upset" else 0.0)
