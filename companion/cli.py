@@ -289,6 +289,9 @@ def build_parser() -> argparse.ArgumentParser:
     from companion.store import calls_cli
 
     calls_cli.add_parser(sub)
+    from companion.team import cli as team_cli
+
+    team_cli.add_parser(sub)
     _add_import(sub)
     _add_replay(sub)
     return parser

@@ -21,7 +21,7 @@ from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.bus import EventBus
 from companion.checklist import ChecklistTracker
 from companion.config import CoachingConfig
-from companion.events import CallStarted, FinalSegment, MonitorFailed, StoringPaused
+from companion.events import CallStarted, FinalSegment, MonitorFailed, StepTicked, StoringPaused
 from companion.pipeline import CallPipeline
 from companion.playbooks import Playbook
 
@@ -149,6 +149,21 @@ class CallSession:
             event = self.checklist.set_done(step_id, self.now(), done)
         if event is not None:
             self.bus.publish(event)
+
+    def switch_playbook(self, playbook: Playbook) -> list[StepTicked]:
+        """The agent switched the checklist to `playbook` for the rest of the call: what they say ticks its
+        steps from now on; a step already done stays done where `playbook` has a step of the same id (returned,
+        for the window's checklist); whatever keeps the call records the playbook it ended with."""
+        with self._lock:
+            tracker = ChecklistTracker(playbook)
+            if self.checklist is not None:
+                ids = {s.id for s in playbook.steps}
+                tracker.done = {sid: tick for sid, tick in self.checklist.done.items() if sid in ids}
+            self.checklist = tracker
+            kept = list(tracker.done.values())
+        if self.recorder is not None:
+            self.recorder.set_playbook(playbook.id)  # the saved call has the playbook it ended with
+        return kept
 
     storing_paused = False
 

@@ -438,3 +438,24 @@ def test_history_shows_the_customers_mood_and_filters_to_upset_customers(qtbot, 
     assert mood == f"Upset {clock(upset_seconds(analysed['customer_states'], duration))}"
     history.upset.setChecked(True)
     assert history.shown_ids == [upset_id]  # calls whose customer was never upset are left out
+
+
+def test_a_call_switched_to_the_angry_customer_steps_is_saved_with_that_playbook(make_call):
+    from companion.config import load_config
+    from companion.playbooks import find_playbook
+    from companion.session import CallSession
+    from companion.store.calls import load_call
+    from companion.store.db import open_store
+
+    wav, _ = make_call(gets_upset())
+    unhappy, angry = find_playbook("unhappy-customer"), find_playbook("angry-customer")
+    session = CallSession(load_config(use_user_default=False), unhappy)
+    switched = []
+    session.bus.subscribe(lambda e: switched.append(session.switch_playbook(angry))
+                          if isinstance(e, CustomerState) and e.state == "upset" and not switched else None)
+    recorder = session.keep("live", playbook=unhappy.id)
+    session.start_demo(wav, speed=20.0)
+    assert session.ended.wait(60)
+    recorder.close()
+    assert switched  # the agent clicked the offer when the customer got upset
+    assert load_call(open_store(), recorder.call_id)["call"]["playbook"] == angry.id

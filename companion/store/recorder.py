@@ -35,6 +35,7 @@ from companion.errors import CompanionError
 from companion.store.db import StoreError, claim, open_store, release, store_path, write
 from companion.store.rows import CallRows, insert_call, mood_totals
 from companion.store.spool import Spool, trouble
+from companion.team.outbox import enqueue_closed
 from companion.timeline import clock
 
 COMMIT_S = 0.5
@@ -50,6 +51,13 @@ class _Recording:
     """The call's audio file, noted in its row by the writer."""
 
     path: str
+
+
+@dataclass(frozen=True)
+class _Playbook:
+    """The checklist the agent switched to mid-call: the call is saved with the playbook it ended with."""
+
+    playbook_id: str
 
 
 def reach(e: object) -> float:
@@ -131,6 +139,11 @@ class CallRecorder:
         self._queue.put(_Recording(str(path)))  # noted in the call's row with the next write
         return path
 
+    def set_playbook(self, playbook_id: str) -> None:
+        """Any thread: the call's checklist is now `playbook_id` (noted in its row by the writer)."""
+        self._call["playbook"] = playbook_id  # in case the row is not in yet
+        self._queue.put(_Playbook(playbook_id))
+
     def _say(self, what: str, message: str) -> None:
         if self.publish is not None:
             self.publish(SaveFailed(what, message))  # the window or `live` says it
@@ -177,13 +190,23 @@ class CallRecorder:
 
     def _open(self) -> None:
         db = open_store(self.store, check_same_thread=False)
+        claimed: list[int] = []
+
+        def insert(db: sqlite3.Connection) -> int:
+            # claimed before the row is committed: another thread of this process opening the store (the team
+            # sync worker) must never see it active and unclaimed, and close it as interrupted
+            call_id = insert_call(db, redaction=self.redaction, writer_pid=os.getpid(), status="active", **self._call)
+            claim(call_id)
+            claimed.append(call_id)
+            return call_id
+
         try:
-            call_id = write(db, lambda db: insert_call(db, redaction=self.redaction, writer_pid=os.getpid(),
-                                                       status="active", **self._call), attempts=1)
+            call_id = write(db, insert, attempts=1)
         except BaseException:
+            for cid in claimed:
+                release(cid)
             db.close()
             raise
-        claim(call_id)
         self.db, self.call_id, self.rows = db, call_id, CallRows(db, call_id, self.redaction)
 
     def _flush(self, final: bool = False) -> None:
@@ -287,8 +310,11 @@ class CallRecorder:
             db.execute("UPDATE calls SET started_at = ? WHERE id = ?", (iso(e.wall), cid))
         elif isinstance(e, _Recording):
             db.execute("UPDATE calls SET recording = ? WHERE id = ?", (e.path, cid))
+        elif isinstance(e, _Playbook):
+            db.execute("UPDATE calls SET playbook = ? WHERE id = ?", (e.playbook_id, cid))
         elif isinstance(e, CallEnded):
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
             db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
             mood_totals(db, cid, e.duration_s)  # the last state lasts to the end of the call
+            enqueue_closed(db, cid)  # issue 14: a team call waits for the team server, queued as it is closed

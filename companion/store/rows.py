@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import uuid
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
@@ -245,6 +246,7 @@ def _fts_follows_updates(db: sqlite3.Connection) -> bool:
 def insert_call(db: sqlite3.Connection, started_at: str, source: str, file: Optional[str], redaction: bool = True,
                 **columns: object) -> int:
     """A new row in `calls`; the file name is redacted like any text (recordings are often named by caller number)."""
+    columns.setdefault("uuid", str(uuid.uuid4()))  # issue 14: the call's key on the team server, made once here
     names = ["started_at", "source", "file", *columns]
     values: Iterable[object] = [started_at, source, redact(file) if (redaction and file) else file, *columns.values()]
     sql = f"INSERT INTO calls({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"

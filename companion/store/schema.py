@@ -76,7 +76,29 @@ ALTER TABLE calls ADD COLUMN upset_s REAL;         -- how long they were upset (
 CREATE INDEX calls_mood ON calls(customer_mood);
 """
 
-MIGRATIONS = (V1, V2, V3, V4, V5)
+# issue 14, the team server: every call gets a UUID (the server's key: a call sent twice is kept once), a
+# finished team call waits in `outbox` until the server has it, and what the supervisors said comes back
+_UUID4 = ("lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) "
+          "|| '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' "
+          "|| lower(hex(randomblob(6)))")
+V6 = f"""
+ALTER TABLE calls ADD COLUMN uuid TEXT;
+UPDATE calls SET uuid = {_UUID4} WHERE uuid IS NULL;
+CREATE UNIQUE INDEX calls_uuid ON calls(uuid);
+ALTER TABLE calls ADD COLUMN reviewed_by TEXT;   -- the supervisor who marked the call reviewed, on the team server
+ALTER TABLE calls ADD COLUMN reviewed_at TEXT;   -- when (ISO, the server's clock); NULL: not reviewed
+CREATE TABLE outbox (call_id INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+                     queued_at REAL NOT NULL,          -- time.time() when the call was closed
+                     attempts INTEGER NOT NULL DEFAULT 0,
+                     next_try REAL NOT NULL,           -- not sent again before this time.time()
+                     last_error TEXT);
+CREATE INDEX outbox_next ON outbox(next_try);
+ALTER TABLE comments ADD COLUMN server_id INTEGER;  -- a comment pulled from the team server: its id there
+CREATE UNIQUE INDEX comments_server ON comments(server_id);
+CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+MIGRATIONS = (V1, V2, V3, V4, V5, V6)
 VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,315 @@
+"""`companion team …`: set a team server up (admin), join it (agent), see and push the sync.
+
+    companion team init DSN [--share-text] [--share-audio] [--password-stdin]     (admin)
+    companion team add-agent NAME --team T [--dsn ADMIN_DSN] [--password-stdin]    (admin)
+    companion team add-supervisor NAME --team T [--dsn ADMIN_DSN] [--password-stdin]
+    companion team revoke NAME [--dsn ADMIN_DSN]                                   (admin)
+    companion team connect DSN [--password-stdin]                                  (agent, supervisor)
+    companion team status [--json]
+    companion team sync
+
+Admin commands connect with an admin's or superuser's DSN: `init` takes it as its argument (and
+remembers it, without a password, for the others on this machine), the others with --dsn. Their
+password comes from PGPASSWORD, ~/.pgpass or the OS keyring (`init` also reads it with
+--password-stdin). For `add-agent` / `add-supervisor`, --password-stdin reads the NEW member's
+password; without it one is made and printed once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import time
+from typing import Optional
+
+from companion.team.errors import TeamError, TeamUnreachable
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("team", help="the team server: set it up, connect this machine, sync calls",
+                       description="Share finished calls with the team's PostgreSQL server and get supervisors' "
+                                   "comments back. See docs/team.md.")
+    tsub = p.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    init = tsub.add_parser("init", help="(admin) set up a team server: schema, roles, row-level security, policy")
+    init.add_argument("dsn", metavar="DSN", help="an admin's or superuser's address, without a password")
+    init.add_argument("--share-text", action="store_true", help="agents upload their (redacted) transcripts")
+    init.add_argument("--share-audio", action="store_true", help="agents upload their calls' recordings")
+    init.add_argument("--password-stdin", action="store_true", help="read the admin's password from stdin")
+    for kind in ("agent", "supervisor"):
+        a = tsub.add_parser(f"add-{kind}", help=f"(admin) add a{'n' if kind == 'agent' else ''} {kind} to a team "
+                                                "(again: another team, or a new password)")
+        a.add_argument("name", metavar="NAME", help="their login on the server (lowercase letters, digits, . _ @ -)")
+        a.add_argument("--team", required=True, metavar="T")
+        a.add_argument("--dsn", metavar="ADMIN_DSN", help="the admin's address (default: the one `team init` used here)")
+        a.add_argument("--password-stdin", action="store_true",
+                       help=f"read the new {kind}'s password from stdin (default: make one and print it once)")
+        a.set_defaults(kind=kind)
+    r = tsub.add_parser("revoke", help="(admin) a member can no longer log in; their calls stay")
+    r.add_argument("name", metavar="NAME")
+    r.add_argument("--dsn", metavar="ADMIN_DSN", help="the admin's address (default: the one `team init` used here)")
+    c = tsub.add_parser("connect", help="connect this machine to the team server (asks for your password)")
+    c.add_argument("dsn", metavar="DSN", help="e.g. \"host=team.example.org dbname=calls user=alice sslmode=verify-full\"")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of asking")
+    s = tsub.add_parser("status", help="connected?, calls waiting, last sync, the server's schema version")
+    s.add_argument("--json", action="store_true")
+    tsub.add_parser("sync", help="send the waiting calls now and pull supervisors' feedback "
+                                 "(exit 0: all sent, 1: some wait, 2: refused)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    command = args.team_command
+    if command == "init":
+        return _init(args)
+    if command in ("add-agent", "add-supervisor"):
+        return _add(args)
+    if command == "revoke":
+        return _revoke(args)
+    if command == "connect":
+        return _connect(args)
+    if command == "status":
+        return _status(args)
+    return _sync(args)
+
+
+def _say(message: str) -> None:
+    print(f"companion: {message}", file=sys.stderr, flush=True)
+
+
+def _stdin_password(what: str) -> str:
+    line = sys.stdin.readline()
+    password = line.rstrip("\r\n")
+    if not password:
+        raise TeamError(f"--password-stdin: no {what} on stdin (one line).")
+    return password
+
+
+def _where(dsn: str) -> str:
+    from companion.team.connection import target
+
+    t = target(dsn)
+    return f"{t['user']}@{t['host']}:{t['port']}/{t['dbname']}"
+
+
+# --- admin ------------------------------------------------------------------------------------
+def _admin_dsn(args: argparse.Namespace) -> str:
+    from companion.team.settings import check_dsn, load
+
+    dsn = getattr(args, "dsn", None) or load().admin_dsn
+    if not dsn:
+        raise TeamError("Give the admin's address with --dsn (or run `companion team init DSN` on this machine first).")
+    check_dsn(dsn)
+    return dsn
+
+
+def _init(args: argparse.Namespace) -> int:
+    from companion.team.admin import init_server
+    from companion.team.connection import connect
+    from companion.team.settings import check_dsn, save_admin_dsn
+
+    check_dsn(args.dsn)
+    password = _stdin_password("password") if args.password_stdin else None
+    conn = connect(args.dsn, password, role_check=False)  # a new server has no schema yet
+    try:
+        version = init_server(conn, args.share_text, args.share_audio)
+    finally:
+        conn.close()
+    save_admin_dsn(args.dsn)
+    shares = [w for w, on in (("transcripts (redacted)", args.share_text), ("recordings", args.share_audio)) if on]
+    _say(f"the team server {_where(args.dsn)} is ready (schema version {version}); agents upload their calls' "
+         f"figures{', ' + ' and '.join(shares) if shares else ' only (no transcripts, no recordings)'}. "
+         "Add people with `companion team add-agent NAME --team T`.")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from companion.team.admin import add_member
+    from companion.team.connection import connect
+
+    dsn = _admin_dsn(args)
+    password = _stdin_password(f"password for {args.name}") if args.password_stdin else None
+    conn = connect(dsn, role_check=False)
+    try:
+        made = add_member(conn, args.name, args.team, args.kind, password=password)
+    finally:
+        conn.close()
+    _say(f"{args.name} is a{'n' if args.kind == 'agent' else ''} {args.kind} in team {args.team}.")
+    if password is None:
+        print(made)  # stdout, once: hand it to them; it is kept nowhere
+        _say(f"that is {args.name}'s password, shown this once; they run `companion team connect` with it.")
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    from companion.team.admin import revoke_member
+    from companion.team.connection import connect
+
+    conn = connect(_admin_dsn(args), role_check=False)
+    try:
+        revoke_member(conn, args.name)
+    finally:
+        conn.close()
+    _say(f"{args.name} can no longer log in to the team server; their calls stay there and on their machine.")
+    return 0
+
+
+# --- agent ------------------------------------------------------------------------------------
+def _keyring_keeps(dsn: str, password: str) -> Optional[str]:
+    """Store the password in the OS keyring and read it back; None when kept, else why not."""
+    from companion.team.connection import KEYRING_SERVICE, keyring_key
+
+    try:
+        import keyring
+
+        keyring.set_password(KEYRING_SERVICE, keyring_key(dsn), password)
+        if keyring.get_password(KEYRING_SERVICE, keyring_key(dsn)) != password:
+            return f"its backend {type(keyring.get_keyring()).__name__} keeps no passwords"
+    except Exception as exc:  # noqa: BLE001 - no backend, a locked or absent Secret Service, D-Bus errors
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return f"{type(exc).__name__}{': ' + text if text else ''}"
+    return None
+
+
+def _connect(args: argparse.Namespace) -> int:
+    from companion.team.connection import connect, role_kind, target
+    from companion.team.server_calls import policy
+    from companion.team.settings import check_dsn, save_connection
+
+    check_dsn(args.dsn)
+    password = _stdin_password("password") if args.password_stdin else None
+    if password is None:
+        try:  # a password already in the keyring or ~/.pgpass: no need to ask
+            conn = connect(args.dsn)
+        except TeamUnreachable:
+            raise
+        except TeamError:
+            if not sys.stdin.isatty():
+                raise TeamError("No password for the team server: give it with --password-stdin, or run "
+                                "`companion team connect` in a terminal to be asked.") from None
+            password = getpass.getpass(f"Password for {_where(args.dsn)}: ")
+            conn = connect(args.dsn, password)
+    else:
+        conn = connect(args.dsn, password)
+    try:
+        kind = role_kind(conn)
+        shares = policy(conn)
+        from companion.team.server_schema import check_version
+
+        version = check_version(conn)
+    finally:
+        conn.close()
+    kept, status = "the password comes from the OS keyring or ~/.pgpass", 0
+    if password is not None:
+        why = _keyring_keeps(args.dsn, password)
+        if why is None:
+            kept = "the password is in the OS keyring"
+        elif _logs_in_alone(args.dsn):
+            kept = f"the OS keyring cannot keep the password ({why[:200]}); ~/.pgpass has it"
+        else:
+            t = target(args.dsn)
+            kept, status = None, 1
+            _say(f"the OS keyring cannot keep the password ({why[:200]}), so it was NOT stored: put it in ~/.pgpass "
+                 f"(mode 600) as the line {t['host']}:{t['port']}:{t['dbname']}:{t['user']}:PASSWORD and the sync "
+                 "will use it.")
+    path = save_connection(args.dsn, kind)
+    what = ("calls from now on are uploaded" if kind == "agent" else f"connected as {kind}: calls here are not uploaded")
+    shared = "figures" + "".join(f", {w}" for w, on in (("redacted transcripts", shares["share_text"]),
+                                                        ("recordings", shares["share_audio"])) if on)
+    _say(f"connected to {_where(args.dsn)} as {kind} (schema version {version}); {what} ({shared})"
+         f"{'; ' + kept if kept else ''}. Settings: {path}.")
+    return status
+
+
+def _logs_in_alone(dsn: str) -> bool:
+    """True when libpq finds the password by itself (~/.pgpass, PGPASSFILE, PGPASSWORD)."""
+    from companion.team.connection import connect
+
+    try:
+        connect(dsn, role_check=False).close()
+        return True
+    except TeamError:
+        return False
+
+
+def _when(ts: Optional[float]) -> Optional[str]:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else None
+
+
+def _status(args: argparse.Namespace) -> int:
+    from companion.store.db import open_store
+    from companion.team.settings import load
+    from companion.team.sync import local_status
+
+    settings = load()
+    db = open_store()
+    try:
+        known = local_status(db)
+    finally:
+        db.close()
+    report = {"connected": False, "server": _where(settings.dsn) if settings.dsn else None, "role": settings.role,
+              "reachable": None, "server_schema_version": known["server_version"], "pending": known["pending"],
+              "last_sync": _when(known["last_sync_ok"]), "unreachable_since": _when(known["unreachable_since"]),
+              "refused_since": _when(known["refused_since"]), "last_error": known["last_error"], "problem": None}
+    if settings.dsn:
+        from companion.team.connection import connect
+        from companion.team.server_schema import server_version
+
+        try:
+            conn = connect(settings.dsn)
+            try:
+                report["server_schema_version"] = server_version(conn)
+            finally:
+                conn.close()
+            report["connected"] = report["reachable"] = True
+        except TeamError as exc:
+            report["reachable"] = not isinstance(exc, TeamUnreachable)
+            report["problem"] = exc.message
+            if report["reachable"] and report["server_schema_version"] is None:
+                report["server_schema_version"] = _schema_anyway(settings.dsn)
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    if not settings.dsn:
+        print("Team server: not connected (companion team connect DSN).")
+    else:
+        state = "connected" if report["connected"] else ("unreachable" if report["reachable"] is False else "refused")
+        print(f"Team server: {report['server']} as {settings.role or '?'} — {state}")
+        if report["problem"]:
+            print(f"  {report['problem']}")
+    print(f"Server schema version: {report['server_schema_version'] if report['server_schema_version'] is not None else 'unknown'}")
+    print(f"Waiting to upload: {report['pending']}")
+    print(f"Last sync: {report['last_sync'] or 'never'}")
+    if report["unreachable_since"]:
+        print(f"Unreachable since: {report['unreachable_since']}")
+    if report["refused_since"]:
+        print(f"Refused since: {report['refused_since']}")
+    if report["last_error"] and report["pending"]:
+        print(f"Last error: {report['last_error']}")
+    return 0
+
+
+def _schema_anyway(dsn: str) -> Optional[int]:
+    """The server's schema version when the app refuses to work with it (a mismatch), for `status`."""
+    from companion.team.connection import connect
+    from companion.team.server_schema import server_version
+
+    try:
+        conn = connect(dsn, role_check=False)
+    except TeamError:
+        return None
+    try:
+        return server_version(conn)
+    except Exception:  # noqa: BLE001
+        return None
+    finally:
+        conn.close()
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from companion.team.sync import sync_once
+
+    result = sync_once()
+    _say(result.message)
+    return result.exit_code

@@ -1,0 +1,213 @@
+"""Connecting to the team server with psycopg 3, and saying in one line what went wrong.
+
+The password comes, first hit wins, from: the `password` argument (or the DSN itself); the OS
+keyring (service "call-companion-team", key "user@host:port/dbname"); libpq's own ~/.pgpass
+(PGPASSFILE), read by libpq when no password is passed. Never from a config file of ours. A keyring
+that is missing or failing (no Secret Service on a headless box) is not an error: it is named only
+when no password turned up anywhere. TLS is libpq's: `sslmode`, `sslrootcert`, … in the DSN.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from contextlib import contextmanager
+from typing import Iterator, Optional
+
+from companion.team.errors import TeamError, TeamUnreachable
+
+KEYRING_SERVICE = "call-companion-team"
+GROUP_KINDS = {"cc_agent": "agent", "cc_supervisor": "supervisor", "cc_admin": "admin"}
+_DEFAULTS = {"connect_timeout": "10", "application_name": "call-companion",
+             "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
+_UNREACHABLE = ("connection refused", "could not connect", "timeout expired", "could not translate host name",
+                "no route to host", "network is unreachable", "name or service not known", "connection timed out",
+                "server closed the connection", "terminating connection", "the database system is",
+                "connection reset", "is the server running", "consuming input failed", "the connection is closed",
+                "connection not open", "ssl syscall error", "eof detected", "broken pipe",
+                "server conn crashed", "lost synchronization")
+
+
+def target(dsn: str) -> dict:
+    """Who and where the DSN points at, with libpq's defaults filled in (PGUSER, PGHOST, …)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        params = conninfo_to_dict(dsn)
+    except Exception as exc:  # psycopg.ProgrammingError: a malformed DSN
+        raise TeamError(f"The team server address is not a valid connection string ({_first_line(exc)}).") from None
+    user = str(params.get("user") or os.environ.get("PGUSER") or getpass.getuser())
+    host = str(params.get("host") or params.get("hostaddr") or os.environ.get("PGHOST") or "localhost")
+    return {"user": user, "host": host, "port": str(params.get("port") or os.environ.get("PGPORT") or "5432"),
+            "dbname": str(params.get("dbname") or os.environ.get("PGDATABASE") or user), "params": params}
+
+
+def keyring_key(dsn: str) -> str:
+    t = target(dsn)
+    return f"{t['user']}@{t['host']}:{t['port']}/{t['dbname']}"
+
+
+def keyring_password(dsn: str) -> tuple[Optional[str], Optional[str]]:
+    """(password, None) from the OS keyring, (None, None) when it has none, (None, why) when the
+    keyring cannot be used at all."""
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, keyring_key(dsn)), None
+    except Exception as exc:  # NoKeyringError, a locked or absent Secret Service, D-Bus errors, …
+        return None, _first_line(exc) or type(exc).__name__
+
+
+def save_password(dsn: str, password: str) -> str:
+    """Keep the password in the OS keyring (for `companion team connect`); returns the key used."""
+    key = keyring_key(dsn)
+    try:
+        import keyring
+
+        keyring.set_password(KEYRING_SERVICE, key, password)
+    except Exception as exc:
+        raise TeamError(f"The OS keyring cannot keep the password ({_first_line(exc) or type(exc).__name__}); "
+                        f"put it in ~/.pgpass instead (a line {target(dsn)['host']}:{target(dsn)['port']}:"
+                        f"{target(dsn)['dbname']}:{target(dsn)['user']}:PASSWORD, mode 600).") from None
+    return key
+
+
+def forget_password(dsn: str) -> None:
+    try:
+        import keyring
+
+        keyring.delete_password(KEYRING_SERVICE, keyring_key(dsn))
+    except Exception:
+        pass  # nothing kept, or no keyring: either way nothing is left to forget
+
+
+def connect(dsn: str, password: Optional[str] = None, role_check: bool = True):
+    """An autocommit psycopg connection (each function of this package makes its own transaction).
+    With `role_check`, the login must be in a team group and the schema the one this app knows
+    (TeamError otherwise, and the connection is closed)."""
+    import psycopg
+
+    t = target(dsn)
+    kwargs = {k: v for k, v in _DEFAULTS.items() if k not in t["params"]}
+    keyring_problem = None
+    if password is None and not t["params"].get("password"):
+        password, keyring_problem = keyring_password(dsn)
+    if password is not None:
+        kwargs["password"] = password
+    try:
+        conn = psycopg.connect(dsn, autocommit=True, **kwargs)
+    except psycopg.Error as exc:
+        raise _connect_error(exc, t, keyring_problem) from None
+    if role_check:
+        try:
+            if role_kind(conn) is None:
+                raise TeamError(f"The team server account {t['user']} is in no team group (revoked?) — ask your "
+                                "admin. Your calls stay on this machine.")
+            from companion.team.server_schema import check_version
+
+            check_version(conn)
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
+def role_kind(conn) -> Optional[str]:
+    """'agent', 'supervisor', 'admin' (or 'superuser') for the connected role; None when it is in no group."""
+    with team_errors("reading your role"):
+        row = conn.execute(
+            "SELECT r.rolsuper, array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname = current_user").fetchone()
+    if row is None:
+        return None
+    for group in ("cc_admin", "cc_supervisor", "cc_agent"):
+        if group in row[1]:
+            return GROUP_KINDS[group]
+    return "superuser" if row[0] else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _detail(exc: BaseException) -> str:
+    """libpq's reason without its "connection to server at … failed:" preamble."""
+    line = _first_line(exc)
+    if "failed: " in line:
+        line = line.rsplit("failed: ", 1)[1]
+    return line.strip().rstrip(".")
+
+
+def _connect_error(exc: Exception, t: dict, keyring_problem: Optional[str]) -> TeamError:
+    text, detail = str(exc).lower(), _detail(exc)
+    user, where = t["user"], f"{t['host']}:{t['port']}"
+    if "password authentication failed" in text:
+        return TeamError(f"The team server at {where} refused the password for {user} — check it, or ask your admin "
+                         "to reset it (`companion team connect` stores a new one).")
+    if "no password supplied" in text or "password is required" in text:
+        key = f"{user}@{where}/{t['dbname']}"
+        if keyring_problem:
+            return TeamError(f"No password for {key}: the OS keyring is not available ({keyring_problem}) and "
+                             "~/.pgpass has none — run `companion team connect`, or add it to ~/.pgpass.")
+        return TeamError(f"No password for {key} in the OS keyring or ~/.pgpass — run `companion team connect`.")
+    if "not permitted to log in" in text:
+        return TeamError(f"The team server account {user} has been revoked — ask your admin. "
+                         "Your calls stay on this machine.")
+    if "permission denied for database" in text or "connect privilege" in text:
+        return TeamError(f"The team server account {user} may not connect to {t['dbname']} (revoked, or not in "
+                         "the team) — ask your admin. Your calls stay on this machine.")
+    if "does not match host name" in text:
+        return TeamError(f"The team server's TLS certificate is not for {t['host']} ({detail}) — connect by the name "
+                         "in its certificate, or ask your admin.")
+    if "certificate verify failed" in text or "self-signed certificate" in text or "unable to get local issuer" in text:
+        return TeamError(f"The team server's TLS certificate is not signed by the CA you trust (sslrootcert) — "
+                         f"check that file, or ask your admin ({detail}).")
+    if "root certificate file" in text or ("certificate" in text and "does not exist" in text):
+        return TeamError(f"The CA file for the team server's TLS check is missing ({detail}).")
+    if any(s in text for s in _UNREACHABLE):
+        return TeamUnreachable(f"The team server at {where} cannot be reached ({detail}).")
+    if any(s in text for s in ("does not support ssl", "ssl error", "ssl connection", "certificate", "sslmode")):
+        return TeamError(f"TLS with the team server at {where} failed ({detail}).")
+    if "no pg_hba.conf entry" in text or "pg_hba.conf rejects" in text:
+        return TeamError(f"The team server at {where} does not accept {user} from this machine, or requires TLS "
+                         "(pg_hba.conf) — ask your admin.")
+    if "database" in text and "does not exist" in text:
+        return TeamError(f"The team server at {where} has no database {t['dbname']} — check the address.")
+    return TeamError(f"Cannot connect to the team server at {where} ({detail}).")
+
+
+def explain(exc: BaseException, what: str) -> TeamError:
+    """One line for a psycopg error met while doing `what` on an open connection."""
+    import psycopg
+    from psycopg import errors
+
+    if isinstance(exc, TeamError):
+        return exc
+    detail = _first_line(exc)
+    sqlstate = getattr(exc, "sqlstate", None) or ""
+    if isinstance(exc, errors.InsufficientPrivilege):
+        if "permission denied for schema" in detail or "permission denied for database" in detail:
+            return TeamError(f"The team server no longer lets this account in ({detail}: revoked?) — ask your admin. "
+                             "Your calls stay on this machine.")
+        return TeamError(f"The team server does not allow this ({what}): {detail}.")
+    if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03") or (
+            isinstance(exc, psycopg.OperationalError) and (not sqlstate or any(s in detail.lower() for s in _UNREACHABLE))):
+        return TeamUnreachable(f"The connection to the team server was lost while {what} ({detail or 'closed'}); "
+                               "nothing half-written was kept.")
+    if isinstance(exc, errors.UndefinedTable) or isinstance(exc, errors.UndefinedColumn) \
+            or isinstance(exc, errors.UndefinedFunction):
+        return TeamError(f"The team server's schema is not what this app expects ({what}: {detail}) — "
+                         "ask your admin to run `companion team init`.")
+    return TeamError(f"The team server refused {what}: {detail}.")
+
+
+@contextmanager
+def team_errors(what: str) -> Iterator[None]:
+    """Turn any psycopg error inside into a TeamError saying what was being done."""
+    import psycopg
+
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise explain(exc, what) from None

@@ -1,0 +1,248 @@
+"""What a supervisor reads and writes on the team server: the team's call list (filters and
+full-text search), one call for the replay window, comments, "reviewed", and the weekly figures of
+the dashboard (with their CSV). Row-level security decides what each role sees; nothing here
+filters by role itself, so an agent calling these sees their own calls only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from typing import Optional, Union
+
+from psycopg import errors
+
+from companion.team.connection import team_errors
+from companion.team.errors import TeamError
+
+When = Union[str, date, datetime, None]
+_LIST_COLUMNS = ("uuid", "agent_role", "team", "started_at", "duration_s", "status", "source", "playbook",
+                 "pace_source", "agent_wpm", "agent_talk_ratio", "prompts", "prompt_counts", "interruptions",
+                 "interruptions_by_agent", "customer_mood", "upset_s", "reviewed", "reviewed_by", "reviewed_at",
+                 "received_at")
+RANKED = 1000  # a search ranks the newest this many matches (and at least a page's worth)
+
+
+def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, since: When = None, until: When = None,
+               prompt_kind: Optional[str] = None, interrupted: Optional[bool] = None, reviewed: Optional[bool] = None,
+               text: Optional[str] = None, limit: int = 200, offset: int = 0) -> list[dict]:
+    """The calls this role may see, newest first; with `text` (read as a web search: words,
+    "a phrase", -not, or) the best matches first, ranked among the newest RANKED matches.
+    `team` is the team the call was taken in; `since` inclusive, `until` exclusive. Each: {uuid,
+    agent, team, started_at, duration_s, status, …, prompt_counts {kind: n}, reviewed, comments (how
+    many), has_audio, rank (with `text`)}."""
+    limit, offset = max(1, min(int(limit), 5000)), max(0, int(offset))
+    args = {"limit": limit, "offset": offset, "window": limit + offset, "agent": agent or None, "team": team or None,
+            "since": _iso(since) if since else None, "until": _iso(until) if until else None,
+            "kind": prompt_kind or None, "interrupted": interrupted, "reviewed": reviewed}
+    where = [sql for key, sql in (("agent", "c.agent_role = %(agent)s"), ("team", "c.team = %(team)s"),
+                                  ("since", "c.started_at >= %(since)s::timestamptz"),
+                                  ("until", "c.started_at < %(until)s::timestamptz"), ("kind", "c.prompt_counts ? %(kind)s"))
+             if args[key] is not None]
+    if interrupted is not None:
+        where.append("c.status = 'interrupted'" if interrupted else "c.status = 'complete'")
+    if reviewed is not None:
+        where.append("c.reviewed" if reviewed else "NOT c.reviewed")
+    cols = ", ".join("c." + col for col in _LIST_COLUMNS)
+    extra = ("(SELECT count(*) FROM cc.comments m WHERE m.call_uuid = c.uuid) AS comments, "
+             "EXISTS (SELECT 1 FROM cc.call_audio a WHERE a.uuid = c.uuid) AS has_audio")
+    filters = " AND ".join(where) or "true"
+    with team_errors("listing the team's calls"):
+        if text and text.strip():
+            args["text"], args["ranked"] = text.strip(), max(RANKED, limit + offset)
+            sql = (f"SELECT {cols}, t.rank, {extra} FROM cc.text_matches(%(text)s, %(since)s, %(until)s, %(agent)s, "
+                   "%(team)s, %(kind)s, %(interrupted)s, %(reviewed)s, %(ranked)s) t JOIN cc.calls c ON c.uuid = t.call_uuid "
+                   f"WHERE {filters} ORDER BY t.rank DESC, c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
+        elif agent or not conn.execute("SELECT pg_has_role('cc_admin', 'USAGE')").fetchone()[0]:
+            # one newest-first index scan per visible agent, merged: never a sort of the whole team's calls
+            agents = "ARRAY[%(agent)s]::text[]" if agent else "cc.visible_agents()"
+            sql = (f"SELECT {cols}, NULL::real AS rank, {extra} FROM unnest({agents}) a(role) "
+                   f"CROSS JOIN LATERAL (SELECT {cols} FROM cc.calls c WHERE c.agent_role = a.role AND {filters} "
+                   "ORDER BY c.started_at DESC LIMIT %(window)s) c "
+                   "ORDER BY c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
+        else:
+            sql = (f"SELECT {cols}, NULL::real AS rank, {extra} FROM cc.calls c WHERE {filters} "
+                   "ORDER BY c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
+        cur = conn.execute(sql, args)
+        names = [d.name for d in cur.description]
+        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+    for row in rows:
+        row["uuid"] = str(row["uuid"])
+        row["agent"] = row.pop("agent_role")
+        for key in ("started_at", "reviewed_at", "received_at"):
+            row[key] = row[key].isoformat() if row[key] else None
+    return rows
+
+
+def load_call(conn, uuid: str) -> dict:
+    """One call shaped like companion.store.calls.load_call (the replay window shows it), plus
+    uuid, agent, team, reviewed/reviewed_by/reviewed_at, "comments" (the server's, with ids) and
+    "audio_flac" (bytes when the audio was uploaded, else None)."""
+    with team_errors("opening a call from the team server"):
+        row = conn.execute("SELECT agent_role, team, started_at, duration_s, status, source, playbook, pace_source, "
+                           "agent_wpm, agent_talk_ratio, longest_agent_monologue_s, doc, reviewed, reviewed_by, "
+                           "reviewed_at FROM cc.calls WHERE uuid = %s", (_uuid(uuid),)).fetchone()
+        if row is None:
+            raise TeamError(f"There is no call {uuid} on the team server that you may see.")
+        comments = conn.execute("SELECT id, author_role, t, at, text FROM cc.comments WHERE call_uuid = %s "
+                                "ORDER BY at, id", (_uuid(uuid),)).fetchall()
+        audio = conn.execute("SELECT flac FROM cc.call_audio WHERE uuid = %s", (_uuid(uuid),)).fetchone()
+    (agent, team, started, duration, status, source, playbook, pace_source, wpm, ratio, monologue, doc,
+     reviewed, reviewed_by, reviewed_at) = row
+    segments = [{"party": s.get("party"), "start": s.get("start"), "end": s.get("end"), "text": s.get("text")}
+                for s in doc.get("segments") or [] if isinstance(s, dict)]
+    turns = []
+    for t in doc.get("turns") or []:
+        turn = {"party": t.get("party"), "start": t.get("start"), "end": t.get("end")}
+        said = [s["text"] for s in segments if s["text"] and s["party"] == turn["party"] and _within(s, turn)]
+        turn["text"] = " ".join(said) if segments else None
+        turns.append(turn)
+    server_comments = [{"id": c[0], "author": c[1], "t": c[2], "at": c[3].isoformat(), "text": c[4]} for c in comments]
+    return {
+        "file": f"{agent}, {started.strftime('%Y-%m-%d %H:%M')} (team server)",
+        "duration_s": round(duration or 0.0, 3),
+        "pace_source": pace_source or "acoustic",
+        "agent_wpm": wpm,
+        "agent_talk_ratio": round(ratio or 0.0, 4),
+        "longest_agent_monologue_s": round(monologue or 0.0, 2),
+        "turns": turns,
+        "interruptions": list(doc.get("interruptions") or []),
+        "prompts": list(doc.get("prompts") or []),
+        "pace": list(doc.get("pace") or []),
+        "customer_states": list(doc.get("customer_states") or []),
+        "call": {
+            "id": str(uuid), "started_at": started.isoformat(), "status": status, "source": source,
+            "playbook": playbook, "segments": segments, "checklist": list(doc.get("checklist") or []),
+            "volume": list(doc.get("volume") or []), "pauses": list(doc.get("pauses") or []),
+            "notes": doc.get("root_cause"),
+            "comments": [{"t": c["t"] or 0.0, "prompt_id": None, "author": c["author"], "text": c["text"],
+                          "created_at": c["at"]} for c in server_comments],
+        },
+        "uuid": str(uuid), "agent": agent, "team": team, "reviewed": reviewed, "reviewed_by": reviewed_by,
+        "reviewed_at": reviewed_at.isoformat() if reviewed_at else None,
+        "comments": server_comments,
+        "audio_flac": bytes(audio[0]) if audio else None,
+    }
+
+
+def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
+    """A supervisor's comment on a call they can see (at `t` seconds into it, or on the whole call);
+    redacted like every stored text. Returns {id, author, t, at, text}."""
+    from companion.store.redaction import redact
+
+    if not isinstance(text, str) or not text.strip():
+        raise TeamError("A comment needs some text.")
+    try:
+        with team_errors("saving a comment"), conn.transaction():
+            row = conn.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s, %s) "
+                               "RETURNING id, author_role, t, at, text", (_uuid(uuid), t, redact(text.strip()))).fetchone()
+    except TeamError as exc:
+        raise _not_allowed(exc, "Only supervisors can comment, and only on calls of their team's agents.") from None
+    return {"id": row[0], "author": row[1], "t": row[2], "at": row[3].isoformat(), "text": row[4]}
+
+
+def set_reviewed(conn, uuid: str, reviewed: bool = True) -> None:
+    """Mark a call reviewed (or not); the server stamps who and when."""
+    try:
+        with team_errors("marking a call reviewed"), conn.transaction():
+            found = conn.execute("UPDATE cc.calls SET reviewed = %s WHERE uuid = %s RETURNING uuid",
+                                 (bool(reviewed), _uuid(uuid))).fetchone()
+    except TeamError as exc:
+        raise _not_allowed(exc, "Only supervisors can mark calls reviewed, and only their team's.") from None
+    if found is None:
+        raise TeamError(f"There is no call {uuid} on the team server that you may review.")
+
+
+def refresh_rollup(conn) -> str:
+    """Recompute the weekly figures now (readers are not blocked); returns when, ISO."""
+    with team_errors("refreshing the weekly figures"):
+        return conn.execute("SELECT cc.refresh_rollup()").fetchone()[0].isoformat()
+
+
+def rollup_refreshed_at(conn) -> Optional[str]:
+    with team_errors("reading when the weekly figures were made"):
+        row = conn.execute("SELECT refreshed_at FROM cc.rollup_state").fetchone()
+    return row[0].isoformat() if row and row[0] else None
+
+
+def weekly(conn, weeks: int = 12, team: Optional[str] = None) -> list[dict]:
+    """Per agent (and team) per ISO week (Monday, UTC), the last `weeks` weeks, from the rollup
+    (as fresh as its last refresh_rollup): {week, agent, team, calls, prompts_per_call,
+    prompts_per_call_by_kind {kind: x}, interruptions_per_call, avg_wpm, avg_talk_share,
+    calls_reviewed, upset_calls, call_minutes}."""
+    sql = ("SELECT week, agent_role, team, calls, prompts, prompts_by_kind, interruptions_by_agent, avg_wpm, "
+           "avg_talk_ratio, call_s, calls_reviewed, upset_calls FROM cc.weekly "
+           "WHERE week >= (date_trunc('week', now() AT TIME ZONE 'UTC') - make_interval(weeks => %(w)s))::date"
+           + (" AND team = %(team)s" if team else "") + " ORDER BY week, agent_role, team")
+    with team_errors("reading the weekly figures"):
+        rows = conn.execute(sql, {"w": max(1, int(weeks)) - 1, "team": team}).fetchall()
+    out = []
+    for week, agent, team_name, calls, prompts, by_kind, interruptions, wpm, ratio, call_s, reviewed, upset in rows:
+        n = max(calls, 1)
+        out.append({"week": week.isoformat(), "agent": agent, "team": team_name or None, "calls": calls,
+                    "prompts_per_call": round(prompts / n, 3),
+                    "prompts_per_call_by_kind": {k: round(v / n, 3) for k, v in sorted(by_kind.items())},
+                    "interruptions_per_call": round(interruptions / n, 3),
+                    "avg_wpm": round(wpm, 1) if wpm is not None else None,
+                    "avg_talk_share": round(ratio, 3) if ratio is not None else None,
+                    "calls_reviewed": reviewed, "upset_calls": upset, "call_minutes": round((call_s or 0) / 60, 1)})
+    return out
+
+
+def weekly_csv(rows: list[dict]) -> str:
+    """`weekly`'s rows as CSV: one line per agent per week, a column per prompt kind; no cell can
+    start a spreadsheet formula."""
+    from companion.prompt_kinds import KINDS
+    from companion.textsafe import spreadsheet_cell
+
+    seen = {k for r in rows for k in r.get("prompts_per_call_by_kind", {})}
+    kinds = [k for k in KINDS if k in seen] + sorted(seen - set(KINDS))
+    head = (["week", "agent", "team", "calls", "prompts_per_call"] + [f"{k}_per_call" for k in kinds] +
+            ["interruptions_per_call", "avg_wpm", "avg_talk_share", "calls_reviewed", "upset_calls", "call_minutes"])
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(head)
+    for r in rows:
+        by_kind = r.get("prompts_per_call_by_kind", {})
+        line = ([r["week"], r["agent"], r.get("team") or "", r["calls"], r["prompts_per_call"]] +
+                [by_kind.get(k, 0) for k in kinds] +
+                [r["interruptions_per_call"], _blank(r["avg_wpm"]), _blank(r["avg_talk_share"]), r["calls_reviewed"],
+                 r["upset_calls"], r["call_minutes"]])
+        writer.writerow([spreadsheet_cell(v) for v in line])
+    return out.getvalue()
+
+
+def _not_allowed(exc: TeamError, message: str) -> TeamError:
+    cause = exc.__context__
+    return TeamError(message) if isinstance(cause, errors.InsufficientPrivilege) else exc
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value
+
+
+def _within(segment: dict, turn: dict) -> bool:
+    try:
+        middle = (segment["start"] + segment["end"]) / 2
+        return turn["start"] - 0.5 <= middle <= turn["end"] + 0.5
+    except (TypeError, KeyError):
+        return False
+
+
+def _uuid(value: str) -> str:
+    import uuid as uuid_mod
+
+    try:
+        return str(uuid_mod.UUID(str(value)))
+    except ValueError:
+        raise TeamError(f"{str(value)[:40]!r} is not a call's uuid.") from None
+
+
+def _iso(value: When) -> str:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    try:
+        datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise TeamError(f"{value!r} is not a date (ISO 8601, e.g. 2026-11-30).") from None
+    return str(value)
