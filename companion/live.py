@@ -78,6 +78,19 @@ class ConsolePrinter:
                 print(f"{clock(event.t)}  {state}", file=self.err, flush=True)
 
 
+class SyncPrinter:
+    """The team sync's state on stderr, when it changes ("team: 2 waiting", "team: server unreachable")."""
+
+    def __init__(self, err: IO[str] = sys.stderr):
+        self.err, self._last = err, None
+
+    def __call__(self, status) -> None:
+        said = (status.state, status.message)
+        if said != self._last:
+            self._last = said
+            print(f"companion: team: {status.message or status.state}", file=self.err, flush=True)
+
+
 @dataclass(frozen=True)
 class LiveDevices:
     agent: InputDevice
@@ -132,7 +145,11 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         session.bus.subscribe(writer)
         session.on_close(lambda timeout: writer.close())
     session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
-    if store:  # every live call is kept
+    sync = None
+    if store:  # every live call is kept, and sent to the team server when this machine is an agent's
+        from companion.team.sync import start_sync
+
+        sync = start_sync(publish=SyncPrinter())
         session.keep("live", record_audio=config.privacy.record_audio)
         if config.privacy.record_audio:
             from companion.store.recording import CONSENT_REMINDER
@@ -150,6 +167,9 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
             stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
     finally:
         session.close()  # the last captured audio still goes in; the store and the events file are finished
+        if sync is not None:
+            sync.wait_idle(5.0)  # the call just ended leaves with it when the server answers
+            sync.stop()
     capture, pipeline, recorder = session.capture, session.pipeline, session.recorder
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
             "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values()),
