@@ -133,13 +133,13 @@ class CallMonitor:
             per_party[party] = (frames, levels, voiced, in_turn, changes)
 
         agent_frames, agent_levels, agent_voiced, _, _ = per_party["agent"]
-        f0 = self.pitch.process(agent_frames)
+        f0 = self.pitch.process(agent_frames, agent_voiced)
         for t, kind in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
         customer_frames, customer_levels, customer_voiced, _, _ = per_party["customer"]
-        customer_f0 = self.customer_pitch.process(customer_frames)
+        customer_f0 = self.customer_pitch.process(customer_frames, customer_voiced)
         for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
             self.mood.nucleus(t, kind)
         self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs)

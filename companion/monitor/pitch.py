@@ -8,6 +8,8 @@ across lags; a frame is voiced when the best peak passes `voicing_threshold`.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 from companion.config import AudioConfig, PitchConfig
@@ -30,14 +32,23 @@ class PitchTracker:
         self._taper_acf = taper_acf / taper_acf[0]
         self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
 
-    def process(self, frames: np.ndarray) -> np.ndarray:
-        """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced."""
-        n = frames.shape[0]
-        if n == 0:
+    def process(self, frames: np.ndarray, only: Optional[np.ndarray] = None) -> np.ndarray:
+        """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced, or not in `only` (the
+        frames the caller will read: its speech, so silence costs no spectrum)."""
+        count = frames.shape[0]
+        if count == 0:
             return np.zeros(0)
         stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
         self._tail = stream[-(self.window - self.frame_len):]
-        idx = np.arange(n)[:, None] * self.frame_len + np.arange(self.window)[None, :]
+        rows = np.arange(count) if only is None else np.flatnonzero(only)
+        out = np.zeros(count)
+        if rows.size:
+            out[rows] = self._f0(stream, rows)
+        return out
+
+    def _f0(self, stream: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        n = rows.size
+        idx = rows[:, None] * self.frame_len + np.arange(self.window)[None, :]
         windows = stream[idx]
         windows = windows - windows.mean(axis=1, keepdims=True)
         spec = np.fft.rfft(windows * self._taper, self.nfft, axis=1)
