@@ -93,7 +93,8 @@ class PgServer:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if check and done.returncode != 0:
             log = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
-            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}\n{log}")
+            said = done.stderr.strip() or done.stdout.strip()
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {said}\n{log}")
         return done
 
     def _own(self, *paths: Path) -> None:

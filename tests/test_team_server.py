@@ -83,7 +83,8 @@ def call_doc(said="the parcel never arrived and nobody called me back", **over) 
         "interruptions": [{"t": 4.4, "by": "agent", "overlap_s": 0.6}, {"t": 8.0, "by": "customer", "overlap_s": 0.3}],
         "pace": [{"t": 5.0, "wpm": 150.0}, {"t": 6.0, "wpm": 190.0}],
         "checklist": [{"step_id": "greet", "title": "Greet", "t": 1.0, "source": "asr", "done": True}],
-        "root_cause": "the courier lost it", "customer_states": [{"t": 2.0, "state": "calm"}, {"t": 3.0, "state": "tense"}],
+        "root_cause": "the courier lost it",
+        "customer_states": [{"t": 2.0, "state": "calm"}, {"t": 3.0, "state": "tense"}],
         "pauses": [], "audio_flac": None,
     }
     doc.update(over)
@@ -114,6 +115,23 @@ def test_init_upgrades_an_older_schema_and_a_newer_one_is_refused(team):
     assert [r[0] for r in team.su.execute("SELECT version FROM cc.cc_schema ORDER BY version")] == [1, 2]
     with pytest.raises(TeamError, match="schema is version 2; this app knows version 1 — update Call Companion"):
         admin.init_server(team.su, share_text=True, share_audio=True)  # this (older) app's init changes nothing
+
+
+def test_a_database_owner_who_is_not_a_superuser_can_set_the_server_up(pg_server):  # noqa: F811
+    sfx = uuid.uuid4().hex[:6]
+    with psycopg.connect(pg_server.superuser_dsn, autocommit=True) as su:
+        su.execute(f"CREATE ROLE own{sfx} LOGIN CREATEROLE PASSWORD 'owner-pw'")
+        su.execute(f"CREATE DATABASE db{sfx} OWNER own{sfx}")
+    with psycopg.connect(pg_server.dsn(f"own{sfx}", "owner-pw", dbname=f"db{sfx}"), autocommit=True) as owner:
+        admin.init_server(owner, share_text=True, share_audio=False)  # btree_gin is a trusted extension
+        agent = admin.add_member(owner, f"ag{sfx}", "t", "agent")
+        with connect(pg_server.dsn(f"ag{sfx}", dbname=f"db{sfx}"), agent) as conn:
+            server_calls.upsert_call(conn, call_doc())
+        assert len(queries.list_calls(owner, text="parcel")) == 1  # the owner is an admin, under FORCEd security
+    with psycopg.connect(pg_server.superuser_dsn, autocommit=True) as su:
+        su.execute(f"DROP DATABASE db{sfx} WITH (FORCE)")
+        su.execute(f"DROP ROLE ag{sfx}")
+        su.execute(f"DROP ROLE own{sfx}")
 
 
 # --- uploads --------------------------------------------------------------------------------
@@ -184,7 +202,9 @@ def test_only_supervisors_comment_and_only_on_their_teams_calls(team):
                                 (doc["uuid"], team.name("sam")))
     comment = queries.add_comment(team.connect("sue"), doc["uuid"], "Good recovery at 0:05", t=5.0)
     assert comment["author"] == team.name("sue")
-    assert [c["text"] for c in queries.load_call(team.connect("ann"), doc["uuid"])["comments"]] == ["Good recovery at 0:05"]
+    back = queries.load_call(team.connect("ann"), doc["uuid"])
+    assert [c["text"] for c in back["comments"]] == ["Good recovery at 0:05"]
+    assert [(c["t"], c["author"]) for c in back["call"]["comments"]] == [(5.0, team.name("sue"))]  # the replay's shape
 
 
 def test_review_status_and_comments_come_back_to_the_agent(team):
@@ -337,7 +357,8 @@ def test_an_older_client_against_a_newer_schema_writes_nothing(team):
 
 def test_an_older_or_missing_schema_asks_for_init(team, pg_server):  # noqa: F811
     team.su.execute("DELETE FROM cc.cc_schema")
-    with pytest.raises(TeamError, match=r"version 0; this app needs version 1 — ask your admin to run `companion team init`"):
+    with pytest.raises(TeamError, match=r"version 0; this app needs version 1 — ask your admin to run "
+                                        r"`companion team init`"):
         check_version(team.su)
     bare = pg_server.create_database(f"bare_{team.sfx}")
     with psycopg.connect(bare, autocommit=True) as conn, pytest.raises(TeamError, match="no Call Companion schema yet"):
@@ -355,7 +376,8 @@ def test_a_revoked_role_gets_a_clear_message_and_the_calls_stay(team):
         server_calls.upsert_call(ann, call_doc())
     bob = team.connect("bob")
     team.su.execute(f'REVOKE cc_agent FROM "{team.name("bob")}"')  # revoked while connected, session not ended
-    with pytest.raises(TeamError, match=r"no longer lets this account in \(permission denied for schema cc: revoked\?\)"):
+    with pytest.raises(TeamError, match=r"no longer lets this account in "
+                                        r"\(permission denied for schema cc: revoked\?\)"):
         server_calls.upsert_call(bob, call_doc())
     with pytest.raises(TeamError, match=f"account {team.name('ann')} has been revoked — ask your admin") as raised:
         team.connect("ann")

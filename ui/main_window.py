@@ -2,7 +2,7 @@
 step checklist on the right (with the offer of the Angry customer steps once the customer is upset),
 Start/Stop and the line, model and recording status always visible, and a breather after a hard call.
 It wires widgets to a `CallSession`; the pipeline runs on its own threads and reaches the widgets
-through `EventBridge`."""
+through `EventBridge`. The toolbar is ui/window_actions.py; the team sync's state is on the status bar."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from companion.asr.engine import LoadedModel
@@ -32,7 +31,7 @@ from companion.events import (
 )
 from companion.playbooks import Playbook
 from companion.session import CallSession
-from ui import window_dialogs
+from ui import window_actions, window_dialogs
 from ui.banner import CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
@@ -43,6 +42,7 @@ from ui.mood_strip import MoodStrip
 from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
 from ui.settings_dialog import SettingsDialog
 from ui.summary_dialog import SummaryDialog
+from ui.sync_status import TeamSyncStatusBar
 from ui.transcript_view import TranscriptView
 
 
@@ -103,23 +103,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.splitter)
 
-        self.start_action = QAction("Start call", self, shortcut=QKeySequence("Ctrl+Return"), triggered=self.toggle_call)
-        self.compact_action = QAction("Compact", self, shortcut=QKeySequence("Ctrl+M"), checkable=True,
-                                      triggered=self.set_compact)
-        self.setup_action = QAction("Setup…", self, triggered=self.open_setup)
-        self.settings_action = QAction("Settings…", self, triggered=self.open_settings)
-        self.demo_action = QAction("Play demo call", self, triggered=lambda: self.start_call(demo=True))
-        self.pause_action = QAction("Pause for payment", self, shortcut=QKeySequence("Ctrl+P"), checkable=True,
-                                    enabled=False, triggered=self.pause_storing,
-                                    toolTip="While the customer reads out card details: nothing said is stored "
-                                            "(text or audio); coaching goes on. Ctrl+P again resumes.")
-        self.history_action = QAction("History…", self, shortcut=QKeySequence("Ctrl+H"), triggered=self.open_history)
-        toolbar = self.addToolBar("Call")
-        toolbar.setObjectName("callToolbar")
-        toolbar.setMovable(False)
-        for action in (self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action,
-                       self.setup_action, self.settings_action):
-            toolbar.addAction(action)
+        window_actions.add_toolbar(self)
 
         self.line_status = QLabel("Lines: idle")
         self.model_status = QLabel("Model: looking…")
@@ -129,6 +113,8 @@ class MainWindow(QMainWindow):
         for label in (self.line_status, self.model_status, self.pace_status, self.recording_status):
             label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written
             self.statusBar().addPermanentWidget(label)
+        self.team_sync = TeamSyncStatusBar(self.statusBar(), self)  # hidden without a team connection
+        self.team_sync.start()
 
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
@@ -389,6 +375,7 @@ class MainWindow(QMainWindow):
         window_dialogs.open_history(self)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.team_sync.stop()
         if not self.compact_action.isChecked():
             self.settings.setValue("geometry", self.saveGeometry())
         if self.in_call:  # the end of the call is kept: last words, the store, the audio file

@@ -86,6 +86,8 @@ def _plain_label(text: str) -> QLabel:
 
 
 class ReplayWindow(QWidget):
+    NO_RECORDING = "No recording: the prompts replay in time"
+
     def __init__(self, doc: dict, recording: Optional[Path] = None,
                  save_comment: Optional[Callable[[float, Optional[int], str], Optional[str]]] = None, parent=None):
         super().__init__(parent)
@@ -135,8 +137,7 @@ class ReplayWindow(QWidget):
         for w in (self.play, self.prev, self.next, self.speed, self.clock, self.mood_now):
             controls.addWidget(w)
         controls.addStretch(1)
-        controls.addWidget(_plain_label("With the recorded audio" if self.recording else
-                                        "No recording: the prompts replay in time"))
+        controls.addWidget(_plain_label("With the recorded audio" if self.recording else self.NO_RECORDING))
         splitter = QSplitter(Qt.Horizontal)
         no_text = "" if self.doc["call"]["segments"] else " (no transcript: who spoke, and how long)"
         splitter.addWidget(self._titled("Transcript" + no_text, self.transcript))
@@ -202,6 +203,14 @@ class ReplayWindow(QWidget):
         window = cls(doc, Path(recording) if recording else None, save)
         window.prompt_ids = [r[0] for r in db.execute("SELECT id FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))]
         return window
+
+    @classmethod
+    def from_server(cls, doc: dict, client) -> "ReplayWindow":
+        """A call from the team server (companion.team.queries.load_call) through `client` (a
+        ui.team_client.TeamClient): comments and "Reviewed" are saved on the server (ui/team_replay.py)."""
+        from ui.team_replay import TeamReplay
+
+        return TeamReplay(doc, client)
 
     prompt_ids: list = []
 

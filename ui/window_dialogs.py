@@ -1,5 +1,6 @@
-"""The window's Setup… and History…: the devices, the calls' language, the speech model and the
-playbook the agent chose, applied to the window (a call in progress keeps its checklist); the kept calls."""
+"""The window's Setup…, History… and Team dashboard…: the devices, the calls' language, the speech model
+and the playbook the agent chose, applied to the window (a call in progress keeps its checklist); the kept
+calls (with the team server's as a second source on a supervisor's machine); the team's weekly figures."""
 
 from __future__ import annotations
 
@@ -46,13 +47,33 @@ def set_language(window, language: str) -> None:
         window.show_problem("error", exc.message)
 
 
+def team_dsn():
+    """The team server address for History's Team source and the dashboard (None: not a supervisor's machine)."""
+    from ui.team_client import team_dsn as find
+
+    return find()
+
+
 def open_history(window) -> None:
     from companion.store.db import open_store
     from ui.history_window import HistoryWindow
 
     try:
-        window.history = HistoryWindow(open_store())
+        window.history = HistoryWindow(open_store(), team_dsn=team_dsn())
     except CompanionError as exc:
         window.show_problem("error", exc.message)
         return
     window.history.show()
+
+
+def open_dashboard(window) -> None:
+    """The team dashboard (pyqtgraph is imported only now: the window starts without it)."""
+    dsn = team_dsn()
+    if dsn is None:
+        window.show_problem("error", "No team server connection for a supervisor on this machine — run "
+                                     "`companion team connect DSN` with the supervisor's account.")
+        return
+    from ui.team_dashboard import TeamDashboard
+
+    window.dashboard = TeamDashboard(dsn)
+    window.dashboard.show()

@@ -132,5 +132,6 @@ def members(conn) -> list[dict]:
         rows = conn.execute(
             "SELECT m.role, m.kind, m.display_name, m.revoked_at IS NOT NULL, "
             "coalesce(array_agg(t.team ORDER BY t.team) FILTER (WHERE t.team IS NOT NULL), '{}') "
-            "FROM cc.members m LEFT JOIN cc.team_members t ON t.role = m.role GROUP BY m.role ORDER BY m.role").fetchall()
+            "FROM cc.members m LEFT JOIN cc.team_members t ON t.role = m.role "
+            "GROUP BY m.role ORDER BY m.role").fetchall()
     return [{"role": r[0], "kind": r[1], "display_name": r[2], "revoked": r[3], "teams": list(r[4])} for r in rows]

@@ -116,8 +116,9 @@ def role_kind(conn) -> Optional[str]:
     """'agent', 'supervisor', 'admin' (or 'superuser') for the connected role; None when it is in no group."""
     with team_errors("reading your role"):
         row = conn.execute(
-            "SELECT r.rolsuper, array(SELECT g.rolname::text FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
-            "WHERE m.member = r.oid) FROM pg_roles r WHERE r.rolname = current_user").fetchone()
+            "SELECT r.rolsuper, array(SELECT g.rolname::text FROM pg_auth_members m "
+            "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) "
+            "FROM pg_roles r WHERE r.rolname = current_user").fetchone()
     if row is None:
         return None
     for group in ("cc_admin", "cc_supervisor", "cc_agent"):
@@ -191,8 +192,9 @@ def explain(exc: BaseException, what: str) -> TeamError:
             return TeamError(f"The team server no longer lets this account in ({detail}: revoked?) — ask your admin. "
                              "Your calls stay on this machine.")
         return TeamError(f"The team server does not allow this ({what}): {detail}.")
-    if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03") or (
-            isinstance(exc, psycopg.OperationalError) and (not sqlstate or any(s in detail.lower() for s in _UNREACHABLE))):
+    lost = isinstance(exc, psycopg.OperationalError) and (
+        not sqlstate or any(s in detail.lower() for s in _UNREACHABLE))
+    if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03") or lost:
         return TeamUnreachable(f"The connection to the team server was lost while {what} ({detail or 'closed'}); "
                                "nothing half-written was kept.")
     if isinstance(exc, errors.UndefinedTable) or isinstance(exc, errors.UndefinedColumn) \

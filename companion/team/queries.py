@@ -37,7 +37,8 @@ def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, si
             "kind": prompt_kind or None, "interrupted": interrupted, "reviewed": reviewed}
     where = [sql for key, sql in (("agent", "c.agent_role = %(agent)s"), ("team", "c.team = %(team)s"),
                                   ("since", "c.started_at >= %(since)s::timestamptz"),
-                                  ("until", "c.started_at < %(until)s::timestamptz"), ("kind", "c.prompt_counts ? %(kind)s"))
+                                  ("until", "c.started_at < %(until)s::timestamptz"),
+                                  ("kind", "c.prompt_counts ? %(kind)s"))
              if args[key] is not None]
     if interrupted is not None:
         where.append("c.status = 'interrupted'" if interrupted else "c.status = 'complete'")
@@ -51,7 +52,8 @@ def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, si
         if text and text.strip():
             args["text"], args["ranked"] = text.strip(), max(RANKED, limit + offset)
             sql = (f"SELECT {cols}, t.rank, {extra} FROM cc.text_matches(%(text)s, %(since)s, %(until)s, %(agent)s, "
-                   "%(team)s, %(kind)s, %(interrupted)s, %(reviewed)s, %(ranked)s) t JOIN cc.calls c ON c.uuid = t.call_uuid "
+                   "%(team)s, %(kind)s, %(interrupted)s, %(reviewed)s, %(ranked)s) t "
+                   "JOIN cc.calls c ON c.uuid = t.call_uuid "
                    f"WHERE {filters} ORDER BY t.rank DESC, c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
         elif agent or not conn.execute("SELECT pg_has_role('cc_admin', 'USAGE')").fetchone()[0]:
             # one newest-first index scan per visible agent, merged: never a sort of the whole team's calls
@@ -135,7 +137,8 @@ def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
     try:
         with team_errors("saving a comment"), conn.transaction():
             row = conn.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s, %s) "
-                               "RETURNING id, author_role, t, at, text", (_uuid(uuid), t, redact(text.strip()))).fetchone()
+                               "RETURNING id, author_role, t, at, text",
+                               (_uuid(uuid), t, redact(text.strip()))).fetchone()
     except TeamError as exc:
         raise _not_allowed(exc, "Only supervisors can comment, and only on calls of their team's agents.") from None
     return {"id": row[0], "author": row[1], "t": row[2], "at": row[3].isoformat(), "text": row[4]}

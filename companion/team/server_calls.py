@@ -43,7 +43,8 @@ def upsert_call(conn, doc: dict) -> None:
     """Store the call once however often it is sent (keyed by doc["uuid"]): later sends replace
     it. The agent is whoever is logged in, never a field of `doc`. Text and audio the policy does
     not share are taken out here (and again by the server): without share_text no segments, transcript
-    or root-cause note; segments and the note are redacted again before they leave. Nothing is written when the server's schema is not the one this app knows."""
+    or root-cause note; segments and the note are redacted again before they leave. Nothing is
+    written when the server's schema is not the one this app knows."""
     with team_errors("uploading a call"), conn.transaction():
         check_version(conn)
         shares = policy(conn)
@@ -121,7 +122,8 @@ def feedback_since(conn, since_iso: Optional[str]) -> list[dict]:
         comments = conn.execute(
             "SELECT m.call_uuid, m.id, m.author_role, m.t, m.at, m.text FROM cc.comments m "
             "JOIN cc.calls c ON c.uuid = m.call_uuid WHERE c.agent_role = current_user::text "
-            "AND (%(since)s::timestamptz IS NULL OR m.at >= %(since)s) ORDER BY m.at, m.id", {"since": since}).fetchall()
+            "AND (%(since)s::timestamptz IS NULL OR m.at >= %(since)s) ORDER BY m.at, m.id",
+            {"since": since}).fetchall()
         reviews = conn.execute(
             "SELECT uuid, reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE agent_role = current_user::text "
             "AND reviewed_at IS NOT NULL AND (%(since)s::timestamptz IS NULL OR reviewed_at >= %(since)s) "

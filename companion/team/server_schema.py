@@ -229,7 +229,8 @@ BEGIN
   IF p_team IS NOT NULL THEN cond := cond || ' AND c.team = $6'; END IF;
   IF p_kind IS NOT NULL THEN cond := cond || ' AND c.prompt_counts ? $7'; END IF;
   IF p_interrupted IS NOT NULL THEN
-    cond := cond || CASE WHEN p_interrupted THEN ' AND c.status = ''interrupted''' ELSE ' AND c.status = ''complete''' END;
+    cond := cond || CASE WHEN p_interrupted THEN ' AND c.status = ''interrupted'''
+                         ELSE ' AND c.status = ''complete''' END;
   END IF;
   IF p_reviewed IS NOT NULL THEN
     cond := cond || CASE WHEN p_reviewed THEN ' AND c.reviewed' ELSE ' AND NOT c.reviewed' END;
