@@ -25,6 +25,9 @@ class ToneTracker:
         self._pitch_base: deque[float] = deque(maxlen=int(tone.baseline_window_s * per_s))
         self._pitch_now: deque[float] = deque(maxlen=max(1, int(tone.pitch_window_s * per_s)))
         self.speech_frames = 0
+        # the two-minute medians move slowly: read again after each second of new speech, not at every look
+        self._refresh_frames = max(1, int(per_s))
+        self._base_cache: dict[str, tuple[int, Optional[float]]] = {}
 
     def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray) -> None:
         """Frames of the agent: level, f0 (0 when unvoiced) and whether each frame is speech."""
@@ -45,12 +48,20 @@ class ToneTracker:
         if not self._level_now:
             return None, None
         now = float(np.median(self._level_now))
-        base = float(np.median(self._level_base)) if self.has_baseline else None
+        base = self._baseline("level", self._level_base) if self.has_baseline else None
         return now, base
 
     def pitch(self) -> tuple[Optional[float], Optional[float]]:
         if len(self._pitch_now) < self._pitch_now.maxlen // 4:
             return None, None
         now = float(np.median(self._pitch_now))
-        base = float(np.median(self._pitch_base)) if self.has_baseline and len(self._pitch_base) >= self._min_frames // 4 else None
-        return now, base
+        enough = self.has_baseline and len(self._pitch_base) >= self._min_frames // 4
+        return now, self._baseline("pitch", self._pitch_base) if enough else None
+
+    def _baseline(self, name: str, values: deque) -> float:
+        """The median of `values`, read again once a second of speech has come in since the last reading."""
+        at, cached = self._base_cache.get(name, (-self._refresh_frames, None))
+        if cached is None or self.speech_frames - at >= self._refresh_frames:
+            cached = float(np.median(np.fromiter(values, float, len(values))))
+            self._base_cache[name] = (self.speech_frames, cached)
+        return cached
