@@ -102,7 +102,7 @@ def prefill(n: int, seed: int) -> None:
 # --- the bench --------------------------------------------------------------------------------
 def lag(team, root: Path, calls: int) -> list[float]:
     from companion.events import CallEnded
-    from companion.team.sync import start_sync
+    from companion.team.sync_worker import start_sync
     from tests.team_calls import Agent
 
     agent = Agent(team, "lagagent", root, team_settings="")

@@ -147,7 +147,7 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
     session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
     sync = None
     if store:  # every live call is kept, and sent to the team server when this machine is an agent's
-        from companion.team.sync import start_sync
+        from companion.team.sync_worker import start_sync
 
         sync = start_sync(publish=SyncPrinter())
         session.keep("live", record_audio=config.privacy.record_audio)

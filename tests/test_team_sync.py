@@ -162,7 +162,7 @@ def test_a_supervisors_comment_and_review_reach_the_agents_history(team, tmp_pat
 
 # --- the worker ------------------------------------------------------------------------------
 def test_the_worker_sends_a_call_at_once_and_catches_up_after_the_server_was_down(team, tmp_path, pg_server):  # noqa: F811
-    from companion.team.sync import start_sync
+    from companion.team.sync_worker import start_sync
 
     [ann] = agents(team, tmp_path, "ann")
     seen = []
@@ -513,7 +513,7 @@ def test_the_worker_sends_a_recorded_call_with_its_finished_audio(pg_server, tmp
     once, waits for the file rather than sending half of it."""
     import soundfile as sf
 
-    from companion.team.sync import start_sync
+    from companion.team.sync_worker import start_sync
 
     team = TeamDb(pg_server, share_text=True, share_audio=True)
     try:

@@ -60,7 +60,8 @@ class TeamSyncStatusBar(QObject):
         machine only says it is connected; without a team connection the label stays hidden."""
         from companion.team.errors import TeamError
         from companion.team.settings import load
-        from companion.team.sync import TeamSyncStatus, start_sync
+        from companion.team.sync import TeamSyncStatus
+        from companion.team.sync_worker import start_sync
 
         try:
             settings = load()
