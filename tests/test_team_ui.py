@@ -315,7 +315,8 @@ FROM cc.calls WHERE agent_role = ANY (%s) GROUP BY 1, 2"""
 
 def test_the_dashboard_draws_one_series_per_agent_with_the_right_numbers_and_exports_csv(qtbot, team, tmp_path,
                                                                                        monkeypatch):
-    from ui.team_dashboard import MEASURES, TeamDashboard
+    from ui.team_charts import MEASURES
+    from ui.team_dashboard import TeamDashboard
 
     queries.set_reviewed(team.conn("sue"), team.calls["ann"][0]["uuid"], True)
     dash = TeamDashboard(team.dsn("sue"))
