@@ -23,34 +23,10 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["COMPANION_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-store-")
 
-from companion.events import CallEnded, FinalSegment, Interruption, MetricsSnapshot, Prompt, Turn, Word  # noqa: E402
+from bench.synthetic_calls import VOCAB, hour_of_events  # noqa: E402
 from companion.store.calls import search  # noqa: E402
 from companion.store.db import open_store, store_path  # noqa: E402
 from companion.store.recorder import CallRecorder  # noqa: E402
-
-VOCAB = ("parcel delivery refund account order replacement charge invoice courier address payment card "
-         "cancel subscription manager waiting week friday monday email number broken late missing").split()
-
-
-def snapshot(t: float) -> MetricsSnapshot:
-    return MetricsSnapshot(t, True, False, -30.0, -60.0, 150.0, "asr", 30.0, -30.0, -31.0, 120.0, 118.0, t / 2, t / 2,
-                           0.5, 60.0, 0.5, 5.0, 10.0, 0.0, 0, 0, None, 0.0, 0)
-
-
-def hour_of_events(seconds: int, rng: random.Random):
-    for s in range(seconds):
-        yield snapshot(float(s))
-        if s % 4 == 0:
-            party = "agent" if s % 8 else "customer"
-            words = tuple(Word(rng.choice(VOCAB), s + i * 0.3, s + i * 0.3 + 0.25, 0.9) for i in range(10))
-            yield FinalSegment(party, words[0].start, words[-1].end, words)
-            yield Turn(party, float(s), s + 3.5)
-        if s % 60 == 30:
-            yield Prompt(float(s), rng.choice(["slow_down", "keep_listening", "lower_tone"]), "reason")
-        if s % 120 == 50:
-            yield Interruption(float(s), "agent", 2.0)
-    yield CallEnded(float(seconds), 0)
-
 
 def main() -> None:
     rng = random.Random(1)

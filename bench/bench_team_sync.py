@@ -41,8 +41,7 @@ sys.path.insert(0, str(HERE.parent))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
-VOCAB = ("parcel delivery refund account order replacement charge invoice courier address payment card "
-         "cancel subscription manager waiting week friday monday email broken late missing").split()
+from bench.synthetic_calls import hour_of_events  # noqa: E402
 
 
 def machine() -> str:
@@ -64,28 +63,6 @@ def machine() -> str:
            f"Python {platform.python_version()}"
 
 
-# --- a five-minute call's events ----------------------------------------------------------------
-def call_events(seconds: int, rng: random.Random):
-    from companion.events import CallEnded, FinalSegment, Interruption, MetricsSnapshot, Prompt, Turn, Word
-
-    def snapshot(t: float) -> MetricsSnapshot:
-        return MetricsSnapshot(t, True, False, -30.0, -60.0, 150.0, "asr", 30.0, -30.0, -31.0, 120.0, 118.0, t / 2,
-                               t / 2, 0.5, 60.0, 0.5, 5.0, 10.0, 0.0, 0, 0, None, 0.0, 0)
-
-    for s in range(seconds):
-        yield snapshot(float(s))
-        if s % 4 == 0:
-            party = "agent" if s % 8 else "customer"
-            words = tuple(Word(rng.choice(VOCAB), s + i * 0.3, s + i * 0.3 + 0.25, 0.9) for i in range(10))
-            yield FinalSegment(party, words[0].start, words[-1].end, words)
-            yield Turn(party, float(s), s + 3.5)
-        if s % 60 == 30:
-            yield Prompt(float(s), rng.choice(["slow_down", "keep_listening", "lower_tone"]), "reason")
-        if s % 120 == 50:
-            yield Interruption(float(s), "agent", 2.0)
-    yield CallEnded(float(seconds), 0)
-
-
 def prefill(n: int, seed: int) -> None:
     """In an agent's own process (its COMPANION_* environment): `n` calls closed into the outbox."""
     from companion.store.recorder import CallRecorder
@@ -93,7 +70,7 @@ def prefill(n: int, seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(n):
         recorder = CallRecorder("live")
-        for event in call_events(300, rng):
+        for event in hour_of_events(300, rng):  # the store bench's call, five minutes of it
             recorder(event)
         recorder.close()
         assert recorder.complete, recorder.failed

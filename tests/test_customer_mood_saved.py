@@ -8,7 +8,6 @@ three raised turns (louder, higher, faster), then calm again; the detector marks
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import math
@@ -25,21 +24,13 @@ from companion.report import mood_summary, state_spans
 from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR, clock
 from tests.callgen import Say, Script
 from tests.installed import OUTSIDE
+from tests import mood_scenarios as ms
 from tests.scenarios import AGENT_LINES, CUSTOMER_LINES
 
 CALM = dict(wpm=160, tag="calm")
 AGENT = dict(wpm=145)
-# raised: louder, faster and higher (a pitch shift once callgen has one, else espeak's own pitch)
-RAISED = dict(wpm=210, gain_db=9.0, tag="upset",
-              **({"semitones": 4.0} if "semitones" in {f.name for f in dataclasses.fields(Say)} else {"pitch": 85}))
-COMPLAINTS = [
-    "Do not tell me to check with the front desk again, I have done that already.",
-    "I have called you three times this week and nobody has ever called me back.",
-    "I took a whole day off work to wait for that parcel and lost a day of pay.",
-    "It was a birthday present and the birthday has already come and gone.",
-    "I am not accepting another voucher, I want my money back on my card today.",
-    "Write down that I have complained, because I want this on the record.",
-]
+RAISED = dict(wpm=210, gain_db=9.0, semitones=4.0, tag="upset")  # raised: louder, faster and higher
+COMPLAINTS = [ms.COMPLAINTS[i] for i in (3, 0, 6, 13, 8, 15)]  # the venting of mood_scenarios.grows_upset
 SETTLED = [
     "Okay, that sounds reasonable, thank you for explaining it properly.",
     "Yes, the email address on the account is still the right one.",

@@ -16,6 +16,7 @@ from companion.events import CustomerState, FinalSegment, MetricsSnapshot, Word
 from companion.playbooks import all_playbooks
 from companion.timeline import MOOD_COLOURS, MOOD_UNKNOWN_COLOUR
 from tests.callgen import Say, Script
+from tests.mood_scenarios import COMPLAINTS
 from tests.scenarios import AGENT_LINES, CUSTOMER_LINES
 from ui.main_window import MainWindow
 
@@ -236,14 +237,6 @@ def test_the_pause_after_a_hard_call_is_set_in_settings_and_off_by_default(windo
 
 
 # --- a real call through the window ---------------------------------------------------------------
-COMPLAINTS = [
-    "I have called you three times this week and nobody has ever called me back.",
-    "Every single time I am told it will be sorted, and every time nothing happens.",
-    "I paid extra for next day delivery and I have been waiting for two whole weeks.",
-    "Do not tell me to check with the front desk again, I have done that already.",
-    "I want to speak to someone who can actually fix this, not someone reading a script.",
-    "If this is not fixed today I am closing my account and shopping somewhere else.",
-]
 
 
 def customer_gets_upset() -> Script:
@@ -254,7 +247,7 @@ def customer_gets_upset() -> Script:
     lines = [Say("agent", AGENT_LINES[0], at=0.5, **agent)]
     for n in range(5):
         lines += [Say("customer", CUSTOMER_LINES[n], gap=0.4, **calm), Say("agent", AGENT_LINES[n + 1], gap=0.5, **agent)]
-    for a, b in ((0, 1), (2, 3), (4, 5)):
+    for a, b in ((0, 1), (2, 3), (4, 9)):
         lines += [Say("customer", f"{COMPLAINTS[a]} {COMPLAINTS[b]}", gap=0.4, **raised),
                   Say("agent", "I understand, and I am sorry.", gap=0.5, **agent)]
     return Script("window_customer_gets_upset", lines)
