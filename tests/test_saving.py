@@ -48,7 +48,7 @@ def long_call(tmp_path_factory) -> Path:
 
 
 def test_a_full_disk_during_analyze_save_fails_and_says_what_was_kept(long_call):
-    run = companion("analyze", long_call, "--model", "none", "--save", limit_bytes=300_000)
+    run = companion("analyze", long_call, "--model", "none", "--save", limit_bytes=1_000_000)  # a third of the call
     assert run.returncode != 0
     assert "saved as call" not in run.stderr
     [line] = [l for l in run.stderr.splitlines() if "Saving stopped" in l]
