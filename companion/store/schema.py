@@ -98,7 +98,14 @@ CREATE UNIQUE INDEX comments_server ON comments(server_id);
 CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT);
 """
 
-MIGRATIONS = (V1, V2, V3, V4, V5, V6)
+# issue 20: a sync pass claims the outbox rows it sends, so several syncs at once (`team sync` run three
+# times, the window's worker beside it) send each call once and each says what it sent
+V7 = """
+ALTER TABLE outbox ADD COLUMN claimed_by TEXT;  -- "pid:token" of the sync pass sending the call now; NULL: free
+ALTER TABLE outbox ADD COLUMN claimed_at REAL;  -- time.time() of the claim (renewed as it sends; a lease)
+"""
+
+MIGRATIONS = (V1, V2, V3, V4, V5, V6, V7)
 VERSION = len(MIGRATIONS)
 
 
