@@ -253,7 +253,7 @@ def test_a_connection_dropped_mid_transaction_keeps_nothing_half_written_and_is_
         lock.close()
         [dropped] = results
         assert dropped.state == "unreachable" and dropped.exit_code == 1 and dropped.sent == 0
-        assert "lost" in dropped.message and "1 call wait on this machine" in dropped.message
+        assert "lost" in dropped.message and "1 call waits on this machine" in dropped.message
         assert team.count() == 0 and ann.pending() == 1  # the half-written call was not kept; it waits here
         again = ann.sync()
         assert again.returncode == 0, again.stderr
@@ -321,7 +321,7 @@ def test_a_revoked_agent_is_told_and_keeps_their_calls(team, tmp_path):
     run = ann.sync()
     assert run.returncode == 2
     line = one_line(run)
-    assert "revoked" in line and "ask your admin" in line and "1 call wait on this machine" in line
+    assert "revoked" in line and "ask your admin" in line and "1 call waits on this machine" in line
     assert ann.pending() == 1 and team.count() == 1
     db = ann.store()
     assert {load_call(db, c)["call"]["status"] for c in (first, second)} == {"complete"}  # both kept here

@@ -12,19 +12,44 @@ demo call), not 'analyze' (someone's recording run through the coach), not 'impo
 from elsewhere: often not this agent's calls, or calls taken before they joined) and not 'bundle'
 (another machine's call, which that machine uploads itself).
 
+Several syncs may share one store at once (`companion team sync` run three times, the window's worker
+beside it): a sync pass first CLAIMS the rows it will send (`claim`, in a BEGIN IMMEDIATE transaction:
+`claimed_by` = "pid:token" of the pass, `claimed_at`), sends only those and releases what is left
+(`release`) as it ends. A claim another live pass holds is skipped, so each call is sent by one pass
+and each pass counts only its own. A claim lapses when its process is gone (`kill -9` mid-upload:
+the next sync takes the call at once), when the pass ended in this process, or `LEASE_S` after it
+was last renewed (a hung process).
+
+The clock: times are stored as time.time() (`wall_clock`), so a wait survives a restart. A wait is
+never longer than the backoff's maximum, so a `next_try` further ahead than that (`max_wait_s`) can
+only come from a clock that has since gone back (a call queued while the clock was 30 days ahead):
+such a call is due at once. A clock that jumps forward only makes a wait end early. Claims follow the
+same rule: one stamped further ahead than `LEASE_S` has lapsed.
+
 Every function here runs inside the caller's transaction (`companion.store.db.write`), except
-`pending` and `due`, which only read.
+`pending`, `due`, `next_due`, `counts` and `held_elsewhere`, which only read.
 """
 
 from __future__ import annotations
 
+import os
 import random
+import secrets
 import sqlite3
 import threading
 import time
 from typing import Callable, Optional
 
 TEAM_SOURCES = ("live",)
+LEASE_S = 600.0  # a claim not renewed for this long (its pass hung) is free again
+
+_passes: set[str] = set()  # the claimants (sync passes) of this process that are running now
+_passes_lock = threading.Lock()
+
+
+def wall_clock() -> float:
+    """time.time(): every time the outbox stores (the tests move it, to play a clock that jumps)."""
+    return time.time()
 
 _listeners: list[Callable[[], None]] = []
 _listeners_lock = threading.Lock()
@@ -69,7 +94,7 @@ def enqueue_closed(db: sqlite3.Connection, call_id: int) -> bool:
 
 def enqueue(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) -> None:
     """Queue `call_id` (again: due at once, its attempts kept)."""
-    now = time.time() if now is None else now
+    now = wall_clock() if now is None else now
     db.execute("INSERT INTO outbox(call_id, queued_at, attempts, next_try) VALUES (?, ?, 0, ?) "
                "ON CONFLICT(call_id) DO UPDATE SET next_try = excluded.next_try", (call_id, now, now))
 
@@ -78,22 +103,129 @@ def pending(db: sqlite3.Connection) -> int:
     return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
 
-def due(db: sqlite3.Connection, now: Optional[float] = None, limit: Optional[int] = None) -> list[dict]:
-    """Queued calls whose next try has come (all of them with `now=None`), oldest first:
-    {call_id, queued_at, attempts, next_try, last_error}."""
-    sql, args = "SELECT call_id, queued_at, attempts, next_try, last_error FROM outbox", []
+_FIELDS = ("call_id", "queued_at", "attempts", "next_try", "last_error", "claimed_by", "claimed_at")
+
+
+def _rows(db: sqlite3.Connection, now: Optional[float], max_wait_s: Optional[float]) -> list[dict]:
+    sql, args = f"SELECT {', '.join(_FIELDS)} FROM outbox", []
     if now is not None:
         sql += " WHERE next_try <= ?"
         args.append(now)
+        if max_wait_s is not None:  # further ahead than any wait: set by a clock that has gone back since
+            sql += " OR next_try > ?"
+            args.append(now + max_wait_s)
     sql += " ORDER BY queued_at, call_id"
-    if limit:
-        sql += f" LIMIT {int(limit)}"
-    return [dict(zip(("call_id", "queued_at", "attempts", "next_try", "last_error"), r)) for r in db.execute(sql, args)]
+    return [dict(zip(_FIELDS, r)) for r in db.execute(sql, args)]
 
 
-def next_due(db: sqlite3.Connection) -> Optional[float]:
-    """When the soonest queued call may be tried (None: nothing queued)."""
-    return db.execute("SELECT MIN(next_try) FROM outbox").fetchone()[0]
+def due(db: sqlite3.Connection, now: Optional[float] = None, limit: Optional[int] = None,
+        max_wait_s: Optional[float] = None) -> list[dict]:
+    """Queued calls whose next try has come (all of them with `now=None`) and that no other sync pass
+    is sending, oldest first: {call_id, queued_at, attempts, next_try, last_error, claimed_by,
+    claimed_at}. With `max_wait_s` (the backoff's maximum), a next try further ahead than that is due."""
+    out = []
+    at = wall_clock() if now is None else now
+    for row in _rows(db, now, max_wait_s):
+        if _held(row["claimed_by"], row["claimed_at"], at):
+            continue
+        out.append(row)
+        if limit and len(out) >= limit:
+            break
+    return out
+
+
+def next_due(db: sqlite3.Connection, now: Optional[float] = None, max_wait_s: Optional[float] = None) -> Optional[float]:
+    """When the soonest queued call may be tried (None: nothing queued); with `max_wait_s`, a next try
+    further ahead than that counts as `now`."""
+    if max_wait_s is None:
+        return db.execute("SELECT MIN(next_try) FROM outbox").fetchone()[0]
+    now = wall_clock() if now is None else now
+    return db.execute("SELECT MIN(CASE WHEN next_try > ? THEN ? ELSE next_try END) FROM outbox",
+                      (now + max_wait_s, now)).fetchone()[0]
+
+
+# --- claims: which sync pass is sending a call now ---------------------------------------------
+def new_claimant() -> str:
+    """A name for one sync pass of this process ("pid:token"); `end_claimant` when the pass ends."""
+    claimant = f"{os.getpid()}:{secrets.token_hex(8)}"
+    with _passes_lock:
+        _passes.add(claimant)
+    return claimant
+
+
+def end_claimant(claimant: str) -> None:
+    """The pass is over: whatever it still holds is free (even before `release` is written)."""
+    with _passes_lock:
+        _passes.discard(claimant)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, ValueError, OverflowError):
+        return False  # gone, or no process could have that number
+    except OSError:
+        return True  # exists but not ours (EPERM), or this platform cannot tell: the lease decides
+    return True
+
+
+def _held(claimed_by: Optional[str], claimed_at: Optional[float], now: float) -> bool:
+    """Is this claim held by a sync pass that is still running?"""
+    if not claimed_by or claimed_at is None:
+        return False
+    if not (now - LEASE_S <= claimed_at <= now + LEASE_S):
+        return False  # not renewed for too long, or stamped by a clock that has gone back since
+    try:
+        pid = int(claimed_by.split(":", 1)[0])
+    except ValueError:
+        return False
+    if pid <= 0:
+        return False
+    if pid == os.getpid():  # this process (or an earlier one that had the same number)
+        with _passes_lock:
+            return claimed_by in _passes
+    return _alive(pid)
+
+
+def claim(db: sqlite3.Connection, claimant: str, limit: int, due_only: bool, now: Optional[float] = None,
+          max_wait_s: Optional[float] = None) -> list[dict]:
+    """In the caller's write transaction (BEGIN IMMEDIATE, `companion.store.db.write`, so two
+    processes never claim the same row): up to `limit` queued calls that no running pass holds (only
+    those due with `due_only`), oldest first, now held by `claimant`. Calls `claimant` holds already
+    are not taken again (a pass tries each call once)."""
+    now = wall_clock() if now is None else now
+    taken = []
+    for row in _rows(db, now if due_only else None, max_wait_s):
+        if row["claimed_by"] == claimant or _held(row["claimed_by"], row["claimed_at"], now):
+            continue
+        taken.append(row)
+        if len(taken) >= limit:
+            break
+    db.executemany("UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE call_id = ?",
+                   [(claimant, now, row["call_id"]) for row in taken])
+    return taken
+
+
+def renew(db: sqlite3.Connection, claimant: str, now: Optional[float] = None) -> None:
+    """The pass is still at work: its claims' lease starts again."""
+    db.execute("UPDATE outbox SET claimed_at = ? WHERE claimed_by = ?", (wall_clock() if now is None else now, claimant))
+
+
+def release(db: sqlite3.Connection, claimant: str) -> None:
+    """What `claimant` still holds (not sent: failed, postponed, or the pass stopped) is free again."""
+    db.execute("UPDATE outbox SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ?", (claimant,))
+
+
+def held_elsewhere(db: sqlite3.Connection, claimant: Optional[str] = None, now: Optional[float] = None) -> int:
+    """Calls another running sync pass (not `claimant`) is sending now."""
+    return counts(db, claimant, now)[1]
+
+
+def counts(db: sqlite3.Connection, claimant: Optional[str] = None, now: Optional[float] = None) -> tuple[int, int]:
+    """(calls queued, of which another running sync pass is sending now), read at one moment."""
+    now = wall_clock() if now is None else now
+    rows = db.execute("SELECT claimed_by, claimed_at FROM outbox").fetchall()
+    return len(rows), sum(1 for by, at in rows if by and by != claimant and _held(by, at, now))
 
 
 def mark_sent(db: sqlite3.Connection, call_id: int) -> None:
@@ -105,7 +237,7 @@ def mark_failed(db: sqlite3.Connection, call_id: int, error: str, backoff: Calla
                 now: Optional[float] = None, postpone: bool = True) -> float:
     """One more failed try: `attempts` + 1, `last_error`, and (with `postpone`) the next try after
     `backoff(attempts, random)` seconds. Returns the next try's time."""
-    now = time.time() if now is None else now
+    now = wall_clock() if now is None else now
     row = db.execute("SELECT attempts, next_try FROM outbox WHERE call_id = ?", (call_id,)).fetchone()
     if row is None:
         return now

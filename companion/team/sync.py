@@ -16,8 +16,15 @@ Failures: the server unreachable (or the connection dropped) → back off and tr
 `backoff_first_s` to `backoff_max_s` (resources/team.toml), for as long as it takes; a refusal
 (wrong password, revoked account, a schema this app does not know) → state 'refused' with the
 server's message, the local calls kept and still queued, tried again on the same backoff; a call
-the server refuses on its own (a value it will not take) waits on its own backoff and does not hold
-up the others.
+the server refuses on its own (a value it will not take, or a row-level security refusal: another
+account already holds a call under its UUID) waits on its own backoff, with the server's reason in
+its outbox row, and does not hold up the others.
+
+Several syncs on one store at once (`team sync` three times, the window's worker beside it) each
+claim the rows they send (companion.team.outbox): each call is sent by one of them, and each says
+what it sent itself.
+
+Feedback comes back through companion.team.feedback, which trusts nothing the server sends.
 
 `sync_once` is one pass, for `companion team sync`; `SyncWorker` (companion.team.sync_worker) runs
 it on a daemon thread of its own with its own SQLite connection, woken at once when a call is queued
@@ -29,18 +36,16 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Callable, Optional
 
 from companion.errors import CompanionError
 from companion.team import outbox
 from companion.team.errors import TeamError, TeamUnreachable
+from companion.team.feedback import pull_feedback, review_status  # noqa: F401  (review_status: from here too)
 
 STATES = ("synced", "waiting", "unreachable", "refused")
 AUDIO_RETRY_S = 1.0  # a call whose recording is still being finished is looked at again this soon
-FEEDBACK_OVERLAP = timedelta(minutes=5)  # feedback pulled again a little before the newest seen: none is missed
 
 
 @dataclass(frozen=True)
@@ -61,19 +66,30 @@ class SyncResult:
     sent: int = 0
     pending: int = 0
     refused_calls: int = 0     # calls the server would not take, each waiting for its own retry
+    refusal: str = ""          # the server's reason for the first of them
+    elsewhere: int = 0         # calls another sync on this machine is sending now
     comments: int = 0          # supervisors' comments brought into the local store
     reviews: int = 0           # calls whose review status changed here
+    mended: int = 0            # comments whose time was not a time in the call: kept at its start
+    skipped: int = 0           # feedback items that could not be read at all
     server_version: Optional[int] = None
     message: str = ""
 
     @property
     def exit_code(self) -> int:
-        """`companion team sync`: 0 all sent, 1 some wait, 2 refused."""
+        """`companion team sync`: 0 all sent (or the rest is being sent by another sync on this
+        machine), 1 some wait, 2 refused."""
+        if self.state == "waiting" and self.pending and self.pending == self.elsewhere:
+            return 0
         return {"synced": 0, "refused": 2}.get(self.state, 1)
 
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _verb(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
 
 
 def _sqlstate(exc: BaseException) -> str:
@@ -87,8 +103,10 @@ def _sqlstate(exc: BaseException) -> str:
 
 
 def _this_call_only(exc: TeamError) -> bool:
-    """The server refused this one call's data (a value out of range, a constraint), not the agent."""
-    return _sqlstate(exc)[:2] in ("22", "23")
+    """The server refused this one call (a value out of range, a constraint, or row-level security
+    refusing the row: another account holds a call under its UUID), not the agent."""
+    state = _sqlstate(exc)
+    return state[:2] in ("22", "23") or (state == "42501" and "row-level security" in exc.message)
 
 
 def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> object:
@@ -102,9 +120,9 @@ def sync_once(db: Optional[sqlite3.Connection] = None, settings=None, password: 
               respect_backoff: bool = False, pull: bool = True, limit: Optional[int] = None,
               stop: Optional[threading.Event] = None) -> SyncResult:
     """Send what the outbox holds (only what is due with `respect_backoff`; everything otherwise, as
-    `companion team sync` does), then pull the supervisors' feedback (with `pull`). Never raises for
-    the server's trouble: the result says it. `db` is the caller's store connection (opened and
-    closed here when None)."""
+    `companion team sync` does; never what another sync on this machine is sending), then pull the
+    supervisors' feedback (with `pull`). Never raises for the server's trouble: the result says it.
+    `db` is the caller's store connection (opened and closed here when None)."""
     from companion.store.db import open_store
     from companion.team.settings import load
 
@@ -115,111 +133,174 @@ def sync_once(db: Optional[sqlite3.Connection] = None, settings=None, password: 
         settings = settings or load()
         if not settings.connected:
             raise TeamError("This machine is not connected to a team server — run `companion team connect DSN`.")
-        return _pass(db, settings, password, respect_backoff, pull, limit, stop)
+        claimant = outbox.new_claimant()
+        try:
+            return _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant)
+        finally:
+            outbox.end_claimant(claimant)  # what it still holds is free for others from now on …
+            try:
+                _write(db, lambda db: outbox.release(db, claimant))  # … and so written
+            except sqlite3.Error:
+                pass  # the claims lapse anyway: their pass has ended
     finally:
         if own:
             db.close()
 
 
-def _pass(db, settings, password, respect_backoff, pull, limit, stop) -> SyncResult:
-    from companion.team.call_document import AudioNotReady, build_document
+def _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant) -> SyncResult:
     from companion.team.connection import connect, role_kind
-    from companion.team.server_calls import call_row, policy, upsert_call
+    from companion.team.server_calls import policy
     from companion.team.server_schema import check_version
 
-    rows = outbox.due(db, time.time() if respect_backoff else None, limit)
+    tuning = settings.tuning
+    max_wait = tuning.backoff_max_s
+
+    def waiting_ids() -> list[int]:
+        now = outbox.wall_clock()
+        return [r["call_id"] for r in outbox.due(db, now if respect_backoff else None, None, max_wait)]
+
     result = SyncResult(state="synced", pending=outbox.pending(db))
-    if not rows and not pull:
-        return _finish(db, result, connected=False)
+    has_work = bool(outbox.due(db, outbox.wall_clock() if respect_backoff else None, 1, max_wait))
+    if not has_work and not pull:
+        return _finish(db, result, claimant, connected=False)
     try:
         conn = connect(settings.dsn, password)
     except TeamError as exc:
-        return _failed(db, result, exc, [r["call_id"] for r in rows])
+        return _failed(db, result, exc, waiting_ids(), claimant)
     try:
         try:
             result.server_version = check_version(conn)
             kind = role_kind(conn)
             if kind != "agent":
-                if rows:
+                if has_work:
                     raise TeamError(f"This machine is connected to the team server as {kind or 'no team member'}; "
                                     "only an agent's calls are uploaded (`companion team connect` with the agent's "
                                     "account).")
-                rows = []
-            shares = policy(conn) if rows else {}
+            shares = policy(conn) if has_work else {}
         except TeamError as exc:
-            return _failed(db, result, exc, [r["call_id"] for r in rows])
-        for n, row in enumerate(rows):
+            return _failed(db, result, exc, waiting_ids(), claimant)
+        taken = 0
+        while has_work and (limit is None or taken < limit):
             if stop is not None and stop.is_set():
                 break
-            cid = row["call_id"]
-            try:
-                doc = build_document(db, cid, shares)
-                call_row(doc, shares)  # the server's own checks, here: a bad call waits alone
-            except AudioNotReady as exc:  # closed a moment before its audio file: in a second
-                _write(db, lambda db: outbox.postpone(db, cid, time.time() + AUDIO_RETRY_S, exc.message))
-                continue
-            except TeamError as exc:
-                _write(db, lambda db: outbox.mark_failed(db, cid, exc.message, settings.tuning.backoff))
-                result.refused_calls += 1
-                continue
-            except CompanionError:  # the call is gone from the store (deleted since it was queued)
-                _write(db, lambda db: outbox.mark_sent(db, cid))
-                continue
-            try:
-                upsert_call(conn, doc)  # committed on the server when this returns
-            except TeamError as exc:
-                if isinstance(exc, TeamUnreachable) or not _this_call_only(exc):
-                    return _failed(db, result, exc, [r["call_id"] for r in rows[n:]])
-                _write(db, lambda db: outbox.mark_failed(db, cid, exc.message, settings.tuning.backoff))
-                result.refused_calls += 1
-                continue
-            now = time.time()
-            _write(db, lambda db: (outbox.mark_sent(db, cid),
-                                   outbox.set_state(db, last_sync_ok=now, unreachable_since=None, refused_since=None,
-                                                    last_error=None, server_version=result.server_version)))
-            result.sent += 1
+            size = tuning.batch if limit is None else min(tuning.batch, limit - taken)
+            rows = _write(db, lambda db: outbox.claim(db, claimant, size, respect_backoff, outbox.wall_clock(),
+                                                      max_wait))
+            if not rows:
+                break
+            taken += len(rows)
+            for n, row in enumerate(rows):
+                if stop is not None and stop.is_set():
+                    break
+                failed = _send_one(db, conn, row["call_id"], shares, settings, result, claimant)
+                if failed is not None:
+                    return _failed(db, result, failed, [r["call_id"] for r in rows[n:]] + waiting_ids(), claimant)
         if pull and (stop is None or not stop.is_set()):
             try:
-                result.comments, result.reviews = pull_feedback(conn, db)
+                got = pull_feedback(conn, db)
+                result.comments, result.reviews, result.mended, result.skipped = \
+                    got.comments, got.reviews, got.mended, got.skipped
             except TeamError as exc:
-                return _failed(db, result, exc, [])
+                return _failed(db, result, exc, [], claimant)
     finally:
         try:
             conn.close()
         except Exception:  # noqa: BLE001 - a connection already dropped
             pass
-    return _finish(db, result)
+    return _finish(db, result, claimant)
 
 
-def _finish(db: sqlite3.Connection, result: SyncResult, connected: bool = True) -> SyncResult:
-    result.pending = outbox.pending(db)
-    now = time.time()
+def _send_one(db, conn, cid: int, shares: dict, settings, result: SyncResult, claimant: str) -> Optional[TeamError]:
+    """Upload one claimed call; returns the error that stops the pass (None: go on)."""
+    from companion.team.call_document import AudioNotReady, build_document
+    from companion.team.server_calls import call_row, upsert_call
+
+    backoff = settings.tuning.backoff
+    try:
+        doc = build_document(db, cid, shares)
+        call_row(doc, shares)  # the server's own checks, here: a bad call waits alone
+    except AudioNotReady as exc:  # closed a moment before its audio file: in a second
+        _write(db, lambda db: outbox.postpone(db, cid, outbox.wall_clock() + AUDIO_RETRY_S, exc.message))
+        return None
+    except TeamError as exc:
+        _refused(db, cid, exc, backoff, result)
+        return None
+    except CompanionError:  # the call is gone from the store (deleted since it was queued)
+        _write(db, lambda db: outbox.mark_sent(db, cid))
+        return None
+    try:
+        upsert_call(conn, doc)  # committed on the server when this returns
+    except TeamError as exc:
+        if isinstance(exc, TeamUnreachable) or not _this_call_only(exc):
+            return exc
+        _refused(db, cid, exc, backoff, result)
+        return None
+    now = outbox.wall_clock()
+    _write(db, lambda db: (outbox.mark_sent(db, cid), outbox.renew(db, claimant, now),
+                           outbox.set_state(db, last_sync_ok=now, unreachable_since=None, refused_since=None,
+                                            last_error=None, server_version=result.server_version)))
+    result.sent += 1
+    return None
+
+
+def _refused(db, cid: int, exc: TeamError, backoff, result: SyncResult) -> None:
+    """The server would not take this one call: it waits on its own backoff, the reason in its row."""
+    _write(db, lambda db: outbox.mark_failed(db, cid, exc.message, backoff))
+    result.refused_calls += 1
+    result.refusal = result.refusal or exc.message
+
+
+def _finish(db: sqlite3.Connection, result: SyncResult, claimant: Optional[str] = None,
+            connected: bool = True) -> SyncResult:
+    result.pending, result.elsewhere = outbox.counts(db, claimant)
+    now = outbox.wall_clock()
     if connected:  # the server answered: it is neither unreachable nor refusing any more
         _write(db, lambda db: outbox.set_state(db, unreachable_since=None, refused_since=None, last_error=None,
                                                last_sync_ok=now if result.sent else outbox.get_state(db, "last_sync_ok"),
                                                server_version=result.server_version))
-    got = [_plural(n, what) for n, what in ((result.comments, "new comment"), (result.reviews, "review")) if n]
-    feedback = f"; {' and '.join(got)} from supervisors" if got else ""
+    feedback = _feedback_words(result)
+    sent = _plural(result.sent, "call") + " sent"
+    waiting = result.pending - result.elsewhere
     if result.pending == 0:
         result.state = "synced"
-        result.message = (f"{_plural(result.sent, 'call')} sent; every call is on the team server{feedback}."
+        result.message = (f"{sent}; every call is on the team server{feedback}."
                           if result.sent else f"Nothing to send; every call is on the team server{feedback}.")
-    else:
-        result.state = "waiting"
-        why = (f" ({_plural(result.refused_calls, 'call')} the team server would not take; tried again later)"
-               if result.refused_calls else "")
-        result.message = f"{_plural(result.sent, 'call')} sent, {result.pending} waiting{why}{feedback}."
+        return result
+    result.state = "waiting"
+    if waiting == 0:  # the rest is another sync's on this machine (a `team sync`, the app's worker)
+        result.message = (f"{sent}; another sync on this machine is sending the other {result.elsewhere}{feedback}."
+                          if result.sent else f"Nothing to send here; another sync on this machine is sending "
+                                              f"{_plural(result.elsewhere, 'call')}{feedback}.")
+        return result
+    why = ""
+    if result.refused_calls:
+        why = (f" ({_plural(result.refused_calls, 'call')} the team server would not take, tried again later: "
+               f"{result.refusal.rstrip('.')})")
+    more = f"; another sync on this machine is sending {result.elsewhere} more" if result.elsewhere else ""
+    result.message = f"{sent}, {waiting} waiting{why}{more}{feedback}."
     return result
 
 
-def _failed(db: sqlite3.Connection, result: SyncResult, exc: TeamError, waiting: list[int]) -> SyncResult:
+def _feedback_words(result: SyncResult) -> str:
+    got = [_plural(n, what) for n, what in ((result.comments, "new comment"), (result.reviews, "review")) if n]
+    words = f"; {' and '.join(got)} from supervisors" if got else ""
+    if result.mended:
+        words += (f" ({_plural(result.mended, 'comment')} with no valid time in the call from the team server, "
+                  "kept at the call's start)")
+    if result.skipped:
+        words += f"; {_plural(result.skipped, 'feedback item')} from the team server could not be read and {_verb(result.skipped, 'was', 'were')} skipped"
+    return words
+
+
+def _failed(db: sqlite3.Connection, result: SyncResult, exc: TeamError, waiting: list[int],
+            claimant: Optional[str] = None) -> SyncResult:
     """The server could not be reached (try again later) or refused us (stop, say why, keep the calls)."""
-    now = time.time()
+    now = outbox.wall_clock()
     unreachable = isinstance(exc, TeamUnreachable) or getattr(exc, "retry", False)
     result.state = "unreachable" if unreachable else "refused"
 
     def note(db: sqlite3.Connection) -> None:
-        outbox.note_error(db, waiting, exc.message)
+        outbox.note_error(db, sorted(set(waiting)), exc.message)
         key = "unreachable_since" if unreachable else "refused_since"
         other = "refused_since" if unreachable else "unreachable_since"
         outbox.set_state(db, **{key: outbox.get_state(db, key) or now, other: None, "last_error": exc.message,
@@ -228,68 +309,15 @@ def _failed(db: sqlite3.Connection, result: SyncResult, exc: TeamError, waiting:
             outbox.set_state(db, last_sync_ok=now)
 
     _write(db, note)
-    result.pending = outbox.pending(db)
+    result.pending, result.elsewhere = outbox.counts(db, claimant)
     sent = f"{_plural(result.sent, 'call')} sent; " if result.sent else ""
+    n = result.pending
     if unreachable:
-        result.message = f"{exc.message} {sent}{_plural(result.pending, 'call')} wait on this machine and go when it answers."
+        result.message = (f"{exc.message} {sent}{_plural(n, 'call')} {_verb(n, 'waits', 'wait')} on this machine "
+                          f"and {_verb(n, 'goes', 'go')} when it answers.")
     else:
-        result.message = f"{exc.message} {sent}{_plural(result.pending, 'call')} wait on this machine."
+        result.message = f"{exc.message} {sent}{_plural(n, 'call')} {_verb(n, 'waits', 'wait')} on this machine."
     return result
-
-
-# --- feedback ---------------------------------------------------------------------------------
-def pull_feedback(conn, db: sqlite3.Connection) -> tuple[int, int]:
-    """Supervisors' comments and reviews on this agent's calls, into the local store (comments once
-    each, by their server id; a review is the call's state). Returns (new comments, reviews changed)."""
-    from companion.store.redaction import redact
-    from companion.team.server_calls import feedback_since
-
-    since = outbox.get_state(db, "feedback_since")
-    ask = None
-    if since:
-        try:
-            ask = (datetime.fromisoformat(since) - FEEDBACK_OVERLAP).isoformat()
-        except ValueError:
-            ask = None
-    items = feedback_since(conn, ask)
-
-    def apply(db: sqlite3.Connection) -> tuple[int, int]:
-        comments = reviews = 0
-        ids = {}
-        for item in items:
-            uuid = item.get("call_uuid")
-            if uuid not in ids:
-                row = db.execute("SELECT id FROM calls WHERE uuid = ?", (uuid,)).fetchone()
-                ids[uuid] = row[0] if row else None
-            cid = ids[uuid]
-            if cid is None:
-                continue  # deleted on this machine: its feedback stays on the server
-            if item.get("type") == "comment":
-                t = item.get("t")
-                cur = db.execute(
-                    "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at, server_id) "
-                    "VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT(server_id) DO NOTHING",
-                    (cid, float(t) if isinstance(t, (int, float)) else 0.0, redact(str(item.get("author") or "")) or None,
-                     redact(str(item.get("text") or "")), str(item.get("at")), int(item["id"])))
-                comments += cur.rowcount
-            elif item.get("type") == "review":
-                by, at = (item.get("by"), item.get("at")) if item.get("reviewed") else (None, None)
-                cur = db.execute("UPDATE calls SET reviewed_by = ?, reviewed_at = ? WHERE id = ? "
-                                 "AND (reviewed_by IS NOT ? OR reviewed_at IS NOT ?)", (by, at, cid, by, at))
-                reviews += cur.rowcount
-        newest = items[-1]["at"] if items else since
-        outbox.set_state(db, feedback_since=newest, last_feedback=time.time())
-        return comments, reviews
-
-    return _write(db, apply)
-
-
-def review_status(db: sqlite3.Connection, call_id: int) -> dict:
-    """{"reviewed": bool, "reviewed_by", "reviewed_at"} of a local call, as last pulled from the server."""
-    row = db.execute("SELECT reviewed_by, reviewed_at FROM calls WHERE id = ?", (call_id,)).fetchone()
-    if row is None:
-        raise CompanionError(f"No saved call {call_id}.")
-    return {"reviewed": row[1] is not None, "reviewed_by": row[0], "reviewed_at": row[1]}
 
 
 # --- the status, for `team status` and the status bar -------------------------------------------
@@ -304,9 +332,16 @@ def local_status(db: sqlite3.Connection) -> dict:
             return None
 
     oldest = db.execute("SELECT MIN(queued_at), MAX(attempts) FROM outbox").fetchone()
+    refused = db.execute("SELECT COUNT(*), MAX(last_error) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL "
+                         "AND last_error <> ''").fetchone()
+    last_error = state.get("last_error")
+    if not last_error and refused[0]:  # the server is fine; some calls it would not take say why
+        last_error = (f"{_plural(refused[0], 'call')} the team server would not take: {refused[1]}"
+                      if refused[0] > 1 else refused[1])
     return {"pending": outbox.pending(db), "oldest_pending": oldest[0], "most_attempts": oldest[1] or 0,
+            "refused_calls": refused[0],
             "last_sync_ok": number("last_sync_ok"), "unreachable_since": number("unreachable_since"),
-            "refused_since": number("refused_since"), "last_error": state.get("last_error"),
+            "refused_since": number("refused_since"), "last_error": last_error,
             "server_version": int(state["server_version"]) if state.get("server_version", "").isdigit() else None,
             "feedback_since": state.get("feedback_since"), "last_feedback": number("last_feedback")}
 

@@ -4,6 +4,10 @@ process (companion.team.outbox), backing off while the server is unreachable or 
 publishing a `TeamSyncStatus` whenever that changes; `start_sync` starts it when this machine is
 connected to a team server as an agent (`companion live` and the window call it).
 
+Its own waits (the backoff while the server is away, the feedback pull's period) are on
+time.monotonic(), which a change of the wall clock does not move; what it stores in the outbox is
+wall time, bounded as companion.team.outbox says.
+
 One pass, the outbox's delivery rules and the feedback pull are in companion.team.sync.
 """
 
@@ -39,8 +43,8 @@ class SyncWorker(threading.Thread):
         self._db: Optional[sqlite3.Connection] = None  # opened by start_sync on the caller's thread
         self.status: Optional[TeamSyncStatus] = None
         self.failures = 0          # failed passes in a row (server unreachable or refusing)
-        self.retry_at = 0.0
-        self.last_pull = 0.0
+        self.retry_at = 0.0        # time.monotonic() of the next pass after a failure
+        self.last_pull: Optional[float] = None  # time.monotonic() of the last feedback pull
         self.passes = 0
         self._wake = threading.Event()
         self._halt = threading.Event()
@@ -147,9 +151,9 @@ class SyncWorker(threading.Thread):
 
     def _step(self, db: sqlite3.Connection, settings) -> bool:
         """One look at the outbox (and a pass when something is due); True when more is due at once."""
-        now = time.time()
+        mono = time.monotonic()
         waiting = outbox.pending(db)
-        if self.failures and now < self.retry_at:
+        if self.failures and mono < self.retry_at:
             s = self.status
             if s is not None and s.pending != waiting:
                 self._say(TeamSyncStatus(s.state, waiting, s.since, s.message))
@@ -159,15 +163,18 @@ class SyncWorker(threading.Thread):
             self._say(TeamSyncStatus("synced", waiting, None, f"Connected to the team server as {settings.role}; "
                                      "calls on this machine are not uploaded."))
             return False
-        has_due = bool(outbox.due(db, now, 1))
-        feedback_due = now - self.last_pull >= tuning.feedback_every_s
+        now = outbox.wall_clock()
+        has_due = bool(outbox.due(db, now, 1, tuning.backoff_max_s))
+        feedback_due = self.last_pull is None or mono - self.last_pull >= tuning.feedback_every_s
         if not has_due and not feedback_due:
             if self.status is None or self.status.pending != waiting or (waiting == 0 and self.status.state != "synced"):
                 known = local_status(db)
                 if waiting:
-                    nxt = outbox.next_due(db)
-                    self._say(TeamSyncStatus("waiting", waiting, known["last_sync_ok"],
-                                             f"{waiting} waiting; next try at {time.strftime('%H:%M:%S', time.localtime(nxt))}."))
+                    nxt = outbox.next_due(db, now, tuning.backoff_max_s)
+                    waiting, elsewhere = outbox.counts(db, now=now)
+                    when = (f"next try at {time.strftime('%H:%M:%S', time.localtime(nxt))}" if waiting > elsewhere
+                            else "another sync on this machine is sending them")
+                    self._say(TeamSyncStatus("waiting", waiting, known["last_sync_ok"], f"{waiting} waiting; {when}."))
                 else:
                     self._say(TeamSyncStatus("synced", 0, known["last_sync_ok"], "Every call is on the team server."))
             return False
@@ -179,15 +186,15 @@ class SyncWorker(threading.Thread):
         self.passes += 1
         if result.state in ("unreachable", "refused"):
             self.failures += 1
-            self.retry_at = time.time() + tuning.backoff(self.failures, random.random())
-            wait = max(0.0, self.retry_at - time.time())
+            wait = tuning.backoff(self.failures, random.random())
+            self.retry_at = time.monotonic() + wait
             message = result.message + (f" Next try in {wait:.0f} s." if wait >= 1 else "")
             self._say(TeamSyncStatus(result.state, result.pending, status_of(result, db).since, message))
             return False
         self.failures = 0
-        self.last_pull = time.time()
+        self.last_pull = time.monotonic()
         self._say(status_of(result, db))
-        return bool(outbox.due(db, time.time(), 1)) and result.sent > 0
+        return bool(outbox.due(db, outbox.wall_clock(), 1, tuning.backoff_max_s)) and result.sent > 0
 
     def _say(self, status: TeamSyncStatus) -> None:
         old = self.status
