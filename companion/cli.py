@@ -191,7 +191,7 @@ def _run_live(args: argparse.Namespace) -> int:
     import threading
 
     from companion.config import load_config
-    from companion.live import PAUSE_HOW, choose_devices, pause_keys, run_live
+    from companion.live import choose_devices, offer_pause, run_live
 
     if args.duration is not None and args.duration <= 0:
         raise CompanionError("--duration must be more than 0 seconds.")
@@ -210,8 +210,7 @@ def _run_live(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     if hasattr(signal, "SIGUSR1"):  # not on Windows: the keys still work there
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, lambda signum, frame: toggle_pause.set())
-    pause_keys(toggle_pause)
-    print(f"companion: pause for payment (nothing said is stored) with {PAUSE_HOW}; again to resume.", file=sys.stderr)
+    offer_pause(toggle_pause)  # 'p' and Enter only when stdin is a terminal; says what works here
     try:
         tally = run_live(config, devices, model, args.events_jsonl, args.duration, stop, append=args.append,
                          toggle_pause=toggle_pause)

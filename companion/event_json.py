@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import stat
 import sys
 import threading
 from pathlib import Path
@@ -26,6 +28,7 @@ from companion.events import (
     TranscriberFailed,
     Turn,
 )
+from companion.event_redaction import EventRedactor
 from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 
@@ -75,65 +78,119 @@ def event_to_json(event: object) -> Optional[dict]:
     return None
 
 
-def _redacted(event: object) -> object:
-    """Recognised text with personal data taken out (card, phone, e-mail…), one segment at a time."""
-    from companion.store.redaction import redact, redact_words
+PARTIAL_SLACK_S = 0.5  # a partial's word times are the recogniser's first guess: a word this near a pause counts as in it
 
-    if isinstance(event, FinalSegment) and event.words:
-        said = redact_words([w.word for w in event.words])
-        return dataclasses.replace(event, words=tuple(dataclasses.replace(w, word=s) for w, s in zip(event.words, said)))
-    if isinstance(event, PartialText) and event.text:
-        return dataclasses.replace(event, text=redact(event.text), words=())
-    return event
+
+def _open_private(target: str, append: bool) -> IO[str]:
+    """The events file, owner-only like the store and exports (what was said is in it). A file that
+    exists keeps its contents when appending, but not looser permissions: it is made 0600, and that is
+    said; one that cannot be made owner-only is refused. Not a regular file (a pipe, /dev/null): as is."""
+    path = Path(target)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else 0)  # emptied only once it is ours and private
+    try:
+        fd = os.open(path, flags, 0o600)
+    except OSError as exc:
+        raise CompanionError(f"Cannot write events to {target}: {exc.strerror or exc}.") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and stat.S_IMODE(st.st_mode) & 0o077:
+            try:
+                os.fchmod(fd, 0o600)
+            except OSError as exc:
+                raise CompanionError(f"Cannot make the events file {target} owner-only (it is mode "
+                                     f"{stat.S_IMODE(st.st_mode):04o}): {exc.strerror or exc}; give another file.") from None
+            print(f"companion: the events file {target} was readable by others (mode {stat.S_IMODE(st.st_mode):04o}); "
+                  "it is owner-only (0600) now, like the call store.", file=sys.stderr)
+        if stat.S_ISREG(st.st_mode) and not append:
+            os.ftruncate(fd, 0)
+        return os.fdopen(fd, "a" if append else "w", encoding="utf-8", buffering=1)
+    except OSError as exc:
+        os.close(fd)
+        raise CompanionError(f"Cannot write events to {target}: {exc.strerror or exc}.") from None
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class JsonlWriter:
     """A bus subscriber writing each event as one JSON line, flushed at once (file or '-' for stdout).
-    A file is started afresh, so one call's events never mix with another's, unless `append`."""
+    A file is started afresh, so one call's events never mix with another's, unless `append`.
 
-    def __init__(self, target: str, append: bool = False, redaction: bool = False):
+    The file follows the store's privacy rules: owner-only (0600, an existing file is tightened);
+    nothing said inside a pause for payment, in any event (segments, their words, partials); and,
+    unless the user turned redaction off for their store (`redaction=False`, from Settings → Privacy),
+    personal data taken out across segments as the store does it (companion.event_redaction: a
+    segment that a later one may still show to be half a card number is held back until that is
+    decided, since a line written cannot be taken back)."""
+
+    def __init__(self, target: str, append: bool = False, redaction: bool = True):
         self._lock = threading.Lock()
         if target == "-":
             self._out: IO[str] = sys.stdout
             self._owned = False
         else:
-            try:
-                self._out = open(Path(target), "a" if append else "w", encoding="utf-8", buffering=1)
-            except OSError as exc:
-                raise CompanionError(f"Cannot write events to {target}: {exc.strerror or exc}.") from None
+            self._out = _open_private(target, append)
             self._owned = True
         self.failed: Optional[str] = None
         self.pauses = PauseSpans()  # pause for payment: what is said inside is not written
         self.redaction = redaction  # personal data out of the words, as in the store
+        self.redactor = EventRedactor() if redaction else None
+        self._said_until: dict[str, float] = {}  # each party's last final segment ends here
+        self._closed = False
 
     def __call__(self, event: object) -> None:
         self.pauses(event)
-        event = self._outside_pauses(event)
-        if self.redaction and event is not None:
-            event = _redacted(event)
-        doc = None if event is None else event_to_json(event)
-        if doc is None or self.failed:
-            return
-        line = json.dumps(doc, ensure_ascii=False)
         with self._lock:
+            if self._closed:
+                return
+            event = self._outside_pauses(event)
+            if event is None:
+                return
+            self._write_all(self.redactor.feed(event) if self.redactor is not None else [event])
+
+    def _write_all(self, events: list) -> None:
+        for event in events:
+            doc = event_to_json(event)
+            if doc is None or self.failed:
+                continue
             try:
-                self._out.write(line + "\n")
+                self._out.write(json.dumps(doc, ensure_ascii=False) + "\n")
                 self._out.flush()
             except OSError as exc:  # e.g. disk full: say so once, keep coaching
                 self.failed = f"Cannot write events any more: {exc.strerror or exc}."
                 print(f"companion: {self.failed}", file=sys.stderr)
+        if self.redactor is not None and self.redactor.late_words and not self._late_said:
+            self._late_said = True
+            print("companion: the events file holds words that a later segment showed to be personal (the store "
+                  "took them out); the recogniser fell far behind the sound.", file=sys.stderr)
+
+    _late_said = False
 
     def _outside_pauses(self, event: object) -> object:
-        """The event as it may be written: words said during a pause for payment left out."""
-        if isinstance(event, PartialText) and self.pauses.covers(event.t):
-            return None
-        if isinstance(event, FinalSegment) and self.pauses.covers(event.start, event.end):
-            words = tuple(self.pauses.kept(event.words, [(w.start, w.end) for w in event.words]))
-            return dataclasses.replace(event, start=words[0].start, end=words[-1].end, words=words) if words else None
+        """The event as it may be written: words said during a pause for payment left out, from every
+        event that holds words (a partial after a resume still holds the whole utterance so far)."""
+        if isinstance(event, PartialText):
+            if self.pauses.covers(event.t):
+                return None
+            if not event.words:  # no word times: the utterance began after the party's last segment
+                return None if self.pauses.covers(self._said_until.get(event.party, 0.0), event.t) else event
+            words = tuple(self.pauses.kept(event.words, [(w.start - PARTIAL_SLACK_S, w.end + PARTIAL_SLACK_S)
+                                                         for w in event.words]))
+            if len(words) == len(event.words):
+                return event
+            return dataclasses.replace(event, text=" ".join(w.word for w in words), words=words) if words else None
+        if isinstance(event, FinalSegment):
+            self._said_until[event.party] = max(self._said_until.get(event.party, 0.0), event.end)
+            if self.pauses.covers(event.start, event.end):
+                words = tuple(self.pauses.kept(event.words, [(w.start, w.end) for w in event.words]))
+                return dataclasses.replace(event, start=words[0].start, end=words[-1].end, words=words) if words else None
         return event
 
     def close(self) -> None:
         with self._lock:
+            if not self._closed and self.redactor is not None:
+                self._write_all(self.redactor.flush())  # the call is over: what was held back, as judged
+            self._closed = True
             try:
                 self._out.flush()
                 if self._owned:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import threading
 import time
@@ -29,16 +31,26 @@ from companion.timeline import MOOD_LABELS, clock
 
 
 
-PAUSE_HOW = "p and Enter, or SIGUSR1"
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return False
+
+
+def pause_how(stream=None) -> Optional[str]:
+    """How pause for payment is asked for in this run: 'p' and Enter only when stdin is a terminal
+    (nothing reads the keys otherwise), SIGUSR1 where the platform has one; None when neither."""
+    ways = ["p and Enter"] if _is_terminal(stream or sys.stdin) else []
+    if hasattr(signal, "SIGUSR1"):
+        ways.append(f"kill -USR1 {os.getpid()}")
+    return ", or ".join(ways) or None
 
 
 def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Thread]:
     """On a terminal, 'p' and Enter asks for pause for payment (or to resume): sets `toggle`."""
     stream = stream or sys.stdin
-    try:
-        if not stream.isatty():
-            return None
-    except (AttributeError, ValueError):
+    if not _is_terminal(stream):
         return None
 
     def read() -> None:
@@ -51,11 +63,27 @@ def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Threa
     return thread
 
 
+def offer_pause(toggle: threading.Event, stream=None, err: IO[str] = sys.stderr) -> Optional[str]:
+    """Read 'p' and Enter when stdin is a terminal, and say once how pause for payment is asked for here
+    (only what works: with stdin a pipe or /dev/null, the keys are not read). Returns that, or None."""
+    stream = stream or sys.stdin
+    pause_keys(toggle, stream)
+    how = pause_how(stream)
+    if how is None:
+        print("companion: pause for payment is not available here (stdin is not a terminal and this system has no "
+              "SIGUSR1); use the window to pause.", file=err, flush=True)
+    else:
+        unread = "" if _is_terminal(stream) else " (stdin is not a terminal: keys are not read)"
+        print(f"companion: pause for payment (nothing said is stored) with {how}; again to resume{unread}.",
+              file=err, flush=True)
+    return how
+
+
 class ConsolePrinter:
     """Prompts on stdout as they happen; line status and interruptions on stderr."""
 
-    def __init__(self, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr):
-        self.out, self.err = out, err
+    def __init__(self, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr, pause_how: Optional[str] = None):
+        self.out, self.err, self.pause_how = out, err, pause_how
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
@@ -73,7 +101,8 @@ class ConsolePrinter:
                 print(f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})", file=self.err,
                       flush=True)
             elif isinstance(event, StoringPaused):
-                state = (f"paused for payment: nothing said is stored until you resume ({PAUSE_HOW}); coaching goes on"
+                how = f" ({self.pause_how})" if self.pause_how else ""
+                state = (f"paused for payment: nothing said is stored until you resume{how}; coaching goes on"
                          if event.paused else "storing again")
                 print(f"{clock(event.t)}  {state}", file=self.err, flush=True)
 
@@ -144,7 +173,8 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         writer = JsonlWriter(events_jsonl, append=append, redaction=config.privacy.redact)
         session.bus.subscribe(writer)
         session.on_close(lambda timeout: writer.close())
-    session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr))
+    session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr,
+                                         pause_how=pause_how() if toggle_pause is not None else None))
     sync = None
     if store:  # every live call is kept, and sent to the team server when this machine is an agent's
         from companion.team.sync_worker import start_sync

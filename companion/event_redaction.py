@@ -1,0 +1,250 @@
+"""Personal data out of the events file (`--events-jsonl`) as the store takes it out of its rows,
+across segments too.
+
+The store judges each new segment together with the last seconds of speech (`RecentSpeech`), and
+when the new one shows that an earlier segment was half of something ("four one one one" … "one
+one one one": a card number read with a pause) it rewrites the earlier row. An events file is
+append-only: a line once written cannot be taken back, so rewriting is not open to it, and writing
+every number redacted from the start would take out far more than the store does. So a segment is
+**held back while a later one could still take something out of it**, and written once that is
+decided:
+
+- every final segment is judged exactly as the store judges it: the same `RecentSpeech`, fed the
+  same words (those said outside a pause for payment), in the same order;
+- a segment is *open* while some continuation would turn one of its words still in clear into a
+  label. That is asked of the store's own rules (there is no second copy of them here), by judging
+  the recent speech with a few made-up continuations: more digits from the same speaker (trailing
+  digits may be the start of a card), "security code" ("… one two three is my" + "security code"),
+  "at example dot com" (a dotted or spelled name before the next segment's "at …"), and a word from
+  the other party (which regroups the two parties' recent segments, the way the store does);
+- a segment that is not open is written at once: nearly all speech. An open one (one that ends in
+  a number, say) is written when the speaker's next segment has been judged with it and it is no
+  longer open, or when nothing can join it any more: the store's memory let it go, the call ended,
+  or the voice detector heard nothing from that speaker for the store's `gap_s` after it (the store
+  joins only segments that close together);
+- when the speaker was heard after it but no words came within `cap_s` more (a cough the
+  recogniser made nothing of), it is written with everything a continuation could take out already
+  taken out: more than the store removes, never less.
+
+A partial (the words so far of an utterance still being said) is open at its end by nature: it is
+judged with the recent segments, and whatever a continuation could still make personal is written
+as a label ("five four two five" → "[number]"); the final segment then says what the store kept.
+
+The labels can differ from the store's in one way: a first half written as "[number]" that the
+store, once it has heard the rest, calls "[card]". No word the store takes out is written in clear,
+with one limit: a segment released because the voice detector heard the speaker stay silent is
+written as judged; if the recogniser then still brings words that join it (it would have to lag
+`gap_s` behind the sound and the voice detector to have missed that speech), `late_words` counts
+what was written too early and the writer says so once.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Optional
+
+from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
+from companion.store.redaction import is_label, redact_words
+from companion.store.rows import RecentSpeech, _collapse, _Piece, _union
+
+MARGIN_S = 1.0   # the voice detector's turn ends after the recogniser's last word by up to this
+CAP_S = 20.0     # heard but no words for this long after gap_s: written with every open word taken out
+_VOICE_KEPT_S = 120.0
+
+_SAME, _OTHER = "same", "other"
+PROBES = (   # continuations the next segment might bring: (who says it, words, filter)
+    (_SAME, tuple("one one one one one one one one one one one one".split()), None),
+    (_SAME, ("security", "code"), None),
+    (_SAME, ("at", "example", "dot", "com"), "email"),
+    (_OTHER, ("okay",), None),
+)
+_EMAIL_HINTS = frozenset({"dot", "underscore", "dash", "hyphen", "period", "point", ".", "_", "-", "+"})
+
+
+def _other(party: str) -> str:
+    return "customer" if party == "agent" else "agent"
+
+
+def _email_like(word: str) -> bool:
+    """A word of an address said aloud: a joiner, a spelled letter, a digit ("john dot smith", "j s");
+    not the words "a" and "I", which end many a sentence that is no address ("let me take a")."""
+    low = word.lower()
+    return low in _EMAIL_HINTS or (len(low) == 1 and low not in ("a", "i")) or any(ch.isdigit() for ch in low)
+
+
+def _clear_taken(before: list[str], after: list[str]) -> list[int]:
+    return [i for i, (a, b) in enumerate(zip(before, after)) if is_label(b) and not is_label(a)]
+
+
+@dataclasses.dataclass
+class _Held:
+    segment: FinalSegment   # its words as said (outside pauses)
+    piece: _Piece           # as the store holds it: `stored` changes as later segments are judged
+
+
+class EventRedactor:
+    """Feed it every event the events file would write (words said in a pause already left out);
+    `feed` returns what may be written now, in order. Not thread-safe: the writer holds its lock."""
+
+    def __init__(self, margin_s: float = MARGIN_S, cap_s: float = CAP_S):
+        self.recent = RecentSpeech()
+        self.gap_s = self.recent.gap_s
+        self.margin_s, self.cap_s = margin_s, cap_s
+        self.held: dict[str, list[_Held]] = {"agent": [], "customer": []}
+        self.last_end: dict[str, float] = {}          # each party's latest judged segment ends here
+        self.voiced: dict[str, list[tuple[float, float]]] = {"agent": [], "customer": []}
+        self.clock = 0.0
+        self.late_words = 0
+        self._written: dict[int, tuple[_Piece, list[str]]] = {}   # id -> (piece, its words as written), while remembered
+
+    # --- events in, events out -----------------------------------------------------------------
+    def feed(self, event: object) -> list[object]:
+        if isinstance(event, FinalSegment):
+            return self._final(event)
+        if isinstance(event, PartialText):
+            partial = self._partial(event)
+            return self._due() + ([partial] if partial is not None else [])
+        self._heard(event)
+        out = self._due()
+        if isinstance(event, CallEnded):
+            out += self.flush()
+        return out + [event]
+
+    def flush(self) -> list[FinalSegment]:
+        """The call is over: nothing can join the held segments any more; all of them, as judged."""
+        out = []
+        for party in self.held:
+            out += [self._write(h, h.piece.stored) for h in self.held[party]]
+            self.held[party] = []
+        return out
+
+    # --- final segments ------------------------------------------------------------------------
+    def _final(self, seg: FinalSegment) -> list[object]:
+        said = [w.word for w in seg.words]
+        piece = _Piece(seg.party, seg.start, seg.end, said, redact_words(said))
+        for earlier, words in self.recent.judge(piece):
+            self._restate(earlier, words)
+        self.last_end[seg.party] = max(self.last_end.get(seg.party, seg.end), seg.end)
+        self.held[seg.party].append(_Held(seg, piece))
+        self._heard(seg)
+        out: list[object] = []
+        for party in self.held:
+            out += self._release(party)
+        return out + self._due()
+
+    def _restate(self, piece: _Piece, words: list[str]) -> None:
+        """A later segment took more out of an earlier one (the store rewrites its row)."""
+        written = self._written.get(id(piece))
+        if written is not None and written[0] is piece:
+            self.late_words += len(_clear_taken(written[1], words))
+        piece.stored = words
+
+    def _release(self, party: str) -> list[FinalSegment]:
+        """Write, in order, the party's held segments that nothing to come can change."""
+        held = self.held[party]
+        if not held:
+            return []
+        wanted = self._probe(self.recent, party, self.last_end[party])
+        out = []
+        while held:
+            piece = held[0].piece
+            remembered = any(p is piece for p in self.recent.pieces)
+            if remembered and _clear_taken(piece.stored, wanted.get(id(piece), piece.stored)):
+                break
+            out.append(self._write(held.pop(0), piece.stored))
+        return out
+
+    def _due(self) -> list[FinalSegment]:
+        """Held segments whose speaker has been silent since (written as judged), or heard but wordless
+        for too long (written with all a continuation could take out already out)."""
+        out = []
+        for party, held in self.held.items():
+            if not held:
+                continue
+            end = self.last_end[party]
+            if self.clock < end + self.gap_s + self.margin_s:
+                continue
+            heard = any(b > end + self.margin_s and a <= end + self.gap_s for a, b in self.voiced[party])
+            if heard and self.clock < end + self.gap_s + self.cap_s:
+                continue
+            wanted = self._probe(self.recent, party, end, same=heard)
+            out += [self._write(h, wanted.get(id(h.piece), h.piece.stored)) for h in held]
+            self.held[party] = []
+        return out
+
+    def _write(self, held: _Held, words: list[str]) -> FinalSegment:
+        remembered = {id(p) for p in self.recent.pieces}
+        self._written = {key: kept for key, kept in self._written.items() if key in remembered}
+        if id(held.piece) in remembered:
+            self._written[id(held.piece)] = (held.piece, list(words))
+        seg = held.segment
+        return dataclasses.replace(seg, words=tuple(dataclasses.replace(w, word=s) for w, s in zip(seg.words, words)))
+
+    # --- partials ------------------------------------------------------------------------------
+    def _partial(self, event: PartialText) -> Optional[PartialText]:
+        self._heard(event)
+        said = [w.word for w in event.words] if event.words else event.text.split()
+        if not said:
+            return None
+        # no word timings: assume it goes on from the speaker's last segment (judged with it)
+        start = event.words[0].start if event.words else self.last_end.get(event.party, event.t)
+        piece = _Piece(event.party, start, max(start, event.t), said, redact_words(said))
+        recent = copy.copy(self.recent)   # judged with what came before, but not remembered
+        recent.pieces = list(self.recent.pieces)
+        recent.judge(piece)
+        wanted = self._probe(recent, event.party, piece.end)
+        return dataclasses.replace(event, text=_collapse(wanted.get(id(piece), piece.stored)), words=())
+
+    # --- what a continuation could still take out ------------------------------------------------
+    def _probe(self, recent: RecentSpeech, party: str, after: float, same: bool = True) -> dict[int, list[str]]:
+        """id(piece) -> its words with every label some continuation would give them (pieces in `recent`).
+        `same=False`: only the other party's next words (the speaker is known to have stopped)."""
+        wanted: dict[int, list[str]] = {}
+        for who, words, only in PROBES:
+            if who == _SAME and not same:
+                continue
+            speaker = party if who == _SAME else _other(party)
+            if who == _OTHER and speaker not in self.last_end:
+                continue   # the other party has said nothing: there is nothing to regroup
+            start = (after if who == _SAME else max(after, self.last_end[speaker])) + 0.05
+            probe = _Piece(speaker, start, start + 1.0, list(words), redact_words(list(words)))
+            trial = copy.copy(recent)   # the real memory is untouched
+            trial.pieces = list(recent.pieces)
+            for piece, judged in trial.judge(probe):
+                taken = _clear_taken(piece.stored, judged)
+                if only == "email" and not any(_email_like(piece.said[i]) for i in taken):
+                    continue
+                if taken:
+                    wanted[id(piece)] = _union(wanted.get(id(piece), piece.stored), [judged])
+        return wanted
+
+    # --- the clock and the voice detector --------------------------------------------------------
+    def _heard(self, event: object) -> None:
+        t = _reach(event)
+        if t is not None:
+            self.clock = max(self.clock, t)
+        if isinstance(event, Turn):
+            self._voice(event.party, event.start, event.end)
+        elif isinstance(event, MetricsSnapshot):
+            for party, speaking in (("agent", event.agent_speaking), ("customer", event.customer_speaking)):
+                if speaking:
+                    self._voice(party, event.t, event.t)
+
+    def _voice(self, party: str, start: float, end: float) -> None:
+        spans = self.voiced.get(party)
+        if spans is None:
+            return
+        spans.append((start, end))
+        if len(spans) > 64:
+            self.voiced[party] = [s for s in spans if s[1] >= self.clock - _VOICE_KEPT_S][-64:]
+
+
+def _reach(event: object) -> Optional[float]:
+    if isinstance(event, (FinalSegment, Turn)):
+        return event.end
+    if isinstance(event, CallEnded):
+        return event.duration_s
+    t = getattr(event, "t", None)
+    return t if isinstance(t, (int, float)) else None
+

@@ -1,0 +1,226 @@
+"""The events file (`--events-jsonl`) follows the store's privacy rules: nothing said inside a pause for
+payment reaches it in any event (partials included), a card number read across several segments is
+taken out as the store takes it out, and the file is owner-only.
+
+The call is the demo recording played through the real pipeline, kept in the real store, with a
+script of its words (the ScriptedTranscriber stands where the recogniser stands) in which the customer
+reads a card number in four groups, the agent saying "yep" and "ok" between them."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from dataclasses import replace
+
+import pytest
+
+from companion.asr.scripted import ScriptLine
+from companion.config import load_config
+from companion.demo import demo_recording, demo_script
+from companion.event_json import JsonlWriter
+from companion.event_redaction import EventRedactor
+from companion.events import (CallEnded, FinalSegment, MetricsSnapshot, PartialText, StoringPaused, Turn, Word)
+from companion.session import CallSession
+from companion.store.calls import load_call
+from companion.store.db import open_store
+from companion.store.redaction import is_label
+
+PAUSE_AT, RESUME_AT = 8.0, 12.0   # inside the customer's first sentence (6.6–17.1 s): resumed mid-utterance
+CARD_GROUPS = ("five four two five", "two three three four", "three zero one zero", "nine nine zero three")
+CARD_AT = (25.8, 36.5)
+ORDER = "my order number is five five two one"   # the store keeps an order number: so does the file
+NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+
+
+def card_call_script():
+    """The demo's script, its customer's second sentence replaced by the card read in four groups and
+    their third by an order number (the last thing they say for 14 s)."""
+    script = demo_script()
+    lines = [line for line in script.lines if not (CARD_AT[0] - 1 < line.start < CARD_AT[1])]
+    lines = [ScriptLine("customer", line.start, line.end, ORDER) if line.start == 54.392 else line for line in lines]
+    lines += [ScriptLine("customer", 25.8, 27.8, f"it's {CARD_GROUPS[0]}"), ScriptLine("agent", 28.1, 28.6, "yep"),
+              ScriptLine("customer", 28.9, 30.9, CARD_GROUPS[1]), ScriptLine("agent", 31.1, 31.5, "ok"),
+              ScriptLine("customer", 31.9, 33.9, CARD_GROUPS[2]), ScriptLine("customer", 34.3, 36.4, CARD_GROUPS[3])]
+    return replace(script, lines=tuple(sorted(lines, key=lambda line: line.start)))
+
+
+@pytest.fixture(scope="module")
+def card_call(tmp_path_factory):
+    """One call through the pipeline: paused for payment mid-sentence, a card read across segments.
+    Returns (script, events written, the stored call, the events file's mode)."""
+    tmp = tmp_path_factory.mktemp("events-privacy")
+    with pytest.MonkeyPatch.context() as mp:   # this module's own store, never the user's
+        mp.setenv("COMPANION_DATA_DIR", str(tmp / "data"))
+        mp.setenv("COMPANION_CONFIG_DIR", str(tmp / "config"))
+        script = card_call_script()
+        session = CallSession(load_config(use_user_default=False))
+        recorder = session.keep("live")
+        path = tmp / "events.jsonl"
+        writer = JsonlWriter(str(path), redaction=session.config.privacy.redact)   # as `companion live` makes it
+        session.bus.subscribe(writer)
+        session.on_close(lambda timeout: writer.close())
+
+        def pilot(event):
+            if isinstance(event, MetricsSnapshot):
+                if PAUSE_AT <= event.t < RESUME_AT and not session.storing_paused:
+                    session.pause_storing(True)
+                elif event.t >= RESUME_AT and session.storing_paused:
+                    session.pause_storing(False)
+
+        session.bus.subscribe(pilot)
+        session.start_demo(demo_recording(), speed=10.0, script=script)
+        assert session.ended.wait(90)
+        doc = load_call(open_store(), recorder.call_id)
+        events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return script, events, doc, stat.S_IMODE(path.stat().st_mode)
+
+
+def said_text(event: dict) -> str:
+    """Everything an event holds that was said: its text and its word list."""
+    return " ".join([event.get("text") or ""] + [w[0] for w in event.get("words") or []]).lower()
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[a-z'\-]+", text.lower())
+
+
+def test_nothing_said_inside_a_pause_reaches_the_events_file_and_coaching_goes_on(card_call):
+    script, events, doc, _ = card_call
+    [pause] = doc["call"]["pauses"]
+    paused = [e for e in events if e["type"] == "pause"]
+    assert [e["paused"] for e in paused] == [True, False] and paused[0]["t"] == pause["start"]
+    inside, outside = set(), set()
+    for line in script.lines:
+        for w in script.words(line):
+            (inside if w.end >= pause["start"] and w.start <= pause["end"] else outside).update(words_of(w.word))
+    only_inside = inside - outside   # "coffee", "machine", "weeks", the agent's "mm-hmm"…
+    assert {"coffee", "machine", "mm-hmm"} <= only_inside
+    first_sentence = [e for e in events if e.get("party") == "customer" and e["type"] in ("partial", "segment")
+                      and e["t"] < 17.5]
+    assert [e for e in first_sentence if e["t"] > pause["end"]]   # the sentence went on after the resume…
+    for event in events:   # …and no event holds a word of it said inside the pause
+        assert not only_inside & set(words_of(said_text(event))), event
+    assert any(e["type"] == "metrics" and pause["start"] < e["t"] < pause["end"] for e in events)
+    assert any(e["type"] == "turn" and e["party"] == "agent" and pause["start"] < e["start"] < pause["end"]
+               for e in events)   # the agent's "mm-hmm" is heard as a turn, though not as words
+
+
+def test_a_card_number_read_across_segments_is_never_written_in_clear(card_call):
+    _, events, doc, _ = card_call
+    card_time = [e for e in events if e.get("party") == "customer" and e["type"] in ("partial", "segment")
+                 and CARD_AT[0] - 0.5 <= e["t"] <= CARD_AT[1] + 1.0]
+    assert len([e for e in card_time if e["type"] == "segment"]) == 4 and [e for e in card_time if e["type"] == "partial"]
+    for event in card_time:
+        assert not NUMBER_WORDS & set(words_of(said_text(event))), event
+    stored = [s for s in doc["call"]["segments"] if s["party"] == "customer" and CARD_AT[0] <= s["start"] <= CARD_AT[1]]
+    assert all("[card]" in s["text"] for s in stored)   # the store took it out too, rewriting the first halves
+
+
+def test_the_events_file_says_what_the_store_keeps(card_call):
+    _, events, doc, _ = card_call
+    written = {(e["party"], round(e["start"], 2)): [w[0] for w in e["words"]] for e in events if e["type"] == "segment"}
+    stored = doc["call"]["segments"]
+    assert len(written) == len(stored) > 10
+    for segment in stored:
+        mine, kept = written[(segment["party"], round(segment["start"], 2))], segment["text"].split()
+        # word for word the same, except that a first half the file wrote as [number] the store later called [card]
+        assert len(mine) == len(kept) and all(a == b or (is_label(a) and is_label(b)) for a, b in zip(mine, kept)), \
+            (mine, kept)
+    assert any(e["type"] == "segment" and e["text"] == ORDER for e in events)   # held back until decided, then in clear
+
+
+def test_the_events_file_is_owner_only(card_call):
+    assert card_call[3] == 0o600
+
+
+# --- the same rules, event by event -------------------------------------------------------------
+
+def said(party, text, t, step=0.3):
+    words = tuple(Word(w, round(t + i * step, 3), round(t + i * step + step * 0.8, 3), 1.0) for i, w in enumerate(text.split()))
+    return FinalSegment(party, words[0].start, words[-1].end, words)
+
+
+def texts(out):
+    return [e.text for e in out if isinstance(e, (FinalSegment, PartialText))]
+
+
+def test_a_number_at_the_end_of_a_segment_waits_for_what_follows():
+    redactor = EventRedactor()
+    assert redactor.feed(said("customer", "the first part is four one one one", 1.0)) == []   # held: it may go on
+    assert texts(redactor.feed(said("agent", "mhm", 4.0))) == ["mhm"]
+    out = redactor.feed(said("customer", "one one one one one one one one one one one one", 5.0))
+    assert texts(out) == ["the first part is [card] [card] [card] [card]", "[card] " * 11 + "[card]"]
+    assert redactor.late_words == 0
+
+
+def test_a_held_segment_is_written_as_the_store_keeps_it_once_its_speaker_stayed_silent():
+    redactor = EventRedactor()
+    assert redactor.feed(said("customer", "it was flat forty two", 1.0)) == []
+    assert texts(redactor.feed(Turn("agent", 3.0, 8.0))) == []          # the store could still join: wait
+    out = redactor.feed(Turn("agent", 9.0, 12.0))                       # 8 s on, the customer silent throughout
+    assert texts(out) == ["it was flat forty two"]
+
+
+def test_a_held_segment_whose_speaker_made_only_sounds_is_written_with_every_open_number_out():
+    redactor = EventRedactor()
+    assert redactor.feed(said("customer", "it was flat forty two", 1.0)) == []
+    redactor.feed(Turn("customer", 4.0, 5.0))                           # heard, but no words ever came
+    assert texts(redactor.feed(Turn("agent", 9.0, 12.0))) == []
+    out = redactor.feed(Turn("agent", 13.0, 32.0))
+    assert texts(out) == ["it was flat [number] [number]"]
+
+
+def test_a_partial_is_judged_with_the_segments_before_it():
+    redactor = EventRedactor()
+    redactor.feed(said("customer", "five four two five", 1.0))
+    [partial] = redactor.feed(PartialText("customer", 4.5, "two three three", (
+        Word("two", 3.0, 3.2, 1.0), Word("three", 3.3, 3.5, 1.0), Word("three", 3.6, 3.8, 1.0))))
+    assert is_label(partial.text)   # "[phone]" for seven digits so far; no digit of them in clear
+    [partial] = redactor.feed(PartialText("agent", 4.5, "my name is sam", ()))
+    assert partial.text == "my name is sam"
+    assert texts(redactor.feed(CallEnded(10.0, 0))) == ["five four two five"]   # nothing joined it: as the store keeps it
+
+
+def test_a_partial_after_a_resume_leaves_out_the_words_said_in_the_pause(tmp_path):
+    path = tmp_path / "events.jsonl"
+    writer = JsonlWriter(str(path))
+    words = tuple(Word(w, 1.0 + i, 1.8 + i, 1.0) for i, w in enumerate("hello my card is four one one one thanks".split()))
+    writer(StoringPaused(4.5, True))   # "is four one one one" (4.0–8.8 s) said inside
+    writer(PartialText("customer", 7.5, " ".join(w.word for w in words[:7]), words[:7]))   # inside: nothing
+    writer(StoringPaused(8.4, False))
+    writer(PartialText("customer", 9.9, " ".join(w.word for w in words), words))            # the utterance so far
+    writer(PartialText("agent", 9.9, "what did you say"))   # no word times: it may have begun in the pause, left out
+    writer(FinalSegment("customer", words[0].start, words[-1].end, words))
+    writer.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(e["type"], e.get("text")) for e in lines if e["type"] != "pause"] == [
+        ("partial", "hello my card thanks"), ("segment", "hello my card thanks")]
+
+
+def test_an_existing_events_file_is_made_owner_only_when_appended_to(tmp_path, capfd):
+    path = tmp_path / "events.jsonl"
+    path.write_text('{"t": 0.0, "type": "call_start", "wall": 1.0}\n')
+    path.chmod(0o644)
+    writer = JsonlWriter(str(path), append=True)
+    writer(StoringPaused(1.0, True))
+    writer.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert len(path.read_text().splitlines()) == 2                     # what was there is kept
+    assert "it is owner-only (0600) now" in capfd.readouterr().err
+    fresh = tmp_path / "new.jsonl"
+    JsonlWriter(str(fresh)).close()
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+
+
+def test_with_redaction_turned_off_the_pause_and_the_mode_still_hold(tmp_path):
+    path = tmp_path / "events.jsonl"
+    writer = JsonlWriter(str(path), redaction=False)   # the user turned redaction off for their own store
+    writer(said("customer", "four one one one", 1.0))
+    writer(StoringPaused(3.0, True))
+    writer(said("customer", "the code is one two three", 4.0))
+    writer(StoringPaused(7.0, False))
+    writer.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [e["text"] for e in lines if e["type"] == "segment"] == ["four one one one"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
