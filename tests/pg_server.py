@@ -56,10 +56,12 @@ def free_port() -> int:
 @dataclass
 class TlsFiles:
     """What `ssl_setup` made: the CA that signed the server's certificate (for sslrootcert), another
-    CA that did not, and the only name the certificate is valid for."""
+    CA that did not, and the names the certificate is valid for: `hostname` (loopback) and
+    `network_name` (a name the client treats as a network server's; reach it with hostaddr=127.0.0.1)."""
     ca: Path
     wrong_ca: Path
     hostname: str = "localhost"
+    network_name: str = "team.example"
 
 
 class PgServer:
@@ -190,7 +192,8 @@ class PgServer:
 
 
 def _make_certificates(folder: Path) -> None:
-    """ca.crt + server.crt/server.key (SAN DNS:localhost only) and other-ca.crt, a CA that signed nothing."""
+    """ca.crt + server.crt/server.key (SAN DNS:localhost and DNS:team.example only) and other-ca.crt, a CA
+    that signed nothing."""
     try:
         from cryptography import x509  # noqa: F401
     except ImportError:
@@ -224,7 +227,8 @@ def _make_certificates(folder: Path) -> None:
     cert = (x509.CertificateBuilder().subject_name(name("localhost")).issuer_name(ca_cert.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.DNSName("team.example")]),
+                           critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .sign(ca_key, hashes.SHA256()))
     (folder / "ca.crt").write_bytes(ca_cert.public_bytes(pem))
@@ -244,7 +248,7 @@ def _make_certificates_openssl(folder: Path) -> None:
             "-subj", f"/CN={cn}", "-keyout", f"{stem}.key", "-out", f"{stem}.crt")
     run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=localhost",
         "-keyout", "server.key", "-out", "server.csr")
-    (folder / "san.ext").write_text("subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n")
+    (folder / "san.ext").write_text("subjectAltName=DNS:localhost,DNS:team.example\nbasicConstraints=critical,CA:FALSE\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2",
         "-extfile", "san.ext", "-out", "server.crt")
     os.chmod(folder / "server.key", 0o600)

@@ -4,9 +4,13 @@
     companion team add-agent NAME --team T [--dsn ADMIN_DSN] [--password-stdin]    (admin)
     companion team add-supervisor NAME --team T [--dsn ADMIN_DSN] [--password-stdin]
     companion team revoke NAME [--dsn ADMIN_DSN]                                   (admin)
-    companion team connect DSN [--password-stdin]                                  (agent, supervisor)
-    companion team status [--json]
+    companion team connect DSN [--password-stdin] [--allow-plaintext-keyring]      (agent, supervisor)
+    companion team status [--json]        (exit 0: connected or no server set; 1: unreachable; 2: refused)
     companion team sync
+
+Every connection follows companion/team/transport.py: SCRAM only, and a server on the network only
+with sslmode=verify-full and a CA, unless --insecure-allow-plaintext (connect, init and the admin
+commands' --dsn) allows that address; team.toml keeps that choice and status says it every time.
 
 Admin commands connect with an admin's or superuser's DSN: `init` takes it as its argument (and
 remembers it, without a password, for the others on this machine), the others with --dsn. Their
@@ -37,6 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     init.add_argument("--share-text", action="store_true", help="agents upload their (redacted) transcripts")
     init.add_argument("--share-audio", action="store_true", help="agents upload their calls' recordings")
     init.add_argument("--password-stdin", action="store_true", help="read the admin's password from stdin")
+    _insecure_flag(init)
     for kind in ("agent", "supervisor"):
         a = tsub.add_parser(f"add-{kind}", help=f"(admin) add a{'n' if kind == 'agent' else ''} {kind} to a team "
                                                 "(again: another team, or a new password)")
@@ -45,14 +50,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         a.add_argument("--dsn", metavar="ADMIN_DSN", help="the admin's address (default: the one `team init` used here)")
         a.add_argument("--password-stdin", action="store_true",
                        help=f"read the new {kind}'s password from stdin (default: make one and print it once)")
+        _insecure_flag(a)
         a.set_defaults(kind=kind)
     r = tsub.add_parser("revoke", help="(admin) a member can no longer log in; their calls stay")
     r.add_argument("name", metavar="NAME")
     r.add_argument("--dsn", metavar="ADMIN_DSN", help="the admin's address (default: the one `team init` used here)")
+    _insecure_flag(r)
     c = tsub.add_parser("connect", help="connect this machine to the team server (asks for your password)")
-    c.add_argument("dsn", metavar="DSN", help="e.g. \"host=team.example.org dbname=calls user=alice sslmode=verify-full\"")
+    c.add_argument("dsn", metavar="DSN", help="e.g. \"host=team.example.org dbname=calls user=alice sslmode=verify-full "
+                                              "sslrootcert=/path/to/ca.crt\"")
     c.add_argument("--password-stdin", action="store_true", help="read the password from stdin instead of asking")
-    s = tsub.add_parser("status", help="connected?, calls waiting, last sync, the server's schema version")
+    _insecure_flag(c)
+    c.add_argument("--allow-plaintext-keyring", action="store_true",
+                   help="keep the password in a keyring backend that is not the OS's encrypted keyring (e.g. "
+                        "keyrings.alt's PlaintextKeyring, a base64 file); refused otherwise")
+    s = tsub.add_parser("status", help="connected?, calls waiting, last sync, the server's schema version "
+                                       "(exit 1: unreachable, 2: refused)")
     s.add_argument("--json", action="store_true")
     tsub.add_parser("sync", help="send the waiting calls now and pull supervisors' feedback "
                                  "(exit 0: all sent, 1: some wait, 2: refused)")
@@ -74,6 +87,15 @@ def run(args: argparse.Namespace) -> int:
     return _sync(args)
 
 
+def _insecure_flag(parser: argparse.ArgumentParser) -> None:
+    from companion.team.transport import INSECURE_FLAG
+
+    parser.add_argument(INSECURE_FLAG, dest="insecure", action="store_true",
+                        help="INSECURE: allow a server on the network without sslmode=verify-full (no TLS, or its "
+                             "certificate not checked); kept in team.toml for this address and said at every status. "
+                             "The password is still never sent (SCRAM only).")
+
+
 def _say(message: str) -> None:
     print(f"companion: {message}", file=sys.stderr, flush=True)
 
@@ -93,6 +115,23 @@ def _where(dsn: str) -> str:
     return f"{t['user']}@{t['host']}:{t['port']}/{t['dbname']}"
 
 
+# --- the way there ------------------------------------------------------------------------------
+def _plan(dsn: str, insecure_flag: bool, saved: bool = False):
+    """How `dsn` may be reached (TeamError when not at all), saying loudly when only the insecure
+    flag allows it, and that the flag is not needed when it is not. `saved`: the flag as team.toml
+    keeps it for this address counts too."""
+    from companion.team.connection import plan_for
+    from companion.team.transport import INSECURE_FLAG, warning
+
+    way = plan_for(dsn, True if insecure_flag else (None if saved else False))
+    if insecure_flag and not way.relaxed:
+        _say(f"{INSECURE_FLAG} is not needed for this address (its certificate is checked, or it is on this machine); "
+             "nothing insecure is kept.")
+    if way.relaxed:
+        _say(warning(way))
+    return way
+
+
 # --- admin ------------------------------------------------------------------------------------
 def _admin_dsn(args: argparse.Namespace) -> str:
     from companion.team.settings import check_dsn, load
@@ -104,19 +143,28 @@ def _admin_dsn(args: argparse.Namespace) -> str:
     return dsn
 
 
+def _admin_connect(args: argparse.Namespace, password: Optional[str] = None):
+    from companion.team.connection import connect
+
+    dsn = _admin_dsn(args)
+    way = _plan(dsn, args.insecure, saved=True)
+    return connect(dsn, password, role_check=False, insecure=way.relaxed)
+
+
 def _init(args: argparse.Namespace) -> int:
     from companion.team.admin import init_server
     from companion.team.connection import connect
     from companion.team.settings import check_dsn, save_admin_dsn
 
     check_dsn(args.dsn)
+    way = _plan(args.dsn, args.insecure)
     password = _stdin_password("password") if args.password_stdin else None
-    conn = connect(args.dsn, password, role_check=False)  # a new server has no schema yet
+    conn = connect(args.dsn, password, role_check=False, insecure=way.relaxed)  # a new server has no schema yet
     try:
         version = init_server(conn, args.share_text, args.share_audio)
     finally:
         conn.close()
-    save_admin_dsn(args.dsn)
+    save_admin_dsn(args.dsn, insecure=way.relaxed)
     shares = [w for w, on in (("transcripts (redacted)", args.share_text), ("recordings", args.share_audio)) if on]
     _say(f"the team server {_where(args.dsn)} is ready (schema version {version}); agents upload their calls' "
          f"figures{', ' + ' and '.join(shares) if shares else ' only (no transcripts, no recordings)'}. "
@@ -126,11 +174,9 @@ def _init(args: argparse.Namespace) -> int:
 
 def _add(args: argparse.Namespace) -> int:
     from companion.team.admin import add_member
-    from companion.team.connection import connect
 
-    dsn = _admin_dsn(args)
     password = _stdin_password(f"password for {args.name}") if args.password_stdin else None
-    conn = connect(dsn, role_check=False)
+    conn = _admin_connect(args)
     try:
         made = add_member(conn, args.name, args.team, args.kind, password=password)
     finally:
@@ -144,9 +190,8 @@ def _add(args: argparse.Namespace) -> int:
 
 def _revoke(args: argparse.Namespace) -> int:
     from companion.team.admin import revoke_member
-    from companion.team.connection import connect
 
-    conn = connect(_admin_dsn(args), role_check=False)
+    conn = _admin_connect(args)
     try:
         revoke_member(conn, args.name)
     finally:
@@ -156,43 +201,32 @@ def _revoke(args: argparse.Namespace) -> int:
 
 
 # --- agent ------------------------------------------------------------------------------------
-def _keyring_keeps(dsn: str, password: str) -> Optional[str]:
-    """Store the password in the OS keyring and read it back; None when kept, else why not."""
-    from companion.team.connection import KEYRING_SERVICE, keyring_key
-
-    try:
-        import keyring
-
-        keyring.set_password(KEYRING_SERVICE, keyring_key(dsn), password)
-        if keyring.get_password(KEYRING_SERVICE, keyring_key(dsn)) != password:
-            return f"its backend {type(keyring.get_keyring()).__name__} keeps no passwords"
-    except Exception as exc:  # noqa: BLE001 - no backend, a locked or absent Secret Service, D-Bus errors
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        return f"{type(exc).__name__}{': ' + text if text else ''}"
-    return None
-
-
 def _connect(args: argparse.Namespace) -> int:
-    from companion.team.connection import connect, role_kind, target
+    from companion.team.connection import connect, keep_password, role_kind, target
     from companion.team.server_calls import policy
     from companion.team.settings import check_dsn, save_connection
+    from companion.team.transport import describe
 
     check_dsn(args.dsn)
+    way = _plan(args.dsn, args.insecure)  # refused here, before a password is asked for or sent
     password = _stdin_password("password") if args.password_stdin else None
     if password is None:
         try:  # a password already in the keyring or ~/.pgpass: no need to ask
-            conn = connect(args.dsn)
+            conn = connect(args.dsn, insecure=way.relaxed)
         except TeamUnreachable:
             raise
-        except TeamError:
+        except TeamError as exc:
+            if "No password" not in exc.message and "refused the password" not in exc.message:
+                raise
             if not sys.stdin.isatty():
                 raise TeamError("No password for the team server: give it with --password-stdin, or run "
                                 "`companion team connect` in a terminal to be asked.") from None
             password = getpass.getpass(f"Password for {_where(args.dsn)}: ")
-            conn = connect(args.dsn, password)
+            conn = connect(args.dsn, password, insecure=way.relaxed)
     else:
-        conn = connect(args.dsn, password)
+        conn = connect(args.dsn, password, insecure=way.relaxed)
     try:
+        how = describe(conn, way)
         kind = role_kind(conn)
         shares = policy(conn)
         from companion.team.server_schema import check_version
@@ -202,32 +236,34 @@ def _connect(args: argparse.Namespace) -> int:
         conn.close()
     kept, status = "the password comes from the OS keyring or ~/.pgpass", 0
     if password is not None:
-        why = _keyring_keeps(args.dsn, password)
-        if why is None:
-            kept = "the password is in the OS keyring"
-        elif _logs_in_alone(args.dsn):
-            kept = f"the OS keyring cannot keep the password ({why[:200]}); ~/.pgpass has it"
+        stored, said = keep_password(args.dsn, password, args.allow_plaintext_keyring)
+        if stored:
+            kept = said
+        elif _logs_in_alone(args.dsn, way.relaxed):
+            kept = f"the password was not put in a keyring ({said[:300]}); ~/.pgpass has it"
         else:
             t = target(args.dsn)
             kept, status = None, 1
-            _say(f"the OS keyring cannot keep the password ({why[:200]}), so it was NOT stored: put it in ~/.pgpass "
-                 f"(mode 600) as the line {t['host']}:{t['port']}:{t['dbname']}:{t['user']}:PASSWORD and the sync "
-                 "will use it.")
-    path = save_connection(args.dsn, kind)
+            _say(f"the password was NOT stored: {said[:300]}. Put it in ~/.pgpass (mode 600) as the line "
+                 f"{t['host']}:{t['port']}:{t['dbname']}:{t['user']}:PASSWORD and the sync will use it.")
+    path = save_connection(args.dsn, kind, insecure=way.relaxed)
     what = ("calls from now on are uploaded" if kind == "agent" else f"connected as {kind}: calls here are not uploaded")
     shared = "figures" + "".join(f", {w}" for w, on in (("redacted transcripts", shares["share_text"]),
                                                         ("recordings", shares["share_audio"])) if on)
-    _say(f"connected to {_where(args.dsn)} as {kind} (schema version {version}); {what} ({shared})"
-         f"{'; ' + kept if kept else ''}. Settings: {path}.")
+    _say(f"connected to {_where(args.dsn)} as {kind} (schema version {version}); {what} ({shared}). "
+         f"Settings: {path}.")
+    _say(f"the connection: {how}.")
+    if kept:
+        _say(f"{kept}.")
     return status
 
 
-def _logs_in_alone(dsn: str) -> bool:
+def _logs_in_alone(dsn: str, insecure: bool) -> bool:
     """True when libpq finds the password by itself (~/.pgpass, PGPASSFILE, PGPASSWORD)."""
     from companion.team.connection import connect
 
     try:
-        connect(dsn, role_check=False).close()
+        connect(dsn, role_check=False, insecure=insecure).close()
         return True
     except TeamError:
         return False
@@ -238,7 +274,10 @@ def _when(ts: Optional[float]) -> Optional[str]:
 
 
 def _status(args: argparse.Namespace) -> int:
+    """Exit 0 when connected (or no server is set), 1 when the server cannot be reached, 2 when it
+    refuses (or this machine's way to it is refused)."""
     from companion.store.db import open_store
+    from companion.team.server_schema import SCHEMA_VERSION
     from companion.team.settings import load
     from companion.team.sync import local_status
 
@@ -249,28 +288,60 @@ def _status(args: argparse.Namespace) -> int:
     finally:
         db.close()
     report = {"connected": False, "server": _where(settings.dsn) if settings.dsn else None, "role": settings.role,
-              "reachable": None, "server_schema_version": known["server_version"], "pending": known["pending"],
+              "reachable": None, "server_schema_version": known["server_version"], "schema_version_seen": "last sync",
+              "app_schema_version": SCHEMA_VERSION, "pending": known["pending"],
               "last_sync": _when(known["last_sync_ok"]), "unreachable_since": _when(known["unreachable_since"]),
-              "refused_since": _when(known["refused_since"]), "last_error": known["last_error"], "problem": None}
+              "refused_since": _when(known["refused_since"]), "last_error": known["last_error"], "problem": None,
+              "insecure": settings.insecure, "warning": None}
+    if known["server_version"] is None:
+        report["schema_version_seen"] = None
     if settings.dsn:
-        from companion.team.connection import connect
-        from companion.team.server_schema import server_version
-
-        try:
-            conn = connect(settings.dsn)
-            try:
-                report["server_schema_version"] = server_version(conn)
-            finally:
-                conn.close()
-            report["connected"] = report["reachable"] = True
-        except TeamError as exc:
-            report["reachable"] = not isinstance(exc, TeamUnreachable)
-            report["problem"] = exc.message
-            if report["reachable"] and report["server_schema_version"] is None:
-                report["server_schema_version"] = _schema_anyway(settings.dsn)
+        report["warning"] = _status_warning(settings.dsn)
+        if report["warning"]:
+            _say(report["warning"])
+        _status_server(settings.dsn, report)
     if args.json:
         print(json.dumps(report))
-        return 0
+    else:
+        _print_status(settings, report)
+    if report["reachable"] is False:
+        return 1
+    return 2 if settings.dsn and not report["connected"] else 0
+
+
+def _status_warning(dsn: str) -> Optional[str]:
+    from companion.team.connection import plan_for
+    from companion.team.transport import warning
+
+    try:
+        return warning(plan_for(dsn))
+    except TeamError:
+        return None  # refused outright: _status_server says why
+
+
+def _status_server(dsn: str, report: dict) -> None:
+    """Connect now: fills reachable/connected/problem and the server's schema version as it is now."""
+    from companion.team.connection import connect
+    from companion.team.server_schema import server_version
+
+    try:
+        conn = connect(dsn)
+        try:
+            report["server_schema_version"] = server_version(conn)
+        finally:
+            conn.close()
+        report["connected"] = report["reachable"] = True
+        report["schema_version_seen"] = "now"
+    except TeamError as exc:
+        report["reachable"] = not isinstance(exc, TeamUnreachable)
+        report["problem"] = exc.message
+        if report["reachable"]:
+            now = _schema_anyway(dsn)  # refused for its version, or the account: what the server has now
+            if now is not None:
+                report["server_schema_version"], report["schema_version_seen"] = now, "now"
+
+
+def _print_status(settings, report: dict) -> None:
     if not settings.dsn:
         print("Team server: not connected (companion team connect DSN).")
     else:
@@ -278,7 +349,9 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Team server: {report['server']} as {settings.role or '?'} — {state}")
         if report["problem"]:
             print(f"  {report['problem']}")
-    print(f"Server schema version: {report['server_schema_version'] if report['server_schema_version'] is not None else 'unknown'}")
+    found, app = report["server_schema_version"], report["app_schema_version"]
+    seen = {"now": "", "last sync": " at the last sync"}.get(report["schema_version_seen"], "")
+    print(f"Server schema version: {found if found is not None else 'unknown'}{seen} (this app knows version {app})")
     print(f"Waiting to upload: {report['pending']}")
     print(f"Last sync: {report['last_sync'] or 'never'}")
     if report["unreachable_since"]:
@@ -287,7 +360,6 @@ def _status(args: argparse.Namespace) -> int:
         print(f"Refused since: {report['refused_since']}")
     if report["last_error"] and report["pending"]:
         print(f"Last error: {report['last_error']}")
-    return 0
 
 
 def _schema_anyway(dsn: str) -> Optional[int]:
@@ -301,15 +373,20 @@ def _schema_anyway(dsn: str) -> Optional[int]:
         return None
     try:
         return server_version(conn)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - no right to look (revoked): the version stays unknown
         return None
     finally:
         conn.close()
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from companion.team.settings import load
     from companion.team.sync import sync_once
 
-    result = sync_once()
+    settings = load()
+    warned = _status_warning(settings.dsn) if settings.dsn else None
+    if warned:
+        _say(warned)
+    result = sync_once(settings=settings)
     _say(result.message)
     return result.exit_code

@@ -4,9 +4,11 @@
 The file holds the server's address WITHOUT a password and the role it logs in as:
 
     [server]
-    dsn = "host=team.example.org port=5432 dbname=calls user=alice sslmode=verify-full"
+    dsn = "host=team.example.org port=5432 dbname=calls user=alice sslmode=verify-full sslrootcert=/etc/cc/ca.crt"
     role = "agent"
     connected_at = "2026-01-05T09:12:00+00:00"
+    # insecure_allow_plaintext = true   (only after `team connect … --insecure-allow-plaintext`:
+    #                                    this address without a checked certificate; said at every status)
 
     [admin]                 # only on the admin's machine: the address `team add-agent` etc. use
     dsn = "host=team.example.org dbname=calls user=admin"
@@ -40,6 +42,7 @@ else:  # pragma: no cover
 SETTINGS_FILE = "team.toml"
 RESOURCE = "team.toml"
 KINDS = ("agent", "supervisor", "admin", "superuser")
+INSECURE_KEY = "insecure_allow_plaintext"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,8 @@ class TeamSettings:
     admin_dsn: Optional[str]     # the admin's address on the admin's machine, no password
     tuning: SyncTuning
     path: Path
+    insecure: bool = False       # `dsn` allowed without a checked certificate (--insecure-allow-plaintext)
+    admin_insecure: bool = False  # the same for `admin_dsn`
 
     @property
     def connected(self) -> bool:
@@ -165,7 +170,19 @@ def load(path: Optional[Path] = None, check: bool = True) -> TeamSettings:
             check_dsn(value)  # a password typed into the file by hand is refused too, never used
     role = server.get("role") if server.get("role") in KINDS else None
     return TeamSettings(dsn=dsn, role=role, connected_at=server.get("connected_at") if dsn else None,
-                        admin_dsn=admin_dsn, tuning=tuning, path=path)
+                        admin_dsn=admin_dsn, tuning=tuning, path=path,
+                        insecure=bool(dsn) and server.get(INSECURE_KEY) is True,
+                        admin_insecure=bool(admin_dsn) and admin.get(INSECURE_KEY) is True)
+
+
+def plaintext_allowed(dsn: str, path: Optional[Path] = None) -> bool:
+    """Did the user allow this exact address without a checked certificate (team.toml's
+    insecure_allow_plaintext, written by `--insecure-allow-plaintext`)? False when the file cannot be read."""
+    try:
+        s = load(path, check=False)
+    except TeamError:
+        return False
+    return (s.insecure and s.dsn == dsn) or (s.admin_insecure and s.admin_dsn == dsn)
 
 
 def tuning() -> SyncTuning:
@@ -234,16 +251,19 @@ def _update(table: str, values: Optional[dict], path: Optional[Path] = None) -> 
     return path
 
 
-def save_connection(dsn: str, role: str, path: Optional[Path] = None) -> Path:
-    """Remember the agent's server (the DSN is checked to carry no password)."""
+def save_connection(dsn: str, role: str, path: Optional[Path] = None, insecure: bool = False) -> Path:
+    """Remember the agent's server (the DSN is checked to carry no password); `insecure`: the user
+    allowed it without a checked certificate."""
     check_dsn(dsn)
-    return _update("server", {"dsn": dsn, "role": role,
-                              "connected_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}, path)
+    values = {"dsn": dsn, "role": role, "connected_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    if insecure:
+        values[INSECURE_KEY] = True
+    return _update("server", values, path)
 
 
-def save_admin_dsn(dsn: str, path: Optional[Path] = None) -> Path:
+def save_admin_dsn(dsn: str, path: Optional[Path] = None, insecure: bool = False) -> Path:
     check_dsn(dsn)
-    return _update("admin", {"dsn": dsn}, path)
+    return _update("admin", {"dsn": dsn, **({INSECURE_KEY: True} if insecure else {})}, path)
 
 
 def forget_connection(path: Optional[Path] = None) -> Path:
