@@ -164,7 +164,7 @@ def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
         if problems:
             raise _Damaged(problems, inode, db)
         migrate(db)
-        close_interrupted(db)
+        _repair_recordings(db, path, closed=close_interrupted(db))
         return db
     except _Damaged:
         raise
@@ -191,6 +191,23 @@ def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
         notice(f"The call store {path} cannot use write-ahead logging here (journal mode {mode}); two apps using "
                "it at once may have to wait for each other.")
     return None
+
+
+_swept: set[str] = set()  # stores whose recordings this process has looked over
+
+
+def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
+    """The audio of calls a crash cut off, made readable (companion.store.recording): once per process,
+    and again whenever calls were just closed as interrupted. A failure waits for the next start."""
+    key = str(path.resolve())
+    if key in _swept and not closed:
+        return
+    from companion.store.recording import repair_cut_off
+    try:
+        repair_cut_off(db, default_store=key == str(store_path().resolve()))
+    except (sqlite3.Error, OSError):
+        return
+    _swept.add(key)
 
 
 def _set_aside(path: Path, damaged: _Damaged) -> Path:
@@ -242,7 +259,8 @@ def write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], attem
     raise AssertionError("unreachable")
 
 
-def _alive(pid: Optional[int], call_id: int) -> bool:
+def writer_alive(pid: Optional[int], call_id: int) -> bool:
+    """Is the process that wrote call `call_id` (`writer_pid`) still running?"""
     if not pid:
         return False
     if pid == os.getpid():  # this process (or an earlier one that had the same number)
@@ -259,7 +277,7 @@ def _alive(pid: Optional[int], call_id: int) -> bool:
 
 def close_interrupted(db: sqlite3.Connection) -> int:
     """Calls left 'active' by a crash or kill (their writer is gone): closed as 'interrupted' with what was written."""
-    if not any(not _alive(r["writer_pid"], r["id"])
+    if not any(not writer_alive(r["writer_pid"], r["id"])
                for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()):
         return 0  # the usual case: nothing to close, and no write lock taken
     return write(db, _close_interrupted)
@@ -270,7 +288,7 @@ def _close_interrupted(db: sqlite3.Connection) -> int:
     from companion.team.outbox import enqueue_closed
 
     rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
-            if not _alive(r["writer_pid"], r["id"])]
+            if not writer_alive(r["writer_pid"], r["id"])]
     for row in rows:
         last = db.execute(
             "SELECT MAX(t) FROM (SELECT MAX(t) AS t FROM metrics WHERE call_id = ?1 "
@@ -293,7 +311,7 @@ def delete_call(db: sqlite3.Connection, call_id: int) -> Optional[str]:
     row = db.execute("SELECT status, writer_pid, recording FROM calls WHERE id = ?", (call_id,)).fetchone()
     if row is None:
         raise StoreError(f"No saved call {call_id}; 'companion calls list' shows them.")
-    if row["status"] == "active" and _alive(row["writer_pid"], call_id):
+    if row["status"] == "active" and writer_alive(row["writer_pid"], call_id):
         raise StoreError(f"Call {call_id} is still being recorded (process {row['writer_pid']}); end that call first.")
     write(db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (call_id,)))
     if row["recording"]:

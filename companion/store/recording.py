@@ -1,10 +1,15 @@
 """The call's audio, kept only when the user turned recording on: a two-channel FLAC (agent left,
-customer right) beside the store, owner-only, written on its own thread from the frames."""
+customer right) beside the store, owner-only, written on its own thread from the frames.
+
+A FLAC learns its length only when it is closed: one whose writer was killed (`kill -9`, a crash)
+says "unknown length" and libsndfile cannot read it whole. The next start repairs it (`repair_cut_off`,
+run when the store is opened): its frames are counted and the count written into its header."""
 
 from __future__ import annotations
 
 import os
 import queue
+import sqlite3
 import threading
 from pathlib import Path
 from typing import Callable, Optional
@@ -14,7 +19,8 @@ import soundfile as sf
 
 from companion.events import FrameBlock
 from companion.paths import user_data_dir
-from companion.store.db import private_dir
+from companion.store.db import private_dir, write, writer_alive
+from companion.store.flac_repair import repair, unknown_length
 
 CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as the law where you and they are "
                     "may require.")
@@ -78,3 +84,30 @@ class CallAudioWriter:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
+
+
+def repair_cut_off(db: sqlite3.Connection, default_store: bool = True) -> list[Path]:
+    """The recordings of calls whose writer is gone (closed as interrupted, or killed after its call
+    ended but before its audio was finished) made readable again; returns the files repaired. A
+    recording that a running app is still writing is left alone. `default_store`: the store in the
+    user data folder, whose recordings may also be found by name (a call killed before its row
+    noted its recording)."""
+    repaired, noted = [], []
+    for row in db.execute("SELECT id, recording, writer_pid FROM calls WHERE status <> 'active'").fetchall():
+        named = Path(row["recording"]) if row["recording"] else None
+        path = named or (recordings_dir() / f"call-{row['id']}.flac" if default_store else None)
+        if path is None or not unknown_length(path) or writer_alive(row["writer_pid"], row["id"]):
+            continue
+        try:
+            samples = repair(path)
+        except OSError:
+            continue  # unreadable or read-only: left as it was, tried again at the next start
+        if samples == 0:  # killed before any of its audio was written: nothing to play
+            path.unlink(missing_ok=True)
+            noted.append((None, row["id"]))
+        else:
+            noted.append((str(path), row["id"]))
+        repaired.append(path)
+    if noted:
+        write(db, lambda db: db.executemany("UPDATE calls SET recording = ? WHERE id = ?", noted))
+    return repaired
