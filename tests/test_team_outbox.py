@@ -329,3 +329,17 @@ def test_a_sync_that_finds_the_server_away_says_one_call_waits(team, tmp_path):
     assert one_line(run).endswith(" 1 call waits on this machine and goes when it answers."), run.stderr
     ann.quick_calls(1)
     assert one_line(ann.sync()).endswith(" 2 calls wait on this machine and go when it answers.")
+
+
+@pytest.mark.parametrize("line", ["backoff_max_s = inf", "backoff_max_s = nan", "batch = inf",
+                                  "backoff_max_s = 100000000"])
+def test_a_longest_wait_that_is_not_a_bounded_number_is_refused_in_one_line(tmp_path, line):
+    from companion.team.errors import TeamError
+    from companion.team.settings import load
+
+    path = tmp_path / "team.toml"
+    path.write_text(f"[team]\n{line}\n")
+    with pytest.raises(TeamError) as caught:
+        load(path)
+    assert "\n" not in caught.value.message and ("must be a number" in caught.value.message
+                                                 or "at most 86400 (a day)" in caught.value.message)

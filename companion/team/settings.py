@@ -45,6 +45,11 @@ KINDS = ("agent", "supervisor", "admin", "superuser")
 INSECURE_KEY = "insecure_allow_plaintext"
 
 
+# the longest wait a failed try may set: a wait further ahead than backoff_max_s can only come from a
+# clock that has gone back since, and counts as over (companion.team.outbox), so it must stay bounded
+MAX_BACKOFF_S = 86400.0
+
+
 @dataclass(frozen=True)
 class SyncTuning:
     """resources/team.toml's [team] table (and the user's overrides)."""
@@ -138,13 +143,14 @@ def _tuning(layers: list[tuple[Path, dict]]) -> SyncTuning:
         for key, value in table.items():
             if key not in known:
                 raise TeamError(f"{path}: [team] {key} is not a setting (known: {', '.join(known)}).")
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
+                    or value in (float("inf"), float("-inf")):
                 raise TeamError(f"{path}: [team] {key} must be a number, not {value!r}.")
             tuning = replace(tuning, **{key: int(value) if key == "batch" else float(value)})
     t = tuning
-    if not (0 < t.backoff_first_s <= t.backoff_max_s):
+    if not (0 < t.backoff_first_s <= t.backoff_max_s <= MAX_BACKOFF_S):
         raise TeamError(f"[team] backoff_first_s ({t.backoff_first_s}) must be more than 0 and at most "
-                        f"backoff_max_s ({t.backoff_max_s}).")
+                        f"backoff_max_s ({t.backoff_max_s}), itself at most {MAX_BACKOFF_S:.0f} (a day).")
     if t.backoff_factor < 1:
         raise TeamError(f"[team] backoff_factor must be 1 or more, not {t.backoff_factor}.")
     if not 0 <= t.backoff_jitter < 1:
