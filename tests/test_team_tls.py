@@ -204,6 +204,48 @@ def test_loopback_and_the_unix_socket_sign_in_with_scram_without_tls(team, tmp_p
         conn.close()
 
 
+def test_peer_on_the_unix_socket_lets_the_admin_in_and_trust_over_tcp_is_refused(pg_server):  # noqa: F811
+    """`sudo -u postgres companion team init "host=/var/run/postgresql …"` (docs/team.md): the server
+    knows the user from the socket, no password at all; the same "no questions" over TCP (trust) is a
+    server that cannot prove it knows the password, and is refused."""
+    import getpass
+    import time
+
+    from psycopg import sql
+
+    from companion.team.connection import connect, plan_for
+    from companion.team.transport import describe
+
+    me = getpass.getuser()  # peer: the operating system's user is the role
+    hba = pg_server.data / "pg_hba.conf"
+    before = hba.read_text()
+    su = psycopg.connect(pg_server.superuser_dsn, autocommit=True)
+    su.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(me)))
+    hba.write_text(f"local all {me} peer\nhost all {me} 127.0.0.1/32 trust\n" + before)
+    pg_server.reload()
+    try:
+        socket_dsn = pg_server.dsn(me, host=str(pg_server.sock))
+        deadline = time.monotonic() + 10  # the reload is the postmaster's, a moment later
+        while True:
+            try:
+                conn = connect(socket_dsn, role_check=False)
+                break
+            except TeamError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        assert not conn.pgconn.used_password
+        assert "the server knew you without a password (peer)" in describe(conn, plan_for(socket_dsn))
+        conn.close()
+        with pytest.raises(TeamError, match="let you in without checking a password"):
+            connect(pg_server.dsn(me, sslmode="disable"), role_check=False)
+    finally:
+        hba.write_text(before)
+        pg_server.reload()
+        su.execute(sql.SQL("DROP ROLE {}").format(sql.Identifier(me)))
+        su.close()
+
+
 # --- the rules, address by address ---------------------------------------------------------------
 @pytest.mark.parametrize("params, network", [
     ({"host": "localhost"}, False), ({"host": "127.0.0.2"}, False), ({"host": "::1"}, False), ({}, False),
@@ -261,7 +303,7 @@ import json, sys
 import psycopg
 from companion.team.connection import connect
 from companion.team.errors import TeamError
-from tests.fake_pg_server import FakePgServer
+from fake_pg_server import FakePgServer
 port, password, ca = sys.argv[1], sys.argv[2], sys.argv[3]
 out = {"libpq": psycopg.pq.version()}
 def attempt(key, dsn, **kw):
@@ -283,13 +325,14 @@ print(json.dumps(out))
 '''
 
 
-def test_with_a_libpq_older_than_16_only_tls_with_channel_binding_is_used(pg_server, tls):  # noqa: F811
+def test_with_a_libpq_older_than_16_only_tls_with_channel_binding_is_used(pg_server, tls, tmp_path):  # noqa: F811
     env = dict(os.environ, PSYCOPG_IMPL="python", PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     probe = subprocess.run([sys.executable, "-c", "import psycopg; print(psycopg.pq.version())"], env=env,
                            capture_output=True, text=True, cwd=OUTSIDE)
     if probe.returncode != 0 or int(probe.stdout) >= 160000:
         pytest.skip(f"no libpq older than 16 on this machine for psycopg's python implementation ({probe.stderr[-200:]})")
-    env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)  # tests.fake_pg_server
+    (tmp_path / "fake_pg_server.py").write_bytes((Path(__file__).parent / "fake_pg_server.py").read_bytes())
+    env["PYTHONPATH"] = str(tmp_path)  # the hostile server; the app is the installed one
     run = subprocess.run([sys.executable, "-c", OLD_LIBPQ, str(pg_server.port), pg_server.superuser_password,
                           str(tls.ca)], env=env, capture_output=True, text=True, cwd=OUTSIDE, timeout=60)
     assert run.returncode == 0, run.stderr
