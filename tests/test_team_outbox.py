@@ -95,6 +95,18 @@ def test_a_call_whose_uuid_another_agent_holds_waits_alone_with_the_reason_and_t
     status = bob.companion("team", "status", "--json")
     report = json.loads(status.stdout)
     assert report["pending"] == 1 and "row-level security" in report["last_error"], status.stdout
+    seen = []
+    with bob.here():  # the app's worker: the call waits on its own backoff, bob is never "refused"
+        from companion.team.sync_worker import SyncWorker
+
+        worker = SyncWorker(publish=seen.append, store=bob.store_path)
+        worker.start()
+        try:
+            _wait(lambda: worker.passes >= 2 and worker.status.state == "waiting")
+        finally:
+            worker.stop()
+    assert seen and {s.state for s in seen} == {"waiting"} and all(s.pending == 1 for s in seen), seen
+    assert "row-level security" in seen[-1].message
 
     team.su.execute("DELETE FROM cc.calls WHERE uuid = %s", (squatted,))  # the admin clears ann's row
     again = bob.sync()

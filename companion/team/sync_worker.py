@@ -174,7 +174,8 @@ class SyncWorker(threading.Thread):
                     waiting, elsewhere = outbox.counts(db, now=now)
                     when = (f"next try at {time.strftime('%H:%M:%S', time.localtime(nxt))}" if waiting > elsewhere
                             else "another sync on this machine is sending them")
-                    self._say(TeamSyncStatus("waiting", waiting, known["last_sync_ok"], f"{waiting} waiting; {when}."))
+                    why = f" ({known['last_error'].rstrip('.')})" if known["refused_calls"] and known["last_error"] else ""
+                    self._say(TeamSyncStatus("waiting", waiting, known["last_sync_ok"], f"{waiting} waiting; {when}{why}."))
                 else:
                     self._say(TeamSyncStatus("synced", 0, known["last_sync_ok"], "Every call is on the team server."))
             return False
