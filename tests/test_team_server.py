@@ -27,7 +27,7 @@ def test_init_is_idempotent_and_sets_the_policy(team):
     policies = count(team.su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'cc'")
     assert admin.init_server(team.su, share_text=False, share_audio=False) == SCHEMA_VERSION
     assert admin.init_server(team.su, share_text=True, share_audio=False) == SCHEMA_VERSION
-    assert count(team.su, "SELECT count(*) FROM cc.cc_schema") == 1
+    assert count(team.su, "SELECT count(*) FROM cc.cc_schema") == SCHEMA_VERSION
     assert count(team.su, "SELECT count(*) FROM pg_policies WHERE schemaname = 'cc'") == policies
     assert server_calls.policy(team.su) == {"share_text": True, "share_audio": False}
     for table in ("calls", "call_audio", "comments"):
@@ -37,10 +37,13 @@ def test_init_is_idempotent_and_sets_the_policy(team):
 
 
 def test_init_upgrades_an_older_schema_and_a_newer_one_is_refused(team):
-    newer = MIGRATIONS + ((2, "ALTER TABLE cc.calls ADD COLUMN wrap_up_s real"),)
-    assert migrate(team.su, newer) == 2  # a later app's init on this server: only version 2 is applied
-    assert [r[0] for r in team.su.execute("SELECT version FROM cc.cc_schema ORDER BY version")] == [1, 2]
-    with pytest.raises(TeamError, match="schema is version 2; this app knows version 1 — update Call Companion"):
+    later = SCHEMA_VERSION + 1
+    newer = MIGRATIONS + ((later, "ALTER TABLE cc.calls ADD COLUMN wrap_up_s real"),)
+    assert migrate(team.su, newer) == later  # a later app's init on this server: only the newest is applied
+    assert [r[0] for r in team.su.execute("SELECT version FROM cc.cc_schema ORDER BY version")] == \
+        list(range(1, later + 1))
+    with pytest.raises(TeamError, match=f"schema is version {later}; this app knows version {SCHEMA_VERSION} — "
+                                        "update Call Companion"):
         admin.init_server(team.su, share_text=True, share_audio=True)  # this (older) app's init changes nothing
 
 
@@ -161,8 +164,9 @@ def test_review_status_and_comments_come_back_to_the_agent(team):
 # --- when things go wrong -------------------------------------------------------------------
 def test_an_older_client_against_a_newer_schema_writes_nothing(team):
     ann = team.connect("ann")
-    team.su.execute("INSERT INTO cc.cc_schema (version) VALUES (2)")  # a newer app's init ran
-    with pytest.raises(TeamError, match=r"schema is version 2; this app knows version 1 — update Call Companion\. "
+    team.su.execute("INSERT INTO cc.cc_schema (version) VALUES (%s)", (SCHEMA_VERSION + 1,))  # a newer app's init ran
+    with pytest.raises(TeamError, match=rf"schema is version {SCHEMA_VERSION + 1}; this app knows version "
+                                        rf"{SCHEMA_VERSION} — update Call Companion\. "
                                         r"Nothing was sent\.") as raised:
         server_calls.upsert_call(ann, call_doc())
     assert not raised.value.retry
@@ -173,7 +177,7 @@ def test_an_older_client_against_a_newer_schema_writes_nothing(team):
 
 def test_an_older_or_missing_schema_asks_for_init(team, pg_server):  # noqa: F811
     team.su.execute("DELETE FROM cc.cc_schema")
-    with pytest.raises(TeamError, match=r"version 0; this app needs version 1 — ask your admin to run "
+    with pytest.raises(TeamError, match=rf"version 0; this app needs version {SCHEMA_VERSION} — ask your admin to run "
                                         r"`companion team init`"):
         check_version(team.su)
     bare = pg_server.create_database(f"bare_{team.sfx}")

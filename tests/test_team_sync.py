@@ -22,6 +22,7 @@ import pytest
 
 from companion.store.calls import load_call
 from companion.team import queries
+from companion.team.server_schema import SCHEMA_VERSION
 from companion.team.settings import SyncTuning
 from tests.installed import OUTSIDE
 from tests.pg_server import pg_server  # noqa: F401  (the session's PostgreSQL server)
@@ -295,17 +296,18 @@ def test_a_call_cut_off_by_a_crash_reaches_the_server_as_interrupted(team, tmp_p
 def test_an_older_client_meeting_a_newer_schema_says_so_and_writes_nothing(team, tmp_path):
     [ann] = agents(team, tmp_path, "ann")
     ann.quick_calls(2)
-    team.su.execute("INSERT INTO cc.cc_schema (version) VALUES (2)")  # a newer app's init ran on the server
+    newer = SCHEMA_VERSION + 1
+    team.su.execute("INSERT INTO cc.cc_schema (version) VALUES (%s)", (newer,))  # a newer app's init ran on the server
     run = ann.sync()
     assert run.returncode == 2
     line = one_line(run)
-    assert "schema is version 2; this app knows version 1 — update Call Companion" in line
+    assert f"schema is version {newer}; this app knows version {SCHEMA_VERSION} — update Call Companion" in line
     assert "2 calls wait on this machine" in line
     assert team.count() == 0 and ann.pending() == 2
     status = ann.companion("team", "status", "--json")
     report = json.loads(status.stdout)
-    assert report["server_schema_version"] == 2 and report["pending"] == 2 and report["refused_since"]
-    team.su.execute("DELETE FROM cc.cc_schema WHERE version = 2")
+    assert report["server_schema_version"] == newer and report["pending"] == 2 and report["refused_since"]
+    team.su.execute("DELETE FROM cc.cc_schema WHERE version = %s", (newer,))
     assert ann.sync().returncode == 0 and team.count() == 2
 
 
@@ -587,7 +589,7 @@ def test_an_admin_sets_a_server_up_and_adds_people_with_the_commands(pg_server, 
     try:
         init = admin("init", dsn, "--share-text", "--password-stdin", input=pg_server.superuser_password + "\n")
         assert init.returncode == 0, init.stderr
-        assert "is ready (schema version 1)" in one_line(init) and "redacted" in init.stderr
+        assert f"is ready (schema version {SCHEMA_VERSION})" in one_line(init) and "redacted" in init.stderr
         added = admin("add-agent", f"ann{sfx}", "--team", "north", PGPASSWORD=pg_server.superuser_password)
         assert added.returncode == 0, added.stderr
         password = added.stdout.strip()  # printed once, on stdout
@@ -602,7 +604,7 @@ def test_an_admin_sets_a_server_up_and_adds_people_with_the_commands(pg_server, 
         joined = subprocess.run([sys.executable, "-m", "companion", "team", "connect",
                                  pg_server.dsn(f"ann{sfx}", dbname=dbname), "--password-stdin"], input=password + "\n",
                                 capture_output=True, text=True, env=agent_env, cwd=OUTSIDE, timeout=120)
-        assert joined.returncode == 1 and "as agent (schema version 1)" in joined.stderr  # no keyring, no ~/.pgpass
+        assert joined.returncode == 1 and f"as agent (schema version {SCHEMA_VERSION})" in joined.stderr  # no keyring
         sue = psycopg.connect(pg_server.dsn(f"sue{sfx}", "sue's own secret", dbname=dbname))
         assert sue.execute("SELECT count(*) FROM cc.calls").fetchone()[0] == 0
         sue.close()

@@ -58,7 +58,8 @@ def add_member(conn, name: str, team: Optional[str], kind: str, password: Option
                display_name: Optional[str] = None) -> str:
     """Create (or re-enable) `name` as a LOGIN role in the group for `kind` ('agent', 'supervisor',
     'admin') and put them in `team` (several calls: several teams). Returns the password, generated
-    when none is given: show it once, it is not kept anywhere."""
+    when none is given: show it once, it is not kept anywhere. A role that exists on the server but
+    is not a member here (revoked members are) is refused: it belongs to someone else."""
     from psycopg import sql
 
     if kind not in KINDS:
@@ -71,6 +72,10 @@ def add_member(conn, name: str, team: Optional[str], kind: str, password: Option
         row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = %s", (name,)).fetchone()
         if row and row[0]:
             raise TeamError(f"{name} is a superuser on this server; give the team member another name.")
+        if row and not conn.execute("SELECT 1 FROM cc.members WHERE role = %s", (name,)).fetchone():
+            # someone else's role (a DBA's, an application's): changing its password and attributes takes it over
+            raise TeamError(f"{name} is already a role on this server and not a member of this team — choose "
+                            "another name. Nothing was changed.")
         verb = "ALTER" if row else "CREATE"
         extra = sql.SQL(" CREATEROLE") if kind == "admin" else sql.SQL(" NOCREATEROLE")
         conn.execute(sql.SQL(verb + " ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOBYPASSRLS{} PASSWORD {}")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+from bisect import bisect_right
 from datetime import date, datetime
 from typing import Optional, Union
 
 from psycopg import errors
 
+from companion.team import doc_rules as rules
 from companion.team.connection import team_errors
 from companion.team.errors import TeamError
 
@@ -91,32 +93,40 @@ def load_call(conn, uuid: str) -> dict:
         audio = conn.execute("SELECT flac FROM cc.call_audio WHERE uuid = %s", (_uuid(uuid),)).fetchone()
     (agent, team, started, duration, status, source, playbook, pace_source, wpm, ratio, monologue, doc,
      reviewed, reviewed_by, reviewed_at) = row
-    segments = [{"party": s.get("party"), "start": s.get("start"), "end": s.get("end"), "text": s.get("text")}
-                for s in doc.get("segments") or [] if isinstance(s, dict)]
-    turns = []
-    for t in doc.get("turns") or []:
-        turn = {"party": t.get("party"), "start": t.get("start"), "end": t.get("end")}
-        said = [s["text"] for s in segments if s["text"] and s["party"] == turn["party"] and _within(s, turn)]
+    if not isinstance(doc, dict):
+        raise TeamError(f"The call {uuid} on the team server has no readable document (it was stored before the "
+                        "server checked documents, or not by Call Companion) — ask your admin.")
+    duration = rules.number(duration) or 0.0
+    segments = [s for s in rules.items(doc, "segments", ("party", "start", "end", "text"), "start") if s["text"]]
+    turns = rules.items(doc, "turns", ("party", "start", "end"), "start")
+    for turn, said in zip(turns, _turn_texts(turns, segments)):
         turn["text"] = " ".join(said) if segments else None
-        turns.append(turn)
-    server_comments = [{"id": c[0], "author": c[1], "t": c[2], "at": c[3].isoformat(), "text": c[4]} for c in comments]
+    prompts = [dict(p, reason=p["reason"] or "") for p in rules.items(doc, "prompts", ("t", "kind"), "t")]
+    interruptions = [dict(i, overlap_s=i["overlap_s"] or 0.0)
+                     for i in rules.items(doc, "interruptions", ("t", "by"), "t")]
+    checklist = [dict(c, step_id=c["step_id"] or "", title=c["title"] or "", source=c["source"] or "",
+                      done=c["done"] is not False) for c in rules.items(doc, "checklist", ("t",), "t")]
+    pauses = [dict(p, end=duration if p["end"] is None else p["end"])
+              for p in rules.items(doc, "pauses", ("start",), "start")]
+    notes = doc.get("root_cause") if rules.valid(doc.get("root_cause"), rules.TOP["root_cause"]) else None
+    server_comments = [{"id": c[0], "author": c[1], "t": rules.number(c[2]), "at": c[3].isoformat(), "text": c[4]}
+                       for c in comments]
     return {
         "file": f"{agent}, {started.strftime('%Y-%m-%d %H:%M')} (team server)",
-        "duration_s": round(duration or 0.0, 3),
+        "duration_s": round(duration, 3),
         "pace_source": pace_source or "acoustic",
-        "agent_wpm": wpm,
-        "agent_talk_ratio": round(ratio or 0.0, 4),
-        "longest_agent_monologue_s": round(monologue or 0.0, 2),
+        "agent_wpm": rules.number(wpm, rules.TOP["agent_wpm"]),
+        "agent_talk_ratio": round(rules.number(ratio, rules.TOP["agent_talk_ratio"]) or 0.0, 4),
+        "longest_agent_monologue_s": round(rules.number(monologue) or 0.0, 2),
         "turns": turns,
-        "interruptions": list(doc.get("interruptions") or []),
-        "prompts": list(doc.get("prompts") or []),
-        "pace": list(doc.get("pace") or []),
-        "customer_states": list(doc.get("customer_states") or []),
+        "interruptions": interruptions,
+        "prompts": prompts,
+        "pace": rules.items(doc, "pace", ("t", "wpm"), "t"),
+        "customer_states": rules.items(doc, "customer_states", ("t", "state"), "t"),
         "call": {
             "id": str(uuid), "started_at": started.isoformat(), "status": status, "source": source,
-            "playbook": playbook, "segments": segments, "checklist": list(doc.get("checklist") or []),
-            "volume": list(doc.get("volume") or []), "pauses": list(doc.get("pauses") or []),
-            "notes": doc.get("root_cause"),
+            "playbook": playbook, "segments": segments, "checklist": checklist, "volume": [], "pauses": pauses,
+            "notes": notes,
             "comments": [{"t": c["t"] or 0.0, "prompt_id": None, "author": c["author"], "text": c["text"],
                           "created_at": c["at"]} for c in server_comments],
         },
@@ -127,6 +137,41 @@ def load_call(conn, uuid: str) -> dict:
     }
 
 
+def _turn_texts(turns: list[dict], segments: list[dict]) -> list[list[str]]:
+    """Each turn's share of the transcript: the segments of its party whose middle is within it (half
+    a second either side), in `segments`' order (by start). A segment goes to one turn only, so the
+    turns together hold each segment's text once, however the turns overlap: the latest turn to
+    start at or before its middle that reaches it, else the next one (starting within half a
+    second), else the earlier one reaching furthest. O((turns + segments) · log turns)."""
+    slack = 0.5
+    said: list[list[str]] = [[] for _ in turns]
+    for party in rules.PARTIES:
+        mine = sorted((i for i, t in enumerate(turns) if t["party"] == party), key=lambda i: turns[i]["start"])
+        if not mine:
+            continue
+        starts = [turns[i]["start"] for i in mine]
+        ends = [turns[i]["end"] for i in mine]
+        furthest, best = [], 0  # furthest[k]: which of mine[:k + 1] ends last
+        for k, end in enumerate(ends):
+            best = k if end > ends[best] else best
+            furthest.append(best)
+        for seg in segments:
+            if seg["party"] != party:
+                continue
+            middle = (seg["start"] + seg["end"]) / 2
+            k = bisect_right(starts, middle) - 1
+            if k >= 0 and ends[k] + slack >= middle:
+                pick = k
+            elif k + 1 < len(mine) and starts[k + 1] - slack <= middle <= ends[k + 1] + slack:
+                pick = k + 1
+            elif k >= 0 and ends[furthest[k]] + slack >= middle:
+                pick = furthest[k]
+            else:
+                continue
+            said[mine[pick]].append(seg["text"])
+    return said
+
+
 def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
     """A supervisor's comment on a call they can see (at `t` seconds into it, or on the whole call);
     redacted like every stored text. Returns {id, author, t, at, text}."""
@@ -134,11 +179,14 @@ def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
 
     if not isinstance(text, str) or not text.strip():
         raise TeamError("A comment needs some text.")
+    if t is not None and rules.number(t) is None:
+        raise TeamError(f"A comment's time must be a number of seconds within the call, from 0; {str(t)[:40]!r} is not "
+                        "(leave it out for a comment on the whole call).")
     try:
         with team_errors("saving a comment"), conn.transaction():
             row = conn.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s, %s) "
                                "RETURNING id, author_role, t, at, text",
-                               (_uuid(uuid), t, redact(text.strip()))).fetchone()
+                               (_uuid(uuid), None if t is None else float(t), redact(text.strip()))).fetchone()
     except TeamError as exc:
         raise _not_allowed(exc, "Only supervisors can comment, and only on calls of their team's agents.") from None
     return {"id": row[0], "author": row[1], "t": row[2], "at": row[3].isoformat(), "text": row[4]}
@@ -204,7 +252,7 @@ def weekly_csv(rows: list[dict]) -> str:
             ["interruptions_per_call", "avg_wpm", "avg_talk_share", "calls_reviewed", "upset_calls", "call_minutes"])
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(head)
+    writer.writerow([spreadsheet_cell(v) for v in head])  # kinds come from agents' documents: no formula there either
     for r in rows:
         by_kind = r.get("prompts_per_call_by_kind", {})
         line = ([r["week"], r["agent"], r.get("team") or "", r["calls"], r["prompts_per_call"]] +
@@ -222,14 +270,6 @@ def _not_allowed(exc: TeamError, message: str) -> TeamError:
 
 def _blank(value: object) -> object:
     return "" if value is None else value
-
-
-def _within(segment: dict, turn: dict) -> bool:
-    try:
-        middle = (segment["start"] + segment["end"]) / 2
-        return turn["start"] - 0.5 <= middle <= turn["end"] + 0.5
-    except (TypeError, KeyError):
-        return False
 
 
 def _uuid(value: str) -> str:

@@ -5,7 +5,9 @@ policy, pull back supervisors' comments and reviews. Pure functions of a connect
 
 The call document (v1) is the dict described in docs/team.md: {"uuid", "started_at", "duration_s",
 "status", …, "segments", "prompts", …, "audio_flac"}. What the list and the dashboard filter on is
-copied into columns; the whole document (without the audio) is kept in `doc`.
+copied into columns; the document (without the audio) is kept in `doc`, shaped to the server's rules
+(companion.team.doc_rules: known keys only, each value of its type and range), which the server
+enforces again itself.
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import Optional
 
+from companion.team import doc_rules as rules
 from companion.team.connection import team_errors
 from companion.team.errors import TeamError
 from companion.team.server_schema import check_version
 
-MOODS = ("calm", "tense", "upset")
+MOODS = rules.MOODS
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the server's bounds on started_at
+_LATEST = datetime(2200, 1, 1, tzinfo=timezone.utc)
 _COLUMNS = ("uuid", "started_at", "duration_s", "status", "source", "playbook", "pace_source", "agent_wpm",
             "agent_talk_ratio", "longest_agent_monologue_s", "prompts", "prompt_counts", "interruptions",
             "interruptions_by_agent", "customer_mood", "upset_s", "doc", "transcript")
@@ -55,7 +60,9 @@ def upsert_call(conn, doc: dict) -> None:
 
 
 def call_row(doc: dict, shares: dict) -> tuple[dict, Optional[bytes]]:
-    """The `cc.calls` columns for `doc` under the policy `shares`, and the audio to upload (or None)."""
+    """The `cc.calls` columns for `doc` under the policy `shares`, and the audio to upload (or None).
+    The document is shaped to the server's rules (companion.team.doc_rules): only the keys it keeps,
+    every value one it takes (else null), so a call from the agent's own store is never refused."""
     from psycopg.types.json import Jsonb
 
     from companion.store.redaction import redact
@@ -67,38 +74,34 @@ def call_row(doc: dict, shares: dict) -> tuple[dict, Optional[bytes]]:
     except ValueError:
         raise TeamError(f"The call has no valid uuid ({str(doc.get('uuid'))[:40]!r}); it cannot be uploaded.") from None
     started = _timestamp(doc.get("started_at"))
-    if started is None:
+    if started is None or not _EARLIEST <= started < _LATEST:
         raise TeamError(f"The call {call_uuid} has no valid started_at; it cannot be uploaded.")
     status = doc.get("status")
     status = "complete" if status == "complete" else "interrupted"  # a call never closed counts as interrupted
-    clean = _clean({k: v for k, v in doc.items() if k not in ("audio_flac", "agent", "agent_role")})
-    segments = sorted(_items(clean, "segments"), key=lambda s: _number(s.get("start")) or 0.0)
-    if shares.get("share_text"):
-        for seg in segments:
-            seg["text"] = redact(seg["text"]) if isinstance(seg.get("text"), str) else None
-        transcript = "\n".join(s["text"] for s in segments if s.get("text")) or None
-    else:
-        segments, transcript = [], None
+    share_text = bool(shares.get("share_text"))
+    clean = rules.shape(_clean({k: v for k, v in doc.items() if k in rules.TOP}), share_text)
+    segments = sorted(clean.get("segments") or [], key=lambda s: s.get("start") or 0.0)
+    for seg in segments:
+        seg["text"] = redact(seg["text"]) if isinstance(seg.get("text"), str) else None
     clean["segments"] = segments
-    clean["turns"] = [{k: v for k, v in t.items() if k != "text"} for t in _items(clean, "turns")]  # text: segments'
-    if not shares.get("share_text"):
-        clean["root_cause"] = None  # what was said, and notes about it, stay on the machine
-    elif isinstance(clean.get("root_cause"), str):
-        clean["root_cause"] = redact(clean["root_cause"])
-    prompts = _items(clean, "prompts")
-    interruptions = _items(clean, "interruptions")
-    mood = clean.get("customer_mood") if clean.get("customer_mood") in MOODS else None
+    transcript = "\n".join(s["text"] for s in segments if s.get("text")) or None
+    if isinstance(clean.get("root_cause"), str):
+        clean["root_cause"] = rules.fit(redact(clean["root_cause"]), rules.TOP["root_cause"])
+    prompts = clean.get("prompts") or []
+    interruptions = clean.get("interruptions") or []
+    mood = clean.get("customer_mood")
+    duration = min(rules.MAX_SECONDS, max(0.0, _number(doc.get("duration_s")) or 0.0))
+    clean["duration_s"] = duration
     row = {
-        "uuid": call_uuid, "started_at": started, "duration_s": max(0.0, _number(clean.get("duration_s")) or 0.0),
-        "status": status, "source": _text(clean.get("source")), "playbook": _text(clean.get("playbook")),
-        "pace_source": _text(clean.get("pace_source")), "agent_wpm": _number(clean.get("agent_wpm")),
-        "agent_talk_ratio": _number(clean.get("agent_talk_ratio")),
-        "longest_agent_monologue_s": _number(clean.get("longest_agent_monologue_s")),
+        "uuid": call_uuid, "started_at": started, "duration_s": duration, "status": status,
+        "source": clean.get("source"), "playbook": clean.get("playbook"), "pace_source": clean.get("pace_source"),
+        "agent_wpm": clean.get("agent_wpm"), "agent_talk_ratio": clean.get("agent_talk_ratio"),
+        "longest_agent_monologue_s": clean.get("longest_agent_monologue_s"),
         "prompts": len(prompts),
-        "prompt_counts": Jsonb(dict(Counter(str(p.get("kind")) for p in prompts if p.get("kind")))),
+        "prompt_counts": Jsonb(dict(Counter(p["kind"] for p in prompts if p.get("kind")))),
         "interruptions": len(interruptions),
         "interruptions_by_agent": sum(1 for i in interruptions if i.get("by") == "agent"),
-        "customer_mood": mood, "upset_s": _number(clean.get("upset_s")) if mood else None,
+        "customer_mood": mood, "upset_s": clean.get("upset_s") if mood else None,
         "doc": Jsonb(clean), "transcript": transcript,
     }
     audio = doc.get("audio_flac")
@@ -121,14 +124,15 @@ def feedback_since(conn, since_iso: Optional[str]) -> list[dict]:
     with team_errors("reading supervisors' feedback"):
         comments = conn.execute(
             "SELECT m.call_uuid, m.id, m.author_role, m.t, m.at, m.text FROM cc.comments m "
-            "JOIN cc.calls c ON c.uuid = m.call_uuid WHERE c.agent_role = current_user::text "
+            "JOIN cc.calls c ON c.uuid = m.call_uuid WHERE c.agent_role = session_user::text "
             "AND (%(since)s::timestamptz IS NULL OR m.at >= %(since)s) ORDER BY m.at, m.id",
             {"since": since}).fetchall()
         reviews = conn.execute(
-            "SELECT uuid, reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE agent_role = current_user::text "
+            "SELECT uuid, reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE agent_role = session_user::text "
             "AND reviewed_at IS NOT NULL AND (%(since)s::timestamptz IS NULL OR reviewed_at >= %(since)s) "
             "ORDER BY reviewed_at", {"since": since}).fetchall()
-    items = [{"type": "comment", "call_uuid": str(r[0]), "id": r[1], "author": r[2], "t": r[3], "at": r[4].isoformat(),
+    items = [{"type": "comment", "call_uuid": str(r[0]), "id": r[1], "author": r[2], "t": rules.number(r[3]),
+              "at": r[4].isoformat(),
               "text": r[5], "_at": r[4]} for r in comments]
     items += [{"type": "review", "call_uuid": str(r[0]), "reviewed": r[1], "by": r[2], "at": r[3].isoformat(),
                "_at": r[3]} for r in reviews]
@@ -151,18 +155,13 @@ def _timestamp(value: object) -> Optional[datetime]:
 
 
 def _number(value: object) -> Optional[float]:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
-
-
-def _text(value: object) -> Optional[str]:
-    return value.replace("\x00", "") if isinstance(value, str) else None
-
-
-def _items(doc: dict, key: str) -> list[dict]:
-    value = doc.get(key)
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _clean(value: object) -> object:

@@ -13,13 +13,19 @@ security, ENABLED and FORCED, so not even the tables' owner skips it unless a su
 - an admin reads everything and manages teams, members and the policy.
 The weekly rollup is a materialised view (no row-level security of its own), read through the
 view `cc.weekly`, which shows each role the agents it may see.
+
+Version 2 (companion.team.server_schema_v2) keys every rule on `session_user`, the login, so `SET
+ROLE` into a group gains nothing; checks and strips call documents on the server (the rules of
+companion.team.doc_rules); bounds the row's numbers and comments' times; and repairs what a version-1
+server may hold. Below, v1 as it was first applied ("current_user" there is replaced by v2).
 """
 
 from __future__ import annotations
 
 from companion.team.errors import TeamError
+from companion.team.server_schema_v2 import V2
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 GROUPS = ("cc_agent", "cc_supervisor", "cc_admin")
 
 _AGENT_COLUMNS = ("started_at, duration_s, status, source, playbook, pace_source, agent_wpm, agent_talk_ratio, "
@@ -332,7 +338,7 @@ GRANT EXECUTE ON FUNCTION cc.text_matches(text, timestamptz, timestamptz, text, 
 """
 
 # (version, SQL): applied in order, each once; a new version appends here and bumps SCHEMA_VERSION
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1_TABLES + _V1_SECURITY),)
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1_TABLES + _V1_SECURITY), (2, V2))
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('call-companion team schema'))"
 _HAS_TABLE = ("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
