@@ -288,7 +288,8 @@ def _feedback_words(result: SyncResult) -> str:
         words += (f" ({_plural(result.mended, 'comment')} with no valid time in the call from the team server, "
                   "kept at the call's start)")
     if result.skipped:
-        words += f"; {_plural(result.skipped, 'feedback item')} from the team server could not be read and {_verb(result.skipped, 'was', 'were')} skipped"
+        words += (f"; {_plural(result.skipped, 'feedback item')} from the team server could not be read and "
+                  f"{_verb(result.skipped, 'was', 'were')} skipped")
     return words
 
 
