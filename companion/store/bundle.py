@@ -2,8 +2,10 @@
 when it was recorded, its audio), and opening such a file into the local store.
 
 Opening is for files from elsewhere: members and sizes are checked before they are read
-(`bundle_check`), every field is checked before it is stored, all text is redacted on the way in,
-and the audio is streamed to disk and must be the two-channel FLAC the app writes."""
+(`bundle_check`), every field is checked before it is stored, all text is redacted on the way in
+(the playbook's name, prompt kinds and step ids too: they are free text in a file), and the audio
+is streamed to disk and must be the two-channel FLAC the app writes. An export is checked by the
+same rules before it is written: the app never writes a bundle it would refuse."""
 
 from __future__ import annotations
 
@@ -30,13 +32,24 @@ from companion.store.bundle_check import (
 from companion.store.calls import load_call
 from companion.store.db import private_dir
 from companion.store.recording import recordings_dir
+from companion.store.redaction import redact
 from companion.store.rows import CallRows, insert_call, mood_totals
+from companion.textsafe import shown
 
 SUFFIX = ".ccall"
 
 
+def _redacted(text: Optional[str]) -> Optional[str]:
+    return redact(text) if text else text
+
+
 def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 0o600) -> Path:
     doc = {"format": {"name": FORMAT, "version": FORMAT_VERSION}, **load_call(db, call_id)}
+    doc["call"]["playbook"] = _redacted(doc["call"]["playbook"])
+    try:
+        check_call(doc, f"call {call_id}")
+    except BundleError as exc:
+        raise CompanionError(f"Call {call_id} cannot be shared as a bundle: {exc.message.split(': ', 1)[-1]}") from None
     recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
@@ -46,14 +59,14 @@ def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 
                 zf.write(recording, RECORDING, compress_type=zipfile.ZIP_STORED)  # FLAC does not deflate
         os.chmod(path, mode)
     except OSError as exc:
-        raise CompanionError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+        raise CompanionError(f"Cannot write {shown(path)}: {exc.strerror or exc}.") from None
     return path
 
 
 def import_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str] = None) -> int:
     """Add the bundled call to this machine's store; returns its new id. Nothing is stored from a
     bundle that fails a check."""
-    name = Path(path).name
+    name = shown(Path(path).name)
     try:
         with zipfile.ZipFile(path) as zf:
             members = check_members(zf, name)
@@ -94,16 +107,15 @@ def _unpack_audio(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Path
 def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str] = None) -> int:
     with db:
         cid = insert_call(db, call["started_at"], "bundle", call["file"], duration_s=call["duration_s"], status=call["status"],
-                          playbook=call["playbook"], pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
+                          playbook=_redacted(call["playbook"]), pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
                           agent_talk_ratio=call["agent_talk_ratio"],
                           longest_agent_monologue_s=call["longest_agent_monologue_s"], content_hash=content_hash)
         rows = CallRows(db, cid, redaction=True)  # another machine's text: always redacted here
         for party, start, end in call["turns"]:
             rows.turn(party, start, end)
-        for party, start, end, text in call["segments"]:
-            rows.segment(party, start, end, text)
+        rows.transcript(call["segments"])  # judged in memory, each row written once: linear in its length
         for t, kind, reason in call["prompts"]:
-            rows.prompt(t, kind, reason)
+            rows.prompt(t, _redacted(kind), reason)
         for t, by, overlap in call["interruptions"]:
             rows.interruption(t, by, overlap)
         for t, state in call["customer_states"]:
@@ -113,7 +125,7 @@ def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str
         for t in sorted(set(pace) | set(volume)):
             rows.metric(t, pace.get(t), volume.get(t), None)
         for t, step_id, title, source, done in call["checklist"]:
-            rows.tick(t, step_id, title, source, done)
+            rows.tick(t, _redacted(step_id), title, source, done)
         if call["notes"]:
             rows.note(call["notes"])
         for t, author, text, created_at in call["comments"]:

@@ -3,6 +3,12 @@
 A bundle is untrusted input: every field of `call.json` is checked for its type and range (a
 string where a number belongs, a party of "hacker", a date with terminal escapes in it are all
 refused), and the members of the zip are checked for their names and sizes before they are read.
+
+Sizes are bounded absolutely: call.json at `MAX_JSON_BYTES`, each text in it at `MAX_TEXT`, the
+recording at `MAX_RECORDING_BYTES`, and no member is read past the size its header declares. How
+much call.json deflates says nothing (a long comment typed as one repeated phrase deflates a
+thousandfold, and the app writes it so), so only the recording, which the app stores as it is,
+must not inflate.
 """
 
 from __future__ import annotations
@@ -19,9 +25,9 @@ CALL_JSON = "call.json"
 RECORDING = "recording.flac"
 MAX_JSON_BYTES = 64 * 1024 * 1024            # a day of transcript is a few MB
 MAX_RECORDING_BYTES = 4 * 1024 * 1024 * 1024  # 24 h of two-channel 16 kHz FLAC fits well inside
-MAX_RATIO = 20                               # FLAC barely deflates; a zip bomb inflates 1000x
+MAX_RATIO = 20                               # the recording: FLAC barely deflates; a zip bomb inflates 1000x
 MAX_SECONDS = 24 * 3600.0
-MAX_TEXT = 100_000
+MAX_TEXT = 8_000_000                         # characters of one text: a comment or note far longer than anyone types
 MAX_ROWS = 1_000_000
 PARTIES = ("agent", "customer")
 FORMAT = "call-companion-bundle"
@@ -51,7 +57,7 @@ def check_members(zf: zipfile.ZipFile, name: str) -> dict[str, zipfile.ZipInfo]:
         if info.file_size > limit:
             raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB,",
                        f"more than the {limit / 1e6:.0f} MB a call can have")
-        if info.file_size > MAX_RATIO * info.compress_size + 1024 * 1024:
+        if info.filename == RECORDING and info.file_size > MAX_RATIO * info.compress_size + 1024 * 1024:
             raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB from "
                        f"{info.compress_size / 1e6:.1f} MB,", "which no real call does")
         members[info.filename] = info
@@ -92,8 +98,10 @@ def _number(value: Any, where: str, name: str, lo: float = 0.0, hi: float = MAX_
 def _text(value: Any, where: str, name: str, optional: bool = False, choices: tuple = ()) -> Optional[str]:
     if value is None and optional:
         return None
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
+    if not isinstance(value, str):
         raise _bad(name, where, "must be text")
+    if len(value) > MAX_TEXT:
+        raise _bad(name, where, f"is longer than the {MAX_TEXT:,} characters a text may have")
     if choices and value not in choices:
         raise _bad(name, where, f"must be one of {', '.join(choices)}")
     return value

@@ -1,5 +1,9 @@
 """`companion import`: existing call recordings and shared call bundles (.ccall) into the history,
-skipping what is already there; a folder may hold both."""
+skipping what is already there; a folder may hold both.
+
+One file named on the command line that cannot be imported (not a bundle, not audio, unreadable)
+is bad input: one line, exit 2, like every other command. In a folder, each file says how it went
+and the others still go in; the tally says how many did not."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from companion.config import CoachingConfig
 from companion.errors import CompanionError
 from companion.store.db import delete_call, open_store
 from companion.store.keeping import analyze_and_keep
+from companion.textsafe import shown
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
 BUNDLE_SUFFIX = ".ccall"
@@ -28,8 +33,11 @@ def content_hash(path: Path) -> str:
 def recordings(path: Path, recursive: bool) -> list[Path]:
     if path.is_file():
         return [path]
-    if not path.is_dir():
-        raise CompanionError(f"No such file or folder: {path}")
+    if not path.exists():
+        raise CompanionError(f"No such file or folder: {shown(path)}")
+    if not path.is_dir():  # a pipe or a device: reading it would block, or never end
+        raise CompanionError(f"{shown(path)} is not a regular file (a pipe or a device); save the recording or "
+                             "bundle to a file first.")
     pattern = "**/*" if recursive else "*"
     return sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES | {BUNDLE_SUFFIX})
 
@@ -38,19 +46,19 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     """Each recording into the history once. A recording whose earlier import did not finish (a full
     disk, a crash) is imported again; one that is complete is skipped."""
     files = recordings(Path(path), recursive)
+    one = Path(path).is_file()  # named on the command line: refused in one line, exit 2
     tally = {"imported": 0, "skipped": 0, "failed": 0, "ids": []}
     db = open_store()
     try:
         for n, file in enumerate(files, 1):
-            prefix = f"[{n}/{len(files)}] {file.name}"
+            prefix = f"[{n}/{len(files)}] {shown(file.name)}"
             if file.suffix.lower() == BUNDLE_SUFFIX:
-                _import_bundle(db, file, prefix, tally, out)
+                _import_bundle(db, file, prefix, tally, out, one)
                 continue
             try:
                 digest = content_hash(file)
             except OSError as exc:
-                print(f"{prefix}: cannot read ({exc.strerror or exc})", file=out)
-                tally["failed"] += 1
+                _refused(f"Cannot read {shown(file.name)}: {exc.strerror or exc}.", prefix, tally, out, one)
                 continue
             earlier = db.execute("SELECT id, status, duration_s, writer_pid FROM calls WHERE content_hash = ? "
                                  "ORDER BY id DESC", (digest,)).fetchall()
@@ -66,8 +74,7 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
                 source = FileCallSource(CallFileSpec(file), config.audio)
                 kept = analyze_and_keep(source, config, "import", model=model, content_hash=digest)
             except CompanionError as exc:
-                print(f"{prefix}: {exc.message}", file=out)
-                tally["failed"] += 1
+                _refused(exc.message, prefix, tally, out, one)
                 continue
             for warning in source.warnings:
                 print(f"{prefix}: warning: {warning}", file=out)
@@ -83,7 +90,15 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     return tally
 
 
-def _import_bundle(db, file: Path, prefix: str, tally: dict, out) -> None:
+def _refused(message: str, prefix: str, tally: dict, out, one: bool) -> None:
+    """A file that cannot be imported: the error itself when it was the one file asked for, else its line."""
+    if one:
+        raise CompanionError(message)
+    print(f"{prefix}: {message}", file=out)
+    tally["failed"] += 1
+
+
+def _import_bundle(db, file: Path, prefix: str, tally: dict, out, one: bool = False) -> None:
     """A call shared from another machine: checked, redacted and stored, or refused with its reason."""
     from companion.store.bundle import import_bundle
 
@@ -95,12 +110,10 @@ def _import_bundle(db, file: Path, prefix: str, tally: dict, out) -> None:
             return
         call_id = import_bundle(db, file, content_hash=digest)
     except OSError as exc:
-        print(f"{prefix}: cannot read ({exc.strerror or exc})", file=out)
-        tally["failed"] += 1
+        _refused(f"Cannot read {shown(file.name)}: {exc.strerror or exc}.", prefix, tally, out, one)
         return
     except CompanionError as exc:
-        print(f"{prefix}: {exc.message}", file=out)
-        tally["failed"] += 1
+        _refused(exc.message, prefix, tally, out, one)
         return
     tally["imported"] += 1
     tally["ids"].append(call_id)

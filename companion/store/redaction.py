@@ -53,11 +53,13 @@ def redact_words(words: Sequence[str]) -> list[str]:
     for word in words:
         starts.append(at)
         at += len(word) + 1
-    found = spans(" ".join(words))
-    out = []
+    found = spans(" ".join(words))  # in order, never overlapping: one pass over the words and the finds
+    out, at = [], 0
     for word, start in zip(words, starts):
         end = start + len(word)
-        label = next((lab for s, e, lab in found if start < e and s < end), None)
+        while at < len(found) and found[at][1] <= start:
+            at += 1
+        label = found[at][2] if at < len(found) and found[at][0] < end else None
         out.append(label if label is not None else word)
     return out
 

@@ -398,7 +398,12 @@ def find(text: str) -> list[tuple[int, int, str]]:
     candidates += [(m.start(), m.end(), "[id]") for m in SSN.finditer(text)]
     candidates += judged.runs()
     found: list[tuple[int, int, str]] = []
+    taken = bytearray(len(text))  # the characters already in a find: one look per candidate, not one per find
     for start, end, label in candidates:
-        if not any(start < e and s < end for s, e, _ in found):
+        if start >= end:  # an empty span (none of the rules makes one): judged against every find
+            if not any(start < e and s < end for s, e, _ in found):
+                found.append((start, end, label))
+        elif taken.find(1, start, end) < 0:
             found.append((start, end, label))
+            taken[start:end] = b"\x01" * (end - start)
     return sorted(found)

@@ -158,6 +158,25 @@ class CallRows:
         if piece is not None:
             piece.segment_id, piece.word_ids = cur.lastrowid, ids
 
+    def transcript(self, segments: Iterable[tuple[str, float, float, str]]) -> None:
+        """A whole transcript at once (a bundle from another machine), as text: each segment judged with
+        the ones before it exactly as `segment` would judge them one by one, but in memory first, so
+        each row is written once with its final text: no earlier row is rewritten and the search index
+        is never merged for it (a merge per rewrite made a long transcript quadratic)."""
+        judged = []
+        for party, start, end, text in segments:
+            raw = (text or "").split()
+            alone = redact_words(raw) if self.redaction else raw
+            piece = _Piece(_party(party), start, end, raw, alone)
+            if self.recent is not None:
+                for earlier, words in self.recent.judge(piece):
+                    earlier.stored = words
+            judged.append((piece, text, alone))
+        self.db.executemany('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
+                            [(self.call_id, p.party, p.start, p.end,
+                              self.text(text) or "" if p.stored == alone else _collapse(p.stored))
+                             for p, text, alone in judged])
+
     def _rewrite(self, piece: _Piece, words: list[str]) -> None:
         """An earlier segment, judged again with what followed: its row, its words and the search index."""
         old = self.db.execute("SELECT text FROM segments WHERE id = ?", (piece.segment_id,)).fetchone()
