@@ -15,6 +15,22 @@ def printable(value: object) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cs", "Co"))
 
 
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a file name that is not UTF-8 (Python's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def shown(value: object) -> str:
+    """A name the user gave (a file, a folder) to print on a terminal: every control or invisible
+    formatting character written as its escape (ESC as \\x1b), so no escape sequence reaches the
+    terminal and the user can still tell which file is meant."""
+    text = "" if value is None else str(value)
+    return "".join(_escape(ch) if _CONTROL.match(ch) or unicodedata.category(ch) in ("Cf", "Cs", "Co") else ch
+                   for ch in text)
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
