@@ -251,8 +251,11 @@ def test_a_version_1_server_is_upgraded_and_what_it_holds_is_repaired(pg_server,
         ann.execute("SET ROLE cc_agent")  # version 1 let this write a row every agent could read
         planted = _insert(ann, {"turns": []})
         ann.execute("RESET ROLE")
-        huge = _insert(ann, {"turns": 5, "segments": [7, {"party": "agent", "start": "x"}]}, duration_s=1e12,
-                       agent_wpm=math.nan, prompts=-3, prompt_counts=Jsonb({HYPERLINK: "abc"}))
+        junk = {"turns": 5, "segments": [7, {"party": "agent", "start": "x"}], "prompts": [5, {"t": "x"}],
+                "checklist": "x", "pauses": [{"start": None}], "customer_states": [{"t": 1, "state": "furious"}],
+                "interruptions": [{"t": 1e300, "by": "agent"}], "root_cause": {"a": 1}}
+        huge = _insert(ann, junk, duration_s=1e12, agent_wpm=math.nan, prompts=-3,
+                       prompt_counts=Jsonb({HYPERLINK: "abc"}))
         shapeless = _insert(ann, [1, 2])
         for t in ("NaN", "Infinity", "-1", "5"):
             sue.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s::real, %s)", (good["uuid"], t, t))
@@ -260,14 +263,16 @@ def test_a_version_1_server_is_upgraded_and_what_it_holds_is_repaired(pg_server,
         assert admin.init_server(team.su, share_text=True, share_audio=True) == SCHEMA_VERSION
         assert count(team.su, "SELECT count(*) FROM cc.calls WHERE uuid = %s", planted) == 0
         assert team.su.execute("SELECT duration_s, agent_wpm, prompts, prompt_counts FROM cc.calls WHERE uuid = %s",
-                               (huge,)).fetchone() == (doc_rules.MAX_SECONDS, None, 0, {})
+                               (huge,)).fetchone() == (doc_rules.MAX_SECONDS, None, 1, {})  # recounted
         assert [i["t"] for i in server_calls.feedback_since(team.connect("ann"), None)
                 if i["type"] == "comment"] == [None, None, None, 5.0]
         supervisor = team.connect("sue")
         queries.refresh_rollup(supervisor)
         assert max(w["call_minutes"] for w in queries.weekly(supervisor, weeks=520)) <= 3 * 1440
         damaged = queries.load_call(supervisor, huge)  # what the server still holds is shown, not a crash
-        assert damaged["turns"] == [] and damaged["call"]["segments"] == [] and damaged["duration_s"] == 86400.0
+        assert damaged["duration_s"] == 86400.0 and damaged["call"]["notes"] is None
+        assert [damaged[k] for k in ("turns", "prompts", "interruptions", "customer_states")] == [[], [], [], []]
+        assert [damaged["call"][k] for k in ("segments", "checklist", "pauses")] == [[], [], []]
         with pytest.raises(TeamError, match=r"^The call .* has no readable document .* ask your admin\.$"):
             queries.load_call(supervisor, shapeless)
         assert queries.load_call(supervisor, good["uuid"])["turns"][0]["text"].startswith("the parcel")
