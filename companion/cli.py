@@ -11,6 +11,7 @@ from typing import Optional, Sequence
 
 from companion import __version__
 from companion.errors import CompanionError
+from companion.textsafe import shown
 
 
 def _add_analyze(sub: argparse._SubParsersAction) -> None:
@@ -86,7 +87,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
-        print(summary_text(doc, None if model is not None or _off(args.model) else no_model_note(language, MODELS_HOW)))
+        header = {**doc, "file": shown(doc["file"])}  # the file's name as typed: its escape sequences written out
+        print(summary_text(header, None if model is not None or _off(args.model) else no_model_note(language, MODELS_HOW)))
     if shortfall:
         print(f"companion: {shortfall}", file=sys.stderr)
         return 1
@@ -244,10 +246,12 @@ def _run_replay(args: argparse.Namespace) -> int:
         from companion.store.bundle import import_bundle
 
         path = Path(args.call)
+        if not path.exists():
+            raise CompanionError(f"No such call bundle: {shown(path)}")
         if not path.is_file():
-            raise CompanionError(f"No such call bundle: {path}")
+            raise CompanionError(f"{shown(path)} is not a regular file; give a call bundle (.ccall) saved to a file.")
         call_id = import_bundle(db, path)
-        print(f"companion: opened {path.name} as call {call_id}.", file=sys.stderr)
+        print(f"companion: opened {shown(path.name)} as call {call_id}.", file=sys.stderr)
     from ui.app import run_replay
 
     return run_replay(db, call_id)
@@ -310,7 +314,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return run(demo=args.demo, model=args.window_model)
         return args.func(args)
     except CompanionError as exc:
-        print(f"companion: {exc.message}", file=sys.stderr)
+        print(f"companion: {shown(exc.message)}", file=sys.stderr)  # a file name's escape sequences written out
         return exc.exit_code
     except KeyboardInterrupt:
         print("companion: stopped.", file=sys.stderr)
@@ -320,5 +324,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as exc:  # a bug: one line for the user, the trace only when asked
         if os.environ.get("COMPANION_DEBUG"):
             raise
-        print(f"companion: internal error ({type(exc).__name__}: {exc}); set COMPANION_DEBUG=1 for details.", file=sys.stderr)
+        print(f"companion: internal error ({type(exc).__name__}: {shown(exc)}); set COMPANION_DEBUG=1 for details.",
+              file=sys.stderr)
         return 1

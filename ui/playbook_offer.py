@@ -4,6 +4,7 @@ switches without the click."""
 
 from __future__ import annotations
 
+import html
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -13,6 +14,14 @@ from companion.playbooks import Playbook
 from companion.timeline import MOOD_COLOURS
 
 ANGRY_PLAYBOOK = "angry-customer"  # resources/playbooks/02_angry_customer.toml
+
+
+def plain_tooltip(text: str) -> str:
+    """`text` shown exactly as written in a tooltip. Qt renders a tooltip as rich text whenever it
+    looks like markup (Qt::mightBeRichText: `<b>`, `<img src=…>`), so a playbook's description would
+    be read as HTML: it is escaped and wrapped as rich text that says just its own words, its spaces
+    and line breaks kept."""
+    return f"<p style='white-space:pre-wrap'>{html.escape(text)}</p>" if text else ""
 
 
 class PlaybookOffer(QFrame):
@@ -59,7 +68,7 @@ class PlaybookOffer(QFrame):
             return False
         self.playbook = playbook
         self.switch.setText(f"Switch to {playbook.name} steps")
-        self.switch.setToolTip(playbook.description)
+        self.switch.setToolTip(plain_tooltip(playbook.description))
         self.show()
         return True
 

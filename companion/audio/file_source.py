@@ -21,6 +21,7 @@ from companion.audio.wav_header import missing_data_bytes
 from companion.config import AudioConfig
 from companion.errors import AudioInputError
 from companion.events import FrameBlock
+from companion.textsafe import shown
 
 MIN_RATE = 8000
 READ_SECONDS = 0.5
@@ -42,16 +43,17 @@ class _Track:
 
 
 def _describe(path: Path) -> str:
-    return path.name or str(path)
+    """The file's name as it may be printed (escape sequences in it written out, never sent to the terminal)."""
+    return shown(path.name or str(path))
 
 
 def _open(path: Path) -> sf.SoundFile:
     if not path.exists():
-        raise AudioInputError(f"No such file: {path}")
+        raise AudioInputError(f"No such file: {shown(path)}")
     if path.is_dir():
-        raise AudioInputError(f"{path} is a folder, not a call recording.")
+        raise AudioInputError(f"{shown(path)} is a folder, not a call recording.")
     if not path.is_file():  # a pipe or a device would block or never end
-        raise AudioInputError(f"{path} is not a regular file (a pipe or a device); save the recording to a file first.")
+        raise AudioInputError(f"{shown(path)} is not a regular file (a pipe or a device); save the recording to a file first.")
     try:
         handle = sf.SoundFile(str(path))
     except sf.LibsndfileError as exc:
@@ -60,7 +62,7 @@ def _open(path: Path) -> sf.SoundFile:
             "use WAV or FLAC."
         ) from None
     except OSError as exc:
-        raise AudioInputError(f"Cannot open {path}: {exc.strerror or exc}") from None
+        raise AudioInputError(f"Cannot open {shown(path)}: {exc.strerror or exc}") from None
     if handle.samplerate < MIN_RATE:
         handle.close()
         raise AudioInputError(f"{_describe(path)} is sampled at {handle.samplerate} Hz; calls need at least {MIN_RATE} Hz.")
