@@ -46,7 +46,9 @@ from typing import Optional
 
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import is_label, redact_words
+from companion.store.redaction_rules import config as redaction_config
 from companion.store.rows import RecentSpeech, _collapse, _Piece, _union
+from companion.store.spoken_numbers import normalise
 
 MARGIN_S = 1.0   # the voice detector's turn ends after the recogniser's last word by up to this
 CAP_S = 20.0     # heard but no words for this long after gap_s: written with every open word taken out
@@ -71,6 +73,15 @@ def _email_like(word: str) -> bool:
     not the words "a" and "I", which end many a sentence that is no address ("let me take a")."""
     low = word.lower()
     return low in _EMAIL_HINTS or (len(low) == 1 and low not in ("a", "i")) or any(ch.isdigit() for ch in low)
+
+
+def _may_turn(said: list[str]) -> bool:
+    """Whether what comes next could take anything more out of these words: every rule that reaches
+    across segments takes out numbers (cards, codes, IBANs, ID numbers) or addresses said with "dot"."""
+    if any(_email_like(word) for word in said):
+        return True
+    cfg = redaction_config()
+    return bool(normalise(" ".join(said), cfg.fillers, cfg.separators, cfg.slash, cfg.max_fillers).runs)
 
 
 def _clear_taken(before: list[str], after: list[str]) -> list[int]:
@@ -145,7 +156,10 @@ class EventRedactor:
         held = self.held[party]
         if not held:
             return []
-        wanted = self._probe(self.recent, party, self.last_end[party])
+        if not any(_may_turn(h.piece.said) for h in held):   # nearly all speech: no need to ask
+            wanted = {}
+        else:
+            wanted = self._probe(self.recent, party, self.last_end[party])
         out = []
         while held:
             piece = held[0].piece
@@ -190,6 +204,8 @@ class EventRedactor:
         # no word timings: assume it goes on from the speaker's last segment (judged with it)
         start = event.words[0].start if event.words else self.last_end.get(event.party, event.t)
         piece = _Piece(event.party, start, max(start, event.t), said, redact_words(said))
+        if not _may_turn(said):
+            return dataclasses.replace(event, text=_collapse(piece.stored), words=())
         recent = copy.copy(self.recent)   # judged with what came before, but not remembered
         recent.pieces = list(self.recent.pieces)
         recent.judge(piece)
