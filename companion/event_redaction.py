@@ -148,7 +148,10 @@ class EventRedactor:
         """A later segment took more out of an earlier one (the store rewrites its row)."""
         written = self._written.get(id(piece))
         if written is not None and written[0] is piece:
-            self.late_words += len(_clear_taken(written[1], words))
+            late = _clear_taken(written[1], words)
+            if late:   # each such word counted once
+                self.late_words += len(late)
+                self._written[id(piece)] = (piece, [words[i] if i in late else w for i, w in enumerate(written[1])])
         piece.stored = words
 
     def _release(self, party: str) -> list[FinalSegment]:

@@ -48,7 +48,7 @@ def card_call_script():
 @pytest.fixture(scope="module")
 def card_call(tmp_path_factory):
     """One call through the pipeline: paused for payment mid-sentence, a card read across segments.
-    Returns (script, events written, the stored call, the events file's mode)."""
+    Returns (script, events written, the stored call, the events file's mode, words written too early)."""
     tmp = tmp_path_factory.mktemp("events-privacy")
     with pytest.MonkeyPatch.context() as mp:   # this module's own store, never the user's
         mp.setenv("COMPANION_DATA_DIR", str(tmp / "data"))
@@ -73,7 +73,7 @@ def card_call(tmp_path_factory):
         assert session.ended.wait(90)
         doc = load_call(open_store(), recorder.call_id)
         events = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        return script, events, doc, stat.S_IMODE(path.stat().st_mode)
+        return script, events, doc, stat.S_IMODE(path.stat().st_mode), writer.redactor.late_words
 
 
 def said_text(event: dict) -> str:
@@ -86,7 +86,7 @@ def words_of(text: str) -> list[str]:
 
 
 def test_nothing_said_inside_a_pause_reaches_the_events_file_and_coaching_goes_on(card_call):
-    script, events, doc, _ = card_call
+    script, events, doc, _, _ = card_call
     [pause] = doc["call"]["pauses"]
     paused = [e for e in events if e["type"] == "pause"]
     assert [e["paused"] for e in paused] == [True, False] and paused[0]["t"] == pause["start"]
@@ -107,7 +107,7 @@ def test_nothing_said_inside_a_pause_reaches_the_events_file_and_coaching_goes_o
 
 
 def test_a_card_number_read_across_segments_is_never_written_in_clear(card_call):
-    _, events, doc, _ = card_call
+    _, events, doc, _, _ = card_call
     card_time = [e for e in events if e.get("party") == "customer" and e["type"] in ("partial", "segment")
                  and CARD_AT[0] - 0.5 <= e["t"] <= CARD_AT[1] + 1.0]
     assert len([e for e in card_time if e["type"] == "segment"]) == 4 and [e for e in card_time if e["type"] == "partial"]
@@ -118,7 +118,7 @@ def test_a_card_number_read_across_segments_is_never_written_in_clear(card_call)
 
 
 def test_the_events_file_says_what_the_store_keeps(card_call):
-    _, events, doc, _ = card_call
+    _, events, doc, _, late_words = card_call
     written = {(e["party"], round(e["start"], 2)): [w[0] for w in e["words"]] for e in events if e["type"] == "segment"}
     stored = doc["call"]["segments"]
     assert len(written) == len(stored) > 10
@@ -128,6 +128,7 @@ def test_the_events_file_says_what_the_store_keeps(card_call):
         assert len(mine) == len(kept) and all(a == b or (is_label(a) and is_label(b)) for a, b in zip(mine, kept)), \
             (mine, kept)
     assert any(e["type"] == "segment" and e["text"] == ORDER for e in events)   # held back until decided, then in clear
+    assert late_words == 0   # nothing was written that a later segment showed to be personal
 
 
 def test_the_events_file_is_owner_only(card_call):
@@ -224,3 +225,16 @@ def test_with_redaction_turned_off_the_pause_and_the_mode_still_hold(tmp_path):
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert [e["text"] for e in lines if e["type"] == "segment"] == ["four one one one"]
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_words_written_before_a_late_segment_showed_them_personal_are_said_once(tmp_path, capfd):
+    path = tmp_path / "events.jsonl"
+    writer = JsonlWriter(str(path))
+    writer(said("customer", "it was flat forty two", 1.0))
+    writer(Turn("agent", 9.0, 12.0))              # the voice detector heard the customer silent: written as judged
+    writer(said("customer", "one one one one one one one one one", 5.0))   # yet the recogniser brings more, late
+    writer(said("customer", "one one one one one one", 9.0))
+    writer.close()
+    assert writer.redactor.late_words == 2
+    err = capfd.readouterr().err
+    assert err.count("the events file holds words that a later segment showed to be personal") == 1
