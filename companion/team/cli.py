@@ -321,9 +321,14 @@ def _status_warning(dsn: str) -> Optional[str]:
 
 def _status_server(dsn: str, report: dict) -> None:
     """Connect now: fills reachable/connected/problem and the server's schema version as it is now."""
-    from companion.team.connection import connect
+    from companion.team.connection import connect, plan_for
     from companion.team.server_schema import server_version
 
+    try:
+        plan_for(dsn)
+    except TeamError as exc:  # this machine will not use the address: nothing was tried
+        report["problem"] = exc.message
+        return
     try:
         conn = connect(dsn)
         try:
