@@ -192,6 +192,39 @@ def test_plaintext_to_a_network_name_is_refused_unless_asked_for_and_then_said_e
     assert "insecure" not in (ann.config / "team.toml").read_text()
 
 
+def test_the_admin_commands_follow_the_same_rules(pg_server, tls, tmp_path):  # noqa: F811
+    import uuid
+
+    sfx = uuid.uuid4().hex[:6]
+    dbname, member = f"cctls_{sfx}", f"dan{sfx}"
+    pg_server.create_database(dbname)
+    admin = Machine(tmp_path, password=pg_server.superuser_password)  # ~/.pgpass has the superuser's password
+    plain = pg_server.dsn(pg_server.superuser, dbname=dbname, host=tls.network_name, hostaddr="127.0.0.1",
+                          sslmode="disable")
+    checked = pg_server.dsn(pg_server.superuser, dbname=dbname, host=tls.network_name, hostaddr="127.0.0.1",
+                            sslmode="verify-full", sslrootcert=str(tls.ca))
+    try:
+        refused = admin.companion("init", plain)
+        assert refused.returncode == 2 and "--insecure-allow-plaintext" in lines(refused)[0], refused.stderr
+        assert not (admin.config / "team.toml").exists()
+        made = admin.companion("init", plain, "--insecure-allow-plaintext")
+        assert made.returncode == 0 and lines(made)[0].startswith("companion: WARNING"), made.stderr
+        assert "insecure_allow_plaintext = true" in (admin.config / "team.toml").read_text()
+        added = admin.companion("add-agent", member, "--team", "north")  # the address init kept, and its flag
+        assert added.returncode == 0 and lines(added)[0].startswith("companion: WARNING"), added.stderr
+        safe = admin.companion("revoke", member, "--dsn", checked)
+        assert safe.returncode == 0 and "WARNING" not in safe.stderr, safe.stderr
+        again = admin.companion("revoke", member, "--dsn", plain)  # the address init kept: its flag with it
+        assert again.returncode == 0 and lines(again)[0].startswith("companion: WARNING"), again.stderr
+        other = pg_server.dsn(pg_server.superuser, dbname=dbname, host="db.example", hostaddr="127.0.0.1",
+                              sslmode="disable")  # another address: what init allowed does not carry over
+        assert admin.companion("revoke", member, "--dsn", other).returncode == 2
+    finally:
+        with psycopg.connect(pg_server.superuser_dsn, autocommit=True) as su:
+            su.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+            su.execute(f'DROP ROLE IF EXISTS "{member}"')
+
+
 def test_loopback_and_the_unix_socket_sign_in_with_scram_without_tls(team, tmp_path):
     from companion.team.connection import connect, plan_for
     from companion.team.transport import describe
