@@ -69,10 +69,11 @@ def _other(party: str) -> str:
 
 
 def _email_like(word: str) -> bool:
-    """A word of an address said aloud: a joiner, a spelled letter, a digit ("john dot smith", "j s");
-    not the words "a" and "I", which end many a sentence that is no address ("let me take a")."""
+    """A word of an address said aloud: a joiner, a spelled (Latin) letter, a digit ("john dot smith",
+    "j s"); not the words "a" and "I", which end many a sentence that is no address ("let me take a")."""
     low = word.lower()
-    return low in _EMAIL_HINTS or (len(low) == 1 and low not in ("a", "i")) or any(ch.isdigit() for ch in low)
+    spelled = len(low) == 1 and "a" <= low <= "z" and low not in ("a", "i")
+    return low in _EMAIL_HINTS or spelled or any(ch.isdigit() for ch in low)
 
 
 def _may_turn(said: list[str]) -> bool:

@@ -238,3 +238,11 @@ def test_words_written_before_a_late_segment_showed_them_personal_are_said_once(
     assert writer.redactor.late_words == 2
     err = capfd.readouterr().err
     assert err.count("the events file holds words that a later segment showed to be personal") == 1
+
+
+def test_ordinary_speech_is_written_at_once():
+    redactor = EventRedactor()
+    for text in ("let me take a", "so I", "점 이 여 가 의", "thank you for calling my name is sam"):
+        assert texts(redactor.feed(said("agent", text, 1.0 + len(redactor.recent.pieces) * 3))) == [text]
+    [partial] = redactor.feed(PartialText("customer", 20.0, "it is j"))   # a spelled letter: maybe an address
+    assert partial.text == "it is [email]"
