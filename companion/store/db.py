@@ -4,7 +4,9 @@ Several processes share one store (the window recording a call, `companion impor
 WAL lets readers and the one writer go on together, every write transaction takes the write lock
 first (BEGIN IMMEDIATE: two writers never deadlock upgrading a read lock), a writer waits up to
 `BUSY_TIMEOUT_S` for another's short transaction, and `write()` tries again if one still meets a busy
-store. A damaged store is set aside beside itself, a fresh one started, and the user told."""
+store. A damaged store is set aside beside itself, a fresh one started with what could still be read
+of it (companion.store.salvage: calls, and the team server's queue with them), and the user told
+what was kept and what was lost, in one notice."""
 
 from __future__ import annotations
 
@@ -120,10 +122,13 @@ def open_store(path: Optional[Path] = None, check_same_thread: bool = True) -> s
             return _connect(path, check_same_thread)
         except _Damaged as damaged:
             try:
-                _set_aside(path, damaged)
+                aside = _set_aside(path, damaged)
             finally:
                 damaged.db.close()
-            return _connect(path, check_same_thread)
+            db = _connect(path, check_same_thread)
+            if aside is not None:
+                _salvage(db, path, aside, damaged.detail)
+            return db
     except _Damaged as damaged:
         damaged.db.close()
         raise StoreError(f"The call store {path} is damaged ({damaged.detail}) and could not be replaced.") from None
@@ -203,6 +208,7 @@ def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
     if key in _swept and not closed:
         return
     from companion.store.recording import repair_cut_off
+
     try:
         repair_cut_off(db, default_store=key == str(store_path().resolve()))
     except (sqlite3.Error, OSError):
@@ -210,14 +216,14 @@ def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
     _swept.add(key)
 
 
-def _set_aside(path: Path, damaged: _Damaged) -> Path:
-    """Rename the damaged store (and its -wal/-shm) to calls.sqlite3.corrupt-YYYYmmdd-HHMMSS; say so once.
-    Another process that found it damaged first has already done it: the file there now is left alone."""
+def _set_aside(path: Path, damaged: _Damaged) -> Optional[Path]:
+    """Rename the damaged store (and its -wal/-shm) to calls.sqlite3.corrupt-YYYYmmdd-HHMMSS; returns where.
+    Another process that found it damaged first has already done it: the file there now is left alone (None)."""
     try:
         if os.stat(path).st_ino != damaged.inode:
-            return path
+            return None
     except FileNotFoundError:
-        return path
+        return None
     stamp = time.strftime("%Y%m%d-%H%M%S")
     aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
     while aside.exists():
@@ -228,9 +234,26 @@ def _set_aside(path: Path, damaged: _Damaged) -> Path:
             os.replace(f"{path}{suffix}", f"{aside}{suffix}")
         except FileNotFoundError:
             pass
-    notice(f"The call store was damaged ({damaged.detail}); it was set aside as {aside} and a new, empty store "
-           f"started in its place. The calls saved before are not in the history; keep that file to recover them.")
     return aside
+
+
+def _salvage(db: sqlite3.Connection, path: Path, aside: Path, detail: str) -> None:
+    """What can be read of the store set aside, into the fresh one; then one notice saying what was kept and lost."""
+    from companion.store.salvage import describe, salvage
+
+    found, failed = None, ""
+    try:
+        found = salvage(aside, db)
+    except Exception as exc:  # noqa: BLE001 - a full disk, say: the fresh store opens as it is, the file set aside keeps all
+        failed = f" What it held could not be copied ({getattr(exc, 'message', None) or exc})."
+    kept = describe(found)
+    if kept:
+        notice(f"The call store was damaged ({detail}); it was set aside as {aside} and a new store started in its "
+               f"place with {kept} Keep that file: a recovery tool may get more out of it.")
+        _repair_recordings(db, path, closed=close_interrupted(db))  # salvaged calls a crash had left open
+    else:
+        notice(f"The call store was damaged ({detail}); it was set aside as {aside} and a new, empty store started "
+               f"in its place.{failed} The calls saved before are not in the history; keep that file to recover them.")
 
 
 # --- writing ----------------------------------------------------------------------------------
