@@ -14,6 +14,9 @@ its rate set as `tests.pace_corpus` sets it. `Say.semitones` shifts an utterance
 pitch after synthesis without changing its duration (`sox pitch`); `Script.line_steps`
 steps the customer channel's gain after the phone line (a phone system's automatic
 gain, a customer moving their handset).
+
+`rendered(script)` is `render` through the tests' cache (tests/synth_cache.py): each script is
+rendered once, whatever the number of runs and pytest-xdist workers, and read back after.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import numpy as np
 import soundfile as sf
 
 from tests.pace_corpus import Voice as _Voice, _first_setting, _next_setting, _synthesize
+from tests.synth_cache import cache_root, digest, locked, source_digest, temporary_name
 
 RATE = 16000
 ESPEAK_RATIO = 1.2  # espeak-ng speaks about 1.2x the -s it is given; calibrated per utterance below
@@ -120,10 +124,12 @@ def _espeak(text: str, voice: str, speed: int, pitch: int, cache: Path) -> np.nd
     key = hashlib.sha1(f"{text}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
     out = cache / f"{key}.wav"
     if not out.exists():
-        raw = cache / f"{key}.raw.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text], check=True)
-        subprocess.run(["sox", str(raw), "-r", str(RATE), "-b", "16", str(out)], check=True)
-        raw.unlink()
+        with tempfile.TemporaryDirectory(prefix="espeak_", dir=cache) as tmp:
+            raw, made = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
+            subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text],
+                           check=True)
+            subprocess.run(["sox", str(raw), "-r", str(RATE), "-b", "16", str(made)], check=True)
+            os.replace(made, out)
     audio, rate = sf.read(str(out), dtype="float32")
     assert rate == RATE
     return _trim(audio)
@@ -212,12 +218,12 @@ def _speech(say: Say, voice: str, cache: Path) -> tuple[np.ndarray, float]:
 
 def _phone_line(audio: np.ndarray, cache: Path) -> np.ndarray:
     """Band-limit to 300-3400 Hz through an 8 kHz line, as the customer is heard."""
-    src = cache / "line_in.wav"
-    dst = cache / "line_out.wav"
-    sf.write(str(src), audio, RATE, subtype="FLOAT")
-    subprocess.run(["sox", str(src), "-r", "8000", str(dst), "sinc", "300-3400"], check=True)
-    subprocess.run(["sox", str(dst), "-r", str(RATE), str(src)], check=True)
-    line, _ = sf.read(str(src), dtype="float32")
+    with tempfile.TemporaryDirectory(prefix="line_", dir=cache) as tmp:
+        src, dst = Path(tmp) / "line_in.wav", Path(tmp) / "line_out.wav"
+        sf.write(str(src), audio, RATE, subtype="FLOAT")
+        subprocess.run(["sox", str(src), "-r", "8000", str(dst), "sinc", "300-3400"], check=True)
+        subprocess.run(["sox", str(dst), "-r", str(RATE), str(src)], check=True)
+        line, _ = sf.read(str(src), dtype="float32")
     return line
 
 
@@ -294,11 +300,36 @@ def render(script: Script, out_dir: Path, cache: Path, channels_out: Optional[Pa
     stereo = np.stack([tracks["agent"], np.pad(tracks["customer"], (0, total - len(tracks["customer"])))], axis=1)
     stereo += rng.normal(0.0, noise, stereo.shape)
     wav = out_dir / f"{script.name}.wav"
-    sf.write(str(wav), np.clip(stereo, -1, 1).astype(np.float32), RATE, subtype="PCM_16")
+    tmp = temporary_name(wav)
+    sf.write(str(tmp), np.clip(stereo, -1, 1).astype(np.float32), RATE, subtype="PCM_16")
+    os.replace(tmp, wav)
     truth = Truth(script.name, round(duration, 3), placed, expected_interruptions(placed),
                   [[float(t), float(g)] for t, g in sorted(script.line_steps)])
-    (out_dir / f"{script.name}.truth.json").write_text(json.dumps(asdict(truth), indent=1))
+    truth_file = out_dir / f"{script.name}.truth.json"
+    tmp = temporary_name(truth_file)
+    tmp.write_text(json.dumps(asdict(truth), indent=1))
+    os.replace(tmp, truth_file)  # last: a truth file means its call is whole
     return wav, truth
+
+
+def load_truth(path: Path) -> Truth:
+    doc = json.loads(Path(path).read_text())
+    doc["utterances"] = [Placed(**u) for u in doc["utterances"]]
+    return Truth(**doc)
+
+
+def rendered(script: Script, root: Optional[Path] = None) -> tuple[Path, Truth]:
+    """`render(script)` kept in the tests' synthesis cache (tests/synth_cache.py), under a key of the
+    whole script and the generator's code and tools: rendered once, by one process at a time, then read.
+    The returned files are shared: read them, never change them."""
+    folder = (root or cache_root()) / f"calls-{source_digest('callgen.py', 'pace_corpus.py', 'synth_cache.py')}"
+    out_dir = folder / f"{script.name}-{digest(asdict(script))[:12]}"
+    wav, truth_file = out_dir / f"{script.name}.wav", out_dir / f"{script.name}.truth.json"
+    if not truth_file.exists():
+        with locked(folder / "locks" / f"{out_dir.name}.lock"):
+            if not truth_file.exists():
+                render(script, out_dir, folder / "clips")
+    return wav, load_truth(truth_file)
 
 
 def expected_interruptions(placed: list[Placed], min_overlap: float = 1.5, min_lead: float = 0.3) -> list[dict]:

@@ -13,9 +13,58 @@ from tests.installed import import_installed_app  # noqa: E402
 import_installed_app()  # the tests exercise what `pip install .` shipped, not the checkout's copy
 
 from companion.config import load_config  # noqa: E402
-from tests.callgen import render  # noqa: E402
+from tests.callgen import rendered  # noqa: E402
+from tests.synth_cache import cache_root  # noqa: E402
+
+# --- markers, applied by the fixtures a test uses (see pyproject.toml for what each means) --------------
+FIXTURE_MARKERS = {
+    "make_call": ("synth", "slow"),
+    "pace_cache": ("synth", "slow"),
+    "softphone": ("live", "slow"),
+    "pg_server": ("postgres",),
+    "qtbot": ("window",),
+    "qapp": ("window",),
+    "bundle": ("slow",),
+    "ko_model": ("slow",),
+    "shift_window": ("slow",),
+}
+
+# Session- and module-wide fixtures of a test module are built once per pytest-xdist worker that runs one
+# of that module's tests: the tests that share such a fixture are sent to one worker (`--dist loadgroup`).
+# These are as cheap on each worker as on one (their costly part is cached across workers, or they cost
+# a few seconds), so the tests using them are spread.
+SPREAD_FIXTURES = {"config", "make_call", "analyze", "softphone", "pg_server", "pace_cache", "ko_model", "korean",
+                   "clips", "analysed"}
 
 
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, markers in FIXTURE_MARKERS.items():
+            if fixture in names:
+                for marker in markers:
+                    item.add_marker(marker)
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        module = item.module.__name__
+        shared = [name for name, defs in info.name2fixturedefs.items()
+                  if name not in SPREAD_FIXTURES and defs and defs[-1].scope in ("module", "session")
+                  and getattr(defs[-1].func, "__module__", "") == module]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(module.rsplit(".", 1)[-1]))
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: two workers per core, at least 2 — much of the suite waits on real time (calls played
+    through PulseAudio, servers starting, the event loop), not on the processor.
+    PYTEST_XDIST_AUTO_NUM_WORKERS overrides."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(os.environ["PYTEST_XDIST_AUTO_NUM_WORKERS"])
+    return max(2, min(8, 2 * (os.cpu_count() or 1)))
+
+
+# --- shared fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def config():
     return load_config(use_user_default=False)
@@ -29,21 +78,23 @@ def speech_tools():
 
 
 @pytest.fixture(scope="session")
-def call_dir(tmp_path_factory, speech_tools) -> Path:
-    return tmp_path_factory.mktemp("calls")
-
-
-@pytest.fixture(scope="session")
-def make_call(call_dir):
-    """Render a scenario once per session: returns (wav path, truth)."""
+def make_call(speech_tools):
+    """Render a scenario: returns (wav path, truth). Rendered once across runs and xdist workers
+    (tests/synth_cache.py); the files are shared, so tests read them and write elsewhere."""
     made = {}
 
     def make(script):
         if script.name not in made:
-            made[script.name] = render(script, call_dir, call_dir / "cache")
+            made[script.name] = rendered(script)
         return made[script.name]
 
     return make
+
+
+@pytest.fixture(scope="session")
+def pace_cache() -> Path:
+    """The labelled pace corpus's cache folder (tests/pace_corpus.py), shared across runs and xdist workers."""
+    return cache_root() / "pace_corpus"
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +123,8 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def softphone(tmp_path_factory):
-    """A PulseAudio server of the test session's own, with sinks `agent_mic` and `softphone`."""
+    """A PulseAudio server of the test session's own (of this xdist worker's own), with sinks `agent_mic`
+    and `softphone`."""
     from tests.softphone import start_pulse, stop_pulse
 
     try:

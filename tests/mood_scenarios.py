@@ -33,6 +33,7 @@ CALM_AGAIN_AT = 101.0     # grows_upset: the customer's first calm word after ve
 LINE_JUMP_AT = 50.0       # line_jump: the customer line's gain step (inside the turn starting LINE_JUMP_TURN_AT)
 LINE_JUMP_TURN_AT = 46.5
 AGENT_RAISED_AT = 52.0    # agent_raises_voice: the agent's first raised word
+UPSET_SOON_AT = 31.5      # upset_soon: the customer's first raised word
 
 # A difficult customer's complaints about the same lost parcel as tests.scenarios.
 COMPLAINTS = [
@@ -137,6 +138,28 @@ def grows_upset(customer_voice: str = "en-us+f3", agent_voice: str = "en-us", lo
     s.append(Say("customer", CALM_REPLIES[6], gap=0.4, tag="calm_again", **c))
     s.append(Say("agent", "You are welcome, have a good evening.", gap=0.5, **a))
     kind = f"grows_upset_{_num(loud_db)}db_{_num(semitones)}st_{_num(upset_wpm)}wpm"
+    return Script(_name(kind, customer_voice, agent_voice), s, agent_voice=agent_voice, customer_voice=customer_voice)
+
+
+def upset_soon(customer_voice: str = "en-us+f3", agent_voice: str = "en-us", loud_db: float = 8.0,
+               semitones: float = 4.0, upset_wpm: float = 200) -> Script:
+    """`grows_upset` cut short, for a call played in real time (about 42 s).
+
+    Truth: the customer starts calm (tag "calm", two turns, ~17 s of their speech, past the 8 s their
+    baseline takes; gain 0, 0 semitones, `CALM_WPM`), a calm agent between; from `UPSET_SOON_AT` one
+    upset turn (tag "upset", ~9 s: +`loud_db` dB, +`semitones`, `upset_wpm`, grows_upset's first
+    complaints), then the agent's calm reply.
+    """
+    c = dict(wpm=CALM_WPM, tag="calm")
+    a = dict(wpm=AGENT_WPM)
+    up = dict(wpm=upset_wpm, gain_db=loud_db, semitones=semitones, tag="upset")
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0] + " " + CUSTOMER_LINES[1], at=0.5, **c)]
+    s.append(Say("agent", AGENT_LINES[1], gap=0.6, **a))
+    s.append(Say("customer", CUSTOMER_LINES[4], gap=0.4, **c))
+    s.append(Say("agent", AGENT_SHORT[4], gap=0.5, **a))
+    s.append(Say("customer", COMPLAINTS[3] + " " + COMPLAINTS[0], at=UPSET_SOON_AT, **up))
+    s.append(Say("agent", AGENT_SHORT[0], gap=0.5, **a))
+    kind = f"upset_soon_{_num(loud_db)}db_{_num(semitones)}st_{_num(upset_wpm)}wpm"
     return Script(_name(kind, customer_voice, agent_voice), s, agent_voice=agent_voice, customer_voice=customer_voice)
 
 

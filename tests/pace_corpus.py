@@ -33,15 +33,20 @@ Pace truth (words / speaking time):
   frame to the end of its last.
 
 Clips are cached on disk under a content hash of everything that shapes them
-(generator version, tool versions, voice, text, rate aim, line, noise, levels,
+(this generator's source, tool versions, voice, text, rate aim, line, noise, levels,
 hangover), beside a JSON file holding the `Clip`, so a second run reads them back.
-Writes are atomic (temporary name, then rename), so parallel generators sharing
-one cache never see half a file. Noise comes from seeds fixed by the clip's hash,
-and sox runs repeatable (`-R`: its dither is seeded), so a clip is the same on every run.
+The clean speech of each synthesis is cached too, so a line variant wanted later is
+made without synthesizing again. Writes are atomic (temporary name, then rename),
+and one process at a time makes a synthesis and its variants (a file lock per
+synthesis), so parallel generators sharing one cache (pytest-xdist workers, the
+tests' cache in tests/synth_cache.py) never see half a file nor synthesize twice.
+Noise comes from seeds fixed by the clip's hash, and sox runs repeatable (`-R`:
+its dither is seeded), so a clip is the same on every run.
 
     from tests.pace_corpus import corpus, as_call
     clips = corpus(Path("bench/out/pace_corpus"), quick=True)
     as_call(clips[0], Path("call.wav"))   # then: companion analyze call.wav --json --model none
+    clips = make(cache_dir, [Job(VOICES[0], "refund", 140, (("phone", True),))])  # exactly these clips
 """
 
 from __future__ import annotations
@@ -61,6 +66,8 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 import soundfile as sf
+
+from tests.synth_cache import locked, source_digest
 
 GENERATOR_VERSION = 2
 RATE = 16000                 # the clean audio and the headset line
@@ -253,7 +260,7 @@ class Clip:
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     """One clean synthesis (voice, passage, rate aim) and the line variants wanted from it."""
 
     voice: Voice
@@ -262,22 +269,18 @@ class _Job:
     variants: tuple[tuple[str, bool], ...]  # (line, noise)
 
 
+_Job = Job
+
+
 def missing_tools(engines: Iterable[str] = ENGINES) -> list[str]:
     """The programs missing for `engines` (empty when all are there)."""
     need = ["sox"] + (["espeak-ng"] if "espeak" in engines else []) + (["text2wave", "festival"] if "festival" in engines else [])
     return [tool for tool in need if shutil.which(tool) is None]
 
 
-@lru_cache(maxsize=None)
 def _tool_versions() -> str:
-    """Versions of the synthesizers and sox: part of every cache key."""
-    out = []
-    for cmd in (["espeak-ng", "--version"], ["festival", "--version"], ["sox", "--version"]):
-        try:
-            out.append(subprocess.run(cmd, capture_output=True, text=True, check=False).stdout.strip())
-        except FileNotFoundError:
-            out.append(f"{cmd[0]} missing")
-    return "|".join(out)
+    """Versions of the synthesizers and sox, and this generator's own source: part of every cache key."""
+    return source_digest("pace_corpus.py", "synth_cache.py")
 
 
 @lru_cache(maxsize=None)
@@ -479,10 +482,41 @@ def _write_json(path: Path, doc: dict) -> None:
     os.replace(tmp, path)
 
 
-def _make(job: _Job, cache_dir: Path, hangover_s: float) -> None:
-    """Synthesize one job's clean speech and write every line variant it still lacks."""
+def _clean_cached(job: _Job, cache_dir: Path, hangover_s: float) -> tuple[np.ndarray, float, dict]:
+    """`_clean_speech` for a job, kept in `cache_dir/clean` (call with the job's lock held)."""
     clean_key = _clean_key(job, hangover_s)
+    wav, meta = cache_dir / "clean" / f"{clean_key}.wav", cache_dir / "clean" / f"{clean_key}.json"
+    if wav.exists() and meta.exists():
+        audio, _ = sf.read(str(wav), dtype="float32")
+        doc = json.loads(meta.read_text())
+        return audio.astype(np.float64), doc["setting"], doc["truth"]
     clean, setting, truth = _clean_speech(job.voice, TEXTS[job.text_id], job.target_wpm, hangover_s)
+    clean = clean.astype(np.float32)  # as it is kept, so a variant made now equals one made from the cache
+    wav.parent.mkdir(parents=True, exist_ok=True)
+    tmp = wav.with_name(f".{wav.stem}.{os.getpid()}.{os.urandom(4).hex()}.wav")
+    sf.write(str(tmp), clean, RATE, subtype="FLOAT")
+    os.replace(tmp, wav)
+    _write_json(meta, {"setting": setting, "truth": truth})
+    return clean.astype(np.float64), setting, truth
+
+
+def _have(cache_dir: Path, job: _Job, line: str, noise: bool, hangover_s: float) -> bool:
+    return all(p.exists() for p in _clip_paths(cache_dir, job, line, noise, hangover_s))
+
+
+def _make(job: _Job, cache_dir: Path, hangover_s: float) -> None:
+    """Synthesize one job's clean speech (or read it back) and write every line variant it still lacks;
+    one process or thread at a time per synthesis."""
+    clean_key = _clean_key(job, hangover_s)
+    with locked(cache_dir / "locks" / f"{clean_key}.lock"):
+        if all(_have(cache_dir, job, line, noise, hangover_s) for line, noise in job.variants):
+            return  # made meanwhile by another worker
+        clean, setting, truth = _clean_cached(job, cache_dir, hangover_s)
+        _write_variants(job, cache_dir, hangover_s, clean_key, clean, setting, truth)
+
+
+def _write_variants(job: _Job, cache_dir: Path, hangover_s: float, clean_key: str, clean: np.ndarray,
+                    setting: float, truth: dict) -> None:
     label = f"-s {int(setting)}" if job.voice.engine == "espeak" else f"stretch {setting:.3f}"
     with tempfile.TemporaryDirectory(prefix="pace_corpus_") as tmp:
         for line, noise in job.variants:
@@ -550,12 +584,18 @@ def corpus(cache_dir: Path, engines: Sequence[str] = ENGINES, rates: Sequence[in
     missing = missing_tools(engines)
     if missing:
         raise RuntimeError(f"the pace corpus needs {', '.join(missing)} (bash .ci/run installs them)")
+    return make(cache_dir, plan(engines, rates, lines, noise, quick, texts_per_rate), workers)
+
+
+def make(cache_dir: Path, jobs: Sequence[Job], workers: Optional[int] = None) -> list[Clip]:
+    """The clips of exactly these jobs (each job's variants, in order), made into `cache_dir` where missing."""
+    missing = missing_tools({job.voice.engine for job in jobs})
+    if missing:
+        raise RuntimeError(f"the pace corpus needs {', '.join(missing)} (bash .ci/run installs them)")
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     hangover_s = default_hangover_s()
-    jobs = plan(engines, rates, lines, noise, quick, texts_per_rate)
-    todo = [job for job in jobs
-            if not all(all(p.exists() for p in _clip_paths(cache_dir, job, line, n, hangover_s)) for line, n in job.variants)]
+    todo = [job for job in jobs if not all(_have(cache_dir, job, line, n, hangover_s) for line, n in job.variants)]
     if todo:
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             list(pool.map(lambda job: _make(job, cache_dir, hangover_s), todo))  # re-raises a job's failure

@@ -100,6 +100,15 @@ def interrupter() -> Script:
     return Script("interrupter", s)
 
 
+def unplugged() -> Script:
+    """For a softphone unplugged mid-call (12 s to 18 s into the call, tests/test_live.py): the customer
+    speaks first and stops before 12 s; the agent answers, then speaks again from 14.5 s, inside the gap."""
+    s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]
+    s.append(Say("agent", AGENT_LINES[1], gap=0.5, wpm=150))
+    s.append(Say("agent", AGENT_LINES[2], at=14.5, wpm=150))
+    return Script("unplugged", s)
+
+
 def customer_interrupts() -> Script:
     """The customer cuts in on the agent's explanation and both keep talking."""
     s: list[Say] = [Say("customer", CUSTOMER_LINES[0], at=0.3, wpm=160)]

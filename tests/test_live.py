@@ -17,6 +17,7 @@ from tests.installed import OUTSIDE
 from tests import scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
+RECOVERY_WAIT_S = 8.0  # longest wait for the app to hear a replugged softphone before the customer speaks again
 
 
 def pactl(env, *args):
@@ -131,8 +132,12 @@ def test_the_events_file_is_complete_json_lines(live_run):
 
 
 def test_a_softphone_unplugged_mid_call_is_reported_and_recovered(softphone, tmp_path, make_call):
-    wav, truth = make_call(scenarios.interrupter())
+    wav, truth = make_call(scenarios.unplugged())
     agent, customer = split_parties(wav, tmp_path)
+    first = truth.of("customer")[0]
+    again = tmp_path / "customer_again.wav"  # the customer's first words, said again once the softphone is back
+    audio, rate = sf.read(str(customer), dtype="float32")
+    sf.write(str(again), audio[: int((first.end + 0.5) * rate)], rate)
     state = {}
 
     def unplug_and_return(started):
@@ -144,10 +149,15 @@ def test_a_softphone_unplugged_mid_call_is_reported_and_recovered(softphone, tmp
         time.sleep(6.0)
         pactl(softphone, "load-module", "module-null-sink", "sink_name=softphone")
         state["back"] = time.time() - started
+        deadline = time.time() + RECOVERY_WAIT_S  # the customer speaks again once the app hears the softphone
+        while time.time() < deadline and not [e for e in read_events(tmp_path / "events.jsonl")
+                                              if e["type"] == "device" and e["status"] == "recovered"]:
+            time.sleep(0.05)
         time.sleep(0.5)
-        subprocess.run(["paplay", "-d", "softphone", str(customer)], env=softphone, timeout=120)
+        subprocess.run(["paplay", "-d", "softphone", str(again)], env=softphone, timeout=120)
 
-    events, offset, _, err = live_call(softphone, tmp_path, agent, customer, truth.duration_s + 14, during=unplug_and_return)
+    seconds = max(truth.duration_s, 18.0 + RECOVERY_WAIT_S + 0.5 + first.end + 0.5)
+    events, offset, _, err = live_call(softphone, tmp_path, agent, customer, seconds, during=unplug_and_return)
     device = [e for e in events if e["type"] == "device" and e["party"] == "customer"]
     statuses = [e["status"] for e in device]
     assert statuses[:3] == ["capturing", "lost", "recovered"], device
@@ -241,7 +251,7 @@ def test_a_customer_growing_upset_on_a_live_call_is_in_the_json_lines_and_prompt
                                                                                              tmp_path):
     from tests import mood_scenarios
 
-    wav, truth = make_call(mood_scenarios.grows_upset())
+    wav, truth = make_call(mood_scenarios.upset_soon())
     agent, customer = split_parties(wav, tmp_path)
     events, offset, out, err = live_call(softphone, tmp_path, agent, customer, truth.duration_s)
     states = [e for e in events if e["type"] == "customer_state"]

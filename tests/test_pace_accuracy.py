@@ -17,11 +17,11 @@ CALM_WPM = 160.0
 
 
 @pytest.fixture(scope="session")
-def pace_corpus(tmp_path_factory):
+def pace_corpus(pace_cache):
     missing = missing_tools()
     if missing:
         pytest.fail(f"the pace corpus needs {', '.join(missing)} (bash .ci/run installs them)")
-    return corpus(tmp_path_factory.mktemp("pace_corpus"), quick=True)
+    return corpus(pace_cache, quick=True)
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,10 @@ import soundfile as sf
 
 from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec
-from tests.pace_corpus import LEAD_S, RATE, VOICES, Clip, as_call, corpus, missing_tools
+from tests.pace_corpus import LEAD_S, RATE, TEXTS, VOICES, Clip, Job, as_call, make, missing_tools
 
 CALM, RISEN, FAST = 140, 190, 230  # words/min aimed at (each clip records what it landed on)
+PASSAGES = {CALM: 2, RISEN: 2, FAST: 1}  # clips per rate that the calls below use
 PROMPT_WITHIN_S = 15.0             # the product's promise for sustained fast speech
 LINES = {0: ("headset", False), 1: ("phone", True)}  # by voice, alternately
 
@@ -35,19 +36,28 @@ def _line(voice_index: int) -> tuple[str, bool]:
     return LINES[voice_index % 2]
 
 
+def jobs() -> list[Job]:
+    """Each voice at each rate, on its own line only: the passages rotate so a voice meets most of them
+    (the fast one is the passage tests/test_pace_accuracy.py hears the voice fast in, one synthesis for both)."""
+    ids = list(TEXTS)
+
+    def passage(i: int, j: int, k: int) -> str:
+        return ids[(i + 5) % len(ids)] if j == 2 else ids[(i + 3 * j + 7 * k) % len(ids)]
+
+    return [Job(voice, passage(i, j, k), rate, (_line(i),))
+            for i, voice in enumerate(VOICES) for j, rate in enumerate((CALM, RISEN, FAST))
+            for k in range(PASSAGES[rate])]
+
+
 @pytest.fixture(scope="session")
-def clips(tmp_path_factory) -> dict[str, dict[int, list[Clip]]]:
-    """Per voice: its clips by aimed rate (two passages each), on that voice's line."""
+def clips(pace_cache) -> dict[str, dict[int, list[Clip]]]:
+    """Per voice: its clips by aimed rate (two passages each, one fast), on that voice's line."""
     missing = missing_tools()
     if missing:  # the corpus is the truth here: never skipped
         pytest.fail(f"the pace corpus needs {', '.join(missing)} (bash .ci/run installs them)")
-    made = corpus(tmp_path_factory.mktemp("pace_coaching_corpus"), rates=(CALM, RISEN, FAST),
-                  lines=("headset", "phone"), noise=(False, True))
-    wanted = {voice.name: _line(i) for i, voice in enumerate(VOICES)}
     grouped: dict[str, dict[int, list[Clip]]] = defaultdict(lambda: defaultdict(list))
-    for clip in made:
-        if (clip.line, clip.noise) == wanted[clip.voice]:
-            grouped[clip.voice][clip.target_wpm].append(clip)
+    for clip in make(pace_cache, jobs()):
+        grouped[clip.voice][clip.target_wpm].append(clip)
     return grouped
 
 
