@@ -60,6 +60,7 @@ class MetersPanel(QWidget):
         for bar in self.levels.values():
             _colour(bar, "#7aa6d9")
         self.last: MetricsSnapshot | None = None
+        self.configure(target, pace_limit, loud_db)
 
     def add_row(self, name: str, widget: QWidget) -> None:
         row = self.grid.rowCount() if self.grid.count() else 0
@@ -68,6 +69,10 @@ class MetersPanel(QWidget):
 
     def configure(self, target, pace_limit: float, loud_db: float) -> None:
         self.target, self.pace_limit, self.loud_db = target, pace_limit, loud_db
+        low, high = target
+        # the aim on the bar and the prompt's limit in Settings are two numbers: the tooltip says how they go together
+        self.pace.setToolTip(f"Aim for {low:.0f}–{high:.0f} words/min. The bar turns amber above {high:.0f}; "
+                             f"“Slow down” comes when you stay above {pace_limit:.0f} (Settings).")
 
     def update_clock(self, seconds: float) -> None:
         self.timer.setText(clock(seconds))

@@ -38,6 +38,12 @@ def _spin(value: float, setting: str, step: float, suffix: str, decimals: int = 
     return box
 
 
+def pace_limit_note(low: float, high: float) -> str:
+    """Why the prompt's limit is not the top of the pace bar's aim: the two numbers side by side, explained."""
+    return (f"The pace bar aims for {low:g}–{high:g} words/min and turns amber above {high:g}; the “Slow down” "
+            "prompt comes only when you stay above this limit, so a moment a little fast is not interrupted.")
+
+
 class SettingsDialog(QDialog):
     def __init__(self, config: CoachingConfig, parent=None, settings=None):
         """`settings`: the window's QSettings, where the pause after a hard call is kept (none: not offered)."""
@@ -51,7 +57,14 @@ class SettingsDialog(QDialog):
         self.cooldown = _spin(c.cooldown_s, "coach.cooldown_s", 5, " s")
         self.kinds = {}
         form = QFormLayout()
-        form.addRow("Slow down above", self.pace)
+        low, high = c.slow_down.target_wpm
+        self.pace_note = QLabel(pace_limit_note(low, high))
+        self.pace_note.setObjectName("paceNote")
+        self.pace_note.setWordWrap(True)
+        self.pace_note.setTextFormat(Qt.PlainText)
+        self.pace_note.setStyleSheet("color: #5b6270;")
+        form.addRow("“Slow down” prompt above", self.pace)
+        form.addRow("", self.pace_note)
         form.addRow("Lower your tone when louder by", self.volume)
         form.addRow("Talking over counts after", self.overlap)
         form.addRow("Same prompt at most every", self.cooldown)
@@ -80,10 +93,13 @@ class SettingsDialog(QDialog):
         from companion.store.recording import CONSENT_REMINDER
         from companion.store.redaction import RULES
 
-        consent = QLabel(CONSENT_REMINDER)
+        self.consent = consent = QLabel(CONSENT_REMINDER)
+        consent.setObjectName("recordingWarning")
         consent.setTextFormat(Qt.PlainText)
         consent.setWordWrap(True)
         consent.setStyleSheet("color: #b3261e;")
+        consent.setVisible(self.record.isChecked())  # the warning is about recording: shown only while it is on
+        self.record.toggled.connect(consent.setVisible)
         rules = QLabel("Removed: " + "; ".join(f"{name} ({how})" for name, how in RULES) + ".")
         rules.setWordWrap(True)
         rules.setTextFormat(Qt.PlainText)

@@ -39,6 +39,7 @@ VOLUME_TOP, VOLUME_H = PACE_TOP + PACE_H + PANEL_GAP, 90
 AXIS_Y = VOLUME_TOP + VOLUME_H + 6
 HEIGHT = AXIS_Y + 26
 MAX_TIME_TICKS, MAX_VALUE_TICKS = 10, 5
+GAP_FACTOR = 2.5                    # a step this many times the usual spacing is a gap in the curve
 HALO = 'paint-order="stroke" stroke="#fff" stroke-width="3" stroke-linejoin="round"'  # text readable over curves
 
 
@@ -98,11 +99,13 @@ def _panel(title: str, top: float, height: float, values: Sequence[float]) -> Pa
 
 
 def _runs(points: Sequence[tuple[float, float]]) -> Iterator[list[tuple[float, float]]]:
-    """The curve in pieces: a gap wider than twice its usual spacing (no measurement) breaks it."""
+    """The curve in pieces: a gap of more than GAP_FACTOR times the curve's usual spacing (its median step)
+    is time with no measurement, and breaks it. A short last step (the call's final reading, a fraction
+    of a second after the one before) does not change what the usual spacing is."""
     if not points:
         return
-    steps = [b[0] - a[0] for a, b in zip(points, points[1:]) if b[0] > a[0]]
-    gap = 2 * min(steps) if steps else math.inf
+    steps = sorted(b[0] - a[0] for a, b in zip(points, points[1:]) if b[0] > a[0])
+    gap = GAP_FACTOR * steps[len(steps) // 2] if steps else math.inf
     run = [points[0]]
     for prev, point in zip(points, points[1:]):
         if point[0] - prev[0] > gap:
@@ -209,11 +212,21 @@ def _frame(panel: Panel, tick_label: Callable[[float], str]) -> list[str]:
     return out
 
 
+def curve_path(points: Sequence[tuple[float, float]], x: Callable[[float], float], y: Callable[[float], float]) -> str:
+    """An SVG path's `d`: one line through every point of a run, a new subpath (M) after each gap; a run of
+    one point is a dot (a zero-length line that the round line cap draws)."""
+    parts = []
+    for run in _runs(points):
+        xy = [f"{x(t):.1f},{y(v):.1f}" for t, v in run]
+        parts.append(f"M{xy[0]}" + ("".join(f" L{p}" for p in xy[1:]) if len(xy) > 1 else " h0"))
+    return " ".join(parts)
+
+
 def _curve(points: Sequence[tuple[float, float]], x: Callable[[float], float], panel: Panel, colour: str, cls: str) -> list[str]:
     if not points:
         return [_text((LEFT + WIDTH - RIGHT) / 2, panel.top + panel.height / 2, "not measured on this call", "middle", "empty")]
-    return [f'<polyline class="{cls}" points="{" ".join(f"{x(t):.1f},{panel.y(v):.1f}" for t, v in run)}" '
-            f'fill="none" stroke="{colour}" stroke-width="2" stroke-linejoin="round"/>' for run in _runs(points)]
+    return [f'<path class="{cls}" d="{curve_path(points, x, panel.y)}" fill="none" stroke="{colour}" stroke-width="2" '
+            f'stroke-linejoin="round" stroke-linecap="round"/>']
 
 
 def _pace(doc: dict, x: Callable[[float], float], limits: Limits) -> list[str]:

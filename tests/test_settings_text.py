@@ -1,0 +1,67 @@
+"""Settings and the pace bar say the same thing: the red recording warning only while recording is on,
+and the prompt's pace limit explained beside the pace bar's aim (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from companion.config import load_config
+from companion.store.recording import CONSENT_REMINDER
+from ui.meters import MetersPanel
+from tests.test_coach import BASE
+from ui.settings_dialog import SettingsDialog
+
+
+@pytest.fixture
+def dialog(qtbot, tmp_path):
+    def make(record_audio: bool):
+        config = load_config()
+        if record_audio:
+            from dataclasses import replace
+
+            config = replace(config, privacy=replace(config.privacy, record_audio=True))
+        d = SettingsDialog(config, settings=QSettings(str(tmp_path / "window.ini"), QSettings.IniFormat))
+        qtbot.addWidget(d)
+        d.show()
+        return d
+
+    return make
+
+
+def test_the_recording_warning_shows_only_while_record_call_audio_is_ticked(dialog, qtbot):
+    d = dialog(record_audio=False)
+    assert d.consent.text() == CONSENT_REMINDER
+    assert not d.record.isChecked() and not d.consent.isVisible()  # off by default: no red warning
+    d.record.setChecked(True)
+    assert d.consent.isVisible()
+    d.record.setChecked(False)
+    assert not d.consent.isVisible()
+    on = dialog(record_audio=True)
+    assert on.record.isChecked() and on.consent.isVisible()
+
+
+def test_settings_explains_why_the_prompts_limit_is_above_the_pace_bars_aim(dialog):
+    d = dialog(record_audio=False)
+    config = load_config()
+    low, high = config.coach.slow_down.target_wpm
+    limit = config.coach.slow_down.wpm_above
+    form = d.layout().itemAt(0).layout()
+    assert form.labelForField(d.pace).text() == "“Slow down” prompt above" and d.pace.value() == limit
+    note = d.pace_note.text()
+    assert f"{low:g}–{high:g} words/min" in note and "only when you stay above this limit" in note
+    assert d.pace_note.isVisible()
+
+
+def test_the_pace_bar_names_its_aim_and_says_where_the_prompt_comes(qtbot):
+    config = load_config()
+    rule = config.coach.slow_down
+    meters = MetersPanel(rule.target_wpm, rule.wpm_above, config.coach.lower_tone.loudness_above_db)
+    qtbot.addWidget(meters)
+    low, high = rule.target_wpm
+    meters.update_metrics(dataclasses.replace(BASE, t=30.0, pace_wpm=166.0, pace_source="asr"))
+    assert meters.pace.text() == f"166 words/min (aim {low:.0f}–{high:.0f})"
+    tip = meters.pace.toolTip()
+    assert f"Aim for {low:.0f}–{high:.0f} words/min" in tip and f"stay above {rule.wpm_above:.0f}" in tip
