@@ -1,6 +1,7 @@
 """The replay's timeline: a mm:ss time axis, both parties' turn lanes, the customer's mood row
-(ui.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap), a legend, the pace
-and volume curves with their scales, and the playhead. A click on a marker picks that prompt; a
+(ui.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap),
+the pace and volume curves on scales that fit the call's own readings, the playhead, and under the axis a legend
+whose entries wrap onto as many rows as the width needs (never cut). A click on a marker picks that prompt; a
 click anywhere else seeks to that time."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
+from companion.store.report_timeline import nice_ticks
 from companion.timeline import PAUSE_COLOUR, clock, time_ticks
 from ui import replay_mood
 from ui.style import PARTY_COLOURS, PARTY_NAMES
@@ -23,10 +25,10 @@ INTERRUPTION_COLOUR = "#a8322b"
 GRID_COLOUR = "#e3e6ea"
 BACKGROUND = "#fafbfc"
 TEXT_COLOUR = "#3c4043"
-PACE_RANGE = (60.0, 260.0)  # words/min shown, bottom to top
-PACE_GRID = (100, 150, 200)
-VOLUME_RANGE = (-6.0, 12.0)  # dB against the agent's usual level
-VOLUME_GRID = (0, 6)
+PACE_SHOWN = (100.0, 200.0)  # words/min always on the pace scale, whatever the call's readings
+VOLUME_SHOWN = (-6.0, 12.0)  # dB against the agent's usual level, likewise
+SCALE_TICKS = 4  # at most about this many numbered lines per scale: the curves' band is short
+HEADROOM = 0.08  # the highest reading stays this share of the scale below its top, never flat on the edge
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,24 @@ class LegendEntry:
     label: str
     colour: str
     shape: str  # "marker", "span", "band" or "line"
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A curve's value range, bottom to top, and the round values numbered on it."""
+
+    lo: float
+    hi: float
+    grid: tuple[float, ...]
+
+
+def fit_scale(values: list[float], shown: tuple[float, float]) -> Scale:
+    """Round lines covering every reading and the `shown` range, with room above the highest reading."""
+    ticks = nice_ticks([*values, *shown], SCALE_TICKS)
+    step = ticks[1] - ticks[0]
+    while values and max(values) > ticks[-1] - HEADROOM * (ticks[-1] - ticks[0]):
+        ticks.append(ticks[-1] + step)
+    return Scale(ticks[0], ticks[-1], tuple(ticks))
 
 
 @dataclass(frozen=True)
@@ -45,6 +65,12 @@ class MarkerLabel:
     text: str  # the kind's label, elided where the next label in its row would overlap it
 
 
+def scale_text(value: float, curve: str) -> str:
+    if curve == "pace":
+        return f"{value:g}"
+    return "0 dB" if abs(value) < 1e-9 else f"{value:+g} dB".replace("-", "−")
+
+
 class Timeline(QWidget):
     """The whole call across the widget; `seek(t)` on a click, `prompt_clicked(n)` on a marker."""
 
@@ -52,15 +78,15 @@ class Timeline(QWidget):
     prompt_clicked = Signal(int)
 
     LEFT, RIGHT = 104, 56  # gutters: lane and row names and the pace scale; the volume scale
-    LEGEND_Y = 2
-    LANES = {"agent": 28, "customer": 48}
+    LANES = {"agent": 12, "customer": 32}
     LANE_HEIGHT = 16
-    MOOD_TOP, MOOD_HEIGHT = 68, 14  # the customer's mood, under their lane
-    LABEL_TOP, LABEL_ROWS, LABEL_HEIGHT = 88, 3, 15
-    CURVES_TOP = 140
-    AXIS_GAP = 22  # the axis line sits this far above the bottom
+    MOOD_TOP, MOOD_HEIGHT = 52, 14  # the customer's mood, under their lane
+    LABEL_TOP, LABEL_ROWS, LABEL_HEIGHT = 72, 3, 15
+    CURVES_TOP = 124
+    CURVES_HEIGHT = 84  # at least: the band the pace and volume curves share
+    AXIS_GAP = 22  # the axis line sits this far above the legend
     HIT_PX = 5
-    SWATCH, LEGEND_SPACING = 16, 14
+    SWATCH, LEGEND_SPACING, LEGEND_ROW = 16, 14, 18
     LABEL_GAP = 6
 
     def __init__(self, doc: dict, parent=None):
@@ -68,10 +94,23 @@ class Timeline(QWidget):
         self.doc = doc
         self.duration = max(doc["duration_s"], 1.0)
         self.position = 0.0
-        curves = doc["pace"] or doc["call"].get("volume")
-        self.setMinimumHeight(246 if curves else self.CURVES_TOP + self.AXIS_GAP)  # no curves: no room for them
+        self.pace_scale = fit_scale([s["wpm"] for s in doc["pace"]], PACE_SHOWN)
+        self.volume_scale = fit_scale([v["db"] for v in doc["call"].get("volume") or []], VOLUME_SHOWN)
         self.setMinimumWidth(420)
+        self.setMinimumHeight(self.height_for(self.width()))
         self.setCursor(Qt.PointingHandCursor)
+
+    def height_for(self, width: float) -> int:
+        """The height that shows everything at `width`: the legend takes as many rows as it needs there."""
+        curves = self.doc["pace"] or self.doc["call"].get("volume")
+        body = self.CURVES_TOP + (self.CURVES_HEIGHT + 6 if curves else 0)  # no curves: no room for them
+        return int(body + self.AXIS_GAP + self.legend_height(width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        needed = self.height_for(self.width())
+        if needed != self.minimumHeight():
+            self.setMinimumHeight(needed)  # a narrower window wraps the legend onto more rows: the widget grows
+        super().resizeEvent(event)
 
     # --- geometry ---------------------------------------------------------------------------------
     def plot_width(self) -> float:
@@ -84,7 +123,7 @@ class Timeline(QWidget):
         return max(0.0, min(self.duration, (x - self.LEFT) / self.plot_width() * self.duration))
 
     def axis_y(self) -> float:
-        return self.height() - self.AXIS_GAP
+        return self.height() - self.AXIS_GAP - self.legend_height(self.width())
 
     def curve_band(self) -> tuple[float, float]:
         """Top and bottom of the pace and volume curves."""
@@ -251,31 +290,43 @@ class Timeline(QWidget):
         top, bottom = self.curve_band()
         pace, volume = self.doc["pace"], self.doc["call"].get("volume") or []
         if pace:
-            self._paint_scale(p, PACE_GRID, PACE_RANGE, PACE_COLOUR, left=True)
-            self._paint_curve(p, [(s["t"], s["wpm"]) for s in pace], PACE_RANGE, PACE_COLOUR)
+            self._paint_scale(p, self.pace_scale, PACE_COLOUR, left=True)
+            self._paint_curve(p, self.curve_points("pace"), PACE_COLOUR)
         if volume:
-            self._paint_scale(p, VOLUME_GRID, VOLUME_RANGE, VOLUME_COLOUR, left=False)
-            self._paint_curve(p, [(v["t"], v["db"]) for v in volume], VOLUME_RANGE, VOLUME_COLOUR)
+            self._paint_scale(p, self.volume_scale, VOLUME_COLOUR, left=False)
+            self._paint_curve(p, self.curve_points("volume"), VOLUME_COLOUR)
         if pace or volume:
             p.setPen(QPen(QColor("#c9ced4"), 1))
             p.drawLine(QPointF(self.LEFT, top - 4), QPointF(self.LEFT + self.plot_width(), top - 4))
 
-    def _curve_y(self, value: float, span: tuple[float, float]) -> float:
+    def curve_y(self, value: float, scale: Scale) -> float:
         top, bottom = self.curve_band()
-        low, high = span
-        return bottom - (max(low, min(high, value)) - low) / (high - low) * (bottom - top)
+        return bottom - (max(scale.lo, min(scale.hi, value)) - scale.lo) / (scale.hi - scale.lo) * (bottom - top)
 
-    def _paint_curve(self, p: QPainter, points: list[tuple[float, float]], span: tuple[float, float], colour: str) -> None:
+    def curve_points(self, curve: str) -> list[QPointF]:
+        """Where the "pace" or "volume" curve's readings are drawn."""
+        if curve == "pace":
+            readings, scale = [(s["t"], s["wpm"]) for s in self.doc["pace"]], self.pace_scale
+        else:
+            readings, scale = [(v["t"], v["db"]) for v in self.doc["call"].get("volume") or []], self.volume_scale
+        return [QPointF(self.x(t), self.curve_y(v, scale)) for t, v in readings]
+
+    def scale_labels(self, curve: str) -> list[tuple[float, str]]:
+        """(y, text) of each numbered line of the "pace" or "volume" scale."""
+        scale = self.pace_scale if curve == "pace" else self.volume_scale
+        return [(self.curve_y(v, scale), scale_text(v, curve)) for v in scale.grid]
+
+    def _paint_curve(self, p: QPainter, points: list[QPointF], colour: str) -> None:
         p.setPen(QPen(QColor(colour), 1.6))
-        p.drawPolyline(QPolygonF([QPointF(self.x(t), self._curve_y(v, span)) for t, v in points]))
+        p.drawPolyline(QPolygonF(points))
 
-    def _paint_scale(self, p: QPainter, grid: tuple, span: tuple[float, float], colour: str, left: bool) -> None:
+    def _paint_scale(self, p: QPainter, scale: Scale, colour: str, left: bool) -> None:
         """Dotted lines at round values, numbered in the gutter on the curve's side."""
-        for value in grid:
-            y = self._curve_y(value, span)
+        for value in scale.grid:
+            y = self.curve_y(value, scale)
             p.setPen(QPen(QColor(colour).lighter(170), 1, Qt.DotLine))
             p.drawLine(QPointF(self.LEFT, y), QPointF(self.LEFT + self.plot_width(), y))
-            text = f"{value}" if left else f"{value:+d} dB" if value else "0 dB"
+            text = scale_text(value, "pace" if left else "volume")
             if left:
                 rect, align = QRectF(4, y - 8, self.LEFT - 10, 16), Qt.AlignRight | Qt.AlignVCenter
             else:
@@ -291,26 +342,29 @@ class Timeline(QWidget):
             p.drawLine(QPointF(x, y), QPointF(x, y + 4))
             self._text(p, QRectF(x - 30, y + 4, 60, self.AXIS_GAP - 4), text, align=Qt.AlignHCenter | Qt.AlignVCenter)
 
-    def legend_layout(self) -> list[tuple[LegendEntry, float, str]]:
-        """(entry, x of its swatch, its label) across the top; labels are elided to equal shares
-        when they would not all fit the width."""
+    def legend_layout(self, width: Optional[float] = None) -> list[tuple[LegendEntry, QPointF, str]]:
+        """(entry, top left of its swatch, its label) under the time axis: every label whole, in rows that
+        wrap at the widget's width (or `width`)."""
         fm = self.fontMetrics()
-        entries = self.legend_entries()
-        widths = [fm.horizontalAdvance(e.label) + 4 for e in entries]
-        room = self.width() - self.LEFT - 4 - len(entries) * (self.SWATCH + self.LEGEND_SPACING)
-        share = room / len(entries) if entries and sum(widths) > room else None
-        x, laid = float(self.LEFT), []
-        for entry, width in zip(entries, widths):
-            if share is not None and width > share:
-                width = share
-            text = fm.elidedText(entry.label, Qt.ElideRight, max(0, int(width) - 4)) if share is not None else entry.label
-            laid.append((entry, x, text))
-            x += self.SWATCH + width + self.LEGEND_SPACING
+        width = self.width() if width is None else width
+        right = max(width - 4, self.LEFT + 1)
+        x, row, laid = float(self.LEFT), 0, []
+        for entry in self.legend_entries():
+            size = self.SWATCH + fm.horizontalAdvance(entry.label) + 4
+            if x > self.LEFT and x + size > right:
+                x, row = float(self.LEFT), row + 1
+            laid.append((entry, QPointF(x, row * self.LEGEND_ROW), entry.label))
+            x += size + self.LEGEND_SPACING
         return laid
 
+    def legend_height(self, width: float) -> float:
+        laid = self.legend_layout(width)
+        return 0.0 if not laid else laid[-1][1].y() + self.LEGEND_ROW + 2
+
     def _paint_legend(self, p: QPainter) -> None:
-        y, h = float(self.LEGEND_Y), 16.0
-        for entry, x, text in self.legend_layout():
+        top, h = self.height() - self.legend_height(self.width()), 16.0
+        for entry, at, text in self.legend_layout():
+            x, y = at.x(), top + at.y()
             colour = QColor(entry.colour)
             if entry.shape == "marker":
                 p.fillRect(QRectF(x + 4, y + 2, 3, h - 4), colour)

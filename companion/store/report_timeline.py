@@ -81,7 +81,7 @@ class Panel:
         return self.top + self.height * (self.hi - clamped) / (self.hi - self.lo)
 
 
-def _nice_ticks(values: Sequence[float], max_ticks: int = MAX_VALUE_TICKS) -> list[float]:
+def nice_ticks(values: Sequence[float], max_ticks: int = MAX_VALUE_TICKS) -> list[float]:
     """Round ticks (1, 2 or 5 times a power of ten apart) that cover every value."""
     lo, hi = min(values), max(values)
     if hi - lo < 1e-9:
@@ -94,7 +94,7 @@ def _nice_ticks(values: Sequence[float], max_ticks: int = MAX_VALUE_TICKS) -> li
 
 
 def _panel(title: str, top: float, height: float, values: Sequence[float]) -> Panel:
-    ticks = _nice_ticks(values)
+    ticks = nice_ticks(values)
     return Panel(title, top, height, ticks[0], ticks[-1], ticks)
 
 
