@@ -1,11 +1,14 @@
 """Personal data out of stored text: card numbers (Luhn-checked), security codes, expiry dates,
 national ID and bank numbers, phone numbers, e-mail addresses and long digit runs, whether typed as
 digits or said aloud and written as words by the speech recogniser ("four one one one …",
-"oh seven seven double nine …", "john dot smith at gmail dot com").
+"oh seven seven double nine …", "john dot smith at gmail dot com"); and identity details: names,
+street addresses, postcodes and dates of birth (`identity_rules`, their cue words in
+resources/identity.toml).
 
 Numbers said as words are turned into digits first (`spoken_numbers`); the rules
 (`redaction_rules`, their cue words in resources/redaction.toml) read those digits. `RULES` says
-what is removed, in the settings. docs/privacy.md has the measured recall and precision."""
+what is removed of numbers and e-mail addresses, `IDENTITY_RULES` of identity details; the settings
+show both. docs/privacy.md has the measured recall and precision."""
 
 from __future__ import annotations
 
@@ -30,6 +33,15 @@ RULES = (
                        "\"dash\") → [email]"),
     ("long number", "any other 6 or more digits in a row → [number]; prices, times, dates, years, quantities and "
                     "short numbers are kept"),
+)
+
+IDENTITY_RULES = (
+    ("name", "the words after \"my name is\", \"the account holder is\", \"this is … speaking\", a title (\"mrs\", "
+             "\"mister\") or the agent's \"can I take your name\", and names spelled letter by letter → [name]"),
+    ("street address", "a house number, street words and a street type (\"twenty two acacia avenue\"), with a flat or "
+                       "unit → [address]"),
+    ("postcode", "UK and Canadian postcodes said letter by letter, US ZIP and ZIP+4 after \"zip\" → [postcode]"),
+    ("date of birth", "the date after \"date of birth\", \"born on\", \"D O B\", \"birthday\" → [dob]"),
 )
 
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from companion.store import identity_rules
 from companion.store.spoken_numbers import BOUNDARY, Normalised, Run, normalise
 
 try:
@@ -22,7 +23,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 RESOURCE = "redaction.toml"
-LABELS = ("[card]", "[code]", "[expiry]", "[id]", "[account]", "[phone]", "[email]", "[number]")
+LABELS = ("[card]", "[code]", "[expiry]", "[id]", "[account]", "[phone]", "[email]", "[number]") + identity_rules.LABELS
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 SSN = re.compile(r"(?<![\w-])\d{3}[- ]\d{2}[- ]\d{4}(?![\w-])")
@@ -396,6 +397,7 @@ def find(text: str) -> list[tuple[int, int, str]]:
     candidates = [(m.start(), m.end(), "[email]") for m in EMAIL.finditer(text)]
     candidates += judged.emails() + judged.ibans() + judged.insurance()
     candidates += [(m.start(), m.end(), "[id]") for m in SSN.finditer(text)]
+    candidates += identity_rules.find(judged)   # names, addresses, postcodes, dates of birth: before the numbers in them
     candidates += judged.runs()
     found: list[tuple[int, int, str]] = []
     taken = bytearray(len(text))  # the characters already in a find: one look per candidate, not one per find
