@@ -122,6 +122,26 @@ def _isolated_user_dirs(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def store_template(tmp_path_factory):
+    """`template(name, build)`: a data folder made once per session by `build(folder)` (for example calls
+    saved with `companion analyze --save`), copied into this test's own data folder, which it returns.
+    Tests that read or change a store of saved calls start from a copy instead of saving them again."""
+    made: dict[str, Path] = {}
+
+    def template(name: str, build) -> Path:
+        if name not in made:
+            folder = tmp_path_factory.mktemp(f"template-{name}") / "data"
+            folder.mkdir()
+            build(folder)
+            made[name] = folder
+        target = Path(os.environ["COMPANION_DATA_DIR"])
+        shutil.copytree(made[name], target, dirs_exist_ok=True)
+        return target
+
+    return template
+
+
+@pytest.fixture(scope="session")
 def softphone(tmp_path_factory):
     """A PulseAudio server of the test session's own (of this xdist worker's own), with sinks `agent_mic`
     and `softphone`."""

