@@ -18,13 +18,20 @@ from companion.paths import user_data_dir
 from companion.resources import resource_path
 
 
+FLOWS = {"opening": "the call's opening state: done as the call begins",
+         "after-call": "done after the call, in its summary (the root-cause note)"}
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
     title: str
     guidance: str
     tips: tuple[str, ...]
-    cues: tuple[str, ...]
+    cues: tuple[str, ...]                 # phrases that show the step (companion.checklist matches their meaning)
+    near_cues: tuple[str, ...] = ()       # weaker: they show it only when the call is at it, or just before or past it
+    unless: tuple[str, ...] = ()          # words that rule the step out of a line ("sorry" for "Stop saying sorry")
+    flow: str = ""                        # "opening" or "after-call": a step no phrase shows (FLOWS)
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,8 @@ def normalise(text: str) -> str:
 
 # What a playbook file may hold, and of what type; everything else is refused.
 PLAYBOOK_KEYS = {"id": "text", "name": "text", "description": "optional text", "step": "steps"}
-STEP_KEYS = {"id": "text", "title": "text", "guidance": "optional text", "tips": "list of text", "cues": "list of text"}
+STEP_KEYS = {"id": "text", "title": "text", "guidance": "optional text", "tips": "list of text", "cues": "list of text",
+             "near_cues": "list of text", "unless": "list of text", "flow": "optional text"}
 
 
 def _kind_of(value: object) -> str:
@@ -97,8 +105,12 @@ def load_playbook(path: Path) -> Playbook:
     steps = []
     for n, raw in enumerate(data["step"], 1):
         fields = _read(raw, STEP_KEYS, f"{where}, step {n}")
+        if fields["flow"] and fields["flow"] not in FLOWS:
+            raise ConfigError(f"{where}, step {n}: flow must be one of {', '.join(FLOWS)} (or left out), "
+                              f"not {json.dumps(fields['flow'], ensure_ascii=False)}.")
+        phrases = {key: tuple(normalise(c) for c in fields[key] if normalise(c)) for key in ("cues", "near_cues", "unless")}
         steps.append(Step(id=fields["id"], title=fields["title"], guidance=fields["guidance"], tips=tuple(fields["tips"]),
-                          cues=tuple(normalise(c) for c in fields["cues"] if normalise(c))))
+                          flow=fields["flow"], **phrases))
     if not steps:
         raise ConfigError(f"{where} has no steps.")
     if len({s.id for s in steps}) != len(steps):

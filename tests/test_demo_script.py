@@ -76,3 +76,60 @@ def test_a_malformed_script_is_one_clear_error(tmp_path):
     bad.write_text('language = "en-us"\n[[line]]\nparty = "agent"\nstart = "soon"\nend = 2.0\ntext = "hi"\n')
     with pytest.raises(CompanionError, match="bad.toml"):
         load_script(bad)
+
+
+# What each line of the demo that shows a step shows (the start of the line is enough to find it); every other
+# line shows none. The demo's first words are its opening step's moment.
+DEMO_STEPS = {
+    "mm-hmm": "listen",
+    "I am sorry to hear that": "empathise",
+    "The tracking shows it was delivered": "solution",   # "I will send a request to the courier"
+    "You will get an email from me": "action",           # "with the reference number and my direct line"
+}
+
+
+def demo_lines_as_heard(config):
+    """Both parties' recognised lines, in the order the session hears them (their final segments, by time)."""
+    script = demo_script()
+    until = max(line.end for line in script.lines) + script.final_delay_s + 1.0
+    finals = []
+    for party in ("agent", "customer"):
+        events = []
+        t = ScriptedTranscriber(party, script, config.audio, events.append)
+        per_block = int(0.5 / config.audio.frame_s)
+        first = 0
+        while first * config.audio.frame_s < until:
+            t.put(first, np.zeros((per_block, int(config.audio.sample_rate * config.audio.frame_s)), np.float32))
+            first += per_block
+        finals += [e for e in events if isinstance(e, FinalSegment)]
+    return sorted(finals, key=lambda s: s.end)
+
+
+def test_the_demos_checklist_follows_the_conversation_and_never_ticks_a_step_early(config):
+    """The bundled demo call through the checklist as the demo runs it without a model: the opening step as the call
+    begins, then each step at the line that says it, never one before; the step nobody says (repeating the
+    concerns back) stays open, and the after-call step is left to the summary."""
+    from companion.checklist import ChecklistTracker
+    from companion.playbooks import find_playbook
+
+    playbook = find_playbook("unhappy-customer")
+    tracker = ChecklistTracker(playbook)
+    index = {s.id: n for n, s in enumerate(playbook.steps)}
+    heard = []
+    for segment in demo_lines_as_heard(config):
+        current = tracker.current
+        for tick in tracker.on_segment(segment):
+            heard.append((tick.step_id, tick.t, segment.text, tick.phrase))
+            if tick.phrase is not None:  # said: at most the next step (nothing far ahead, nothing in the greeting)
+                assert index[tick.step_id] <= index[current] + 1, (tick, current)
+    first = min(demo_script().lines, key=lambda line: line.start)
+    assert heard[0] == ("mindset", round(first.start, 2), first.text, None)
+    said = [(step, text) for step, _, text, phrase in heard if phrase is not None]
+    expected = [(step, next(l.text for l in demo_script().lines if l.text.startswith(start)))
+                for start, step in DEMO_STEPS.items()]
+    assert said == expected
+    for step, t, text, phrase in heard[1:]:
+        line = next(l for l in demo_script().lines if l.text == text)
+        assert t == pytest.approx(line.end, abs=0.01)  # ticked when the line that says it ends, not before
+    assert "repeat" not in tracker.done and "feedback" not in tracker.done
+    assert tracker.current == "feedback"

@@ -219,7 +219,7 @@ def demo(saved):
 def test_the_cards_give_the_calls_key_numbers(demo):
     doc, _, dom = demo
     cards = {c.one("div", "card-title").text(): c for c in dom.one("section", id="cards").all("div", "card")}
-    assert list(cards) == ["Duration", "Talk share", "Pace", "Interruptions", "Customer mood", "Prompts"]
+    assert list(cards) == ["Duration", "Talk share", "Pace", "Interruptions", "Customer mood", "Checklist", "Prompts"]
     assert cards["Duration"].one("div", "value").text() == clock(doc["duration_s"])
     assert cards["Talk share"].one("div", "value").text() == f"{doc['agent_talk_ratio']:.0%}"
     assert f"Customer {1 - doc['agent_talk_ratio']:.0%}" in cards["Talk share"].text()
@@ -327,9 +327,24 @@ def test_the_checklist_shows_when_each_step_was_ticked_and_how(demo):
     assert len(rows) == len(ticks) and {t["source"] for t in ticks} == {"auto", "manual"}
     for row, tick in zip(rows, ticks):
         assert row.cell("t") == clock(tick["t"]) and row.cell("step") == tick["title"]
-        assert row.cell("how") == {"auto": "automatically", "manual": "by hand"}[tick["source"]]
+        how = "as the call began" if tick["step_id"] == "mindset" else {"auto": "automatically", "manual": "by hand"}[tick["source"]]
+        assert row.cell("how") == how
         assert ("undone" in row.cell("state")) == (not tick["done"]) and ("undone" in row.attrs["class"]) == (not tick["done"])
     assert [t["step_id"] for t in ticks if not t["done"]] == ["repeat"]
+    assert [t["step_id"] for t in ticks if t["source"] == "auto"] == ["mindset", "listen", "empathise", "solution", "action"]
+
+
+def test_the_calls_adherence_to_its_playbook_is_a_card_and_heads_the_checklist(demo):
+    """The demo call: its steps said in the playbook's order but for "repeat" (ticked by hand, then undone), and a
+    root-cause note written: 6 of 7 steps done in order."""
+    _, _, dom = demo
+    cards = {c.one("div", "card-title").text(): c for c in dom.one("section", id="cards").all("div", "card")}
+    assert cards["Checklist"].one("div", "value").text() == "86%"
+    assert "6 of 7 steps in order" in cards["Checklist"].text() and "6 done" in cards["Checklist"].text()
+    section = dom.one("section", id="checklist")
+    assert section.one("p", "adherence").text() == "Adherence 86%: 6 of 7 steps done in the playbook's order (6 done)."
+    assert section.one("p", "not-done").text() == "Not done: Repeat their concerns."
+    assert "Step 7, “Use the feedback”, is done after the call, by the notes below." in section.text()
 
 
 def test_the_notes_and_the_supervisors_comments_are_there(demo):

@@ -63,7 +63,7 @@ def test_a_playbook_that_is_not_utf8_is_named_and_the_others_still_load(tmp_path
         ("tips = [1, 2]", 'step 1: tips must be a list of text, such as tips = ["one", "two"].'),
         ("guidance = 5", "step 1: guidance must be text in quotes (got the number 5)."),
         ('guidance = ["a", "b"]', "step 1: guidance must be text in quotes (got a list)."),
-        ('tip = ["Stay calm"]', "step 1 has an unknown key tip (known: id, title, guidance, tips, cues)."),
+        ('tip = ["Stay calm"]', "step 1 has an unknown key tip (known: id, title, guidance, tips, cues, near_cues, unless, flow)."),
     ],
 )
 def test_each_step_field_must_have_its_type(tmp_path, field, message):

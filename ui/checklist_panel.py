@@ -1,5 +1,6 @@
-"""The side panel: the playbook's steps, the current one highlighted with its tips, ticked
-automatically from what the agent says or by hand (click, Space, or Ctrl+1..9)."""
+"""The side panel: the playbook's steps, the one the conversation is at highlighted with its tips, ticked
+automatically from what the agent says (and by the call's flow: the opening step as the call begins), or by hand
+(click, Space, or Ctrl+1..9). An after-call step is done in the summary, with the root-cause note."""
 
 from __future__ import annotations
 
@@ -10,8 +11,25 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QLabel, QListView, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
+from companion.checklist import current_step
 from companion.events import StepTicked
-from companion.playbooks import Playbook
+from companion.playbooks import Playbook, Step
+
+FLOW_NOTES = {"opening": "as the call begins", "after-call": "after the call"}
+
+
+def step_text(n: int, step: Step) -> str:
+    """A step's line in the list: its number and title, and when the call's flow does it."""
+    note = FLOW_NOTES.get(step.flow)
+    return f"{n}. {step.title}" + (f" ({note})" if note else "")
+
+
+def step_tooltip(step: Step) -> str:
+    if step.flow == "opening":
+        return f"{step.guidance}\nDone as the call begins."
+    if step.flow == "after-call":
+        return f"{step.guidance}\nDone after the call: write the root cause in the call summary."
+    return step.guidance
 
 
 def _html(text: str) -> str:
@@ -51,20 +69,22 @@ class ChecklistPanel(QWidget):
         for n in range(1, 10):
             QShortcut(QKeySequence(f"Ctrl+{n}"), self, activated=lambda n=n: self.toggle_row(n - 1))
         self._updating = False
+        self.ticks: dict[str, StepTicked] = {}  # each step done, by its last tick (times for the call's adherence)
         self.set_playbook(playbook)
 
     def set_playbook(self, playbook: Playbook, ticks: Iterable[StepTicked] = ()) -> None:
         """Show `playbook`'s steps, with `ticks` (steps already done, e.g. carried over from a switch mid-call)."""
         self.playbook = playbook
+        self.ticks = {}
         self._updating = True
         self.steps.clear()
         self.heading.setText(playbook.name)
         for n, step in enumerate(playbook.steps, 1):
-            item = QListWidgetItem(f"{n}. {step.title}")
+            item = QListWidgetItem(step_text(n, step))
             item.setData(Qt.UserRole, step.id)
             item.setFlags(Qt.ItemIsEnabled | Qt.ItemIsSelectable | Qt.ItemIsUserCheckable)
             item.setCheckState(Qt.Unchecked)
-            item.setToolTip(_tooltip(step.guidance))
+            item.setToolTip(_tooltip(step_tooltip(step)))
             self.steps.addItem(item)
         self._updating = False
         for tick in ticks:
@@ -82,11 +102,14 @@ class ChecklistPanel(QWidget):
 
     @property
     def current(self) -> Optional[str]:
-        for row in range(self.steps.count()):
-            item = self.steps.item(row)
-            if item.checkState() != Qt.Checked:
-                return item.data(Qt.UserRole)
-        return None
+        """The step the conversation is at: the first not done after the furthest done (companion.checklist)."""
+        done = [self.steps.item(row).data(Qt.UserRole) for row in range(self.steps.count())
+                if self.steps.item(row).checkState() == Qt.Checked]
+        return current_step(self.playbook.steps, done)
+
+    def call_ticks(self) -> list[StepTicked]:
+        """The steps done on this call, each with its last tick: what the summary's adherence is worked out from."""
+        return [self.ticks[s.id] for s in self.playbook.steps if s.id in self.ticks and self.is_done(s.id)]
 
     def toggle_row(self, row: int) -> None:
         item = self.steps.item(row)
@@ -107,8 +130,16 @@ class ChecklistPanel(QWidget):
         try:
             item = self.item(tick.step_id)
             item.setCheckState(Qt.Checked if tick.done else Qt.Unchecked)
+            if tick.done:
+                self.ticks[tick.step_id] = tick
+            else:
+                self.ticks.pop(tick.step_id, None)
+            step = self.playbook.step(tick.step_id)
             if tick.done and tick.source == "auto":
-                item.setToolTip(_tooltip(f"Ticked when you said “{tick.phrase}”"))
+                why = f"Ticked when you said “{tick.phrase}”" if tick.phrase else "Done as the call began"
+                item.setToolTip(_tooltip(f"{step.guidance}\n{why}"))
+            else:
+                item.setToolTip(_tooltip(step_tooltip(step)))
         finally:
             self._updating = False
         self._highlight()
@@ -132,7 +163,7 @@ class ChecklistPanel(QWidget):
             item.setForeground(QBrush(QColor("#8a9099")) if item.checkState() == Qt.Checked else QBrush())
         self._updating = False
         if current is None:
-            self.tips.setText("<b>All steps done.</b> Note the root cause after the call.")
+            self.tips.setText("<b>All steps done.</b>")
             return
         step = self.playbook.step(current)
         tips = "".join(f"<li>{_html(t)}</li>" for t in step.tips)

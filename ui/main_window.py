@@ -232,7 +232,8 @@ class MainWindow(QMainWindow):
         steps = self.checklist.playbook.steps  # the playbook the call ended with
         done = sum(1 for s in steps if self.checklist.is_done(s.id))
         summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(steps), self,
-                                customer_states=self.customer_states, upset_s=upset_s, hold_s=hold_s)
+                                customer_states=self.customer_states, upset_s=upset_s, hold_s=hold_s,
+                                playbook=self.checklist.playbook, ticks=self.checklist.call_ticks())
         summary.setAttribute(Qt.WA_DeleteOnClose)  # gone once the agent is done with it: a shift's summaries never pile up
         self.summary = summary
         recorder = self.session.recorder if self.session is not None else None

@@ -3,7 +3,7 @@
 One self-contained page (inline CSS and SVG; no scripts, fonts, images or links to fetch) that
 also prints on A4: the call's key numbers as cards (the customer's mood among them, report_mood),
 the timeline (report_timeline), the transcript with each prompt where it came, the checklist as it
-was ticked, the notes and the supervisor's comments. Every piece of text from the call or its users is HTML-escaped where it is placed.
+was ticked with the call's adherence to its playbook (companion.checklist), the notes and the supervisor's comments. Every piece of text from the call or its users is HTML-escaped where it is placed.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from collections import Counter
 from html import escape
 from typing import Optional
 
+from companion.checklist import Adherence, adherence, final_ticks
+from companion.errors import ConfigError
+from companion.playbooks import Playbook, find_playbook
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.store import report_mood
 from companion.store.report_timeline import (INTERRUPTION_COLOURS, PARTY_COLOURS, Limits, default_limits, legend_html,
@@ -93,10 +96,38 @@ def _prompts_card(doc: dict) -> str:
     return _card("Prompts", str(len(doc["prompts"])), *(lines or ["none on this call"]), cls="prompts")
 
 
-def _cards(doc: dict, limits: Limits) -> str:
+def call_playbook(doc: dict) -> Optional[Playbook]:
+    """The playbook the call ended with, as this machine has it (None: no playbook, or one not found here)."""
+    playbook_id = doc["call"].get("playbook")
+    if not playbook_id:
+        return None
+    try:
+        return find_playbook(playbook_id)
+    except ConfigError:
+        return None
+
+
+def call_adherence(doc: dict, playbook: Optional[Playbook]) -> Optional[Adherence]:
+    """How closely the call followed its playbook: its ticks, and the root-cause note for the after-call steps."""
+    if playbook is None:
+        return None
+    ticks = [(t["step_id"], t["t"], bool(t["done"])) for t in doc["call"]["checklist"]]
+    return adherence(playbook.steps, ticks, bool((doc["call"].get("notes") or "").strip()))
+
+
+def _checklist_card(doc: dict, playbook: Optional[Playbook]) -> str:
+    result = call_adherence(doc, playbook)
+    if result is None:
+        why = "no playbook on this call" if not doc["call"].get("playbook") else "its playbook is not on this machine"
+        return _card("Checklist", NO_TIME, escape(why), cls="adherence")
+    return _card("Checklist", f"{result.score:.0%}", escape(f"{result.in_order} of {result.total} steps in order"),
+                 escape(f"{result.done} done"), cls="adherence")
+
+
+def _cards(doc: dict, limits: Limits, playbook: Optional[Playbook]) -> str:
     how = escape(f"{doc['call']['status']} · {doc['call']['source']}")
     cards = [_card("Duration", clock(doc["duration_s"]), how, cls="duration"), _talk_card(doc), _pace_card(doc, limits),
-             _interruptions_card(doc), _mood_card(doc), _prompts_card(doc)]
+             _interruptions_card(doc), _mood_card(doc), _checklist_card(doc, playbook), _prompts_card(doc)]
     return f'<section id="cards" class="cards">{"".join(cards)}</section>'
 
 
@@ -145,16 +176,41 @@ def _transcript(doc: dict) -> str:
     return _section("transcript", "Transcript", (note if untranscribed else "") + body)
 
 
-def _tick_row(tick: dict) -> str:
+def _tick_row(tick: dict, flows: dict[str, str]) -> str:
     done = bool(tick["done"])
+    how = TICK_SOURCES.get(tick["source"], tick["source"])
+    if tick["source"] == "auto" and flows.get(tick["step_id"]) == "opening":
+        how = "as the call began"
     return _tr(f"tick {'done' if done else 'undone'}", _td("t", _time(tick["t"])), _td("step", tick["title"]),
-               _td("how", TICK_SOURCES.get(tick["source"], tick["source"])), _td("state", "✓ done" if done else "✗ undone"))
+               _td("how", how), _td("state", "✓ done" if done else "✗ undone"))
 
 
-def _checklist(doc: dict) -> str:
-    playbook = doc["call"].get("playbook")
-    caption = f'<p class="caption">Playbook: {escape(playbook)}</p>' if playbook else ""
-    table = _table("checklist", ("Time", "Step", "Ticked", "State"), [_tick_row(t) for t in doc["call"]["checklist"]],
+def _adherence_lines(doc: dict, playbook: Playbook) -> str:
+    """The adherence in words, the steps not done, and the after-call step the notes do."""
+    result = call_adherence(doc, playbook)
+    notes = bool((doc["call"].get("notes") or "").strip())
+    done = final_ticks((t["step_id"], t["t"], bool(t["done"])) for t in doc["call"]["checklist"])
+    missing = [s.title for s in playbook.steps if (s.id not in done and s.flow != "after-call")
+               or (s.flow == "after-call" and not notes)]
+    lines = [f'<p class="adherence">Adherence <b>{result.score:.0%}</b>: {result.in_order} of {result.total} steps '
+             f"done in the playbook's order ({result.done} done).</p>"]
+    if missing:
+        lines.append(f'<p class="caption not-done">Not done: {escape("; ".join(missing))}.</p>')
+    number = {s.id: n for n, s in enumerate(playbook.steps, 1)}
+    for step in playbook.steps:
+        if step.flow == "after-call":
+            lines.append(f'<p class="caption">Step {number[step.id]}, “{escape(step.title)}”, is done after the call, '
+                         "by the notes below.</p>")
+    return "".join(lines)
+
+
+def _checklist(doc: dict, playbook: Optional[Playbook]) -> str:
+    playbook_id = doc["call"].get("playbook")
+    caption = f'<p class="caption">Playbook: {escape(playbook_id)}</p>' if playbook_id else ""
+    if playbook is not None:
+        caption += _adherence_lines(doc, playbook)
+    flows = {s.id: s.flow for s in playbook.steps} if playbook is not None else {}
+    table = _table("checklist", ("Time", "Step", "Ticked", "State"), [_tick_row(t, flows) for t in doc["call"]["checklist"]],
                    "No checklist step was ticked on this call.")
     return _section("checklist", "Checklist", caption + table)
 
@@ -187,8 +243,10 @@ def render_report(doc: dict, limits: Optional[Limits] = None) -> str:
     """The report of one call (`companion.store.calls.load_call`'s document); the pace target and
     the volume line come from the coaching configuration unless `limits` says otherwise."""
     limits = limits or default_limits()
+    playbook = call_playbook(doc)
     timeline = _section("timeline", "Timeline", legend_html(doc, limits) + timeline_svg(doc, limits))
-    body = "".join([_header(doc), _cards(doc, limits), timeline, _transcript(doc), _checklist(doc), _notes(doc), _comments(doc)])
+    body = "".join([_header(doc), _cards(doc, limits, playbook), timeline, _transcript(doc), _checklist(doc, playbook),
+                    _notes(doc), _comments(doc)])
     return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -206,12 +264,16 @@ h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
 .meta, .caption, .empty { color: var(--muted); margin: 0 0 12px; }
 .cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(170px, 1fr)); gap: 12px; margin-top: 16px; }
+@media (min-width: 1000px) {  /* the seven cards in one row; the prompts card, listing each kind, the widest */
+  .cards { grid-template-columns: 1fr 1fr 1fr 1.15fr 1.1fr 1fr 1.5fr; gap: 10px; }
+}
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--soft); }
 .card-title { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 .value { font-size: 24px; font-weight: 600; margin: 2px 0 4px; }
 .unit { font-size: 14px; font-weight: 400; color: var(--muted); }
 .detail { font-size: 13px; color: #3c4043; margin-top: 2px; }
 .prompts .detail { white-space: nowrap; }
+p.adherence { margin: 0 0 6px; }
 .chip { display: inline-block; padding: 0 6px; border-radius: 4px; font-size: 12px; font-weight: 600; white-space: nowrap; }
 .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 18px; padding: 0; margin: 0 0 8px; font-size: 13px; }
 .legend li { display: flex; align-items: center; gap: 6px; }
@@ -240,7 +302,7 @@ td.text { white-space: pre-wrap; overflow-wrap: anywhere; }
   body { margin: 0; max-width: none; padding: 0; font-size: 10pt; }
   h1 { font-size: 17pt; }
   h2 { font-size: 13pt; margin-top: 16pt; break-after: avoid; page-break-after: avoid; }
-  .cards { grid-template-columns: 1fr 1fr 1fr 1fr 1.2fr 1.35fr; gap: 6pt; }  /* mood's summary; the prompts card lists each kind */
+  .cards { grid-template-columns: 1fr 1fr 1fr 1.1fr 1.2fr 1fr 1.5fr; gap: 6pt; }  /* mood's summary; the prompts card lists each kind */
   .chip { font-size: 7.5pt; }
   .card { padding: 6pt 8pt; }
   .value { font-size: 15pt; }
