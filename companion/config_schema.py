@@ -243,6 +243,7 @@ class CoachConfig:
 class PrivacyConfig:
     record_audio: bool
     redact: bool
+    show_digits: bool           # the live transcript shows numbers as said for a minute (payment screens); the store never
 
 
 @dataclass(frozen=True)
