@@ -48,7 +48,7 @@ def test_settings_explains_why_the_prompts_limit_is_above_the_pace_bars_aim(dial
     config = load_config()
     low, high = config.coach.slow_down.target_wpm
     limit = config.coach.slow_down.wpm_above
-    form = d.layout().itemAt(0).layout()
+    form = d.scroll.widget().layout()
     assert form.labelForField(d.pace).text() == "“Slow down” prompt above" and d.pace.value() == limit
     note = d.pace_note.text()
     assert f"{low:g}–{high:g} words/min" in note and "only when you stay above this limit" in note
@@ -65,3 +65,18 @@ def test_the_pace_bar_names_its_aim_and_says_where_the_prompt_comes(qtbot):
     assert meters.pace.text() == f"166 words/min (aim {low:.0f}–{high:.0f})"
     tip = meters.pace.toolTip()
     assert f"Aim for {low:.0f}–{high:.0f} words/min" in tip and f"stay above {rule.wpm_above:.0f}" in tip
+
+
+def test_no_line_of_settings_is_cut_with_the_warning_shown_or_not(dialog, qtbot):
+    """Every wrapped line gets the height its words need (the form scrolls on a short screen instead)."""
+    from PySide6.QtWidgets import QLabel
+
+    d = dialog(record_audio=False)
+    for record in (False, True, False):
+        d.record.setChecked(record)
+        qtbot.wait(50)
+        labels = [w for w in d.scroll.widget().findChildren(QLabel) if w.wordWrap() and w.isVisibleTo(d)]
+        assert d.pace_note in labels and (d.consent in labels) == record
+        for label in labels:
+            assert label.height() >= label.heightForWidth(label.width()), label.text()[:60]
+        assert d.height() <= d.screen().availableGeometry().height()

@@ -10,10 +10,13 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QLabel,
     QMessageBox,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
+    QWidget,
 )
 
 from companion.config import CoachingConfig, save_user_overrides, setting_range
@@ -42,6 +45,9 @@ def pace_limit_note(low: float, high: float) -> str:
     """Why the prompt's limit is not the top of the pace bar's aim: the two numbers side by side, explained."""
     return (f"The pace bar aims for {low:g}–{high:g} words/min and turns amber above {high:g}; the “Slow down” "
             "prompt comes only when you stay above this limit, so a moment a little fast is not interrupted.")
+
+
+FIRST_WIDTH = 640  # the dialog's width when it opens (px)
 
 
 class SettingsDialog(QDialog):
@@ -115,10 +121,31 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
+        body = QWidget()
+        body.setLayout(form)
+        self.scroll = QScrollArea()  # every line whole at any size: the form scrolls when the screen is short
+        self.scroll.setWidget(body)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
-        layout.addLayout(form)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(where)
         layout.addWidget(buttons)
+        self.record.toggled.connect(lambda _: self.fit())  # the warning's lines come and go: room for them
+        self.fit(FIRST_WIDTH)
+
+    def fit(self, width: int | None = None) -> None:
+        """As tall as the form's wrapped lines need at this width, up to most of the screen (then it scrolls)."""
+        width = width or self.width()
+        body = self.scroll.widget()
+        body.layout().activate()
+        inner = width - 2 * self.layout().contentsMargins().left()
+        needed = body.heightForWidth(inner) if body.hasHeightForWidth() else body.sizeHint().height()
+        rest = sum(self.layout().itemAt(n).sizeHint().height() for n in (1, 2)) + 3 * self.layout().spacing()
+        margins = self.layout().contentsMargins()
+        screen = self.screen().availableGeometry().height() if self.screen() is not None else 768
+        self.resize(width, min(needed + rest + margins.top() + margins.bottom() + 4, int(screen * 0.92)))
 
     def changes(self) -> dict:
         coach = {kind: {"enabled": box.isChecked()} for kind, box in self.kinds.items()}
