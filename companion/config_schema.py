@@ -115,21 +115,22 @@ class ToneConfig:
 
 @dataclass(frozen=True)
 class CustomerMoodConfig:
-    """The customer's state (calm, tense, upset) from their own voice against their own baseline."""
+    """The customer's state (calm, tense, upset) from their own voice against their own baseline and spread."""
 
-    baseline_speech_s: Annotated[float, Range(2.0, 600.0)]     # their first speech in the call
+    baseline_speech_s: Annotated[float, Range(2.0, 600.0)]     # their first talk in the call (time in their turns)
     window_speech_s: Annotated[float, Range(0.5, 60.0)]        # their voice now: level and pitch
-    pace_window_speech_s: Annotated[float, Range(2.0, 120.0)]  # their pace now
+    pace_window_speech_s: Annotated[float, Range(2.0, 120.0)]  # their pace now (shown, no evidence)
     loudness_percentile: Annotated[float, Range(50.0, 99.0)]   # the level of the louder frames of their speech
-    loudness_above_db: Annotated[float, Range(1.0, 40.0)]      # raised: this much louder than their baseline
-    pitch_above_semitones: Annotated[float, Range(0.5, 24.0)]  # raised: this much higher
-    pace_above: Annotated[float, Range(0.01, 3.0)]             # raised: this fraction faster
+    loudness_z: Annotated[float, Range(0.1, 20.0)]             # raised: this many of their level spreads above
+    loudness_spread_least_db: Annotated[float, Range(0.1, 20.0)]  # their level spread taken as at least this
+    loudness_spread_most_db: Annotated[float, Range(0.1, 20.0)]   # and at most this
+    pitch_z: Annotated[float, Range(0.1, 20.0)]                # raised: this many of their pitch spreads above
+    pitch_spread_least_semitones: Annotated[float, Range(0.1, 12.0)]
+    pitch_spread_most_semitones: Annotated[float, Range(0.1, 12.0)]
     talkovers: Count                                           # raised: they talked over the agent this often
     talkover_window_s: Annotated[float, Range(1.0, 3600.0)]    # within this long
     release: Annotated[float, Range(0.0, 1.0)]                 # a raised cue stays raised down to this fraction
-    corroborate: Annotated[float, Range(0.0, 1.0)]             # loudness counts with pitch or pace this fraction up
-    tense_cues: Annotated[int, Range(1, 4)]
-    upset_cues: Annotated[int, Range(1, 4)]
+    corroborate: Annotated[float, Range(0.0, 1.0)]             # a hint of pitch: this fraction of its line
     dwell_s: Annotated[float, Range(0.0, 60.0)]                # a state must hold this long to be shown
     calm_dwell_s: Annotated[float, Range(0.0, 600.0)]          # and a calmer one this long
     rebase_speech_s: Annotated[float, Range(1.0, 600.0)]       # a level change alone this long is the line
@@ -140,6 +141,7 @@ class InterruptionConfig:
     min_overlap_s: Annotated[float, Range(0.1, 30.0)]
     min_lead_s: Annotated[float, Range(0.0, 30.0)]
     resume_s: Annotated[float, Range(0.0, 10.0)]
+    reclaim_s: Annotated[float, Range(0.0, 60.0)]   # cut in on, back within this long: carrying on, not cutting in
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,8 @@ WITHIN = (
     ("coach.slow_down.min_speech_s", "pace.window_speech_s"),
     ("tone.baseline_min_speech_s", "tone.baseline_window_s"),
     ("pace.smoothing_s", "pace.max_smoothing_s"),  # the shortest smoothing and the longest
-    ("customer.tense_cues", "customer.upset_cues"),
+    ("customer.loudness_spread_least_db", "customer.loudness_spread_most_db"),  # a spread's floor and ceiling
+    ("customer.pitch_spread_least_semitones", "customer.pitch_spread_most_semitones"),
 )
 # Pairs written low to high.
 INCREASING = ("coach.slow_down.target_wpm", "pace.envelope_band_hz")

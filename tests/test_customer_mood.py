@@ -52,7 +52,7 @@ def test_a_customer_who_grows_upset_is_flagged_within_five_seconds_and_the_calme
     assert [s for s in states if s["state"] == "upset" and not start < s["t"] <= end]  == []
     calm_again = truth.of("customer", "calm_again")[0].start
     calmer = prompts_of(doc, "customer_calmer")
-    assert len(calmer) == 1 and calm_again + 30.0 <= calmer[0] <= calm_again + 55.0
+    assert len(calmer) == 1 and calm_again < calmer[0] <= calm_again + 30.0  # within 30 s of their calm return
     assert states[-1]["state"] == "calm"
 
 
@@ -156,7 +156,7 @@ class Voice:
 
 
 def test_a_level_step_alone_is_the_line_and_becomes_the_new_baseline(config):
-    voice = Voice(config).speak(10).speak(20, level_db=-20.0)
+    voice = Voice(config).speak(config.customer.baseline_speech_s).speak(20, level_db=-20.0)
     assert [s for _, s in voice.changes] == ["calm"]
     assert voice.mood.base_level == pytest.approx(-20.0)  # re-based: the line got louder, not the customer
     voice.speak(5, level_db=-14.0, f0=200.0 * 2 ** (3 / 12))  # then they do get upset, from the new level
@@ -165,13 +165,13 @@ def test_a_level_step_alone_is_the_line_and_becomes_the_new_baseline(config):
 
 def test_a_moment_of_raised_voice_shorter_than_the_dwell_does_not_change_the_state(config):
     raised = 200.0 * 2 ** (4 / 12)
-    voice = Voice(config).speak(10).speak(0.75, level_db=-22.0, f0=raised).speak(10)
+    voice = Voice(config).speak(config.customer.baseline_speech_s).speak(0.75, level_db=-22.0, f0=raised).speak(10)
     assert [s for _, s in voice.changes] == ["calm"]
 
 
 def test_upset_holds_through_a_dip_and_calms_only_after_the_calm_dwell(config):
     raised = 200.0 * 2 ** (4 / 12)
-    voice = Voice(config).speak(10).speak(6, level_db=-22.0, f0=raised)
+    voice = Voice(config).speak(config.customer.baseline_speech_s).speak(6, level_db=-22.0, f0=raised)
     assert voice.changes[-1][1] == "upset"
     voice.speak(3, level_db=-25.0, f0=200.0 * 2 ** (2 / 12))  # still above the release lines: held
     assert voice.changes[-1][1] == "upset"

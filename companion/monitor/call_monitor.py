@@ -138,11 +138,11 @@ class CallMonitor:
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
-        customer_frames, customer_levels, customer_voiced, _, _ = per_party["customer"]
+        customer_frames, customer_levels, customer_voiced, customer_in_turn, _ = per_party["customer"]
         customer_f0 = self.customer_pitch.process(customer_frames, customer_voiced)
         for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
             self.mood.nucleus(t, kind)
-        self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs)
+        self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn)
 
         pending = {p: list(per_party[p][4]) for p in PARTIES}
         for i in range(block.frames):

@@ -1,24 +1,36 @@
 """The customer's mood from their own voice: `calm`, `tense` or `upset`.
 
-Absolute levels say nothing across phone lines and people, so every cue is the customer
-against themselves, from their first `baseline_speech_s` of speech in this call:
+Absolute levels say nothing across phone lines and people, and one person's calm voice moves a
+lot from sentence to sentence (real speakers' calm turns span several semitones and decibels). So
+every cue is the customer against **their own spread**, learned from their first
+`baseline_speech_s` of talk in this call (their time in turns, pauses inside a turn included, so a
+noisy line whose voice activity hears only part of their speech forms it as soon as a clean one):
 
-- loudness: the level of the louder part (`loudness_percentile`) of their last `window_speech_s`
-  of speech, in dB above the baseline's;
-- pitch: median f0 of that speech, in semitones above the baseline's (medians in semitones,
-  so a stray octave error in a few frames moves nothing);
-- pace: their syllable-nucleus rate over the last `pace_window_speech_s` of speech against the
-  baseline's (the same detector both times, so words per syllable cancel out);
-- talk-over: how often they held the floor over the agent in the last `talkover_window_s`.
+- loudness: the level of the louder part (`loudness_percentile`) of their last `window_speech_s` of
+  voiced speech;
+- pitch: the median f0 of that speech, in semitones (a few octave errors move a median nothing).
 
-A cue is raised past its line, and stays raised down to `release` of it. Anger and distress
-raise pitch, loudness and rate together (Scherer 2003; Banse & Scherer 1996), while a phone
-system's automatic gain or a moved handset changes the level alone: loudness counts only when
-pitch or pace has moved at least `corroborate` of their lines (or the customer talks over the
-agent), and a level change that stays alone through `rebase_speech_s` of speech becomes the new
-baseline level. Pace, which varies from sentence to sentence by as much as anger raises it, only
-adds to another raised cue. One raised cue is `tense`, `upset_cues` are `upset`. A new state is shown once it
-has held `dwell_s` (a calmer one `calm_dwell_s`), so the state does not flicker.
+The baseline is the distribution of these two readings over the baseline's own speech, read the same
+way (windows of `window_speech_s`, every half second of speech): its median, and its spread (the
+median absolute deviation, scaled to a standard deviation) held between a floor (a very steady voice
+still varies) and a ceiling (a baseline that caught an odd sentence must not hide a raised voice).
+A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays raised down to
+`release` of that line.
+
+Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
+gain or a moved handset moves the level alone: **upset** is louder *and* higher; **tense** is higher
+alone, louder with a hint of pitch (`corroborate` of its line), or talking over the agent (`talkovers`
+in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) with not even a hint
+of pitch is the line: through `rebase_speech_s` of speech, while they are not upset, it becomes the
+baseline level. A new state shows once it has held
+`dwell_s` (a calmer one `calm_dwell_s`).
+
+The syllable rate is read too (`pace_window_speech_s`, as the agent's pace is) and shown, but it is
+no evidence: on recorded speech made 25 % faster the nucleus rate moved by -10 to +10 % (bench/
+real_voice_accuracy.py, docs/coaching.md), no more than between two calm sentences.
+
+`calm_s`: how long since their voice was last heard raised (two seconds of their speech running past
+both lines), while calm: the time they have been back within their own range.
 """
 
 from __future__ import annotations
@@ -36,7 +48,13 @@ from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, matched_kind, rolling_wpm
 
 A4_HZ = 440.0
-PACE_MIN_FRACTION = 0.75  # a pace is read once its window holds this much of its speech
+PACE_MIN_FRACTION = 0.75   # a pace is read once its window holds this much of its speech
+BASELINE_STRIDE_S = 0.5    # the baseline's readings: one per half second of its speech
+MAD_TO_SD = 1.4826         # a median absolute deviation, scaled to a normal distribution's spread
+MIN_PITCHED = 0.25         # a pitch is read from a window at least this much voiced with an f0
+CHUNK_S = 1.0              # `calm_s` looks at the customer's speech a second at a time ...
+CHUNK_GAP_S = 0.3          # ... each ending at a pause longer than this
+BASELINE_WINDOWS = 2       # the baseline holds at least this many windows of voiced speech
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,18 @@ class MoodReading:
     talkovers: int = 0
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The customer's own range: median and spread of their calm readings, and the lines drawn from them."""
+
+    level_db: float
+    level_spread_db: float
+    pitch: Optional[float]            # semitones re A4; None when too little of it was voiced
+    pitch_spread: float
+    loud_line_db: float               # raised: this far above level_db
+    pitch_line: float                 # and this far above pitch
+
+
 def semitones(f0_hz: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(f0_hz / A4_HZ)
 
@@ -56,47 +86,93 @@ def semitones(f0_hz: np.ndarray) -> np.ndarray:
 class CustomerMood:
     def __init__(self, config: CustomerMoodConfig, audio: AudioConfig, pace: PaceConfig):
         self.config = config
-        per_s = 1.0 / audio.frame_s
         self._frame_s = audio.frame_s
-        self._baseline_frames = max(1, int(config.baseline_speech_s * per_s))
-        self._levels: deque[float] = deque(maxlen=max(1, int(config.window_speech_s * per_s)))
-        self._pitches: deque[float] = deque(maxlen=max(1, int(config.window_speech_s * per_s)))
+        per_s = 1.0 / audio.frame_s
+        self._window = max(1, int(round(config.window_speech_s * per_s)))
+        self._baseline_talk = config.baseline_speech_s
+        # voiced speech now: (level, semitones or nan) per voiced frame
+        self._levels: deque[float] = deque(maxlen=self._window)
+        self._pitches: deque[float] = deque(maxlen=self._window)
         self._base_levels: list[float] = []
         self._base_pitches: list[float] = []
+        self._talk_s = 0.0                 # their talk so far: time in their turns
+        self.baseline: Optional[Baseline] = None
         self._pace = dataclasses.replace(pace, window_speech_s=config.pace_window_speech_s,
                                          min_speech_s=config.pace_window_speech_s * PACE_MIN_FRACTION)
-        self.base_level: Optional[float] = None
-        self.base_pitch: Optional[float] = None
-        self.base_rate: Optional[float] = None   # nuclei per minute of speech over the baseline
+        self.base_rate: Optional[float] = None   # nuclei per minute of voiced speech over the baseline
         self._talkovers: deque[float] = deque()
         self.voiced = SpeechLedger()  # voiced time and nuclei: the articulation rate, pauses left out
         self._level_alone_s = 0.0
-        self._new_speech_s = 0.0                   # customer speech since the last evaluation
+        self._new_speech_s = 0.0      # voiced speech since the last evaluation
         self.state: Optional[str] = None
         self._since = 0.0                          # when the shown state began
-        self._pending: Optional[tuple[bool, float]] = None  # (rising, since)
+        self._pending: Optional[tuple[int, float]] = None  # (wanted state, since)
+        self._chunk: list[tuple[float, float, float]] = []  # the speech second being gathered: (t, level, st)
+        self._last_raised: Optional[float] = None  # end of their last second of speech heard raised
+        self._chunk_raised = False                 # and whether the second before it was too
         self.reading = MoodReading()
+
+    @property
+    def base_level(self) -> Optional[float]:
+        return None if self.baseline is None else self.baseline.level_db
+
+    @property
+    def base_pitch(self) -> Optional[float]:
+        return None if self.baseline is None else self.baseline.pitch
 
     # ---------------------------------------------------------------- input
 
-    def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray, first_t: float) -> None:
-        """Frames of the customer from call time `first_t`: level, f0 (0 when unvoiced), whether each is speech."""
+    def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray, first_t: float,
+            in_turn: Optional[np.ndarray] = None) -> None:
+        """Frames of the customer from call time `first_t`: level, f0 (0 when unvoiced), whether each is speech
+        (voiced), and whether each is inside one of their turns (None: the speech frames are their talk)."""
         voiced = speech & (f0_hz > 0)
         for i in np.flatnonzero(voiced).tolist():
             self.voiced.add_speech(first_t + i * self._frame_s, self._frame_s)
-        levels = levels_db[speech].tolist()
-        pitches = semitones(f0_hz[voiced]).tolist()
-        self._levels.extend(levels)
-        self._pitches.extend(pitches)
-        if self.base_level is None:
-            self._base_levels.extend(levels)
-            self._base_pitches.extend(pitches)
-            if len(self._base_levels) >= self._baseline_frames:
-                self.base_level = self._loudness(self._base_levels)
-                # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
-                enough = len(self._base_pitches) >= len(self._base_levels) // 4
-                self.base_pitch = float(np.median(self._base_pitches)) if enough else None
-        self._new_speech_s += len(levels) * self._frame_s
+        turn = speech if in_turn is None else (in_turn | speech)
+        idx = np.flatnonzero(speech)
+        levels = levels_db[idx]
+        pitches = np.where(f0_hz[idx] > 0, semitones(np.maximum(f0_hz[idx], 1e-6)), np.nan)
+        self._levels.extend(levels.tolist())
+        self._pitches.extend(pitches.tolist())
+        if self.baseline is None:
+            self._gather_baseline(levels, pitches, speech, turn)
+        self._new_speech_s += idx.size * self._frame_s
+        for i, level, pitch in zip(idx.tolist(), levels.tolist(), pitches.tolist()):
+            t = first_t + (i + 1) * self._frame_s
+            if self._chunk and t - self._chunk[-1][0] > CHUNK_GAP_S:  # a pause: the second ends with their words
+                self._judge_chunk()
+            self._chunk.append((t, level, pitch))
+            if len(self._chunk) * self._frame_s >= CHUNK_S:
+                self._judge_chunk()
+
+    def _gather_baseline(self, levels: np.ndarray, pitches: np.ndarray, speech: np.ndarray, turn: np.ndarray) -> None:
+        self._base_levels.extend(levels.tolist())
+        self._base_pitches.extend(pitches.tolist())
+        self._talk_s += float(np.count_nonzero(turn)) * self._frame_s  # their time in turns, pauses included
+        if self._talk_s >= self._baseline_talk and len(self._base_levels) >= BASELINE_WINDOWS * self._window:
+            self.baseline = self._form_baseline()
+
+    def _form_baseline(self) -> Baseline:
+        c = self.config
+        levels = np.asarray(self._base_levels)
+        pitches = np.asarray(self._base_pitches)
+        stride = max(1, int(round(BASELINE_STRIDE_S / self._frame_s)))
+        lv, pv = [], []
+        for end in range(self._window, len(levels) + 1, stride):
+            lv.append(self._loudness(levels[end - self._window: end]))
+            pv.append(self._pitch(pitches[end - self._window: end]))
+        lv = np.asarray(lv)
+        level, level_spread = float(np.median(lv)), MAD_TO_SD * float(np.median(np.abs(lv - np.median(lv))))
+        pv = np.asarray([p for p in pv if p is not None])
+        if pv.size >= max(1, len(lv) // 2):
+            pitch, pitch_spread = float(np.median(pv)), MAD_TO_SD * float(np.median(np.abs(pv - np.median(pv))))
+        else:  # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
+            pitch, pitch_spread = None, 0.0
+        loud_line = c.loudness_z * min(max(level_spread, c.loudness_spread_least_db), c.loudness_spread_most_db)
+        pitch_line = c.pitch_z * min(max(pitch_spread, c.pitch_spread_least_semitones), c.pitch_spread_most_semitones)
+        return Baseline(round(level, 2), round(level_spread, 2), None if pitch is None else round(pitch, 2),
+                        round(pitch_spread, 2), round(loud_line, 2), round(pitch_line, 2))
 
     def nucleus(self, t: float, kind: str) -> None:
         """A syllable nucleus of the customer's (call time, the detector that found it)."""
@@ -111,62 +187,78 @@ class CustomerMood:
 
     def _loudness(self, levels) -> float:
         """The level of the louder part of the speech (its vowels): a percentile of the frames' levels."""
-        return float(np.percentile(np.fromiter(levels, float), self.config.loudness_percentile))
+        return float(np.percentile(np.asarray(levels, float), self.config.loudness_percentile))
+
+    @staticmethod
+    def _pitch(pitches) -> Optional[float]:
+        p = np.asarray(pitches, float)
+        p = p[~np.isnan(p)]
+        return float(np.median(p)) if p.size and p.size >= MIN_PITCHED * len(pitches) else None
+
+    def _judge_chunk(self) -> None:
+        """A second of their speech: heard raised (louder and higher, past both lines, as was the second before) or not."""
+        chunk, self._chunk = self._chunk, []
+        b = self.baseline
+        if b is None or b.pitch is None or len(chunk) * self._frame_s < CHUNK_S / 4:
+            return
+        level = self._loudness([x[1] for x in chunk])
+        pitch = self._pitch([x[2] for x in chunk])
+        raised = level - b.level_db >= b.loud_line_db and pitch is not None and pitch - b.pitch >= b.pitch_line
+        if raised and self._chunk_raised:  # two seconds running: one louder, higher second is a calm voice's range
+            self._last_raised = chunk[-1][0]
+        self._chunk_raised = raised
 
     def _read(self, now: float) -> MoodReading:
         while self._talkovers and now - self._talkovers[0] > self.config.talkover_window_s:
             self._talkovers.popleft()
         talk = len(self._talkovers)
-        if self.base_level is None or len(self._levels) < self._levels.maxlen:
+        b = self.baseline
+        if b is None or len(self._levels) < self._window:
             return MoodReading(talkovers=talk)
-        loud = self._loudness(self._levels) - self.base_level
-        pitch = None
-        if self.base_pitch is not None and len(self._pitches) >= self._pitches.maxlen // 4:
-            pitch = float(np.median(self._pitches)) - self.base_pitch
-        return MoodReading(round(loud, 2), None if pitch is None else round(pitch, 2), self._pace_rise(now), talk)
+        loud = self._loudness(self._levels) - b.level_db
+        pitch = self._pitch(self._pitches)
+        rise = None if pitch is None or b.pitch is None else round(pitch - b.pitch, 2)
+        return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk)
 
     def _pace_rise(self, now: float) -> Optional[float]:
         ledger = self.voiced
         if self.base_rate is None:
-            speech, units, last = ledger.first_by_speech(0.0, self.config.baseline_speech_s, BASE_KIND)
+            seconds = self.config.pace_window_speech_s
+            speech, units, last = ledger.first_by_speech(0.0, seconds, BASE_KIND)
             if last < 0 or speech <= 0 or last >= int(now) - 1:
                 return None
             matched = matched_kind(units / speech, self._pace)
-            units = ledger.first_by_speech(0.0, self.config.baseline_speech_s, matched)[1]
+            units = ledger.first_by_speech(0.0, seconds, matched)[1]
             self.base_rate = units / speech * 60.0
         rate, _ = rolling_wpm(ledger, now, self._pace, 1.0)
         if rate is None or self.base_rate <= 0:
             return None
         return round(rate / self.base_rate - 1.0, 3)
 
-    def _raised(self, r: MoodReading, factor: float) -> int:
-        """How many cues are past `factor` of their lines (loudness only when corroborated)."""
-        c = self.config
-        pitch = r.pitch_semitones is not None and r.pitch_semitones >= c.pitch_above_semitones * factor
-        pace = r.pace_rise is not None and r.pace_rise >= c.pace_above * factor
+    def _level(self, r: MoodReading, factor: float) -> int:
+        """0 calm, 1 tense, 2 upset: the reading against the baseline's lines times `factor`."""
+        b, c = self.baseline, self.config
+        assert b is not None
         talk = r.talkovers >= c.talkovers
-        loud = r.loudness_db is not None and r.loudness_db >= c.loudness_above_db * factor
-        corroborated = talk or (r.pitch_semitones or 0.0) >= c.pitch_above_semitones * c.corroborate \
-            or (r.pace_rise or 0.0) >= c.pace_above * c.corroborate
-        others = int(pitch) + int(talk) + int(loud and corroborated)
-        return others + int(pace and others > 0)  # pace varies too much from sentence to sentence to stand alone
-
-    def _level(self, cues: int) -> int:
-        c = self.config
-        return 2 if cues >= c.upset_cues else 1 if cues >= c.tense_cues else 0
+        loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * factor
+        pitch = r.pitch_semitones or 0.0
+        high = r.pitch_semitones is not None and pitch >= b.pitch_line * factor
+        if loud and high:
+            return 2
+        hint = pitch >= b.pitch_line * c.corroborate
+        return 1 if high or talk or (loud and hint) else 0
 
     def _rebase(self, r: MoodReading, speech_s: float) -> MoodReading:
-        """A level change with the voice itself unchanged, held through `rebase_speech_s`: the line.
-        Returns the reading against the baseline level from now on."""
-        c = self.config
-        alone = (r.loudness_db is not None and abs(r.loudness_db) >= c.loudness_above_db * c.release
-                 and r.talkovers < c.talkovers
-                 and (r.pitch_semitones or 0.0) < c.pitch_above_semitones * c.corroborate
-                 and (r.pace_rise or 0.0) < c.pace_above * c.corroborate)
+        """A level change with no hint of pitch, held through `rebase_speech_s` while they are not upset:
+        the line. Returns the reading against the baseline level from now on."""
+        c, b = self.config, self.baseline
+        assert b is not None
+        alone = (self.state != "upset" and r.loudness_db is not None and abs(r.loudness_db) >= b.loud_line_db * c.release
+                 and r.talkovers < c.talkovers and (r.pitch_semitones or 0.0) < b.pitch_line * c.corroborate)
         self._level_alone_s = self._level_alone_s + speech_s if alone else 0.0
         if self._level_alone_s < c.rebase_speech_s:
             return r
-        self.base_level = self._loudness(self._levels)
+        self.baseline = dataclasses.replace(b, level_db=round(b.level_db + (r.loudness_db or 0.0), 2))
         self._level_alone_s = 0.0
         return dataclasses.replace(r, loudness_db=0.0)
 
@@ -174,26 +266,29 @@ class CustomerMood:
         """Reads the customer at `now`; returns a change of their state."""
         r = self._read(now)
         speech_s, self._new_speech_s = self._new_speech_s, 0.0
-        if self.base_level is None:
+        if self.baseline is None:
             self.reading = r
             return None
         if self.state is None:
             self.state, self._since = CUSTOMER_STATES[0], now
             self.reading = r
             return CustomerState(round(now, 3), self.state)
-        r = self._rebase(r, speech_s)
+        if r.loudness_db is not None:
+            r = self._rebase(r, speech_s)
         self.reading = r
+        if r.loudness_db is None:
+            return None
         current = CUSTOMER_STATES.index(self.state)
-        enter = self._level(self._raised(r, 1.0))
-        held = self._level(self._raised(r, self.config.release))
+        enter = self._level(r, 1.0)
+        held = self._level(r, self.config.release)
         target = max(enter, min(held, current))
         if target == current:
             self._pending = None
             return None
         # the dwell runs from when the state first wanted to move this way (tense on the way to upset counts)
         rising = target > current
-        if self._pending is None or self._pending[0] != rising:
-            self._pending = (rising, now)
+        if self._pending is None or (self._pending[0] > current) != rising:
+            self._pending = (target, now)
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
         wanted = CUSTOMER_STATES[target]
@@ -201,5 +296,9 @@ class CustomerMood:
         return CustomerState(round(now, 3), wanted)
 
     def calm_s(self, now: float) -> float:
-        """How long the customer has been calm (0 when not)."""
-        return round(now - self._since, 2) if self.state == CUSTOMER_STATES[0] else 0.0
+        """How long the customer has been calm (0 when not): since their voice was last heard raised, or
+        since the state turned calm if it never was."""
+        if self.state != CUSTOMER_STATES[0]:
+            return 0.0
+        since = self._since if self._last_raised is None else min(self._since, self._last_raised)
+        return round(max(0.0, now - since), 2)

@@ -1,8 +1,24 @@
 """Who talks over whom.
 
-An interruption is one party starting to speak while the other is already
-mid-turn (for at least `min_lead_s`) and both keep voicing for `min_overlap_s`.
-Shorter overlaps are backchannels ("mm-hmm", "right") and are not counted.
+A party's **turn at the floor** is their voice-activity turns joined across pauses of up to
+`resume_s`: a breath, a pause between two sentences, or a soft word the voice activity missed does
+not give the floor away.
+
+A talk-over is one party starting while the other holds the floor, and both keeping at it for
+`min_overlap_s` (their turns at the floor overlapping that long, at least a third of it both voiced;
+shorter overlaps are backchannels, "mm-hmm", "right"):
+- starting over the other's speech, when the other's turn at the floor has lasted `min_lead_s`
+  (two parties starting within `min_lead_s` of each other after a silence start together: no one's);
+- or starting inside the other's short pause (within `resume_s` of their last word), when they carry
+  on with their turn (their pause no longer than `resume_s`, or coming back within twice `min_lead_s`
+  of that start, an order the voice activity cannot tell: a soft first word is heard late): the one
+  who carried on is talked over. So a customer who resumes 0.24 s before the agent starts is talked
+  over by the agent.
+
+A party who has been talked over, stops, and comes back within `reclaim_s` while the turn that cut in
+on them goes on is carrying on with their own turn: not a talk-over of theirs, and the same talk-over
+of the other's (counted once, its overlap summed). A talk-over is reported as soon as the one cut in on
+has let `resume_s` pass, or the one who cut in has given up the floor.
 """
 
 from __future__ import annotations
@@ -14,84 +30,165 @@ from companion.config import InterruptionConfig
 from companion.events import Interruption
 
 OTHER = {"agent": "customer", "customer": "agent"}
+VOICED_SHARE = 1.0 / 3.0   # of min_overlap_s: how much of a talk-over must be both voiced at once
 
 
 @dataclass
-class _Overlap:
+class _Party:
+    open: Optional[float] = None         # start of the voice-activity turn in progress
+    last_end: Optional[float] = None     # end of the last closed one
+    floor_start: Optional[float] = None  # start of the turn at the floor (turns joined across short pauses)
+    last_voiced: float = -1.0
+
+
+@dataclass
+class _TalkOver:
     by: str
     onset: float
-    paused: Optional[str] = None     # a party whose turn closed during the overlap
-    paused_at: float = 0.0           # and when its speech ended
+    floor_since: Optional[float]         # both holding the floor since (None: not now)
+    floor_s: float = 0.0                 # both holding the floor: stretches already closed
+    voiced_since: Optional[float] = None  # both in a voice-activity turn since
+    voiced_s: float = 0.0
+    last_both: float = 0.0               # when both last talked together
+    counted: bool = False
+    suspended: bool = False              # the one cut in on stopped; they may come back and reclaim
 
 
 class InterruptionTracker:
     def __init__(self, config: InterruptionConfig):
         self.config = config
-        self._open: dict[str, Optional[float]] = {"agent": None, "customer": None}
-        self._last_voiced: dict[str, float] = {"agent": -1.0, "customer": -1.0}
-        self._overlap: Optional[_Overlap] = None
-        self.confirmed_since: Optional[float] = None  # onset of a confirmed ongoing overlap
+        self._p = {"agent": _Party(), "customer": _Party()}
+        self._over: Optional[_TalkOver] = None
+        self.confirmed_since: Optional[float] = None  # onset of a confirmed ongoing talk-over
         self.confirmed_by: Optional[str] = None
         self.counts = {"agent": 0, "customer": 0}
 
+    # ---------------------------------------------------------------- the floor
+
+    def _holds_floor(self, party: str, now: float) -> bool:
+        """In a turn, or paused no longer than `resume_s`."""
+        p = self._p[party]
+        return p.open is not None or (p.last_end is not None and now - p.last_end <= self.config.resume_s)
+
     def turn_opened(self, party: str, start: float) -> Optional[Interruption]:
-        """A turn starts; returns an interruption that this turn shows to be over."""
-        self._open[party] = start
-        ov = self._overlap
-        if ov is not None and ov.paused is not None:
-            if ov.paused == party and start - ov.paused_at <= self.config.resume_s:
-                ov.paused = None  # a breath between sentences: the same turn goes on
-                return None
-            ended = self._end(ov.paused_at)
-            ov = None
-        else:
-            ended = None
-        other_start = self._open[OTHER[party]]
-        if ov is None and other_start is not None and start - other_start >= self.config.min_lead_s:
-            self._overlap = _Overlap(by=party, onset=start)
+        """A voice-activity turn starts; returns a talk-over this shows to be over."""
+        c = self.config
+        me, other = self._p[party], self._p[OTHER[party]]
+        resuming = me.last_end is not None and start - me.last_end <= c.resume_s
+        # the other started inside my short pause and I carry on my turn (or come back as they start, which the
+        # voice activity cannot order: a soft first word is heard late): they cut into my turn
+        started_in_pause = (other.open is not None and me.last_end is not None and other.floor_start is not None
+                            and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
+        cut_into = started_in_pause and (resuming or start - other.floor_start <= 2 * c.min_lead_s)
+        if not (resuming or cut_into):
+            me.floor_start = start
+        me.open = start
+        ended = self._expire_floors(start)
+        over = self._over
+        if over is not None:
+            if over.suspended and over.by != party:  # the one cut in on comes back: reclaiming their turn
+                over.suspended = False
+                over.floor_since = start
+        elif cut_into:
+            assert other.floor_start is not None
+            self._over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
+        elif other.open is not None and not resuming and other.floor_start is not None \
+                and start - other.floor_start >= c.min_lead_s:
+            self._over = _TalkOver(party, start, floor_since=start)
+        self._voiced_changed(start)
         return ended
 
     def voiced(self, party: str, until: float) -> None:
-        """`party` was voiced up to time `until`; confirms an overlap once both have kept going."""
-        self._last_voiced[party] = until
-        ov = self._overlap
-        if ov is not None and ov.paused is None and self.confirmed_since is None:
-            both = min(self._last_voiced["agent"], self._last_voiced["customer"])
-            if both - ov.onset >= self.config.min_overlap_s:
-                self.confirmed_since, self.confirmed_by = ov.onset, ov.by
+        """`party` was voiced up to time `until`; confirms a talk-over once both have kept at it long enough."""
+        self._p[party].last_voiced = until
+        over = self._over
+        if over is not None and not over.suspended and self.confirmed_since is None and self._long_enough(over):
+            self.confirmed_since, self.confirmed_by = over.onset, over.by
 
     def turn_closed(self, party: str, end: float) -> Optional[Interruption]:
-        """A turn ends. The overlap waits `resume_s` in case the same party goes on."""
-        self._open[party] = None
-        ov = self._overlap
-        if ov is None:
-            return None
-        if ov.paused is not None:  # both have stopped: the overlap ended at the first stop
-            return self._end(ov.paused_at)
-        ov.paused, ov.paused_at = party, end
+        """A voice-activity turn ends (at its last voiced frame)."""
+        p = self._p[party]
+        p.open, p.last_end = None, end
+        self._voiced_changed(end)
+        over = self._over
+        if over is not None and OTHER[over.by] == party and end <= over.onset and not over.counted:
+            # their turn had ended before the other started (its close is only known a hangover later): a reply
+            self._over = None
+            self.confirmed_since = self.confirmed_by = None
         return None
 
     def expire(self, now: float) -> Optional[Interruption]:
-        """Ends an overlap whose paused party did not come back within `resume_s`."""
-        ov = self._overlap
-        if ov is not None and ov.paused is not None and now - ov.paused_at > self.config.resume_s:
-            return self._end(ov.paused_at)
+        """Reports a talk-over whose floor has changed hands for good by `now`."""
+        return self._expire_floors(now)
+
+    # ---------------------------------------------------------------- the talk-over's course
+
+    def _both_voiced_until(self) -> float:
+        """The last moment both were heard: each party's last voiced time (at most their closed turn's end)."""
+        return min(p.last_voiced if p.open is not None or p.last_end is None else min(p.last_voiced, p.last_end)
+                   for p in self._p.values())
+
+    def _voiced_changed(self, t: float) -> None:
+        over = self._over
+        if over is None:
+            return
+        both = all(p.open is not None for p in self._p.values())
+        if both and over.voiced_since is None:
+            over.voiced_since = max(p.open for p in self._p.values())
+        elif not both and over.voiced_since is not None:
+            over.voiced_s += max(0.0, t - over.voiced_since)
+            over.voiced_since = None
+
+    def _floor_s(self, over: _TalkOver) -> float:
+        now = over.floor_s
+        if over.floor_since is not None:
+            now += max(0.0, self._both_voiced_until() - over.floor_since)
+        return now
+
+    def _voiced_s(self, over: _TalkOver) -> float:
+        now = over.voiced_s
+        if over.voiced_since is not None:
+            now += max(0.0, self._both_voiced_until() - over.voiced_since)
+        return now
+
+    def _long_enough(self, over: _TalkOver) -> bool:
+        need = self.config.min_overlap_s
+        return self._floor_s(over) >= need and self._voiced_s(over) >= need * VOICED_SHARE
+
+    def _close_floor(self, over: _TalkOver) -> None:
+        if over.floor_since is not None:
+            until = self._both_voiced_until()
+            over.floor_s += max(0.0, until - over.floor_since)
+            over.last_both = max(over.last_both, until)
+            over.floor_since = None
+
+    def _expire_floors(self, now: float) -> Optional[Interruption]:
+        over = self._over
+        if over is None:
+            return None
+        if not self._holds_floor(over.by, now):       # the one who cut in gave the floor up: over
+            self._close_floor(over)
+            self._over = None
+            return self._report(over)
+        cut_in_on = self._p[OTHER[over.by]]
+        if not over.suspended and not self._holds_floor(OTHER[over.by], now):  # the one cut in on stopped
+            self._close_floor(over)
+            over.suspended = True
+            return self._report(over)
+        if over.suspended and cut_in_on.last_end is not None and now - cut_in_on.last_end > self.config.reclaim_s:
+            self._over = None                          # and did not come back to carry on
         return None
 
-    def _end(self, end: float) -> Optional[Interruption]:
-        ov = self._overlap
-        if ov is None:
-            return None
-        self._overlap = None
+    def _report(self, over: _TalkOver) -> Optional[Interruption]:
         self.confirmed_since = self.confirmed_by = None
-        overlap = end - ov.onset
-        if overlap >= self.config.min_overlap_s:
-            self.counts[ov.by] += 1
-            return Interruption(t=round(ov.onset, 3), by=ov.by, overlap_s=round(overlap, 3))
-        return None
+        if over.counted or not self._long_enough(over):
+            return None
+        over.counted = True
+        self.counts[over.by] += 1
+        return Interruption(t=round(over.onset, 3), by=over.by, overlap_s=round(over.last_both - over.onset, 3))
 
     def ongoing(self, now: float) -> tuple[Optional[float], float]:
-        """(onset, overlap so far) of a confirmed interruption by the agent, else (None, 0)."""
+        """(onset, overlap so far) of a confirmed talk-over by the agent, else (None, 0)."""
         if self.confirmed_since is not None and self.confirmed_by == "agent":
             return self.confirmed_since, now - self.confirmed_since
         return None, 0.0

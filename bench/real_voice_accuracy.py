@@ -1,0 +1,186 @@
+"""The per-cue table on calls whose customers are real people (tests/real_voices.py).
+
+Every scenario of tests/real_voices.py (a calm customer; one who grows upset and calms down; an agent
+who raises their voice; talk-overs both ways, with a customer who carries on after being cut in on and
+one who resumes just before the agent starts; a line whose level jumps) for every real customer
+(`CUSTOMERS`: two women, two men), every agent (Piper's neural voice, espeak-ng, festival, a real
+speaker) and every line (clean, 8 kHz mu-law, noisy), through `companion.analysis.analyze_call` with
+the default coaching config and no transcriber, as `companion analyze CALL.wav --json --model none`.
+
+Judged as tests/real_voices.py `judge` does: customer_upset within 6 s of the first raised word and
+none on a call whose customer never gets upset; customer_calmer within 30 s of the calm return;
+lower_tone within 4 s of the agent's raised voice and none elsewhere; talk-overs matched to the
+script's (onset within 1 s, the right party) and keep_listening within 3 s of each of the agent's.
+
+Leave-one-speaker-out (`--fit`): for each customer in turn, the [customer] constants named in `GRID`
+are chosen on the other customers' calls (every goal met, then the widest margins) and the held-out
+customer's calls are judged with them; the table shows the held-out results.
+
+Run by hand:  python bench/real_voice_accuracy.py [--quick] [--fit] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from companion.config import load_config  # noqa: E402
+from tests import real_voices as rv  # noqa: E402
+
+OUT = HERE / "out" / "real_voices"
+
+
+def _analyze(job: tuple[str, dict]) -> dict:
+    from companion.analysis import analyze_call
+    from companion.audio.file_source import CallFileSpec
+
+    wav, overrides = job
+    config = load_config(use_user_default=False)
+    if overrides:
+        config = dataclasses.replace(config, customer=dataclasses.replace(config.customer, **overrides))
+    return analyze_call(CallFileSpec(Path(wav)), config)
+
+
+def rendered(calls: list[rv.Call]) -> list[tuple[Path, rv.Truth]]:
+    cache = OUT / "cache"
+    return [rv.render(call, OUT, cache) for call in calls]
+
+
+def run(made: list[tuple[Path, rv.Truth]], overrides: dict, workers: int) -> list[dict]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        docs = list(pool.map(_analyze, [(str(wav), overrides) for wav, _ in made]))
+    return [rv.judge(truth, doc) for (_, truth), doc in zip(made, docs)]
+
+
+def _pct(ok: int, n: int) -> str:
+    return f"{ok}/{n}" if n else "–"
+
+
+def table(rows: list[dict], by: str) -> list[str]:
+    """One line per value of `by` (customer, agent, line): each cue's results."""
+    out = [f"| {by} | customer_upset: none when never upset | upset within 6 s (latency) | calmer within 30 s "
+           f"(latency) | lower_tone ok | talk-overs P / R | right party | keep_listening ≤ 3 s |",
+           "|---|---|---|---|---|---|---|---|"]
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r[by]].append(r)
+    for key in sorted(groups) + ["all"]:
+        rs = rows if key == "all" else groups[key]
+        never = [r for r in rs if r["kind"] != "grows_upset"]
+        upset = [r for r in rs if r["kind"] == "grows_upset"]
+        lat = sorted(r["upset_after_s"] for r in upset if r["upset_after_s"] is not None)
+        calm = sorted(r["calmer_after_s"] for r in upset if r["calmer_after_s"] is not None)
+        found = sum(r["talkovers_found"] for r in rs)
+        true = sum(r["talkovers_true"] for r in rs)
+        matched = sum(r["talkovers_matched"] for r in rs)
+        wrong = sum(len(r["talkovers_wrong_party"]) for r in rs)
+        agent_to = sum(1 for r in rs for _ in range(r["talkovers_true"]))  # noqa: F841
+        missed_keep = sum(len(r["keep_listening_missed"]) for r in rs)
+        agent_true = sum(1 for r in rs if r["kind"] == "talkovers") * 3
+        span = lambda v: f"{v[0]:.1f}–{v[-1]:.1f} s" if v else "–"  # noqa: E731
+        out.append(
+            f"| {key} | {_pct(sum(not r['false_upset'] for r in never), len(never))} "
+            f"| {_pct(sum(r['upset_ok'] for r in upset), len(upset))} ({span(lat)}) "
+            f"| {_pct(sum(r['calmer_ok'] for r in upset), len(upset))} ({span(calm)}) "
+            f"| {_pct(sum(r['lower_tone_ok'] for r in rs), len(rs))} "
+            f"| {matched / found if found else 1:.2f} / {matched / true if true else 1:.2f} "
+            f"| {_pct(matched, matched + wrong)} "
+            f"| {_pct(agent_true - missed_keep, agent_true)} |")
+    return out
+
+
+def report(rows: list[dict], title: str) -> str:
+    lines = [f"### {title}", ""]
+    for by in ("customer", "agent", "line"):
+        lines += table(rows, by) + [""]
+    bad = [r for r in rows if not (r["upset_ok"] and r["calmer_ok"] and r["lower_tone_ok"] and r["talkovers_ok"])]
+    lines.append(f"{len(rows) - len(bad)}/{len(rows)} calls with every cue right.")
+    return "\n".join(lines)
+
+
+def misses(rows: list[dict]) -> None:
+    for r in rows:
+        problems = []
+        if not r["upset_ok"]:
+            problems.append(f"upset after {r.get('upset_after_s')} false {r['false_upset']}")
+        if not r["calmer_ok"]:
+            problems.append(f"calmer after {r.get('calmer_after_s')} false {r['false_calmer']}")
+        if not r["lower_tone_ok"]:
+            problems.append(f"lower_tone after {r.get('lower_tone_after_s')} false {r['false_lower_tone']}")
+        if not r["talkovers_ok"]:
+            problems.append(f"talk-overs {r['talkovers_matched']}/{r['talkovers_true']} found {r['talkovers_found']} "
+                            f"wrong {r['talkovers_wrong_party']} extra {r['talkovers_extra']} "
+                            f"keep_listening missed {r['keep_listening_missed']}")
+        if problems:
+            print(f"BAD {r['name']}: {'; '.join(problems)}  states {r['states']}")
+
+
+# ---------------------------------------------------------------- leave one speaker out
+
+GRID: list[dict] = []   # [customer] overrides tried when fitting (filled in below, once the constants exist)
+
+
+def _score(rows: list[dict]) -> tuple:
+    """Goals met first (false upsets, late or missed cues), then total latency (lower is better)."""
+    bad = sum(not r["upset_ok"] for r in rows) + sum(not r["calmer_ok"] for r in rows)
+    lat = sum((r.get("upset_after_s") or 99) + (r.get("calmer_after_s") or 99) / 5 for r in rows if r["kind"] == "grows_upset")
+    return bad, lat
+
+
+def fit(made: list[tuple[Path, rv.Truth]], workers: int) -> list[dict]:
+    """Leave one customer out: the GRID point best on the others, judged on the held-out customer."""
+    mood = [m for m in made if m[1].kind in ("grows_upset", "calm", "line_jump", "agent_raised")]
+    per_point = {i: run(mood, point, workers) for i, point in enumerate(GRID)}
+    held_out = []
+    for customer in sorted({t.customer for _, t in mood}):
+        scores = {i: _score([r for r in rows if r["customer"] != customer]) for i, rows in per_point.items()}
+        best = min(scores, key=lambda i: scores[i])
+        print(f"held out {customer}: fitted {GRID[best]} on the others (misses, latency) {scores[best]}")
+        held_out += [r for r in per_point[best] if r["customer"] == customer]
+    return held_out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="one agent per engine family, two lines")
+    parser.add_argument("--customers", nargs="*", default=list(rv.CUSTOMERS))
+    parser.add_argument("--agents", nargs="*", default=list(rv.AGENTS))
+    parser.add_argument("--lines", nargs="*", default=list(rv.LINES))
+    parser.add_argument("--kinds", nargs="*", default=list(rv.SCENARIOS))
+    parser.add_argument("--fit", action="store_true", help="leave one customer out over GRID")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--misses", action="store_true", help="print every call with a cue wrong")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("REAL_VOICES_CACHE", str(OUT / "cache"))
+    began = time.time()
+    calls = rv.corpus(args.customers, args.agents, args.lines, args.kinds, cache=OUT / "cache")
+    made = rendered(calls)
+    print(f"{len(made)} calls rendered in {time.time() - began:.0f} s", flush=True)
+    rows = run(made, {}, args.workers)
+    if args.misses:
+        misses(rows)
+    print(report(rows, "Default constants, every call"))
+    if args.fit and GRID:
+        print(report(fit(made, args.workers), "Leave one customer out: each customer judged with constants fitted "
+                                              "on the other three"))
+    hours = sum(t.duration_s for _, t in made) / 3600
+    print(f"\n{len(made)} calls, {hours:.1f} h of audio, {time.time() - began:.0f} s on {platform.node()} "
+          f"({platform.machine()}, {os.cpu_count()} cores), {datetime.date.today()}")
+    (OUT / "real_voice_accuracy.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
