@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
                 script = None  # a model in the demo's language transcribes it for real
         model = self.model if script is None else None  # never a model in another language than the call's
         session = CallSession(self.config, self.playbook, model=model)
+        self.transcript.model.configure(self.config.privacy.redact, self.config.privacy.show_digits)
         self.transcript.model.clear()
         self.transcript_source.setVisible(script is not None)
         self.checklist.set_playbook(self.playbook)  # the chosen playbook again, whatever the last call switched to
@@ -269,6 +270,8 @@ class MainWindow(QMainWindow):
 
     # --- events from the pipeline (GUI thread) ---------------------------------------------------
     def on_event(self, event: object) -> None:
+        if not isinstance(event, (PartialText, FinalSegment)):
+            self.transcript.model.heard(event)  # the call's clock: a line the store may still rewrite is decided
         if isinstance(event, Prompt):
             self.prompts.append(event)
             self.banner.show_prompt(event.kind, event.reason)

@@ -97,7 +97,13 @@ class SettingsDialog(QDialog):
         self.redact = QCheckBox("Remove personal data from saved text")
         self.redact.setChecked(config.privacy.redact)
         from companion.store.recording import CONSENT_REMINDER
-        from companion.store.redaction import RULES
+        from companion.store.redaction import IDENTITY_RULES, RULES
+
+        self.show_digits = QCheckBox("Show digits while I type them (payment screens)")
+        self.show_digits.setChecked(config.privacy.show_digits)
+        self.show_digits.setToolTip("The live transcript shows card and other numbers as said for a minute, then as "
+                                    "saved. Names and addresses stay hidden; nothing saved changes. Anyone who can "
+                                    "see or record your screen sees the digits too.")
 
         self.consent = consent = QLabel(CONSENT_REMINDER)
         consent.setObjectName("recordingWarning")
@@ -106,12 +112,13 @@ class SettingsDialog(QDialog):
         consent.setStyleSheet("color: #b3261e;")
         consent.setVisible(self.record.isChecked())  # the warning is about recording: shown only while it is on
         self.record.toggled.connect(consent.setVisible)
-        rules = QLabel("Removed: " + "; ".join(f"{name} ({how})" for name, how in RULES) + ".")
+        rules = QLabel("Removed: " + "; ".join(f"{name} ({how})" for name, how in RULES + IDENTITY_RULES) + ".")
         rules.setWordWrap(True)
         rules.setTextFormat(Qt.PlainText)
         rules.setStyleSheet("color: #5b6270;")
         form.addRow("Privacy", self.redact)
         form.addRow("", rules)
+        form.addRow("", self.show_digits)
         form.addRow("", self.record)
         form.addRow("", consent)
         where = QLabel(f"Calls and models are kept in {user_data_dir()} (set COMPANION_DATA_DIR to move them).")
@@ -155,7 +162,8 @@ class SettingsDialog(QDialog):
         coach["lower_tone"]["release_db"] = self.volume.value() / 2
         coach["cooldown_s"] = self.cooldown.value()
         return {"coach": coach, "interruptions": {"min_overlap_s": round(self.overlap.value(), 1)},
-                "privacy": {"record_audio": self.record.isChecked(), "redact": self.redact.isChecked()}}
+                "privacy": {"record_audio": self.record.isChecked(), "redact": self.redact.isChecked(),
+                            "show_digits": self.show_digits.isChecked()}}
 
     def save(self) -> None:
         try:

@@ -1,8 +1,16 @@
 """The live transcript: a model/view list (fast for an hour-long call), partial text replaced by
-the final words, auto-scroll that pauses when the user scrolls up, and a "jump to live" button."""
+the final words, auto-scroll that pauses when the user scrolls up, and a "jump to live" button.
+
+What it shows is redacted as the store keeps it (companion/window_redaction.py): a line is shown
+again when a later segment takes more out of it (the second half of a card number), and a number that
+may still turn out to be personal shows as a label until that is decided. Settings → Privacy decides
+(`redact`: the same switch as the store's; `show_digits`: numbers as said for a minute, to type them
+into a payment screen)."""
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -11,7 +19,12 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QListView, QPushButton, QVBoxLayout, QWidget
 
 from companion.events import FinalSegment, PartialText
+from companion.window_redaction import WindowTranscript
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
+
+
+PENDING = "…"            # a final line not judged yet: for an instant, in a burst of lines
+JUDGE_SLICE_S = 0.008    # the share of one turn of the event loop that judging lines may take
 
 
 @dataclass
@@ -20,6 +33,7 @@ class Line:
     t: float
     text: str
     final: bool
+    key: Optional[int] = None   # the final segment's key in the redaction (WindowTranscript)
 
 
 class TranscriptModel(QAbstractListModel):
@@ -27,6 +41,18 @@ class TranscriptModel(QAbstractListModel):
         super().__init__(parent)
         self.lines: list[Line] = []
         self._partial: dict[str, Optional[int]] = {"agent": None, "customer": None}
+        self.shown = WindowTranscript()
+        self._by_key: dict[int, Line] = {}   # lines a later segment may still change
+        self._queue: deque = deque()         # (final segment, its line) or (another event, None), to judge in order
+        self._turn_began: Optional[float] = None
+        self._next_turn = QTimer(self)       # fires once the event loop comes round again
+        self._next_turn.setSingleShot(True)
+        self._next_turn.setInterval(0)
+        self._next_turn.timeout.connect(self._new_turn)
+        self._later = QTimer(self)           # the rest of a burst, a slice per turn
+        self._later.setSingleShot(True)
+        self._later.setInterval(0)
+        self._later.timeout.connect(self._judge)
         self._italic = QFont()
         self._italic.setItalic(True)
 
@@ -54,22 +80,24 @@ class TranscriptModel(QAbstractListModel):
 
     def partial(self, event: PartialText) -> None:
         row = self._partial[event.party]
-        if not event.text:
+        # judged with every final line before it: while some still wait to be judged, not shown yet
+        text = ("" if not event.text else PENDING if self._queue else self.shown.partial(event))
+        if not text:
             if row is not None:
                 self._remove(event.party)
             return
         if row is None:
-            self._append(Line(event.party, event.t, event.text, False))
+            self._append(Line(event.party, event.t, text, False))
             self._partial[event.party] = len(self.lines) - 1
         else:
             line = self.lines[row]
-            line.text = event.text
+            line.text = text
             index = self.index(row)
             self.dataChanged.emit(index, index)
 
     def final(self, event: FinalSegment) -> None:
         row = self._partial[event.party]
-        line = Line(event.party, event.start, event.text, True)
+        line = Line(event.party, event.start, PENDING, True)
         if row is not None:
             # the forming line becomes the final words in place: lines stay in the order they were begun,
             # so a customer's long sentence stays above the agent's "mm-hmm" said inside it
@@ -77,8 +105,69 @@ class TranscriptModel(QAbstractListModel):
             self._partial[event.party] = None
             index = self.index(row)
             self.dataChanged.emit(index, index)
-            return
-        self._append(line)
+        else:
+            self._append(line)
+        self._queue.append((event, line))
+        self._judge_soon()
+
+    def heard(self, event: object) -> None:
+        """Any other event of the call: time passes (a number is decided, numbers shown as said go), the call ends."""
+        if self._queue:
+            self._queue.append((event, None))   # after the lines before it
+        elif self._by_key:
+            self._show(self.shown.heard(event))
+
+    def configure(self, redaction: bool, show_digits: bool) -> None:
+        """Settings → Privacy: from the next call on (a call's lines are judged with one setting)."""
+        self._settings = (redaction, show_digits)
+
+    _settings = (True, False)
+
+    # --- judging lines without stalling the window ------------------------------------------------
+    def _judge_soon(self) -> None:
+        """Judge the waiting lines now, within this turn of the event loop's share of time; a burst of
+        lines (a backlog after a stall) goes on in the next turns, each line shown as PENDING until then."""
+        now = time.perf_counter()
+        if self._turn_began is None:
+            self._turn_began = now
+            self._next_turn.start()
+        if now - self._turn_began < JUDGE_SLICE_S:
+            self._judge(self._turn_began + JUDGE_SLICE_S)
+        elif not self._later.isActive():
+            self._later.start()
+
+    def _new_turn(self) -> None:
+        self._turn_began = None
+
+    def _judge(self, until: Optional[float] = None) -> None:
+        until = time.perf_counter() + JUDGE_SLICE_S if until is None else until
+        while self._queue and time.perf_counter() < until:
+            event, line = self._queue.popleft()
+            if line is None:
+                self._show(self.shown.heard(event))
+                continue
+            key, updates = self.shown.final(event)
+            line.key = key
+            self._by_key[key] = line
+            self._show(updates)
+        if self._queue and not self._later.isActive():
+            self._later.start()
+
+    def _show(self, updates: list[tuple[int, str]]) -> None:
+        """Lines shown again with their new text (searched from the newest: they are recent)."""
+        for key, text in updates:
+            line = self._by_key.get(key)
+            if line is None or line.text == text:
+                continue
+            line.text = text
+            for row in range(len(self.lines) - 1, -1, -1):
+                if self.lines[row] is line:
+                    index = self.index(row)
+                    self.dataChanged.emit(index, index)
+                    break
+        settled = set(self._by_key) - self.shown.open_keys()
+        for key in settled:
+            del self._by_key[key]
 
     def _append(self, line: Line) -> None:
         n = len(self.lines)
@@ -100,6 +189,10 @@ class TranscriptModel(QAbstractListModel):
         self.beginResetModel()
         self.lines.clear()
         self._partial = {"agent": None, "customer": None}
+        self.shown = WindowTranscript(*self._settings)
+        self._by_key = {}
+        self._queue.clear()
+        self._later.stop()
         self.endResetModel()
 
 

@@ -36,6 +36,7 @@ TYPED_POSTCODE = re.compile(r"[A-Za-z]{1,2}\d[A-Za-z\d]?|\d[A-Za-z]{2}|[A-Za-z]{
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 TYPED_ORDINAL = re.compile(r"(\d{1,2})(?:st|nd|rd|th)")
 SPELL_JOINERS = ("apostrophe", "hyphen", "dash", "space", "-", "'", ".")
+DATE_REACH = 12       # a date this many words after "date of birth" is the date of birth (a name may come first)
 SPELLED_ALONE = 5     # letters said one by one, no cue: an acronym has fewer ("b b c", "h m r c")
 UNIT_WORDS = ("flat", "apartment", "apt", "unit", "suite")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -61,7 +62,7 @@ class IdentityConfig:
     units: frozenset
     after_number: frozenset
     max_street_words: int
-    states: list
+    states: dict                 # first word -> state names, longest first
     ordinals: dict
     months: dict
     nato: frozenset
@@ -82,6 +83,9 @@ def config() -> IdentityConfig:
     for entries in cues.values():
         entries.sort(key=lambda e: -len(e[0]))
     function = frozenset(names["function"])
+    states: dict[str, list] = {}
+    for phrase in sorted(_phrases(streets["us_states"]), key=len, reverse=True):
+        states.setdefault(phrase[0], []).append(phrase)
     nato = frozenset(("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
                       "juliet", "juliett", "kilo", "lima", "mike", "november", "oscar", "papa", "quebec", "romeo",
                       "sierra", "tango", "uniform", "victor", "whiskey", "whisky", "xray", "x-ray", "yankee", "zulu"))
@@ -92,7 +96,7 @@ def config() -> IdentityConfig:
         function=function, never=function | frozenset(names["ordinary"]) | frozenset(WEEKDAYS),
         street_types=frozenset(streets["street_types"]), weak_types=frozenset(streets["weak_types"]),
         units=frozenset(streets["units"]), after_number=frozenset(streets["after_number"]),
-        max_street_words=int(streets["max_street_words"]), states=sorted(_phrases(streets["us_states"]), key=len, reverse=True),
+        max_street_words=int(streets["max_street_words"]), states=states,
         ordinals={w: n for w, n in dates["ordinals"]}, months={w: n for w, n in dates["months"]}, nato=nato,
         also_names=frozenset(names["also_names"]), person=frozenset(names["person"]))
 
@@ -110,6 +114,7 @@ class Identity:
         self.low = [t.low for t in self.tok]
         self.bare = judged.low                     # "name's" -> "name"
         self.run_at = judged.n.run_at
+        self.letters = [self._spelled_letter(k) for k in range(self.n)]
         self.matches: list[tuple[int, int, str]] = []   # (first, last, kind) of every cue said
         self.in_cue: set[int] = set()
         self._match_cues()
@@ -177,7 +182,11 @@ class Identity:
 
     # --- words -----------------------------------------------------------------------------------
     def _letter(self, k: int) -> Optional[str]:
-        if not 0 <= k < self.n or k in self.run_at:
+        """The letter token k spells ("s", "sierra"), or None."""
+        return self.letters[k] if 0 <= k < self.n else None
+
+    def _spelled_letter(self, k: int) -> Optional[str]:
+        if k in self.run_at:
             return None
         text = self.tok[k].text
         if len(text) == 1 and text.isalpha() and text.isascii():
@@ -217,6 +226,8 @@ class Identity:
                 j += 1
                 continue
             break
+        if self.low[k] in ("a", "i") and letters < 3:
+            return None               # "i", "a": words, unless a longer spelling starts with them
         return last if letters >= 2 else None
 
     def _name(self, k: int, weak: bool = False, ended: bool = False) -> Optional[tuple[int, int]]:
@@ -231,7 +242,7 @@ class Identity:
             if spelled is not None:
                 last, words, j = spelled, words + 1, spelled + 1
                 continue
-            if self._letter(j) is not None and words and self._name_word(j + 1, weak):   # "jane m doe"
+            if self._letter(j) is not None and self.low[j] not in ("a", "i") and words and self._name_word(j + 1, weak):   # "jane m doe"
                 last, j = j, j + 1
                 continue
             if words < cfg.max_name_words and (self._name_word(j, weak) or (
@@ -461,7 +472,7 @@ class Identity:
                 last = self._postcode(k, False)
                 if last is not None and (k == 0 or self._letter(k - 1) is None) and not self._blocked(k):
                     out.append((k, last))
-            for state in self.cfg.states:   # "springfield illinois six two seven oh one", typed "IL 62701"
+            for state in self.cfg.states.get(self.low[k], ()):   # "springfield illinois six two seven oh one", "IL 62701"
                 end = k + len(state) - 1
                 if tuple(self.low[k:end + 1]) == state and (len(state) > 1 or len(state[0]) > 2 or self.tok[k].text.isupper()):
                     last = self._zip(end + 1)
@@ -570,9 +581,11 @@ class Identity:
         out = []
         for last, at in self._starts("dob", extra=("on",)):
             year_only = self.low[last] == "in"   # "born in nineteen eighty two": the year
-            found = self._date(at, year_only)
-            if found:
-                out.append(found)
+            for k in range(at, min(self.n, at + DATE_REACH)):   # "your name and date of birth" / "jane doe" / "fourth of …"
+                found = self._date(k, year_only)
+                if found:
+                    out.append(found)
+                    break
         return out
 
     def find(self) -> list[tuple[int, int, str]]:

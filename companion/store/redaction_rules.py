@@ -26,6 +26,7 @@ RESOURCE = "redaction.toml"
 LABELS = ("[card]", "[code]", "[expiry]", "[id]", "[account]", "[phone]", "[email]", "[number]") + identity_rules.LABELS
 
 EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+IBAN_START = re.compile(r"[A-Za-z]{1,2}(?:\d{2}[A-Za-z0-9]{0,4})?")
 SSN = re.compile(r"(?<![\w-])\d{3}[- ]\d{2}[- ]\d{4}(?![\w-])")
 
 
@@ -86,6 +87,11 @@ def config() -> Config:
         not_domain=frozenset(data["email"]["not_domain"]), letters=letters, months=months)
 
 
+def _bare(low: str) -> str:
+    """A word without its "'s" ("expiry's" -> "expiry")."""
+    return low[:-2] if len(low) > 2 and low.endswith("'s") and (low[-3].isalnum() or low[-3] == "_") else low
+
+
 def luhn_ok(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
@@ -111,7 +117,7 @@ class _Text:
         self.cfg = cfg
         self.n: Normalised = normalise(text, cfg.fillers, cfg.separators, cfg.slash, cfg.max_fillers)
         self.tok = self.n.tokens
-        self.low = [re.sub(r"(?<=\w)'s$", "", t.low) for t in self.tok]   # "expiry's", "number's": the word
+        self.low = [_bare(t.low) for t in self.tok]   # "expiry's", "number's": the word
         self.cue_end: dict[int, tuple[str, int]] = {}    # last token of a cue -> (kind, first token)
         self.in_cue: set[int] = set()
         self._match_cues()
@@ -121,11 +127,11 @@ class _Text:
 
     def _match_cues(self) -> None:
         words = self._words()
+        said = [self.low[w] for w in words]
         k = 0
         while k < len(words):
-            for phrase, kind in self.cfg.cues.get(self.low[words[k]], ()):
-                got = [self.low[w] for w in words[k:k + len(phrase)]]
-                if tuple(got) == phrase:
+            for phrase, kind in self.cfg.cues.get(said[k], ()):
+                if tuple(said[k:k + len(phrase)]) == phrase:
                     first, last = words[k], words[k + len(phrase) - 1]
                     self.cue_end[last] = (kind, first)
                     self.in_cue.update(range(first, last + 1))
@@ -274,6 +280,9 @@ class _Text:
 
     def emails(self) -> list[tuple[int, int, str]]:
         out, joiners, dots = [], sorted(self.cfg.joiners, key=len, reverse=True), [("dot",), ("period",), ("point",), (".",)]
+        firsts = {phrase[0] for phrase in self.cfg.at}
+        if not any(low in firsts for low in self.low):
+            return out   # no "at" said: no address said aloud
         for k in range(1, len(self.tok)):
             size = self._phrase_at(k, self.cfg.at)
             if not size or not self._name_word(k - 1):
@@ -356,10 +365,13 @@ class _Text:
     def ibans(self) -> list[tuple[int, int, str]]:
         """An IBAN typed or read out ("g b eight two west one two three four …"): checked by its mod-97 sum."""
         out, n = [], len(self.tok)
+        said_iban = any(kind == "iban" for kind, _ in self.cue_end.values())   # else no token is "named"
         for k in range(n):
             if k in self.n.run_at or not re.fullmatch(r"[A-Za-z]{1,2}(?:\d{2}[A-Za-z0-9]{0,4})?|[a-z]+", self.tok[k].text):
                 continue
-            cue, _ = self.cue_before(k)
+            if not said_iban and not IBAN_START.fullmatch(self.tok[k].text):
+                continue
+            cue, _ = self.cue_before(k) if said_iban else (None, [])
             named = cue == "iban"
             if not (named or re.fullmatch(r"[A-Za-z]{1,2}(?:\d{2}[A-Za-z0-9]{0,4})?", self.tok[k].text)):
                 continue

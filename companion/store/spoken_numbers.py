@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import NamedTuple, Optional
 
 UNITS = {"zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3, "four": 4,
          "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
@@ -44,27 +44,22 @@ TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\S")
 BOUNDARY = "\u2016"
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     text: str
     start: int
     end: int
-
-    @property
-    def low(self) -> str:
-        return self.text.lower().replace("’", "'")
-
-    @property
-    def digits(self) -> bool:
-        return self.text.isdecimal()
-
-    @property
-    def punct(self) -> bool:
-        return len(self.text) == 1 and not self.text.isalnum()
+    low: str          # lowercase, with a typographic apostrophe as "'"
+    digits: bool      # written as digits
+    punct: bool       # one character that is not a letter or a digit
 
 
 def tokenize(text: str) -> list[Token]:
-    return [Token(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(text)]
+    out = []
+    for m in TOKEN.finditer(text):   # each token's forms worked out once: the rules ask for them many times
+        word = m.group(0)
+        out.append(Token(word, m.start(), m.end(), word.lower().replace("’", "'"), word.isdecimal(),
+                         len(word) == 1 and not word.isalnum()))
+    return out
 
 
 @dataclass
