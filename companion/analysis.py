@@ -23,7 +23,7 @@ def analyze_call(
     source = spec if isinstance(spec, FileCallSource) else FileCallSource(spec, config.audio, realtime=realtime)
     spec = source.spec
     pipeline = CallPipeline(config, model=model)
-    collector = ReportCollector()
+    collector = ReportCollector(redaction=config.privacy.redact)   # the printed turns as the store keeps them
     pipeline.bus.subscribe(collector)
     for subscriber in subscribers:  # e.g. a CallRecorder saving the call as it goes
         pipeline.bus.subscribe(subscriber)

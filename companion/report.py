@@ -6,6 +6,7 @@ The JSON document is the one `companion analyze --json` prints (schema in the RE
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import threading
 from typing import Optional
 
@@ -27,7 +28,8 @@ from companion.timeline import clock
 class ReportCollector:
     """A bus subscriber that keeps what the report needs."""
 
-    def __init__(self) -> None:
+    def __init__(self, redaction: bool = True) -> None:
+        self.redaction = redaction   # the turns' text redacted as the store keeps it (Settings → Privacy)
         self.turns: list[Turn] = []
         self.interruptions: list[Interruption] = []
         self.prompts: list[Prompt] = []
@@ -68,13 +70,19 @@ class ReportCollector:
         turn of its party). None for every turn when nothing was transcribed."""
         if not self.segments:
             return [None] * len(turns)
+        segments = self.segments
+        if self.redaction:
+            from companion.window_redaction import judged_words
+
+            segments = [dataclasses.replace(s, words=tuple(dataclasses.replace(w, word=said) for w, said in zip(s.words, kept)))
+                        for s, kept in zip(segments, judged_words(segments))]
         words: dict[int, list[Word]] = {i: [] for i in range(len(turns))}
-        for party in {segment.party for segment in self.segments}:
+        for party in {segment.party for segment in segments}:
             own = sorted((i for i, t in enumerate(turns) if t.party == party), key=lambda i: turns[i].start)
             if not own:
                 continue
             starts = [turns[i].start for i in own]
-            for segment in (s for s in self.segments if s.party == party):
+            for segment in (s for s in segments if s.party == party):
                 for word in segment.words:
                     mid = (word.start + word.end) / 2.0
                     # the turn that starts at or before the word, or the next one: whichever is nearer

@@ -193,3 +193,17 @@ class WindowTranscript:
                     wanted[id(piece)] = _union(wanted.get(id(piece), piece.stored), [judged])
         return wanted
 
+
+
+def judged_words(segments) -> list[list[str]]:
+    """Each final segment's words as the store keeps them, the segments judged in order, each with the
+    last seconds before it (the `companion analyze --json` turns: printed text is redacted as stored)."""
+    recent, pieces = RecentSpeech(), []
+    for seg in sorted(segments, key=lambda s: s.start):
+        said = [w.word for w in seg.words]
+        piece = _Piece(seg.party, seg.start, seg.end, said, redact_words(said))
+        for earlier, words in recent.judge(piece):
+            earlier.stored = words
+        pieces.append((seg, piece))
+    order = {id(seg): piece.stored for seg, piece in pieces}
+    return [order[id(seg)] for seg in segments]

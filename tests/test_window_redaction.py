@@ -268,3 +268,24 @@ def test_the_settings_offer_show_digits_off_and_save_it(window, qtbot, tmp_path)
     assert window.transcript.model.lines[-1].text == "the security code is seven three seven"
     window.transcript.model.heard(CallEnded(4.0, 0))
     assert window.transcript.model.lines[-1].text == "the security code is [code]"
+
+
+# --- printed text: companion analyze --json ------------------------------------------------------------
+
+def test_the_analysis_document_s_turns_are_redacted_as_the_store_keeps_them():
+    from companion.report import ReportCollector
+
+    segments = [said("agent", "can i take your name and the card number please", 1.0),
+                said("customer", "it's jane doe and the card is four one one one one one one one", 5.0),
+                said("customer", "one one one one one one one one", 10.0)]
+    turns = [Turn("agent", 1.0, 4.5), Turn("customer", 5.0, 13.0)]
+    texts = {}
+    for redaction in (True, False):
+        collector = ReportCollector(redaction=redaction)
+        for event in segments + turns:
+            collector(event)
+        doc = collector.to_json("call.wav", 14.0, None, "acoustic")
+        texts[redaction] = [t["text"] for t in doc["turns"]]
+    assert texts[True][0] == "can i take your name and the card number please"
+    assert texts[True][1] == "it's [name] [name] and the card is " + " ".join(["[card]"] * 16)
+    assert "jane doe" in texts[False][1] and "four one one one" in texts[False][1]   # Settings → Privacy off: as said
