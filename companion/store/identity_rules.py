@@ -121,6 +121,16 @@ class Identity:
 
     # --- cues ----------------------------------------------------------------------------------
     def _match_cues(self) -> None:
+        for k in range(self.n):   # "the name on the policy is", "the name of the account holder is"
+            if self.bare[k] in ("name", "surname", "names") and not any(last == k for _, last, _ in self.matches):
+                j = k + 1
+                while j < min(self.n, k + 6) and (self.low[j] in self.cfg.never) and self.low[j] not in ("is", "was"):
+                    j += 1
+                between = set(self.low[k + 1:j])
+                whose = "on" in between or (between & (self.cfg.person | {"holder", "payer", "owner", "customer"}))
+                if j < self.n and j > k + 1 and self.low[j] in ("is", "was") and whose:   # not "the name of the plan is"
+                    self.matches.append((k, j, "name"))
+                    self.in_cue.update(range(k, j + 1))
         for k in range(self.n):
             for word in {self.low[k], self.bare[k]}:
                 for phrase, kind in self.cfg.cues.get(word, ()):
