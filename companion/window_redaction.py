@@ -28,6 +28,7 @@ from companion.event_redaction import _SAME, MARGIN_S, PROBES, _clear_taken, _em
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
 from companion.store.rows import RecentSpeech, _collapse, _Piece, _union
+from companion.store.spoken_numbers import BOUNDARY
 
 # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
 # anything personal by the next one (a cue or a number needs to be this near), so it is not probed
@@ -48,7 +49,7 @@ CUED_PROBES = (   # (cue words, continuations: one for each place the words so f
     (frozenset(("email", "e-mail", "mail", "address")),
      (("dot", "brown", "at", "example", "dot", "com"), ("at", "example", "dot", "com"), ("example", "dot", "com"),
       ("com",))),
-    (frozenset(("birth", "born", "birthday", "dob", "d.o.b")),
+    (frozenset(("birth", "born", "birthday", "dob", "d.o.b", "d o b")),
      (("of", "july", "nineteen", "eighty", "two"), ("july", "nineteen", "eighty", "two"))),
     (frozenset(("spell", "spelled", "spelt", "spelling")), (("m", "i", "t", "h"),)),
 )
@@ -171,8 +172,10 @@ class WindowTranscript:
 
     def _cued(self, said: list[str]) -> tuple:
         """The continuations made likely by a detail asked for or begun in the last seconds of speech."""
-        heard = {w.lower() for p in self.recent.pieces for w in p.said} | {w.lower() for w in said}
-        return tuple((_SAME, words, None) for cues, probes in CUED_PROBES if cues & heard for words in probes)
+        heard = " " + " ".join(w.lower() for p in self.recent.pieces for w in p.said + [BOUNDARY]) + " " + \
+            " ".join(w.lower() for w in said) + " "
+        return tuple((_SAME, words, None) for cues, probes in CUED_PROBES
+                     if any(f" {cue} " in heard for cue in cues) for words in probes)
 
     def _probe(self, recent: RecentSpeech, party: str, after: float, cued: tuple = ()) -> dict[int, list[str]]:
         """id(piece) -> its words with every label some continuation would give them (pieces in `recent`)."""
