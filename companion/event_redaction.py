@@ -47,7 +47,7 @@ from typing import Optional
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import is_label, redact_words
 from companion.store.redaction_rules import config as redaction_config
-from companion.store.rows import RecentSpeech, _collapse, _Piece, _union
+from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
 from companion.store.spoken_numbers import normalise
 
 MARGIN_S = 1.0   # the voice detector's turn ends after the recogniser's last word by up to this

@@ -168,6 +168,7 @@ def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
         problems = _check_once(db, path, mode)
         if problems:
             raise _Damaged(problems, inode, db)
+        _check_search_index(db, path)
         migrate(db)
         _repair_recordings(db, path, closed=close_interrupted(db))
         return db
@@ -196,6 +197,22 @@ def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
         notice(f"The call store {path} cannot use write-ahead logging here (journal mode {mode}); two apps using "
                "it at once may have to wait for each other.")
     return None
+
+
+_indexed: set[str] = set()  # stores whose search index this process has checked
+
+
+def _check_search_index(db: sqlite3.Connection, path: Path) -> None:
+    """Once per process: the search index checked, and rebuilt (said in one line) when broken."""
+    key = str(path.resolve())
+    if key in _indexed:
+        return
+    from companion.store.search_index import check
+
+    said = check(db)
+    _indexed.add(key)
+    if said:
+        notice(said)
 
 
 _swept: set[str] = set()  # stores whose recordings this process has looked over

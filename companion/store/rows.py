@@ -9,7 +9,9 @@ A recogniser cuts a card number read with pauses into several segments ("four on
 one one", then "one one one one one one one one"): each alone is only part of a number. So the last
 few seconds of each party's segments are kept in memory (`RecentSpeech`, never stored) and a new
 segment is judged together with them; when that shows more to take out of an earlier segment (the
-two halves make a card number), the earlier segment's row, words and search index are rewritten.
+two halves make a card number), the earlier segment's row and words are rewritten. Such a segment is
+`held` out of the search index until no later segment can rewrite it (it has left `RecentSpeech`, or
+its call is over), so the index never holds the words it had and is never merged to purge them.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def _party(value: object) -> str:
 
 
 @dataclass
-class _Piece:
+class Piece:
     """A stored segment, remembered for a few seconds: what was said (memory only) and what is stored."""
     party: str
     start: float
@@ -60,13 +62,13 @@ class RecentSpeech:
         cfg = redaction_config()
         self.gap_s = cfg.gap_s if gap_s is None else gap_s
         self.max_pieces = cfg.max_pieces if max_pieces is None else max_pieces
-        self.pieces: list[_Piece] = []
+        self.pieces: list[Piece] = []
 
-    def judge(self, piece: _Piece) -> list[tuple[_Piece, list[str]]]:
+    def judge(self, piece: Piece) -> list[tuple[Piece, list[str]]]:
         """Redact `piece.said` into `piece.stored`, with what was said just before; returns the earlier
         pieces whose stored words must change, with their new words. Only ever removes more."""
         # the same party's segments, each within gap_s of the next: one number may run across them
-        chain: list[_Piece] = []
+        chain: list[Piece] = []
         for p in reversed([p for p in self.pieces if p.party == piece.party]):
             if (chain[0].start if chain else piece.start) - p.end > self.gap_s:
                 break
@@ -81,10 +83,10 @@ class RecentSpeech:
             group = sorted(chain + others, key=lambda p: p.start) + [piece]
             judged.append(dict(zip(map(id, group), redact_together(
                 [(p.said, n > 0 and group[n - 1].party == p.party) for n, p in enumerate(group)]))))
-        piece.stored = _union(piece.stored, [j[id(piece)] for j in judged])
+        piece.stored = union(piece.stored, [j[id(piece)] for j in judged])
         changed = []
         for p in chain + others:
-            words = _union(p.stored, [j[id(p)] for j in judged if id(p) in j])
+            words = union(p.stored, [j[id(p)] for j in judged if id(p) in j])
             if words != p.stored:
                 changed.append((p, words))
         # kept: each party's last chain, while a next segment may still continue it
@@ -93,7 +95,7 @@ class RecentSpeech:
         return changed
 
 
-def _union(stored: list[str], judged: list[list[str]]) -> list[str]:
+def union(stored: list[str], judged: list[list[str]]) -> list[str]:
     """Each word as stored, or the label a judgement gave it (a label is never given back)."""
     out = list(stored)
     for words in judged:
@@ -103,13 +105,16 @@ def _union(stored: list[str], judged: list[list[str]]) -> list[str]:
     return out
 
 
-def _collapse(words: Sequence[str]) -> str:
+def collapse(words: Sequence[str]) -> str:
     """Words as text, one label for a row of the same label ("[card] [card]" -> "[card]")."""
     out: list[str] = []
     for word in words:
         if not (out and is_label(word) and out[-1] == word):
             out.append(word)
     return " ".join(out)
+
+
+_Piece, _union, _collapse = Piece, union, collapse  # the names companion/window_redaction.py still imports
 
 
 class CallRows:
@@ -131,7 +136,8 @@ class CallRows:
     def segment(self, party: str, start: float, end: float, text: str,
                 words: Sequence[tuple[str, float, float, Optional[float]]] = ()) -> None:
         """A final piece of transcript; with its words, the text is the words, redacted together
-        (a card number said as four words is a card number, not four short numbers)."""
+        (a card number said as four words is a card number, not four short numbers). With redaction on,
+        it is held out of the search index while a later segment may still rewrite it."""
         party = _party(party)
         raw = [w[0] for w in words] if words else (text or "").split()
         if words:
@@ -139,58 +145,55 @@ class CallRows:
             text = " ".join(said)
         else:
             said, text = [], self.text(text) or ""
-        piece = None
+        piece, settled = None, []
         if self.recent is not None:
             alone = said if words else redact_words(raw)
-            piece = _Piece(party, start, end, raw, alone)
+            piece = Piece(party, start, end, raw, alone)
+            remembered = list(self.recent.pieces)
             changed = self.recent.judge(piece)
             if words:
                 said = piece.stored
                 text = " ".join(said)
             elif piece.stored != alone:   # more to take out, seen with what came before
-                text = _collapse(piece.stored)
+                text = collapse(piece.stored)
             for earlier, now in changed:
                 self._rewrite(earlier, now)
-        cur = self.db.execute('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
-                              (self.call_id, party, start, end, text))
+            still = set(map(id, self.recent.pieces))   # forgotten now: no later segment can change them
+            settled = [(p.segment_id,) for p in remembered if id(p) not in still and p.segment_id is not None]
+        cur = self.db.execute('INSERT INTO segments(call_id, party, start, "end", text, held) VALUES (?, ?, ?, ?, ?, ?)',
+                              (self.call_id, party, start, end, text, int(piece is not None)))
         ids = [self.db.execute('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
                                (cur.lastrowid, word, w[1], w[2], w[3])).lastrowid for word, w in zip(said, words)]
         if piece is not None:
             piece.segment_id, piece.word_ids = cur.lastrowid, ids
+        if settled:   # into the search index, with their final text (a trigger puts them in)
+            self.db.executemany("UPDATE segments SET held = 0 WHERE id = ? AND held <> 0", settled)
 
     def transcript(self, segments: Iterable[tuple[str, float, float, str]]) -> None:
         """A whole transcript at once (a bundle from another machine), as text: each segment judged with
         the ones before it exactly as `segment` would judge them one by one, but in memory first, so
-        each row is written once with its final text: no earlier row is rewritten and the search index
-        is never merged for it (a merge per rewrite made a long transcript quadratic)."""
+        each row is written once with its final text, and goes into the search index as it is written."""
         judged = []
         for party, start, end, text in segments:
             raw = (text or "").split()
             alone = redact_words(raw) if self.redaction else raw
-            piece = _Piece(_party(party), start, end, raw, alone)
+            piece = Piece(_party(party), start, end, raw, alone)
             if self.recent is not None:
                 for earlier, words in self.recent.judge(piece):
                     earlier.stored = words
             judged.append((piece, text, alone))
         self.db.executemany('INSERT INTO segments(call_id, party, start, "end", text) VALUES (?, ?, ?, ?, ?)',
                             [(self.call_id, p.party, p.start, p.end,
-                              self.text(text) or "" if p.stored == alone else _collapse(p.stored))
+                              self.text(text) or "" if p.stored == alone else collapse(p.stored))
                              for p, text, alone in judged])
 
-    def _rewrite(self, piece: _Piece, words: list[str]) -> None:
-        """An earlier segment, judged again with what followed: its row, its words and the search index."""
-        old = self.db.execute("SELECT text FROM segments WHERE id = ?", (piece.segment_id,)).fetchone()
-        if old is None:
+    def _rewrite(self, piece: Piece, words: list[str]) -> None:
+        """An earlier segment, judged again with what followed: its row and its words. It is still held
+        out of the search index, so the index never had the words it loses (were it in, a trigger would
+        take the old text out of the index and put the new in)."""
+        text = " ".join(words) if piece.word_ids else collapse(words)
+        if self.db.execute("UPDATE segments SET text = ? WHERE id = ?", (text, piece.segment_id)).rowcount == 0:
             return
-        text = " ".join(words) if piece.word_ids else _collapse(words)
-        self.db.execute("UPDATE segments SET text = ? WHERE id = ?", (text, piece.segment_id))
-        if not _fts_follows_updates(self.db):   # the index is kept by insert and delete triggers only
-            self.db.execute("INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', ?, ?)",
-                            (piece.segment_id, old[0]))
-            self.db.execute("INSERT INTO segments_fts(rowid, text) VALUES (?, ?)", (piece.segment_id, text))
-        # a deleted entry stays in the index's pages until they are merged: merge now, so no copy of
-        # the clear words is left in the file (rare: only when a number ran across segments)
-        self.db.execute("INSERT INTO segments_fts(segments_fts) VALUES ('optimize')")
         for rowid, (was, now) in zip(piece.word_ids, zip(piece.stored, words)):
             if was != now:
                 self.db.execute("UPDATE words SET word = ? WHERE rowid = ?", (now, rowid))
@@ -254,12 +257,6 @@ def mood_totals(db: sqlite3.Connection, call_id: int, end: float) -> None:
     worst = max((s["state"] for s in states if s["state"] in CUSTOMER_STATES), key=CUSTOMER_STATES.index, default=None)
     upset = sum(max(0.0, b - a) for a, b, state in state_spans(states, max(end, states[-1]["t"])) if state == "upset")
     db.execute("UPDATE calls SET customer_mood = ?, upset_s = ? WHERE id = ?", (worst, round(upset, 3), call_id))
-
-
-def _fts_follows_updates(db: sqlite3.Connection) -> bool:
-    """True when a trigger already keeps the search index up to date on an UPDATE of segments."""
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'segments' "
-                      "AND sql LIKE '%AFTER UPDATE%'").fetchone() is not None
 
 
 def insert_call(db: sqlite3.Connection, started_at: str, source: str, file: Optional[str], redaction: bool = True,

@@ -1,4 +1,5 @@
-"""The store's schema, versioned: each migration takes the database one version up."""
+"""The store's schema, versioned: each migration (a script, or a function for one that must look first)
+takes the database one version up."""
 
 from __future__ import annotations
 
@@ -105,7 +106,52 @@ ALTER TABLE outbox ADD COLUMN claimed_by TEXT;  -- "pid:token" of the sync pass 
 ALTER TABLE outbox ADD COLUMN claimed_at REAL;  -- time.time() of the claim (renewed as it sends; a lease)
 """
 
-MIGRATIONS = (V1, V2, V3, V4, V5, V6, V7)
+# The search index, rebuilt to be kept by triggers alone. A segment enters it only once no later segment
+# can rewrite it (`held` = 0; companion.store.rows): a number read across segments is never indexed in
+# clear, so the index is never merged by hand to purge it. Such a merge per rewrite ('optimize') added
+# levels to the index on SQLite 3.40 until, after about 1,300 of them, the index could no longer be read
+# ("database disk image is malformed" on every segment written, though PRAGMA quick_check said ok).
+# The index reads the transcripts through a view of the settled segments, so FTS5's 'rebuild' and
+# 'integrity-check' see exactly what the triggers put in. A call that is over holds nothing back.
+V8_SQL = """
+DROP TRIGGER IF EXISTS segments_ai;
+DROP TRIGGER IF EXISTS segments_ad;
+DROP TABLE segments_fts;
+ALTER TABLE segments ADD COLUMN held INTEGER NOT NULL DEFAULT 0;  -- 1: a later segment may still rewrite it
+CREATE INDEX segments_held ON segments(call_id) WHERE held <> 0;
+CREATE VIEW segments_settled AS SELECT id, text FROM segments WHERE held = 0;
+CREATE VIRTUAL TABLE segments_fts USING fts5(text, content='segments_settled', content_rowid='id');
+CREATE TRIGGER segments_ai AFTER INSERT ON segments WHEN new.held = 0 BEGIN
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER segments_ad AFTER DELETE ON segments WHEN old.held = 0 BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER segments_au AFTER UPDATE OF text, held ON segments WHEN old.held = 0 OR new.held = 0 BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) SELECT 'delete', old.id, old.text WHERE old.held = 0;
+    INSERT INTO segments_fts(rowid, text) SELECT new.id, new.text WHERE new.held = 0;
+END;
+CREATE TRIGGER calls_closed AFTER UPDATE OF status ON calls WHEN new.status <> 'active' BEGIN
+    UPDATE segments SET held = 0 WHERE call_id = new.id AND held <> 0;
+END;
+CREATE TRIGGER segments_after_close AFTER INSERT ON segments WHEN new.held <> 0
+    AND (SELECT status FROM calls WHERE id = new.call_id) IS NOT 'active' BEGIN
+    UPDATE segments SET held = 0 WHERE id = new.id;
+END;
+INSERT INTO segments_fts(segments_fts) VALUES ('rebuild');
+"""
+
+
+def V8(db: sqlite3.Connection) -> None:
+    from companion.store.search_index import openable, reset
+
+    if not openable(db):  # an index this bug broke cannot even be dropped: emptied first
+        reset(db)
+    for statement in _statements(V8_SQL):
+        db.execute(statement)
+
+
+MIGRATIONS = (V1, V2, V3, V4, V5, V6, V7, V8)
 VERSION = len(MIGRATIONS)
 
 
@@ -123,7 +169,11 @@ def migrate(db: sqlite3.Connection) -> int:
         start = db.execute("PRAGMA user_version").fetchone()[0]
         _newer_check(start)
         for version in range(start, VERSION):
-            for statement in _statements(MIGRATIONS[version]):
+            step = MIGRATIONS[version]
+            if callable(step):
+                step(db)
+                continue
+            for statement in _statements(step):
                 db.execute(statement)
         db.execute(f"PRAGMA user_version = {VERSION}")
         db.execute("COMMIT")
