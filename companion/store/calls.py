@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_left, bisect_right
 from typing import Optional
 
 from companion.errors import CompanionError
@@ -40,9 +41,7 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
         raise CompanionError(f"No saved call {call_id}; 'companion calls list' shows them.")
     turns = [dict(r) for r in db.execute('SELECT party, start, "end" FROM turns WHERE call_id = ? ORDER BY start', (call_id,))]
     segments = [dict(r) for r in db.execute('SELECT party, start, "end", text FROM segments WHERE call_id = ? ORDER BY start', (call_id,))]
-    for turn in turns:
-        words = [s["text"] for s in segments if s["party"] == turn["party"] and turn["start"] - 0.5 <= (s["start"] + s["end"]) / 2 <= turn["end"] + 0.5]
-        turn["text"] = " ".join(words) if segments else None
+    _turn_texts(turns, segments)
     return {
         "file": c["file"] or f"call {call_id}",
         "duration_s": round(c["duration_s"], 3),
@@ -73,6 +72,29 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
                 "SELECT t, prompt_id, author, text, created_at FROM comments WHERE call_id = ? ORDER BY t", (call_id,))],
         },
     }
+
+
+def _turn_texts(turns: list[dict], segments: list[dict]) -> None:
+    """Each turn's `text`: the same party's segments whose middle lies within the turn (half a second of
+    slack each side), in the segments' order; None for every turn when the call has no transcript.
+    Each party's segments are sorted by their middle once and each turn finds its own by bisection:
+    n log n, where looking through every segment for every turn was quadratic in a long call."""
+    by_party: dict[object, tuple[list[float], list[int]]] = {}
+    for index, s in enumerate(segments):
+        middle = (s["start"] + s["end"]) / 2
+        if middle == middle:  # a NaN middle lies within no turn
+            by_party.setdefault(s["party"], ([], []))[1].append(index)
+    for middles, order in by_party.values():
+        order.sort(key=lambda i: (segments[i]["start"] + segments[i]["end"]) / 2)
+        middles.extend((segments[i]["start"] + segments[i]["end"]) / 2 for i in order)
+    for turn in turns:
+        if not segments:
+            turn["text"] = None
+            continue
+        middles, order = by_party.get(turn["party"], ([], []))
+        low, high = turn["start"] - 0.5, turn["end"] + 0.5
+        inside = sorted(order[bisect_left(middles, low):bisect_right(middles, high)]) if low <= high else []
+        turn["text"] = " ".join(segments[i]["text"] for i in inside)
 
 
 def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[str] = None,
