@@ -19,6 +19,7 @@ from typing import Optional
 import soundfile as sf
 
 from companion.errors import CompanionError
+from companion.store import bundle_check
 from companion.store.bundle_check import (
     CALL_JSON,
     FORMAT,
@@ -51,10 +52,17 @@ def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 
     except BundleError as exc:
         raise CompanionError(f"Call {call_id} cannot be shared as a bundle: {exc.message.split(': ', 1)[-1]}") from None
     recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
+    data = json.dumps(doc, ensure_ascii=False).encode("utf-8")
+    audio = os.path.getsize(recording) if recording and Path(recording).is_file() else 0
+    for member, size, limit in ((CALL_JSON, len(data), bundle_check.MAX_JSON_BYTES),
+                                (RECORDING, audio, bundle_check.MAX_RECORDING_BYTES)):
+        if size > limit:  # the sizes an import accepts, as it checks them
+            raise CompanionError(f"Call {call_id} cannot be shared as a bundle: its {member} would be {size / 1e6:.0f} MB, "
+                                 f"more than the {limit / 1e6:.0f} MB a call can have.")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(CALL_JSON, json.dumps(doc, ensure_ascii=False))
+            zf.writestr(CALL_JSON, data)
             if recording and Path(recording).is_file():
                 zf.write(recording, RECORDING, compress_type=zipfile.ZIP_STORED)  # FLAC does not deflate
         os.chmod(path, mode)
