@@ -27,7 +27,7 @@ import copy
 from companion.event_redaction import _SAME, MARGIN_S, PROBES, _clear_taken, _email_like, _may_turn, _other
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
-from companion.store.rows import RecentSpeech, _collapse, _Piece, _union
+from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
 from companion.store.spoken_numbers import BOUNDARY
 
 # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
