@@ -114,9 +114,6 @@ def collapse(words: Sequence[str]) -> str:
     return " ".join(out)
 
 
-_Piece, _union, _collapse = Piece, union, collapse  # the names companion/window_redaction.py still imports
-
-
 class CallRows:
     """Rows of one call; `redaction=False` only where the user turned redaction off for their own store."""
 
