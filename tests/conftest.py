@@ -37,6 +37,7 @@ SPREAD_FIXTURES = {"config", "make_call", "analyze", "softphone", "pg_server", "
                    "clips", "analysed"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = set(getattr(item, "fixturenames", ()))

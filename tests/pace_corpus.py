@@ -504,15 +504,19 @@ def _have(cache_dir: Path, job: _Job, line: str, noise: bool, hangover_s: float)
     return all(p.exists() for p in _clip_paths(cache_dir, job, line, noise, hangover_s))
 
 
-def _make(job: _Job, cache_dir: Path, hangover_s: float) -> None:
+def _make(job: _Job, cache_dir: Path, hangover_s: float, wait: bool = True) -> bool:
     """Synthesize one job's clean speech (or read it back) and write every line variant it still lacks;
-    one process or thread at a time per synthesis."""
+    one process or thread at a time per synthesis. With `wait=False`, a job another process or thread
+    is making is left to it: returns False."""
     clean_key = _clean_key(job, hangover_s)
-    with locked(cache_dir / "locks" / f"{clean_key}.lock"):
+    with locked(cache_dir / "locks" / f"{clean_key}.lock", wait=wait) as held:
+        if not held:
+            return False
         if all(_have(cache_dir, job, line, noise, hangover_s) for line, noise in job.variants):
-            return  # made meanwhile by another worker
+            return True  # made meanwhile by another worker
         clean, setting, truth = _clean_cached(job, cache_dir, hangover_s)
         _write_variants(job, cache_dir, hangover_s, clean_key, clean, setting, truth)
+        return True
 
 
 def _write_variants(job: _Job, cache_dir: Path, hangover_s: float, clean_key: str, clean: np.ndarray,
@@ -598,7 +602,10 @@ def make(cache_dir: Path, jobs: Sequence[Job], workers: Optional[int] = None) ->
     todo = [job for job in jobs if not all(_have(cache_dir, job, line, n, hangover_s) for line, n in job.variants)]
     if todo:
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-            list(pool.map(lambda job: _make(job, cache_dir, hangover_s), todo))  # re-raises a job's failure
+            # first the jobs nobody else is making (parallel test workers share the cache), then the rest,
+            # waiting for whoever makes them; map re-raises a job's failure
+            done = list(pool.map(lambda job: _make(job, cache_dir, hangover_s, wait=False), todo))
+            list(pool.map(lambda job: _make(job, cache_dir, hangover_s), [j for j, ok in zip(todo, done) if not ok]))
     clips = []
     for job in jobs:
         for line, n in job.variants:

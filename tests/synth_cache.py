@@ -67,13 +67,18 @@ def digest(*parts: object) -> str:
 
 
 @contextmanager
-def locked(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `lock_file` (between processes, and between threads: each opens it anew)."""
+def locked(lock_file: Path, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock on `lock_file` (between processes, and between threads: each opens it anew).
+    Yields True once held; with `wait=False`, yields False at once if someone else holds it."""
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_file, "a+") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         try:
-            yield
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
         finally:
             fcntl.flock(f.fileno(), fcntl.LOCK_UN)
 

@@ -239,9 +239,7 @@ def test_the_real_xcb_plugin_has_all_its_libraries():
     assert not_found == [], "install: " + problem_message([PluginProblem("xcb", plugin, tuple(
         line.split()[0] for line in not_found))])
     assert "libQt6XcbQpa.so.6 => " in ldd.stdout  # Qt's own, resolved through RUNPATH
-    started = time.perf_counter()
-    assert check_platform({"DISPLAY": ":0"}) == []
-    assert time.perf_counter() - started < 2.0, "the check runs before every window: it must stay quick"
+    assert check_platform({"DISPLAY": ":0"}) == []  # how quick it is: bench/bench_window.py
     assert missing_libraries(plugin, use_ldd=False) == []
 
 

@@ -19,9 +19,7 @@ from ui.main_window import MainWindow  # noqa: E402
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
+def window(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.IniFormat)
     w = MainWindow(load_config(), all_playbooks()[0], settings, use_model=False)
     qtbot.addWidget(w)
@@ -149,8 +147,6 @@ def test_first_run_without_a_model_offers_download_choose_or_continue(qtbot, tmp
     from companion.asr import discovery
     from ui.setup_dialog import SetupDialog
 
-    monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
     monkeypatch.setattr(discovery, "_package_models", lambda: [])  # a machine with no model at all
