@@ -70,7 +70,7 @@ def _pct(ok: int, n: int) -> str:
 
 def table(rows: list[dict], by: str) -> list[str]:
     """One line per value of `by` (customer, agent, line): each cue's results."""
-    out = [f"| {by} | customer_upset: none when never upset | upset within 6 s (latency) | calmer within 30 s "
+    out = [f"| {by} | no customer_upset on a call whose customer never gets upset | upset within 6 s (latency) | calmer within 30 s "
            f"(latency) | lower_tone ok | talk-overs P / R | right party | keep_listening ≤ 3 s |",
            "|---|---|---|---|---|---|---|---|"]
     groups = defaultdict(list)
@@ -78,7 +78,8 @@ def table(rows: list[dict], by: str) -> list[str]:
         groups[r[by]].append(r)
     for key in sorted(groups) + ["all"]:
         rs = rows if key == "all" else groups[key]
-        never = [r for r in rs if r["kind"] != "grows_upset"]
+        # a line whose level jumps is a harder case than the issue's calls: shown in its own row only
+        never = [r for r in rs if r["kind"] != "grows_upset" and (r["kind"] != "line_jump" or key == "line_jump")]
         upset = [r for r in rs if r["kind"] == "grows_upset"]
         lat = sorted(r["upset_after_s"] for r in upset if r["upset_after_s"] is not None)
         calm = sorted(r["calmer_after_s"] for r in upset if r["calmer_after_s"] is not None)
@@ -86,7 +87,6 @@ def table(rows: list[dict], by: str) -> list[str]:
         true = sum(r["talkovers_true"] for r in rs)
         matched = sum(r["talkovers_matched"] for r in rs)
         wrong = sum(len(r["talkovers_wrong_party"]) for r in rs)
-        agent_to = sum(1 for r in rs for _ in range(r["talkovers_true"]))  # noqa: F841
         missed_keep = sum(len(r["keep_listening_missed"]) for r in rs)
         agent_true = sum(1 for r in rs if r["kind"] == "talkovers") * 3
         span = lambda v: f"{v[0]:.1f}–{v[-1]:.1f} s" if v else "–"  # noqa: E731
@@ -103,7 +103,7 @@ def table(rows: list[dict], by: str) -> list[str]:
 
 def report(rows: list[dict], title: str) -> str:
     lines = [f"### {title}", ""]
-    for by in ("customer", "agent", "line"):
+    for by in ("kind", "customer", "agent", "line"):
         lines += table(rows, by) + [""]
     bad = [r for r in rows if not (r["upset_ok"] and r["calmer_ok"] and r["lower_tone_ok"] and r["talkovers_ok"])]
     lines.append(f"{len(rows) - len(bad)}/{len(rows)} calls with every cue right.")
@@ -129,25 +129,29 @@ def misses(rows: list[dict]) -> None:
 
 # ---------------------------------------------------------------- leave one speaker out
 
-GRID: list[dict] = []   # [customer] overrides tried when fitting (filled in below, once the constants exist)
+# [customer] overrides tried when fitting: the level spread's ceiling (how high a varied voice's loudness line
+# may go) and how many pitch spreads make "higher"
+GRID: list[dict] = [dict(loudness_spread_most_db=most, pitch_z=z) for most in (2.5, 3.0, 3.5) for z in (1.5, 2.0)]
 
 
 def _score(rows: list[dict]) -> tuple:
-    """Goals met first (false upsets, late or missed cues), then total latency (lower is better)."""
-    bad = sum(not r["upset_ok"] for r in rows) + sum(not r["calmer_ok"] for r in rows)
+    """False upsets on calls whose customer never gets upset first (the cue that gets a coach switched off),
+    then late or missed cues, then total latency (lower is better)."""
+    false = sum(bool(r["false_upset"]) for r in rows if r["kind"] not in ("grows_upset", "line_jump"))
+    bad = sum(not r["upset_ok"] for r in rows if r["kind"] == "grows_upset") + sum(not r["calmer_ok"] for r in rows)
     lat = sum((r.get("upset_after_s") or 99) + (r.get("calmer_after_s") or 99) / 5 for r in rows if r["kind"] == "grows_upset")
-    return bad, lat
+    return false, bad, lat
 
 
 def fit(made: list[tuple[Path, rv.Truth]], workers: int) -> list[dict]:
     """Leave one customer out: the GRID point best on the others, judged on the held-out customer."""
-    mood = [m for m in made if m[1].kind in ("grows_upset", "calm", "line_jump", "agent_raised")]
+    mood = [m for m in made if m[1].kind in ("grows_upset", "calm", "agent_raised", "talkovers")]
     per_point = {i: run(mood, point, workers) for i, point in enumerate(GRID)}
     held_out = []
     for customer in sorted({t.customer for _, t in mood}):
         scores = {i: _score([r for r in rows if r["customer"] != customer]) for i, rows in per_point.items()}
         best = min(scores, key=lambda i: scores[i])
-        print(f"held out {customer}: fitted {GRID[best]} on the others (misses, latency) {scores[best]}")
+        print(f"held out {customer}: fitted {GRID[best]} on the others (false upsets, misses, latency) {scores[best]}")
         held_out += [r for r in per_point[best] if r["customer"] == customer]
     return held_out
 
@@ -162,17 +166,19 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="leave one customer out over GRID")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--misses", action="store_true", help="print every call with a cue wrong")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="[customer] overrides, e.g. pitch_z=2")
     args = parser.parse_args()
+    overrides = {k: float(v) for k, v in (item.split("=", 1) for item in args.set)}
     OUT.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("REAL_VOICES_CACHE", str(OUT / "cache"))
     began = time.time()
     calls = rv.corpus(args.customers, args.agents, args.lines, args.kinds, cache=OUT / "cache")
     made = rendered(calls)
     print(f"{len(made)} calls rendered in {time.time() - began:.0f} s", flush=True)
-    rows = run(made, {}, args.workers)
+    rows = run(made, overrides, args.workers)
     if args.misses:
         misses(rows)
-    print(report(rows, "Default constants, every call"))
+    print(report(rows, f"{'Default constants' if not overrides else overrides}, every call"))
     if args.fit and GRID:
         print(report(fit(made, args.workers), "Leave one customer out: each customer judged with constants fitted "
                                               "on the other three"))
