@@ -26,6 +26,9 @@ Lines (the customer's channel; the agent is a headset, 16 kHz, floor -62 dBFS):
 * `mulaw`: 300-3400 Hz, 8 kHz, 8-bit mu-law (sox), decoded back to 16 kHz;
 * `noisy`: office noise (pink + brown) `NOISY_SNR_DB` under the speech's active level, then the
   8 kHz phone line.
+The phone lines carry each customer at `SPEECH_DB` in the phone band (`phone_gain_db`): close-talking
+microphones hold much of a voice under 300 Hz, which the line drops and a network's level control
+makes up for.
 
 Truth, beside each call as JSON: every part's start and end (its first and last voiced sample) and
 speech turns (an energy detector on the clean clip, independent of the app's voice activity), the
