@@ -17,6 +17,14 @@ decided:
   digits may be the start of a card), "security code" ("… one two three is my" + "security code"),
   "at example dot com" (a dotted or spelled name before the next segment's "at …"), and a word from
   the other party (which regroups the two parties' recent segments, the way the store does);
+- identity details too (`companion/store/identity_rules.py`): the rest of a street ("i live at twenty
+  two" + "acacia avenue") or of a postcode ("it's s w one a" + "one a a", the agent's "and your
+  postcode" / "sierra whiskey" + "one alpha one alpha alpha"), and, when such a detail was asked for or
+  begun in the recent speech, the rest of a date of birth ("the fourth" + "of july …"), of a spelling or
+  an e-mail address (the window's continuations, `companion.window_redaction`, are these same ones); a
+  surname after a first name that is a word too ("my name is will" + "thompson") and "speaking" after a
+  name ("this is tom baker" + "speaking", "sarah" + "speaking"), after a cue for a name or when the
+  segment is a few words only (a name said alone);
 - a segment that is not open is written at once: nearly all speech. An open one (one that ends in
   a number, say) is written when the speaker's next segment has been judged with it and it is no
   longer open, or when nothing can join it any more: the store's memory let it go, the call ended,
@@ -27,8 +35,11 @@ decided:
   taken out: more than the store removes, never less.
 
 A partial (the words so far of an utterance still being said) is open at its end by nature: it is
-judged with the recent segments, and whatever a continuation could still make personal is written
-as a label ("five four two five" → "[number]"); the final segment then says what the store kept.
+always judged with the recent segments ("my name is" / "jane doe": "[name] [name]"), and whatever a
+continuation could still make personal is written as a label ("five four two five" → "[number]",
+"my name is will" → "my name is [name]"); the final segment then says what the store kept. A partial
+is judged again as it grows, so over-labelling early in an utterance ("the coffee" → "the [name]",
+as "the coffee speaking" would be a name) is taken back by the next partial or the final segment.
 
 The labels can differ from the store's in one way: a first half written as "[number]" that the
 store, once it has heard the rest, calls "[card]". No word the store takes out is written in clear,
@@ -45,10 +56,11 @@ import dataclasses
 from typing import Optional
 
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
+from companion.store import identity_rules
 from companion.store.redaction import is_label, redact_words
 from companion.store.redaction_rules import config as redaction_config
 from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
-from companion.store.spoken_numbers import normalise
+from companion.store.spoken_numbers import BOUNDARY, normalise
 
 MARGIN_S = 1.0   # the voice detector's turn ends after the recogniser's last word by up to this
 CAP_S = 20.0     # heard but no words for this long after gap_s: written with every open word taken out
@@ -62,6 +74,40 @@ PROBES = (   # continuations the next segment might bring: (who says it, words, 
     (_OTHER, ("okay",), None),
 )
 _EMAIL_HINTS = frozenset({"dot", "underscore", "dash", "hyphen", "period", "point", ".", "_", "-", "+"})
+
+# what else the speaker's next words may bring that takes more out of these: a street after a house
+# number ("twenty two" / "acacia avenue"), the rest of a postcode ("s w one a" / "one a a")
+IDENTITY_PROBES = (
+    (_SAME, ("acacia", "avenue"), None),
+    (_SAME, ("one", "a", "a"), None),
+)
+# and what the next words may bring when such a detail was just asked for or begun: the rest of an
+# e-mail address after "lucy", of a date after "twelfth", of a spelling after "s" (only then: said
+# after any word, "dot brown at example dot com" would make most last words part of an address)
+CUED_PROBES = (   # (cue words, continuations: one for each place the words so far may have stopped)
+    (frozenset(("email", "e-mail", "mail", "address")),
+     (("dot", "brown", "at", "example", "dot", "com"), ("at", "example", "dot", "com"), ("example", "dot", "com"),
+      ("com",))),
+    (frozenset(("birth", "born", "birthday", "dob", "d.o.b", "d o b")),
+     (("of", "july", "nineteen", "eighty", "two"), ("july", "nineteen", "eighty", "two"))),
+    (frozenset(("spell", "spelled", "spelt", "spelling")), (("m", "i", "t", "h"),)),
+)
+NUMBER_START = frozenset(("oh", "o", "double", "triple", "treble"))   # a number's first word, not yet a number
+
+# a line written cannot be drawn again, so the events file asks a few more: a postcode's rest after
+# its first letters ("sierra whiskey" / "one alpha one alpha alpha") or before its last letter
+# ("s w one a one a" / "a"); a surname after a first name that is a word too ("will" / "thompson"),
+# and the word that makes the words before it a name ("tom baker" / "speaking")
+POSTCODE_PROBES = (
+    (_SAME, ("one", "a", "one", "a", "a"), None),
+    (_SAME, ("a", "a"), None),
+)
+NAME_PROBES = (
+    (_SAME, ("thompson",), None),
+    (_SAME, ("speaking",), None),
+)
+NAME_CUES = frozenset(("name", "name_if_ended", "name_if_person"))   # identity_rules' cue kinds for a name
+SHORT = 3   # a name said alone ("sarah", "good morning sarah") may be made one by the next word: "speaking"
 
 
 def _other(party: str) -> str:
@@ -83,6 +129,33 @@ def _may_turn(said: list[str]) -> bool:
         return True
     cfg = redaction_config()
     return bool(normalise(" ".join(said), cfg.fillers, cfg.separators, cfg.slash, cfg.max_fillers).runs)
+
+
+def cued_probes(pieces, said) -> tuple:
+    """The continuations made likely by a detail asked for or begun in the recent speech (`pieces`)
+    or in `said`: the rest of an e-mail address, of a date of birth, of a spelling."""
+    heard = " " + " ".join(w.lower() for p in pieces for w in p.said + [BOUNDARY]) + " " + \
+        " ".join(w.lower() for w in said) + " "
+    return tuple((_SAME, words, None) for cues, probes in CUED_PROBES
+                 if any(f" {cue} " in heard for cue in cues) for words in probes)
+
+
+def identity_cues(words: list[str]) -> set[str]:
+    """The kinds of identity cue ("name", "address", "postcode", "dob", "spell", …; identity.toml's
+    [cues]) said in these words, as the store's identity rules match them; "name" for any word "name"."""
+    cues = identity_rules.config().cues
+    low = [w.lower().strip(".,!?;:\"") for w in words]
+    bare = [w[:-2] if w.endswith(("'s", "’s")) else w for w in low]
+    kinds = set()
+    for k in range(len(low)):
+        if bare[k] in ("name", "names", "surname"):
+            kinds.add("name")   # "the name on the policy is …"
+        for word in {low[k], bare[k]}:
+            for phrase, kind in cues.get(word, ()):
+                if kind not in kinds and kind != "not_identity" and k + len(phrase) <= len(low) and \
+                        all(p in (low[k + i], bare[k + i]) for i, p in enumerate(phrase)):
+                    kinds.add(kind)
+    return kinds
 
 
 def _clear_taken(before: list[str], after: list[str]) -> list[int]:
@@ -160,10 +233,8 @@ class EventRedactor:
         held = self.held[party]
         if not held:
             return []
-        if not any(_may_turn(h.piece.said) for h in held):   # nearly all speech: no need to ask
-            wanted = {}
-        else:
-            wanted = self._probe(self.recent, party, self.last_end[party])
+        probes = self._asks(self.recent, [h.piece.said for h in held])
+        wanted = self._probe(self.recent, party, self.last_end[party], probes) if probes else {}   # nearly all speech: none
         out = []
         while held:
             piece = held[0].piece
@@ -186,7 +257,8 @@ class EventRedactor:
             heard = any(b > end + self.margin_s and a <= end + self.gap_s for a, b in self.voiced[party])
             if heard and self.clock < end + self.gap_s + self.cap_s:
                 continue
-            wanted = self._probe(self.recent, party, end, same=heard)
+            probes = self._asks(self.recent, [h.piece.said for h in held]) or PROBES
+            wanted = self._probe(self.recent, party, end, probes, same=heard)
             out += [self._write(h, wanted.get(id(h.piece), h.piece.stored)) for h in held]
             self.held[party] = []
         return out
@@ -208,20 +280,34 @@ class EventRedactor:
         # no word timings: assume it goes on from the speaker's last segment (judged with it)
         start = event.words[0].start if event.words else self.last_end.get(event.party, event.t)
         piece = _Piece(event.party, start, max(start, event.t), said, redact_words(said))
-        if not _may_turn(said):
-            return dataclasses.replace(event, text=_collapse(piece.stored), words=())
-        recent = copy.copy(self.recent)   # judged with what came before, but not remembered
+        recent = copy.copy(self.recent)   # judged with what came before ("my name is" / "jane"), not remembered
         recent.pieces = list(self.recent.pieces)
         recent.judge(piece)
-        wanted = self._probe(recent, event.party, piece.end)
+        probes = self._asks(recent, [said])
+        wanted = self._probe(recent, event.party, piece.end, probes) if probes else {}
         return dataclasses.replace(event, text=_collapse(wanted.get(id(piece), piece.stored)), words=())
 
     # --- what a continuation could still take out ------------------------------------------------
-    def _probe(self, recent: RecentSpeech, party: str, after: float, same: bool = True) -> dict[int, list[str]]:
-        """id(piece) -> its words with every label some continuation would give them (pieces in `recent`).
+    @staticmethod
+    def _asks(recent: RecentSpeech, said: list[list[str]]) -> tuple:
+        """The continuations worth trying on these words (each list a segment or a partial, judged into
+        `recent`): none when nothing to come could take more out of them, as for nearly all speech."""
+        heard = [w for p in recent.pieces for w in p.said + [BOUNDARY]]
+        kinds = identity_cues(heard)
+        cued = cued_probes(recent.pieces, ())
+        probes: tuple = ()
+        if cued or kinds - NAME_CUES or any(_may_turn(s) or (s and s[-1].lower() in NUMBER_START) for s in said):
+            probes = PROBES + IDENTITY_PROBES + POSTCODE_PROBES + cued
+        if kinds & NAME_CUES or any(0 < len(s) <= SHORT for s in said):
+            probes += NAME_PROBES
+        return probes
+
+    def _probe(self, recent: RecentSpeech, party: str, after: float, probes: tuple,
+               same: bool = True) -> dict[int, list[str]]:
+        """id(piece) -> its words with every label one of `probes` would give them (pieces in `recent`).
         `same=False`: only the other party's next words (the speaker is known to have stopped)."""
         wanted: dict[int, list[str]] = {}
-        for who, words, only in PROBES:
+        for who, words, only in probes:
             if who == _SAME and not same:
                 continue
             speaker = party if who == _SAME else _other(party)

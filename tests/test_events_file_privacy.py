@@ -4,7 +4,8 @@ taken out as the store takes it out, and the file is owner-only.
 
 The call is the demo recording played through the real pipeline, kept in the real store, with a
 script of its words (the ScriptedTranscriber stands where the recogniser stands) in which the customer
-reads a card number in four groups, the agent saying "yep" and "ok" between them."""
+reads a card number in four groups, the agent saying "yep" and "ok" between them, and later gives their
+name, postcode and date of birth, each split over two segments."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import replace
 
 import pytest
 
-from companion.asr.scripted import ScriptLine
+from companion.asr.scripted import CallScript, ScriptLine
 from companion.config import load_config
 from companion.demo import demo_recording, demo_script
 from companion.event_json import JsonlWriter
@@ -25,19 +26,29 @@ from companion.session import CallSession
 from companion.store.calls import load_call
 from companion.store.db import open_store
 from companion.store.redaction import is_label
+from companion.window_redaction import judged_words
 
 PAUSE_AT, RESUME_AT = 8.0, 12.0   # inside the customer's first sentence (6.6–17.1 s): resumed mid-utterance
 CARD_GROUPS = ("five four two five", "two three three four", "three zero one zero", "nine nine zero three")
 CARD_AT = (25.8, 36.5)
 ORDER = "my order number is five five two one"   # the store keeps an order number: so does the file
 NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+IDENTITY_AT = 74.0   # from here on the customer gives their name, postcode and date of birth, each in two segments
+IDENTITY = (("customer", 74.2, 75.2, "my name is"), ("customer", 75.7, 76.9, "jane doe"),
+            ("agent", 77.3, 78.6, "and your postcode please"),
+            ("customer", 79.0, 80.2, "it's sierra whiskey"), ("customer", 80.6, 82.2, "one alpha one alpha alpha"),
+            ("customer", 82.5, 83.8, "my date of birth is"), ("customer", 84.2, 86.2, "the fourth of july nineteen eighty two"))
+IDENTITY_WORDS = {"jane", "doe", "sierra", "whiskey", "alpha", "one", "fourth", "july", "nineteen", "eighty", "two"}
 
 
 def card_call_script():
-    """The demo's script, its customer's second sentence replaced by the card read in four groups and
-    their third by an order number (the last thing they say for 14 s)."""
+    """The demo's script, its customer's second sentence replaced by the card read in four groups,
+    their third by an order number (the last thing they say for 14 s), and the call's last 20 s (but the
+    agent's goodbye) by their name, postcode and date of birth."""
     script = demo_script()
-    lines = [line for line in script.lines if not (CARD_AT[0] - 1 < line.start < CARD_AT[1])]
+    lines = [line for line in script.lines if not (CARD_AT[0] - 1 < line.start < CARD_AT[1])
+             and not IDENTITY_AT < line.start < IDENTITY[-1][2]]
+    lines += [ScriptLine(*line) for line in IDENTITY]
     lines = [ScriptLine("customer", line.start, line.end, ORDER) if line.start == 54.392 else line for line in lines]
     lines += [ScriptLine("customer", 25.8, 27.8, f"it's {CARD_GROUPS[0]}"), ScriptLine("agent", 28.1, 28.6, "yep"),
               ScriptLine("customer", 28.9, 30.9, CARD_GROUPS[1]), ScriptLine("agent", 31.1, 31.5, "ok"),
@@ -131,6 +142,24 @@ def test_the_events_file_says_what_the_store_keeps(card_call):
     assert late_words == 0   # nothing was written that a later segment showed to be personal
 
 
+def test_a_name_postcode_and_date_of_birth_split_over_segments_are_never_written_in_clear(card_call):
+    """"my name is" / "jane doe", the agent's "and your postcode please" / "it's sierra whiskey" / "one alpha
+    one alpha alpha", "my date of birth is" / "the fourth of july nineteen eighty two": in no partial and no
+    segment is a word of them in clear, and each segment is written exactly as the store keeps it."""
+    _, events, doc, _, late_words = card_call
+    said = [e for e in events if e.get("party") == "customer" and e["type"] in ("partial", "segment")
+            and e["t"] >= IDENTITY_AT]
+    assert len([e for e in said if e["type"] == "segment"]) == 6 and len([e for e in said if e["type"] == "partial"]) >= 6
+    for event in said:
+        assert not IDENTITY_WORDS & set(words_of(said_text(event))), event
+    stored = {round(s["start"], 2): s["text"] for s in doc["call"]["segments"]
+              if s["party"] == "customer" and s["start"] >= IDENTITY_AT}
+    assert {"[name]", "[postcode]", "[dob]"} <= set(" ".join(stored.values()).split())   # the store took them out too
+    written = {round(e["start"], 2): e["text"] for e in said if e["type"] == "segment"}
+    assert written == stored
+    assert late_words == 0
+
+
 def test_the_events_file_is_owner_only(card_call):
     assert card_call[3] == 0o600
 
@@ -163,13 +192,13 @@ def test_a_held_segment_is_written_as_the_store_keeps_it_once_its_speaker_stayed
     assert texts(out) == ["it was flat forty two"]
 
 
-def test_a_held_segment_whose_speaker_made_only_sounds_is_written_with_every_open_number_out():
+def test_a_held_segment_whose_speaker_made_only_sounds_is_written_with_all_a_continuation_could_take_out():
     redactor = EventRedactor()
     assert redactor.feed(said("customer", "it was flat forty two", 1.0)) == []
     redactor.feed(Turn("customer", 4.0, 5.0))                           # heard, but no words ever came
     assert texts(redactor.feed(Turn("agent", 9.0, 12.0))) == []
     out = redactor.feed(Turn("agent", 13.0, 32.0))
-    assert texts(out) == ["it was flat [number] [number]"]
+    assert texts(out) == ["it was [address] [address] [address]"]     # "… acacia avenue" would make it an address
 
 
 def test_a_partial_is_judged_with_the_segments_before_it():
@@ -246,3 +275,57 @@ def test_ordinary_speech_is_written_at_once():
         assert texts(redactor.feed(said("agent", text, 1.0 + len(redactor.recent.pieces) * 3))) == [text]
     [partial] = redactor.feed(PartialText("customer", 20.0, "it is j"))   # a spelled letter: maybe an address
     assert partial.text == "it is [email]"
+
+
+# --- identity details across segments, event by event ---------------------------------------------
+
+SPLITS = {   # (party, start, end, words): each line a final segment, said word by word as partials first
+    "a name after 'my name is'": [("customer", 3.0, 4.5, "my name is"), ("customer", 5.0, 6.5, "jane doe")],
+    "a surname after a first name that is a word too": [("customer", 3.0, 4.5, "my name is will"),
+                                                        ("customer", 5.0, 6.5, "thompson")],
+    "'this is tom baker' / 'speaking'": [("agent", 3.0, 4.5, "this is tom baker"), ("agent", 5.0, 6.5, "speaking")],
+    "'sarah' / 'speaking'": [("agent", 3.0, 3.6, "sarah"), ("agent", 4.0, 6.0, "speaking how can i help")],
+    "the rest of a postcode": [("customer", 3.0, 4.5, "it's s w one a"), ("customer", 5.0, 6.5, "one a a")],
+    "a postcode asked for by the agent": [("agent", 1.0, 2.5, "and your postcode please"),
+                                          ("customer", 3.0, 4.5, "it's sierra whiskey"),
+                                          ("customer", 5.0, 6.5, "one alpha one alpha alpha")],
+    "the rest of an address": [("customer", 3.0, 4.5, "i live at twenty two"), ("customer", 5.0, 6.5, "acacia avenue")],
+    "a date of birth split after its day": [("customer", 3.0, 4.5, "my date of birth is the fourth"),
+                                            ("customer", 5.0, 7.0, "of july nineteen eighty two")],
+    "a date of birth asked for by the agent": [("agent", 1.0, 2.5, "and your date of birth"),
+                                               ("customer", 3.0, 4.0, "the fourth"),
+                                               ("customer", 4.5, 6.5, "of july nineteen eighty two")],
+}
+
+
+def replay(lines):
+    """The lines as a recogniser gives them (a partial per word, the final segment half a second after the
+    line), through an EventRedactor; returns (everything written, the final segments as the store keeps them)."""
+    script = CallScript("en", 0.5, tuple(ScriptLine(*line) for line in lines))
+    timed = []
+    for line in script.lines:
+        words = script.words(line)
+        timed += [(w.end, 0, PartialText(line.party, w.end, " ".join(x.word for x in words[:i + 1]), words[:i + 1]))
+                  for i, w in enumerate(words)]
+        timed.append((line.end + script.final_delay_s, 1, FinalSegment(line.party, words[0].start, words[-1].end, words)))
+    events = [event for _, _, event in sorted(timed, key=lambda e: e[:2])]
+    redactor = EventRedactor()
+    out = [written for event in events for written in redactor.feed(event)]
+    out += redactor.feed(CallEnded(events[-1].end + 1.0, 0))
+    finals = [e for e in events if isinstance(e, FinalSegment)]
+    return out, dict(zip(((s.party, s.start) for s in finals), judged_words(finals))), redactor.late_words
+
+
+@pytest.mark.parametrize("lines", SPLITS.values(), ids=SPLITS.keys())
+def test_an_identity_detail_split_over_segments_is_never_written_in_clear(lines):
+    out, stored, late_words = replay(lines)
+    kept = {w for words in stored.values() for w in words}
+    personal = {said for line in lines for said, w in zip(line[3].split(), stored[(line[0], line[1])])
+                if is_label(w)} - kept   # the words the store took out (not also kept elsewhere, as "is")
+    assert personal
+    for event in out:
+        if isinstance(event, (PartialText, FinalSegment)):
+            assert not personal & set(event.text.split() + [w.word for w in event.words]), event
+    segments = {(e.party, e.start): [w.word for w in e.words] for e in out if isinstance(e, FinalSegment)}
+    assert segments == stored
+    assert late_words == 0
