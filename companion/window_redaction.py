@@ -24,36 +24,18 @@ events file and every export are redacted as before.
 from __future__ import annotations
 
 import copy
-from companion.event_redaction import _SAME, MARGIN_S, PROBES, _clear_taken, _email_like, _may_turn, _other
+from companion.event_redaction import (_SAME, IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, _clear_taken,
+                                      _email_like, _may_turn, _other, cued_probes)
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
 from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
-from companion.store.spoken_numbers import BOUNDARY
 
 # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
 # anything personal by the next one (a cue or a number needs to be this near), so it is not probed
 TAIL = 8
 REVEAL_S = 60.0   # with show_digits: how long after they were said numbers stay on screen as said
 DIGIT_LABELS = frozenset(("[card]", "[code]", "[expiry]", "[id]", "[account]", "[phone]", "[number]"))
-# what else the speaker's next words may bring that takes more out of these: a street after a house
-# number ("twenty two" / "acacia avenue"), the rest of a postcode ("s w one a" / "one a a")
-IDENTITY_PROBES = (
-    (_SAME, ("acacia", "avenue"), None),
-    (_SAME, ("one", "a", "a"), None),
-)
-
-# and what the next words may bring when such a detail was just asked for or begun: the rest of an
-# e-mail address after "lucy", of a date after "twelfth", of a spelling after "s" (only then: said
-# after any word, "dot brown at example dot com" would make most last words part of an address)
-CUED_PROBES = (   # (cue words, continuations: one for each place the words so far may have stopped)
-    (frozenset(("email", "e-mail", "mail", "address")),
-     (("dot", "brown", "at", "example", "dot", "com"), ("at", "example", "dot", "com"), ("example", "dot", "com"),
-      ("com",))),
-    (frozenset(("birth", "born", "birthday", "dob", "d.o.b", "d o b")),
-     (("of", "july", "nineteen", "eighty", "two"), ("july", "nineteen", "eighty", "two"))),
-    (frozenset(("spell", "spelled", "spelt", "spelling")), (("m", "i", "t", "h"),)),
-)
-NUMBER_START = frozenset(("oh", "o", "double", "triple", "treble"))   # a number's first word, not yet a number
+# the continuations for identity details (IDENTITY_PROBES, cued_probes) are the events file's, in event_redaction
 
 Update = tuple[int, str]   # (line key, the text to show for it now)
 
@@ -172,10 +154,7 @@ class WindowTranscript:
 
     def _cued(self, said: list[str]) -> tuple:
         """The continuations made likely by a detail asked for or begun in the last seconds of speech."""
-        heard = " " + " ".join(w.lower() for p in self.recent.pieces for w in p.said + [BOUNDARY]) + " " + \
-            " ".join(w.lower() for w in said) + " "
-        return tuple((_SAME, words, None) for cues, probes in CUED_PROBES
-                     if any(f" {cue} " in heard for cue in cues) for words in probes)
+        return cued_probes(self.recent.pieces, said)
 
     def _probe(self, recent: RecentSpeech, party: str, after: float, cued: tuple = ()) -> dict[int, list[str]]:
         """id(piece) -> its words with every label some continuation would give them (pieces in `recent`)."""
