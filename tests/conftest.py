@@ -19,6 +19,7 @@ from tests.synth_cache import cache_root  # noqa: E402
 # --- markers, applied by the fixtures a test uses (see pyproject.toml for what each means) --------------
 FIXTURE_MARKERS = {
     "make_call": ("synth", "slow"),
+    "real_voices": ("synth", "slow"),
     "pace_cache": ("synth", "slow"),
     "softphone": ("live", "slow"),
     "pg_server": ("postgres",),
@@ -34,7 +35,7 @@ FIXTURE_MARKERS = {
 # These are as cheap on each worker as on one (their costly part is cached across workers, or they cost
 # a few seconds), so the tests using them are spread.
 SPREAD_FIXTURES = {"config", "make_call", "analyze", "softphone", "pg_server", "pace_cache", "ko_model", "korean",
-                   "clips", "analysed"}
+                   "clips", "analysed", "real_voices"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
@@ -54,6 +55,20 @@ def pytest_collection_modifyitems(config, items):
                   and getattr(defs[-1].func, "__module__", "") == module]
         if shared:
             item.add_marker(pytest.mark.xdist_group(module.rsplit(".", 1)[-1]))
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist sends the collected ids to its scheduler
+def pytest_collection_finish(session):
+    """`--dist loadgroup` sends the tests whose ids end in `@<group>` to one worker. pytest-xdist 3.8 puts
+    that suffix on `item._nodeid`, which pytest 9 no longer reads (it keeps the id in `item._id`), so
+    there the groups would be silently ignored: put the suffix where this pytest reads it."""
+    if not getattr(session.config.option, "loadgroup", False):  # set by pytest-xdist for --dist loadgroup
+        return
+    for item in session.items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid and hasattr(item, "_id"):
+            item._id = type(item._id).parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 def pytest_xdist_auto_num_workers(config):

@@ -13,6 +13,7 @@ import pytest
 
 from companion.monitor.interruptions import InterruptionTracker
 from tests import real_voices as rv
+from tests.synth_cache import cache_root, locked
 
 MY_CUES = ("customer_upset", "customer_calmer", "keep_listening", "lower_tone")
 
@@ -26,7 +27,9 @@ def real_voices(tmp_path_factory):
     if missing:
         pytest.fail(f"the real-voice calls need {', '.join(missing)} (pip install '.[test]'; bash .ci/run installs the rest)")
     out = tmp_path_factory.mktemp("real_voices")
-    cache = out / "cache"
+    cache = cache_root() / "real_voices"  # kept between runs and shared by xdist workers (tests/synth_cache.py)
+    with locked(cache / "recordings.lock"):
+        rv.recordings(cache)  # fetched and unpacked by one worker; the others wait for it
     made = {}
 
     def make(kind: str, customer: str, agent: str, line: str, shift_s: float = 0.0, dither_seed=None):
