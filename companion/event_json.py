@@ -120,8 +120,8 @@ class JsonlWriter:
     nothing said inside a pause for payment, in any event (segments, their words, partials); and,
     unless the user turned redaction off for their store (`redaction=False`, from Settings → Privacy),
     personal data taken out across segments as the store does it (companion.event_redaction: a
-    segment that a later one may still show to be half a card number is held back until that is
-    decided, since a line written cannot be taken back)."""
+    segment that a later one may still show to be half a card number, a postcode, an address, a name or
+    a date of birth is held back until that is decided, since a line written cannot be taken back)."""
 
     def __init__(self, target: str, append: bool = False, redaction: bool = True):
         self._lock = threading.Lock()
@@ -162,7 +162,7 @@ class JsonlWriter:
         if self.redactor is not None and self.redactor.late_words and not self._late_said:
             self._late_said = True
             print("companion: the events file holds words that a later segment showed to be personal (the store "
-                  "took them out); the recogniser fell far behind the sound.", file=sys.stderr)
+                  "took them out): that segment came after they were written.", file=sys.stderr)
 
     _late_said = False
 

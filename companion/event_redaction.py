@@ -17,14 +17,15 @@ decided:
   digits may be the start of a card), "security code" ("… one two three is my" + "security code"),
   "at example dot com" (a dotted or spelled name before the next segment's "at …"), and a word from
   the other party (which regroups the two parties' recent segments, the way the store does);
-- identity details too (`companion/store/identity_rules.py`): the rest of a street ("i live at twenty
-  two" + "acacia avenue") or of a postcode ("it's s w one a" + "one a a", the agent's "and your
-  postcode" / "sierra whiskey" + "one alpha one alpha alpha"), and, when such a detail was asked for or
-  begun in the recent speech, the rest of a date of birth ("the fourth" + "of july …"), of a spelling or
-  an e-mail address (the window's continuations, `companion.window_redaction`, are these same ones); a
-  surname after a first name that is a word too ("my name is will" + "thompson") and "speaking" after a
-  name ("this is tom baker" + "speaking", "sarah" + "speaking"), after a cue for a name or when the
-  segment is a few words only (a name said alone);
+- identity details too (`companion/store/identity_rules.py`): after digits or letters (a spelled one,
+  or "sierra", "alpha" …), the rest of a street ("i live at twenty two" + "acacia avenue") or of a
+  postcode ("it's s w one a" + "one a a"; the agent's "and your postcode" / "sierra whiskey" + "one alpha
+  one alpha alpha"); when a date of birth, a spelling or an e-mail address was asked for or begun in the
+  recent speech, its rest ("the fourth" + "of july …"); the window asks the same (it takes these from
+  here, `companion.window_redaction`). And for a segment that ends in a word that may be a name: a
+  surname after a cue for a name ("my name is will" + "thompson": "will" is a name only with it), and
+  "speaking" ("this is tom baker" + "speaking", "sarah" + "speaking") when "this is" or "it's" came just
+  before it or the segment is three words at most (a name said alone);
 - a segment that is not open is written at once: nearly all speech. An open one (one that ends in
   a number, say) is written when the speaker's next segment has been judged with it and it is no
   longer open, or when nothing can join it any more: the store's memory let it go, the call ended,
@@ -43,10 +44,13 @@ as "the coffee speaking" would be a name) is taken back by the next partial or t
 
 The labels can differ from the store's in one way: a first half written as "[number]" that the
 store, once it has heard the rest, calls "[card]". No word the store takes out is written in clear,
-with one limit: a segment released because the voice detector heard the speaker stay silent is
+with two limits. A segment released because the voice detector heard the speaker stay silent is
 written as judged; if the recogniser then still brings words that join it (it would have to lag
-`gap_s` behind the sound and the voice detector to have missed that speech), `late_words` counts
-what was written too early and the writer says so once.
+`gap_s` behind the sound and the voice detector to have missed that speech), those words come too
+late. And "speaking" is not asked after every segment (it would hold back most of them): a name at
+the end of a longer segment with no cue before it ("… the helpdesk sarah"), made a name by a next
+segment that starts with "speaking", was written in clear. Either way `late_words` counts what was
+written too early and the writer says so once.
 """
 
 from __future__ import annotations
@@ -106,7 +110,6 @@ NAME_PROBES = (
     (_SAME, ("thompson",), None),
     (_SAME, ("speaking",), None),
 )
-NAME_CUES = frozenset(("name", "name_if_ended", "name_if_person"))   # identity_rules' cue kinds for a name
 SHORT = 3   # a name said alone ("sarah", "good morning sarah") may be made one by the next word: "speaking"
 
 
@@ -140,22 +143,35 @@ def cued_probes(pieces, said) -> tuple:
                  if any(f" {cue} " in heard for cue in cues) for words in probes)
 
 
-def identity_cues(words: list[str]) -> set[str]:
-    """The kinds of identity cue ("name", "address", "postcode", "dob", "spell", …; identity.toml's
-    [cues]) said in these words, as the store's identity rules match them; "name" for any word "name"."""
+def _plain(word: str) -> str:
+    return word.lower().strip(".,!?;:\"")
+
+
+def _name_like(word: str) -> bool:
+    """Whether a (plain) word may be a name or its last word, as identity_rules reads names: a word of
+    letters that is not a function word, an ordinary word or a number, or a first name that is a word too."""
+    cfg = identity_rules.config()
+    if len(word) < 2 or not identity_rules.WORD.fullmatch(word) or word in identity_rules.NUMBER_WORDS:
+        return False
+    return word in cfg.also_names or not (word in cfg.never or word in cfg.ordinals)
+
+
+def name_asked(words: list[str]) -> bool:
+    """Whether these words hold a cue after which a name follows (identity.toml's [cues].name: "my name
+    is", "the account holder is", "your full name" …, matched as the store's identity rules match them),
+    or the word "name"/"surname" ("the name on the policy is …")."""
     cues = identity_rules.config().cues
-    low = [w.lower().strip(".,!?;:\"") for w in words]
+    low = [_plain(w) for w in words]
     bare = [w[:-2] if w.endswith(("'s", "’s")) else w for w in low]
-    kinds = set()
     for k in range(len(low)):
         if bare[k] in ("name", "names", "surname"):
-            kinds.add("name")   # "the name on the policy is …"
+            return True
         for word in {low[k], bare[k]}:
             for phrase, kind in cues.get(word, ()):
-                if kind not in kinds and kind != "not_identity" and k + len(phrase) <= len(low) and \
+                if kind == "name" and k + len(phrase) <= len(low) and \
                         all(p in (low[k + i], bare[k + i]) for i, p in enumerate(phrase)):
-                    kinds.add(kind)
-    return kinds
+                    return True
+    return False
 
 
 def _clear_taken(before: list[str], after: list[str]) -> list[int]:
@@ -257,7 +273,7 @@ class EventRedactor:
             heard = any(b > end + self.margin_s and a <= end + self.gap_s for a, b in self.voiced[party])
             if heard and self.clock < end + self.gap_s + self.cap_s:
                 continue
-            probes = self._asks(self.recent, [h.piece.said for h in held]) or PROBES
+            probes = tuple(dict.fromkeys(PROBES + self._asks(self.recent, [h.piece.said for h in held])))
             wanted = self._probe(self.recent, party, end, probes, same=heard)
             out += [self._write(h, wanted.get(id(h.piece), h.piece.stored)) for h in held]
             self.held[party] = []
@@ -291,15 +307,19 @@ class EventRedactor:
     @staticmethod
     def _asks(recent: RecentSpeech, said: list[list[str]]) -> tuple:
         """The continuations worth trying on these words (each list a segment or a partial, judged into
-        `recent`): none when nothing to come could take more out of them, as for nearly all speech."""
-        heard = [w for p in recent.pieces for w in p.said + [BOUNDARY]]
-        kinds = identity_cues(heard)
-        cued = cued_probes(recent.pieces, ())
-        probes: tuple = ()
-        if cued or kinds - NAME_CUES or any(_may_turn(s) or (s and s[-1].lower() in NUMBER_START) for s in said):
-            probes = PROBES + IDENTITY_PROBES + POSTCODE_PROBES + cued
-        if kinds & NAME_CUES or any(0 < len(s) <= SHORT for s in said):
-            probes += NAME_PROBES
+        `recent`): none when nothing to come could take more out of them, as for nearly all speech. Each
+        costs a judgement of the recent speech, so only those that could matter for these words' ends are
+        tried; what they find is the store's rules' answer."""
+        said = [s for s in said if s]
+        tails = [_plain(s[-1]) for s in said]
+        probes = cued_probes(recent.pieces, ())   # the rest of a date of birth, an e-mail address, a spelling
+        if any(_may_turn(s) for s in said) or any(t in NUMBER_START or t in identity_rules.config().nato for t in tails):
+            probes = PROBES + IDENTITY_PROBES + POSTCODE_PROBES + probes   # digits, letters: a number, a postcode
+        named = [s for s, t in zip(said, tails) if _name_like(t)]
+        if named and name_asked([w for p in recent.pieces for w in p.said + [BOUNDARY]]):
+            probes += NAME_PROBES[:1]   # "my name is will" / "thompson"
+        if any(len(s) <= SHORT or {"this", "it's"} & {_plain(w) for w in s[-4:-1]} for s in named):
+            probes += NAME_PROBES[1:]   # "sarah" / "speaking", "this is tom baker" / "speaking"
         return probes
 
     def _probe(self, recent: RecentSpeech, party: str, after: float, probes: tuple,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import stat
 from dataclasses import replace
 
@@ -26,7 +27,10 @@ from companion.session import CallSession
 from companion.store.calls import load_call
 from companion.store.db import open_store
 from companion.store.redaction import is_label
-from companion.window_redaction import judged_words
+from companion.store.rows import CallRows, insert_call
+from companion.store.schema import migrate
+from tests.test_identity_redaction import load_identity_cases
+from tests.test_redaction import load_cases
 
 PAUSE_AT, RESUME_AT = 8.0, 12.0   # inside the customer's first sentence (6.6–17.1 s): resumed mid-utterance
 CARD_GROUPS = ("five four two five", "two three three four", "three zero one zero", "nine nine zero three")
@@ -298,6 +302,17 @@ SPLITS = {   # (party, start, end, words): each line a final segment, said word 
 }
 
 
+def store_keeps(segments: list[FinalSegment]) -> dict[tuple[str, float], list[str]]:
+    """(party, start) -> the segment's words as the store keeps them, through its own write path."""
+    db = sqlite3.connect(":memory:")
+    migrate(db)
+    rows = CallRows(db, insert_call(db, "2026-01-01T10:00:00+00:00", "live", None))
+    for seg in segments:
+        rows.segment(seg.party, seg.start, seg.end, "", [(w.word, w.start, w.end, w.conf) for w in seg.words])
+    return {(party, start): [w for (w,) in db.execute("SELECT word FROM words WHERE segment_id = ? ORDER BY start", (sid,))]
+            for sid, party, start in db.execute("SELECT id, party, start FROM segments")}
+
+
 def replay(lines):
     """The lines as a recogniser gives them (a partial per word, the final segment half a second after the
     line), through an EventRedactor; returns (everything written, the final segments as the store keeps them)."""
@@ -312,8 +327,7 @@ def replay(lines):
     redactor = EventRedactor()
     out = [written for event in events for written in redactor.feed(event)]
     out += redactor.feed(CallEnded(events[-1].end + 1.0, 0))
-    finals = [e for e in events if isinstance(e, FinalSegment)]
-    return out, dict(zip(((s.party, s.start) for s in finals), judged_words(finals))), redactor.late_words
+    return out, store_keeps([e for e in events if isinstance(e, FinalSegment)]), redactor.late_words
 
 
 @pytest.mark.parametrize("lines", SPLITS.values(), ids=SPLITS.keys())
@@ -328,4 +342,30 @@ def test_an_identity_detail_split_over_segments_is_never_written_in_clear(lines)
             assert not personal & set(event.text.split() + [w.word for w in event.words]), event
     segments = {(e.party, e.start): [w.word for w in e.words] for e in out if isinstance(e, FinalSegment)}
     assert segments == stored
+    assert late_words == 0
+
+
+MULTI = [c for c in load_cases() + load_identity_cases() if len(c.get("segments", [])) > 1]
+
+
+@pytest.mark.parametrize("case", MULTI, ids=[" / ".join(s[1][:24] for s in c["segments"]) for c in MULTI])
+def test_every_labelled_case_of_several_segments_is_written_as_the_store_keeps_it(case):
+    """The measured cases said over several segments (cards read with pauses, the agent's question and
+    the customer's answer), each segment's words as partials first: no word the store took out is in
+    any event, and each segment says what the store kept (a first half's [number] may be its [card])."""
+    lines, t = [], 1.0
+    for party, text in case["segments"]:
+        end = t + 0.35 * len(text.split())
+        lines.append((party, round(t, 2), round(end, 2), text))
+        t = end + 1.5
+    out, stored, late_words = replay(lines)
+    taken = {w for line in lines for w in line[3].split()} - {w for words in stored.values() for w in words}
+    for event in out:
+        if isinstance(event, (PartialText, FinalSegment)):
+            assert not taken & set(event.text.split() + [w.word for w in event.words]), event
+    written = {(e.party, e.start): [w.word for w in e.words] for e in out if isinstance(e, FinalSegment)}
+    assert written.keys() == stored.keys()
+    for key, kept in stored.items():
+        assert len(written[key]) == len(kept) and all(a == b or (is_label(a) and is_label(b))
+                                                      for a, b in zip(written[key], kept)), (written[key], kept)
     assert late_words == 0
