@@ -1,5 +1,5 @@
-"""The app never writes a bundle it would refuse to open: a call whose call.json would pass the 64 MB an
-import accepts, or whose recording would pass 4 GB, is refused when exported, in one line, and no file
+"""The app never writes a bundle it would refuse to open: a call whose call.json would pass the 64 MiB an
+import accepts, or whose recording would pass 4 GiB, is refused when exported, in one line, and no file
 is left behind."""
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def test_a_call_whose_call_json_would_pass_64_mb_is_refused_when_exported(tmp_pa
     target = tmp_path / "big.ccall"
     with pytest.raises(CompanionError) as refused:
         export_bundle(db, cid, target)
-    assert refused.value.message.startswith(f"Call {cid} cannot be shared as a bundle: its call.json would be 7")
-    assert refused.value.message.endswith("MB, more than the 67 MB a call can have.") and "\n" not in refused.value.message
+    assert refused.value.message.startswith(f"Call {cid} cannot be shared as a bundle: its call.json would be 6")
+    assert refused.value.message.endswith(" MiB, more than the 64 MiB a call can have.") and "\n" not in refused.value.message
     assert not target.exists()
 
 
@@ -41,6 +41,6 @@ def test_a_call_whose_recording_would_pass_4_gb_is_refused_when_exported(tmp_pat
     cid = saved_call(db, recording=str(audio))
     target = tmp_path / "long.ccall"
     with pytest.raises(CompanionError, match=rf"^Call {cid} cannot be shared as a bundle: its recording.flac would be "
-                                             r"4295 MB, more than the 4295 MB a call can have\.$"):
+                                             r"4\.1 GiB, more than the 4 GiB a call can have\.$"):
         export_bundle(db, cid, target)
     assert not target.exists()

@@ -64,9 +64,9 @@ def test_a_zip_bomb_of_call_json_is_still_refused_by_its_size(tmp_path):
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         with zf.open("call.json", "w", force_zip64=True) as fh:
             for _ in range(5):
-                fh.write(b" " * (16 * 1024 * 1024))  # 80 MB of spaces, about 80 kB in the zip
+                fh.write(b" " * (16 * 1024 * 1024))  # 80 MiB of spaces, about 80 kB in the zip
     run = companion("import", path)
-    assert run.returncode == 2 and "call.json would unpack to 84 MB, more than the 67 MB a call can have" in run.stderr
+    assert run.returncode == 2 and "call.json would unpack to 80 MiB, more than the 64 MiB a call can have" in run.stderr
 
 
 def _split_numbers(n: int) -> list[tuple[str, float, float, str]]:

@@ -57,8 +57,8 @@ def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 
     for member, size, limit in ((CALL_JSON, len(data), bundle_check.MAX_JSON_BYTES),
                                 (RECORDING, audio, bundle_check.MAX_RECORDING_BYTES)):
         if size > limit:  # the sizes an import accepts, as it checks them
-            raise CompanionError(f"Call {call_id} cannot be shared as a bundle: its {member} would be {size / 1e6:.0f} MB, "
-                                 f"more than the {limit / 1e6:.0f} MB a call can have.")
+            raise CompanionError(f"Call {call_id} cannot be shared as a bundle: its {member} would be {bundle_check.size_text(size)}, "
+                                 f"more than the {bundle_check.size_text(limit)} a call can have.")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:

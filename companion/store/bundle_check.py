@@ -35,10 +35,19 @@ FORMAT = "call-companion-bundle"
 # came later within 2: optional, and an app that does not know them opens the call without them (no
 # field it reads changed), so they did not need a new version.
 FORMAT_VERSION = 2
+_MIB, _GIB = 1 << 20, 1 << 30
 
 
 class BundleError(CompanionError):
     """A call bundle that cannot be opened safely."""
+
+
+def size_text(size: int) -> str:
+    """Bytes in MiB, or GiB from about 1 GiB, as the README gives the limits ("64 MiB", "4 GiB"); rounded up to
+    a tenth, so a size over a limit never reads as the limit itself."""
+    unit, name = (_GIB, "GiB") if -(-size * 10 // _MIB) > 10230 else (_MIB, "MiB")   # never "1024 MiB"
+    tenths = -(-size * 10 // unit)
+    return f"{tenths // 10} {name}" if tenths % 10 == 0 else f"{tenths / 10:.1f} {name}"
 
 
 def _bad(name: str, where: str, why: str) -> BundleError:
@@ -55,11 +64,11 @@ def check_members(zf: zipfile.ZipFile, name: str) -> dict[str, zipfile.ZipInfo]:
             raise _bad(name, f"it holds {info.filename} twice", "")
         limit = MAX_JSON_BYTES if info.filename == CALL_JSON else MAX_RECORDING_BYTES
         if info.file_size > limit:
-            raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB,",
-                       f"more than the {limit / 1e6:.0f} MB a call can have")
+            raise _bad(name, f"{info.filename} would unpack to {size_text(info.file_size)},",
+                       f"more than the {size_text(limit)} a call can have")
         if info.filename == RECORDING and info.file_size > MAX_RATIO * info.compress_size + 1024 * 1024:
-            raise _bad(name, f"{info.filename} would unpack to {info.file_size / 1e6:.0f} MB from "
-                       f"{info.compress_size / 1e6:.1f} MB,", "which no real call does")
+            raise _bad(name, f"{info.filename} would unpack to {size_text(info.file_size)} from "
+                       f"{size_text(info.compress_size)},", "which no real call does")
         members[info.filename] = info
     if CALL_JSON not in members:
         raise _bad(name, "it has no call.json", "")
