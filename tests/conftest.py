@@ -33,8 +33,9 @@ FIXTURE_MARKERS = {
 # Session- and module-wide fixtures of a test module are built once per pytest-xdist worker that runs one
 # of that module's tests: the tests that share such a fixture are sent to one worker (`--dist loadgroup`).
 # These are as cheap on each worker as on one (their costly part is cached across workers, or they cost
-# a few seconds), so the tests using them are spread.
-SPREAD_FIXTURES = {"config", "make_call", "analyze", "softphone", "pg_server", "pace_cache", "ko_model", "korean",
+# a few seconds), so the tests using them are spread. (The Korean Vosk model is not: 250 MB and 4 s of
+# processor to load, and its tests would only compete for the same two cores.)
+SPREAD_FIXTURES = {"config", "make_call", "analyze", "softphone", "pg_server", "pace_cache", "korean",
                    "clips", "analysed", "real_voices"}
 
 

@@ -507,7 +507,7 @@ def test_a_slow_server_says_so_and_the_window_keeps_working(qtbot, history, team
     timer.timeout.connect(lambda: ticks.append(time.monotonic()))  # the event loop goes on meanwhile
     timer.start(50)
     qtbot.waitUntil(lambda: "slow to answer" in pane.message, timeout=6000)
-    assert len(ticks) > 20
+    assert len(ticks) >= 3  # the loop turned while the query waited (a blocked loop runs a missed timer once)
     pane.query.setText("typing while it waits")
     assert pane.query.text() == "typing while it waits"
     timer.stop()
