@@ -46,12 +46,22 @@ def stored(db: sqlite3.Connection, call_id: int) -> dict:
     return {name: [tuple(row) for row in db.execute(sql, (call_id,))] for name, sql in CALL_TABLES.items()}
 
 
+# The store takes names out, the agent's too (docs/privacy.md): the demo agent's greeting as it is kept.
+NAMES_TAKEN_OUT = {"my name is Sam,": "my name is [name]"}
+
+
+def as_kept(text: str) -> str:
+    for said, kept in NAMES_TAKEN_OUT.items():
+        text = text.replace(said, kept)
+    return text
+
+
 def handed_over(events: list) -> dict:
     """What the store must hold of a call whose bus carried `events`, in the same shape as `stored`."""
     segments = [e for e in events if isinstance(e, FinalSegment) and e.words]
     return {
         "turns": [(e.party, e.start, e.end) for e in events if isinstance(e, Turn)],
-        "segments": [(e.party, e.words[0].start, " ".join(w.word for w in e.words)) for e in segments],
+        "segments": [(e.party, e.words[0].start, as_kept(" ".join(w.word for w in e.words))) for e in segments],
         "words": [(sum(len(e.words) for e in segments),)],
         "prompts": [(e.t, e.kind) for e in events if isinstance(e, Prompt)],
         "interruptions": [(e.t, e.by) for e in events if isinstance(e, Interruption)],
