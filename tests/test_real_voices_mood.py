@@ -56,7 +56,7 @@ def test_a_real_customer_who_grows_upset_is_told_within_6_s_and_calmer_follows_w
     assert row["upset_after_s"] <= rv.UPSET_WITHIN_S and row["calmer_after_s"] <= rv.CALMER_WITHIN_S
 
 
-@pytest.mark.parametrize("kind,customer,agent,line", [("calm", "MEO069", "piper:joe", "clean"),
+@pytest.mark.parametrize("kind,customer,agent,line", [("calm", "MEO069", "espeak:en-us", "clean"),
                                                       ("calm", "FEE083", "festival:kal_diphone", "noisy"),
                                                       ("agent_raised", "MEE009", "piper:joe", "mulaw")])
 def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices, analyze, kind, customer, agent, line):
@@ -69,7 +69,7 @@ def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices,
         assert row["lower_tone_ok"], row
 
 
-@pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE083", "piper:joe", "noisy")])
+@pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE083", "festival:kal_diphone", "noisy")])
 def test_talk_overs_on_real_voices_are_found_and_given_to_the_right_party(real_voices, analyze, customer, agent, line):
     """The agent cutting in, the customer cutting in, a customer who stops and carries on after being cut in on
     (the agent's, once), a customer who resumes 0.24 s before the agent starts (the agent's); keep_listening
@@ -84,7 +84,8 @@ def test_talk_overs_on_real_voices_are_found_and_given_to_the_right_party(real_v
 
 def test_shifting_a_call_or_changing_its_dither_does_not_change_which_prompts_fire(real_voices, analyze):
     """The same call moved by up to 30 ms either way on the clock, or quantised with another dither: the same
-    prompts of the customer's and the talk-over cues, each within a second of the original."""
+    prompts of the customer's and the talk-over cues, each within two seconds of the original (calmer is
+    counted from the last raised second of their speech)."""
     base_wav, _ = real_voices("grows_upset", "FEE078", "piper:joe", "clean")
     base = fired(analyze(base_wav))
     assert [k for k, _ in base].count("customer_upset") == 1 and [k for k, _ in base].count("customer_calmer") == 1
@@ -92,7 +93,7 @@ def test_shifting_a_call_or_changing_its_dither_does_not_change_which_prompts_fi
         wav, truth = real_voices("grows_upset", "FEE078", "piper:joe", "clean", shift_s=shift, dither_seed=dither)
         got = fired(analyze(wav))
         assert [k for k, _ in got] == [k for k, _ in base], (shift, dither, got, base)
-        assert all(abs((t - shift) - t0) <= 1.0 for (_, t), (_, t0) in zip(got, base)), (shift, dither, got, base)
+        assert all(abs((t - shift) - t0) <= 2.0 for (_, t), (_, t0) in zip(got, base)), (shift, dither, got, base)
 
 
 # ---------------------------------------------------------------- the talk-over rules, event by event
