@@ -47,17 +47,17 @@ def test_a_prompt_appears_in_the_banner_with_its_reason_then_fades(window, qtbot
     window.bridge.attach(bus)
     window.banner.hold_ms = 300
     from_another_thread(lambda: bus.publish(Prompt(12.0, "slow_down", "182 words/min — aim for 140–160")))
-    qtbot.waitUntil(lambda: window.banner.kind == "slow_down", timeout=2000)
+    qtbot.waitUntil(lambda: window.banner.kind == "slow_down", timeout=10000)
     assert window.banner.title.text() == "Slow down"
     assert window.banner.reason.text() == "182 words/min — aim for 140–160"
-    qtbot.waitUntil(lambda: window.banner.kind is None, timeout=3000)  # faded away
+    qtbot.waitUntil(lambda: window.banner.kind is None, timeout=10000)  # faded away
 
 
 def test_a_new_prompt_replaces_the_old_one_never_a_stack(window, qtbot):
     bus = EventBus()
     window.bridge.attach(bus)
     from_another_thread(lambda: [bus.publish(Prompt(1.0, "slow_down", "a")), bus.publish(Prompt(6.0, "lower_tone", "b"))])
-    qtbot.waitUntil(lambda: window.banner.kind == "lower_tone", timeout=2000)
+    qtbot.waitUntil(lambda: window.banner.kind == "lower_tone", timeout=10000)
     assert window.banner.reason.text() == "b" and len(window.findChildren(type(window.banner))) == 1
 
 
@@ -80,30 +80,38 @@ def test_the_demo_call_drives_the_window_and_the_banner_respects_the_cooldown(wi
     assert window.summary.isVisible() and window.start_action.text() == "Start call"
 
 
+SLOW_DEMO = 0.02  # the demo's own first words (0.5 s into it) come 25 s later: the test's words are the call's
+
+
 def test_a_cue_phrase_in_what_the_agent_says_ticks_the_step(window, qtbot):
-    window.demo_speed = 1.0
+    window.demo_speed = SLOW_DEMO
     window.start_call(demo=True)
+    ticks = []
+    window.session.bus.subscribe(lambda e: ticks.append(e) if isinstance(e, StepTicked) else None)
     from_another_thread(lambda: window.session.bus.publish(said("what i can do for you is send a replacement today")))
-    qtbot.waitUntil(lambda: window.checklist.is_done("solution"), timeout=2000)
-    assert not window.checklist.is_done("mindset")
+    qtbot.waitUntil(lambda: window.checklist.is_done("solution"), timeout=10000)
+    # the cue ticks its own step and no other; the call's first words tick the opening step, by no phrase
+    assert [t.step_id for t in ticks if t.phrase] == ["solution"]
+    assert [t.step_id for t in ticks if not t.phrase] == ["mindset"] and window.checklist.is_done("mindset")
     from_another_thread(lambda: window.session.bus.publish(said("sorry what i hear is the parcel never came", party="customer")))
     qtbot.wait(200)
     assert not window.checklist.is_done("repeat")  # the customer's words do not tick the agent's steps
 
 
 def test_a_step_is_ticked_by_hand_and_becomes_an_event(window, qtbot):
+    window.demo_speed = SLOW_DEMO  # the demo's greeting would tick the opening step itself
     window.start_call(demo=True)
     seen = []
     window.session.bus.subscribe(seen.append)
     item = window.checklist.item("mindset")
     item.setCheckState(Qt.Checked)  # what a click on the box does
-    qtbot.waitUntil(lambda: any(isinstance(e, StepTicked) and e.step_id == "mindset" for e in seen), timeout=2000)
+    qtbot.waitUntil(lambda: any(isinstance(e, StepTicked) and e.step_id == "mindset" for e in seen), timeout=10000)
     tick = next(e for e in seen if isinstance(e, StepTicked))
     assert tick.source == "manual" and tick.done
     assert window.checklist.current == "listen"
     window.checklist.steps.setCurrentRow(1)
     qtbot.keyClick(window.checklist, Qt.Key_Space)  # keyboard: Space ticks the selected step
-    qtbot.waitUntil(lambda: window.checklist.is_done("listen"), timeout=2000)
+    qtbot.waitUntil(lambda: window.checklist.is_done("listen"), timeout=10000)
 
 
 def test_start_and_stop(window, qtbot):
@@ -223,8 +231,12 @@ def test_without_a_model_the_demo_shows_the_whole_product_from_its_script(window
     assert window.checklist.is_done("empathise")  # "I am sorry to hear that" at 0:18
     assert window.last_metrics.apologies >= 1
     qtbot.waitUntil(lambda: window.session.ended.is_set(), timeout=20000)
-    texts = " ".join(line.text for line in window.transcript.model.lines)
-    assert all(line.text.split()[0] in texts for line in demo_script().lines)
+
+    def texts():
+        return " ".join(line.text for line in window.transcript.model.lines)
+
+    # the last lines are still on their way to the window when the call ends
+    qtbot.waitUntil(lambda: all(line.text.split()[0] in texts() for line in demo_script().lines), timeout=10000)
     assert window.last_metrics.pace_source == "asr"  # the script's words, at the audio's own times
 
 
@@ -302,5 +314,5 @@ def test_a_backchannel_said_inside_the_customers_sentence_stays_below_it(window,
                                  bus.publish(PartialText("agent", 8.3, "mm-hmm", backchannel.words)),
                                  bus.publish(backchannel), bus.publish(sentence)])
     qtbot.waitUntil(lambda: all(line.final for line in window.transcript.model.lines) and
-                    len(window.transcript.model.lines) == 2, timeout=2000)
+                    len(window.transcript.model.lines) == 2, timeout=10000)
     assert [line.party for line in window.transcript.model.lines] == ["customer", "agent"]

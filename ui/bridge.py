@@ -60,4 +60,4 @@ class EventBridge(QObject):
             self.event.emit(event)
         if not self._queue.empty() and not self._scheduled:
             self._scheduled = True
-            QTimer.singleShot(0, self._drain)  # the rest after Qt has had its turn
+            QTimer.singleShot(0, self, self._drain)  # the rest after Qt has had its turn (never once the bridge is gone)
