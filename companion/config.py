@@ -25,6 +25,7 @@ from companion.config_schema import (  # noqa: F401 - the settings' classes are 
     BELOW,
     INCREASING,
     RENAMED,
+    RETIRED,
     WITHIN,
     AsrConfig,
     AudioConfig,
@@ -98,6 +99,10 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str, origin: _Origins) ->
     if unknown and f"coaching.{prefix}{unknown[0]}" in RENAMED:
         raise ConfigError(f"Setting coaching.{prefix}{unknown[0]} in {origin(prefix + unknown[0])} is now called "
                           f"{RENAMED['coaching.' + prefix + unknown[0]]}; rename it.")
+    retired = [name for name in unknown if f"coaching.{prefix}{name}" in RETIRED]
+    if retired:
+        raise ConfigError(f"Setting coaching.{prefix}{retired[0]} in {origin(prefix + retired[0])} is no longer used "
+                          f"({RETIRED['coaching.' + prefix + retired[0]]}); remove it.")
     if unknown:
         raise ConfigError(f"Unknown setting coaching.{prefix}{unknown[0]} in {origin(prefix + unknown[0])} "
                           f"(known: {', '.join(sorted(fields))}).")

@@ -278,6 +278,16 @@ RENAMED = {
     "coaching.capture.block_frames": "capture.live_block_frames",
 }
 
+# Settings that are gone: a user's file that still sets one is told what replaced it.
+_OWN_SPREAD = "the customer's mood is now judged against their own spread: customer.loudness_z and customer.pitch_z"
+RETIRED = {
+    "coaching.customer.pace_above": "speaking rate is shown but no longer counts as evidence of upset",
+    "coaching.customer.tense_cues": _OWN_SPREAD,
+    "coaching.customer.upset_cues": _OWN_SPREAD,
+    "coaching.customer.loudness_above_db": _OWN_SPREAD,
+    "coaching.customer.pitch_above_semitones": _OWN_SPREAD,
+}
+
 # (lower, higher): each rule re-arms only once clearly out of its state (hysteresis), so its
 # release sits below its trigger; pitch is searched between min_hz and max_hz.
 BELOW = (
