@@ -162,7 +162,7 @@ def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
                          isolation_level="IMMEDIATE")
     try:
         db.row_factory = sqlite3.Row
-        mode = db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = _journal_mode_wal(db)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
         problems = _check_once(db, path, mode)
@@ -182,6 +182,20 @@ def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
     except BaseException:
         db.close()
         raise
+
+
+def _journal_mode_wal(db: sqlite3.Connection) -> str:
+    """Write-ahead logging asked for. On a new store another process may be creating its tables in the old
+    journal mode; the switch needs the file to itself and SQLite's busy handler does not always wait for
+    that, so it is tried again (for up to the busy timeout) while the other process finishes."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            return db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if not is_busy(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
