@@ -326,24 +326,9 @@ class EventRedactor:
                same: bool = True) -> dict[int, list[str]]:
         """id(piece) -> its words with every label one of `probes` would give them (pieces in `recent`).
         `same=False`: only the other party's next words (the speaker is known to have stopped)."""
-        wanted: dict[int, list[str]] = {}
-        for who, words, only in probes:
-            if who == _SAME and not same:
-                continue
-            speaker = party if who == _SAME else _other(party)
-            if who == _OTHER and speaker not in self.last_end:
-                continue   # the other party has said nothing: there is nothing to regroup
-            start = (after if who == _SAME else max(after, self.last_end[speaker])) + 0.05
-            probe = _Piece(speaker, start, start + 1.0, list(words), redact_words(list(words)))
-            trial = copy.copy(recent)   # the real memory is untouched
-            trial.pieces = list(recent.pieces)
-            for piece, judged in trial.judge(probe):
-                taken = _clear_taken(piece.stored, judged)
-                if only == "email" and not any(_email_like(piece.said[i]) for i in taken):
-                    continue
-                if taken:
-                    wanted[id(piece)] = _union(wanted.get(id(piece), piece.stored), [judged])
-        return wanted
+        if not same:
+            probes = tuple(p for p in probes if p[0] != _SAME)
+        return probe_labels(recent, party, after, self.last_end, probes)
 
     # --- the clock and the voice detector --------------------------------------------------------
     def _heard(self, event: object) -> None:
@@ -374,3 +359,23 @@ def _reach(event: object) -> Optional[float]:
     t = getattr(event, "t", None)
     return t if isinstance(t, (int, float)) else None
 
+
+def probe_labels(recent: RecentSpeech, party: str, after: float, last_end: dict, probes) -> dict[int, list[str]]:
+    """id(piece) -> its words with every label one of `probes` would give them, each probe tried as the next
+    words after `after` (by `party`, or by the other party once they have spoken), on a copy of `recent`."""
+    wanted: dict[int, list[str]] = {}
+    for who, words, only in probes:
+        speaker = party if who == _SAME else _other(party)
+        if who != _SAME and speaker not in last_end:
+            continue   # the other party has said nothing: there is nothing to regroup
+        start = (after if who == _SAME else max(after, last_end[speaker])) + 0.05
+        probe = _Piece(speaker, start, start + 1.0, list(words), redact_words(list(words)))
+        trial = copy.copy(recent)   # the real memory is untouched
+        trial.pieces = list(recent.pieces)
+        for piece, judged in trial.judge(probe):
+            taken = _clear_taken(piece.stored, judged)
+            if only == "email" and not any(_email_like(piece.said[i]) for i in taken):
+                continue
+            if taken:
+                wanted[id(piece)] = _union(wanted.get(id(piece), piece.stored), [judged])
+    return wanted

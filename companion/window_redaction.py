@@ -24,8 +24,7 @@ events file and every export are redacted as before.
 from __future__ import annotations
 
 import copy
-from companion.event_redaction import (_SAME, IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, _clear_taken,
-                                      _email_like, _may_turn, _other, cued_probes)
+from companion.event_redaction import IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, _may_turn, cued_probes, probe_labels
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
 from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
@@ -158,22 +157,7 @@ class WindowTranscript:
 
     def _probe(self, recent: RecentSpeech, party: str, after: float, cued: tuple = ()) -> dict[int, list[str]]:
         """id(piece) -> its words with every label some continuation would give them (pieces in `recent`)."""
-        wanted: dict[int, list[str]] = {}
-        for who, words, only in PROBES + IDENTITY_PROBES + cued:
-            speaker = party if who == _SAME else _other(party)
-            if who != _SAME and speaker not in self.last_end:
-                continue
-            start = (after if who == _SAME else max(after, self.last_end[speaker])) + 0.05
-            probe = _Piece(speaker, start, start + 1.0, list(words), redact_words(list(words)))
-            trial = copy.copy(recent)   # the real memory is untouched
-            trial.pieces = list(recent.pieces)
-            for piece, judged in trial.judge(probe):
-                taken = _clear_taken(piece.stored, judged)
-                if only == "email" and not any(_email_like(piece.said[i]) for i in taken):
-                    continue
-                if taken:
-                    wanted[id(piece)] = _union(wanted.get(id(piece), piece.stored), [judged])
-        return wanted
+        return probe_labels(recent, party, after, self.last_end, PROBES + IDENTITY_PROBES + cued)
 
 
 
