@@ -24,8 +24,9 @@ from __future__ import annotations
 
 from companion.team.errors import TeamError
 from companion.team.server_schema_v2 import V2
+from companion.team.server_schema_v3 import V3
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 GROUPS = ("cc_agent", "cc_supervisor", "cc_admin")
 
 _AGENT_COLUMNS = ("started_at, duration_s, status, source, playbook, pace_source, agent_wpm, agent_talk_ratio, "
@@ -338,7 +339,7 @@ GRANT EXECUTE ON FUNCTION cc.text_matches(text, timestamptz, timestamptz, text, 
 """
 
 # (version, SQL): applied in order, each once; a new version appends here and bumps SCHEMA_VERSION
-MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1_TABLES + _V1_SECURITY), (2, V2))
+MIGRATIONS: tuple[tuple[int, str], ...] = ((1, _V1_TABLES + _V1_SECURITY), (2, V2), (3, V3))
 
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('call-companion team schema'))"
 _HAS_TABLE = ("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
