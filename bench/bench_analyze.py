@@ -33,7 +33,7 @@ def main() -> None:
     for _ in range(args.runs):
         start = time.perf_counter()
         # taskset pins the whole process (monitor thread included) to one core
-        run = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "companion", "analyze", str(wav), "--json"],
+        run = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "ui", "analyze", str(wav), "--json"],
                              capture_output=True, text=True, check=True)
         times.append(time.perf_counter() - start)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

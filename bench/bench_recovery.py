@@ -96,7 +96,7 @@ def bench_salvage() -> None:
         fh.seek((page - 1) * 4096)
         fh.write(os.urandom(4096))
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "companion", "calls", "list"], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "ui", "calls", "list"], capture_output=True, text=True,
                          env=dict(os.environ))
     took = time.perf_counter() - start
     kept = sqlite3.connect(store_path()).execute("SELECT COUNT(*) FROM calls").fetchone()[0]

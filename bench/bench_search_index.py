@@ -73,7 +73,7 @@ def bench_rebuild() -> None:
     db.commit()
     db.close()
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--search", "thanks"], capture_output=True,
+    run = subprocess.run([sys.executable, "-m", "ui", "calls", "list", "--search", "thanks"], capture_output=True,
                          text=True, env=dict(os.environ))
     took = time.perf_counter() - start
     print(f"a broken index rebuilt at the next start: `calls list --search` in {took:.1f} s (process start included)")

@@ -95,7 +95,7 @@ def main() -> None:
 
         total = sum(sf.info(str(p)).duration for p in folder.glob("*.wav"))
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "companion", "import", str(folder)], check=False, capture_output=True, env=dict(os.environ))
+        subprocess.run([sys.executable, "-m", "ui", "import", str(folder)], check=False, capture_output=True, env=dict(os.environ))
         print(f"import without a model: {total:.0f} s of recordings in {time.perf_counter() - t:.1f} s "
               f"({total / (time.perf_counter() - t):.0f}x real time)")
     shutil.rmtree(folder, ignore_errors=True)

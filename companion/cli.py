@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Protocol, Sequence
 
 from companion import __version__
 from companion.errors import CompanionError
@@ -233,10 +233,27 @@ def _add_replay(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("replay", help="replay a saved call (an id from 'calls list', or a shared .ccall file)")
     p.add_argument("call", metavar="ID|FILE")
     p.add_argument("--history", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=_run_replay)
+    p.set_defaults(func=_run_replay, needs_front_end=True)
 
 
-def _run_replay(args: argparse.Namespace) -> int:
+class FrontEnd(Protocol):
+    """The window, for the commands that open one. The core never imports the window: the `companion`
+    command (`ui.launcher`) hands its front end to `main`; `python -m companion` has none."""
+
+    def open_window(self, demo: bool, model: Optional[str]) -> int: ...
+
+    def open_replay(self, db: object, call_id: int) -> int: ...
+
+    def checks(self) -> list[tuple[str, Callable[[], str]]]: ...
+
+
+NO_WINDOW = ("'python -m companion' is the command line alone, without the window; run the installed "
+             "'companion' command (or 'python -m ui') for it.")
+
+
+def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
+    if front_end is None:
+        raise CompanionError(f"'replay' opens a window. {NO_WINDOW}")
     from companion.store.db import open_store
 
     db = open_store()
@@ -252,9 +269,7 @@ def _run_replay(args: argparse.Namespace) -> int:
             raise CompanionError(f"{shown(path)} is not a regular file; give a call bundle (.ccall) saved to a file.")
         call_id = import_bundle(db, path)
         print(f"companion: opened {shown(path.name)} as call {call_id}.", file=sys.stderr)
-    from ui.app import run_replay
-
-    return run_replay(db, call_id)
+    return front_end.open_replay(db, call_id)
 
 
 def _add_import(sub: argparse._SubParsersAction) -> None:
@@ -300,18 +315,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = None) -> int:
+    """The command line. `front_end` opens windows (the window itself, `replay`); without one, a command
+    that needs a window says so."""
+    from companion.app.wiring import install
+
+    install()  # the store's call-closed hook: a team call is queued for the team server as it is closed
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         if args.self_check:
             from companion.self_check import run_checks
 
-            return run_checks()
-        if not getattr(args, "func", None):
-            from ui.app import run  # the window: companion (no command) or companion --demo
-
-            return run(demo=args.demo, model=args.window_model)
+            return run_checks(extra=front_end.checks() if front_end is not None else ())
+        if not getattr(args, "func", None):  # the window: companion (no command) or companion --demo
+            if front_end is None:
+                raise CompanionError(f"The window does not open here. {NO_WINDOW}")
+            return front_end.open_window(args.demo, args.window_model)
+        if getattr(args, "needs_front_end", False):
+            return args.func(args, front_end)
         return args.func(args)
     except CompanionError as exc:
         print(f"companion: {shown(exc.message)}", file=sys.stderr)  # a file name's escape sequences written out

@@ -10,11 +10,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import companion
-
-OPTIONAL = {"ui": "the window (PySide6)"}
 
 
 def _modules() -> list[str]:
@@ -25,7 +23,8 @@ def _modules() -> list[str]:
     return sorted(set(names))
 
 
-def run_checks(out=sys.stdout) -> int:
+def run_checks(out=sys.stdout, extra: Iterable[tuple[str, Callable[[], str]]] = ()) -> int:
+    """`extra`: the front end's own checks (the window's, from `ui.launcher`): the core never imports it."""
     problems: list[str] = []
 
     def check(label: str, fn: Callable[[], str]) -> None:
@@ -42,11 +41,6 @@ def run_checks(out=sys.stdout) -> int:
         for name in names:
             importlib.import_module(name)
         return f"{len(names)} modules"
-
-    def window() -> str:
-        import ui.main_window  # noqa: F401 - imports PySide6 and every window module
-
-        return "PySide6 " + importlib.import_module("PySide6").__version__
 
     def resources() -> str:
         from companion.asr.catalog import load_catalog
@@ -129,7 +123,11 @@ def run_checks(out=sys.stdout) -> int:
 
     print(f"Call Companion {companion.__version__} self-check", file=out)
     check("modules", modules)
-    check("window", window)
+    extra = list(extra)
+    for label, fn in extra:
+        check(label, fn)
+    if not extra:
+        print("  --    window: not checked (the command line alone; 'companion --self-check' checks it)", file=out)
     check("resources", resources)
     check("store", store)
     check("monitor", monitor)

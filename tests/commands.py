@@ -20,7 +20,7 @@ def companion(*args: object, env: Optional[Mapping[str, str]] = None, extra_env:
               preexec_fn: Optional[Callable[[], None]] = None) -> subprocess.CompletedProcess:
     environment = dict(os.environ if env is None else env)
     environment.update(extra_env or {})
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], input=input, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], input=input, capture_output=True,
                           text=True, env=environment, cwd=OUTSIDE, timeout=timeout, preexec_fn=preexec_fn)
 
 
@@ -30,5 +30,5 @@ def companion_popen(*args: object, env: Optional[Mapping[str, str]] = None,
     environment = dict(os.environ if env is None else env)
     environment.update(extra_env or {})
     popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen}
-    return subprocess.Popen([sys.executable, "-m", "companion", *map(str, args)], env=environment, cwd=OUTSIDE,
+    return subprocess.Popen([sys.executable, "-m", "ui", *map(str, args)], env=environment, cwd=OUTSIDE,
                             **popen)

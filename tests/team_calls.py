@@ -155,11 +155,11 @@ class Agent:
 
     def companion(self, *args: object, input: Optional[str] = None, timeout: float = 180, **extra: str):
         """The installed `companion` command on this agent's machine."""
-        return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], input=input, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], input=input, capture_output=True,
                               text=True, env=self.env(**extra), cwd=OUTSIDE, timeout=timeout)
 
     def popen(self, *args: object, **extra: str) -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "companion", *map(str, args)], stdout=subprocess.PIPE,
+        return subprocess.Popen([sys.executable, "-m", "ui", *map(str, args)], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=self.env(**extra), cwd=OUTSIDE)
 
     def connect(self) -> subprocess.CompletedProcess:

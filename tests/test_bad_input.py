@@ -16,7 +16,7 @@ from tests.installed import OUTSIDE
 
 
 def companion(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=dict(os.environ), cwd=OUTSIDE, timeout=timeout)
 
 

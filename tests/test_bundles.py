@@ -23,7 +23,7 @@ from tests.test_saving import CARD, _all_text, _config
 
 
 def companion(*args):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=dict(os.environ), cwd=OUTSIDE, timeout=300)
 
 

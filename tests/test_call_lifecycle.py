@@ -76,7 +76,7 @@ def test_stopping_live_with_sigterm_keeps_the_call_complete_with_its_audio(softp
     (tmp_path / "config").mkdir(exist_ok=True)
     (tmp_path / "config" / "coaching.toml").write_text("[privacy]\nrecord_audio = true\n")
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path / "config"), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    proc = subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none"],
                             env=env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     players = [subprocess.Popen(["paplay", "-d", sink, str(f)], env=softphone)

@@ -50,7 +50,7 @@ SCHEMA = {
 
 
 def companion(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_analyze_json_follows_the_schema(make_call):
@@ -129,5 +129,18 @@ def test_the_window_without_a_display_says_what_to_use_instead():
     import os
 
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    run = subprocess.run([sys.executable, "-m", "companion", "--demo"], capture_output=True, text=True, env=env, timeout=60)
+    run = subprocess.run([sys.executable, "-m", "ui", "--demo"], capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 2 and "no display found" in run.stderr and "companion live" in run.stderr
+
+
+def test_the_core_command_line_alone_says_where_the_window_is():
+    """`python -m companion` is the core without the window (the core never imports `ui`): the headless
+    commands work, and a command that needs a window names the command that opens one."""
+    core = [sys.executable, "-m", "companion"]
+    version = subprocess.run([*core, "--version"], capture_output=True, text=True, timeout=60)
+    assert version.returncode == 0 and version.stdout.startswith("companion ")
+    for args in ([], ["--demo"], ["replay", "1"]):
+        run = subprocess.run([*core, *args], capture_output=True, text=True, timeout=60)
+        assert run.returncode != 0 and "'companion' command" in run.stderr and "Traceback" not in run.stderr, args
+    checked = subprocess.run([*core, "--self-check"], capture_output=True, text=True, timeout=120)
+    assert "window: not checked" in checked.stdout

@@ -111,7 +111,7 @@ def test_a_threshold_out_of_range_stops_analyze_with_one_line(tmp_path, call_wav
 def test_a_nan_threshold_ends_the_command_with_status_2_and_no_traceback(tmp_path, call_wav):
     coaching = tmp_path / "coaching.toml"
     coaching.write_text("[coach.slow_down]\nwpm_above = nan\n", encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(call_wav), "--coaching", str(coaching)],
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(call_wav), "--coaching", str(coaching)],
                          capture_output=True, text=True, env=dict(os.environ), cwd=OUTSIDE, timeout=120)
     assert run.returncode == 2
     assert run.stderr.splitlines() == [

@@ -30,7 +30,7 @@ def _killed_mid_call(softphone, make_call, tmp_path) -> tuple[dict, Path]:
     (config / "coaching.toml").write_text("[privacy]\nrecord_audio = true\n")
     env = dict(softphone, COMPANION_CONFIG_DIR=str(config), COMPANION_DATA_DIR=str(tmp_path / "data"))
     events = tmp_path / "events.jsonl"
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    proc = subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events)],
                             env=env, cwd=OUTSIDE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     players = []
@@ -60,7 +60,7 @@ def test_a_recording_cut_off_by_kill_9_plays_after_the_next_start(softphone, mak
     env, path = _killed_mid_call(softphone, make_call, tmp_path)
     with pytest.raises((ValueError, MemoryError, RuntimeError)):  # as kill -9 left it: "array is too big"
         sf.read(str(path))
-    listed = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--json"], env=env, cwd=OUTSIDE,
+    listed = subprocess.run([sys.executable, "-m", "ui", "calls", "list", "--json"], env=env, cwd=OUTSIDE,
                             capture_output=True, text=True, timeout=60)  # the next start
     assert listed.returncode == 0, listed.stderr
     data, rate = sf.read(str(path))  # libsndfile reads it whole now

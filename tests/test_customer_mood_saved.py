@@ -62,7 +62,7 @@ def gets_upset() -> Script:
 
 def companion(*args, data: Path):
     env = dict(os.environ, COMPANION_DATA_DIR=str(data))
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=env, cwd=OUTSIDE, timeout=300)
 
 

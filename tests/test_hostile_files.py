@@ -73,6 +73,6 @@ def test_any_bytes_as_a_recording_are_refused_naming_the_file(tmp_path, config, 
 def test_a_broken_coaching_file_ends_the_command_with_one_line_and_exit_2(tmp_path):
     path = tmp_path / "coaching.toml"
     path.write_bytes(b"[pace]\nwindow_s = \"\xff\xfe\"\n")
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(resource_path("demo/demo_call.flac")),
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(resource_path("demo/demo_call.flac")),
                           "--coaching", str(path)], capture_output=True, text=True, cwd=OUTSIDE, timeout=120)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and str(path) in run.stderr, run.stderr

@@ -400,7 +400,7 @@ def test_hostile_text_stays_text(saved):
 
 # --- a call with no transcript, through the command line -------------------------------------------------
 def companion(*args):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=dict(os.environ), cwd=OUTSIDE, timeout=300)
 
 

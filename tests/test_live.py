@@ -44,7 +44,7 @@ def live_call(env, tmp_path, agent_wav, customer_wav, seconds, during=None, extr
     events_path = tmp_path / "events.jsonl"
     run_env = dict(env, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+        [sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
          "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path),
          "--duration", str(seconds + 4), *extra],
         env=run_env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -174,7 +174,7 @@ def test_a_softphone_unplugged_mid_call_is_reported_and_recovered(softphone, tmp
 
 
 def test_devices_lists_pulse_sources_including_monitors(softphone):
-    run = subprocess.run([sys.executable, "-m", "companion", "devices"], env=softphone, cwd=OUTSIDE,
+    run = subprocess.run([sys.executable, "-m", "ui", "devices"], env=softphone, cwd=OUTSIDE,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "softphone.monitor" in run.stdout and "agent_mic.monitor" in run.stdout
@@ -183,7 +183,7 @@ def test_devices_lists_pulse_sources_including_monitors(softphone):
 
 def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    run = subprocess.run([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                           "--customer-device", "no-such-phone", "--model", "none", "--duration", "1"],
                          env=env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2
@@ -192,7 +192,7 @@ def test_a_device_that_does_not_exist_is_one_clear_line(softphone, tmp_path):
 
 def test_the_device_choice_is_remembered(softphone, tmp_path):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    base = [sys.executable, "-m", "companion", "live", "--model", "none", "--duration", "1"]
+    base = [sys.executable, "-m", "ui", "live", "--model", "none", "--duration", "1"]
     first = subprocess.run(base + ["--agent-device", "agent_mic.monitor", "--customer-device", "softphone.monitor"],
                            env=env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
     assert first.returncode == 0, first.stderr
@@ -206,7 +206,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
 
     events_path = tmp_path / "e.jsonl"
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    proc = subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl", str(events_path)],
                             env=env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 20
@@ -217,7 +217,7 @@ def test_sigterm_stops_cleanly_and_flushes(softphone, tmp_path):
     assert proc.returncode == 0, err
     assert read_events(events_path)[-1]["type"] in ("call_end", "metrics")
     assert "call ended" in err
-    listed = subprocess.run([sys.executable, "-m", "companion", "calls", "list", "--json"], env=env, cwd=OUTSIDE,
+    listed = subprocess.run([sys.executable, "-m", "ui", "calls", "list", "--json"], env=env, cwd=OUTSIDE,
                             capture_output=True, text=True, timeout=60)
     calls = json.loads(listed.stdout)  # every live call is kept
     assert len(calls) == 1 and calls[0]["status"] == "complete" and calls[0]["duration_s"] >= 2
@@ -229,7 +229,7 @@ def test_each_live_call_starts_its_events_file_afresh_unless_told_to_append(soft
     run_env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
 
     def call(*extra):
-        run = subprocess.run([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+        run = subprocess.run([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                               "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl",
                               str(events_path), "--duration", "1.5", *extra],
                              env=run_env, cwd=OUTSIDE, capture_output=True, text=True, timeout=60)
@@ -240,10 +240,10 @@ def test_each_live_call_starts_its_events_file_afresh_unless_told_to_append(soft
     assert call().count("call_start") == 1  # started afresh
     types = call("--append")
     assert types.count("call_start") == 2 and types.count("call_end") == 2
-    lonely = subprocess.run([sys.executable, "-m", "companion", "live", "--append"], env=run_env, cwd=OUTSIDE,
+    lonely = subprocess.run([sys.executable, "-m", "ui", "live", "--append"], env=run_env, cwd=OUTSIDE,
                             capture_output=True, text=True, timeout=60)
     assert lonely.returncode == 2 and "--append adds to an events file" in lonely.stderr
-    helptext = subprocess.run([sys.executable, "-m", "companion", "live", "--help"], capture_output=True, text=True).stdout
+    helptext = subprocess.run([sys.executable, "-m", "ui", "live", "--help"], capture_output=True, text=True).stdout
     assert "started afresh" in " ".join(helptext.split())
 
 

@@ -15,7 +15,7 @@ from tests.installed import OUTSIDE
 
 def live(softphone, tmp_path, events_path, stdin, seconds, *extra):
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    return subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    return subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl",
                              str(events_path), "--duration", str(seconds), *extra],
                             env=env, cwd=OUTSIDE, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

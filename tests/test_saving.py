@@ -34,7 +34,7 @@ def companion(*args, limit_bytes=None, env=None):
     def cap():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
 
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=env or dict(os.environ), cwd=OUTSIDE, timeout=300, preexec_fn=cap if limit_bytes else None)
 
 

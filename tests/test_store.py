@@ -38,7 +38,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def companion(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=env or dict(os.environ), cwd=OUTSIDE, timeout=300)
 
 

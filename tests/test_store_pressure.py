@@ -87,7 +87,7 @@ def python(script: str, *args, preexec_fn=None, timeout: float = 180) -> subproc
 
 
 def companion(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "companion", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           cwd=OUTSIDE, timeout=300)
 
 
@@ -114,7 +114,7 @@ def test_a_live_call_an_import_and_searches_share_the_store_without_locking(tmp_
     for n in range(5):  # different bytes, so different content hashes: each is imported
         sf.write(str(folder / f"call-{n}.flac"), np.concatenate([data, data, np.zeros((n + 1, 2), np.float32)]), rate)
     stop = tmp_path / "stop-searching"
-    importer = subprocess.Popen([sys.executable, "-m", "companion", "import", str(folder)], cwd=OUTSIDE,
+    importer = subprocess.Popen([sys.executable, "-m", "ui", "import", str(folder)], cwd=OUTSIDE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     searcher = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SEARCHER), str(stop)], cwd=OUTSIDE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

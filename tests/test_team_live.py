@@ -30,7 +30,7 @@ def test_a_live_call_on_a_connected_agents_machine_is_on_the_team_server_when_it
     wav, truth = make_call(scenarios.customer_interrupts())
     agent_wav, customer_wav = split_parties(wav, tmp_path)
     env = ann.env(**{k: v for k, v in softphone.items() if k.startswith(("PULSE", "XDG"))})
-    proc = subprocess.Popen([sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+    proc = subprocess.Popen([sys.executable, "-m", "ui", "live", "--agent-device", "agent_mic.monitor",
                              "--customer-device", "softphone.monitor", "--model", "none",
                              "--duration", str(truth.duration_s + 3)],
                             env=env, cwd=OUTSIDE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

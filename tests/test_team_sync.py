@@ -582,7 +582,7 @@ def test_an_admin_sets_a_server_up_and_adds_people_with_the_commands(pg_server, 
     dsn = pg_server.dsn(pg_server.superuser, dbname=dbname)
 
     def admin(*args, input=None, **extra):
-        return subprocess.run([sys.executable, "-m", "companion", "team", *args], input=input, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "ui", "team", *args], input=input, capture_output=True,
                               text=True, env=dict(admin_env, **extra), cwd=OUTSIDE, timeout=120)
 
     try:
@@ -600,7 +600,7 @@ def test_an_admin_sets_a_server_up_and_adds_people_with_the_commands(pg_server, 
 
         agent_env = dict(admin_env, COMPANION_CONFIG_DIR=str(tmp_path / "ann" / "config"),
                          COMPANION_DATA_DIR=str(tmp_path / "ann" / "data"))
-        joined = subprocess.run([sys.executable, "-m", "companion", "team", "connect",
+        joined = subprocess.run([sys.executable, "-m", "ui", "team", "connect",
                                  pg_server.dsn(f"ann{sfx}", dbname=dbname), "--password-stdin"], input=password + "\n",
                                 capture_output=True, text=True, env=agent_env, cwd=OUTSIDE, timeout=120)
         assert joined.returncode == 1 and f"as agent (schema version {SCHEMA_VERSION})" in joined.stderr  # no keyring

