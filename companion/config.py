@@ -21,7 +21,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from companion.config_schema import (  # noqa: F401 - the settings' classes are read from here too
+from companion.config_schema import (  # the settings' classes are read from here too (see __all__)
     BELOW,
     INCREASING,
     RENAMED,
@@ -46,17 +46,24 @@ from companion.errors import ConfigError
 from companion.paths import user_coaching_file
 from companion.resources import resource_path
 
+__all__ = [
+    "BELOW", "INCREASING", "RENAMED", "RETIRED", "WITHIN",
+    "AsrConfig", "AudioConfig", "CaptureConfig", "CoachConfig", "CoachingConfig", "ConfigError", "CustomerMoodConfig",
+    "InterruptionConfig", "OneOf", "PaceConfig", "PitchConfig", "Range", "TalkConfig", "ToneConfig", "VadConfig",
+    "load_config", "read_toml", "save_user_overrides", "setting_range", "user_coaching_file",
+]
+
 
 class _Origins:
     """Which file each setting came from: the last of the files that names it or a table above it."""
 
-    def __init__(self, layers: Sequence[tuple[Path, Mapping]]):
+    def __init__(self, layers: Sequence[tuple[Path, Mapping[str, Any]]]) -> None:
         self.files = [str(path) for path, _ in layers]
         self._rank: dict[str, int] = {}
         for rank, (_, data) in enumerate(layers):
             self._note(data, "", rank)
 
-    def _note(self, data: Mapping, prefix: str, rank: int) -> None:
+    def _note(self, data: Mapping[str, Any], prefix: str, rank: int) -> None:
         for key, value in data.items():
             self._rank[prefix + key] = rank
             if isinstance(value, Mapping):
@@ -92,7 +99,7 @@ def _bad(key: str, origin: _Origins, what: str, value: Any) -> ConfigError:
     return ConfigError(f"{key} in {origin(key)} {what} (got {_shown(value)}).")
 
 
-def _build(cls: type, data: Mapping[str, Any], prefix: str, origin: _Origins) -> Any:
+def _build(cls: type[Any], data: Mapping[str, Any], prefix: str, origin: _Origins) -> Any:
     hints = typing.get_type_hints(cls, include_extras=True)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init and f.name != "sources"}
     unknown = sorted(set(data) - set(fields))
@@ -120,7 +127,7 @@ def _coerce(hint: Any, value: Any, key: str, origin: _Origins) -> Any:
             if not rule.admits(value):
                 raise _bad(key, origin, f"must be {rule}", value)
         return value
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         if not isinstance(value, Mapping):
             raise _bad(key, origin, "must be a table", value)
         return _build(hint, value, key + ".", origin)
@@ -163,7 +170,7 @@ def setting_range(key: str) -> Range:
     raise KeyError(f"{key} has no range")
 
 
-def _merge(base: dict, override: Mapping, where: str = "") -> dict:
+def _merge(base: dict[str, Any], override: Mapping[str, Any], where: str = "") -> dict[str, Any]:
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(base.get(key), Mapping):
@@ -173,7 +180,7 @@ def _merge(base: dict, override: Mapping, where: str = "") -> dict:
     return merged
 
 
-def read_toml(path: Path, what: str = "Coaching file") -> dict:
+def read_toml(path: Path, what: str = "Coaching file") -> dict[str, Any]:
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
@@ -205,13 +212,13 @@ def load_config(user_file: Path | None = None, use_user_default: bool = True) ->
     return _from_layers(layers)
 
 
-def _from_layers(layers: Sequence[tuple[Path, Mapping]]) -> CoachingConfig:
+def _from_layers(layers: Sequence[tuple[Path, Mapping[str, Any]]]) -> CoachingConfig:
     """The configuration of these files, each overriding the ones before; checked throughout."""
-    data: dict = {}
+    data: dict[str, Any] = {}
     for _, layer in layers:
         data = _merge(data, layer)
     origin = _Origins(layers)
-    config = _build(CoachingConfig, data, "", origin)
+    config: CoachingConfig = _build(CoachingConfig, data, "", origin)
     _check(config, origin)
     return dataclasses.replace(config, sources=tuple(origin.files))
 
@@ -263,7 +270,7 @@ def _toml_value(value: Any) -> str:
     raise ConfigError(f"Cannot store {value!r} in a settings file.")
 
 
-def _toml_lines(data: Mapping, prefix: str = "") -> list[str]:
+def _toml_lines(data: Mapping[str, Any], prefix: str = "") -> list[str]:
     lines = [f"{k} = {_toml_value(v)}" for k, v in data.items() if not isinstance(v, Mapping)]
     for key, value in data.items():
         if isinstance(value, Mapping):
@@ -271,7 +278,7 @@ def _toml_lines(data: Mapping, prefix: str = "") -> list[str]:
     return lines
 
 
-def save_user_overrides(changes: Mapping) -> Path:
+def save_user_overrides(changes: Mapping[str, Any]) -> Path:
     """Merge `changes` (nested tables) into the user's coaching.toml and write it atomically.
     The result must still be a valid configuration."""
     path = user_coaching_file()

@@ -25,7 +25,7 @@ class Range:
 class OneOf:
     """The only values a setting may take."""
 
-    values: tuple
+    values: tuple[Any, ...]
 
     def admits(self, value: Any) -> bool:
         return value in self.values

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
+import numpy.typing as npt
 import webrtcvad
 
 from companion.config import AudioConfig, VadConfig
@@ -21,13 +22,14 @@ from companion.config import AudioConfig, VadConfig
 SILENCE_DB = -100.0
 
 
-def frame_levels_db(frames: np.ndarray) -> np.ndarray:
+def frame_levels_db(frames: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     """RMS level of each (DC-free) frame in dBFS; digital silence is -100 dB."""
     power = np.mean(frames.astype(np.float64) ** 2, axis=1)
-    return 10.0 * np.log10(np.maximum(power, 1e-10))
+    levels: npt.NDArray[np.float64] = 10.0 * np.log10(np.maximum(power, 1e-10))
+    return levels
 
 
-def to_pcm16(frames: np.ndarray) -> np.ndarray:
+def to_pcm16(frames: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
     return (np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
@@ -47,7 +49,7 @@ class TurnChange:
 class VoiceActivity:
     """One party's speech detector. Feed it frames in call order; it reports turn changes."""
 
-    def __init__(self, vad: VadConfig, audio: AudioConfig):
+    def __init__(self, vad: VadConfig, audio: AudioConfig) -> None:
         self._vad = webrtcvad.Vad(vad.aggressiveness)
         self._rate = audio.sample_rate
         self._gate_db = vad.snr_gate_db
@@ -63,7 +65,9 @@ class VoiceActivity:
         self.speaking = False    # in a turn (including a hangover that may still end it)
         self.noise_floor_db = SILENCE_DB
 
-    def process(self, first_frame: int, pcm16: np.ndarray, levels_db: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[TurnChange]]:
+    def process(
+        self, first_frame: int, pcm16: npt.NDArray[np.int16], levels_db: npt.NDArray[np.float64],
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], list[TurnChange]]:
         """Classify a block of frames.
 
         Returns (voiced, in_turn, changes): `voiced` is the raw per-frame speech
@@ -76,8 +80,8 @@ class VoiceActivity:
         loud_enough = levels_db >= floors + self._gate_db
         voiced = np.zeros(n, dtype=bool)
         is_speech = self._vad.is_speech
-        for i in np.flatnonzero(loud_enough):
-            voiced[i] = is_speech(pcm16[i].tobytes(), self._rate)
+        for k in np.flatnonzero(loud_enough):
+            voiced[k] = is_speech(pcm16[k].tobytes(), self._rate)
         in_turn = np.zeros(n, dtype=bool)
         changes: list[TurnChange] = []
         for i in range(n):
@@ -96,7 +100,7 @@ class VoiceActivity:
             else:
                 if self.speaking:
                     self._silent += 1
-                    if self._silent >= self._hangover:
+                    if self._silent >= self._hangover and self._turn_start is not None:  # in a turn: it has a start
                         changes.append(TurnChange(self._turn_start, self._last_voiced + 1, frame))
                         self.speaking = False
                         self._turn_start = None
@@ -105,7 +109,7 @@ class VoiceActivity:
             in_turn[i] = self.speaking
         return voiced, in_turn, changes
 
-    def _floors(self, levels_db: np.ndarray) -> np.ndarray:
+    def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
         (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
         floors = np.empty(levels_db.shape[0])
