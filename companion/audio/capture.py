@@ -16,16 +16,17 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from companion.audio.devices import InputDevice, guided_message, pulse_source_exists, pulse_sources, sounddevice
 from companion.audio.framer import BlockAssembler, PartyFramer
 from companion.audio.ring import SampleRing
 from companion.config import AudioConfig, CaptureConfig
 from companion.errors import DeviceError
-from companion.events import CallStarted, DeviceStatus, FrameBlock
+from companion.events import CallStarted, DeviceStatus, FrameBlock, Party
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: one stream opens at a time
 OVERFLOW_REPORT_S = 5.0
@@ -35,7 +36,7 @@ OVERFLOW_REPORT_S = 5.0
 class _Line:
     """One party on one device channel."""
 
-    party: str
+    party: Party
     channel: int
     ring: SampleRing
     framer: PartyFramer
@@ -45,13 +46,26 @@ class _Line:
     lost_at: Optional[float] = None  # call time the line went silent
 
 
+class _Stream(Protocol):
+    """What capture uses of a PortAudio input stream (sounddevice.InputStream)."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class DeviceInput:
     """One opened device (shared by both parties when a stereo device carries both)."""
 
     device: InputDevice
     lines: list[_Line]
-    stream: object = None
+    stream: Optional[_Stream] = None
     opened_at: float = 0.0
     last_data: float = 0.0
     first_data: Optional[float] = None
@@ -63,12 +77,12 @@ class DeviceInput:
     reported_overflows: int = 0
     overflow_said_at: float = -1e9
     channels: int = field(init=False, default=1)
-    _closers: list = field(init=False, default_factory=list)
+    _closers: list[threading.Thread] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self.channels = max(line.channel for line in self.lines) + 1
 
-    def callback(self, indata, frames, time_info, status) -> None:  # PortAudio's thread: copy and go
+    def callback(self, indata: npt.NDArray[np.float32], frames: int, time_info: Any, status: Any) -> None:  # PortAudio's thread: copy and go
         if status and status.input_overflow:
             self.port_overflows += 1
         now = time.monotonic()
@@ -136,12 +150,12 @@ class LiveCapture(threading.Thread):
 
     def __init__(
         self,
-        devices: dict[str, tuple[InputDevice, int]],
+        devices: dict[Party, tuple[InputDevice, int]],
         audio: AudioConfig,
         capture: CaptureConfig,
         sink: Callable[[FrameBlock], bool],
         publish: Callable[[object], None],
-    ):
+    ) -> None:
         super().__init__(name="capture", daemon=True)
         self.audio, self.cfg = audio, capture
         self.sink, self.publish = sink, publish
@@ -214,7 +228,7 @@ class LiveCapture(threading.Thread):
             self._close_all()
             for inp in self.inputs:
                 for line in inp.lines:
-                    line.framer = None  # release the resamplers now, not at interpreter exit
+                    line.framer.release()  # release the resamplers now, not at interpreter exit
 
     def _watch_sources(self) -> None:
         while not self._halt.wait(self.cfg.source_check_s):
@@ -278,8 +292,8 @@ class LiveCapture(threading.Thread):
         inp.source_ok = True
         inp.state = "ok"  # "recovered" is said when its audio arrives
 
-    def _announce(self, inp: DeviceInput, line: _Line) -> None:
-        t = round(max(0.0, inp.first_data - self.t0), 3)
+    def _announce(self, inp: DeviceInput, line: _Line, first_data: float) -> None:
+        t = round(max(0.0, first_data - self.t0), 3)
         if not line.ever_captured:
             line.ever_captured = True
             self.publish(DeviceStatus(t, line.party, "capturing", inp.label, f"Capturing the {line.party} from {inp.label}."))
@@ -298,14 +312,15 @@ class LiveCapture(threading.Thread):
         skew = int(self.cfg.max_skew_s / frame_s)
         for inp in self.inputs:
             for line in inp.lines:
-                if inp.state == "ok" and inp.first_data is not None:
+                first_data = inp.first_data  # set by the PortAudio thread when a stream's audio first arrives
+                if inp.state == "ok" and first_data is not None:
                     data = line.ring.read()
                     frames = line.framer.push(data)
                     if line.awaiting_first and data.size:
                         # place the first audio of a (re)opened stream where it belongs on the call clock
                         line.awaiting_first = False
-                        self._announce(inp, line)
-                        start = int((inp.first_data - self.t0) / frame_s)
+                        self._announce(inp, line, first_data)
+                        start = int((first_data - self.t0) / frame_s)
                         if start > line.delivered:
                             self._silence(line, start - line.delivered)
                         else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Optional
 
 from companion.config import read_toml
@@ -17,7 +18,7 @@ class DeviceChoice:
     customer: Optional[str] = None
 
 
-def _path():
+def _path() -> Path:
     return user_config_dir() / "devices.toml"
 
 

@@ -15,7 +15,8 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Optional
+from types import ModuleType
+from typing import Optional, cast
 
 from companion.errors import DeviceError
 
@@ -34,7 +35,7 @@ class InputDevice:
     captures_output: bool = False  # a monitor / loopback of something playing
 
 
-def sounddevice():
+def sounddevice() -> ModuleType:
     """The sounddevice module, or a DeviceError saying how to get PortAudio."""
     try:
         import sounddevice as sd
@@ -42,7 +43,7 @@ def sounddevice():
         raise DeviceError(portaudio_missing_guide()) from None
     except ImportError:
         raise DeviceError("sounddevice is not installed: run 'pip install sounddevice' for live calls.") from None
-    return sd
+    return cast(ModuleType, sd)  # sounddevice ships no type information
 
 
 def portaudio_missing_guide() -> str:

@@ -20,7 +20,7 @@ from companion.audio.framer import BlockAssembler, PartyFramer
 from companion.audio.wav_header import missing_data_bytes
 from companion.config import AudioConfig
 from companion.errors import AudioInputError
-from companion.events import FrameBlock
+from companion.events import FrameBlock, Party
 from companion.textsafe import shown
 
 MIN_RATE = 8000
@@ -37,7 +37,7 @@ class CallFileSpec:
 
 @dataclass(frozen=True)
 class _Track:
-    party: str
+    party: Party
     path: Path
     channel: int
 
@@ -84,7 +84,7 @@ def _check_channel(handle: sf.SoundFile, path: Path, channel: int, flag: str) ->
 class FileCallSource:
     """Reads a call recording and yields FrameBlocks, as fast as possible or paced in real time."""
 
-    def __init__(self, spec: CallFileSpec, audio: AudioConfig, realtime: bool = False, speed: float = 1.0):
+    def __init__(self, spec: CallFileSpec, audio: AudioConfig, realtime: bool = False, speed: float = 1.0) -> None:
         self.spec = spec
         self.audio = audio
         self.realtime = realtime
@@ -188,7 +188,7 @@ class FileCallSource:
         finally:
             self.close()
 
-    def _report_bad_samples(self, framers: dict[str, PartyFramer]) -> None:
+    def _report_bad_samples(self, framers: dict[Party, PartyFramer]) -> None:
         for party, framer in framers.items():
             if framer.bad_samples:
                 self.warnings.append(

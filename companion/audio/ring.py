@@ -8,10 +8,11 @@ The consumer (the capture pump thread) reads whatever has arrived.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 
 class SampleRing:
-    def __init__(self, capacity: int):
+    def __init__(self, capacity: int) -> None:
         self._buf = np.zeros(capacity, dtype=np.float32)
         self.capacity = capacity
         self._written = 0   # total samples ever written (producer only)
@@ -22,7 +23,7 @@ class SampleRing:
     def available(self) -> int:
         return self._written - self._read
 
-    def write(self, samples: np.ndarray) -> bool:
+    def write(self, samples: npt.NDArray[np.float32]) -> bool:
         """Copy samples in (callback side). Returns False, and counts, when they do not fit."""
         n = samples.shape[0]
         if n > self.capacity - (self._written - self._read):
@@ -37,7 +38,7 @@ class SampleRing:
         self._written += n  # published last: the reader never sees a half-copied block
         return True
 
-    def read(self, max_samples: int | None = None) -> np.ndarray:
+    def read(self, max_samples: int | None = None) -> npt.NDArray[np.float32]:
         """Everything available (or up to `max_samples`), oldest first (consumer side)."""
         n = self._written - self._read
         if max_samples is not None:
