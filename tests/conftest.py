@@ -12,9 +12,12 @@ from tests.installed import import_installed_app  # noqa: E402
 
 import_installed_app()  # the tests exercise what `pip install .` shipped, not the checkout's copy
 
+from companion.app.wiring import install as wire_the_app  # noqa: E402
 from companion.config import load_config  # noqa: E402
 from tests.callgen import rendered  # noqa: E402
 from tests.synth_cache import cache_root  # noqa: E402
+
+wire_the_app()  # as `companion.cli.main` does: a team call the tests close in-process is queued for its server
 
 # --- markers, applied by the fixtures a test uses (see pyproject.toml for what each means) --------------
 FIXTURE_MARKERS = {

@@ -15,7 +15,7 @@ from pathlib import Path
 from companion.events import CallEnded, FinalSegment, Turn, Word
 from companion.store.db import open_store, store_path
 from companion.store.recorder import CallRecorder
-from companion.team.outbox import due
+from companion.store.outbox import due
 from tests.installed import OUTSIDE
 
 CALLS = 15

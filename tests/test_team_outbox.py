@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from companion.store.calls import load_call
-from companion.team import outbox, queries
+from companion.store import outbox
+from companion.team import queries
 from companion.team.settings import SyncTuning
 from tests.installed import OUTSIDE
 from tests.pg_server import free_port, pg_server  # noqa: F401  (the session's PostgreSQL server)

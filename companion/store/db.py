@@ -339,7 +339,7 @@ def close_interrupted(db: sqlite3.Connection) -> int:
 
 def _close_interrupted(db: sqlite3.Connection) -> int:
     from companion.store.rows import mood_totals
-    from companion.team.outbox import enqueue_closed
+    from companion.store.hooks import call_closed
 
     rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
             if not writer_alive(r["writer_pid"], r["id"])]
@@ -355,7 +355,7 @@ def _close_interrupted(db: sqlite3.Connection) -> int:
                    (last or 0.0, row["id"]))
         end = db.execute("SELECT duration_s FROM calls WHERE id = ?", (row["id"],)).fetchone()[0]
         mood_totals(db, row["id"], end)  # the customer's last state lasts to where the call was cut off
-        enqueue_closed(db, row["id"])  # issue 14: a crashed team call goes to the team server too, as interrupted
+        call_closed(db, row["id"])  # issue 14: a crashed team call goes to the team server too, as interrupted
     return len(rows)
 
 

@@ -33,9 +33,9 @@ from companion.events import (
 from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 from companion.store.db import StoreError, claim, open_store, release, store_path, write
+from companion.store.hooks import call_closed
 from companion.store.rows import CallRows, insert_call, mood_totals
 from companion.store.spool import Spool, trouble
-from companion.team.outbox import enqueue_closed
 from companion.timeline import clock
 
 COMMIT_S = 0.5
@@ -317,4 +317,4 @@ class CallRecorder:
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
             db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
             mood_totals(db, cid, e.duration_s)  # the last state lasts to the end of the call
-            enqueue_closed(db, cid)  # issue 14: a team call waits for the team server, queued as it is closed
+            call_closed(db, cid)  # issue 14: a team call waits for the team server, queued as it is closed

@@ -161,10 +161,10 @@ def _copy_all(source: sqlite3.Connection, into: sqlite3.Connection, found: Salva
 
 def _queue_again(db: sqlite3.Connection) -> int:
     """Every finished call of this machine's that is not in the queue: queued (the server keeps one copy)."""
-    from companion.team.outbox import enqueue_closed
+    from companion.store.hooks import call_closed
+    from companion.store.outbox import not_queued
 
-    return sum(enqueue_closed(db, r[0]) for r in db.execute(
-        "SELECT id FROM calls WHERE status <> 'active' AND id NOT IN (SELECT call_id FROM outbox)").fetchall())
+    return sum(call_closed(db, call_id) for call_id in not_queued(db))
 
 
 def _read(source: sqlite3.Connection, table: str, columns: list[str]) -> tuple[list[tuple], bool]:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Iterator, Optional
 
 from companion.errors import CompanionError
-from companion.team import outbox
+from companion.store import outbox
 
 FEEDBACK_OVERLAP = timedelta(minutes=5)  # feedback pulled again a little before the newest seen: none is missed
 END_SLACK_S = 1.0  # a comment this little past the call's recorded end is at its end

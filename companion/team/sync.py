@@ -2,7 +2,7 @@
 feedback back to the agent's history.
 
 The local SQLite store stays the source of truth; a call is never held up by the network. A team
-call is queued in the outbox in the transaction that closes it (companion.team.outbox); then:
+call is queued in the outbox in the transaction that closes it (companion.store.outbox); then:
 
     due outbox rows → connect → check the schema → read the policy → for each call: build its
     document (redacted again, stripped per the policy) → upsert it on the server (its own
@@ -21,7 +21,7 @@ account already holds a call under its UUID) waits on its own backoff, with the 
 its outbox row, and does not hold up the others.
 
 Several syncs on one store at once (`team sync` three times, the window's worker beside it) each
-claim the rows they send (companion.team.outbox): each call is sent by one of them, and each says
+claim the rows they send (companion.store.outbox): each call is sent by one of them, and each says
 what it sent itself.
 
 Feedback comes back through companion.team.feedback, which trusts nothing the server sends.
@@ -40,11 +40,10 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from companion.errors import CompanionError
-from companion.team import outbox
+from companion.store import outbox
 from companion.team.errors import TeamError, TeamUnreachable
 from companion.team.feedback import pull_feedback, review_status  # noqa: F401  (review_status: from here too)
 
-STATES = ("synced", "waiting", "unreachable", "refused")
 AUDIO_RETRY_S = 1.0  # a call whose recording is still being finished is looked at again this soon
 
 
@@ -332,9 +331,8 @@ def local_status(db: sqlite3.Connection) -> dict:
         except ValueError:
             return None
 
-    oldest = db.execute("SELECT MIN(queued_at), MAX(attempts) FROM outbox").fetchone()
-    refused = db.execute("SELECT COUNT(*), MAX(last_error) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL "
-                         "AND last_error <> ''").fetchone()
+    oldest = outbox.oldest(db)
+    refused = outbox.refused(db)
     last_error = state.get("last_error")
     if not last_error and refused[0]:  # the server is fine; some calls it would not take say why
         last_error = (f"{_plural(refused[0], 'call')} the team server would not take: {refused[1]}"

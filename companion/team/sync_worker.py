@@ -1,12 +1,12 @@
 """The team sync's background worker: `SyncWorker` runs `companion.team.sync.sync_once` on a
 daemon thread of its own with its own SQLite connection, woken at once when a call is queued in this
-process (companion.team.outbox), backing off while the server is unreachable or refusing, and
+process (companion.store.outbox), backing off while the server is unreachable or refusing, and
 publishing a `TeamSyncStatus` whenever that changes; `start_sync` starts it when this machine is
 connected to a team server as an agent (`companion live` and the window call it).
 
 Its own waits (the backoff while the server is away, the feedback pull's period) are on
 time.monotonic(), which a change of the wall clock does not move; what it stores in the outbox is
-wall time, bounded as companion.team.outbox says.
+wall time, bounded as companion.store.outbox says.
 
 One pass, the outbox's delivery rules and the feedback pull are in companion.team.sync.
 """
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
-from companion.team import outbox
+from companion.store import outbox
 from companion.team.errors import TeamError
 from companion.team.sync import TeamSyncStatus, _plural, local_status, status_of, sync_once
 

@@ -1,12 +1,13 @@
 """The local outbox: finished team calls waiting for the team server, on the agent's SQLite store.
 
-A call enters the outbox in the same SQLite transaction that closes it (`enqueue_closed`, from the
-recorder's CallEnded write and from `_close_interrupted` for a call a crash left open), so a call is
-never closed without being queued, nor queued half-written. It leaves only after the server has
+A call enters the outbox in the same SQLite transaction that closes it (the team package's call-closed
+hook, companion.team.queueing, run by the recorder's CallEnded write, by `_close_interrupted` for a call
+a crash left open and by salvage: companion.store.hooks), so a call is never closed without being
+queued, nor queued half-written. It leaves only after the server has
 committed it (`mark_sent`): delivery is at least once, and the server's upsert on the call's UUID
 keeps one copy of a call sent twice.
 
-Which calls are team calls: source 'live' only — calls the agent took on this machine (the window
+Which calls are team calls (companion.team.queueing decides): source 'live' only — calls the agent took on this machine (the window
 or `companion live`) while it is connected to a team server as an agent. Not 'demo' (the bundled
 demo call), not 'analyze' (someone's recording run through the coach), not 'import' (recordings
 from elsewhere: often not this agent's calls, or calls taken before they joined) and not 'bundle'
@@ -27,7 +28,8 @@ such a call is due at once. A clock that jumps forward only makes a wait end ear
 same rule: one stamped further ahead than `LEASE_S` has lapsed.
 
 Every function here runs inside the caller's transaction (`companion.store.db.write`), except
-`pending`, `due`, `next_due`, `counts` and `held_elsewhere`, which only read.
+`pending`, `due`, `next_due`, `counts`, `held_elsewhere`, `source_of`, `oldest`, `refused` and the
+state readers, which only read.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ import threading
 import time
 from typing import Callable, Optional
 
-TEAM_SOURCES = ("live",)
 LEASE_S = 600.0  # a claim not renewed for this long (its pass hung) is free again
 
 _passes: set[str] = set()  # the claimants (sync passes) of this process that are running now
@@ -69,7 +70,8 @@ def on_enqueue(listener: Callable[[], None]) -> Callable[[], None]:
     return remove
 
 
-def _notify() -> None:
+def notify_enqueued() -> None:
+    """A call was queued in this process: wake the listeners (`on_enqueue`)."""
     with _listeners_lock:
         listeners = list(_listeners)
     for listener in listeners:
@@ -79,17 +81,10 @@ def _notify() -> None:
             pass
 
 
-def enqueue_closed(db: sqlite3.Connection, call_id: int) -> bool:
-    """In the transaction that closes `call_id` (complete or interrupted): queue it for the team server
-    when it is a team call and this machine uploads. True when queued."""
-    from companion.team.settings import uploads_here
-
+def source_of(db: sqlite3.Connection, call_id: int) -> Optional[str]:
+    """The call's source ('live', 'demo', 'analyze', 'import', 'bundle'); None for no such call."""
     row = db.execute("SELECT source FROM calls WHERE id = ?", (call_id,)).fetchone()
-    if row is None or row[0] not in TEAM_SOURCES or not uploads_here():
-        return False
-    enqueue(db, call_id)
-    _notify()
-    return True
+    return row[0] if row else None
 
 
 def enqueue(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) -> None:
@@ -101,6 +96,25 @@ def enqueue(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) -
 
 def pending(db: sqlite3.Connection) -> int:
     return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+
+
+def oldest(db: sqlite3.Connection) -> tuple[Optional[float], int]:
+    """(when the oldest queued call was queued, the most tries any queued call has had)."""
+    row = db.execute("SELECT MIN(queued_at), MAX(attempts) FROM outbox").fetchone()
+    return row[0], row[1] or 0
+
+
+def refused(db: sqlite3.Connection) -> tuple[int, Optional[str]]:
+    """(queued calls the server would not take, one of the reasons it gave)."""
+    row = db.execute("SELECT COUNT(*), MAX(last_error) FROM outbox WHERE attempts > 0 AND last_error IS NOT NULL "
+                     "AND last_error <> ''").fetchone()
+    return row[0], row[1]
+
+
+def not_queued(db: sqlite3.Connection) -> list[int]:
+    """The finished calls that are not in the queue (for salvage: a damaged outbox lost them)."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM calls WHERE status <> 'active' AND id NOT IN (SELECT call_id FROM outbox)").fetchall()]
 
 
 _FIELDS = ("call_id", "queued_at", "attempts", "next_try", "last_error", "claimed_by", "claimed_at")
