@@ -4,7 +4,8 @@
     companion team add-agent NAME --team T [--dsn ADMIN_DSN] [--password-stdin]    (admin)
     companion team add-supervisor NAME --team T [--dsn ADMIN_DSN] [--password-stdin]
     companion team revoke NAME [--dsn ADMIN_DSN]                                   (admin)
-    companion team connect DSN [--password-stdin] [--allow-plaintext-keyring]      (agent, supervisor)
+    companion team connect DSN [--password-stdin] [--allow-plaintext-keyring] [--pgpass]
+                          (agent, supervisor; exit 0 only when the next connection will sign in by itself)
     companion team status [--json]        (exit 0: connected or no server set; 1: unreachable; 2: refused)
     companion team sync
 
@@ -64,11 +65,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--allow-plaintext-keyring", action="store_true",
                    help="keep the password in a keyring backend that is not the OS's encrypted keyring (e.g. "
                         "keyrings.alt's PlaintextKeyring, a base64 file); refused otherwise")
+    c.add_argument("--pgpass", action="store_true",
+                   help="when no keyring can keep the password, write its line to ~/.pgpass (or PGPASSFILE; "
+                        "mode 600) without asking; in a terminal you are asked")
     s = tsub.add_parser("status", help="connected?, calls waiting, last sync, the server's schema version "
                                        "(exit 1: unreachable, 2: refused)")
     s.add_argument("--json", action="store_true")
     tsub.add_parser("sync", help="send the waiting calls now and pull supervisors' feedback "
                                  "(exit 0: all sent, 1: some wait, 2: refused)")
+    from companion.team import live_cli  # watch, message: the team live (issue 25)
+
+    live_cli.add_parsers(tsub)
     p.set_defaults(func=run)
 
 
@@ -84,6 +91,10 @@ def run(args: argparse.Namespace) -> int:
         return _connect(args)
     if command == "status":
         return _status(args)
+    if command in ("watch", "message"):
+        from companion.team import live_cli
+
+        return live_cli.run(args)
     return _sync(args)
 
 
@@ -202,7 +213,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
 # --- agent ------------------------------------------------------------------------------------
 def _connect(args: argparse.Namespace) -> int:
-    from companion.team.connection import connect, keep_password, role_kind, target
+    from companion.team.connection import connect, keep_password, role_kind
     from companion.team.server_calls import policy
     from companion.team.settings import check_dsn, save_connection
     from companion.team.transport import describe
@@ -234,7 +245,7 @@ def _connect(args: argparse.Namespace) -> int:
         version = check_version(conn)
     finally:
         conn.close()
-    kept, status = "the password comes from the OS keyring or ~/.pgpass", 0
+    kept = "the password comes from the OS keyring or ~/.pgpass"
     if password is not None:
         stored, said = keep_password(args.dsn, password, args.allow_plaintext_keyring)
         if stored:
@@ -242,28 +253,65 @@ def _connect(args: argparse.Namespace) -> int:
         elif _logs_in_alone(args.dsn, way.relaxed):
             kept = f"the password was not put in a keyring ({said[:300]}); ~/.pgpass has it"
         else:
-            t = target(args.dsn)
-            kept, status = None, 1
-            _say(f"the password was NOT stored: {said[:300]}. Put it in ~/.pgpass (mode 600) as the line "
-                 f"{t['host']}:{t['port']}:{t['dbname']}:{t['user']}:PASSWORD and the sync will use it.")
+            kept = _offer_pgpass(args, password, said[:300])
     path = save_connection(args.dsn, kind, insecure=way.relaxed)
     what = ("calls from now on are uploaded" if kind == "agent" else f"connected as {kind}: calls here are not uploaded")
     shared = "figures" + "".join(f", {w}" for w, on in (("redacted transcripts", shares["share_text"]),
                                                         ("recordings", shares["share_audio"])) if on)
-    _say(f"connected to {_where(args.dsn)} as {kind} (schema version {version}); {what} ({shared}). "
-         f"Settings: {path}.")
+    works = kept is not None and _logs_in_alone(args.dsn, way.relaxed, role_check=True)
+    if works:
+        _say(f"connected to {_where(args.dsn)} as {kind} (schema version {version}); {what} ({shared}). "
+             f"Settings: {path}.")
+    else:  # signed in once, with the password just given; the sync and `team status` could not
+        _say(f"signed in to {_where(args.dsn)} as {kind} (schema version {version}) with the password just given, "
+             f"but this machine cannot sign in again by itself: nothing is uploaded until it can. Settings: {path}.")
     _say(f"the connection: {how}.")
     if kept:
         _say(f"{kept}.")
-    return status
+        if not works:
+            import os
+
+            first = (" PGPASSWORD is set in this environment, and libpq sends it before ~/.pgpass: unset it."
+                     if os.environ.get("PGPASSWORD") else "")
+            _say("a new connection without the password given here was refused; check ~/.pgpass (PGPASSFILE) and "
+                 f"the keyring, then run `companion team status`.{first}")
+    return 0 if works else 1
 
 
-def _logs_in_alone(dsn: str, insecure: bool) -> bool:
-    """True when libpq finds the password by itself (~/.pgpass, PGPASSFILE, PGPASSWORD)."""
+def _offer_pgpass(args: argparse.Namespace, password: str, why: str) -> Optional[str]:
+    """No keyring kept the password and libpq finds none: write its ~/.pgpass line with --pgpass, or
+    when the user says yes in a terminal. What to say of where it is, or None (said why here)."""
+    from companion.team.pgpass import entry_for, path_for, write_password
+
+    where, line = path_for(args.dsn), entry_for(args.dsn).shown()
+    consent = args.pgpass
+    if not consent and sys.stdin.isatty() and not args.password_stdin:
+        _say(f"no keyring can keep the password ({why}).")
+        try:
+            answer = input(f"Write it to {where} (readable only by you) so that the sync can sign in? [y/N] ")
+        except EOFError:
+            answer = ""
+        consent = answer.strip().lower() in ("y", "yes")
+        if not consent:
+            _say(f"the password was NOT stored. Put it in {where} (mode 600) as the line {line} and the sync "
+                 "will use it, or run `companion team connect` again with --pgpass.")
+            return None
+    if not consent:
+        _say(f"the password was NOT stored: {why}. Put it in ~/.pgpass (mode 600) as the line {line} and the sync "
+             "will use it, or run `companion team connect` again with --pgpass to have it written.")
+        return None
+    written = write_password(args.dsn, password)
+    return (f"the password was not put in a keyring ({why}); it is in {written} (mode 600, "
+            f"the line {line}), where libpq reads it")
+
+
+def _logs_in_alone(dsn: str, insecure: bool, role_check: bool = False) -> bool:
+    """True when a new connection signs in with no password given: the keyring's, or libpq's own
+    (~/.pgpass, PGPASSFILE, PGPASSWORD). `role_check`: and is let in as `team status` would be."""
     from companion.team.connection import connect
 
     try:
-        connect(dsn, role_check=False, insecure=insecure).close()
+        connect(dsn, role_check=role_check, insecure=insecure).close()
         return True
     except TeamError:
         return False
