@@ -209,6 +209,19 @@ def test_each_interruption_is_prompted_once_and_cooldown_holds(config):
     assert all(p.kind == "keep_listening" for p in prompts)
 
 
+def test_a_talk_over_is_prompted_even_just_after_a_talk_share_reminder(config):
+    """keep_listening for a talk-share reminder does not hold off the next talk-over's: that one is a cue of its own,
+    delayed only by the gap between any two prompts while the talk-over lasts."""
+    def since(t):
+        return 11.0 if 12.0 <= t < 20.0 else None
+    prompts = run(Coach(config.coach), timeline(30, talk_share_window=lambda t: 0.8 if t >= 10.0 else 0.5,
+                                                 agent_interrupting_since=since, agent_interrupting_s=lambda t: 1.5))
+    told = [(p.t, p.reason.split()[1]) for p in prompts if p.kind == "keep_listening"]
+    assert told[0][0] == 10.0 and "of the talk" in prompts[0].reason
+    assert told[1][0] == 10.0 + config.coach.min_gap_s and "talked over" in prompts[1].reason
+    assert len(told) == 2
+
+
 def test_talk_share_and_monologue(config):
     share = run(Coach(config.coach), timeline(30, talk_share_window=lambda t: 0.8))
     assert len(share) == 1 and "80% of the talk" in share[0].reason

@@ -53,11 +53,16 @@ class Coach:
         self._last_prompt: Optional[float] = None
         self._last_t: Optional[float] = None
         self._pace_source: Optional[str] = None
+        self._interruption_prompted: Optional[float] = None  # keep_listening's last prompt for a talk-over
 
     def _may_fire(self, kind: str, t: float) -> bool:
         state = self._state[kind]
         if state.last_fired is not None and t - state.last_fired < self.config.cooldown_s:
             return False
+        return self._gap_ok(t)
+
+    def _gap_ok(self, t: float) -> bool:
+        """Any two prompts at least `min_gap_s` apart."""
         return self._last_prompt is None or t - self._last_prompt >= self.config.min_gap_s
 
     def _fire(self, kind: str, t: float, reason: str, disarm: bool = True) -> Prompt:
@@ -201,12 +206,20 @@ class Coach:
         if not (interrupting or dominating or monologue):
             return None
         if interrupting:
-            # an interruption is prompted now or not at all: a late cue would be noise
+            # prompted while the talk-over goes on or not at all (a late cue would be noise). It is a cue of its
+            # own: a talk-share or monologue reminder just before does not hold it off, an interruption prompted
+            # within the cooldown does; the gap between any two prompts only delays it while the talk-over lasts
+            last = self._interruption_prompted
+            if last is not None and s.t - last < self.config.cooldown_s:
+                state.marker = s.agent_interrupting_since
+                return None
+            if not self._gap_ok(s.t):
+                return None
             state.marker = s.agent_interrupting_since
-        if not self._may_fire("keep_listening", s.t):
-            return None
-        if interrupting:
+            self._interruption_prompted = s.t
             reason = f"You talked over the customer for {s.agent_interrupting_s:.1f} s — let them finish"
+        elif not self._may_fire("keep_listening", s.t):
+            return None
         elif dominating:
             state.armed = False
             reason = f"You have {share:.0%} of the talk in the last 2 min — ask, then listen"
