@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -73,7 +74,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
         raise
     shortfall = None
     if args.save:
-        from companion.store.keeping import analyze_and_keep
+        from companion.app.keeping import analyze_and_keep
 
         kept = analyze_and_keep(source, config, "analyze", model=model)
         doc, shortfall = kept.doc, kept.shortfall
@@ -283,7 +284,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
 
 def _run_import(args: argparse.Namespace) -> int:
     from companion.config import load_config
-    from companion.store.importer import import_recordings
+    from companion.app.importer import import_recordings
 
     config = load_config()
     model = _choose_model(args.model, _language(args, config))
@@ -304,7 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(sub)
     _add_devices(sub)
     _add_live(sub)
-    from companion.store import calls_cli
+    from companion.app import calls_cli
 
     calls_cli.add_parser(sub)
     from companion.team import cli as team_cli
@@ -315,6 +316,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _dispatch(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
+    if args.self_check:
+        from companion.self_check import run_checks
+
+        return run_checks(extra=front_end.checks() if front_end is not None else ())
+    if not getattr(args, "func", None):  # the window: companion (no command) or companion --demo
+        if front_end is None:
+            raise CompanionError(f"The window does not open here. {NO_WINDOW}")
+        return front_end.open_window(args.demo, args.window_model)
+    if getattr(args, "needs_front_end", False):
+        return int(args.func(args, front_end))
+    return int(args.func(args))
+
+
 def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = None) -> int:
     """The command line. `front_end` opens windows (the window itself, `replay`); without one, a command
     that needs a window says so."""
@@ -323,19 +338,17 @@ def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = N
     install()  # the store's call-closed hook: a team call is queued for the team server as it is closed
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.self_check:
-            from companion.self_check import run_checks
+    from companion import logs
 
-            return run_checks(extra=front_end.checks() if front_end is not None else ())
-        if not getattr(args, "func", None):  # the window: companion (no command) or companion --demo
-            if front_end is None:
-                raise CompanionError(f"The window does not open here. {NO_WINDOW}")
-            return front_end.open_window(args.demo, args.window_model)
-        if getattr(args, "needs_front_end", False):
-            return args.func(args, front_end)
-        return args.func(args)
+    command = "self-check" if args.self_check else (args.command or ("demo" if args.demo else "window"))
+    logs.install(command)
+    log = logging.getLogger("companion.cli")
+    try:
+        code = _dispatch(args, front_end)
+        log.info("%s ended (exit %d)", command, code)
+        return code
     except CompanionError as exc:
+        log.warning("%s ended: %s (exit %d)", command, type(exc).__name__, exc.exit_code)  # its text may name files
         print(f"companion: {shown(exc.message)}", file=sys.stderr)  # a file name's escape sequences written out
         return exc.exit_code
     except KeyboardInterrupt:
@@ -344,6 +357,7 @@ def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = N
     except BrokenPipeError:
         return 0
     except Exception as exc:  # a bug: one line for the user, the trace only when asked
+        log.exception("%s failed with an internal error", command)
         if os.environ.get("COMPANION_DEBUG"):
             raise
         print(f"companion: internal error ({type(exc).__name__}: {shown(exc)}); set COMPANION_DEBUG=1 for details.",

@@ -1,0 +1,139 @@
+"""The support log: what the app did and what went wrong, in a rotating file a user can attach to a
+support request — with no personal data in it.
+
+Where: `<user data folder>/logs/companion.log` (1 MiB, three older files kept). What: commands started,
+models loaded, calls kept, sync passes, and every failure with its type. What never: anything said on a
+call, names, numbers, addresses, the user's own folder names. Log calls pass only counts, ids and kinds;
+`PrivacyFilter` is the second net under them — every record's text (its message, arguments and any
+exception) is scrubbed before it is written, so a path or an error message that carries a name or a
+number cannot leak either.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+import sys
+import threading
+from pathlib import Path
+from typing import Optional
+
+from companion.paths import user_data_dir
+
+LOG_NAME = "companion.log"
+MAX_BYTES = 1024 * 1024
+BACKUPS = 3
+ROOT = "companion"
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DIGITS = re.compile(r"\d(?:[\d .,/-]*\d)?")
+_QUOTED = re.compile(r"(?<!\w)(['\"]).*?\1(?!\w)")
+_lock = threading.Lock()
+_installed: Optional[logging.Handler] = None
+
+
+def log_dir() -> Path:
+    return user_data_dir() / "logs"
+
+
+def log_file() -> Path:
+    return log_dir() / LOG_NAME
+
+
+def _home_forms() -> list[str]:
+    forms = []
+    for folder in (Path.home(), user_data_dir()):
+        text = str(folder)
+        if len(text) > 1:
+            forms.append(text)
+    return sorted(set(forms), key=len, reverse=True)
+
+
+def scrub(text: str) -> str:
+    """Text safe for the support log: the user's folders as `~`/`<data>`, quoted text (file names, what
+    a parser quoted back) as `'…'`, e-mail addresses as `[email]`, and every number of two or more digits
+    (or a group of numbers) as `#`. Single digits stay (`exit 1`, `step 3`)."""
+    data = str(user_data_dir())
+    if len(data) > 1:
+        text = text.replace(data, "<data>")
+    home = str(Path.home())
+    if len(home) > 1:
+        text = text.replace(home, "~")
+    text = _QUOTED.sub(lambda m: f"{m.group(1)}…{m.group(1)}", text)
+    text = _EMAIL.sub("[email]", text)
+    return _DIGITS.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else "#", text)
+
+
+class PrivacyFilter(logging.Filter):
+    """Scrubs each record in place (message with its arguments, and the exception's text) before any
+    handler formats it. An exception is written as its type (and errno) and its traceback's frames — the
+    program's own file names and line numbers, which are what a developer needs; never its message, which
+    may quote a file name or what was said."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "constants_only", False):  # the start line: version numbers, nothing personal
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg, record.args = scrub(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            exc = record.exc_info[1]
+            errno = getattr(exc, "errno", None)  # a full disk or a refused permission says so by number
+            record.msg = f"{record.msg} [{type(exc).__name__}{f' errno {errno}' if isinstance(errno, int) else ''}]"
+            record.exc_text = _scrubbed_trace(record.exc_info)
+            record.exc_info = None
+        return True
+
+
+def _scrubbed_trace(exc_info: logging._SysExcInfoType) -> str:
+    import traceback
+
+    _, exc, tb = exc_info
+    frames = traceback.extract_tb(tb) if tb is not None else []
+    lines = [f'  File "{scrub(f.filename)}", line {f.lineno}, in {f.name}' for f in frames]
+    return "Traceback (most recent call last):\n" + "\n".join(lines) if lines else ""
+
+
+def install(command: str) -> Optional[Path]:
+    """Start the support log for this process (once; later calls do nothing). Returns the file, or None
+    when the folder cannot be written — the log is a help, never a reason to fail a call."""
+    global _installed
+    with _lock:
+        if _installed is not None:
+            return log_file()
+        level = os.environ.get("COMPANION_LOG_LEVEL", "INFO").upper()
+        try:
+            log_dir().mkdir(parents=True, exist_ok=True)
+            handler: logging.Handler = logging.handlers.RotatingFileHandler(
+                log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+            os.close(os.open(log_file(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        except OSError:
+            return None
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
+                                               "%Y-%m-%dT%H:%M:%S%z"))
+        handler.addFilter(PrivacyFilter())
+        root = logging.getLogger(ROOT)
+        root.setLevel(getattr(logging, level, logging.INFO))
+        root.addHandler(handler)
+        root.propagate = False
+        _installed = handler
+    from companion import __version__
+
+    logging.getLogger(ROOT).info("started: %s (version %s, Python %s, %s)", command, __version__,
+                                 sys.version.split()[0], sys.platform,
+                                 extra={"constants_only": True})
+    return log_file()
+
+
+def uninstall() -> None:
+    """Close the log (tests, and a process that ends its own logging)."""
+    global _installed
+    with _lock:
+        if _installed is not None:
+            logging.getLogger(ROOT).removeHandler(_installed)
+            _installed.close()
+            _installed = None
