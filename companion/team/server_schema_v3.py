@@ -16,7 +16,9 @@
   messages to them; a supervisor reads the rows and hands of the agents in their team(s)
   (`cc.visible_agents()`) and writes messages only to those agents, as themselves; an admin reads
   everything.
-- **Pushed, never polled**: a trigger on each table calls `pg_notify('cc_live', …)` on every write.
+- **Pushed, never polled**: a trigger on each table calls `pg_notify` on every write: `cc_live` for a
+  live row (the watchers listen), `cc_live_messages` for a message or a hand (the agents' apps listen
+  there only, so 500 agents' states are not pushed to every agent).
   LISTEN is not covered by any privilege in PostgreSQL (any member could listen on the channel), so
   the payload says nothing about the agent or the call: only which table (`s` live state, `m`
   message) and the row's opaque id. A watcher reads the row itself, under row-level security; a row
@@ -30,7 +32,8 @@ from companion.team.doc_rules import MAX_ITEMS, MAX_SECONDS, NAME_PATTERN
 _GROUPS = "('cc_agent', 'cc_supervisor', 'cc_admin')"
 _DAY = f"{MAX_SECONDS:g}"
 STATES = ("on_call", "paused", "wrapping_up", "idle", "offline")
-CHANNEL = "cc_live"
+CHANNEL = "cc_live"                 # a live row was written: watchers listen
+MESSAGE_CHANNEL = "cc_live_messages"  # a message or a hand: agents (and watchers) listen
 MAX_LIVE_TEXT = 500      # the last words said, redacted (only with share_text)
 MAX_MESSAGE = 500        # a supervisor's message, a hand's note
 MAX_RECENT = 20          # recent prompts' / talk-overs' call times kept in the row
@@ -117,7 +120,11 @@ CREATE TRIGGER live_message_before_write BEFORE INSERT ON cc.live_messages
 CREATE FUNCTION cc.live_notify() RETURNS trigger LANGUAGE plpgsql SECURITY INVOKER
 SET search_path = pg_catalog, cc AS $$
 BEGIN
-  PERFORM pg_notify('{CHANNEL}', (CASE WHEN TG_TABLE_NAME = 'live_state' THEN 's' ELSE 'm' END) || NEW.id::text);
+  IF TG_TABLE_NAME = 'live_state' THEN
+    PERFORM pg_notify('{CHANNEL}', 's' || NEW.id::text);
+  ELSE
+    PERFORM pg_notify('{MESSAGE_CHANNEL}', 'm' || NEW.id::text);
+  END IF;
   RETURN NULL;
 END $$;
 CREATE TRIGGER live_state_notify AFTER INSERT OR UPDATE ON cc.live_state

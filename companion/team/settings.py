@@ -46,7 +46,7 @@ INSECURE_KEY = "insecure_allow_plaintext"
 
 
 # the longest wait a failed try may set: a wait further ahead than backoff_max_s can only come from a
-# clock that has gone back since, and counts as over (companion.team.outbox), so it must stay bounded
+# clock that has gone back since, and counts as over (companion.store.outbox), so it must stay bounded
 MAX_BACKOFF_S = 86400.0
 
 
@@ -219,7 +219,7 @@ def _toml_string(value: str) -> str:
 def _write(path: Path, user: dict) -> None:
     lines = ["# Call Companion's team server (companion team connect). No password here: it is in the OS",
              "# keyring or in ~/.pgpass.", ""]
-    for table in ("server", "admin", "team"):
+    for table in ("server", "admin", "team", "live"):  # [live]: companion.team.live_alerts
         values = user.get(table)
         if not values:
             continue

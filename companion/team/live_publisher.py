@@ -1,0 +1,300 @@
+"""The agent's side of the live floor: `LivePublisher` sends this machine's live state (a
+`companion.team.live_state.LiveState`, kept from the call's events) to the team server's live row,
+raises the agent's hand, and hands supervisors' messages to the app.
+
+- **Best effort, latest wins, never queued.** The state is written at most once per
+  `publish_every_s` and at once on a change after that, at least every `heartbeat_s`; what is sent is
+  always the newest state, and a state overtaken before it could be sent is simply gone (finished
+  calls go through the outbox, not here). A raised hand is a flag: it is sent once the server answers.
+- **The call never waits for it.** Everything that touches the network runs on the publisher's own
+  daemon thread with its own connection. The bus subscriber only replaces a small frozen value under
+  a lock. A dropped connection is tried again after `reconnect_first_s`, doubling up to
+  `reconnect_max_s` (shortened at random by up to a fifth, so a room of agents does not come back at
+  once), for as long as it takes; the state comes back with the connection.
+- **Never audio**, and words only as companion.team.live_state says (the team's policy, redacted).
+- Every connection goes through companion.team.connection.connect (companion.team.transport's rules,
+  the schema version checked).
+
+`start_live_publisher(session, …)` starts one when this machine is connected to a team server as an
+agent and [live] publish is on (None otherwise); `stop()` marks the agent offline (best effort, a
+bounded wait) and ends the thread.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Callable, Optional
+
+from companion.team.errors import TeamError
+from companion.team.live_alerts import LiveTuning
+from companion.team.live_state import LiveState, LiveTracker
+from companion.team.server_schema_v3 import MAX_MESSAGE, MESSAGE_CHANNEL
+
+_COLUMNS = ("state", "call_started_at", "call_s", "talk_share", "last_prompt", "last_prompt_kind", "last_prompt_reason",
+            "last_prompt_s", "customer_mood", "mood_since_s", "prompts", "interruptions", "interruptions_by_agent",
+            "prompt_times", "talkover_times", "checklist_step", "hand_up", "live_text", "seq")
+UPSERT = ("INSERT INTO cc.live_state (" + ", ".join(_COLUMNS) + ") VALUES ("
+          + ", ".join(f"%({c})s" for c in _COLUMNS) + ") ON CONFLICT (agent_role) DO UPDATE SET "
+          + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS))
+
+
+@dataclass(frozen=True)
+class SupervisorMessage:
+    """A supervisor's short text to this agent (shown as a banner of its own, not a coaching cue)."""
+
+    id: int
+    sender: str
+    text: str
+    at: datetime
+    call_started_at: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
+class LiveStatus:
+    state: str            # "connected", "unreachable", "refused"
+    message: str
+
+
+class LivePublisher(threading.Thread):
+    def __init__(self, dsn: str, tuning: Optional[LiveTuning] = None, password: Optional[str] = None,
+                 on_message: Optional[Callable[[SupervisorMessage], None]] = None,
+                 on_status: Optional[Callable[[LiveStatus], None]] = None):
+        super().__init__(name="team-live", daemon=True)
+        self.dsn, self.password = dsn, password
+        self.tuning = tuning or LiveTuning()
+        self.on_message, self.on_status = on_message, on_status
+        self._wake = threading.Event()
+        self._halt = threading.Event()
+        self.tracker = LiveTracker(on_change=self._wake.set)
+        self._hand_note: Optional[str] = None   # a raised hand not yet on the server ("" when without a note)
+        self._hand_lock = threading.Lock()
+        self.status: Optional[LiveStatus] = None
+        self.sent = 0                            # states written (for tests and the bench)
+        self.failures = 0
+        self.last_message_id: Optional[int] = None
+        self.messages: list[SupervisorMessage] = []
+        self._conn = None
+
+    # --- the app's side (any thread, never blocks) ------------------------------------------------
+    def attach(self, session) -> "LivePublisher":
+        """Follow `session`'s call: its bus's events, and its checklist's current step when it has one."""
+        def current() -> Optional[str]:
+            checklist = getattr(session, "checklist", None)
+            if checklist is None:
+                return None
+            step_id = checklist.current()
+            for step in checklist.playbook.steps:
+                if step.id == step_id:
+                    return step.title
+            return None
+
+        self.tracker.current_step = current
+        session.bus.subscribe(self.tracker)
+        return self
+
+    def __call__(self, event: object) -> None:
+        """A bus subscriber, for callers that do not use attach()."""
+        self.tracker(event)
+
+    def raise_hand(self, note: Optional[str] = None) -> None:
+        """The agent asks their supervisors for help: on the server as soon as it answers."""
+        with self._hand_lock:
+            self._hand_note = (note or "").strip()[:MAX_MESSAGE]
+        self.tracker.raise_hand(True)
+        self._wake.set()
+
+    def lower_hand(self) -> None:
+        with self._hand_lock:
+            self._hand_note = None
+        self.tracker.raise_hand(False)
+
+    @property
+    def hand_up(self) -> bool:
+        return self.tracker.snapshot().hand_up
+
+    def set_idle(self) -> None:
+        self.tracker.idle()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Mark the agent offline (written if the server answers within `timeout`) and end the thread."""
+        self.tracker.offline()
+        self._halt.set()
+        self._wake.set()
+        if self.is_alive() and threading.current_thread() is not self:
+            self.join(timeout)
+
+    # --- the thread -----------------------------------------------------------------------------------
+    def run(self) -> None:
+        retry_at = 0.0
+        last_at = -1e9
+        last_sent: Optional[LiveState] = None
+        seq = 0
+        t = self.tuning
+        try:
+            while True:
+                halting = self._halt.is_set()
+                now = time.monotonic()
+                if self._conn is None:
+                    if now < retry_at and not halting:
+                        self._wake.wait(min(0.5, retry_at - now))
+                        self._wake.clear()
+                        continue
+                    if halting and self.failures:
+                        break  # the server was away: leaving never waits for it
+                    try:
+                        self._connect()
+                        self.failures = 0
+                        last_sent = None  # whatever it had before, it gets the newest now
+                    except TeamError as exc:
+                        self._failed(exc.message)
+                        retry_at = time.monotonic() + self._backoff()
+                        if halting:
+                            break
+                        continue
+                state = self.tracker.snapshot()
+                now = time.monotonic()
+                with self._hand_lock:
+                    hand = self._hand_note
+                changed = state != last_sent
+                due = (changed and now - last_at >= t.publish_every_s) or now - last_at >= t.heartbeat_s \
+                    or hand is not None or (halting and changed)
+                if due:
+                    seq += 1
+                    try:
+                        self._write(state, seq, hand)
+                        last_sent, last_at = state, time.monotonic()
+                    except Exception as exc:  # noqa: BLE001 - any failure: drop the connection, try again later
+                        self._lost(exc)
+                        retry_at = time.monotonic() + self._backoff()
+                        continue
+                if halting:
+                    break
+                try:
+                    self._listen(max(0.05, min(0.2, t.publish_every_s - (time.monotonic() - last_at))))
+                except Exception as exc:  # noqa: BLE001
+                    self._lost(exc)
+                    retry_at = time.monotonic() + self._backoff()
+        finally:
+            self._close()
+
+    def _backoff(self) -> float:
+        t = self.tuning
+        wait = min(t.reconnect_max_s, t.reconnect_first_s * 2 ** max(0, self.failures - 1))
+        return wait * (1.0 - 0.2 * random.random())
+
+    def _connect(self) -> None:
+        from companion.team.connection import connect, team_errors
+        from companion.team.server_calls import policy
+
+        conn = connect(self.dsn, self.password)
+        try:
+            with team_errors("starting the live state"):
+                self.tracker.share_text = bool(policy(conn)["share_text"])
+                conn.execute(f"LISTEN {MESSAGE_CHANNEL}")
+                if self.last_message_id is None:  # from now on: what was said to an earlier session is not news
+                    self.last_message_id = conn.execute(
+                        "SELECT coalesce(max(id), 0) FROM cc.live_messages WHERE to_role = session_user").fetchone()[0]
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self._say(LiveStatus("connected", "live state: connected to the team server"))
+        self._fetch_messages()  # any sent while the connection was down
+
+    def _write(self, state: LiveState, seq: int, hand: Optional[str]) -> None:
+        conn = self._conn
+        with conn.transaction():
+            conn.execute(UPSERT, state.row(seq))
+            if hand is not None:
+                conn.execute("INSERT INTO cc.live_messages (kind, text) VALUES ('hand', %s)", (hand or None,))
+        if hand is not None:
+            with self._hand_lock:
+                if self._hand_note == hand:
+                    self._hand_note = None
+        self.sent += 1
+
+    def _listen(self, seconds: float) -> None:
+        """Wait up to `seconds` for a message (or a state change, within the same slice)."""
+        got = False
+        for _ in self._conn.notifies(timeout=seconds, stop_after=1):  # never break out: a packet's rest is lost
+            got = True
+        if got:
+            self._fetch_messages()
+        elif self._wake.is_set():
+            self._wake.clear()
+
+    def _fetch_messages(self) -> None:
+        rows = self._conn.execute(
+            "SELECT id, from_role, text, at, call_started_at FROM cc.live_messages "
+            "WHERE kind = 'message' AND to_role = session_user AND id > %s ORDER BY id", (self.last_message_id or 0,)
+        ).fetchall()
+        for row in rows:
+            self.last_message_id = max(self.last_message_id or 0, row[0])
+            message = SupervisorMessage(row[0], row[1], row[2], row[3], row[4])
+            self.messages.append(message)
+            if self.tracker.snapshot().hand_up:
+                self.lower_hand()  # a supervisor answered
+            if self.on_message is not None:
+                try:
+                    self.on_message(message)
+                except Exception:  # noqa: BLE001 - a view's bug never stops the publisher
+                    pass
+
+    def _lost(self, exc: BaseException) -> None:
+        from companion.team.connection import explain
+
+        self._close()
+        error = exc if isinstance(exc, TeamError) else explain(exc, "sending the live state")
+        self._failed(error.message)
+
+    def _failed(self, message: str) -> None:
+        self.failures += 1
+        state = "unreachable" if "cannot be reached" in message or "was lost" in message else "refused"
+        self._say(LiveStatus(state, f"live state: {message}"))
+
+    def _close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+    def _say(self, status: LiveStatus) -> None:
+        old, self.status = self.status, status
+        if old == status or self.on_status is None:
+            return
+        try:
+            self.on_status(status)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+def start_live_publisher(session=None, on_message: Optional[Callable[[SupervisorMessage], None]] = None,
+                         on_status: Optional[Callable[[LiveStatus], None]] = None) -> Optional[LivePublisher]:
+    """A running publisher following `session` (if given) when this machine is connected to a team
+    server as an agent and its [live] publish is on; None otherwise (nothing to do). A team.toml that
+    cannot be read is said through `on_status` and nothing is started."""
+    from companion.team.live_alerts import load_tuning
+    from companion.team.settings import load
+
+    try:
+        settings = load()
+        if not settings.uploads:
+            return None
+        tuning = load_tuning()
+    except TeamError as exc:
+        if on_status is not None:
+            on_status(LiveStatus("refused", f"live state: {exc.message}"))
+        return None
+    if not tuning.publish:
+        return None
+    publisher = LivePublisher(settings.dsn, tuning, on_message=on_message, on_status=on_status)
+    if session is not None:
+        publisher.attach(session)
+    publisher.start()
+    return publisher
