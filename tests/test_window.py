@@ -67,7 +67,7 @@ def test_the_demo_call_drives_the_window_and_the_banner_respects_the_cooldown(wi
     original = window.banner.show_prompt
     window.banner.show_prompt = lambda kind, reason: (shown.append((time.monotonic(), kind)), original(kind, reason))
     window.start_call(demo=True)
-    assert window.start_action.text() == "Stop call"
+    assert window.controller.start_action.text() == "Stop call"
     qtbot.waitUntil(lambda: window.summary is not None, timeout=40000)
     kinds = [k for _, k in shown]
     assert {"keep_listening", "slow_down", "lower_tone"} <= set(kinds)
@@ -77,7 +77,7 @@ def test_the_demo_call_drives_the_window_and_the_banner_respects_the_cooldown(wi
         same = [p.t for p in window.prompts if p.kind == kind]
         assert all(b - a >= window.config.coach.cooldown_s for a, b in zip(same, same[1:]))
     assert window.meters.last is not None and window.meters.timer.text() != "00:00"
-    assert window.summary.isVisible() and window.start_action.text() == "Start call"
+    assert window.summary.isVisible() and window.controller.start_action.text() == "Start call"
 
 
 SLOW_DEMO = 0.02  # the demo's own first words (0.5 s into it) come 25 s later: the test's words are the call's
@@ -120,7 +120,7 @@ def test_start_and_stop(window, qtbot):
     qtbot.wait(700)
     window.toggle_call()
     qtbot.waitUntil(lambda: window.summary is not None, timeout=10000)
-    assert not window.in_call and window.start_action.text() == "Start call"
+    assert not window.in_call and window.controller.start_action.text() == "Start call"
     assert window.summary.breather.isHidden()  # a calm call: no breather suggested (tests/test_window_mood.py)
 
 

@@ -193,14 +193,14 @@ def test_after_an_upset_call_the_countdown_holds_start_call_and_the_demo_then_le
     window = windows(breather_s=1)
     summary = end_call(window, qtbot, CustomerState(3.0, "calm"), CustomerState(5.0, "upset"))
     assert window.breather.isVisible() and window.breather.label.text() == "Ready for the next call in 0:01"
-    assert not window.start_action.isEnabled() and not window.demo_action.isEnabled()
+    assert not window.controller.start_action.isEnabled() and not window.controller.demo_action.isEnabled()
     session = window.session
     window.start_call(demo=True)  # held: the demo too
     assert window.session is session and not window.in_call
     assert summary.breather.isVisible() and "The customer was upset for" in summary.breather.text()
     assert "waits 1 s" in summary.breather.text()
-    qtbot.waitUntil(lambda: window.start_action.isEnabled(), timeout=3000)
-    assert window.demo_action.isEnabled() and window.breather.isHidden()
+    qtbot.waitUntil(lambda: window.controller.start_action.isEnabled(), timeout=3000)
+    assert window.controller.demo_action.isEnabled() and window.breather.isHidden()
     window.start_call(demo=True)
     assert window.in_call
 
@@ -208,9 +208,9 @@ def test_after_an_upset_call_the_countdown_holds_start_call_and_the_demo_then_le
 def test_skip_ends_the_breather_at_once(windows, qtbot):
     window = windows(breather_s=45)
     end_call(window, qtbot, CustomerState(3.0, "upset"))
-    assert window.breather.label.text() == "Ready for the next call in 0:45" and not window.start_action.isEnabled()
+    assert window.breather.label.text() == "Ready for the next call in 0:45" and not window.controller.start_action.isEnabled()
     qtbot.mouseClick(window.breather.skip, Qt.LeftButton)
-    assert window.start_action.isEnabled() and window.demo_action.isEnabled() and window.breather.isHidden()
+    assert window.controller.start_action.isEnabled() and window.controller.demo_action.isEnabled() and window.breather.isHidden()
 
 
 def test_the_summary_suggests_a_pause_only_after_an_upset_call_even_with_the_countdown_off(window, qtbot):
@@ -222,7 +222,7 @@ def test_the_summary_suggests_a_pause_only_after_an_upset_call_even_with_the_cou
     assert upset.breather.isVisible() and upset.breather.text().startswith("The customer was upset for")
     assert "pause before the next call" in upset.breather.text() and "waits" not in upset.breather.text()
     assert "upset for" in upset.summary.text()
-    assert window.start_action.isEnabled() and window.breather.isHidden()  # off by default: nothing held
+    assert window.controller.start_action.isEnabled() and window.breather.isHidden()  # off by default: nothing held
 
 
 def test_the_pause_after_a_hard_call_is_set_in_settings_and_off_by_default(window, qtbot):
@@ -268,6 +268,6 @@ def test_a_real_call_where_the_customer_gets_upset_turns_the_strip_upset_and_bri
     qtbot.waitUntil(lambda: "dB" in window.mood.detail.text(), timeout=5000)  # louder than at the start
     qtbot.waitUntil(lambda: window.summary is not None, timeout=40000)
     assert window.summary.breather.isVisible() and "upset for" in window.summary.breather.text()
-    assert not window.start_action.isEnabled() and window.breather.isVisible()  # the breather holds the next call
+    assert not window.controller.start_action.isEnabled() and window.breather.isVisible()  # the breather holds the next call
     qtbot.mouseClick(window.breather.skip, Qt.LeftButton)
-    assert window.start_action.isEnabled()
+    assert window.controller.start_action.isEnabled()

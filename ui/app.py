@@ -113,7 +113,7 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     if demo:
         QTimer.singleShot(0, lambda: window.start_call(demo=True))
     elif not window.settings.value("setup_done", False, type=bool):
-        QTimer.singleShot(0, window.open_setup)
+        QTimer.singleShot(0, window.controller.open_setup)
     code = app.exec()
     window.deleteLater()  # Qt objects go before the interpreter does
     del window

@@ -2,7 +2,9 @@
 step checklist on the right (with the offer of the Angry customer steps once the customer is upset),
 Start/Stop and the line, model and recording status always visible, and a breather after a hard call.
 It wires widgets to a `CallSession`; the pipeline runs on its own threads and reaches the widgets
-through `EventBridge`. The toolbar is ui/window_actions.py; the team sync's state is on the status bar."""
+through `EventBridge`; the speech model loads as a background task (ui/tasks.py). The toolbar and the
+dialogs it opens are a `CallWindowController` (ui/window_controller.py); the team sync's state is on the
+status bar."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ from typing import Optional, Sequence
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from companion.asr.engine import LoadedModel
-from companion.config import CoachingConfig, load_config
+from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
+from companion.asr.engine import LoadedModel, load_model, model_root
+from companion.config import CoachingConfig
 from companion.demo import SCRIPT_LABEL, demo_recording, demo_script, transcribed_by
 from companion.errors import CompanionError
 from companion.events import (
@@ -31,19 +34,18 @@ from companion.events import (
 )
 from companion.playbooks import Playbook
 from companion.session import CallSession
-from ui import window_actions, window_dialogs
 from ui.banner import CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
 from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
-from ui.model_loader import ModelLoader
 from ui.mood_strip import MoodStrip
 from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
-from ui.settings_dialog import SettingsDialog
 from ui.summary_dialog import SummaryDialog
 from ui.sync_status import TeamSyncStatusBar
+from ui.tasks import Task, Tasks
 from ui.transcript_view import TranscriptView
+from ui.window_controller import CallWindowController
 
 
 class MainWindow(QMainWindow):
@@ -65,6 +67,8 @@ class MainWindow(QMainWindow):
         self.demo_speed = 1.0
         self.bridge = EventBridge(self)
         self.bridge.event.connect(self.on_event)
+        self.tasks = Tasks(self)
+        self._loading: Optional[Task[LoadedModel]] = None
 
         self.banner = CoachingBanner()
         self.meters = MetersPanel()
@@ -77,7 +81,7 @@ class MainWindow(QMainWindow):
         self.offer.chosen.connect(self.switch_playbook)
         self.checklist.layout().insertWidget(0, self.offer)
         self.breather = BreatherBar()
-        self.breather.finished.connect(self._set_idle_actions)
+        self.breather.finished.connect(lambda: self.controller.set_idle(held=False))
         self.current_step = QLabel()
         self.current_step.setObjectName("currentStep")
         self.current_step.setWordWrap(True)
@@ -103,7 +107,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.splitter)
 
-        window_actions.add_toolbar(self)
+        self.controller = CallWindowController(self)
 
         self.line_status = QLabel("Lines: idle")
         self.model_status = QLabel("Model: looking…")
@@ -118,8 +122,6 @@ class MainWindow(QMainWindow):
 
         self._clock = QTimer(self)
         self._clock.timeout.connect(self._tick_clock)
-        self._loader = ModelLoader(lambda model, language, message, unused: self._model_loaded(model, message, language, unused),
-                                   self)
         self._line_state = {"agent": "idle", "customer": "idle"}
         self.resize(900, 640)
         geometry = settings.value("geometry")
@@ -128,17 +130,47 @@ class MainWindow(QMainWindow):
         if use_model:
             self.load_model(model_path)
         else:
-            self._model_loaded(None, "none (acoustic coaching)")
+            self.use_no_model()
         if settings.value("compact", False, type=bool):
-            self.compact_action.setChecked(True)
+            self.controller.compact_action.setChecked(True)
             self.set_compact(True)
 
     # --- model ------------------------------------------------------------------------------
     def load_model(self, path: Optional[Path] = None) -> None:
-        """Find and load the model for the calls' language in the background; the window is usable meanwhile."""
-        name = self._loader.load(path, self.config.asr.language)
-        if name is not None:
-            self.model_status.setText(f"Model: loading {name}…")
+        """Find the model for the calls' language and load it in the background; the window is usable meanwhile
+        (a model still loading from an earlier choice is not used)."""
+        if self._loading is not None:
+            self._loading.cancel()
+            self._loading = None
+        language = self.config.asr.language
+        try:
+            candidate = find_model(path, language)
+            root = model_root(candidate.path) if candidate is not None else None  # a clear error at once
+        except CompanionError as exc:
+            self._model_loaded(None, exc.message)
+            return
+        if candidate is None or root is None:
+            unused = [passed_over_note(c, language) for c in passed_over(language)]
+            self._model_loaded(None, no_model_note(language, "Setup…"), unused=unused)
+            return
+
+        def loaded(model: LoadedModel) -> None:
+            self._loading = None
+            self._model_loaded(model, f"{candidate.name} (loaded in {model.load_s:.1f} s)", candidate.language)
+
+        def failed(exc: Exception) -> None:
+            self._loading = None
+            self._model_loaded(None, exc.message if isinstance(exc, CompanionError) else f"could not load ({exc})")
+
+        self._loading = self.tasks.run(lambda: load_model(root), loaded, failed)
+        self.model_status.setText(f"Model: loading {candidate.name}…")
+
+    def use_no_model(self) -> None:
+        """No transcription: coaching from the sound alone."""
+        if self._loading is not None:
+            self._loading.cancel()
+            self._loading = None
+        self._model_loaded(None, "none (acoustic coaching)")
 
     def _model_loaded(self, model: Optional[LoadedModel], message: str, language: Optional[str] = None,
                       unused: Sequence[str] = ()) -> None:
@@ -206,16 +238,13 @@ class MainWindow(QMainWindow):
             self.show_problem("error", exc.message)
             return
         self.session = session
-        self.start_action.setText("Stop call")
-        self.pause_action.setEnabled(True)
-        self.demo_action.setEnabled(False)
+        self.controller.call_started()
         self._clock.start(250)
 
     def stop_call(self) -> None:
         if self.session is not None:
             self.session.stop()  # the session finishes the call and its store on its own thread
-            self.start_action.setEnabled(False)
-            self.start_action.setText("Stopping…")
+            self.controller.call_stopping()
 
     def _call_ended(self, event: CallEnded) -> None:
         self._clock.stop()
@@ -224,10 +253,7 @@ class MainWindow(QMainWindow):
         hold_s = breather_seconds(self.settings) if upset_s is not None else 0
         if hold_s:
             self.breather.start(hold_s)  # Start call and the demo wait (or Skip)
-        self.start_action.setText("Start call")
-        self._set_idle_actions()
-        self.pause_action.setChecked(False)
-        self.pause_action.setEnabled(False)
+        self.controller.call_ended(held=self.breather.running)
         self._set_lines("idle", "idle")
         self.recording_status.setText("Not recording audio")
         steps = self.checklist.playbook.steps  # the playbook the call ended with
@@ -241,12 +267,6 @@ class MainWindow(QMainWindow):
         if recorder is not None:  # this call's notes, from this call's summary (another may be open by then)
             summary.accepted.connect(lambda: self._save_notes(recorder.call_id, summary.notes.toPlainText()))
         summary.show()
-
-    def _set_idle_actions(self) -> None:
-        """Between calls: Start call and the demo, unless the breather holds them."""
-        idle = not self.breather.running
-        self.start_action.setEnabled(idle)
-        self.demo_action.setEnabled(idle)
 
     def _save_notes(self, call_id: int, text: str) -> None:
         from companion.store.calls import save_root_cause
@@ -309,6 +329,17 @@ class MainWindow(QMainWindow):
         if event.state == "upset" and angry is not None and self.in_call:
             self.offer.offer(angry, self.checklist.playbook)  # once a call, and only ever on the agent's click
 
+    def choose_playbook(self, playbook_id: str) -> None:
+        """Setup's choice, from the playbooks on disk now: the next call's (and the checklist's, between calls)."""
+        from companion.playbooks import all_playbooks
+
+        playbooks, _ = all_playbooks()
+        self.playbooks = {p.id: p for p in playbooks}
+        self.playbook = self.playbooks.get(playbook_id, self.playbook)
+        self.settings.setValue("playbook", self.playbook.id)
+        if not self.in_call:
+            self.checklist.set_playbook(self.playbook)
+
     def switch_playbook(self, playbook: Playbook) -> None:
         """The checklist (and the session's tracker, and the saved call) follow `playbook` for the rest of this
         call; steps already done stay done where the step ids match. The next call starts from Setup's choice."""
@@ -334,7 +365,7 @@ class MainWindow(QMainWindow):
         self.current_step.setText("All steps done" if current is None
                                   else f"Now: {self.checklist.playbook.step(current).title}")
 
-    # --- compact mode, settings, setup --------------------------------------------------------
+    # --- compact mode, settings --------------------------------------------------------
     def set_compact(self, compact: bool) -> None:
         """A narrow always-on-top strip: the banner, the current step and the meters."""
         self.settings.setValue("compact", compact)
@@ -357,11 +388,6 @@ class MainWindow(QMainWindow):
                 self.resize(900, 640)
         self.show()
 
-    def open_settings(self) -> None:
-        dialog = SettingsDialog(self.config, self, self.settings)
-        if dialog.exec():
-            self.apply_config(load_config())
-
     def apply_config(self, config: CoachingConfig) -> None:
         self.config = config
         self._configure_meters()
@@ -372,15 +398,10 @@ class MainWindow(QMainWindow):
         rule = self.config.coach.slow_down
         self.meters.configure(rule.target_wpm, rule.wpm_above, self.config.coach.lower_tone.loudness_above_db)
 
-    def open_setup(self) -> None:
-        window_dialogs.run_setup(self)
-
-    def open_history(self) -> None:
-        window_dialogs.open_history(self)
-
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.team_sync.stop()
-        if not self.compact_action.isChecked():
+        self.tasks.close()
+        if not self.controller.compact_action.isChecked():
             self.settings.setValue("geometry", self.saveGeometry())
         if self.in_call:  # the end of the call is kept: last words, the store, the audio file
             self.bridge.detach()  # no summary for a window that is going away

@@ -1,0 +1,144 @@
+"""The call window's commands: its toolbar — Start/Stop call (Ctrl+Return), Pause for payment (Ctrl+P),
+the demo call, Compact (Ctrl+M), History… (Ctrl+H), Team dashboard… (only on a supervisor's or admin's
+machine), Setup… and Settings… — and the dialogs and windows they open: the devices, the calls' language,
+the speech model and the playbook chosen in Setup applied to the window (a call in progress keeps its
+checklist); the settings; the kept calls (with the team server's as a second source on a supervisor's
+machine); the team's weekly figures. It changes the window only through the window's public methods."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+from PySide6.QtGui import QAction, QKeySequence
+
+from companion.config import load_config
+from companion.errors import CompanionError
+
+if TYPE_CHECKING:
+    from ui.history_window import HistoryWindow
+    from ui.main_window import MainWindow
+    from ui.setup_dialog import SetupDialog
+    from ui.team_dashboard import TeamDashboard
+
+PAUSE_TIP = ("While the customer reads out card details: nothing said is stored (text or audio); coaching goes "
+             "on. Ctrl+P again resumes.")
+
+
+class CallWindowController:
+    def __init__(self, window: "MainWindow"):
+        self.window = window
+        self.setup_dialog: Optional["SetupDialog"] = None
+        self.history: Optional["HistoryWindow"] = None
+        self.dashboard: Optional["TeamDashboard"] = None
+        self.start_action = QAction("Start call", window, shortcut=QKeySequence("Ctrl+Return"),
+                                    triggered=window.toggle_call)
+        self.pause_action = QAction("Pause for payment", window, shortcut=QKeySequence("Ctrl+P"), checkable=True,
+                                    enabled=False, triggered=window.pause_storing, toolTip=PAUSE_TIP)
+        self.demo_action = QAction("Play demo call", window, triggered=lambda: window.start_call(demo=True))
+        self.compact_action = QAction("Compact", window, shortcut=QKeySequence("Ctrl+M"), checkable=True,
+                                      triggered=window.set_compact)
+        self.history_action = QAction("History…", window, shortcut=QKeySequence("Ctrl+H"),
+                                      triggered=self.open_history)
+        self.dashboard_action = QAction("Team dashboard…", window, triggered=self.open_dashboard,
+                                        toolTip="Per agent and per week, from the team server")
+        self.setup_action = QAction("Setup…", window, triggered=self.open_setup)
+        self.settings_action = QAction("Settings…", window, triggered=self.open_settings)
+        toolbar = window.addToolBar("Call")
+        toolbar.setObjectName("callToolbar")
+        toolbar.setMovable(False)
+        actions = [self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action]
+        if team_dsn() is not None:  # a supervisor's (or admin's) machine
+            actions.append(self.dashboard_action)
+        for action in actions + [self.setup_action, self.settings_action]:
+            toolbar.addAction(action)
+
+    # --- the actions through a call ----------------------------------------------------------
+    def call_started(self) -> None:
+        self.start_action.setText("Stop call")
+        self.pause_action.setEnabled(True)
+        self.demo_action.setEnabled(False)
+
+    def call_stopping(self) -> None:
+        self.start_action.setEnabled(False)
+        self.start_action.setText("Stopping…")
+
+    def call_ended(self, held: bool) -> None:
+        """Start call again, and the demo unless `held` (the breather after a hard call holds them)."""
+        self.start_action.setText("Start call")
+        self.set_idle(held)
+        self.pause_action.setChecked(False)
+        self.pause_action.setEnabled(False)
+
+    def set_idle(self, held: bool) -> None:
+        self.start_action.setEnabled(not held)
+        self.demo_action.setEnabled(not held)
+
+    # --- dialogs and windows -----------------------------------------------------------------
+    def open_setup(self) -> None:
+        """The setup dialog; what the agent chose is applied to the window."""
+        from companion.audio.device_choice import DeviceChoice, save_choice
+        from ui.setup_dialog import SetupDialog
+
+        window = self.window
+        dialog = SetupDialog(list(window.playbooks.values()), window.playbook.id, window.config.asr.language, window)
+        self.setup_dialog = dialog
+        if not dialog.exec():
+            return
+        choice = dialog.choice()
+        if choice.agent_device or choice.customer_device:
+            save_choice(DeviceChoice(choice.agent_device, choice.customer_device))
+        if choice.language != window.config.asr.language:
+            self.set_language(choice.language)
+        window.settings.setValue("setup_done", True)
+        window.choose_playbook(choice.playbook_id)
+        if choice.model_path is None:
+            window.use_no_model()
+        elif window.model is None or window.model.path != choice.model_path:
+            window.load_model(choice.model_path)
+
+    def set_language(self, language: str) -> None:
+        """The calls' language, kept in the user's coaching.toml; the model follows it."""
+        from companion.config import save_user_overrides
+
+        try:
+            save_user_overrides({"asr": {"language": language}})
+            self.window.apply_config(load_config())
+        except CompanionError as exc:
+            self.window.show_problem("error", exc.message)
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.window.config, self.window, self.window.settings)
+        if dialog.exec():
+            self.window.apply_config(load_config())
+
+    def open_history(self) -> None:
+        from companion.store.db import open_store
+        from ui.history_window import HistoryWindow
+
+        try:
+            self.history = HistoryWindow(open_store(), team_dsn=team_dsn())
+        except CompanionError as exc:
+            self.window.show_problem("error", exc.message)
+            return
+        self.history.show()
+
+    def open_dashboard(self) -> None:
+        """The team dashboard (pyqtgraph is imported only now: the window starts without it)."""
+        dsn = team_dsn()
+        if dsn is None:
+            self.window.show_problem("error", "No team server connection for a supervisor on this machine — run "
+                                              "`companion team connect DSN` with the supervisor's account.")
+            return
+        from ui.team_dashboard import TeamDashboard
+
+        self.dashboard = TeamDashboard(dsn)
+        self.dashboard.show()
+
+
+def team_dsn() -> Optional[str]:
+    """The team server address for History's Team source and the dashboard (None: not a supervisor's machine)."""
+    from ui.team_client import team_dsn as find
+
+    return find()
