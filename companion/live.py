@@ -47,8 +47,12 @@ def pause_how(stream=None) -> Optional[str]:
     return ", or ".join(ways) or None
 
 
+HAND = threading.Event()  # 'h' and Enter: raise (or lower) a hand to the team's supervisors (issue 25)
+
+
 def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Thread]:
-    """On a terminal, 'p' and Enter asks for pause for payment (or to resume): sets `toggle`."""
+    """On a terminal, 'p' and Enter asks for pause for payment (or to resume): sets `toggle`; 'h' and
+    Enter raises a hand to the team's supervisors (or lowers it): sets HAND."""
     stream = stream or sys.stdin
     if not _is_terminal(stream):
         return None
@@ -57,6 +61,8 @@ def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Threa
         for line in stream:
             if line.strip().lower() in ("p", "pause"):
                 toggle.set()
+            elif line.strip().lower() in ("h", "hand"):
+                HAND.set()
 
     thread = threading.Thread(target=read, name="pause-keys", daemon=True)
     thread.start()
@@ -185,6 +191,11 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
             from companion.store.recording import CONSENT_REMINDER
 
             print(f"companion: {CONSENT_REMINDER}", file=sys.stderr)
+    live = None
+    if store:  # the call's live state for the team's supervisors, when this machine is an agent's (issue 25)
+        from companion.team.live_console import start_for_live, toggle_hand
+
+        live = start_for_live(session, out=out if events_jsonl != "-" else sys.stderr, keys=_is_terminal(sys.stdin))
     session.start_live(devices)  # a device that cannot be opened ends the session, and says why
     try:
         deadline = None if duration is None else time.monotonic() + duration
@@ -194,9 +205,14 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
             if toggle_pause is not None and toggle_pause.is_set():
                 toggle_pause.clear()
                 session.pause_storing(not session.storing_paused)
+            if HAND.is_set() and store:
+                HAND.clear()
+                toggle_hand(live)
             stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
     finally:
         session.close()  # the last captured audio still goes in; the store and the events file are finished
+        if live is not None:
+            live.stop(2.0)  # offline, if the server answers at once; the call never waits longer
         if sync is not None:
             sync.wait_idle(5.0)  # the call just ended leaves with it when the server answers
             sync.stop()
