@@ -1,24 +1,20 @@
 """The windows' way to the team server: one connection per window, used on a worker thread of its own,
 answers back on the GUI thread.
 
-`TeamClient.submit(job, done, failed)` runs `job(conn)` on the client's thread (jobs run one after
-another, in order; the psycopg connection is made on first use and again after it was lost) and
-calls `done(result)` or `failed(message)` on the GUI thread, through an `EventBridge` (the worker only
-queues; no widget is touched off the GUI thread). `failed` gets one line for the user, never a
-traceback. A query that takes long leaves the window usable; `busy_for()` says for how long the
-current job has run, for a "the team server is slow" line.
+`TeamClient.submit(job, done, failed)` runs `job(conn)` as one of the window's serial tasks
+(ui/tasks.py: jobs run one after another, in order, on one thread; the psycopg connection is made on
+first use and again after it was lost) and calls `done(result)` or `failed(message)` on the GUI thread.
+`failed` gets one line for the user, never a traceback. A query that takes long leaves the window
+usable; `busy_for()` says for how long the current job has run, for a "the team server is slow" line.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
-import time
 from typing import Any, Callable, Optional
 
 from PySide6.QtCore import QObject
 
-from ui.bridge import EventBridge
+from ui.tasks import Tasks
 
 VIEWER_ROLES = ("supervisor", "admin", "superuser")
 STATEMENT_TIMEOUT_MS = 120_000
@@ -49,72 +45,46 @@ def one_line(exc: BaseException) -> str:
 
 
 class TeamClient(QObject):
+    """One connection to the team server for a window: `submit(job, done, failed)` runs `job(conn)` as one
+    of the window's serial tasks (ui/tasks.py), connecting on first use and again after the connection was
+    lost; `done(result)` or `failed(one line)` follow on the GUI thread. Gone with its parent window."""
+
     def __init__(self, dsn: str, password: Optional[str] = None, parent: Optional[QObject] = None):
         super().__init__(parent)
         self.dsn, self.password = dsn, password
-        self.bridge = EventBridge(self)
-        self.bridge.event.connect(self._answer)
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._conn = None
-        self._started: Optional[float] = None  # when the running job began (monotonic)
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name="team-client", daemon=True)
-        self._thread.start()
-        jobs = self._jobs  # a window dropped without close(): its thread ends and hangs up too
-        self.destroyed.connect(lambda *_: jobs.put(None))
+        self._conn: Any = None  # used (and closed) on the tasks' thread only
+        self.tasks = Tasks(self, serial=True, name="team-client", cleanup=self._drop)
 
     # --- GUI thread -------------------------------------------------------------------------
     def submit(self, job: Callable[[Any], Any], done: Optional[Callable[[Any], None]] = None,
                failed: Optional[Callable[[str], None]] = None) -> None:
-        if not self._closed:
-            self._jobs.put((job, done, failed))
+        def said(exc: Exception) -> None:
+            if failed is not None:
+                failed(one_line(exc))
+
+        self.tasks.run(lambda: self._on_connection(job), done, said)
 
     def busy_for(self) -> float:
-        started = self._started
-        return time.monotonic() - started if started is not None else 0.0
+        """How long the current query has run: for a "the team server is slow" line."""
+        return self.tasks.busy_for()
 
     def close(self) -> None:
-        """No more answers; the thread closes the connection when its current job is over."""
-        if not self._closed:
-            self._closed = True
-            self.bridge.event.disconnect(self._answer)
-            self._jobs.put(None)
+        """No more answers; the connection is closed once the current query is over."""
+        self.tasks.close()
 
-    def _answer(self, item: tuple) -> None:
-        ok, value, done, failed = item
-        if self._closed:
-            return
-        callback = done if ok else failed
-        if callback is not None:
-            callback(value)
+    # --- the tasks' thread ------------------------------------------------------------------
+    def _on_connection(self, job: Callable[[Any], Any]) -> Any:
+        if self._conn is None or self._conn.closed:
+            from companion.team.connection import connect
 
-    # --- the client's thread ----------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                break
-            job, done, failed = item
-            self._started = time.monotonic()
-            try:
-                if self._conn is None or self._conn.closed:
-                    from companion.team.connection import connect
-
-                    self._conn = connect(self.dsn, self.password)
-                    self._conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")  # never a query hung for good
-                result = (True, job(self._conn))
-            except Exception as exc:  # noqa: BLE001 - every failure becomes one line in the window
-                result = (False, one_line(exc))
-                if getattr(exc, "retry", False) or (self._conn is not None and self._conn.closed):
-                    self._drop()  # lost: connect again for the next job
-            finally:
-                self._started = None
-            if not self._closed:
-                try:
-                    self.bridge.post((result[0], result[1], done, failed))
-                except RuntimeError:  # the window (and its bridge) went away meanwhile
-                    break
-        self._drop()
+            self._conn = connect(self.dsn, self.password)
+            self._conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")  # never a query hung for good
+        try:
+            return job(self._conn)
+        except Exception as exc:
+            if getattr(exc, "retry", False) or self._conn.closed:
+                self._drop()  # lost: connect again for the next job
+            raise
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
