@@ -316,3 +316,39 @@ def test_a_backchannel_said_inside_the_customers_sentence_stays_below_it(window,
     qtbot.waitUntil(lambda: all(line.final for line in window.transcript.model.lines) and
                     len(window.transcript.model.lines) == 2, timeout=10000)
     assert [line.party for line in window.transcript.model.lines] == ["customer", "agent"]
+
+
+def test_setup_downloads_the_model_in_the_background_and_chooses_it(qtbot, tmp_path, monkeypatch):
+    """The download runs off the GUI thread (the dialog's timer goes on ticking), its progress bar moves,
+    and the downloaded model is the one chosen; a download that fails says why in the dialog."""
+    from companion.paths import user_models_dir
+    from tests.test_models import ModelServer, entry_for, model_zip
+    from ui.setup_dialog import SetupDialog
+
+    server = ModelServer()
+    try:
+        data = model_zip("vosk-model-test-en-us-0.1", size=600_000)
+        server.files["/m.zip"] = data
+        playbooks = all_playbooks()[0]
+        dialog = SetupDialog(playbooks, playbooks[0].id)
+        qtbot.addWidget(dialog)
+        dialog._stop_probes()
+        dialog.entry = entry_for("vosk-model-test-en-us-0.1", data, server.url + "/m.zip")
+        ticks = []
+        timer = QTimer(dialog)
+        timer.timeout.connect(lambda: ticks.append(1))
+        timer.start(5)
+        dialog._start_download()
+        assert not dialog.download.isEnabled() and dialog.cancel_download.isVisibleTo(dialog)
+        qtbot.waitUntil(lambda: dialog.model_path is not None, timeout=30000)
+        timer.stop()
+        assert dialog.model_path == user_models_dir() / "vosk-model-test-en-us-0.1"
+        assert dialog.progress.value() == 1000 and dialog.download.isEnabled() and ticks
+
+        dialog.entry = entry_for("vosk-model-other", data, server.url + "/gone.zip")
+        dialog._start_download()
+        qtbot.waitUntil(lambda: dialog.download.isEnabled(), timeout=30000)
+        assert dialog.progress.isHidden() and dialog.model_label.text() and "404" in dialog.model_label.text()
+        dialog.done(0)
+    finally:
+        server.close()

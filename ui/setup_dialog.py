@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -31,6 +31,7 @@ from companion.asr.download import Progress, download_model
 from companion.errors import CompanionError
 from companion.paths import user_models_dir
 from companion.playbooks import Playbook
+from ui.tasks import Tasks
 
 
 LEVEL_RANGE_DB = 70  # the meters show -70 dBFS (empty) to 0 dBFS (full)
@@ -57,13 +58,6 @@ class SetupChoice:
     language: str = "en-us"         # the calls' language: only a model in it transcribes them
 
 
-class _DownloadSignals(QObject):
-    """Wake-ups only: the values wait in `latest` (no Python objects cross threads in Qt)."""
-
-    progress = Signal()
-    done = Signal()
-
-
 class SetupDialog(QDialog):
     def __init__(self, playbooks: list[Playbook], current_playbook: str, language: str = "en-us", parent=None):
         super().__init__(parent)
@@ -72,6 +66,7 @@ class SetupDialog(QDialog):
         self.model_path: Optional[Path] = None
         self._probes = []
         self._cancel = threading.Event()
+        self.tasks = Tasks(self)  # the model's download
         layout = QVBoxLayout(self)
 
         # devices
@@ -230,6 +225,7 @@ class SetupDialog(QDialog):
         self._meter.stop()
         self._stop_probes()
         self._cancel.set()
+        self.tasks.close()  # a download cancelled with the dialog is not reported to it
         super().done(result)
 
     # --- model ----------------------------------------------------------------------------------
@@ -287,42 +283,25 @@ class SetupDialog(QDialog):
         self.progress.show()
         self.cancel_download.show()
         self.download.setEnabled(False)
-        signals = _DownloadSignals(self)
-        signals.progress.connect(self._progress, Qt.QueuedConnection)
-        signals.done.connect(self._downloaded, Qt.QueuedConnection)
         entry, cancel = self.entry, self._cancel
-        self.latest = {}
+        self.tasks.run_reporting(lambda report: download_model(entry, user_models_dir(), progress=report, cancel=cancel),
+                                 self._progress, self._downloaded, self._download_failed)
 
-        def report(p: Progress) -> None:
-            self.latest["progress"] = p
-            signals.progress.emit()
-
-        def work() -> None:
-            try:
-                self.latest["result"] = (download_model(entry, user_models_dir(), progress=report, cancel=cancel), None)
-            except CompanionError as exc:
-                self.latest["result"] = (None, exc.message)
-            signals.done.emit()
-
-        threading.Thread(target=work, name="model-download", daemon=True).start()
-
-    def _progress(self) -> None:
-        p = self.latest.get("progress")
-        if p is None:
-            return
+    def _progress(self, p: Progress) -> None:
         self.progress.setValue(int(p.fraction * 1000))
         eta = "" if p.eta_s is None else f", {p.eta_s:.0f} s left"
         self.progress.setFormat(f"{p.done / 1e6:.1f} of {p.total / 1e6:.1f} MB ({p.rate_bps / 1e6:.1f} MB/s{eta})")
 
-    def _downloaded(self) -> None:
-        path, error = self.latest["result"]
+    def _downloaded(self, path: Path) -> None:
         self.cancel_download.hide()
         self.download.setEnabled(True)
-        if error:
-            self.progress.hide()
-            self.model_label.setText(error)
-        else:
-            self._set_model(Path(path), Path(path).name)
+        self._set_model(Path(path), Path(path).name)
+
+    def _download_failed(self, exc: Exception) -> None:
+        self.cancel_download.hide()
+        self.download.setEnabled(True)
+        self.progress.hide()
+        self.model_label.setText(exc.message if isinstance(exc, CompanionError) else f"The download failed ({exc}).")
 
     def choice(self) -> SetupChoice:
         return SetupChoice(self.agent.currentData(), self.customer.currentData(), self.model_path,
