@@ -246,6 +246,9 @@ class PrivacyConfig:
     record_audio: bool
     redact: bool
     show_digits: bool           # the live transcript shows numbers as said for a minute (payment screens); the store never
+    auto_pause: bool            # pause for payment by itself when a payment cue is said (needs a speech model)
+    payment_cues: tuple[str, ...]  # what starts it; a playbook's own `payment_cues` replace these for its calls
+    auto_resume_s: Annotated[float, Range(5.0, 600.0)]  # resume after this long without a digit or card word
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,8 @@ def event_to_json(event: object) -> Optional[dict]:
     if isinstance(event, CustomerState):
         return {"t": event.t, "type": "customer_state", "state": event.state}
     if isinstance(event, StoringPaused):
-        return {"t": event.t, "type": "pause", "paused": event.paused}
+        return {"t": event.t, "type": "pause", "paused": event.paused, "automatic": event.automatic,
+                **({"cue": event.cue} if event.cue else {})}
     return None
 
 

@@ -239,10 +239,13 @@ class SaveFailed:
 @dataclass(frozen=True)
 class StoringPaused:
     """Pause for payment: from `t`, nothing the parties say is stored (text or audio) until a
-    StoringPaused with `paused` False; coaching from the sound goes on."""
+    StoringPaused with `paused` False; coaching from the sound goes on. `automatic`: started (or ended)
+    by the payment-cue watcher, not the agent's key; `cue`: the payment cue that started it."""
 
     t: float
     paused: bool
+    automatic: bool = False
+    cue: Optional[str] = None
 
 
 Event = object  # any of the dataclasses above

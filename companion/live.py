@@ -25,6 +25,7 @@ from companion.events import (
     StoringPaused,
     TranscriberFailed,
 )
+from companion.payment_cues import pause_notice
 from companion.prompt_kinds import prompt_kind
 from companion.session import CallSession
 from companion.timeline import MOOD_LABELS, clock
@@ -88,8 +89,9 @@ def offer_pause(toggle: threading.Event, stream=None, err: IO[str] = sys.stderr)
 class ConsolePrinter:
     """Prompts on stdout as they happen; line status and interruptions on stderr."""
 
-    def __init__(self, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr, pause_how: Optional[str] = None):
-        self.out, self.err, self.pause_how = out, err, pause_how
+    def __init__(self, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr, pause_how: Optional[str] = None,
+                 auto_resume_s: float = 20.0):
+        self.out, self.err, self.pause_how, self.auto_resume_s = out, err, pause_how, auto_resume_s
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
@@ -107,10 +109,8 @@ class ConsolePrinter:
                 print(f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})", file=self.err,
                       flush=True)
             elif isinstance(event, StoringPaused):
-                how = f" ({self.pause_how})" if self.pause_how else ""
-                state = (f"paused for payment: nothing said is stored until you resume{how}; coaching goes on"
-                         if event.paused else "storing again")
-                print(f"{clock(event.t)}  {state}", file=self.err, flush=True)
+                print(f"{clock(event.t)}  {pause_notice(event, self.pause_how, self.auto_resume_s)}", file=self.err,
+                      flush=True)
 
 
 class SyncPrinter:
@@ -180,7 +180,8 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         session.bus.subscribe(writer)
         session.on_close(lambda timeout: writer.close())
     session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr,
-                                         pause_how=pause_how() if toggle_pause is not None else None))
+                                         pause_how=pause_how() if toggle_pause is not None else None,
+                                         auto_resume_s=config.privacy.auto_resume_s))
     sync = None
     if store:  # every live call is kept, and sent to the team server when this machine is an agent's
         from companion.team.sync_worker import start_sync

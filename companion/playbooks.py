@@ -41,6 +41,7 @@ class Playbook:
     description: str
     steps: tuple[Step, ...]
     source: str
+    payment_cues: tuple[str, ...] = ()  # this playbook's own payment cues (pause for payment); none: [privacy]'s
 
     def step(self, step_id: str) -> Step:
         for step in self.steps:
@@ -57,7 +58,8 @@ def normalise(text: str) -> str:
 
 
 # What a playbook file may hold, and of what type; everything else is refused.
-PLAYBOOK_KEYS = {"id": "text", "name": "text", "description": "optional text", "step": "steps"}
+PLAYBOOK_KEYS = {"id": "text", "name": "text", "description": "optional text", "step": "steps",
+                 "payment_cues": "list of text"}
 STEP_KEYS = {"id": "text", "title": "text", "guidance": "optional text", "tips": "list of text", "cues": "list of text",
              "near_cues": "list of text", "unless": "list of text", "flow": "optional text"}
 
@@ -115,7 +117,8 @@ def load_playbook(path: Path) -> Playbook:
         raise ConfigError(f"{where} has no steps.")
     if len({s.id for s in steps}) != len(steps):
         raise ConfigError(f"{where} has two steps with the same id.")
-    return Playbook(id=data["id"], name=data["name"], description=data["description"], steps=tuple(steps), source=str(path))
+    return Playbook(id=data["id"], name=data["name"], description=data["description"], steps=tuple(steps), source=str(path),
+                    payment_cues=tuple(c for c in data["payment_cues"] if c.strip()))
 
 
 def user_playbooks_dir() -> Path:

@@ -22,10 +22,18 @@ from companion.bus import EventBus
 from companion.checklist import ChecklistTracker
 from companion.config import CoachingConfig
 from companion.events import CallStarted, FinalSegment, MonitorFailed, StepTicked, StoringPaused
+from companion.payment_cues import AutoPauseSettings, PaymentCueWatcher
 from companion.pipeline import CallPipeline
 from companion.playbooks import Playbook
 
 CLOSE_TIMEOUT_S = 10.0
+
+
+def auto_pause_settings(config: CoachingConfig, playbook: Optional[Playbook]) -> AutoPauseSettings:
+    """Automatic pause for payment as this call's settings and playbook ask: the playbook's own cues, if any."""
+    privacy = config.privacy
+    cues = playbook.payment_cues if playbook is not None and playbook.payment_cues else privacy.payment_cues
+    return AutoPauseSettings(enabled=privacy.auto_pause, cues=tuple(cues), auto_resume_s=privacy.auto_resume_s)
 
 
 class CallSession:
@@ -35,6 +43,8 @@ class CallSession:
         self.bus = bus or EventBus()
         self.pipeline = CallPipeline(config, bus=self.bus, model=model)
         self.checklist = ChecklistTracker(playbook) if playbook is not None else None
+        self.payment_cues = PaymentCueWatcher(auto_pause_settings(config, playbook), self._auto_pause)
+        self.bus.subscribe(self.payment_cues)  # first: a pause it starts is applied before the words that said so are kept
         self.bus.subscribe(self._on_event)
         self.recorder = None             # the store's CallRecorder, when the call is kept
         self._closers: list[Callable[[float], None]] = []
@@ -161,6 +171,7 @@ class CallSession:
                 tracker.done = {sid: tick for sid, tick in self.checklist.done.items() if sid in ids}
             self.checklist = tracker
             kept = list(tracker.done.values())
+        self.payment_cues.use(auto_pause_settings(self.config, playbook))
         if self.recorder is not None:
             self.recorder.set_playbook(playbook.id)  # the saved call has the playbook it ended with
         return kept
@@ -170,15 +181,23 @@ class CallSession:
     def pause_storing(self, paused: bool = True) -> None:
         """Pause for payment: from now until resumed, nothing said is stored (text or audio) by
         whatever keeps the call; coaching from the sound goes on. Any thread."""
+        self._set_paused(paused, round(self.now(), 2))
+
+    def _auto_pause(self, paused: bool, t: float, cue: Optional[str]) -> None:
+        """The payment-cue watcher's request: pause from `t`, when the cue was said, or resume at `t`."""
+        self._set_paused(paused, round(min(t, self.now()) if paused else t, 2), automatic=True, cue=cue)
+
+    def _set_paused(self, paused: bool, t: float, automatic: bool = False, cue: Optional[str] = None) -> None:
         with self._lock:
             if paused == self.storing_paused:
                 return
             self.storing_paused = paused
-        self.bus.publish(StoringPaused(round(self.now(), 2), paused))
+        self.bus.publish(StoringPaused(t, paused, automatic=automatic, cue=cue))
 
     def set_coach_config(self, config: CoachingConfig) -> None:
         """New thresholds apply at once: the coach reads its settings at every evaluation."""
         self.config = config
+        self.payment_cues.use(auto_pause_settings(config, self.checklist.playbook if self.checklist else None))
         self.pipeline.coach.config = config.coach
         self.pipeline.monitor.interruptions.config = config.interruptions
 

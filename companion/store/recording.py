@@ -7,6 +7,7 @@ run when the store is opened): its frames are counted and the count written into
 
 from __future__ import annotations
 
+import collections
 import os
 import queue
 import sqlite3
@@ -28,6 +29,12 @@ CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as
 
 def recordings_dir() -> Path:
     return user_data_dir() / "recordings"
+
+
+# Audio is written this long after it is heard: a pause for payment that starts when a payment cue is
+# recognised (a second or two after it was said) still silences everything said after the cue. A process
+# killed mid-call loses at most this much of the end of its recording.
+HOLD_S = 4.0
 
 
 class CallAudioWriter:
@@ -53,26 +60,36 @@ class CallAudioWriter:
         self._queue.put(block)
 
     def _run(self) -> None:
+        held: collections.deque[tuple[float, np.ndarray]] = collections.deque()  # (start, stereo), oldest first
         while True:
             block = self._queue.get()
             if block is None:
                 break
             if self.failed:
                 continue
-            try:
-                stereo = np.stack([block.agent.reshape(-1), block.customer.reshape(-1)], axis=1)
-                if self._silent is not None:
-                    start = block.first_frame * block.agent.shape[1] / self._rate
-                    if self._silent(start, start + len(stereo) / self._rate):
-                        stereo = np.zeros_like(stereo)  # the timeline keeps its length; the words are gone
-                self._file.write(np.clip(stereo, -1, 1))
-            except (OSError, RuntimeError) as exc:  # disk full: stop recording, keep coaching
-                self._failed(f"The call's audio can no longer be recorded ({exc}); what was recorded is kept.")
+            stereo = np.stack([block.agent.reshape(-1), block.customer.reshape(-1)], axis=1)
+            start = block.first_frame * block.agent.shape[1] / self._rate
+            held.append((start, stereo))
+            newest_end = start + len(stereo) / self._rate
+            while held and held[0][0] + len(held[0][1]) / self._rate <= newest_end - HOLD_S:
+                self._write(*held.popleft())
+        while held and not self.failed:  # the call is over: what is held is written, its pauses known
+            self._write(*held.popleft())
         try:
             self._file.close()
         except (OSError, RuntimeError) as exc:
             if not self.failed:
                 self._failed(f"The call's audio could not be finished ({exc}).")
+
+    def _write(self, start: float, stereo: np.ndarray) -> None:
+        if self.failed:
+            return
+        try:
+            if self._silent is not None and self._silent(start, start + len(stereo) / self._rate):
+                stereo = np.zeros_like(stereo)  # the timeline keeps its length; the words are gone
+            self._file.write(np.clip(stereo, -1, 1))
+        except (OSError, RuntimeError) as exc:  # disk full: stop recording, keep coaching
+            self._failed(f"The call's audio can no longer be recorded ({exc}); what was recorded is kept.")
 
     def _failed(self, message: str) -> None:
         self.failed = message
