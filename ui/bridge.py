@@ -1,4 +1,6 @@
-"""Events from the pipeline's threads into the GUI thread.
+"""Events from the pipeline's threads into the GUI thread: a call's bus (and the team sync's status), a
+stream of events as they happen. One piece of work run off the GUI thread, with its result or error
+back on it, is a background task instead (ui/tasks.py).
 
 Worker threads only put events in a queue and, when it was empty, wake the GUI
 thread with an argument-less queued signal (no Python objects cross threads in
