@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from pathlib import Path
@@ -333,11 +332,13 @@ def _dispatch(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
 def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = None) -> int:
     """The command line. `front_end` opens windows (the window itself, `replay`); without one, a command
     that needs a window says so."""
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --version and --help end here, before anything heavy is imported
     from companion.app.wiring import install
 
     install()  # the store's call-closed hook: a team call is queued for the team server as it is closed
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    import logging
+
     from companion import logs
 
     command = "self-check" if args.self_check else (args.command or ("demo" if args.demo else "window"))
