@@ -24,6 +24,7 @@ from companion.events import (
     PartialText,
     Prompt,
     SaveFailed,
+    SavingResumed,
     StoringPaused,
     TranscriberFailed,
     Turn,
@@ -71,6 +72,8 @@ def event_to_json(event: object) -> Optional[dict]:
         return {"t": None, "type": "error", "party": event.party, "message": event.message}
     if isinstance(event, SaveFailed):
         return {"t": None, "type": "save_failed", "what": event.what, "message": event.message}
+    if isinstance(event, SavingResumed):
+        return {"t": None, "type": "saving_resumed", "what": event.what, "message": event.message}
     if isinstance(event, CustomerState):
         return {"t": event.t, "type": "customer_state", "state": event.state}
     if isinstance(event, StoringPaused):

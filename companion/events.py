@@ -237,6 +237,15 @@ class SaveFailed:
 
 
 @dataclass(frozen=True)
+class SavingResumed:
+    """The store can be written again after a SaveFailed: what waited in memory is saved and the call goes
+    on being saved. `what` is "call"; `message` says up to where the call is saved."""
+
+    what: str
+    message: str
+
+
+@dataclass(frozen=True)
 class StoringPaused:
     """Pause for payment: from `t`, nothing the parties say is stored (text or audio) until a
     StoringPaused with `paused` False; coaching from the sound goes on. `automatic`: started (or ended)

@@ -22,6 +22,7 @@ from companion.events import (
     Interruption,
     Prompt,
     SaveFailed,
+    SavingResumed,
     StoringPaused,
     TranscriberFailed,
 )
@@ -103,7 +104,7 @@ class ConsolePrinter:
             elif isinstance(event, Interruption):
                 who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
                 print(f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
-            elif isinstance(event, (TranscriberFailed, SaveFailed)):
+            elif isinstance(event, (TranscriberFailed, SaveFailed, SavingResumed)):
                 print(f"companion: {event.message}", file=self.err, flush=True)
             elif isinstance(event, CustomerState):
                 print(f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})", file=self.err,

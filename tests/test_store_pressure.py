@@ -21,7 +21,8 @@ import soundfile as sf
 
 from companion.config import load_config
 from companion.demo import demo_recording, demo_script
-from companion.events import CallEnded, FinalSegment, Interruption, MetricsSnapshot, Prompt, SaveFailed, Turn
+from companion.events import (CallEnded, FinalSegment, Interruption, MetricsSnapshot, Prompt, SaveFailed,
+                               SavingResumed, Turn)
 from companion.session import CallSession
 from companion.store import db as store_db
 from companion.store.calls import list_calls
@@ -212,7 +213,8 @@ def under_pressure(tmp_path: Path, limit: int = 0, relief: str = "1", spool_even
 
 
 def said(events: list) -> list[str]:
-    return [e.message for e in events if isinstance(e, SaveFailed)]
+    """What the call's subscribers were told about saving: failures, and saving resumed."""
+    return [e.message for e in events if isinstance(e, (SaveFailed, SavingResumed))]
 
 
 def assert_coaching_went_on(events: list) -> None:
@@ -235,6 +237,7 @@ def test_a_full_disk_mid_call_keeps_coaching_and_writes_the_call_when_space_retu
     assert told[0].startswith("not saving: the disk is full") and "kept in memory" in told[0], told
     assert told[1].startswith("saving again: the call is saved up to"), told
     assert len(told) == 2 and complete
+    assert [type(e) for e in events if isinstance(e, (SaveFailed, SavingResumed))] == [SaveFailed, SavingResumed]
     assert_coaching_went_on(events)
     assert stored(open_store(), call_id) == handed_over(events)  # not a row missing
 

@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 
 from companion.bus import EventBus  # noqa: E402
 from companion.config import load_config, user_coaching_file  # noqa: E402
-from companion.events import FinalSegment, Prompt, StepTicked, Word  # noqa: E402
+from companion.events import FinalSegment, Prompt, SaveFailed, SavingResumed, StepTicked, Word  # noqa: E402
 from companion.playbooks import all_playbooks  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
@@ -81,6 +81,21 @@ def test_the_demo_call_drives_the_window_and_the_banner_respects_the_cooldown(wi
 
 
 SLOW_DEMO = 0.02  # the demo's own first words (0.5 s into it) come 25 s later: the test's words are the call's
+
+
+def test_saving_resumed_is_said_on_the_status_bar_and_a_save_failure_in_the_banner(window, qtbot):
+    """The window reacts to the store's events, not to their wording: saving resumed is good news on the
+    status bar (no banner), however it is phrased; a failed save is an error in the banner."""
+    bus = EventBus()
+    window.bridge.attach(bus)
+    resumed = "The store can be written again: the call is saved up to 01:10."
+    from_another_thread(lambda: bus.publish(SavingResumed("call", resumed)))
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == resumed, timeout=10000)
+    assert window.banner.kind is None
+    failed = "not saving: the disk is full — the call is kept in memory and saved when space is freed."
+    from_another_thread(lambda: bus.publish(SaveFailed("call", failed)))
+    qtbot.waitUntil(lambda: window.banner.kind == "error", timeout=10000)
+    assert window.statusBar().currentMessage() == failed
 
 
 def test_a_cue_phrase_in_what_the_agent_says_ticks_the_step(window, qtbot):

@@ -29,6 +29,7 @@ from companion.events import (
     PartialText,
     Prompt,
     SaveFailed,
+    SavingResumed,
     StepTicked,
     TranscriberFailed,
 )
@@ -314,7 +315,7 @@ class MainWindow(QMainWindow):
             self._set_lines(self._line_state["agent"], self._line_state["customer"])
             if event.status in ("lost", "overflow"):
                 self.show_problem("device", event.message)
-        elif isinstance(event, SaveFailed) and event.message.startswith("saving again"):
+        elif isinstance(event, SavingResumed):
             self.statusBar().showMessage(event.message, 15000)  # good news: no banner
         elif isinstance(event, (MonitorFailed, TranscriberFailed, SaveFailed)):
             self.show_problem("error", event.message)

@@ -26,6 +26,7 @@ from companion.events import (
     MetricsSnapshot,
     Prompt,
     SaveFailed,
+    SavingResumed,
     StepTicked,
     StoringPaused,
     Turn,
@@ -74,7 +75,7 @@ class CallRecorder:
 
     A store that cannot be written (a full disk, a read-only folder, even at the start) is said once,
     published as `SaveFailed` "not saving: …" (with `publish`); the coaching goes on, the events wait
-    in memory and are written when the store can be again ("saving again: …"). When they cannot be
+    in memory and are written when the store can be again (`SavingResumed` "saving again: …"). When they cannot be
     (more than the spool holds, or the call ends first) the rest is lost and that is said: what was
     committed stays, `stored_until` says up to where, and the call is left unfinished, so the next
     start closes it as interrupted and `import` redoes it. `call_id` is None until the call's row is in."""
@@ -144,9 +145,9 @@ class CallRecorder:
         self._call["playbook"] = playbook_id  # in case the row is not in yet
         self._queue.put(_Playbook(playbook_id))
 
-    def _say(self, what: str, message: str) -> None:
+    def _say(self, what: str, message: str, resumed: bool = False) -> None:
         if self.publish is not None:
-            self.publish(SaveFailed(what, message))  # the window or `live` says it
+            self.publish(SavingResumed(what, message) if resumed else SaveFailed(what, message))  # the window or `live` says it
         else:
             print(f"companion: {message}", file=sys.stderr)
 
@@ -232,7 +233,8 @@ class CallRecorder:
             self.complete = True
             self.ended.set()
         if self.spool.written() is not None:
-            self._say("call", f"saving again: the call is saved up to {clock(self.stored_until)} and goes on being saved.")
+            self._say("call", f"saving again: the call is saved up to {clock(self.stored_until)} and goes on being saved.",
+                      resumed=True)
 
     def _write_all(self, db: sqlite3.Connection) -> float:
         reached = self.stored_until
