@@ -274,3 +274,63 @@ def test_alerts_follow_the_thresholds_on_the_calls_own_clock():
     assert shown_state(dict(row, age_s=31.0), t) == "connection_lost"
     assert shown_state(dict(row, state="offline", age_s=3600.0), t) == "offline"
     assert alerts(dict(row, state="offline", age_s=3600.0), t) == []
+
+
+def test_two_agents_live_calls_through_the_softphone_reach_their_own_supervisors_with_a_raised_hand_and_a_message(
+        team, tmp_path, softphone, make_call):
+    """`companion live` on two agents' machines (teams north and south), the call played into the virtual
+    softphone; 'h' and Enter typed on ann's terminal; sue's message shown in ann's terminal."""
+    import os
+    import pty
+    import sys
+
+    from tests.installed import OUTSIDE
+    from tests.test_live import split_parties
+
+    wav, truth = make_call(mood_scenarios.upset_soon())
+    agent_wav, customer_wav = split_parties(wav, tmp_path)
+    sue, sam = machine(team, "sue", tmp_path), machine(team, "sam", tmp_path)
+    ann, cat = machine(team, "ann", tmp_path), machine(team, "cat", tmp_path)
+    ann_name, cat_name = team.name("ann"), team.name("cat")
+    watches = {"sue": Watch(sue), "sam": Watch(sam)}
+    sound = {k: v for k, v in softphone.items() if k.startswith(("PULSE", "XDG"))}
+    master, slave = pty.openpty()  # ann's terminal: the keys are read there
+    lives = {}
+    try:
+        started = time.monotonic()
+        for who, m in (("ann", ann), ("cat", cat)):
+            lives[who] = subprocess.Popen(
+                [sys.executable, "-m", "companion", "live", "--agent-device", "agent_mic.monitor",
+                 "--customer-device", "softphone.monitor", "--model", "none", "--duration", str(truth.duration_s + 3)],
+                env=m.env(**sound), cwd=OUTSIDE, stdin=slave if who == "ann" else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        watches["sue"].first(lambda l: l.get("agent") == ann_name and l.get("state") == "on_call", since=started,
+                             within=30)
+        players = [subprocess.Popen(["paplay", "-d", sink, str(f)], env=dict(softphone))
+                   for sink, f in (("agent_mic", agent_wav), ("softphone", customer_wav))]
+        os.write(master, b"h\n")
+        _, hand = watches["sue"].first(lambda l: l.get("event") == "hand", within=15)
+        assert hand["agent"] == ann_name
+        sent = sue.companion("team", "message", ann_name, "I'm listening in — offer the refund")
+        assert sent.returncode == 0, sent.stderr
+        for p in players:
+            p.wait(timeout=truth.duration_s + 30)
+        watches["sue"].first(lambda l: l.get("agent") == ann_name and l.get("last_prompt_kind") == "customer_upset")
+        watches["sue"].first(lambda l: l.get("agent") == ann_name and l.get("mood") == "upset")
+        watches["sam"].first(lambda l: l.get("agent") == cat_name and l.get("mood") == "upset")
+        outs = {who: p.communicate(timeout=truth.duration_s + 60) for who, p in lives.items()}
+        for who, p in lives.items():
+            assert p.returncode == 0, outs[who][1]
+        watches["sue"].first(lambda l: l.get("agent") == ann_name and l.get("state") == "offline")
+    finally:
+        for p in lives.values():
+            if p.poll() is None:
+                p.kill()
+        os.close(master), os.close(slave)
+        errs = {who: w.stop() for who, w in watches.items()}
+    out, err = outs["ann"]
+    assert "FROM YOUR SUPERVISOR" in out and "offer the refund" in out, (out, err)
+    assert "hand raised" in err
+    assert cat_name not in watches["sue"].agents(), errs["sue"]
+    assert ann_name not in watches["sam"].agents(), errs["sam"]
+    assert "hand" not in {line.get("event") for _, line in watches["sam"].lines}
