@@ -453,7 +453,7 @@ def test_a_supervisors_window_says_connected_and_offers_the_dashboard(qtbot, mai
     window = main_window()
     assert window.team_sync.label.text() == "Team: connected as supervisor" and window.team_sync.worker is None
     toolbar = window.findChild(type(window.addToolBar("x")), "callToolbar")
-    assert window.dashboard_action in toolbar.actions()
+    assert window.controller.dashboard_action in toolbar.actions()
 
 
 # --- a slow or unreachable server ---------------------------------------------------------------
