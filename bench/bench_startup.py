@@ -1,0 +1,57 @@
+"""How fast the command line starts, against bare Python in the same run: `companion --version`, `companion
+--help`, `companion calls list` on an empty store, each as a fresh process, CPU time (user + system) and wall
+time, median of N runs. Run by hand:  python bench/bench_startup.py [--runs 15]
+
+The `companion` command of the environment is used (an editable install adds its import hook, ~30 ms of
+CPU, that an installed app does not have; `--module` runs `python -m ui` instead)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _one(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), wall
+
+
+def measure(cmd: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    _one(cmd, env)  # warm the page cache
+    cpu, wall = zip(*(_one(cmd, env) for _ in range(runs)))
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--module", action="store_true", help="python -m ui instead of the companion command")
+    args = parser.parse_args()
+    companion = [sys.executable, "-m", "ui"] if args.module else [shutil.which("companion") or "companion"]
+    folder = tempfile.mkdtemp()
+    env = dict(os.environ, COMPANION_DATA_DIR=os.path.join(folder, "data"),
+               COMPANION_CONFIG_DIR=os.path.join(folder, "config"))
+    floor_cpu, floor_wall = measure([sys.executable, "-c", "pass"], env, args.runs)
+    print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs each, medians")
+    print(f"{'command':<34} {'CPU ms':>8} {'x floor':>8} {'wall ms':>8}")
+    print(f"{'python -c pass (the floor)':<34} {floor_cpu * 1000:8.1f} {1:8.1f} {floor_wall * 1000:8.1f}")
+    for label, extra in (("companion --version", ["--version"]), ("companion --help", ["--help"]),
+                         ("companion calls list (empty)", ["calls", "list"])):
+        cpu, wall = measure(companion + extra, env, args.runs)
+        print(f"{label:<34} {cpu * 1000:8.1f} {cpu / floor_cpu:8.1f} {wall * 1000:8.1f}")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
