@@ -208,7 +208,7 @@ class CallRecorder:
                 release(cid)
             db.close()
             raise
-        self.db, self.call_id, self.rows = db, call_id, CallRows(db, call_id, self.redaction)
+        self.db, self.call_id, self.rows = db, call_id, CallRows(db, call_id, self.redaction, live=True)
 
     def _flush(self, final: bool = False) -> None:
         """Write what waits, every `COMMIT_S`; while the store cannot be written, every `RETRY_S` and at the end."""
@@ -229,6 +229,7 @@ class CallRecorder:
         except CompanionError as exc:  # a row that does not fit the store: trying again cannot help
             self._give_up(exc.message)
             return
+        self.rows.after_commit()  # a row that lost words: the write-ahead log's copy of them goes too
         if any(isinstance(e, CallEnded) for e in self.spool.events):
             self.complete = True
             self.ended.set()
@@ -315,6 +316,7 @@ class CallRecorder:
         elif isinstance(e, _Playbook):
             db.execute("UPDATE calls SET playbook = ? WHERE id = ?", (e.playbook_id, cid))
         elif isinstance(e, CallEnded):
+            rows.call_over()  # its last segments as the store keeps them, before it closes (and they are indexed)
             db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
                        (e.duration_s, e.agent_wpm, e.pace_source, cid))
             db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))

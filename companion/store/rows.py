@@ -53,6 +53,7 @@ class Piece:
     stored: list[str]                # as stored (redacted)
     segment_id: Optional[int] = None
     word_ids: list[int] = field(default_factory=list)   # rowids in `words`; empty when stored as text only
+    written: Optional[list[str]] = None   # the words its row holds now: `stored`, or more labels while it is open
 
 
 class RecentSpeech:
@@ -115,11 +116,23 @@ def collapse(words: Sequence[str]) -> str:
 
 
 class CallRows:
-    """Rows of one call; `redaction=False` only where the user turned redaction off for their own store."""
+    """Rows of one call; `redaction=False` only where the user turned redaction off for their own store.
 
-    def __init__(self, db: sqlite3.Connection, call_id: int, redaction: bool = True):
+    `live`: the call is written as it is said (a live call's writer), so a segment is written before
+    the segments that may show what it was. Then a segment that the next words could still make
+    personal (a card group said alone, "four one one one") is written with all of that already taken
+    out (`redaction.still_open`), and its row is given back the text the store keeps once nothing can
+    join it any more (its speaker went on with other words, it left the last seconds, `call_over`). So
+    no digit of a card is ever written in clear, not even for the seconds before the next group. After
+    a commit that took words out of a row already written, `after_commit` checkpoints the write-ahead
+    log (its old page images hold the words) and truncates it."""
+
+    def __init__(self, db: sqlite3.Connection, call_id: int, redaction: bool = True, live: bool = False):
         self.db, self.call_id, self.redaction = db, call_id, redaction
         self.recent = RecentSpeech() if redaction else None
+        self.live = live and redaction
+        self.last_end: dict[str, float] = {}   # each party's latest segment ends here (live)
+        self.scrub = False   # a row already written lost words to a label: checkpoint after the commit
         if redaction:
             db.execute("PRAGMA secure_delete = ON")   # text rewritten by a later judgement leaves no copy in free pages
 
@@ -148,14 +161,19 @@ class CallRows:
             piece = Piece(party, start, end, raw, alone)
             remembered = list(self.recent.pieces)
             changed = self.recent.judge(piece)
-            if words:
-                said = piece.stored
-                text = " ".join(said)
-            elif piece.stored != alone:   # more to take out, seen with what came before
-                text = collapse(piece.stored)
             for earlier, now in changed:
-                self._rewrite(earlier, now)
+                earlier.stored = now
             still = set(map(id, self.recent.pieces))   # forgotten now: no later segment can change them
+            shown = self._shown(piece, raw, still)
+            piece.written = shown(piece)
+            if words:
+                said = piece.written
+                text = " ".join(said)
+            elif piece.written != alone:   # more to take out, seen with what came before (or yet to come)
+                text = collapse(piece.written)
+            for earlier in remembered:
+                if earlier.segment_id is not None:
+                    self._rewrite(earlier, shown(earlier))
             settled = [(p.segment_id,) for p in remembered if id(p) not in still and p.segment_id is not None]
         cur = self.db.execute('INSERT INTO segments(call_id, party, start, "end", text, held) VALUES (?, ?, ?, ?, ?, ?)',
                               (self.call_id, party, start, end, text, int(piece is not None)))
@@ -184,17 +202,76 @@ class CallRows:
                               self.text(text) or "" if p.stored == alone else collapse(p.stored))
                              for p, text, alone in judged])
 
+    def _shown(self, piece: Piece, raw: list[str], still: set[int]):
+        """What each remembered piece's row should hold now that `piece` is judged: a piece forgotten
+        holds what the store keeps (`stored`); with `live`, a piece the next words could still make
+        personal holds that too, taken out already (its party's pieces are asked again at each of
+        their segments, and given back their text once nothing more can be taken out)."""
+        wanted: dict[int, list[str]] = {}
+        asked: set[str] = set()
+        if self.live:
+            from companion.store.redaction import may_continue, still_open
+
+            self.last_end[piece.party] = max(self.last_end.get(piece.party, piece.end), piece.end)
+            for party in ("agent", "customer"):
+                mine = [p for p in self.recent.pieces if p.party == party]
+                open_ = any(p.written is not None and p.written != p.stored for p in mine)
+                if open_ or (party == piece.party and may_continue(self.recent, raw)):
+                    asked.add(party)
+                    for pid, words in still_open(self.recent, party, self.last_end).items():
+                        wanted[pid] = words if pid not in wanted else union(wanted[pid], [words])
+
+        def shown(p: Piece) -> list[str]:
+            if id(p) not in still:
+                return p.stored
+            more = [wanted[id(p)]] if id(p) in wanted else []
+            if p.party not in asked and p.written is not None:
+                more.append(p.written)   # its labels stay until its own party is asked again
+            return union(p.stored, more) if more else p.stored
+        return shown
+
     def _rewrite(self, piece: Piece, words: list[str]) -> None:
-        """An earlier segment, judged again with what followed: its row and its words. It is still held
-        out of the search index, so the index never had the words it loses (were it in, a trigger would
-        take the old text out of the index and put the new in)."""
+        """An earlier segment, judged again with what followed (or, `live`, given back the text the store
+        keeps): its row and its words. It is still held out of the search index, so the index never had
+        the words it loses (were it in, a trigger would take the old text out of the index and put the
+        new in)."""
+        was = piece.written if piece.written is not None else piece.stored
+        if words == was:
+            return
         text = " ".join(words) if piece.word_ids else collapse(words)
         if self.db.execute("UPDATE segments SET text = ? WHERE id = ?", (text, piece.segment_id)).rowcount == 0:
             return
-        for rowid, (was, now) in zip(piece.word_ids, zip(piece.stored, words)):
-            if was != now:
+        for rowid, (before, now) in zip(piece.word_ids, zip(was, words)):
+            if before != now:
                 self.db.execute("UPDATE words SET word = ? WHERE rowid = ?", (now, rowid))
-        piece.stored = words
+        if any(is_label(now) and not is_label(before) for before, now in zip(was, words)):
+            self.scrub = True   # the words it had are in the write-ahead log's old page images
+        piece.written = words
+
+    def call_over(self) -> None:
+        """The call ended: nothing can join its last segments any more; each row holds what the store keeps."""
+        if self.recent is None:
+            return
+        for piece in self.recent.pieces:
+            if piece.segment_id is not None:
+                self._rewrite(piece, piece.stored)
+
+    def after_commit(self) -> None:
+        """After the commit: when a row already written lost words, copy the write-ahead log into the store
+        and truncate it, so the words are in neither file (secure_delete zeroed them in the store's pages).
+        Best effort: a reader holding an old snapshot lets it wait for the next time."""
+        if not self.scrub:
+            return
+        try:
+            timeout = self.db.execute("PRAGMA busy_timeout").fetchone()[0]
+            self.db.execute("PRAGMA busy_timeout = 100")   # the writer never waits long for a reader
+            try:
+                busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                self.db.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+        except sqlite3.Error:
+            return
+        self.scrub = bool(busy)
 
     def prompt(self, t: float, kind: str, reason: str) -> None:
         self.db.execute("INSERT INTO prompts(call_id, t, kind, reason) VALUES (?, ?, ?, ?)",
