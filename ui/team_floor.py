@@ -51,6 +51,7 @@ class AgentTile(QFrame):
         for label in (self.name, self.state, self.mood, self.prompt, self.alert):  # names and prompts: never markup
             label.setTextFormat(Qt.PlainText)
         self.prompt.setWordWrap(True)
+        self.alert.setWordWrap(True)  # two alerts never run off the tile
         top = QHBoxLayout()
         top.addWidget(self.name, 1)
         top.addWidget(self.mood)
@@ -84,7 +85,7 @@ class AgentTile(QFrame):
         self.setStyleSheet(f"#agentTile {{ border: {3 if alerts else 1}px solid {edge}; border-radius: 8px; "
                            "background: #ffffff; }"
                            "#tileName { font-weight: 700; }"
-                           f"#tileAlert {{ color: {ALERT_COLOUR}; font-weight: 700; }}")
+                           f"#tileAlert {{ color: {ALERT_COLOUR}; font-weight: 700; font-size: 11px; }}")
 
 
 def order(view: dict) -> tuple:
