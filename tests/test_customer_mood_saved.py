@@ -300,7 +300,7 @@ def test_a_bundle_with_bad_states_is_refused_and_nothing_is_stored(shared, tmp_p
 
 # --- the HTML report ------------------------------------------------------------------------------
 def _x(t: float, duration: float) -> float:
-    from companion.store.report_timeline import LEFT, RIGHT, WIDTH
+    from companion.reports.report_timeline import LEFT, RIGHT, WIDTH
 
     return LEFT + (WIDTH - RIGHT - LEFT) * min(max(t, 0.0), duration) / duration
 
@@ -346,7 +346,7 @@ def test_the_report_has_the_mood_band_its_legend_and_a_card(upset_call, tmp_path
 def test_a_call_whose_mood_was_never_read_shows_a_grey_band_and_says_so(tmp_path):
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.store.export import export
+    from companion.reports.export import export
     from tests.test_html_report import rendered
 
     call_id = _synthetic_call(Turn("agent", 0.5, 3.0), CallEnded(4.0, 0))
@@ -361,7 +361,7 @@ def test_a_call_whose_mood_was_never_read_shows_a_grey_band_and_says_so(tmp_path
 
 # --- the replay window ----------------------------------------------------------------------------
 def test_the_replay_paints_the_mood_row_and_the_upset_prompt(qtbot, upset_call, store):
-    from companion.store.report_mood import BAND_NAME
+    from companion.reports.report_mood import BAND_NAME
     from ui.replay_window import ReplayWindow
 
     _, call_id, analysed, duration = upset_call

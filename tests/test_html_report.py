@@ -22,7 +22,7 @@ from typing import Iterator, Optional
 import pytest
 
 from companion.prompt_kinds import prompt_kind
-from companion.store.report_timeline import MAX_TIME_TICKS
+from companion.reports.report_timeline import MAX_TIME_TICKS
 from companion.timeline import PARTY_NAMES, clock, speech_without_text, time_ticks
 from tests import scenarios
 from tests.installed import OUTSIDE
@@ -186,7 +186,7 @@ def report_of(call_id: int, page: Path) -> dict:
     """The call's document, and its report written to `page`."""
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.store.export import export
+    from companion.reports.export import export
 
     db = open_store()
     try:
@@ -429,7 +429,7 @@ def test_a_call_with_no_transcript_says_who_spoke_and_for_how_long(make_call, tm
 
 
 def test_the_target_band_follows_the_users_coaching_file(saved, tmp_path):
-    from companion.store.html_report import render_report
+    from companion.reports.html_report import render_report
 
     doc, _ = saved["demo"]
     config_dir = Path(os.environ["COMPANION_CONFIG_DIR"])
@@ -486,7 +486,7 @@ if __name__ == "__main__":
 
 
 def test_a_pause_for_payment_shows_as_a_paused_span_with_its_legend(demo, tmp_path):
-    from companion.store.export import export
+    from companion.reports.export import export
 
     doc = json.loads(json.dumps(demo[0]))
     doc["call"]["pauses"] = [{"start": 40.0, "end": 52.0}]

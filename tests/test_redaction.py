@@ -282,7 +282,7 @@ def test_a_card_number_said_across_two_segments_is_in_no_stored_place(data_dir):
     from companion.events import CallEnded, FinalSegment, Word
     from companion.store.calls import load_call, search
     from companion.store.db import open_store
-    from companion.store.export import export
+    from companion.reports.export import export
     from companion.store.recorder import CallRecorder
 
     def said(party, text, t):

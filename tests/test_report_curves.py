@@ -24,7 +24,7 @@ def keep(path, config) -> dict:
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.store.keeping import analyze_and_keep
+    from companion.app.keeping import analyze_and_keep
 
     kept = analyze_and_keep(FileCallSource(CallFileSpec(path=path), config.audio), config, "analyze")
     db = open_store()
@@ -47,7 +47,7 @@ def cut_call(tmp_path_factory, config):
 
 
 def svg_of(doc: dict) -> ET.Element:
-    from companion.store.html_report import render_report
+    from companion.reports.html_report import render_report
 
     page = render_report(doc)
     return ET.fromstring(re.search(r"<svg class=\"timeline\".*?</svg>(?=</section>)", page, re.S).group(0))

@@ -20,7 +20,7 @@ import soundfile as sf
 from companion.events import CallEnded, FinalSegment, Prompt, Turn, Word
 from companion.store.calls import list_calls, load_call, search
 from companion.store.db import open_store
-from companion.store.export import FORMATS, export
+from companion.reports.export import FORMATS, export
 from companion.store.recorder import CallRecorder
 from companion.store.redaction import redact
 from companion.store.schema import V1, VERSION

@@ -1,6 +1,6 @@
 """The replay timeline's "Customer mood" row: the customer's mood under their lane as coloured spans
 (calm / tense / upset, and grey before their baseline was known), each named inside when it fits;
-the same spans, words and colours as the HTML report's band (companion.store.report_mood)."""
+the same spans, words and colours as the HTML report's band (companion.reports.report_mood)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter
 
-from companion.store.report_mood import BAND_NAME, legend_items, mood_spans
+from companion.reports.report_mood import BAND_NAME, legend_items, mood_spans
 from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR
 
 TEXT_COLOUR = "#202124"  # a state's name inside its span

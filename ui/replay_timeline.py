@@ -14,7 +14,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
-from companion.store.report_timeline import nice_ticks
+from companion.reports.report_timeline import nice_ticks
 from companion.timeline import PAUSE_COLOUR, clock, time_ticks
 from ui import replay_mood
 from ui.style import PARTY_COLOURS, PARTY_NAMES

@@ -257,8 +257,8 @@ class TeamDashboard(TeamCharts, QWidget):
 
     def export_csv(self, path: Path) -> Path:
         """The shown agents' weekly figures as CSV (`weekly_csv`), written owner-only."""
-        from companion.store.calls_cli import write_private
-        from companion.team.queries import weekly_csv
+        from companion.app.calls_cli import write_private
+        from companion.team.server_queries import weekly_csv
 
         path = Path(path)
         write_private(path, weekly_csv(self.csv_rows()).encode("utf-8"))

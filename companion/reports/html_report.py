@@ -16,9 +16,16 @@ from companion.checklist import Adherence, adherence, final_ticks
 from companion.errors import ConfigError
 from companion.playbooks import Playbook, find_playbook
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
-from companion.store import report_mood
-from companion.store.report_timeline import (INTERRUPTION_COLOURS, PARTY_COLOURS, Limits, default_limits, legend_html,
-                                             talked_over, timeline_svg)
+from companion.reports import report_mood
+from companion.reports.report_timeline import (
+    INTERRUPTION_COLOURS,
+    PARTY_COLOURS,
+    Limits,
+    default_limits,
+    legend_html,
+    talked_over,
+    timeline_svg,
+)
 from companion.timeline import PARTY_NAMES, clock, speech_without_text
 
 PACE_SOURCES = {"asr": "from words", "acoustic": "from sound"}

@@ -11,11 +11,12 @@ import hashlib
 import sys
 from pathlib import Path
 
+from companion.app.keeping import analyze_and_keep
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.errors import CompanionError
 from companion.store.db import delete_call, open_store
-from companion.store.keeping import analyze_and_keep
+from companion.store.queries import calls_with_content
 from companion.textsafe import shown
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
@@ -60,8 +61,7 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
             except OSError as exc:
                 _refused(f"Cannot read {shown(file.name)}: {exc.strerror or exc}.", prefix, tally, out, one)
                 continue
-            earlier = db.execute("SELECT id, status, duration_s, writer_pid FROM calls WHERE content_hash = ? "
-                                 "ORDER BY id DESC", (digest,)).fetchall()
+            earlier = calls_with_content(db, digest)
             if any(row["status"] == "complete" for row in earlier):
                 print(f"{prefix}: already imported", file=out)
                 tally["skipped"] += 1
@@ -104,7 +104,7 @@ def _import_bundle(db, file: Path, prefix: str, tally: dict, out, one: bool = Fa
 
     try:
         digest = content_hash(file)
-        if db.execute("SELECT 1 FROM calls WHERE content_hash = ?", (digest,)).fetchone():
+        if calls_with_content(db, digest):
             print(f"{prefix}: already imported", file=out)
             tally["skipped"] += 1
             return

@@ -12,7 +12,8 @@ from html import escape
 from typing import Callable, Iterator, Optional, Sequence
 
 from companion.prompt_kinds import prompt_kind
-from companion.store.report_mood import BAND_NAME, legend_items as mood_legend, mood_spans
+from companion.reports.report_mood import BAND_NAME, mood_spans
+from companion.reports.report_mood import legend_items as mood_legend
 from companion.timeline import PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
 
 PARTY_COLOURS = {"agent": "#1f5fa8", "customer": "#1d7a46"}
