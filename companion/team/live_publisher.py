@@ -37,6 +37,7 @@ from companion.team.server_schema_v3 import MAX_MESSAGE, MESSAGE_CHANNEL
 _COLUMNS = ("state", "call_started_at", "call_s", "talk_share", "last_prompt", "last_prompt_kind", "last_prompt_reason",
             "last_prompt_s", "customer_mood", "mood_since_s", "prompts", "interruptions", "interruptions_by_agent",
             "prompt_times", "talkover_times", "checklist_step", "hand_up", "live_text", "seq")
+MESSAGE_LOOK_S = 0.5  # how often an idle publisher looks for a supervisor's message on its connection
 UPSERT = ("INSERT INTO cc.live_state (" + ", ".join(_COLUMNS) + ") VALUES ("
           + ", ".join(f"%({c})s" for c in _COLUMNS) + ") ON CONFLICT (agent_role) DO UPDATE SET "
           + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS))
@@ -173,8 +174,13 @@ class LivePublisher(threading.Thread):
                         continue
                 if halting:
                     break
+                if not due and changed:  # a change within the second: sent when the second is up
+                    self._halt.wait(max(0.01, t.publish_every_s - (time.monotonic() - last_at)))
+                else:  # a change (or a hand) wakes it at once; messages are looked for twice a second
+                    self._wake.wait(MESSAGE_LOOK_S)
+                self._wake.clear()  # the next pass compares the newest state with what was sent anyway
                 try:
-                    self._listen(max(0.05, min(0.2, t.publish_every_s - (time.monotonic() - last_at))))
+                    self._listen()
                 except Exception as exc:  # noqa: BLE001
                     self._lost(exc)
                     retry_at = time.monotonic() + self._backoff()
@@ -217,15 +223,13 @@ class LivePublisher(threading.Thread):
                     self._hand_note = None
         self.sent += 1
 
-    def _listen(self, seconds: float) -> None:
-        """Wait up to `seconds` for a message (or a state change, within the same slice)."""
+    def _listen(self) -> None:
+        """A message arrived (a notification on the connection, read without waiting): fetch it."""
         got = False
-        for _ in self._conn.notifies(timeout=seconds, stop_after=1):  # never break out: a packet's rest is lost
+        for _ in self._conn.notifies(timeout=0.0, stop_after=1):  # never break out: a packet's rest is lost
             got = True
         if got:
             self._fetch_messages()
-        elif self._wake.is_set():
-            self._wake.clear()
 
     def _fetch_messages(self) -> None:
         rows = self._conn.execute(

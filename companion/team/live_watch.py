@@ -26,15 +26,18 @@ from companion.team.errors import TeamError
 from companion.team.live_alerts import ALERT_LABELS, STATE_LABELS, LiveTuning, alerts, shown_state
 from companion.team.server_schema_v3 import CHANNEL, MAX_MESSAGE, MESSAGE_CHANNEL
 
-_ROW = ("SELECT l.id, l.agent_role, (SELECT string_agg(t.team, ',' ORDER BY t.team) FROM cc.team_members t "
-        "WHERE t.role = l.agent_role) AS team, l.state, l.call_started_at, l.call_s, l.talk_share, l.last_prompt, "
+_ROW = ("SELECT l.id, l.agent_role, l.state, l.call_started_at, l.call_s, l.talk_share, l.last_prompt, "
         "l.last_prompt_kind, l.last_prompt_reason, l.last_prompt_s, l.customer_mood, l.mood_since_s, l.prompts, "
         "l.interruptions, l.interruptions_by_agent, l.prompt_times, l.talkover_times, l.checklist_step, l.hand_up, "
         "l.live_text, l.updated_at, extract(epoch FROM clock_timestamp() - l.updated_at)::float8 AS age_s "
         "FROM cc.live_state l")
-_MESSAGE = ("SELECT m.id, m.kind, m.from_role, m.to_role, m.text, m.at, m.call_started_at, "
-            "(SELECT string_agg(t.team, ',' ORDER BY t.team) FROM cc.team_members t "
-            "WHERE t.role = coalesce(m.to_role, m.from_role)) AS team FROM cc.live_messages m")
+_TEAMS = "SELECT role, string_agg(team, ',' ORDER BY team) FROM cc.team_members GROUP BY role"
+_MESSAGE = ("SELECT m.id, m.kind, m.from_role, m.to_role, m.text, m.at, m.call_started_at FROM cc.live_messages m")
+BUSY_PER_S = 100.0   # live rows written a second above which a floor stops listening for each and reads in batches
+BATCH_S = 0.5        # a busy floor reads the rows written since its last look this often
+QUIET_PER_S = 20.0   # below this (for QUIET_FOR_S), a batching floor listens for each row again
+QUIET_FOR_S = 5.0
+MARGIN_S = 1.0       # a batch reads back this far before the newest row it has seen (a write committed late)
 _VOLATILE = ("updated_at", "age_s")
 
 
@@ -75,7 +78,13 @@ def message_view(row: dict) -> dict:
 
 class LiveFloor:
     """What one supervisor's login may see of the floor, kept current from the server: `poll(timeout)`
-    waits for notifications (up to `timeout`) and returns the views that changed since the last call."""
+    waits for the server (up to `timeout`) and returns the views that changed since the last call.
+
+    A quiet floor is pushed: each live row written is a notification, and the rows named are read at
+    once. A busy one (more than BUSY_PER_S rows a second: hundreds of agents on calls) stops listening
+    for each row (every notification wakes every listening backend on the server, which costs more
+    than the rows themselves) and reads the rows written since its last look every BATCH_S instead;
+    it listens again once the floor is quiet. Messages and hands are always pushed."""
 
     def __init__(self, dsn: str, tuning: LiveTuning, password: Optional[str] = None, team: Optional[str] = None,
                  refresh_s: float = 2.0):
@@ -83,8 +92,13 @@ class LiveFloor:
         self.conn = None
         self.agents: dict[str, dict] = {}       # agent -> last view given
         self._shown: dict[str, dict] = {}       # agent -> that view without the volatile keys
+        self._teams: dict[str, str] = {}        # agent -> their teams, comma-separated
         self._last_message = 0
         self._refreshed = 0.0
+        self.batching = False                   # reading in batches (a busy floor), not listening for each row
+        self._newest = None                     # the newest updated_at seen (the server's clock)
+        self._next_batch = 0.0
+        self._quiet_since: Optional[float] = None
 
     def open(self) -> list[dict]:
         """Connect, listen, and the whole floor as it is now (one view per agent)."""
@@ -94,7 +108,8 @@ class LiveFloor:
         conn = connect(self.dsn, self.password)
         try:
             with team_errors("watching the team live"):
-                conn.execute(f"LISTEN {CHANNEL}")
+                if not self.batching:
+                    conn.execute(f"LISTEN {CHANNEL}")
                 conn.execute(f"LISTEN {MESSAGE_CHANNEL}")
                 if not self._last_message:
                     self._last_message = conn.execute("SELECT coalesce(max(id), 0) FROM cc.live_messages").fetchone()[0]
@@ -103,7 +118,7 @@ class LiveFloor:
             raise
         self.conn = conn
         self._shown.clear()
-        return self._changes(self._rows(None)) + self._messages()
+        return self._changes(self._rows()) + self._messages()
 
     def close(self) -> None:
         conn, self.conn = self.conn, None
@@ -113,29 +128,53 @@ class LiveFloor:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _rows(self, ids: Optional[list[int]]) -> list[dict]:
+    def _query(self, sql: str, args=None, what: str = "reading the live floor") -> list[dict]:
         from companion.team.connection import team_errors
 
-        with team_errors("reading the live floor"):
-            cur = self.conn.execute(_ROW + (" WHERE l.id = ANY(%s)" if ids is not None else "") + " ORDER BY l.agent_role",
-                                    (ids,) if ids is not None else None)
+        with team_errors(what):
+            cur = self.conn.execute(sql, args)
             names = [d.name for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
-        if ids is None:
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def _rows(self, ids: Optional[list[int]] = None, since=None) -> list[dict]:
+        """Every row (a refresh; the teams read again too), the rows with these ids, or those written since."""
+        if ids is not None:
+            rows = self._query(_ROW + " WHERE l.id = ANY(%s)", (ids,))
+        elif since is not None:
+            rows = self._query(_ROW + " WHERE l.updated_at > %s::timestamptz - make_interval(secs => %s)",
+                               (since, MARGIN_S))
+        else:
+            from companion.team.connection import team_errors
+
+            with team_errors("reading the teams"):
+                self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+            rows = self._query(_ROW)
             self._refreshed = time.monotonic()
-        return [r for r in rows if self.team is None or self.team in (r.get("team") or "").split(",")]
+        if any(r["agent_role"] not in self._teams for r in rows) and (ids is not None or since is not None):
+            from companion.team.connection import team_errors
+
+            with team_errors("reading the teams"):  # an agent new to this floor
+                self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+        for r in rows:
+            r["team"] = self._teams.get(r["agent_role"])
+            if self._newest is None or r["updated_at"] > self._newest:
+                self._newest = r["updated_at"]
+        return [r for r in rows if self._in_team(r["team"])]
+
+    def _in_team(self, teams: Optional[str]) -> bool:
+        return self.team is None or self.team in (teams or "").split(",")
 
     def _messages(self) -> list[dict]:
-        from companion.team.connection import team_errors
-
-        with team_errors("reading the live messages"):
-            cur = self.conn.execute(_MESSAGE + " WHERE m.id > %s ORDER BY m.id", (self._last_message,))
-            names = [d.name for d in cur.description]
-            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        rows = self._query(_MESSAGE + " WHERE m.id > %s ORDER BY m.id", (self._last_message,),
+                           "reading the live messages")
         if rows:
             self._last_message = max(r["id"] for r in rows)
-        return [message_view(r) for r in rows
-                if self.team is None or self.team in (r.get("team") or "").split(",")]
+        out = []
+        for r in rows:
+            r["team"] = self._teams.get(r["to_role"] if r["kind"] == "message" else r["from_role"])
+            if self._in_team(r["team"]):
+                out.append(message_view(r))
+        return out
 
     def _changes(self, rows: list[dict]) -> list[dict]:
         out = []
@@ -151,45 +190,75 @@ class LiveFloor:
         return out
 
     def poll(self, timeout: float) -> list[dict]:
-        """Wait up to `timeout` for the server's notifications; the views that changed (TeamError when
-        the connection is lost)."""
+        """Wait up to `timeout` for the server; the views that changed (TeamError when the connection is
+        lost)."""
         from companion.team.connection import explain
 
-        states, messages = set(), False
-        deadline = time.monotonic() + timeout
-        try:
-            def take(note) -> None:
-                nonlocal messages
-                if note.payload.startswith("s") and note.payload[1:].isdigit():
-                    states.add(int(note.payload[1:]))
-                elif note.payload.startswith("m"):
-                    messages = True
+        states, messages, count = set(), False, 0
+        began = time.monotonic()
+        deadline = began + timeout
 
+        def take(note) -> None:
+            nonlocal messages, count
+            if note.payload.startswith("s") and note.payload[1:].isdigit():
+                states.add(int(note.payload[1:]))
+                count += 1
+            elif note.payload.startswith("m"):
+                messages = True
+
+        try:
             while True:
-                left = min(deadline, self._refreshed + self.refresh_s) - time.monotonic()
+                wake = min(deadline, self._refreshed + self.refresh_s)
+                if self.batching:
+                    wake = min(wake, self._next_batch)
                 got = False
                 # never break out of notifies(): the rest of a packet would be lost with the generator
-                for note in self.conn.notifies(timeout=max(0.0, left), stop_after=1):
+                for note in self.conn.notifies(timeout=max(0.0, wake - time.monotonic()), stop_after=1):
                     got = True
                     take(note)
                 if got:  # what arrives with it: one query for a burst of notifications
-                    for note in self.conn.notifies(timeout=0.02, stop_after=1000):
+                    for note in self.conn.notifies(timeout=0.05, stop_after=1000):
                         take(note)
                     break
-                if time.monotonic() >= deadline or time.monotonic() >= self._refreshed + self.refresh_s:
+                if time.monotonic() >= wake - 0.001:
                     break
             out = []
-            if time.monotonic() >= self._refreshed + self.refresh_s:
-                out += self._changes(self._rows(None))
+            now = time.monotonic()
+            if now >= self._refreshed + self.refresh_s:
+                out += self._changes(self._rows())
+            elif self.batching and now >= self._next_batch:
+                self._next_batch = now + BATCH_S
+                newest = self._newest
+                rows = self._rows(since=newest) if newest is not None else self._rows()
+                changed = self._changes(rows)
+                out += changed
+                self._settle(len(changed) / BATCH_S, now)
             elif states:
                 out += self._changes(self._rows(sorted(states)))
             if messages:
                 out += self._messages()
+            if not self.batching and count / max(0.25, time.monotonic() - began) > BUSY_PER_S:
+                self._batch()
             return out
         except TeamError:
             raise
         except Exception as exc:  # noqa: BLE001 - psycopg's, on a lost connection
             raise explain(exc, "watching the team live") from None
+
+    def _batch(self) -> None:
+        """A busy floor: stop listening for each row; read them in batches."""
+        self.conn.execute(f"UNLISTEN {CHANNEL}")
+        self.batching, self._next_batch, self._quiet_since = True, time.monotonic(), None
+
+    def _settle(self, rate: float, now: float) -> None:
+        """A batching floor that has been quiet for QUIET_FOR_S listens for each row again."""
+        if rate >= QUIET_PER_S:
+            self._quiet_since = None
+        elif self._quiet_since is None:
+            self._quiet_since = now
+        elif now - self._quiet_since >= QUIET_FOR_S:
+            self.conn.execute(f"LISTEN {CHANNEL}")
+            self.batching = False
 
 
 def line(view: dict) -> str:
