@@ -3,7 +3,7 @@
 Generates calls over 500 agents in 50 teams (10 agents and a supervisor each) on a PostgreSQL server
 of its own (tests/pg_server.py, in a temporary folder) or on `--dsn` (a superuser's; a database
 `cc_bench` is made there), server-side with generate_series, then ANALYZE and time, as supervisor
-logins with row-level security on, through companion.team.queries as the app calls it:
+logins with row-level security on, through companion.team.server_queries as the app calls it:
 - the supervisor's team list: newest page, and filtered (agent, dates, prompt kind, reviewed);
 - full-text search: a common word, a rare word, a phrase within dates;
 - the dashboard's weekly figures (from the rollup), 12 and 52 weeks.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
 
-from companion.team import admin, queries  # noqa: E402
+from companion.team import server_admin as admin, server_queries as queries  # noqa: E402
 from companion.team.connection import connect  # noqa: E402
 
 AGENTS, TEAMS, POOL = 500, 50, 4000

@@ -64,10 +64,11 @@ def run_checks(out=sys.stdout, extra: Iterable[tuple[str, Callable[[], str]]] = 
         import os
 
         from companion.store.db import open_store
+        from companion.store.queries import schema_version
 
         with tempfile.TemporaryDirectory() as folder:
             db = open_store(Path(folder) / "check.sqlite3")
-            version = db.execute("PRAGMA user_version").fetchone()[0]
+            version = schema_version(db)
             db.close()
             os.listdir(folder)
         return f"schema version {version}"

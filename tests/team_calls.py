@@ -34,7 +34,7 @@ class TeamDb:
     def __init__(self, server, share_text: bool = True, share_audio: bool = False,
                  members: Sequence[tuple[str, str, str]] = (("ann", "north", "agent"), ("bob", "north", "agent"),
                                                             ("sue", "north", "supervisor"))):
-        from companion.team import admin
+        from companion.team import server_admin as admin
 
         self.server, self.sfx = server, uuid.uuid4().hex[:6]
         self.dbname = f"ccsync_{self.sfx}"

@@ -9,7 +9,7 @@ import uuid
 import psycopg
 import pytest
 
-from companion.team import admin
+from companion.team import server_admin as admin
 from companion.team.connection import connect
 
 CARD_WORDS = "four one one one one one one one one one one one one one one one"

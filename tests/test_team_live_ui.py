@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from companion.team import admin
+from companion.team import server_admin as admin
 from companion.team.connection import connect
 from companion.team.live_alerts import LiveTuning
 from companion.team.live_publisher import LivePublisher

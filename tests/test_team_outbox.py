@@ -20,7 +20,7 @@ import pytest
 
 from companion.store.calls import load_call
 from companion.store import outbox
-from companion.team import queries
+from companion.team import server_queries as queries
 from companion.team.settings import SyncTuning
 from tests.installed import OUTSIDE
 from tests.pg_server import free_port, pg_server  # noqa: F401  (the session's PostgreSQL server)
@@ -262,6 +262,7 @@ def test_a_comment_with_no_time_in_the_call_is_kept_at_its_start_said_once_and_t
 def test_whatever_the_server_answers_the_pull_keeps_what_it_can_and_says_what_it_mended(store, monkeypatch):
     """The same path as above, fed answers no server of ours would give (feedback_since's own checks
     set aside): each item on its own, the pull never fails, the mended and the skipped counted."""
+    from companion.store.feedback_rows import review_status
     from companion.team import feedback, server_calls
 
     db, cid = store
@@ -284,7 +285,7 @@ def test_whatever_the_server_answers_the_pull_keeps_what_it_can_and_says_what_it
     kept = dict(db.execute("SELECT text, t FROM comments"))
     assert kept == {"comment 1": 0.0, "comment 2": 0.0, "comment 3": 0.0, "comment 4": 0.0, "comment 5": 0.0,
                     "comment 6": 12.5, "comment 7": 0.0, "comment 8": 60.0}
-    assert feedback.review_status(db, cid)["reviewed_by"] == "sue"
+    assert review_status(db, cid)["reviewed_by"] == "sue"
     assert outbox.get_state(db, "feedback_since") == at
     again = feedback.pull_feedback(None, db)  # pulled again (the overlap): nothing doubled, nothing said twice
     assert (again.comments, again.mended) == (0, 0)

@@ -21,7 +21,7 @@ import psycopg
 import pytest
 
 from companion.store.calls import load_call
-from companion.team import queries
+from companion.team import server_queries as queries
 from companion.team.server_schema import SCHEMA_VERSION
 from companion.team.settings import SyncTuning
 from tests.installed import OUTSIDE

@@ -21,7 +21,7 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings, Qt, QTimer
 
-from companion.team import queries, server_calls
+from companion.team import server_queries as queries, server_calls
 from companion.team.connection import connect
 from companion.team.settings import save_connection
 from companion.team.sync import TeamSyncStatus

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.store.calls import search
+from companion.store.queries import history_rows
 from companion.prompt_kinds import PROMPT_KINDS
 from companion.timeline import MOOD_LABELS
 from ui.style import PROMPT_STYLES, clock
@@ -111,11 +112,7 @@ class HistoryWindow(QWidget):
         self.table.setRowCount(0)
         if not ids:
             return
-        marks = ",".join("?" * len(ids[:2000]))
-        rows = {r["id"]: r for r in self.db.execute(
-            f"SELECT c.id, c.started_at, c.duration_s, c.playbook, c.status, c.customer_mood, c.upset_s, "
-            f"(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts FROM calls c WHERE c.id IN ({marks})",
-            ids[:2000])}
+        rows = history_rows(self.db, ids)
         self.table.setRowCount(len(rows))
         for n, call_id in enumerate(i for i in ids[:2000] if i in rows):
             r = rows[call_id]

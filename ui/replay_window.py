@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from companion.prompt_kinds import prompt_kind
 from companion.store.calls import load_call
+from companion.store.queries import prompt_ids, recording_of
 from companion.store.rows import CallRows
 from companion.timeline import speech_without_text
 from ui import replay_mood
@@ -192,7 +193,7 @@ class ReplayWindow(QWidget):
     @classmethod
     def from_store(cls, db: sqlite3.Connection, call_id: int) -> "ReplayWindow":
         doc = load_call(db, call_id)
-        recording = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
+        recording = recording_of(db, call_id)
 
         def save(t: float, prompt_id: Optional[int], text: str) -> str:
             rows = CallRows(db, call_id)
@@ -201,12 +202,12 @@ class ReplayWindow(QWidget):
             return rows.text(text)  # as stored: redacted
 
         window = cls(doc, Path(recording) if recording else None, save)
-        window.prompt_ids = [r[0] for r in db.execute("SELECT id FROM prompts WHERE call_id = ? ORDER BY t", (call_id,))]
+        window.prompt_ids = prompt_ids(db, call_id)
         return window
 
     @classmethod
     def from_server(cls, doc: dict, client) -> "ReplayWindow":
-        """A call from the team server (companion.team.queries.load_call) through `client` (a
+        """A call from the team server (companion.team.server_queries.load_call) through `client` (a
         ui.team_client.TeamClient): comments and "Reviewed" are saved on the server (ui/team_replay.py)."""
         from ui.team_replay import TeamReplay
 

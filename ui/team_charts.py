@@ -1,5 +1,5 @@
 """The team dashboard's charts: the series of each measure from the team server's weekly rollup
-(`companion.team.queries.weekly`) — per agent and for the team — and the six pyqtgraph charts drawn from
+(`companion.team.server_queries.weekly`) — per agent and for the team — and the six pyqtgraph charts drawn from
 them, "Trend" (a line per agent across the weeks) or "Latest week" (a bar per agent for the newest week).
 
 `TeamCharts` is mixed into `ui.team_dashboard.TeamDashboard`, which holds the rows, weeks, agents, their

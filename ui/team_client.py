@@ -76,9 +76,10 @@ class TeamClient(QObject):
     def _on_connection(self, job: Callable[[Any], Any]) -> Any:
         if self._conn is None or self._conn.closed:
             from companion.team.connection import connect
+            from companion.team.server_session import set_statement_timeout
 
             self._conn = connect(self.dsn, self.password)
-            self._conn.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")  # never a query hung for good
+            set_statement_timeout(self._conn, STATEMENT_TIMEOUT_MS)  # never a query hung for good
         try:
             return job(self._conn)
         except Exception as exc:

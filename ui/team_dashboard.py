@@ -1,5 +1,5 @@
 """The team dashboard (supervisors): per agent and per week, from the team server's weekly rollup
-(`companion.team.queries.weekly`) — prompts per call (all, or one kind), interruptions per call, average
+(`companion.team.server_queries.weekly`) — prompts per call (all, or one kind), interruptions per call, average
 pace, talk share, calls reviewed and calls with an upset customer — as six pyqtgraph charts
 (`ui.team_charts`).
 
@@ -187,7 +187,7 @@ class TeamDashboard(TeamCharts, QWidget):
         self.team.blockSignals(False)
 
     def _weekly_job(self, recompute: bool = False):
-        from companion.team.queries import refresh_rollup, rollup_refreshed_at, weekly
+        from companion.team.server_queries import refresh_rollup, rollup_refreshed_at, weekly
 
         weeks, team = self.span.currentData(), self.team.currentData()
 

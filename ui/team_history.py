@@ -38,15 +38,16 @@ CENTRED = {"Length", "Prompts", "Interruptions", "Reviewed", "Comments", "Audio"
 
 def people(conn) -> dict:
     """The agents and teams this login may filter by: {"agents": [(role, shown name)], "teams": [...]}."""
-    from companion.team.admin import members
-    from companion.team.connection import role_kind, team_errors
+    from companion.team.connection import role_kind
+    from companion.team.server_admin import members
+    from companion.team.server_errors import team_errors
+    from companion.team.server_session import current_role, visible_agents
 
     kind = role_kind(conn)
     everyone = members(conn)
     with team_errors("reading the team's members"):
-        me = conn.execute("SELECT current_user::text").fetchone()[0]
-        visible = None if kind in ("admin", "superuser") else {
-            r[0] for r in conn.execute("SELECT unnest(cc.visible_agents())").fetchall()}
+        me = current_role(conn)
+        visible = None if kind in ("admin", "superuser") else visible_agents(conn)
     agents = [m for m in everyone if m["kind"] == "agent" and (visible is None or m["role"] in visible)]
     if visible is None:
         teams = sorted({t for m in everyone for t in m["teams"]})
@@ -222,7 +223,7 @@ class TeamHistoryPane(QWidget):
 
     def refresh(self) -> None:
         """Ask again from the first page (the filters changed, or Refresh)."""
-        from companion.team.queries import list_calls
+        from companion.team.server_queries import list_calls
 
         self._typing.stop()
         self._generation += 1
@@ -233,7 +234,7 @@ class TeamHistoryPane(QWidget):
                   lambda rows: self._got_page(generation, 0, rows), "Asking the team server…")
 
     def load_more(self) -> None:
-        from companion.team.queries import list_calls
+        from companion.team.server_queries import list_calls
 
         generation, filters, offset = self._generation, self.filters(), len(self.rows)
         self.more_button.setEnabled(False)
@@ -310,7 +311,7 @@ class TeamHistoryPane(QWidget):
     # --- opening a call ---------------------------------------------------------------------
     def open_selected(self) -> None:
         """Load the selected call from the server; the replay window opens when it has arrived."""
-        from companion.team.queries import load_call
+        from companion.team.server_queries import load_call
 
         row = self.table.currentRow()
         if row < 0:

@@ -88,7 +88,7 @@ class TeamReplay(ReplayWindow):
 
     # --- reviewed ---------------------------------------------------------------------------
     def _set_reviewed(self, on: bool) -> None:
-        from companion.team.queries import set_reviewed
+        from companion.team.server_queries import review_of, set_reviewed
 
         uuid = self.uuid
         self.reviewed.setEnabled(False)
@@ -96,8 +96,7 @@ class TeamReplay(ReplayWindow):
 
         def job(conn):
             set_reviewed(conn, uuid, on)
-            return conn.execute("SELECT reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE uuid = %s",
-                                (uuid,)).fetchone()
+            return review_of(conn, uuid)
 
         def done(row) -> None:
             self.reviewed.setEnabled(True)
@@ -119,7 +118,7 @@ class TeamReplay(ReplayWindow):
     def _send_comment(self, t: float, prompt_id: Optional[int], text: str) -> None:
         """ReplayWindow.comment_here's saver: sent to the server; shown at once, confirmed (or taken
         back, the text put back in the box) when the server answers."""
-        from companion.team.queries import add_comment
+        from companion.team.server_queries import add_comment
 
         uuid = self.uuid
         self._say("Saving the comment on the team server…")

@@ -7,11 +7,11 @@ queued, nor queued half-written. It leaves only after the server has
 committed it (`mark_sent`): delivery is at least once, and the server's upsert on the call's UUID
 keeps one copy of a call sent twice.
 
-Which calls are team calls (companion.team.queueing decides): source 'live' only — calls the agent took on this machine (the window
-or `companion live`) while it is connected to a team server as an agent. Not 'demo' (the bundled
-demo call), not 'analyze' (someone's recording run through the coach), not 'import' (recordings
-from elsewhere: often not this agent's calls, or calls taken before they joined) and not 'bundle'
-(another machine's call, which that machine uploads itself).
+Which calls are team calls (companion.team.queueing decides): source 'live' only — calls the agent
+took on this machine (the window or `companion live`) while it is connected to a team server as an
+agent. Not 'demo' (the bundled demo call), not 'analyze' (someone's recording run through the coach),
+not 'import' (recordings from elsewhere: often not this agent's calls, or calls taken before they
+joined) and not 'bundle' (another machine's call, which that machine uploads itself).
 
 Several syncs may share one store at once (`companion team sync` run three times, the window's worker
 beside it): a sync pass first CLAIMS the rows it will send (`claim`, in a BEGIN IMMEDIATE transaction:

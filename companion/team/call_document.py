@@ -19,66 +19,19 @@ The document (docs/team.md, companion.team.server_calls.upsert_call):
 from __future__ import annotations
 
 import sqlite3
-import uuid as uuid_mod
 from pathlib import Path
 from typing import Optional
 
 from companion.errors import CompanionError
 from companion.store.calls import load_call
+from companion.store.queries import call_uuid, customer_mood, recording_of, redacted_segments
 from companion.store.redaction import redact
 
-DOC_VERSION = 1
 NO_SHARING = {"share_text": False, "share_audio": False}
 
 
 def _text(value: Optional[str]) -> Optional[str]:
     return redact(value) if isinstance(value, str) and value else value
-
-
-def call_uuid(db: sqlite3.Connection, call_id: int) -> str:
-    """The call's UUID; a row from before UUIDs (written by hand, or by an older path) gets one now."""
-    from companion.store.db import write
-
-    row = db.execute("SELECT uuid FROM calls WHERE id = ?", (call_id,)).fetchone()
-    if row is None:
-        raise CompanionError(f"No saved call {call_id}.")
-    if row[0]:
-        return row[0]
-    new = str(uuid_mod.uuid4())
-    write(db, lambda db: db.execute("UPDATE calls SET uuid = COALESCE(uuid, ?) WHERE id = ?", (new, call_id)))
-    return db.execute("SELECT uuid FROM calls WHERE id = ?", (call_id,)).fetchone()[0]
-
-
-def redacted_segments(db: sqlite3.Connection, call_id: int) -> list[dict]:
-    """The call's segments as they may leave the machine: through `CallRows` with redaction on, in the
-    order they were said, with their words when the store has them (so numbers said across segments,
-    or the agent's question then the customer's answer, are judged together as on a live call)."""
-    from companion.store.rows import CallRows, insert_call
-    from companion.store.schema import migrate
-
-    segments = db.execute('SELECT id, party, start, "end", text FROM segments WHERE call_id = ? ORDER BY start, id',
-                          (call_id,)).fetchall()
-    if not segments:
-        return []
-    words: dict[int, list[tuple]] = {}
-    for seg_id, word, start, end, conf in db.execute(
-            'SELECT w.segment_id, w.word, w.start, w."end", w.conf FROM words w JOIN segments s ON s.id = w.segment_id '
-            "WHERE s.call_id = ? ORDER BY w.segment_id, w.start, w.rowid", (call_id,)):
-        words.setdefault(seg_id, []).append((word, start, end, conf))
-    scratch = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        migrate(scratch)
-        cid = insert_call(scratch, "1970-01-01T00:00:00+00:00", "team", None)
-        rows = CallRows(scratch, cid, redaction=True)
-        for seg_id, party, start, end, text in segments:
-            said = words.get(seg_id, [])
-            if said and " ".join(w[0] for w in said) != text:
-                said = []  # words that no longer match the text (an older store): the text is what was kept
-            rows.segment(party, start, end, text or "", said)
-        return [{"party": p, "start": s, "end": e, "text": t} for p, s, e, t in scratch.execute(
-            'SELECT party, start, "end", text FROM segments ORDER BY id')]
-    finally:
-        scratch.close()
 
 
 class AudioNotReady(CompanionError):
@@ -99,8 +52,8 @@ def _audio(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) ->
 
     from companion.store.recording import recordings_dir
 
-    row = db.execute("SELECT recording FROM calls WHERE id = ?", (call_id,)).fetchone()
-    candidates = [Path(row[0])] if row and row[0] else []
+    recording = recording_of(db, call_id)
+    candidates = [Path(recording)] if recording else []
     candidates.append(recordings_dir() / f"call-{call_id}.flac")
     for path in candidates:
         try:
@@ -124,7 +77,7 @@ def build_document(db: sqlite3.Connection, call_id: int, shares: Optional[dict] 
     shares = dict(NO_SHARING, **(shares or {}))
     saved = load_call(db, call_id)
     call = saved["call"]
-    row = db.execute("SELECT customer_mood, upset_s FROM calls WHERE id = ?", (call_id,)).fetchone()
+    mood, upset_s = customer_mood(db, call_id)
     status = call["status"] if call["status"] == "complete" else "interrupted"  # closed by a crash: interrupted
     doc = {
         "uuid": call_uuid(db, call_id),
@@ -137,8 +90,8 @@ def build_document(db: sqlite3.Connection, call_id: int, shares: Optional[dict] 
         "agent_wpm": saved["agent_wpm"],
         "agent_talk_ratio": saved["agent_talk_ratio"],
         "longest_agent_monologue_s": saved["longest_agent_monologue_s"],
-        "customer_mood": row[0] if row else None,
-        "upset_s": row[1] if row else None,
+        "customer_mood": mood,
+        "upset_s": upset_s,
         "turns": [{"party": t["party"], "start": t["start"], "end": t["end"]} for t in saved["turns"]],
         "segments": redacted_segments(db, call_id) if shares["share_text"] else [],
         "prompts": [{"t": p["t"], "kind": p["kind"], "reason": _text(p["reason"])} for p in saved["prompts"]],

@@ -163,7 +163,7 @@ def _admin_connect(args: argparse.Namespace, password: Optional[str] = None):
 
 
 def _init(args: argparse.Namespace) -> int:
-    from companion.team.admin import init_server
+    from companion.team.server_admin import init_server
     from companion.team.connection import connect
     from companion.team.settings import check_dsn, save_admin_dsn
 
@@ -184,7 +184,7 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from companion.team.admin import add_member
+    from companion.team.server_admin import add_member
 
     password = _stdin_password(f"password for {args.name}") if args.password_stdin else None
     conn = _admin_connect(args)
@@ -200,7 +200,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    from companion.team.admin import revoke_member
+    from companion.team.server_admin import revoke_member
 
     conn = _admin_connect(args)
     try:

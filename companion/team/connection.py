@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import getpass
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Optional
 
 from companion.team.errors import TeamError, TeamUnreachable
+from companion.team.server_errors import _UNREACHABLE, explain, team_errors  # noqa: F401  (from here too)
+from companion.team.server_errors import first_line as _first_line
+from companion.team.server_session import role_groups
 
 KEYRING_SERVICE = "call-companion-team"
 GROUP_KINDS = {"cc_agent": "agent", "cc_supervisor": "supervisor", "cc_admin": "admin"}
 _DEFAULTS = {"connect_timeout": "10", "application_name": "call-companion",
              "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
-_UNREACHABLE = ("connection refused", "could not connect", "timeout expired", "could not translate host name",
-                "no route to host", "network is unreachable", "name or service not known", "connection timed out",
-                "server closed the connection", "terminating connection", "the database system is",
-                "connection reset", "is the server running", "consuming input failed", "the connection is closed",
-                "connection not open", "ssl syscall error", "eof detected", "broken pipe",
-                "server conn crashed", "lost synchronization")
 
 
 def target(dsn: str) -> dict:
@@ -155,15 +151,6 @@ def keep_password(dsn: str, password: str, allow_plaintext: bool = False) -> tup
                   f"({PLAINTEXT_KEYRING_FLAG})")
 
 
-def forget_password(dsn: str) -> None:
-    try:
-        import keyring
-
-        keyring.delete_password(KEYRING_SERVICE, keyring_key(dsn))
-    except Exception:
-        pass  # nothing kept, or no keyring: either way nothing is left to forget
-
-
 def plan_for(dsn: str, insecure: Optional[bool] = None):
     """How a connection to `dsn` must go (transport.Plan), or TeamError when it may not be made.
     `insecure` None: what team.toml says for this exact address (--insecure-allow-plaintext)."""
@@ -213,21 +200,13 @@ def connect(dsn: str, password: Optional[str] = None, role_check: bool = True, i
 def role_kind(conn) -> Optional[str]:
     """'agent', 'supervisor', 'admin' (or 'superuser') for the connected role; None when it is in no group."""
     with team_errors("reading your role"):
-        row = conn.execute(
-            "SELECT r.rolsuper, array(SELECT g.rolname::text FROM pg_auth_members m "
-            "JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid) "
-            "FROM pg_roles r WHERE r.rolname = current_user").fetchone()
+        row = role_groups(conn)
     if row is None:
         return None
     for group in ("cc_admin", "cc_supervisor", "cc_agent"):
         if group in row[1]:
             return GROUP_KINDS[group]
     return "superuser" if row[0] else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _detail(exc: BaseException) -> str:
@@ -300,40 +279,3 @@ def _auth_refused(text: str, detail: str, where: str) -> TeamError:
                          "(pg_hba.conf: scram-sha-256).")
     return TeamError(f"The team server at {where} asked for a way of signing in the app does not use ({detail}); "
                      "the password was not sent. The app signs in only with SCRAM-SHA-256 — ask your admin.")
-
-
-def explain(exc: BaseException, what: str) -> TeamError:
-    """One line for a psycopg error met while doing `what` on an open connection."""
-    import psycopg
-    from psycopg import errors
-
-    if isinstance(exc, TeamError):
-        return exc
-    detail = _first_line(exc)
-    sqlstate = getattr(exc, "sqlstate", None) or ""
-    if isinstance(exc, errors.InsufficientPrivilege):
-        if "permission denied for schema" in detail or "permission denied for database" in detail:
-            return TeamError(f"The team server no longer lets this account in ({detail}: revoked?) — ask your admin. "
-                             "Your calls stay on this machine.")
-        return TeamError(f"The team server does not allow this ({what}): {detail}.")
-    lost = isinstance(exc, psycopg.OperationalError) and (
-        not sqlstate or any(s in detail.lower() for s in _UNREACHABLE))
-    if sqlstate.startswith("08") or sqlstate in ("57P01", "57P02", "57P03") or lost:
-        return TeamUnreachable(f"The connection to the team server was lost while {what} ({detail or 'closed'}); "
-                               "nothing half-written was kept.")
-    if isinstance(exc, errors.UndefinedTable) or isinstance(exc, errors.UndefinedColumn) \
-            or isinstance(exc, errors.UndefinedFunction):
-        return TeamError(f"The team server's schema is not what this app expects ({what}: {detail}) — "
-                         "ask your admin to run `companion team init`.")
-    return TeamError(f"The team server refused {what}: {detail}.")
-
-
-@contextmanager
-def team_errors(what: str) -> Iterator[None]:
-    """Turn any psycopg error inside into a TeamError saying what was being done."""
-    import psycopg
-
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise explain(exc, what) from None

@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterator, Optional
+from typing import Optional
 
-from companion.errors import CompanionError
 from companion.store import outbox
+from companion.store.feedback_rows import add_server_comment, call_by_uuid, savepoint, set_review
 
 FEEDBACK_OVERLAP = timedelta(minutes=5)  # feedback pulled again a little before the newest seen: none is missed
 END_SLACK_S = 1.0  # a comment this little past the call's recorded end is at its end
@@ -63,7 +62,7 @@ def pull_feedback(conn, db: sqlite3.Connection) -> Pulled:
         newest = since
         for item in items:
             try:
-                with _savepoint(db):
+                with savepoint(db):
                     _apply_item(db, item, calls, pulled)
             except (TypeError, ValueError, KeyError, AttributeError, OverflowError, sqlite3.IntegrityError,
                     sqlite3.InterfaceError):
@@ -75,27 +74,6 @@ def pull_feedback(conn, db: sqlite3.Connection) -> Pulled:
         return pulled
 
     return write(db, apply)
-
-
-def review_status(db: sqlite3.Connection, call_id: int) -> dict:
-    """{"reviewed": bool, "reviewed_by", "reviewed_at"} of a local call, as last pulled from the server."""
-    row = db.execute("SELECT reviewed_by, reviewed_at FROM calls WHERE id = ?", (call_id,)).fetchone()
-    if row is None:
-        raise CompanionError(f"No saved call {call_id}.")
-    return {"reviewed": row[1] is not None, "reviewed_by": row[0], "reviewed_at": row[1]}
-
-
-@contextmanager
-def _savepoint(db: sqlite3.Connection) -> Iterator[None]:
-    """One item: all of it or none of it, inside the pull's transaction."""
-    db.execute("SAVEPOINT feedback_item")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK TO feedback_item")
-        raise
-    finally:
-        db.execute("RELEASE feedback_item")
 
 
 def _iso(value: str) -> Optional[datetime]:
@@ -136,8 +114,7 @@ def _apply_item(db: sqlite3.Connection, item: object, calls: dict, pulled: Pulle
     if not isinstance(uuid, str):
         raise TypeError("no call")
     if uuid not in calls:
-        row = db.execute("SELECT id, duration_s FROM calls WHERE uuid = ?", (uuid,)).fetchone()
-        calls[uuid] = (row[0], row[1]) if row else None
+        calls[uuid] = call_by_uuid(db, uuid)
     if calls[uuid] is None:
         return  # deleted on this machine: its feedback stays on the server
     cid, duration = calls[uuid]
@@ -148,18 +125,14 @@ def _apply_item(db: sqlite3.Connection, item: object, calls: dict, pulled: Pulle
         if not isinstance(text, str) or not text.strip():
             raise ValueError("no text")
         where = _time_in_call(t, duration)
-        cur = db.execute(
-            "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at, server_id) "
-            "VALUES (?, ?, NULL, ?, ?, ?, ?) ON CONFLICT(server_id) DO NOTHING",
-            (cid, 0.0 if where is None else where, redact(str(item.get("author") or "")) or None, redact(text),
-             at if isinstance(at, str) else "", server_id))
-        pulled.comments += cur.rowcount
-        if cur.rowcount and where is None and t is not None:  # no time at all: a comment on the whole call
+        added = add_server_comment(db, cid, 0.0 if where is None else where,
+                                   redact(str(item.get("author") or "")) or None, redact(text),
+                                   at if isinstance(at, str) else "", server_id)
+        pulled.comments += added
+        if added and where is None and t is not None:  # no time at all: a comment on the whole call
             pulled.mended += 1
     elif item.get("type") == "review":
         by, at = (item.get("by"), item.get("at")) if item.get("reviewed") else (None, None)
         if not isinstance(by, (str, type(None))) or not isinstance(at, (str, type(None))):
             raise TypeError("a review of another shape")
-        cur = db.execute("UPDATE calls SET reviewed_by = ?, reviewed_at = ? WHERE id = ? "
-                         "AND (reviewed_by IS NOT ? OR reviewed_at IS NOT ?)", (by, at, cid, by, at))
-        pulled.reviews += cur.rowcount
+        pulled.reviews += set_review(db, cid, by, at)

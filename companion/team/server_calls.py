@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from typing import Optional
 
 from companion.team import doc_rules as rules
-from companion.team.connection import team_errors
+from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
 from companion.team.server_schema import check_version
 

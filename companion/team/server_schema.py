@@ -4,7 +4,7 @@ recorded in `cc.cc_schema`; `check_version` before anything reads or writes.
 Everything lives in the schema `cc`. Who may see what is the database's own job (row-level
 security, ENABLED and FORCED, so not even the tables' owner skips it unless a superuser):
 - group roles `cc_agent`, `cc_supervisor`, `cc_admin` (NOLOGIN); each person logs in as their own
-  role, a member of one group (companion.team.admin.add_member);
+  role, a member of one group (companion.team.server_admin.add_member);
 - an agent reads, inserts and updates only calls whose `agent_role` is themselves (the column
   defaults to current_user and agents may not even name it), and reads the comments on them;
 - a supervisor reads the calls of the agents in their team(s) (`cc.visible_agents()`, from
@@ -356,7 +356,7 @@ def server_version(conn) -> int | None:
 def check_version(conn, known: int = SCHEMA_VERSION) -> int:
     """The server's version when it is the one this app knows; otherwise TeamError, and the caller
     writes nothing."""
-    from companion.team.connection import team_errors
+    from companion.team.server_errors import team_errors
 
     with team_errors("reading the team server's schema version"):
         found = server_version(conn)

@@ -270,7 +270,3 @@ def save_connection(dsn: str, role: str, path: Optional[Path] = None, insecure: 
 def save_admin_dsn(dsn: str, path: Optional[Path] = None, insecure: bool = False) -> Path:
     check_dsn(dsn)
     return _update("admin", {"dsn": dsn, **({INSECURE_KEY: True} if insecure else {})}, path)
-
-
-def forget_connection(path: Optional[Path] = None) -> Path:
-    return _update("server", None, path)

@@ -42,7 +42,8 @@ from typing import Callable, Optional
 from companion.errors import CompanionError
 from companion.store import outbox
 from companion.team.errors import TeamError, TeamUnreachable
-from companion.team.feedback import pull_feedback, review_status  # noqa: F401  (review_status: from here too)
+from companion.team.feedback import pull_feedback
+from companion.store.feedback_rows import review_status  # noqa: F401  (review_status: from here too)
 
 AUDIO_RETRY_S = 1.0  # a call whose recording is still being finished is looked at again this soon
 

@@ -183,7 +183,9 @@ def describe(conn, plan: Plan) -> str:
     pgconn = conn.pgconn
     if pgconn.ssl_in_use:
         try:
-            row = conn.execute("SELECT version, cipher FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+            from companion.team.server_session import tls_in_use
+
+            row = tls_in_use(conn)
         except Exception:  # noqa: BLE001 - a proxy, or no right to look: TLS all the same
             row = None
         tls = f"TLS ({row[0]}, {row[1]})" if row and row[0] else "TLS"

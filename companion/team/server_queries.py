@@ -14,7 +14,7 @@ from typing import Optional, Union
 from psycopg import errors
 
 from companion.team import doc_rules as rules
-from companion.team.connection import team_errors
+from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
 
 When = Union[str, date, datetime, None]
@@ -202,6 +202,13 @@ def set_reviewed(conn, uuid: str, reviewed: bool = True) -> None:
         raise _not_allowed(exc, "Only supervisors can mark calls reviewed, and only their team's.") from None
     if found is None:
         raise TeamError(f"There is no call {uuid} on the team server that you may review.")
+
+
+def review_of(conn, uuid: str) -> Optional[tuple]:
+    """(reviewed, reviewed_by, reviewed_at) of a call as the server has it now; None when not visible."""
+    with team_errors("reading a call's review"):
+        return conn.execute("SELECT reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE uuid = %s",
+                            (_uuid(uuid),)).fetchone()
 
 
 def refresh_rollup(conn) -> str:

@@ -10,7 +10,7 @@ import re
 import secrets
 from typing import Optional
 
-from companion.team.connection import team_errors
+from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
 from companion.team.server_schema import GROUPS, migrate
 
@@ -95,12 +95,6 @@ def add_member(conn, name: str, team: Optional[str], kind: str, password: Option
     return password
 
 
-def remove_from_team(conn, name: str, team: str) -> None:
-    """Take a member out of one team (moving an agent: add_member to the new team, then this)."""
-    with team_errors(f"taking {name} out of {team}"), conn.transaction():
-        conn.execute("DELETE FROM cc.team_members WHERE role = %s AND team = %s", (name, team))
-
-
 def revoke_member(conn, name: str) -> None:
     """`name` can no longer log in or read anything; their calls stay on the server (and on their
     machine). Their open sessions are ended where this role may do so."""
@@ -123,12 +117,6 @@ def revoke_member(conn, name: str) -> None:
                 conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s", (name,))
         except Exception:
             pass  # not allowed to end their sessions: their next statement is refused anyway
-
-
-def set_policy(conn, share_text: bool, share_audio: bool) -> None:
-    with team_errors("changing the team's policy"), conn.transaction():
-        conn.execute("UPDATE cc.policy SET share_text = %s, share_audio = %s, changed_at = now()",
-                     (bool(share_text), bool(share_audio)))
 
 
 def members(conn) -> list[dict]:
