@@ -334,3 +334,44 @@ def test_two_agents_live_calls_through_the_softphone_reach_their_own_supervisors
     assert cat_name not in watches["sue"].agents(), errs["sue"]
     assert ann_name not in watches["sam"].agents(), errs["sam"]
     assert "hand" not in {line.get("event") for _, line in watches["sam"].lines}
+
+
+def test_words_go_only_redacted_and_only_when_the_team_shares_text(team, tmp_path):
+    from companion.demo import demo_recording, demo_script
+    from companion.events import CallStarted, StoringPaused
+    from companion.team.live_state import LiveTracker
+    from companion.team.live_watch import LiveFloor
+    from tests.team_calls import segment
+
+    # the tracker's words come out of the events file's redaction: a card number read in two halves is never sent
+    tracker = LiveTracker(share_text=True)
+    tracker(CallStarted(wall=time.time()))
+    for t, words in ((1.0, "my card number is four one one one one one one one"), (5.0, "one one one one one one one one")):
+        tracker(segment("customer", words, t))
+    tracker(segment("agent", "thank you i have that", 9.0))
+    sent = tracker.snapshot().live_text
+    assert sent and "one one one" not in sent
+    tracker(StoringPaused(10.0, True))
+    tracker(segment("customer", "and the code is nine nine nine", 11.0))
+    assert tracker.snapshot().live_text is None and tracker.snapshot().state == "paused"
+
+    # a real call (the demo recording and its script as the recogniser's words): sue sees ann's last words
+    sue = LiveFloor(team.dsn("sue"), FAST, password=team.passwords[team.name("sue")])
+    sue.open()
+    ann = publisher(team, "ann")
+    session = CallSession(load_config(use_user_default=False))
+    ann.attach(session)
+    session.start_demo(demo_recording(), speed=8.0, script=demo_script())
+    texts = []
+    try:
+        while not session.ended.is_set():
+            texts += [v.get("text") for v in sue.poll(0.5) if v.get("agent") == team.name("ann")]
+    finally:
+        ann.stop()
+        sue.close()
+    assert any(texts), "no words reached the supervisor"
+    # without share_text the server keeps no words, whatever a client sends
+    team.su.execute("UPDATE cc.policy SET share_text = false")  # what `team init` without --share-text sets
+    team.as_role("ann").execute("UPDATE cc.live_state SET live_text = 'customer: my parcel' "
+                                "WHERE agent_role = session_user")
+    assert team.su.execute("SELECT live_text FROM cc.live_state").fetchall() == [(None,)]
