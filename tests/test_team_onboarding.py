@@ -19,8 +19,7 @@ import termios
 
 import pytest
 
-from companion.team import admin
-from companion.team.pgpass import split_line, updated, PgpassEntry
+from companion.team.pgpass import PgpassEntry, split_line, updated
 from tests.installed import OUTSIDE
 from tests.pg_server import pg_server  # noqa: F401  (the session's PostgreSQL server)
 from tests.team_calls import Agent, TeamDb
@@ -35,6 +34,15 @@ def team(pg_server):  # noqa: F811
     t = TeamDb(pg_server)
     yield t
     t.close()
+
+
+def set_password(team: TeamDb, role: str, password: str) -> None:
+    """A new password for `role`, given to the server as a SCRAM verifier (as the admin commands do)."""
+    from psycopg import sql
+
+    verifier = team.su.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    team.su.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(role), sql.Literal(verifier)))
+    team.passwords[role] = password
 
 
 def said(run) -> str:
@@ -93,7 +101,7 @@ def test_the_line_is_escaped_as_libpq_reads_it_and_replaces_the_one_libpq_would_
 def test_with_no_keyring_pgpass_writes_the_line_replacing_the_old_one_and_status_then_signs_in(team, tmp_path):
     ann = Agent(team, "ann", tmp_path, pgpass=False)  # keyring's "fail" backend: nothing keeps a password
     s = team.server
-    admin.add_member(team.su, ann.role, "north", "agent", password=AWKWARD)
+    set_password(team, ann.role, AWKWARD)
     # ann's ~/.pgpass already has other servers' lines, and a stale line for this one (twice)
     others = f"# my servers\nother.example:5432:x:ann:secret\n{s.host}:{s.port}:{team.dbname}:someone:theirs\n"
     stale = f"{s.host}:{s.port}:{team.dbname}:{ann.role}:an old password\n"
