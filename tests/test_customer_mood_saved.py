@@ -420,14 +420,16 @@ def test_history_shows_the_customers_mood_and_filters_to_upset_customers(qtbot, 
     from ui.history_window import HistoryWindow
 
     data, upset_id, analysed, duration = upset_call
-    history = HistoryWindow(store)
+    history = HistoryWindow()  # the store's (`store` set its data folder)
     qtbot.addWidget(history)
+    qtbot.waitUntil(lambda: not history.searching, timeout=20000)  # History searches off the GUI thread
     assert upset_id in history.shown_ids
     row = history.shown_ids.index(upset_id)
     headers = [history.table.horizontalHeaderItem(c).text() for c in range(history.table.columnCount())]
     mood = history.table.item(row, headers.index("Customer")).text()
     assert mood == f"Upset {clock(upset_seconds(analysed['customer_states'], duration))}"
-    history.upset.setChecked(True)
+    with qtbot.waitSignal(history.searched, timeout=20000):
+        history.upset.setChecked(True)
     assert history.shown_ids == [upset_id]  # calls whose customer was never upset are left out
 
 

@@ -20,6 +20,8 @@ from companion.timeline import clock  # noqa: E402
 from tests import scenarios  # noqa: E402
 from tests.commands import companion
 
+WAIT_MS = 20_000  # History's searches are background tasks: generous for a loaded machine
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -249,19 +251,39 @@ def test_history_lists_searches_and_filters(qtbot, saved, make_call):
     db, call_id, _ = saved
     wav, _ = make_call(scenarios.calm_call())
     assert companion("analyze", wav, "--model", "none", "--save").returncode == 0
-    history = HistoryWindow(open_store())
+    history = HistoryWindow()
     qtbot.addWidget(history)
+    qtbot.waitUntil(lambda: not history.searching, timeout=WAIT_MS)  # the search runs off the GUI thread
     assert len(history.shown_ids) == 2
-    history.kind.setCurrentIndex(history.kind.findData("keep_listening"))
+    with qtbot.waitSignal(history.searched, timeout=WAIT_MS):
+        history.kind.setCurrentIndex(history.kind.findData("keep_listening"))
     assert history.shown_ids == [call_id]  # the calm call has no prompts
-    history.kind.setCurrentIndex(0)
-    history.interrupted.setChecked(True)
+    with qtbot.waitSignal(history.searched, timeout=WAIT_MS):
+        history.kind.setCurrentIndex(0)
+    with qtbot.waitSignal(history.searched, timeout=WAIT_MS):
+        history.interrupted.setChecked(True)
     assert history.shown_ids == []
-    history.interrupted.setChecked(False)
+    with qtbot.waitSignal(history.searched, timeout=WAIT_MS):
+        history.interrupted.setChecked(False)
     history.table.selectRow(history.shown_ids.index(call_id))
-    replay = history.open_selected()
+    with qtbot.waitSignal(history.opened, timeout=WAIT_MS) as opened:
+        history.open_selected()  # the call is read off the GUI thread; its window opens when it is in
+    replay = opened.args[0]
     qtbot.addWidget(replay)
-    assert replay.doc["call"]["id"] == call_id
+    assert replay.doc["call"]["id"] == call_id and replay.prompt_ids and history.replays == [replay]
+
+
+def test_a_history_whose_store_cannot_be_opened_says_why_in_one_line(qtbot, tmp_path):
+    from ui.history_window import HistoryWindow
+
+    not_a_folder = tmp_path / "calls-folder"
+    not_a_folder.write_text("a file where the store's folder should be")
+    history = HistoryWindow(not_a_folder / "calls.sqlite3")
+    qtbot.addWidget(history)
+    with qtbot.waitSignal(history.searched, timeout=WAIT_MS):
+        pass
+    assert history.shown_ids == [] and not history.searching
+    assert history.status.text().startswith("Cannot open the call store in") and "\n" not in history.status.text()
 
 
 def test_recorded_audio_is_kept_owner_only_and_a_bundle_carries_it(tmp_path, qtbot, monkeypatch):

@@ -132,12 +132,11 @@ def team(pg_server, tmp_path, monkeypatch):  # noqa: F811
 
 @pytest.fixture
 def history(qtbot, team):
-    from companion.store.db import open_store
     from ui.history_window import HistoryWindow
     from ui.team_client import team_dsn
 
     assert team_dsn() == team.dsn("sue")  # the supervisor's saved connection is History's Team source
-    window = HistoryWindow(open_store(), team_dsn=team_dsn())
+    window = HistoryWindow(team_dsn=team_dsn())
     qtbot.addWidget(window)
     window.show()
     assert window.switch.isVisible() and window.here_source.isChecked()
@@ -458,12 +457,11 @@ def test_a_supervisors_window_says_connected_and_offers_the_dashboard(qtbot, mai
 
 # --- a slow or unreachable server ---------------------------------------------------------------
 def test_an_unreachable_server_is_one_line_in_the_history_and_the_dashboard(qtbot, team):
-    from companion.store.db import open_store
     from ui.history_window import HistoryWindow
     from ui.team_dashboard import TeamDashboard
 
     closed = team.server.dsn(team.name("sue"), dbname=team.db.dbname, port=free_port())
-    window = HistoryWindow(open_store(), team_dsn=closed)
+    window = HistoryWindow(team_dsn=closed)
     qtbot.addWidget(window)
     window.show()
     window.show_team(True)

@@ -1,14 +1,17 @@
 """History: saved calls by date, with duration, playbook, prompt counts and the customer's mood; full-text
 search over the transcripts and filters (dates, prompt kind, interrupted, upset customer); open a call in
-the replay window. On a supervisor's machine a switch shows the Team source instead: every agent's calls on
-the team server that the supervisor may see (ui/team_history.py)."""
+the replay window. The searches and the opening of a call are the window's background tasks (ui/tasks.py),
+on a connection of their own: a big history never holds the window. On a supervisor's machine a switch
+shows the Team source instead: every agent's calls on the team server that the supervisor may see
+(ui/team_history.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,23 +29,35 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from companion.store.calls import search
-from companion.store.queries import history_rows
+from companion.errors import CompanionError
 from companion.prompt_kinds import PROMPT_KINDS
+from companion.store.calls import load_call, search
+from companion.store.db import open_store
+from companion.store.queries import HistoryRow, history_rows, prompt_ids, recording_of
 from companion.timeline import MOOD_LABELS
 from ui.style import PROMPT_STYLES, clock
+from ui.tasks import Tasks
 
 KINDS = ["", *PROMPT_KINDS]
 
 
 class HistoryWindow(QWidget):
-    def __init__(self, db: sqlite3.Connection, parent=None, team_dsn: Optional[str] = None,
+    searched = Signal()        # the table shows the latest search's calls (or the status line why not)
+    opened = Signal(object)    # a ReplayWindow, opened from the table
+
+    def __init__(self, store: Optional[Path] = None, parent=None, team_dsn: Optional[str] = None,
                  team_password: Optional[str] = None):
-        """`team_dsn`: the supervisor's team server address (ui.team_client.team_dsn()); None: no Team source."""
+        """`store`: the calls' store (None: the user's). `team_dsn`: the supervisor's team server address
+        (ui.team_client.team_dsn()); None: no Team source."""
         super().__init__(parent)
         self.setWindowTitle("Call history")
         self.resize(760, 480)
-        self.db = db
+        self.store = store
+        self._reader: Optional[sqlite3.Connection] = None  # the tasks' connection: opened and used on their thread
+        self._writer: Optional[sqlite3.Connection] = None  # the replays' comments, written on the GUI thread
+        self.tasks = Tasks(self, serial=True, name="history", cleanup=self._close_reader)
+        self._asked = 0          # the latest search asked for: an older one's answer is not shown
+        self.searching = False
         self.team_dsn, self.team_password = team_dsn, team_password
         self.team = None  # the Team page (ui.team_history.TeamHistoryPane), made when first chosen
         self.query = QLineEdit()
@@ -62,6 +77,11 @@ class HistoryWindow(QWidget):
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.open_button = QPushButton("Open replay")
+        self.status = QLabel("")  # why the calls cannot be shown, when they cannot
+        self.status.setTextFormat(Qt.PlainText)
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #b3261e;")
+        self.status.hide()
         filters = QHBoxLayout()
         for w in (self.query, self.kind, self.since, self.until, self.interrupted, self.upset):
             filters.addWidget(w)
@@ -70,6 +90,7 @@ class HistoryWindow(QWidget):
         local.setContentsMargins(0, 0, 0, 0)
         local.addLayout(filters)
         local.addWidget(self.table)
+        local.addWidget(self.status)
         local.addWidget(self.open_button)
         self.pages = QStackedWidget()
         self.pages.addWidget(self.local)
@@ -105,20 +126,60 @@ class HistoryWindow(QWidget):
         self.replays = []
         self.refresh()
 
+    # --- the store, on the tasks' thread ------------------------------------------------------
+    def _read(self) -> sqlite3.Connection:
+        if self._reader is None:
+            self._reader = open_store(self.store)
+        return self._reader
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    # --- searching ----------------------------------------------------------------------------
     def refresh(self) -> None:
-        ids = search(self.db, self.query.text().strip() or None, self.kind.currentData() or None,
-                     self.since.date().toString(Qt.ISODate), self.until.date().toString(Qt.ISODate),
-                     True if self.interrupted.isChecked() else None, True if self.upset.isChecked() else None)
-        self.table.setRowCount(0)
-        if not ids:
-            return
-        rows = history_rows(self.db, ids)
-        self.table.setRowCount(len(rows))
-        for n, call_id in enumerate(i for i in ids[:2000] if i in rows):
+        """Search again with the filters as they are now; the table follows when the answer comes."""
+        self._asked += 1
+        asked = self._asked
+        filters = (self.query.text().strip() or None, self.kind.currentData() or None,
+                   self.since.date().toString(Qt.ISODate), self.until.date().toString(Qt.ISODate),
+                   True if self.interrupted.isChecked() else None, True if self.upset.isChecked() else None)
+        self.searching = True
+
+        def work() -> tuple[list[int], dict[int, HistoryRow]]:
+            db = self._read()
+            ids = search(db, *filters)
+            return ids, history_rows(db, ids)
+
+        self.tasks.run(work, lambda found: self._show(asked, *found), lambda exc: self._failed(asked, exc))
+
+    def _show(self, asked: int, ids: list[int], rows: dict[int, HistoryRow]) -> None:
+        if asked != self._asked:
+            return  # the filters changed meanwhile: the newer search's answer follows
+        self.searching = False
+        self.status.hide()
+        shown = [i for i in ids if i in rows]
+        self.table.setRowCount(len(shown))
+        for n, call_id in enumerate(shown):
             r = rows[call_id]
             for col, value in enumerate((str(r["id"]), r["started_at"].replace("T", " ")[:16], clock(r["duration_s"]),
                                           r["playbook"] or "—", str(r["prompts"]), mood_text(r), r["status"])):
                 self.table.setItem(n, col, QTableWidgetItem(value))
+        self.searched.emit()
+
+    def _failed(self, asked: int, exc: Exception) -> None:
+        if asked != self._asked:
+            return
+        self.searching = False
+        self.table.setRowCount(0)
+        self._say(exc)
+        self.searched.emit()
+
+    def _say(self, exc: Exception) -> None:
+        self.status.setText(exc.message if isinstance(exc, CompanionError)
+                            else f"The history cannot be read ({type(exc).__name__}: {exc}).")
+        self.status.show()
 
     def show_team(self, team: bool = True) -> None:
         """The Team source (made, and connected to the server, the first time) or this computer's calls."""
@@ -136,6 +197,7 @@ class HistoryWindow(QWidget):
         self.setWindowTitle("Call history — team server" if team else "Call history")
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self.tasks.close()
         if self.team is not None:
             self.team.close_client()
         super().closeEvent(event)
@@ -144,19 +206,35 @@ class HistoryWindow(QWidget):
     def shown_ids(self) -> list[int]:
         return [int(self.table.item(r, 0).text()) for r in range(self.table.rowCount())]
 
-    def open_selected(self) -> Optional[QWidget]:
+    def open_selected(self) -> None:
+        """Open the selected call in a replay window once it is read (`opened` says so)."""
         row = self.table.currentRow()
         if row < 0:
-            return None
+            return
+        call_id = int(self.table.item(row, 0).text())
+
+        def work() -> tuple[dict, Optional[str], list[int]]:
+            db = self._read()
+            return load_call(db, call_id), recording_of(db, call_id), prompt_ids(db, call_id)
+
+        self.tasks.run(work, lambda loaded: self._open(call_id, *loaded), self._say)
+
+    def _open(self, call_id: int, doc: dict, recording: Optional[str], prompts: list[int]) -> None:
         from ui.replay_window import ReplayWindow
 
-        replay = ReplayWindow.from_store(self.db, int(self.table.item(row, 0).text()))
+        try:
+            if self._writer is None:
+                self._writer = open_store(self.store)
+        except CompanionError as exc:
+            self._say(exc)
+            return
+        replay = ReplayWindow.saved(self._writer, call_id, doc, recording, prompts)
         replay.show()
         self.replays.append(replay)
-        return replay
+        self.opened.emit(replay)
 
 
-def mood_text(row) -> str:
+def mood_text(row: HistoryRow) -> str:
     """The worst the customer's mood reached: "Upset 00:42", "Tense", "Calm", or "—" when never read."""
     mood = row["customer_mood"]
     if not mood:

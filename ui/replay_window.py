@@ -192,8 +192,14 @@ class ReplayWindow(QWidget):
 
     @classmethod
     def from_store(cls, db: sqlite3.Connection, call_id: int) -> "ReplayWindow":
-        doc = load_call(db, call_id)
-        recording = recording_of(db, call_id)
+        """The saved call `call_id`, read now (History reads it as a background task, then calls `saved`)."""
+        return cls.saved(db, call_id, load_call(db, call_id), recording_of(db, call_id), prompt_ids(db, call_id))
+
+    @classmethod
+    def saved(cls, db: sqlite3.Connection, call_id: int, doc: dict, recording: Optional[str],
+              prompts: list[int]) -> "ReplayWindow":
+        """A saved call already read (`doc`, its recording's path, its prompts' ids); comments added are
+        written to `db`, on the GUI thread."""
 
         def save(t: float, prompt_id: Optional[int], text: str) -> str:
             rows = CallRows(db, call_id)
@@ -202,7 +208,7 @@ class ReplayWindow(QWidget):
             return rows.text(text)  # as stored: redacted
 
         window = cls(doc, Path(recording) if recording else None, save)
-        window.prompt_ids = prompt_ids(db, call_id)
+        window.prompt_ids = prompts
         return window
 
     @classmethod

@@ -114,14 +114,10 @@ class CallWindowController:
             self.window.apply_config(load_config())
 
     def open_history(self) -> None:
-        from companion.store.db import open_store
+        """The kept calls (read in the background: a store that cannot be read is said in the window)."""
         from ui.history_window import HistoryWindow
 
-        try:
-            self.history = HistoryWindow(open_store(), team_dsn=team_dsn())
-        except CompanionError as exc:
-            self.window.show_problem("error", exc.message)
-            return
+        self.history = HistoryWindow(team_dsn=team_dsn())
         self.history.show()
 
     def open_dashboard(self) -> None:
