@@ -273,6 +273,22 @@ def test_history_lists_searches_and_filters(qtbot, saved, make_call):
     assert replay.doc["call"]["id"] == call_id and replay.prompt_ids and history.replays == [replay]
 
 
+def test_a_recording_that_cannot_be_read_is_said_and_the_prompts_replay_without_it(qtbot, saved, tmp_path):
+    from ui.replay_window import ReplayWindow
+
+    db, call_id, _ = saved
+    window = ReplayWindow.from_store(db, call_id)
+    qtbot.addWidget(window)
+    broken = tmp_path / "call.flac"
+    broken.write_bytes(b"not audio at all")
+    window.recording = broken
+    window.toggle()  # Play: the recording is read off the GUI thread
+    qtbot.waitUntil(lambda: window.recording is None, timeout=WAIT_MS)
+    assert window.banner.kind == "device" and "Cannot play the recording" in window.banner.reason.text()
+    assert window.play.text() == "Pause"  # the prompts go on replaying in time
+    window.toggle()
+
+
 def test_a_history_whose_store_cannot_be_opened_says_why_in_one_line(qtbot, tmp_path):
     from ui.history_window import HistoryWindow
 

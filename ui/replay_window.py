@@ -36,6 +36,7 @@ from ui import replay_mood
 from ui.banner import CoachingBanner
 from ui.replay_timeline import Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
+from ui.tasks import Tasks
 
 AUTHOR = "supervisor"  # who the comments added here are by
 COMMENT_COLOUR = "#5f6368"
@@ -112,6 +113,8 @@ class ReplayWindow(QWidget):
         self._timer.timeout.connect(self._advance)
         self._last_tick = 0.0
         self._shown_prompts: set[int] = set()
+        self.tasks = Tasks(self)  # the recording read from the playhead on (an hour of audio is not read here)
+        self._audio_asked = 0     # the latest read asked for: one answered after a stop or a seek is not played
         self._connect()
 
     def _build(self) -> None:
@@ -286,22 +289,38 @@ class ReplayWindow(QWidget):
 
     # --- audio (sounddevice; optional) ---------------------------------------------------------
     def _start_audio(self) -> None:
+        """Read the recording from the playhead on (a background task), then play it at the chosen speed."""
         if self.recording is None:
             return
-        try:
+        self._audio_asked += 1
+        asked, path, position, speed = self._audio_asked, str(self.recording), self.position, self.speed.currentData()
+
+        def read():
             import soundfile as sf
 
+            rate = sf.info(path).samplerate
+            data, rate = sf.read(path, dtype="float32", start=int(position * rate))
+            return data, rate
+
+        self.tasks.run(read, lambda got: self._play(asked, got[0], got[1], position, speed), self._cannot_play)
+
+    def _play(self, asked: int, data, rate: int, read_from: float, speed: float) -> None:
+        if asked != self._audio_asked or not self._timer.isActive():
+            return  # stopped, or moved, while it was read
+        skip = max(0, int((self.position - read_from) * rate))  # the playhead went on while it was read
+        try:
             from companion.audio.devices import sounddevice
 
-            sd = sounddevice()
-            rate = sf.info(str(self.recording)).samplerate
-            data, rate = sf.read(str(self.recording), dtype="float32", start=int(self.position * rate))
-            sd.play(data, samplerate=int(rate * self.speed.currentData()))
+            sounddevice().play(data[skip:], samplerate=int(rate * speed))
         except Exception as exc:  # noqa: BLE001 - no sound device: the prompts still replay
-            self.banner.show_prompt("device", f"Cannot play the recording ({exc}); prompts replay without sound.")
-            self.recording = None
+            self._cannot_play(exc)
+
+    def _cannot_play(self, exc: Exception) -> None:
+        self.banner.show_prompt("device", f"Cannot play the recording ({exc}); prompts replay without sound.")
+        self.recording = None
 
     def _stop_audio(self) -> None:
+        self._audio_asked += 1  # a read still under way is not played
         if self.recording is None:
             return
         try:
@@ -332,4 +351,5 @@ class ReplayWindow(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802
         self._timer.stop()
         self._stop_audio()
+        self.tasks.close()
         super().closeEvent(event)
