@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
+from companion.bus import Subscriber
 from companion.config import CoachingConfig
 from companion.errors import AudioInputError
 from companion.pipeline import CallPipeline
@@ -15,8 +16,8 @@ from companion.report import ReportCollector
 
 def analyze_call(
     spec: CallFileSpec | FileCallSource, config: CoachingConfig, model: Optional[LoadedModel] = None, realtime: bool = False,
-    subscribers: tuple = (),
-) -> dict:
+    subscribers: tuple[Subscriber, ...] = (),
+) -> dict[str, Any]:
     """Run the call pipeline over a recording (transcribing with `model` if given); returns the analysis document.
 
     `spec` may be an already opened source, so bad input is reported before a model is loaded."""

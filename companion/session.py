@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol
 
 from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
@@ -26,7 +26,29 @@ from companion.payment_cues import AutoPauseSettings, PaymentCueWatcher
 from companion.pipeline import CallPipeline
 from companion.playbooks import Playbook
 
+if TYPE_CHECKING:
+    from companion.asr.scripted import CallScript
+    from companion.audio.capture import LiveCapture
+    from companion.audio.devices import InputDevice
+    from companion.store.recorder import CallRecorder
+
 CLOSE_TIMEOUT_S = 10.0
+
+
+class LiveLines(Protocol):
+    """The devices (and channels) that carry the agent and the customer: companion.live.LiveDevices."""
+
+    @property
+    def agent(self) -> InputDevice: ...
+
+    @property
+    def agent_channel(self) -> int: ...
+
+    @property
+    def customer(self) -> InputDevice: ...
+
+    @property
+    def customer_channel(self) -> int: ...
 
 
 def auto_pause_settings(config: CoachingConfig, playbook: Optional[Playbook]) -> AutoPauseSettings:
@@ -38,7 +60,7 @@ def auto_pause_settings(config: CoachingConfig, playbook: Optional[Playbook]) ->
 
 class CallSession:
     def __init__(self, config: CoachingConfig, playbook: Optional[Playbook] = None, model: Optional[LoadedModel] = None,
-                 bus: Optional[EventBus] = None):
+                 bus: Optional[EventBus] = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
         self.pipeline = CallPipeline(config, bus=self.bus, model=model)
@@ -46,11 +68,11 @@ class CallSession:
         self.payment_cues = PaymentCueWatcher(auto_pause_settings(config, playbook), self._auto_pause)
         self.bus.subscribe(self.payment_cues)  # first: a pause it starts is applied before the words that said so are kept
         self.bus.subscribe(self._on_event)
-        self.recorder = None             # the store's CallRecorder, when the call is kept
+        self.recorder: Optional[CallRecorder] = None  # when the call is kept in the store
         self._closers: list[Callable[[float], None]] = []
         self._stop = threading.Event()
         self._started_at: Optional[float] = None
-        self._capture = None
+        self._capture: Optional[LiveCapture] = None
         self._feeder: Optional[threading.Thread] = None
         self.ended = threading.Event()   # the call is over and everything that keeps it is finished
         self._lock = threading.Lock()
@@ -58,7 +80,8 @@ class CallSession:
         self._closed = False
 
     # --- keeping the call -----------------------------------------------------------------------
-    def keep(self, source: str, playbook: Optional[str] = None, record_audio: bool = False, **recorder_args):
+    def keep(self, source: str, playbook: Optional[str] = None, record_audio: bool = False,
+             **recorder_args: Any) -> CallRecorder:
         """Save this call in the local store as it happens (and its audio, when asked). Call before starting."""
         from companion.store.recorder import CallRecorder
 
@@ -76,7 +99,7 @@ class CallSession:
         self._closers.append(closer)
 
     # --- starting -------------------------------------------------------------------------
-    def start_demo(self, path: Path, speed: float = 1.0, script=None) -> None:
+    def start_demo(self, path: Path, speed: float = 1.0, script: Optional[CallScript] = None) -> None:
         """Play a two-channel recording through the live pipeline in real time (`speed` > 1: faster).
         With no model, a `script` (companion.asr.scripted.CallScript) of the recording is its transcript."""
         source = FileCallSource(CallFileSpec(Path(path)), self.config.audio, realtime=True, speed=speed)
@@ -99,7 +122,7 @@ class CallSession:
         self._feeder = threading.Thread(target=feed, name="demo-feeder", daemon=True)
         self._feeder.start()
 
-    def start_live(self, devices) -> None:
+    def start_live(self, devices: LiveLines) -> None:
         """Capture the agent and the customer from `devices` (companion.live.LiveDevices)."""
         from companion.audio.capture import LiveCapture
 
@@ -145,7 +168,7 @@ class CallSession:
     speed = 1.0
 
     @property
-    def capture(self):
+    def capture(self) -> Optional[LiveCapture]:
         return self._capture
 
     def now(self) -> float:
@@ -223,6 +246,10 @@ class CallSession:
         Returns True when the call ended within `timeout`."""
         self._stop.set()
         deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
         if threading.current_thread() is self._feeder:  # the demo ran out: close unless a closer is already at it
             if not self._close_lock.acquire(blocking=False):
                 return False  # that closer is waiting for this thread to end
@@ -231,7 +258,6 @@ class CallSession:
         try:
             if not self._closed:
                 self._closed = True
-                left = lambda: max(0.0, deadline - time.monotonic())  # noqa: E731
                 if self._capture is not None:
                     self._capture.stop()  # the last captured audio still goes in
                 feeder = self._feeder

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from companion.config import read_toml
 from companion.errors import ConfigError, ModelError
@@ -42,7 +42,7 @@ class DownloadSettings:
     stall_bytes: int       # this many bytes arrive is a stalled download, handled like a dropped one
 
 
-def _setting(table: dict, name: str, kind: type, path: Path):
+def _setting(table: Mapping[str, Any], name: str, kind: type[int] | type[float], path: Path) -> int | float:
     value = table.get(name)
     if value is None:
         raise ConfigError(f"Model catalog {path} has no download setting {name}.")
@@ -55,7 +55,7 @@ def _setting(table: dict, name: str, kind: type, path: Path):
     return kind(value)
 
 
-def _download_settings(table: dict, path: Path) -> DownloadSettings:
+def _download_settings(table: Mapping[str, Any], path: Path) -> DownloadSettings:
     """The `[download]` table of the catalog at `path`; a setting it leaves out is the shipped one."""
     shipped = resource_path("models.toml")
     if Path(path) != shipped:
@@ -64,7 +64,8 @@ def _download_settings(table: dict, path: Path) -> DownloadSettings:
     unknown = sorted(set(table) - set(kinds))
     if unknown:
         raise ConfigError(f"Model catalog {path} has an unknown download setting {unknown[0]} (known: {', '.join(kinds)}).")
-    return DownloadSettings(**{name: _setting(table, name, kind, path) for name, kind in kinds.items()})
+    values: dict[str, Any] = {name: _setting(table, name, kind, path) for name, kind in kinds.items()}  # each of its kind
+    return DownloadSettings(**values)
 
 
 @dataclass(frozen=True)

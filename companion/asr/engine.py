@@ -7,7 +7,8 @@ import time
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import Any, Protocol, cast
 
 from companion.asr.validation import model_root
 from companion.errors import ModelError
@@ -20,7 +21,21 @@ class LoadedModel:
     load_s: float
 
 
-def _vosk():
+class Recognizer(Protocol):
+    """What the transcriber uses of a vosk.KaldiRecognizer, in Vosk's names (results are JSON text)."""
+
+    def AcceptWaveform(self, data: bytes) -> bool: ...
+
+    def Result(self) -> str: ...
+
+    def PartialResult(self) -> str: ...
+
+    def FinalResult(self) -> str: ...
+
+    def Reset(self) -> None: ...
+
+
+def _vosk() -> ModuleType:
     try:
         import vosk
     except ImportError:
@@ -28,7 +43,7 @@ def _vosk():
     except OSError as exc:  # the native library failed to load
         raise ModelError(f"Vosk's native library could not be loaded ({exc}).") from None
     vosk.SetLogLevel(-1)
-    return vosk
+    return cast(ModuleType, vosk)  # Vosk ships no type information
 
 
 def load_model(path: Path) -> LoadedModel:
@@ -45,7 +60,7 @@ def load_model(path: Path) -> LoadedModel:
 def load_model_async(path: Path) -> "Future[LoadedModel]":
     """Validate now (a clear error at once), load on a background thread."""
     root = model_root(path)
-    future: Future = Future()
+    future: Future[LoadedModel] = Future()
 
     def work() -> None:
         if not future.set_running_or_notify_cancel():
@@ -59,9 +74,9 @@ def load_model_async(path: Path) -> "Future[LoadedModel]":
     return future
 
 
-def recognizer(model: LoadedModel, sample_rate: int):
+def recognizer(model: LoadedModel, sample_rate: int) -> Recognizer:
     vosk = _vosk()
     rec = vosk.KaldiRecognizer(model.model, sample_rate)
     rec.SetWords(True)
     rec.SetPartialWords(True)
-    return rec
+    return cast(Recognizer, rec)

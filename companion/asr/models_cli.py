@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+from pathlib import Path
+from typing import TextIO
 
 from companion.asr.catalog import check_model_name, load_catalog
 from companion.asr.discovery import auto_candidates, find_model, passed_over_note
@@ -24,7 +26,7 @@ class ProgressBar:
 
     WIDTH = 28
 
-    def __init__(self, stream=sys.stderr):
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
         self.stream = stream
 
     def __call__(self, p: Progress) -> None:
@@ -63,13 +65,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"Downloading {entry.name} ({_size(entry.size)}) into {models_dir}", file=sys.stderr)
         bar = ProgressBar()
         cancel = threading.Event()
-        outcome: dict = {}
+        downloaded: list[Path] = []
+        failed: list[BaseException] = []
 
         def work() -> None:
             try:
-                outcome["path"] = download_model(entry, models_dir, bar, cancel, catalog.download)
+                downloaded.append(download_model(entry, models_dir, bar, cancel, catalog.download))
             except BaseException as exc:  # noqa: BLE001 - re-raised on the main thread
-                outcome["error"] = exc
+                failed.append(exc)
 
         worker = threading.Thread(target=work, name="model-download", daemon=True)
         worker.start()
@@ -82,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
             bar.done()
             raise DownloadCancelled(f"Download of {entry.name} cancelled; nothing was installed.") from None
         bar.done()
-        if "error" in outcome:
-            raise outcome["error"]
-        print(outcome["path"])
+        if failed:
+            raise failed[0]
+        print(downloaded[0])
         return 0
     if action == "path":
         if args.name is not None:
