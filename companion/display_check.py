@@ -28,7 +28,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 # The plugin files a platform's name is served by, newest Qt first (Qt before 6.x split wayland in two).
 PLUGIN_FILES = {
@@ -152,7 +152,10 @@ def _missing_by_elf(plugin: Path) -> list[str]:
         except (OSError, ValueError, struct.error):
             return  # not an ELF file we can read: nothing to say about it
         origin = str(path.resolve().parent)
-        expand = lambda dirs: [d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin) for d in dirs]  # noqa: E731
+
+        def expand(dirs: list[str]) -> list[str]:
+            return [d.replace("$ORIGIN", origin).replace("${ORIGIN}", origin) for d in dirs]
+
         env_dirs = [d for d in os.environ.get("LD_LIBRARY_PATH", "").split(":") if d]
         search = (expand(rpath) if not runpath else []) + env_dirs + expand(runpath)
         for name in needed:
@@ -168,8 +171,9 @@ def _missing_by_elf(plugin: Path) -> list[str]:
                 continue
             if name not in loaded:
                 loaded[name] = _dlopen_problem(name)
-            if loaded[name] is not None:
-                missing.append(loaded[name])
+            problem = loaded[name]
+            if problem is not None:
+                missing.append(problem)
 
     walk(plugin)
     return _unique(missing)
@@ -236,7 +240,7 @@ def read_dynamic(path: Path) -> tuple[list[str], list[str], list[str]]:
     return needed, rpath, runpath
 
 
-def _unique(names) -> list[str]:
+def _unique(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
@@ -262,11 +266,14 @@ def check_platform(env: Optional[Mapping[str, str]] = None, use_ldd: bool = True
     return problems
 
 
+PackageTable = Mapping[str, Mapping[str, list[str]]]  # library stem -> {"debian": [...], "fedora": [...]}
+
+
 def load_packages() -> dict[str, dict[str, list[str]]]:
     """library stem ("libxcb-cursor") -> {"debian": [...], "fedora": [...]}; empty when the table is unreadable."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:  # Python 3.10
         import tomli as tomllib
     from companion.resources import resource_path
 
@@ -283,7 +290,7 @@ def library_stem(name: str) -> str:
     return base.split(".so", 1)[0]
 
 
-def packages_for(libraries: Sequence[str], table: Optional[Mapping] = None) -> tuple[list[str], list[str], list[str]]:
+def packages_for(libraries: Sequence[str], table: Optional[PackageTable] = None) -> tuple[list[str], list[str], list[str]]:
     """(Debian packages, Fedora packages, libraries no package is known for)."""
     table = load_packages() if table is None else table
     debian: list[str] = []
@@ -303,7 +310,7 @@ def _and(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def problem_message(problems: Sequence[PluginProblem], table: Optional[Mapping] = None) -> str:
+def problem_message(problems: Sequence[PluginProblem], table: Optional[PackageTable] = None) -> str:
     """One paragraph: what the window needs and the command that installs it (no "companion: " prefix)."""
     libraries = _unique(name for problem in problems for name in problem.missing)
     plugins = []

@@ -9,7 +9,7 @@ import stat
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Optional
+from typing import IO, Any, Optional, Sequence
 
 from companion.events import (
     CallEnded,
@@ -34,11 +34,11 @@ from companion.payment_pause import PauseSpans
 from companion.errors import CompanionError
 
 
-def _round(value):
+def _round(value: object) -> object:
     return round(value, 3) if isinstance(value, float) else value
 
 
-def event_to_json(event: object) -> Optional[dict]:
+def event_to_json(event: object) -> Optional[dict[str, Any]]:
     if isinstance(event, Prompt):
         return {"t": event.t, "type": "prompt", "kind": event.kind, "reason": event.reason}
     if isinstance(event, Interruption):
@@ -47,7 +47,7 @@ def event_to_json(event: object) -> Optional[dict]:
         return {"t": event.start, "type": "segment", "party": event.party, "start": event.start, "end": event.end,
                 "text": event.text, "words": [[w.word, w.start, w.end, w.conf] for w in event.words]}
     if isinstance(event, MetricsSnapshot):
-        doc = {"t": event.t, "type": "metrics"}
+        doc: dict[str, Any] = {"t": event.t, "type": "metrics"}
         doc.update({k: _round(v) for k, v in dataclasses.asdict(event).items() if k != "t"})
         return doc
     if isinstance(event, DeviceStatus):
@@ -127,7 +127,7 @@ class JsonlWriter:
     segment that a later one may still show to be half a card number, a postcode, an address, a name or
     a date of birth is held back until that is decided, since a line written cannot be taken back)."""
 
-    def __init__(self, target: str, append: bool = False, redaction: bool = True):
+    def __init__(self, target: str, append: bool = False, redaction: bool = True) -> None:
         self._lock = threading.Lock()
         if target == "-":
             self._out: IO[str] = sys.stdout
@@ -152,7 +152,7 @@ class JsonlWriter:
                 return
             self._write_all(self.redactor.feed(event) if self.redactor is not None else [event])
 
-    def _write_all(self, events: list) -> None:
+    def _write_all(self, events: Sequence[object]) -> None:
         for event in events:
             doc = event_to_json(event)
             if doc is None or self.failed:

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Optional
+from typing import Mapping, Optional, Sequence
 
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store import identity_rules
@@ -71,7 +71,9 @@ CAP_S = 20.0     # heard but no words for this long after gap_s: written with ev
 _VOICE_KEPT_S = 120.0
 
 _SAME, _OTHER = "same", "other"
-PROBES = (   # continuations the next segment might bring: (who says it, words, filter)
+Probe = tuple[str, tuple[str, ...], Optional[str]]   # (who says it: _SAME or _OTHER, words, filter)
+Probes = tuple[Probe, ...]
+PROBES: Probes = (   # continuations the next segment might bring: (who says it, words, filter)
     (_SAME, tuple("one one one one one one one one one one one one".split()), None),
     (_SAME, ("security", "code"), None),
     (_SAME, ("at", "example", "dot", "com"), "email"),
@@ -81,7 +83,7 @@ _EMAIL_HINTS = frozenset({"dot", "underscore", "dash", "hyphen", "period", "poin
 
 # what else the speaker's next words may bring that takes more out of these: a street after a house
 # number ("twenty two" / "acacia avenue"), the rest of a postcode ("s w one a" / "one a a")
-IDENTITY_PROBES = (
+IDENTITY_PROBES: Probes = (
     (_SAME, ("acacia", "avenue"), None),
     (_SAME, ("one", "a", "a"), None),
 )
@@ -102,11 +104,11 @@ NUMBER_START = frozenset(("oh", "o", "double", "triple", "treble"))   # a number
 # its first letters ("sierra whiskey" / "one alpha one alpha alpha") or before its last letter
 # ("s w one a one a" / "a"); a surname after a first name that is a word too ("will" / "thompson"),
 # and the word that makes the words before it a name ("tom baker" / "speaking")
-POSTCODE_PROBES = (
+POSTCODE_PROBES: Probes = (
     (_SAME, ("one", "a", "one", "a", "a"), None),
     (_SAME, ("a", "a"), None),
 )
-NAME_PROBES = (
+NAME_PROBES: Probes = (
     (_SAME, ("thompson",), None),
     (_SAME, ("speaking",), None),
 )
@@ -134,7 +136,7 @@ def _may_turn(said: list[str]) -> bool:
     return bool(normalise(" ".join(said), cfg.fillers, cfg.separators, cfg.slash, cfg.max_fillers).runs)
 
 
-def cued_probes(pieces, said) -> tuple:
+def cued_probes(pieces: Sequence[_Piece], said: Sequence[str]) -> Probes:
     """The continuations made likely by a detail asked for or begun in the recent speech (`pieces`)
     or in `said`: the rest of an e-mail address, of a date of birth, of a spelling."""
     heard = " " + " ".join(w.lower() for p in pieces for w in p.said + [BOUNDARY]) + " " + \
@@ -305,7 +307,7 @@ class EventRedactor:
 
     # --- what a continuation could still take out ------------------------------------------------
     @staticmethod
-    def _asks(recent: RecentSpeech, said: list[list[str]]) -> tuple:
+    def _asks(recent: RecentSpeech, said: list[list[str]]) -> Probes:
         """The continuations worth trying on these words (each list a segment or a partial, judged into
         `recent`): none when nothing to come could take more out of them, as for nearly all speech. Each
         costs a judgement of the recent speech, so only those that could matter for these words' ends are
@@ -322,7 +324,7 @@ class EventRedactor:
             probes += NAME_PROBES[1:]   # "sarah" / "speaking", "this is tom baker" / "speaking"
         return probes
 
-    def _probe(self, recent: RecentSpeech, party: str, after: float, probes: tuple,
+    def _probe(self, recent: RecentSpeech, party: str, after: float, probes: Probes,
                same: bool = True) -> dict[int, list[str]]:
         """id(piece) -> its words with every label one of `probes` would give them (pieces in `recent`).
         `same=False`: only the other party's next words (the speaker is known to have stopped)."""
@@ -360,7 +362,8 @@ def _reach(event: object) -> Optional[float]:
     return t if isinstance(t, (int, float)) else None
 
 
-def probe_labels(recent: RecentSpeech, party: str, after: float, last_end: dict, probes) -> dict[int, list[str]]:
+def probe_labels(recent: RecentSpeech, party: str, after: float, last_end: Mapping[str, float],
+                 probes: Probes) -> dict[int, list[str]]:
     """id(piece) -> its words with every label one of `probes` would give them, each probe tried as the next
     words after `after` (by `party`, or by the other party once they have spoken), on a copy of `recent`."""
     wanted: dict[int, list[str]] = {}

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from companion.config import read_toml
 from companion.errors import ConfigError
@@ -69,15 +69,19 @@ def _kind_of(value: object) -> str:
         return "true or false"
     if isinstance(value, (int, float)):
         return f"the number {value}"
-    return {list: "a list", dict: "a table"}.get(type(value), type(value).__name__)
+    if type(value) is list:
+        return "a list"
+    if type(value) is dict:
+        return "a table"
+    return type(value).__name__
 
 
-def _read(table: dict, kinds: dict[str, str], where: str) -> dict:
+def _read(table: Mapping[str, Any], kinds: dict[str, str], where: str) -> dict[str, Any]:
     """The fields of `table`, each checked against its kind; `where` names the file (and step)."""
     unknown = sorted(set(table) - set(kinds))
     if unknown:
         raise ConfigError(f"{where} has an unknown key {unknown[0]} (known: {', '.join(kinds)}).")
-    values = {}
+    values: dict[str, Any] = {}
     for key, kind in kinds.items():
         value = table.get(key)
         if value is None and kind in ("optional text", "list of text"):

@@ -24,7 +24,9 @@ events file and every export are redacted as before.
 from __future__ import annotations
 
 import copy
-from companion.event_redaction import IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, _may_turn, cued_probes, probe_labels
+from typing import Iterable
+
+from companion.event_redaction import IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, Probes, _may_turn, cued_probes, probe_labels
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
 from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
@@ -151,17 +153,17 @@ class WindowTranscript:
     def _may_turn(said: list[str]) -> bool:
         return _may_turn(said[-TAIL:]) or (bool(said) and said[-1].lower() in NUMBER_START)
 
-    def _cued(self, said: list[str]) -> tuple:
+    def _cued(self, said: list[str]) -> Probes:
         """The continuations made likely by a detail asked for or begun in the last seconds of speech."""
         return cued_probes(self.recent.pieces, said)
 
-    def _probe(self, recent: RecentSpeech, party: str, after: float, cued: tuple = ()) -> dict[int, list[str]]:
+    def _probe(self, recent: RecentSpeech, party: str, after: float, cued: Probes = ()) -> dict[int, list[str]]:
         """id(piece) -> its words with every label some continuation would give them (pieces in `recent`)."""
         return probe_labels(recent, party, after, self.last_end, PROBES + IDENTITY_PROBES + cued)
 
 
 
-def judged_words(segments) -> list[list[str]]:
+def judged_words(segments: Iterable[FinalSegment]) -> list[list[str]]:
     """Each final segment's words as the store keeps them, the segments judged in order, each with the
     last seconds before it (the `companion analyze --json` turns: printed text is redacted as stored)."""
     recent, pieces = RecentSpeech(), []
