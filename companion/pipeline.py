@@ -14,37 +14,40 @@ Bus subscribers are called on the monitor or recogniser threads and must return 
 from __future__ import annotations
 
 import threading
-from typing import Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
 from companion.asr.engine import LoadedModel
-from companion.asr.transcriber import PartyTranscriber
+from companion.asr.transcriber import PartyTranscriber, Transcriber
 from companion.bus import EventBus
 from companion.coach.rules import Coach
 from companion.config import CoachingConfig
-from companion.events import PARTIES, FinalSegment, FrameBlock
+from companion.events import PARTIES, FinalSegment, FrameBlock, Party
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 from companion.monitor.worker import MonitorWorker
 
+if TYPE_CHECKING:
+    from companion.asr.scripted import CallScript
+
 
 class CallPipeline:
     def __init__(self, config: CoachingConfig, bus: Optional[EventBus] = None, model: Optional[LoadedModel] = None,
-                 calibration: Optional[Mapping[str, float]] = None):
+                 calibration: Optional[Mapping[str, float]] = None) -> None:
         self.config = config
         self.bus = bus or EventBus()
-        self.frames = FrameQueue(config.audio.queue_blocks)
+        self.frames: FrameQueue[FrameBlock] = FrameQueue(config.audio.queue_blocks)
         self.monitor = CallMonitor(config, calibration)
         self.coach = Coach(config.coach)
         self.worker = MonitorWorker(self.monitor, self.coach, self.frames, self.bus)
-        self.transcribers: dict[str, PartyTranscriber] = {}
+        self.transcribers: dict[Party, Transcriber] = {}
         if model is not None:
             for party in PARTIES:
                 self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recognised, config.asr.queue_blocks)
-        self.taps: list = []  # called with every block the call hears (e.g. the audio recorder)
+        self.taps: list[Callable[[FrameBlock], None]] = []  # called with every block the call hears (e.g. the audio recorder)
         self._closed = False
         self.started = False
 
-    def transcribe_from_script(self, script) -> None:
+    def transcribe_from_script(self, script: CallScript) -> None:
         """With no model, take the words of a known script (companion.asr.scripted.CallScript) as each
         party says them: the demo's transcript. Before start()."""
         from companion.asr.scripted import ScriptedTranscriber

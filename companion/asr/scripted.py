@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+import numpy.typing as npt
 
 from companion.config import AudioConfig, read_toml
 from companion.errors import CompanionError
-from companion.events import PARTIES, FinalSegment, PartialText, Word
+from companion.events import PARTIES, FinalSegment, PartialText, Party, Word
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def load_script(path: Path) -> CallScript:
 class ScriptedTranscriber:
     """One party's lines of a script, said as the call's audio reaches them (the PartyTranscriber interface)."""
 
-    def __init__(self, party: str, script: CallScript, audio: AudioConfig, emit: Callable[[object], None]):
+    def __init__(self, party: Party, script: CallScript, audio: AudioConfig, emit: Callable[[object], None]) -> None:
         self.party = party
         self.frame_s = audio.frame_s
         self.emit = emit
@@ -83,10 +84,10 @@ class ScriptedTranscriber:
     def start(self) -> None:
         pass  # nothing to decode: the words are known
 
-    def put(self, first_frame: int, frames: np.ndarray) -> None:
+    def put(self, first_frame: int, frames: npt.NDArray[np.float32]) -> None:
         self._heard_until((first_frame + frames.shape[0]) * self.frame_s)
 
-    def offer(self, first_frame: int, frames: np.ndarray) -> bool:
+    def offer(self, first_frame: int, frames: npt.NDArray[np.float32]) -> bool:
         self.put(first_frame, frames)
         return True
 

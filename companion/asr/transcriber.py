@@ -8,30 +8,75 @@ transcriber maps it onto the call clock, across dropped blocks and resets.
 
 from __future__ import annotations
 
+import enum
 import json
 import threading
-from typing import Callable, Optional
+from typing import Any, Callable, Optional, Protocol, TypedDict, Union
 
 import numpy as np
+import numpy.typing as npt
 
-from companion.asr.engine import LoadedModel, recognizer
+from companion.asr.engine import LoadedModel, Recognizer, recognizer
 from companion.config import AudioConfig
-from companion.events import FinalSegment, PartialText, TranscriberFailed, Word
+from companion.events import FinalSegment, Party, PartialText, TranscriberFailed, Word
 from companion.frame_queue import FrameQueue
 from companion.vad.voice_activity import to_pcm16
 
-_RESET = object()
+
+class Transcriber(Protocol):
+    """One party's words from its audio, as events on the call clock: a recogniser (`PartyTranscriber`)
+    or a known script (`companion.asr.scripted.ScriptedTranscriber`)."""
+
+    @property
+    def failed(self) -> Optional[str]: ...
+
+    @property
+    def dropped(self) -> int: ...
+
+    def start(self) -> None: ...
+
+    def put(self, first_frame: int, frames: npt.NDArray[np.float32]) -> None: ...
+
+    def offer(self, first_frame: int, frames: npt.NDArray[np.float32]) -> bool: ...
+
+    def wait_for(self, frames: int) -> None: ...
+
+    def reset(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    def join(self, timeout: Optional[float] = None) -> None: ...
+
+
+class _VoskTimes(TypedDict):
+    word: str
+    start: float
+    end: float
+
+
+class _VoskWord(_VoskTimes, total=False):
+    """One word of a Vosk result (seconds of audio fed)."""
+
+    conf: float
+
+
+class _Signal(enum.Enum):
+    RESET = "reset"  # flush the words so far and start a fresh utterance
+
+
+_Work = Union[tuple[int, npt.NDArray[np.float32]], _Signal]
 
 
 class PartyTranscriber(threading.Thread):
-    def __init__(self, party: str, model: LoadedModel, audio: AudioConfig, emit: Callable[[object], None], max_blocks: int = 64):
+    def __init__(self, party: Party, model: LoadedModel, audio: AudioConfig, emit: Callable[[object], None],
+                 max_blocks: int = 64) -> None:
         super().__init__(name=f"asr-{party}", daemon=True)
         self.party = party
         self.model = model
         self.rate = audio.sample_rate
         self.frame_s = audio.frame_s
         self.emit = emit
-        self._queue = FrameQueue(max_blocks)
+        self._queue: FrameQueue[_Work] = FrameQueue(max_blocks)
         self._done_frames = 0
         self._cond = threading.Condition()
         self._finished = False
@@ -44,10 +89,10 @@ class PartyTranscriber(threading.Thread):
         self._last_partial = ""
 
     # --- feeding (any thread) ---------------------------------------------
-    def put(self, first_frame: int, frames: np.ndarray) -> None:
+    def put(self, first_frame: int, frames: npt.NDArray[np.float32]) -> None:
         self._queue.put((first_frame, frames))
 
-    def offer(self, first_frame: int, frames: np.ndarray) -> bool:
+    def offer(self, first_frame: int, frames: npt.NDArray[np.float32]) -> bool:
         return self._queue.offer((first_frame, frames))
 
     @property
@@ -56,7 +101,7 @@ class PartyTranscriber(threading.Thread):
 
     def reset(self) -> None:
         """Flush the words so far and start a fresh utterance (e.g. after a device change)."""
-        self._queue.put(_RESET)
+        self._queue.put(_Signal.RESET)
 
     def close(self) -> None:
         self._queue.close()
@@ -68,7 +113,7 @@ class PartyTranscriber(threading.Thread):
 
     # --- the recogniser thread ---------------------------------------------
     def run(self) -> None:
-        rec = None
+        rec: Optional[Recognizer] = None
         try:
             rec = recognizer(self.model, self.rate)
         except Exception as exc:  # noqa: BLE001
@@ -79,7 +124,7 @@ class PartyTranscriber(threading.Thread):
                 if rec is not None and self.failed is None:
                     self._safely(lambda: self._final(json.loads(rec.FinalResult())))
                 break
-            if item is _RESET:
+            if isinstance(item, _Signal):  # RESET
                 if rec is not None and self.failed is None:
                     self._safely(lambda: self._reset(rec))
                 continue
@@ -103,7 +148,7 @@ class PartyTranscriber(threading.Thread):
         self.failed = f"{type(exc).__name__}: {exc}"
         self.emit(TranscriberFailed(self.party, f"Transcription of the {self.party} stopped ({self.failed}); coaching goes on."))
 
-    def _accept(self, rec, first_frame: int, frames: np.ndarray) -> None:
+    def _accept(self, rec: Recognizer, first_frame: int, frames: npt.NDArray[np.float32]) -> None:
         call_t = first_frame * self.frame_s
         expected = self._to_call(self._fed_s)
         if abs(call_t - expected) > self.frame_s / 2:
@@ -119,7 +164,7 @@ class PartyTranscriber(threading.Thread):
                 words = self._words(partial.get("partial_result", []), self._reset_offset)
                 self.emit(PartialText(self.party, round(self._to_call(self._fed_s), 3), text, words))
 
-    def _reset(self, rec) -> None:
+    def _reset(self, rec: Recognizer) -> None:
         self._final(json.loads(rec.FinalResult()))
         rec.Reset()
         self._reset_at = self._fed_s
@@ -133,7 +178,7 @@ class PartyTranscriber(threading.Thread):
                 break
         return anchor_c + (vosk_s - anchor_v)
 
-    def _words(self, raw: list, offset: float) -> tuple[Word, ...]:
+    def _words(self, raw: list[_VoskWord], offset: float) -> tuple[Word, ...]:
         return tuple(
             Word(str(w["word"]), round(self._to_call(float(w["start"]) + offset), 3),
                  round(self._to_call(float(w["end"]) + offset), 3), round(float(w.get("conf", 1.0)), 3))
@@ -141,7 +186,7 @@ class PartyTranscriber(threading.Thread):
             if not str(w.get("word", "")).startswith(("[", "<"))
         )
 
-    def _final(self, result: dict) -> None:
+    def _final(self, result: dict[str, Any]) -> None:
         raw = [w for w in result.get("result", []) if not str(w.get("word", "")).startswith(("[", "<"))]
         if self._reset_at is not None and raw:
             # Vosk 0.3.x keeps counting time across Reset(); if a build restarts it, shift by the reset point.
