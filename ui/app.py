@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Optional
 
 from companion.config import load_config
@@ -111,7 +112,7 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     _close_on_terminate(app)
     _show_store_notices(app, window)
     if demo:
-        QTimer.singleShot(0, lambda: window.start_call(demo=True))
+        QTimer.singleShot(0, partial(window.start_call, demo=True))
     elif not window.settings.value("setup_done", False, type=bool):
         QTimer.singleShot(0, window.controller.open_setup)
     code = app.exec()

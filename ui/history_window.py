@@ -13,10 +13,10 @@ from typing import Optional
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDateEdit,
-    QButtonGroup,
     QHBoxLayout,
     QLabel,
     QLineEdit,

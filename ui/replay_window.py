@@ -214,14 +214,6 @@ class ReplayWindow(QWidget):
         window.prompt_ids = prompts
         return window
 
-    @classmethod
-    def from_server(cls, doc: dict, client) -> "ReplayWindow":
-        """A call from the team server (companion.team.server_queries.load_call) through `client` (a
-        ui.team_client.TeamClient): comments and "Reviewed" are saved on the server (ui/team_replay.py)."""
-        from ui.team_replay import TeamReplay
-
-        return TeamReplay(doc, client)
-
     prompt_ids: list = []
 
     # --- playback -------------------------------------------------------------------------

@@ -26,13 +26,12 @@ from PySide6.QtWidgets import (
 
 from companion.asr.catalog import load_catalog
 from companion.asr.discovery import ModelCandidate, find_model, passed_over, passed_over_note
-from companion.asr.languages import CHOICES, language_name
 from companion.asr.download import Progress, download_model
+from companion.asr.languages import CHOICES, language_name
 from companion.errors import CompanionError
 from companion.paths import user_models_dir
 from companion.playbooks import Playbook
 from ui.tasks import Tasks
-
 
 LEVEL_RANGE_DB = 70  # the meters show -70 dBFS (empty) to 0 dBFS (full)
 

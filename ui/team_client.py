@@ -44,6 +44,26 @@ def one_line(exc: BaseException) -> str:
     return f"Unexpected problem with the team server ({type(exc).__name__}{': ' + text if text else ''})."
 
 
+def people(conn) -> dict:
+    """The agents and teams this login may filter by: {"agents": [(role, shown name)], "teams": [...]}."""
+    from companion.team.connection import role_kind
+    from companion.team.server_admin import members
+    from companion.team.server_errors import team_errors
+    from companion.team.server_session import current_role, visible_agents
+
+    kind = role_kind(conn)
+    everyone = members(conn)
+    with team_errors("reading the team's members"):
+        me = current_role(conn)
+        visible = None if kind in ("admin", "superuser") else visible_agents(conn)
+    agents = [m for m in everyone if m["kind"] == "agent" and (visible is None or m["role"] in visible)]
+    if visible is None:
+        teams = sorted({t for m in everyone for t in m["teams"]})
+    else:
+        teams = sorted({t for m in everyone if m["role"] == me for t in m["teams"]})
+    return {"agents": [(m["role"], m["display_name"] or m["role"]) for m in agents], "teams": teams, "me": me}
+
+
 class TeamClient(QObject):
     """One connection to the team server for a window: `submit(job, done, failed)` runs `job(conn)` as one
     of the window's serial tasks (ui/tasks.py), connecting on first use and again after the connection was

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from companion.prompt_kinds import PROMPT_KINDS
+from ui.style import local_time
 from ui.team_charts import LATEST, TREND, TeamCharts, agent_colour
-from ui.team_client import TeamClient
-from ui.team_history import local_time
+from ui.team_client import TeamClient, people
 
 WEEKS = (4, 8, 12, 26, 52)
 
@@ -74,7 +74,6 @@ class TeamDashboard(TeamCharts, QWidget):
 
     # --- the widgets ------------------------------------------------------------------------
     def _build(self) -> None:
-        pg = self.pg
         self.team = QComboBox()
         self.team.addItem("All my teams", None)
         self.span = QComboBox()
@@ -175,8 +174,6 @@ class TeamDashboard(TeamCharts, QWidget):
 
     @staticmethod
     def _load_people(conn) -> dict:
-        from ui.team_history import people
-
         return people(conn)
 
     def _got_people(self, found: dict) -> None:

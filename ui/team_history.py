@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.timeline import MOOD_LABELS
-from ui.style import PROMPT_STYLES, clock
-from ui.team_client import TeamClient
+from ui.style import PROMPT_STYLES, clock, local_time
+from ui.team_client import TeamClient, people
 
 PAGE = 200
 SLOW_S = 3.0  # after this long a query's line says the server is slow
@@ -34,35 +34,6 @@ SEARCH_PAUSE_MS = 350  # typing: ask the server once the agent pauses
 COLUMNS = ["Started", "Agent", "Team", "Length", "Prompts", "Interruptions", "Customer", "Status", "Reviewed",
            "Comments", "Audio", "Prompts by kind"]
 CENTRED = {"Length", "Prompts", "Interruptions", "Reviewed", "Comments", "Audio"}
-
-
-def people(conn) -> dict:
-    """The agents and teams this login may filter by: {"agents": [(role, shown name)], "teams": [...]}."""
-    from companion.team.connection import role_kind
-    from companion.team.server_admin import members
-    from companion.team.server_errors import team_errors
-    from companion.team.server_session import current_role, visible_agents
-
-    kind = role_kind(conn)
-    everyone = members(conn)
-    with team_errors("reading the team's members"):
-        me = current_role(conn)
-        visible = None if kind in ("admin", "superuser") else visible_agents(conn)
-    agents = [m for m in everyone if m["kind"] == "agent" and (visible is None or m["role"] in visible)]
-    if visible is None:
-        teams = sorted({t for m in everyone for t in m["teams"]})
-    else:
-        teams = sorted({t for m in everyone if m["role"] == me for t in m["teams"]})
-    return {"agents": [(m["role"], m["display_name"] or m["role"]) for m in agents], "teams": teams, "me": me}
-
-
-def local_time(iso: Optional[str]) -> str:
-    if not iso:
-        return "—"
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso[:16].replace("T", " ")
 
 
 def _midnight(day: QDate) -> str:
@@ -320,9 +291,9 @@ class TeamHistoryPane(QWidget):
         self._ask(lambda conn: load_call(conn, uuid), self._open, "Opening the call from the team server…")
 
     def _open(self, doc: dict) -> None:
-        from ui.replay_window import ReplayWindow
+        from ui.team_replay import TeamReplay
 
-        replay = ReplayWindow.from_server(doc, TeamClient(self.dsn, self.password))
+        replay = TeamReplay(doc, TeamClient(self.dsn, self.password))
         replay.changed.connect(self._changed)
         replay.show()
         self.replays.append(replay)

@@ -22,7 +22,6 @@ from companion.events import FinalSegment, PartialText
 from companion.window_redaction import WindowTranscript
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
 
-
 PENDING = "…"            # a final line not judged yet: for an instant, in a burst of lines
 JUDGE_SLICE_S = 0.008    # the share of one turn of the event loop that judging lines may take
 
@@ -56,8 +55,8 @@ class TranscriptModel(QAbstractListModel):
         self._italic = QFont()
         self._italic.setItalic(True)
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
-        return 0 if parent.isValid() else len(self.lines)
+    def rowCount(self, parent: Optional[QModelIndex] = None) -> int:  # noqa: N802 - Qt's name
+        return 0 if parent is not None and parent.isValid() else len(self.lines)
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
         if not index.isValid():

@@ -3,20 +3,25 @@ the demo call, Compact (Ctrl+M), History… (Ctrl+H), Team dashboard… (only on
 machine), Setup… and Settings… — and the dialogs and windows they open: the devices, the calls' language,
 the speech model and the playbook chosen in Setup applied to the window (a call in progress keeps its
 checklist); the settings; the kept calls (with the team server's as a second source on a supervisor's
-machine); the team's weekly figures. It changes the window only through the window's public methods."""
+machine); the team's weekly figures. It knows the window only as a `CallWindow` (what it asks of it), and
+changes it only through the window's public methods."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional, Protocol, cast
 
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QToolBar
 
-from companion.config import load_config
+from companion.asr.engine import LoadedModel
+from companion.config import CoachingConfig, load_config
 from companion.errors import CompanionError
+from companion.playbooks import Playbook
 
 if TYPE_CHECKING:
     from ui.history_window import HistoryWindow
-    from ui.main_window import MainWindow
     from ui.setup_dialog import SetupDialog
     from ui.team_dashboard import TeamDashboard
 
@@ -24,26 +29,55 @@ PAUSE_TIP = ("While the customer reads out card details: nothing said is stored 
              "on. Ctrl+P again resumes.")
 
 
+class CallWindow(Protocol):
+    """What the controller asks of the call window (ui.main_window.MainWindow, a QMainWindow)."""
+
+    config: CoachingConfig
+    settings: QSettings
+    playbooks: dict[str, Playbook]
+    playbook: Playbook
+    model: Optional[LoadedModel]
+
+    def toggle_call(self) -> None: ...
+
+    def start_call(self, demo: bool = False, recording: Optional[Path] = None) -> None: ...
+
+    def pause_storing(self, paused: bool) -> None: ...
+
+    def set_compact(self, compact: bool) -> None: ...
+
+    def choose_playbook(self, playbook_id: str) -> None: ...
+
+    def use_no_model(self) -> None: ...
+
+    def load_model(self, path: Optional[Path] = None) -> None: ...
+
+    def apply_config(self, config: CoachingConfig) -> None: ...
+
+    def show_problem(self, kind: str, message: str) -> None: ...
+
+
 class CallWindowController:
-    def __init__(self, window: "MainWindow"):
+    def __init__(self, window: CallWindow):
         self.window = window
+        widget = cast(QMainWindow, window)  # the actions' and dialogs' parent, and the toolbar's window
         self.setup_dialog: Optional["SetupDialog"] = None
         self.history: Optional["HistoryWindow"] = None
         self.dashboard: Optional["TeamDashboard"] = None
-        self.start_action = QAction("Start call", window, shortcut=QKeySequence("Ctrl+Return"),
+        self.start_action = QAction("Start call", widget, shortcut=QKeySequence("Ctrl+Return"),
                                     triggered=window.toggle_call)
-        self.pause_action = QAction("Pause for payment", window, shortcut=QKeySequence("Ctrl+P"), checkable=True,
+        self.pause_action = QAction("Pause for payment", widget, shortcut=QKeySequence("Ctrl+P"), checkable=True,
                                     enabled=False, triggered=window.pause_storing, toolTip=PAUSE_TIP)
-        self.demo_action = QAction("Play demo call", window, triggered=lambda: window.start_call(demo=True))
-        self.compact_action = QAction("Compact", window, shortcut=QKeySequence("Ctrl+M"), checkable=True,
+        self.demo_action = QAction("Play demo call", widget, triggered=lambda: window.start_call(demo=True))
+        self.compact_action = QAction("Compact", widget, shortcut=QKeySequence("Ctrl+M"), checkable=True,
                                       triggered=window.set_compact)
-        self.history_action = QAction("History…", window, shortcut=QKeySequence("Ctrl+H"),
+        self.history_action = QAction("History…", widget, shortcut=QKeySequence("Ctrl+H"),
                                       triggered=self.open_history)
-        self.dashboard_action = QAction("Team dashboard…", window, triggered=self.open_dashboard,
+        self.dashboard_action = QAction("Team dashboard…", widget, triggered=self.open_dashboard,
                                         toolTip="Per agent and per week, from the team server")
-        self.setup_action = QAction("Setup…", window, triggered=self.open_setup)
-        self.settings_action = QAction("Settings…", window, triggered=self.open_settings)
-        toolbar = window.addToolBar("Call")
+        self.setup_action = QAction("Setup…", widget, triggered=self.open_setup)
+        self.settings_action = QAction("Settings…", widget, triggered=self.open_settings)
+        toolbar: QToolBar = widget.addToolBar("Call")
         toolbar.setObjectName("callToolbar")
         toolbar.setMovable(False)
         actions = [self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action]
@@ -80,7 +114,8 @@ class CallWindowController:
         from ui.setup_dialog import SetupDialog
 
         window = self.window
-        dialog = SetupDialog(list(window.playbooks.values()), window.playbook.id, window.config.asr.language, window)
+        dialog = SetupDialog(list(window.playbooks.values()), window.playbook.id, window.config.asr.language,
+                             cast(QMainWindow, window))
         self.setup_dialog = dialog
         if not dialog.exec():
             return
@@ -109,7 +144,7 @@ class CallWindowController:
     def open_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.window.config, self.window, self.window.settings)
+        dialog = SettingsDialog(self.window.config, cast(QMainWindow, self.window), self.window.settings)
         if dialog.exec():
             self.window.apply_config(load_config())
 
