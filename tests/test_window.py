@@ -367,3 +367,22 @@ def test_setup_downloads_the_model_in_the_background_and_chooses_it(qtbot, tmp_p
         dialog.done(0)
     finally:
         server.close()
+
+
+def test_the_model_loads_in_the_background_and_a_newer_choice_wins(window, qtbot, tmp_path):
+    """A model folder is loaded off the GUI thread ("loading …" meanwhile); one Vosk cannot read is said on
+    the status bar; choosing again while one still loads means the earlier answer is never shown."""
+    from tests.test_models import make_model
+
+    make_model(tmp_path / "bad")
+    window.load_model(tmp_path / "bad")
+    assert window.model_status.text().startswith("Model: loading")
+    qtbot.waitUntil(lambda: "could not load" in window.model_status.text(), timeout=30000)
+    assert window.model is None and "Vosk could not load the model" in window.model_status.text()
+
+    window.load_model(tmp_path / "bad")
+    earlier = window._loading
+    window.use_no_model()  # the agent chose again before the load ended
+    assert window.model_status.text() == "Model: none (acoustic coaching)"
+    qtbot.waitUntil(lambda: earlier.finished, timeout=30000)  # its answer came back, and was dropped
+    assert window.model_status.text() == "Model: none (acoustic coaching)" and window.model is None
