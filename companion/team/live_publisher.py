@@ -32,12 +32,14 @@ from typing import Callable, Optional
 from companion.team.errors import TeamError
 from companion.team.live_alerts import LiveTuning
 from companion.team.live_state import LiveState, LiveTracker
-from companion.team.server_schema_v3 import MAX_MESSAGE, MESSAGE_CHANNEL
+from companion.team.server_schema_v3 import MAX_MESSAGE
 
 _COLUMNS = ("state", "call_started_at", "call_s", "talk_share", "last_prompt", "last_prompt_kind", "last_prompt_reason",
             "last_prompt_s", "customer_mood", "mood_since_s", "prompts", "interruptions", "interruptions_by_agent",
             "prompt_times", "talkover_times", "checklist_step", "hand_up", "live_text", "seq")
-MESSAGE_LOOK_S = 0.5  # how often an idle publisher looks for a supervisor's message on its connection
+_MESSAGES = ("SELECT id, from_role, text, at, call_started_at FROM cc.live_messages "
+             "WHERE kind = 'message' AND to_role = session_user AND id > %s ORDER BY id")
+MESSAGE_LOOK_S = 1.0  # how often a publisher with nothing to write looks for a supervisor's message
 UPSERT = ("INSERT INTO cc.live_state (" + ", ".join(_COLUMNS) + ") VALUES ("
           + ", ".join(f"%({c})s" for c in _COLUMNS) + ") ON CONFLICT (agent_role) DO UPDATE SET "
           + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS))
@@ -133,6 +135,7 @@ class LivePublisher(threading.Thread):
         retry_at = 0.0
         last_at = -1e9
         last_sent: Optional[LiveState] = None
+        last_look = 0.0  # time.monotonic() of the last look for messages (each write looks too)
         seq = 0
         t = self.tuning
         try:
@@ -168,6 +171,7 @@ class LivePublisher(threading.Thread):
                     try:
                         self._write(state, seq, hand)
                         last_sent, last_at = state, time.monotonic()
+                        last_look = last_at
                     except Exception as exc:  # noqa: BLE001 - any failure: drop the connection, try again later
                         self._lost(exc)
                         retry_at = time.monotonic() + self._backoff()
@@ -176,14 +180,16 @@ class LivePublisher(threading.Thread):
                     break
                 if not due and changed:  # a change within the second: sent when the second is up
                     self._halt.wait(max(0.01, t.publish_every_s - (time.monotonic() - last_at)))
-                else:  # a change (or a hand) wakes it at once; messages are looked for twice a second
-                    self._wake.wait(MESSAGE_LOOK_S)
+                else:  # a change (or a hand) wakes it at once
+                    self._wake.wait(max(0.01, MESSAGE_LOOK_S - (time.monotonic() - last_look)))
                 self._wake.clear()  # the next pass compares the newest state with what was sent anyway
-                try:
-                    self._listen()
-                except Exception as exc:  # noqa: BLE001
-                    self._lost(exc)
-                    retry_at = time.monotonic() + self._backoff()
+                if time.monotonic() - last_look >= MESSAGE_LOOK_S:
+                    try:
+                        self._fetch_messages()
+                        last_look = time.monotonic()
+                    except Exception as exc:  # noqa: BLE001
+                        self._lost(exc)
+                        retry_at = time.monotonic() + self._backoff()
         finally:
             self._close()
 
@@ -200,7 +206,6 @@ class LivePublisher(threading.Thread):
         try:
             with team_errors("starting the live state"):
                 self.tracker.share_text = bool(policy(conn)["share_text"])
-                conn.execute(f"LISTEN {MESSAGE_CHANNEL}")
                 if self.last_message_id is None:  # from now on: what was said to an earlier session is not news
                     self.last_message_id = conn.execute(
                         "SELECT coalesce(max(id), 0) FROM cc.live_messages WHERE to_role = session_user").fetchone()[0]
@@ -212,32 +217,28 @@ class LivePublisher(threading.Thread):
         self._fetch_messages()  # any sent while the connection was down
 
     def _write(self, state: LiveState, seq: int, hand: Optional[str]) -> None:
+        """The state (and a raised hand) in one transaction, and any message for the agent with it."""
         conn = self._conn
         with conn.transaction():
             conn.execute(UPSERT, state.row(seq))
             if hand is not None:
                 conn.execute("INSERT INTO cc.live_messages (kind, text) VALUES ('hand', %s)", (hand or None,))
+            rows = conn.execute(_MESSAGES, (self.last_message_id or 0,)).fetchall()
         if hand is not None:
             with self._hand_lock:
                 if self._hand_note == hand:
                     self._hand_note = None
         self.sent += 1
-
-    def _listen(self) -> None:
-        """A message arrived (a notification on the connection, read without waiting): fetch it."""
-        got = False
-        for _ in self._conn.notifies(timeout=0.0, stop_after=1):  # never break out: a packet's rest is lost
-            got = True
-        if got:
-            self._fetch_messages()
+        self._deliver(rows)
 
     def _fetch_messages(self) -> None:
-        rows = self._conn.execute(
-            "SELECT id, from_role, text, at, call_started_at FROM cc.live_messages "
-            "WHERE kind = 'message' AND to_role = session_user AND id > %s ORDER BY id", (self.last_message_id or 0,)
-        ).fetchall()
+        self._deliver(self._conn.execute(_MESSAGES, (self.last_message_id or 0,)).fetchall())
+
+    def _deliver(self, rows) -> None:
         for row in rows:
-            self.last_message_id = max(self.last_message_id or 0, row[0])
+            if row[0] <= (self.last_message_id or 0):
+                continue
+            self.last_message_id = row[0]
             message = SupervisorMessage(row[0], row[1], row[2], row[3], row[4])
             self.messages.append(message)
             if self.tracker.snapshot().hand_up:

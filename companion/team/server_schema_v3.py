@@ -16,9 +16,13 @@
   messages to them; a supervisor reads the rows and hands of the agents in their team(s)
   (`cc.visible_agents()`) and writes messages only to those agents, as themselves; an admin reads
   everything.
-- **Pushed, never polled**: a trigger on each table calls `pg_notify` on every write: `cc_live` for a
-  live row (the watchers listen), `cc_live_messages` for a message or a hand (the agents' apps listen
-  there only, so 500 agents' states are not pushed to every agent).
+- **Pushed where it matters**: a trigger calls `pg_notify` when a live row starts or its state, prompt
+  count, customer's mood, raised hand, the agent's talk-overs or the checklist step change (`cc_live`),
+  and on every message or hand (`cc_live_messages`). The call's time, talk share and words are not
+  pushed: watchers read every row again every couple of seconds anyway (staleness needs it). In
+  PostgreSQL every notification wakes every listening session of the database, whatever its channel,
+  so a notification a second for each of 500 agents would wake every watcher 500 times a second. For
+  the same reason the agents' apps do not listen: they look for messages as they write.
   LISTEN is not covered by any privilege in PostgreSQL (any member could listen on the channel), so
   the payload says nothing about the agent or the call: only which table (`s` live state, `m`
   message) and the row's opaque id. A watcher reads the row itself, under row-level security; a row
@@ -127,8 +131,17 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-CREATE TRIGGER live_state_notify AFTER INSERT OR UPDATE ON cc.live_state
+CREATE TRIGGER live_state_notify_insert AFTER INSERT ON cc.live_state
   FOR EACH ROW EXECUTE FUNCTION cc.live_notify();
+-- only what a supervisor must see at once: the call's time, talk share and words ride on the watchers'
+-- periodic read (every listener in the database is woken by every notification, whatever its channel)
+CREATE TRIGGER live_state_notify AFTER UPDATE ON cc.live_state
+  FOR EACH ROW WHEN (OLD.state IS DISTINCT FROM NEW.state OR OLD.prompts IS DISTINCT FROM NEW.prompts
+                     OR OLD.customer_mood IS DISTINCT FROM NEW.customer_mood OR OLD.hand_up IS DISTINCT FROM NEW.hand_up
+                     OR OLD.interruptions_by_agent IS DISTINCT FROM NEW.interruptions_by_agent
+                     OR OLD.checklist_step IS DISTINCT FROM NEW.checklist_step
+                     OR OLD.call_started_at IS DISTINCT FROM NEW.call_started_at)
+  EXECUTE FUNCTION cc.live_notify();
 CREATE TRIGGER live_messages_notify AFTER INSERT ON cc.live_messages
   FOR EACH ROW EXECUTE FUNCTION cc.live_notify();
 
