@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+
 @dataclass(frozen=True)
 class Range:
     """The values a number setting may take: from `lo` to `hi`, both included (never NaN or infinite)."""

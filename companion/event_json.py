@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any, Optional, Sequence
 
+from companion.errors import CompanionError
+from companion.event_redaction import EventRedactor
 from companion.events import (
     CallEnded,
     CallStarted,
@@ -29,9 +31,7 @@ from companion.events import (
     TranscriberFailed,
     Turn,
 )
-from companion.event_redaction import EventRedactor
 from companion.payment_pause import PauseSpans
-from companion.errors import CompanionError
 
 
 def _round(value: object) -> object:

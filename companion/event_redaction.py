@@ -63,7 +63,10 @@ from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialTe
 from companion.store import identity_rules
 from companion.store.redaction import is_label, redact_words
 from companion.store.redaction_rules import config as redaction_config
-from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
+from companion.store.rows import Piece as _Piece
+from companion.store.rows import RecentSpeech
+from companion.store.rows import collapse as _collapse
+from companion.store.rows import union as _union
 from companion.store.spoken_numbers import BOUNDARY, normalise
 
 MARGIN_S = 1.0   # the voice detector's turn ends after the recogniser's last word by up to this

@@ -17,7 +17,6 @@ from companion.errors import ConfigError
 from companion.paths import user_data_dir
 from companion.resources import resource_path
 
-
 FLOWS = {"opening": "the call's opening state: done as the call begins",
          "after-call": "done after the call, in its summary (the root-cause note)"}
 

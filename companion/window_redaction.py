@@ -26,10 +26,22 @@ from __future__ import annotations
 import copy
 from typing import Iterable
 
-from companion.event_redaction import IDENTITY_PROBES, MARGIN_S, NUMBER_START, PROBES, Probes, _may_turn, cued_probes, probe_labels
+from companion.event_redaction import (
+    IDENTITY_PROBES,
+    MARGIN_S,
+    NUMBER_START,
+    PROBES,
+    Probes,
+    _may_turn,
+    cued_probes,
+    probe_labels,
+)
 from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
 from companion.store.redaction import redact_words
-from companion.store.rows import Piece as _Piece, RecentSpeech, collapse as _collapse, union as _union
+from companion.store.rows import Piece as _Piece
+from companion.store.rows import RecentSpeech
+from companion.store.rows import collapse as _collapse
+from companion.store.rows import union as _union
 
 # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
 # anything personal by the next one (a cue or a number needs to be this near), so it is not probed

@@ -10,8 +10,8 @@ from typing import TextIO
 
 from companion.asr.catalog import check_model_name, load_catalog
 from companion.asr.discovery import auto_candidates, find_model, passed_over_note
-from companion.asr.languages import language_name, serves
 from companion.asr.download import Progress, download_model, installed_model, remove_model
+from companion.asr.languages import language_name, serves
 from companion.config import load_config
 from companion.errors import DownloadCancelled, ModelError
 from companion.paths import user_models_dir

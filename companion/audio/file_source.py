@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
-import numpy as np
 import soundfile as sf
 
 from companion.audio.framer import BlockAssembler, PartyFramer
