@@ -25,9 +25,9 @@ from typing import Iterable, Optional, Sequence
 
 from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
-from companion.report import state_spans
 from companion.store.redaction import is_label, redact, redact_together, redact_words
 from companion.store.redaction_rules import config as redaction_config
+from companion.timeline import state_spans
 
 PARTIES = ("agent", "customer")
 TICK_SOURCES = ("auto", "manual")
@@ -212,14 +212,12 @@ class CallRows:
         if self.live:
             from companion.store.redaction import may_continue, still_open
 
-            self.last_end[piece.party] = max(self.last_end.get(piece.party, piece.end), piece.end)
-            for party in ("agent", "customer"):
-                mine = [p for p in self.recent.pieces if p.party == party]
-                open_ = any(p.written is not None and p.written != p.stored for p in mine)
-                if open_ or (party == piece.party and may_continue(self.recent, raw)):
-                    asked.add(party)
-                    for pid, words in still_open(self.recent, party, self.last_end).items():
-                        wanted[pid] = words if pid not in wanted else union(wanted[pid], [words])
+            party = piece.party   # the other party's open pieces keep their labels until they speak again
+            self.last_end[party] = max(self.last_end.get(party, piece.end), piece.end)
+            open_ = any(p.party == party and p.written is not None and p.written != p.stored for p in self.recent.pieces)
+            if open_ or may_continue(self.recent, raw):
+                asked.add(party)
+                wanted = still_open(self.recent, party, self.last_end)
 
         def shown(p: Piece) -> list[str]:
             if id(p) not in still:
