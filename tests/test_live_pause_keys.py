@@ -62,5 +62,5 @@ def test_on_a_terminal_p_and_enter_pauses_and_resumes(softphone, tmp_path):
     assert proc.returncode == 0, err
     assert f"with p and Enter, or kill -USR1 {proc.pid}; again to resume." in err
     assert [e["paused"] for e in events(path) if e["type"] == "pause"] == [True, False]
-    assert "paused for payment: nothing said is stored until you resume (p and Enter" in err
+    assert "Paused for payment: nothing said is stored until you resume (p and Enter" in err
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
