@@ -41,7 +41,7 @@ class _Inbox(QObject):
         super().__init__(parent)
         self._queue: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
         self._scheduled = False
-        self._wake.connect(self._drain, Qt.QueuedConnection)
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
 
     def post(self, deliver: Callable[[], None]) -> None:
         """Any thread: `deliver()` runs on the GUI thread."""
@@ -84,7 +84,7 @@ class Task(Generic[T]):
     """One piece of work: `cancel()` it (it does not start, or its answer is dropped); `running_for()`
     says how long it has run (0 before it started and after it ended)."""
 
-    def __init__(self, work: Callable[[], T], done: Optional[Done], failed: Optional[Failed]):
+    def __init__(self, work: Callable[[], T], done: Optional[Done[T]], failed: Optional[Failed]):
         self._work, self._done, self._failed = work, done, failed
         self.cancelled = False
         self.finished = False   # its answer was delivered (or dropped) on the GUI thread

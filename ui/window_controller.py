@@ -9,7 +9,7 @@ changes it only through the window's public methods."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional, Protocol, cast
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, cast
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
@@ -64,27 +64,29 @@ class CallWindowController:
         self.setup_dialog: Optional["SetupDialog"] = None
         self.history: Optional["HistoryWindow"] = None
         self.dashboard: Optional["TeamDashboard"] = None
-        self.start_action = QAction("Start call", widget, shortcut=QKeySequence("Ctrl+Return"),
-                                    triggered=window.toggle_call)
-        self.pause_action = QAction("Pause for payment", widget, shortcut=QKeySequence("Ctrl+P"), checkable=True,
-                                    enabled=False, triggered=window.pause_storing, toolTip=PAUSE_TIP)
-        self.demo_action = QAction("Play demo call", widget, triggered=lambda: window.start_call(demo=True))
-        self.compact_action = QAction("Compact", widget, shortcut=QKeySequence("Ctrl+M"), checkable=True,
-                                      triggered=window.set_compact)
-        self.history_action = QAction("History…", widget, shortcut=QKeySequence("Ctrl+H"),
-                                      triggered=self.open_history)
-        self.dashboard_action = QAction("Team dashboard…", widget, triggered=self.open_dashboard,
-                                        toolTip="Per agent and per week, from the team server")
-        self.setup_action = QAction("Setup…", widget, triggered=self.open_setup)
-        self.settings_action = QAction("Settings…", widget, triggered=self.open_settings)
+        def action(text: str, slot: Callable[..., None], **options: Any) -> QAction:
+            made = QAction(text, widget, **options)
+            made.triggered.connect(slot)
+            return made
+
+        self.start_action = action("Start call", window.toggle_call, shortcut=QKeySequence("Ctrl+Return"))
+        self.pause_action = action("Pause for payment", window.pause_storing, shortcut=QKeySequence("Ctrl+P"),
+                                   checkable=True, enabled=False, toolTip=PAUSE_TIP)
+        self.demo_action = action("Play demo call", lambda: window.start_call(demo=True))
+        self.compact_action = action("Compact", window.set_compact, shortcut=QKeySequence("Ctrl+M"), checkable=True)
+        self.history_action = action("History…", self.open_history, shortcut=QKeySequence("Ctrl+H"))
+        self.dashboard_action = action("Team dashboard…", self.open_dashboard,
+                                       toolTip="Per agent and per week, from the team server")
+        self.setup_action = action("Setup…", self.open_setup)
+        self.settings_action = action("Settings…", self.open_settings)
         toolbar: QToolBar = widget.addToolBar("Call")
         toolbar.setObjectName("callToolbar")
         toolbar.setMovable(False)
         actions = [self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action]
         if team_dsn() is not None:  # a supervisor's (or admin's) machine
             actions.append(self.dashboard_action)
-        for action in actions + [self.setup_action, self.settings_action]:
-            toolbar.addAction(action)
+        for shown in actions + [self.setup_action, self.settings_action]:
+            toolbar.addAction(shown)
 
     # --- the actions through a call ----------------------------------------------------------
     def call_started(self) -> None:
