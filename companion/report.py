@@ -22,7 +22,7 @@ from companion.events import (
     Turn,
     Word,
 )
-from companion.timeline import clock
+from companion.timeline import clock, state_spans  # noqa: F401  (state_spans: from here too)
 
 
 class ReportCollector:
@@ -134,12 +134,6 @@ def summary_text(doc: dict, model_note: Optional[str] = None) -> str:
     for p in doc["prompts"]:
         lines.append(f"    {clock(p['t'])}  {p['kind']:<15} {p['reason']}")
     return "\n".join(lines)
-
-
-def state_spans(states: list[dict], end: float) -> list[tuple[float, float, str]]:
-    """[{t, state}, ...] as (start, end, state) spans up to `end`."""
-    ordered = sorted(states, key=lambda c: c["t"])
-    return [(c["t"], nxt["t"] if nxt else end, c["state"]) for c, nxt in zip(ordered, ordered[1:] + [None])]
 
 
 def mood_summary(states: list[dict], duration_s: float) -> str:

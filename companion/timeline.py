@@ -12,6 +12,12 @@ MOOD_UNKNOWN_COLOUR = "#d7dadd"  # before their baseline is known
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
+def state_spans(states: list[dict], end: float) -> list[tuple[float, float, str]]:
+    """[{t, state}, ...] as (start, end, state) spans up to `end`."""
+    ordered = sorted(states, key=lambda c: c["t"])
+    return [(c["t"], nxt["t"] if nxt else end, c["state"]) for c, nxt in zip(ordered, ordered[1:] + [None])]
+
+
 def clock(seconds: float) -> str:
     """'mm:ss' (minutes go past 59 on a long call: '75:02')."""
     minutes, secs = divmod(int(max(0.0, seconds)), 60)

@@ -27,7 +27,7 @@ from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
 from companion.store.redaction import is_label, redact, redact_together, redact_words
 from companion.store.redaction_rules import config as redaction_config
-from companion.report import state_spans
+from companion.timeline import state_spans
 
 PARTIES = ("agent", "customer")
 TICK_SOURCES = ("auto", "manual")
