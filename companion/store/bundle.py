@@ -31,10 +31,10 @@ from companion.store.bundle_check import (
     read_capped,
 )
 from companion.store.calls import load_call
-from companion.store.db import private_dir
 from companion.store.recording import recordings_dir
 from companion.store.redaction import redact
 from companion.store.rows import CallRows, insert_call, mood_totals
+from companion.store.writes import private_dir
 from companion.textsafe import shown
 
 SUFFIX = ".ccall"

@@ -16,24 +16,14 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Optional
 
-from companion.errors import CompanionError
 from companion.paths import user_data_dir
 from companion.store.schema import migrate
+from companion.store.writes import BUSY_ATTEMPTS, StoreError, claim, is_busy, private_dir, release, write, writer_alive  # noqa: F401  (from here too)
 
 BUSY_TIMEOUT_S = 15.0   # how long a write waits for another process's transaction before SQLITE_BUSY
-BUSY_ATTEMPTS = 3       # `write()` tries this many times when the store stays busy
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # "file is not a database", "database disk image is malformed"
-T = TypeVar("T")
-
-
-class StoreError(CompanionError):
-    """The call store cannot be opened or written; `cause` is what SQLite or the system said."""
-
-    def __init__(self, message: str, cause: Optional[BaseException] = None):
-        super().__init__(message)
-        self.cause = cause
 
 
 class _Damaged(Exception):
@@ -47,37 +37,6 @@ class _Damaged(Exception):
 
 def store_path() -> Path:
     return user_data_dir() / "calls.sqlite3"
-
-
-_claimed: set[int] = set()  # calls this process is writing now
-_claimed_lock = threading.Lock()
-
-
-def claim(call_id: int) -> None:
-    """This process writes `call_id`: opening the store again here never closes it as interrupted."""
-    with _claimed_lock:
-        _claimed.add(call_id)
-
-
-def release(call_id: int) -> None:
-    with _claimed_lock:
-        _claimed.discard(call_id)
-
-
-def private_dir(path: Path) -> Path:
-    """Make `path` (and missing parents); only folders made here are made owner-only. A folder that
-    already exists (a shared one named by COMPANION_DATA_DIR) keeps its own permissions."""
-    missing = []
-    at = Path(path)
-    while not at.exists():
-        missing.append(at)
-        if at.parent == at:
-            break
-        at = at.parent
-    path.mkdir(parents=True, exist_ok=True)
-    for made in missing:
-        os.chmod(made, 0o700)
-    return path
 
 
 # --- telling the user ------------------------------------------------------------------------
@@ -287,48 +246,6 @@ def _salvage(db: sqlite3.Connection, path: Path, aside: Path, detail: str) -> No
                f"in its place.{failed} The calls saved before are not in the history; keep that file to recover them.")
 
 
-# --- writing ----------------------------------------------------------------------------------
-def is_busy(exc: BaseException) -> bool:
-    """Another process held the store past the busy timeout ("database is locked")."""
-    return getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_BUSY", "SQLITE_LOCKED"))
-
-
-def write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], attempts: int = BUSY_ATTEMPTS) -> T:
-    """`work(db)` in one write transaction that takes the write lock first; all of it or nothing.
-    A store still busy after the busy timeout is tried again, `attempts` times in all."""
-    for attempt in range(1, attempts + 1):
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                result = work(db)
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-            return result
-        except sqlite3.OperationalError as exc:
-            if attempt == attempts or not is_busy(exc):
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
-
-
-def writer_alive(pid: Optional[int], call_id: int) -> bool:
-    """Is the process that wrote call `call_id` (`writer_pid`) still running?"""
-    if not pid:
-        return False
-    if pid == os.getpid():  # this process (or an earlier one that had the same number)
-        with _claimed_lock:
-            return call_id in _claimed
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError, ValueError):
-        return True  # exists but not ours, or this platform cannot tell: leave it alone
-    return True
-
-
 def close_interrupted(db: sqlite3.Connection) -> int:
     """Calls left 'active' by a crash or kill (their writer is gone): closed as 'interrupted' with what was written."""
     if not any(not writer_alive(r["writer_pid"], r["id"])
@@ -338,8 +255,8 @@ def close_interrupted(db: sqlite3.Connection) -> int:
 
 
 def _close_interrupted(db: sqlite3.Connection) -> int:
-    from companion.store.rows import mood_totals
     from companion.store.hooks import call_closed
+    from companion.store.rows import mood_totals
 
     rows = [r for r in db.execute("SELECT id, writer_pid FROM calls WHERE status = 'active'").fetchall()
             if not writer_alive(r["writer_pid"], r["id"])]

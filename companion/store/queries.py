@@ -68,7 +68,7 @@ def customer_mood(db: sqlite3.Connection, call_id: int) -> tuple[Optional[str], 
 
 def call_uuid(db: sqlite3.Connection, call_id: int) -> str:
     """The call's UUID; a row from before UUIDs (written by hand, or by an older path) gets one now."""
-    from companion.store.db import write
+    from companion.store.writes import write
 
     row = db.execute("SELECT uuid FROM calls WHERE id = ?", (call_id,)).fetchone()
     if row is None:

@@ -20,8 +20,8 @@ import soundfile as sf
 
 from companion.events import FrameBlock
 from companion.paths import user_data_dir
-from companion.store.db import private_dir, write, writer_alive
 from companion.store.flac_repair import repair, unknown_length
+from companion.store.writes import private_dir, write, writer_alive
 
 CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as the law where you and they are "
                     "may require.")

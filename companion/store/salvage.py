@@ -72,7 +72,7 @@ def salvage(damaged: Path, into: sqlite3.Connection) -> Salvaged:
             found.recovered_by = "SQLite's recovery"
         source = sqlite3.connect(str(source_path or copy))  # a copy: SQLite may write to it as it reads
         try:
-            from companion.store.db import write
+            from companion.store.writes import write
 
             write(into, lambda db: _copy_all(source, db, found))
         finally:

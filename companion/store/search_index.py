@@ -78,7 +78,7 @@ def check(db: sqlite3.Connection) -> Optional[str]:
     """At a store's first opening in a process: the index checked, and rebuilt when broken. Returns the
     one line to tell the user when it was rebuilt (or could not be), else None. A store this process
     cannot write now (a read-only folder, another process's long transaction) is checked at the next start."""
-    from companion.store.db import write
+    from companion.store.writes import write
 
     if db.execute(f"SELECT 1 FROM sqlite_master WHERE name = '{INDEX}'").fetchone() is None:
         return None   # a new store, or one from before there was an index: the migration makes it

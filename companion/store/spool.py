@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
-from companion.store.db import StoreError, is_busy
+from companion.store.writes import StoreError, is_busy
 
 MAX_UNSAVED_EVENTS = 10_000  # events kept in memory while the store cannot be written (~2 h of a call, ~20 MB)
 RETRY_S = 2.0                # how often a store that could not be written is tried again
