@@ -79,10 +79,15 @@ def main() -> None:
 
     app = QApplication.instance() or QApplication([])
     t = time.perf_counter()
-    history = HistoryWindow(db)
+    history = HistoryWindow()  # the store above; it searches as a background task
     history.show()
     app.processEvents()
-    print(f"history window open at 10,000 calls: {(time.perf_counter() - t) * 1000:.0f} ms (shows the newest 2,000)")
+    opened = time.perf_counter() - t
+    while history.searching:
+        app.processEvents()
+        time.sleep(0.001)
+    print(f"history window open at 10,000 calls: {opened * 1000:.0f} ms; its calls shown after "
+          f"{(time.perf_counter() - t) * 1000:.0f} ms (the newest 2,000)")
 
     # import throughput
     folder = Path(tempfile.mkdtemp())
