@@ -3,6 +3,8 @@ that has no transcript. Shared by the replay window, the HTML report, `live` and
 
 from __future__ import annotations
 
+from typing import Any, Mapping, Optional, Sequence
+
 PARTY_NAMES = {"agent": "Agent", "customer": "Customer"}
 PAUSE_COLOUR = "#9aa0a6"  # a pause for payment on any timeline: nothing said there was stored
 # The customer's mood (companion/monitor/customer.py): its words and colour on every band and strip
@@ -12,10 +14,11 @@ MOOD_UNKNOWN_COLOUR = "#d7dadd"  # before their baseline is known
 _STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
-def state_spans(states: list[dict], end: float) -> list[tuple[float, float, str]]:
+def state_spans(states: Sequence[Mapping[str, Any]], end: float) -> list[tuple[float, float, str]]:
     """[{t, state}, ...] as (start, end, state) spans up to `end`."""
     ordered = sorted(states, key=lambda c: c["t"])
-    return [(c["t"], nxt["t"] if nxt else end, c["state"]) for c, nxt in zip(ordered, ordered[1:] + [None])]
+    following: list[Optional[Mapping[str, Any]]] = [*ordered[1:], None]
+    return [(c["t"], nxt["t"] if nxt else end, c["state"]) for c, nxt in zip(ordered, following)]
 
 
 def clock(seconds: float) -> str:
