@@ -65,14 +65,14 @@ def test_the_event_loop_goes_on_while_a_slow_task_runs(qtbot, owner):
 
 
 def test_a_closed_window_is_never_called_back_and_its_waiting_tasks_never_start(qtbot, owner):
-    tasks = Tasks(owner, serial=True)
+    cleaned = threading.Event()
+    tasks = Tasks(owner, serial=True, cleanup=cleaned.set)  # what a connection's owner closes after the last task
     release, started, answers = threading.Event(), [], []
     tasks.run(lambda: (started.append("first"), release.wait(WAIT_MS / 1000)), done=answers.append,
               failed=answers.append)
     tasks.run(lambda: started.append("second"), done=answers.append, failed=answers.append)
     qtbot.waitUntil(lambda: bool(started), timeout=WAIT_MS)
-    cleaned = threading.Event()
-    tasks._cleanup = cleaned.set  # what a connection's owner closes after the last task
+    assert not cleaned.is_set()
     tasks.close()
     release.set()
     assert cleaned.wait(WAIT_MS / 1000)  # the lane got past the first task, skipped the second, cleaned up
