@@ -20,7 +20,8 @@ the app's own `init_server` / `add_member`: the agents in teams of 10, each supe
 Measured, over `--seconds` after a warm-up:
 - **coach to screen**: from a prompt on the agent's bus to the supervisor's view of it (the publisher's
   once-a-second pacing included); p50, p95, max over every prompt every supervisor saw;
-- **commit to screen**: from the row's `updated_at` (the server's clock, the same machine) to the view;
+- **commit to screen**: for the same prompts, from the row's `updated_at` (the server's clock, the same
+  machine) to the view;
 - the server's CPU (every PostgreSQL process's user + system time, from /proc), its connections
   (pg_stat_activity), and the bench process's own CPU (the simulated agents and supervisors).
 """
@@ -134,11 +135,11 @@ def run_supervisors(dsns: dict, start_measure: float, end: float, out) -> None:
             mine, mine_c = [], []
             for v in views:
                 key = (v["agent"], v.get("prompts") or 0)
-                if key not in got:
+                if key not in got:  # a prompt (pushed): the call's tick rides on the floor's 2-second read
                     got.add(key)
                     mine.append((key, wall))
-                if wall >= start_measure and v.get("updated_at"):
-                    mine_c.append(wall - datetime.datetime.fromisoformat(v["updated_at"]).timestamp())
+                    if wall >= start_measure and v.get("updated_at"):
+                        mine_c.append(wall - datetime.datetime.fromisoformat(v["updated_at"]).timestamp())
             with lock:
                 seen.extend(mine)
                 commit.extend(mine_c)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from companion.team.errors import TeamError
 
@@ -47,7 +47,7 @@ class LiveTuning:
 _INTS = ("prompts_alert", "talkovers_alert")
 
 
-def _layer(tuning: LiveTuning, path: Path, data: dict) -> LiveTuning:
+def _layer(tuning: LiveTuning, path: Path, data: dict[str, Any]) -> LiveTuning:
     table = data.get("live", {})
     if not isinstance(table, dict):
         raise TeamError(f"{path}: [live] must be a table.")
@@ -67,7 +67,8 @@ def _layer(tuning: LiveTuning, path: Path, data: dict) -> LiveTuning:
             raise TeamError(f"{path}: [live] {key} must be a whole number, not {value!r}.")
         if value <= 0:
             raise TeamError(f"{path}: [live] {key} must be more than 0, not {value!r}.")
-        tuning = replace(tuning, **{key: int(value) if key in _INTS else float(value)})
+        number: Any = int(value) if key in _INTS else float(value)
+        tuning = replace(tuning, **{key: number})
     return tuning
 
 
@@ -92,7 +93,7 @@ def load_tuning(path: Optional[Path] = None) -> LiveTuning:
     return tuning
 
 
-def shown_state(row: dict, tuning: LiveTuning) -> str:
+def shown_state(row: dict[str, Any], tuning: LiveTuning) -> str:
     """The state a supervisor sees: the agent's own, except that a row not written for
     `stale_after_s` is "connection_lost" (an agent who closed the app cleanly is "offline")."""
     state = row.get("state") or "offline"
@@ -102,11 +103,11 @@ def shown_state(row: dict, tuning: LiveTuning) -> str:
     return state
 
 
-def _recent(times, now_s: float, window_s: float) -> int:
+def _recent(times: Any, now_s: float, window_s: float) -> int:
     return sum(1 for t in (times or ()) if t is not None and now_s - window_s <= t <= now_s)
 
 
-def alerts(row: dict, tuning: LiveTuning) -> list[str]:
+def alerts(row: dict[str, Any], tuning: LiveTuning) -> list[str]:
     """The alerts for one agent's live row, most urgent first (ALERT_KINDS' order)."""
     state = shown_state(row, tuning)
     found: list[str] = []

@@ -15,13 +15,14 @@ import argparse
 import signal
 import sys
 import threading
+from typing import Any
 
 from companion.team.errors import TeamError
 
 COMMANDS = ("watch", "message")
 
 
-def add_parsers(tsub: argparse._SubParsersAction) -> None:
+def add_parsers(tsub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     w = tsub.add_parser("watch", help="(supervisor) the team's calls live: one line per change, alerts included",
                         description="Print each agent's live state as it changes (state, call time, mood, last "
                                     "prompt, alerts), raised hands and messages, until Ctrl-C.")
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             signal.signal(sig, handler)
 
 
-def _message(settings, args: argparse.Namespace) -> int:
+def _message(settings: Any, args: argparse.Namespace) -> int:
     from companion.team.connection import connect
     from companion.team.live_watch import send_message
 

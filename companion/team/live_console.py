@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import IO, Optional
+from typing import IO, Any, Optional
 
 from companion.team.live_publisher import LivePublisher, LiveStatus, SupervisorMessage
 
@@ -31,7 +31,7 @@ class LiveStatusPrinter:
         print(f"companion: team: {status.message}", file=self.err, flush=True)
 
 
-def start_for_live(session, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr,
+def start_for_live(session: Any, out: IO[str] = sys.stdout, err: IO[str] = sys.stderr,
                    keys: bool = False) -> Optional[LivePublisher]:
     """The live state of `session`'s call on the team server (None when this machine is not an agent's,
     or [live] publish is off). `keys`: 'h' and Enter is read on this terminal (said once)."""

@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from companion.team.errors import TeamError
 from companion.team.live_alerts import LiveTuning
@@ -80,10 +80,10 @@ class LivePublisher(threading.Thread):
         self.failures = 0
         self.last_message_id: Optional[int] = None
         self.messages: list[SupervisorMessage] = []
-        self._conn = None
+        self._conn: Any = None
 
     # --- the app's side (any thread, never blocks) ------------------------------------------------
-    def attach(self, session) -> "LivePublisher":
+    def attach(self, session: Any) -> "LivePublisher":
         """Follow `session`'s call: its bus's events, and its checklist's current step when it has one."""
         def current() -> Optional[str]:
             checklist = getattr(session, "checklist", None)
@@ -92,7 +92,7 @@ class LivePublisher(threading.Thread):
             step_id = checklist.current()
             for step in checklist.playbook.steps:
                 if step.id == step_id:
-                    return step.title
+                    return str(step.title)
             return None
 
         self.tracker.current_step = current
@@ -196,11 +196,12 @@ class LivePublisher(threading.Thread):
     def _backoff(self) -> float:
         t = self.tuning
         wait = min(t.reconnect_max_s, t.reconnect_first_s * 2 ** max(0, self.failures - 1))
-        return wait * (1.0 - 0.2 * random.random())
+        return float(wait * (1.0 - 0.2 * random.random()))
 
     def _connect(self) -> None:
-        from companion.team.connection import connect, team_errors
+        from companion.team.connection import connect
         from companion.team.server_calls import policy
+        from companion.team.server_errors import team_errors
 
         conn = connect(self.dsn, self.password)
         try:
@@ -234,7 +235,7 @@ class LivePublisher(threading.Thread):
     def _fetch_messages(self) -> None:
         self._deliver(self._conn.execute(_MESSAGES, (self.last_message_id or 0,)).fetchall())
 
-    def _deliver(self, rows) -> None:
+    def _deliver(self, rows: Any) -> None:
         for row in rows:
             if row[0] <= (self.last_message_id or 0):
                 continue
@@ -250,7 +251,7 @@ class LivePublisher(threading.Thread):
                     pass
 
     def _lost(self, exc: BaseException) -> None:
-        from companion.team.connection import explain
+        from companion.team.server_errors import explain
 
         self._close()
         error = exc if isinstance(exc, TeamError) else explain(exc, "sending the live state")
@@ -279,7 +280,7 @@ class LivePublisher(threading.Thread):
             pass
 
 
-def start_live_publisher(session=None, on_message: Optional[Callable[[SupervisorMessage], None]] = None,
+def start_live_publisher(session: Any = None, on_message: Optional[Callable[[SupervisorMessage], None]] = None,
                          on_status: Optional[Callable[[LiveStatus], None]] = None) -> Optional[LivePublisher]:
     """A running publisher following `session` (if given) when this machine is connected to a team
     server as an agent and its [live] publish is on; None otherwise (nothing to do). A team.toml that
@@ -298,6 +299,7 @@ def start_live_publisher(session=None, on_message: Optional[Callable[[Supervisor
         return None
     if not tuning.publish:
         return None
+    assert settings.dsn is not None  # uploads: connected
     publisher = LivePublisher(settings.dsn, tuning, on_message=on_message, on_status=on_status)
     if session is not None:
         publisher.attach(session)

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from companion.events import (
     CallEnded,
@@ -68,7 +68,7 @@ class LiveState:
     hand_up: bool = False
     live_text: Optional[str] = None
 
-    def row(self, seq: int) -> dict:
+    def row(self, seq: int) -> dict[str, Any]:
         """The live row's columns, bounded as the server's constraints require."""
         started = (datetime.fromtimestamp(self.call_started_at, timezone.utc)
                    if self.call_started_at is not None else None)
@@ -106,14 +106,14 @@ class LiveTracker:
     share_text: bool = False                    # set by the publisher from the team's policy
     state: LiveState = field(default_factory=LiveState)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _redactor: object = None
+    _redactor: Any = None
     _paused: bool = False
 
     def snapshot(self) -> LiveState:
         with self._lock:
             return self.state
 
-    def _set(self, **changes) -> None:
+    def _set(self, **changes: Any) -> None:
         with self._lock:
             new = replace(self.state, **changes)
             changed = new != self.state
@@ -141,7 +141,7 @@ class LiveTracker:
         if isinstance(event, MetricsSnapshot):
             s = self.state
             share = event.talk_share_call
-            changes = {"call_s": _s(event.t) or 0.0}
+            changes: dict[str, Any] = {"call_s": _s(event.t) or 0.0}
             if share is not None:
                 changes["talk_share"] = round(float(share), 2)
             if event.customer_state is not None and s.customer_mood is None:

@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 from datetime import datetime
-from typing import IO, Callable, Optional
+from typing import IO, Any, Callable, Optional
 
 from companion.team.errors import TeamError
 from companion.team.live_alerts import ALERT_LABELS, STATE_LABELS, LiveTuning, alerts, shown_state
@@ -41,11 +41,11 @@ MARGIN_S = 1.0       # a batch reads back this far before the newest row it has 
 _VOLATILE = ("updated_at", "age_s")
 
 
-def _iso(value) -> Optional[str]:
+def _iso(value: Any) -> Optional[str]:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def agent_view(row: dict, tuning: LiveTuning) -> dict:
+def agent_view(row: dict[str, Any], tuning: LiveTuning) -> dict[str, Any]:
     """One agent as `watch --json` prints it and the floor view draws it."""
     from companion.timeline import MOOD_LABELS, clock
 
@@ -66,7 +66,7 @@ def agent_view(row: dict, tuning: LiveTuning) -> dict:
             "age_s": None if row.get("age_s") is None else round(float(row["age_s"]), 1)}
 
 
-def message_view(row: dict) -> dict:
+def message_view(row: dict[str, Any]) -> dict[str, Any]:
     kind, agent = row["kind"], row["to_role"] if row["kind"] == "message" else row["from_role"]
     view = {"event": "hand" if kind == "hand" else "message", "agent": agent, "team": row.get("team"),
             "text": row.get("text"), "at": _iso(row.get("at")), "call_started_at": _iso(row.get("call_started_at")),
@@ -89,9 +89,9 @@ class LiveFloor:
     def __init__(self, dsn: str, tuning: LiveTuning, password: Optional[str] = None, team: Optional[str] = None,
                  refresh_s: float = 2.0):
         self.dsn, self.tuning, self.password, self.team, self.refresh_s = dsn, tuning, password, team, refresh_s
-        self.conn = None
-        self.agents: dict[str, dict] = {}       # agent -> last view given
-        self._shown: dict[str, dict] = {}       # agent -> that view without the volatile keys
+        self.conn: Any = None
+        self.agents: dict[str, dict[str, Any]] = {}       # agent -> last view given
+        self._shown: dict[str, dict[str, Any]] = {}       # agent -> that view without the volatile keys
         self._teams: dict[str, str] = {}        # agent -> their teams, comma-separated
         self._last_message = 0
         self._refreshed = 0.0
@@ -100,9 +100,10 @@ class LiveFloor:
         self._next_batch = 0.0
         self._quiet_since: Optional[float] = None
 
-    def open(self) -> list[dict]:
+    def open(self) -> list[dict[str, Any]]:
         """Connect, listen, and the whole floor as it is now (one view per agent)."""
-        from companion.team.connection import connect, team_errors
+        from companion.team.connection import connect
+        from companion.team.server_errors import team_errors
 
         self.close()
         conn = connect(self.dsn, self.password)
@@ -128,15 +129,15 @@ class LiveFloor:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _query(self, sql: str, args=None, what: str = "reading the live floor") -> list[dict]:
-        from companion.team.connection import team_errors
+    def _query(self, sql: str, args: Any = None, what: str = "reading the live floor") -> list[dict[str, Any]]:
+        from companion.team.server_errors import team_errors
 
         with team_errors(what):
             cur = self.conn.execute(sql, args)
             names = [d.name for d in cur.description]
             return [dict(zip(names, r)) for r in cur.fetchall()]
 
-    def _rows(self, ids: Optional[list[int]] = None, since=None) -> list[dict]:
+    def _rows(self, ids: Optional[list[int]] = None, since: Any = None) -> list[dict[str, Any]]:
         """Every row (a refresh; the teams read again too), the rows with these ids, or those written since."""
         if ids is not None:
             rows = self._query(_ROW + " WHERE l.id = ANY(%s)", (ids,))
@@ -144,14 +145,14 @@ class LiveFloor:
             rows = self._query(_ROW + " WHERE l.updated_at > %s::timestamptz - make_interval(secs => %s)",
                                (since, MARGIN_S))
         else:
-            from companion.team.connection import team_errors
+            from companion.team.server_errors import team_errors
 
             with team_errors("reading the teams"):
                 self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
             rows = self._query(_ROW)
             self._refreshed = time.monotonic()
         if any(r["agent_role"] not in self._teams for r in rows) and (ids is not None or since is not None):
-            from companion.team.connection import team_errors
+            from companion.team.server_errors import team_errors
 
             with team_errors("reading the teams"):  # an agent new to this floor
                 self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
@@ -164,7 +165,7 @@ class LiveFloor:
     def _in_team(self, teams: Optional[str]) -> bool:
         return self.team is None or self.team in (teams or "").split(",")
 
-    def _messages(self) -> list[dict]:
+    def _messages(self) -> list[dict[str, Any]]:
         rows = self._query(_MESSAGE + " WHERE m.id > %s ORDER BY m.id", (self._last_message,),
                            "reading the live messages")
         if rows:
@@ -176,7 +177,7 @@ class LiveFloor:
                 out.append(message_view(r))
         return out
 
-    def _changes(self, rows: list[dict]) -> list[dict]:
+    def _changes(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         out = []
         for row in rows:
             view = agent_view(row, self.tuning)
@@ -189,16 +190,16 @@ class LiveFloor:
                 self.agents[view["agent"]] = view
         return out
 
-    def poll(self, timeout: float) -> list[dict]:
+    def poll(self, timeout: float) -> list[dict[str, Any]]:
         """Wait up to `timeout` for the server; the views that changed (TeamError when the connection is
         lost)."""
-        from companion.team.connection import explain
+        from companion.team.server_errors import explain
 
         states, messages, count = set(), False, 0
         began = time.monotonic()
         deadline = began + timeout
 
-        def take(note) -> None:
+        def take(note: Any) -> None:
             nonlocal messages, count
             if note.payload.startswith("s") and note.payload[1:].isdigit():
                 states.add(int(note.payload[1:]))
@@ -261,7 +262,7 @@ class LiveFloor:
             self.batching = False
 
 
-def line(view: dict) -> str:
+def line(view: dict[str, Any]) -> str:
     """A view as one line for a person."""
     from companion.timeline import clock
 
@@ -299,7 +300,7 @@ def watch(dsn: str, tuning: LiveTuning, out: IO[str] = sys.stdout, err: IO[str] 
     floor = LiveFloor(dsn, tuning, password, team, refresh_s)
     failures, first = 0, True
 
-    def emit(views: list[dict]) -> None:
+    def emit(views: list[dict[str, Any]]) -> None:
         for view in views:
             print(json.dumps(view, ensure_ascii=False) if as_json else line(view), file=out, flush=True)
 
@@ -329,10 +330,10 @@ def watch(dsn: str, tuning: LiveTuning, out: IO[str] = sys.stdout, err: IO[str] 
     return 0
 
 
-def send_message(conn, agent: str, text: str) -> int:
+def send_message(conn: Any, agent: str, text: str) -> int:
     """A supervisor's message to `agent` (one of their team's); returns its id. TeamError when the text is
     empty or too long, or the agent is not one this login may reach (row-level security)."""
-    from companion.team.connection import team_errors
+    from companion.team.server_errors import team_errors
 
     text = (text or "").strip()
     if not text:
@@ -343,8 +344,8 @@ def send_message(conn, agent: str, text: str) -> int:
 
     try:
         with conn.transaction():
-            return conn.execute("INSERT INTO cc.live_messages (kind, to_role, text) VALUES ('message', %s, %s) "
-                                "RETURNING id", (agent, text)).fetchone()[0]
+            return int(conn.execute("INSERT INTO cc.live_messages (kind, to_role, text) VALUES ('message', %s, %s) "
+                                    "RETURNING id", (agent, text)).fetchone()[0])
     except psycopg.errors.InsufficientPrivilege:
         raise TeamError(f"{agent} is not an agent in your team(s) on the team server; nothing was sent.") from None
     except psycopg.Error as exc:
