@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 from companion.errors import CompanionError
 
 
-def review_status(db: sqlite3.Connection, call_id: int) -> dict:
+def review_status(db: sqlite3.Connection, call_id: int) -> dict[str, Any]:
     """{"reviewed": bool, "reviewed_by", "reviewed_at"} of a local call, as last pulled from the server."""
     row = db.execute("SELECT reviewed_by, reviewed_at FROM calls WHERE id = ?", (call_id,)).fetchone()
     if row is None:

@@ -40,7 +40,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 LEASE_S = 600.0  # a claim not renewed for this long (its pass hung) is free again
 
@@ -95,7 +95,7 @@ def enqueue(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) -
 
 
 def pending(db: sqlite3.Connection) -> int:
-    return db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+    return int(db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
 def oldest(db: sqlite3.Connection) -> tuple[Optional[float], int]:
@@ -120,7 +120,7 @@ def not_queued(db: sqlite3.Connection) -> list[int]:
 _FIELDS = ("call_id", "queued_at", "attempts", "next_try", "last_error", "claimed_by", "claimed_at")
 
 
-def _rows(db: sqlite3.Connection, now: Optional[float], max_wait_s: Optional[float]) -> list[dict]:
+def _rows(db: sqlite3.Connection, now: Optional[float], max_wait_s: Optional[float]) -> list[dict[str, Any]]:
     sql, args = f"SELECT {', '.join(_FIELDS)} FROM outbox", []
     if now is not None:
         sql += " WHERE next_try <= ?"
@@ -133,7 +133,7 @@ def _rows(db: sqlite3.Connection, now: Optional[float], max_wait_s: Optional[flo
 
 
 def due(db: sqlite3.Connection, now: Optional[float] = None, limit: Optional[int] = None,
-        max_wait_s: Optional[float] = None) -> list[dict]:
+        max_wait_s: Optional[float] = None) -> list[dict[str, Any]]:
     """Queued calls whose next try has come (all of them with `now=None`) and that no other sync pass
     is sending, oldest first: {call_id, queued_at, attempts, next_try, last_error, claimed_by,
     claimed_at}. With `max_wait_s` (the backoff's maximum), a next try further ahead than that is due."""
@@ -152,10 +152,12 @@ def next_due(db: sqlite3.Connection, now: Optional[float] = None, max_wait_s: Op
     """When the soonest queued call may be tried (None: nothing queued); with `max_wait_s`, a next try
     further ahead than that counts as `now`."""
     if max_wait_s is None:
-        return db.execute("SELECT MIN(next_try) FROM outbox").fetchone()[0]
+        soonest = db.execute("SELECT MIN(next_try) FROM outbox").fetchone()[0]
+        return None if soonest is None else float(soonest)
     now = wall_clock() if now is None else now
-    return db.execute("SELECT MIN(CASE WHEN next_try > ? THEN ? ELSE next_try END) FROM outbox",
-                      (now + max_wait_s, now)).fetchone()[0]
+    soonest = db.execute("SELECT MIN(CASE WHEN next_try > ? THEN ? ELSE next_try END) FROM outbox",
+                         (now + max_wait_s, now)).fetchone()[0]
+    return None if soonest is None else float(soonest)
 
 
 # --- claims: which sync pass is sending a call now ---------------------------------------------
@@ -202,7 +204,7 @@ def _held(claimed_by: Optional[str], claimed_at: Optional[float], now: float) ->
 
 
 def claim(db: sqlite3.Connection, claimant: str, limit: int, due_only: bool, now: Optional[float] = None,
-          max_wait_s: Optional[float] = None) -> list[dict]:
+          max_wait_s: Optional[float] = None) -> list[dict[str, Any]]:
     """In the caller's write transaction (BEGIN IMMEDIATE, `companion.store.db.write`, so two
     processes never claim the same row): up to `limit` queued calls that no running pass holds (only
     those due with `due_only`), oldest first, now held by `claimant`. Calls `claimant` holds already
@@ -279,7 +281,7 @@ def get_state(db: sqlite3.Connection, key: str) -> Optional[str]:
     return row[0] if row else None
 
 
-def all_state(db: sqlite3.Connection) -> dict:
+def all_state(db: sqlite3.Connection) -> dict[str, str]:
     return {k: v for k, v in db.execute("SELECT key, value FROM sync_state")}
 
 

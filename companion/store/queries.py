@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid as uuid_mod
-from typing import Optional, Sequence, TypedDict
+from typing import Any, Optional, Sequence, TypedDict
 
 from companion.errors import CompanionError
 
@@ -80,7 +80,7 @@ def call_uuid(db: sqlite3.Connection, call_id: int) -> str:
     return str(db.execute("SELECT uuid FROM calls WHERE id = ?", (call_id,)).fetchone()[0])
 
 
-def redacted_segments(db: sqlite3.Connection, call_id: int) -> list[dict]:
+def redacted_segments(db: sqlite3.Connection, call_id: int) -> list[dict[str, Any]]:
     """The call's segments as they may leave the machine, whatever this store's own redaction setting:
     written again through `CallRows` with redaction on (on a scratch in-memory store), in the order
     they were said, with their words when the store has them — so numbers said across segments, or the
@@ -92,7 +92,7 @@ def redacted_segments(db: sqlite3.Connection, call_id: int) -> list[dict]:
                           (call_id,)).fetchall()
     if not segments:
         return []
-    words: dict[int, list[tuple]] = {}
+    words: dict[int, list[tuple[str, float, float, Optional[float]]]] = {}
     for seg_id, word, start, end, conf in db.execute(
             'SELECT w.segment_id, w.word, w.start, w."end", w.conf FROM words w JOIN segments s ON s.id = w.segment_id '
             "WHERE s.call_id = ? ORDER BY w.segment_id, w.start, w.rowid", (call_id,)):
@@ -113,7 +113,7 @@ def redacted_segments(db: sqlite3.Connection, call_id: int) -> list[dict]:
         scratch.close()
 
 
-def calls_with_content(db: sqlite3.Connection, content_hash: str) -> list[dict]:
+def calls_with_content(db: sqlite3.Connection, content_hash: str) -> list[dict[str, Any]]:
     """The calls made from a file with this content hash (an import, a bundle), newest first:
     {id, status, duration_s, writer_pid}."""
     return [{"id": r[0], "status": r[1], "duration_s": r[2], "writer_pid": r[3]} for r in db.execute(
