@@ -32,6 +32,7 @@ _DIGITS = re.compile(r"\d(?:[\d .,/-]*\d)?")
 _QUOTED = re.compile(r"(?<!\w)(['\"]).*?\1(?!\w)")
 _lock = threading.Lock()
 _installed: Optional[logging.Handler] = None
+_installed_at: Optional[Path] = None
 
 
 def log_dir() -> Path:
@@ -101,10 +102,14 @@ def _scrubbed_trace(exc_info: logging._SysExcInfoType) -> str:
 def install(command: str) -> Optional[Path]:
     """Start the support log for this process (once; later calls do nothing). Returns the file, or None
     when the folder cannot be written — the log is a help, never a reason to fail a call."""
-    global _installed
+    global _installed, _installed_at
     with _lock:
-        if _installed is not None:
+        if _installed is not None and _installed_at == log_file():
             return log_file()
+        if _installed is not None:  # the data folder moved (a test's own folder): the log follows it
+            logging.getLogger(ROOT).removeHandler(_installed)
+            _installed.close()
+            _installed = None
         level = os.environ.get("COMPANION_LOG_LEVEL", "INFO").upper()
         try:
             log_dir().mkdir(parents=True, exist_ok=True)
@@ -120,7 +125,7 @@ def install(command: str) -> Optional[Path]:
         root.setLevel(getattr(logging, level, logging.INFO))
         root.addHandler(handler)
         root.propagate = False
-        _installed = handler
+        _installed, _installed_at = handler, log_file()
     from companion import __version__
 
     logging.getLogger(ROOT).info("started: %s (version %s, Python %s, %s)", command, __version__,
