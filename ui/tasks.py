@@ -135,7 +135,7 @@ class Tasks:
             task.cancelled = task.finished = True
             return task
         self._tasks.add(task)
-        self._start(lambda: self._execute(task))
+        self._start(lambda: self._perform(task))
         return task
 
     def run_reporting(self, work: Callable[[Callable[[P], None]], T], progress: Callable[[P], None],
@@ -194,7 +194,7 @@ class Tasks:
         else:
             threading.Thread(target=job, name=self._name, daemon=True).start()
 
-    def _execute(self, task: Task[T]) -> None:
+    def _perform(self, task: Task[T]) -> None:
         if task.cancelled:
             self._inbox.post(lambda: self._answer(task, None))
             return
