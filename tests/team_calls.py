@@ -179,15 +179,16 @@ class Agent:
         with self.here():
             return open_store(self.store_path)
 
-    def coaching(self, redact: bool = True, record_audio: bool = False):
+    def coaching(self, redact: bool = True, record_audio: bool = False, auto_pause: bool = True):
         from companion.config import load_config
 
         config = load_config(use_user_default=False)
         return dataclasses.replace(config, privacy=dataclasses.replace(config.privacy, redact=redact,
-                                                                       record_audio=record_audio))
+                                                                       record_audio=record_audio,
+                                                                       auto_pause=auto_pause))
 
     def live_call(self, said: Iterable[tuple[str, str, float]] = (), redact: bool = True, record_audio: bool = False,
-                  speed: float = 40.0, script: bool = True) -> int:
+                  speed: float = 40.0, script: bool = True, auto_pause: bool = True) -> int:
         """A call through the real pipeline, kept as the window and `companion live` keep one ('live'):
         the bundled demo recording played `speed` times faster, its script as the recogniser's words,
         and `said` = (party, text, t) more recogniser segments published on the call's bus."""
@@ -195,7 +196,7 @@ class Agent:
         from companion.session import CallSession
 
         with self.here():
-            session = CallSession(self.coaching(redact, record_audio))
+            session = CallSession(self.coaching(redact, record_audio, auto_pause))
             recorder = session.keep("live", record_audio=record_audio)
             session.start_demo(demo_recording(), speed=speed, script=demo_script() if script else None)
             for party, text, t in said:
