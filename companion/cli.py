@@ -29,6 +29,8 @@ def _add_analyze(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a summary")
     p.add_argument("--save", action="store_true", help="keep the call in the history (nothing is stored otherwise)")
+    p.add_argument("--again", action="store_true",
+                   help="with --save: keep it even when the history has this recording already")
     p.set_defaults(func=_run_analyze)
 
 
@@ -72,10 +74,17 @@ def _run_analyze(args: argparse.Namespace) -> int:
         source.close()
         raise
     shortfall = None
-    if args.save:
+    earlier = None
+    digest = _recording_identity(spec) if args.save else None
+    if digest is not None and not args.again:
+        earlier = _kept_before(digest)
+        if earlier is not None:
+            print(f"companion: {shown(spec.path)} is already in the history as call {earlier}; not saved again "
+                  "(--again saves it once more).", file=sys.stderr)
+    if args.save and earlier is None:
         from companion.app.keeping import analyze_and_keep
 
-        kept = analyze_and_keep(source, config, "analyze", model=model)
+        kept = analyze_and_keep(source, config, "analyze", model=model, content_hash=digest)
         doc, shortfall = kept.doc, kept.shortfall
         if not shortfall:
             print(f"companion: saved as call {kept.call_id}.", file=sys.stderr)
@@ -96,6 +105,34 @@ def _run_analyze(args: argparse.Namespace) -> int:
 
 
 MODELS_HOW = "'companion models download'"
+
+
+def _recording_identity(spec) -> Optional[str]:
+    """What makes a recording the same call again: the file's SHA-256 (as `import` stores it); with a second
+    file or chosen channels, a hash of those too. None when a file cannot be read (the analysis says why)."""
+    import hashlib
+
+    from companion.app.importer import content_hash
+
+    try:
+        digest = content_hash(Path(spec.path))
+        if spec.customer_path is None and spec.agent_channel is None and spec.customer_channel is None:
+            return digest
+        customer = content_hash(Path(spec.customer_path)) if spec.customer_path is not None else ""
+    except OSError:
+        return None
+    return hashlib.sha256(f"{digest}|{customer}|{spec.agent_channel}|{spec.customer_channel}".encode()).hexdigest()
+
+
+def _kept_before(digest: str) -> Optional[int]:
+    from companion.app.keeping import kept_before
+    from companion.store.db import open_store
+
+    db = open_store()
+    try:
+        return kept_before(db, digest, lambda text: print(f"companion: {text}.", file=sys.stderr), "save", "saving")
+    finally:
+        db.close()
 
 
 def _off(asked: Optional[str]) -> bool:
@@ -260,15 +297,23 @@ def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
     if args.call.isdigit():
         call_id = int(args.call)
     else:
-        from companion.store.bundle import import_bundle
+        from companion.app.importer import content_hash
+        from companion.store.bundle import open_bundle
 
         path = Path(args.call)
         if not path.exists():
             raise CompanionError(f"No such call bundle: {shown(path)}")
         if not path.is_file():
             raise CompanionError(f"{shown(path)} is not a regular file; give a call bundle (.ccall) saved to a file.")
-        call_id = import_bundle(db, path)
-        print(f"companion: opened {shown(path.name)} as call {call_id}.", file=sys.stderr)
+        try:
+            digest = content_hash(path)
+        except OSError as exc:
+            raise CompanionError(f"Cannot read {shown(path.name)}: {exc.strerror or exc}.") from None
+        call_id, already = open_bundle(db, path, content_hash=digest)
+        if already:
+            print(f"companion: {shown(path.name)} is already in the history as call {call_id}; opening it.", file=sys.stderr)
+        else:
+            print(f"companion: opened {shown(path.name)} as call {call_id}.", file=sys.stderr)
     return front_end.open_replay(db, call_id)
 
 
@@ -277,6 +322,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
     p.add_argument("--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--model", metavar="DIR|none", default="none", help="transcribe with this model (default: none)")
+    p.add_argument("--again", action="store_true", help="import even what the history has already (a second copy)")
+    p.add_argument("--jobs", type=int, metavar="N", help="analyse N recordings at once (default: one per core)")
     _add_language(p)
     p.set_defaults(func=_run_import)
 
@@ -285,11 +332,15 @@ def _run_import(args: argparse.Namespace) -> int:
     from companion.config import load_config
     from companion.app.importer import import_recordings
 
+    if args.jobs is not None and args.jobs < 1:
+        raise CompanionError(f"--jobs must be 1 or more, not {args.jobs}.")
     config = load_config()
     model = _choose_model(args.model, _language(args, config))
-    tally = import_recordings(args.path, config, recursive=args.recursive, model=model)
+    tally = import_recordings(args.path, config, recursive=args.recursive, model=model, again=args.again, jobs=args.jobs)
     print(f"companion: {tally['imported']} imported, {tally['skipped']} already in the history, {tally['failed']} not imported.",
           file=sys.stderr)
+    if tally["skipped"]:
+        print("companion: --again imports what is already in the history once more.", file=sys.stderr)
     return 0 if not tally["failed"] else 1
 
 

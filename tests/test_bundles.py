@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def test_import_takes_a_folder_of_shared_bundles_and_recordings_at_once(good_doc
     folder = tmp_path / "shared"
     folder.mkdir()
     bundle(folder / "a.ccall", good_doc)
-    bundle(folder / "b.ccall", changed(good_doc, lambda d: d["call"].update(notes="second call")))
+    bundle(folder / "b.ccall", changed(good_doc, lambda d: d["call"].update(notes="second call", uuid=str(uuid.uuid4()))))
     bundle(folder / "broken.ccall", changed(good_doc, lambda d: d.update(duration_s="long")))
     shutil.copy(resource_path("demo/demo_call.flac"), folder / "recorded.flac")
     run = companion("import", folder)

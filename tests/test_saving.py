@@ -67,7 +67,7 @@ def test_an_import_cut_short_by_a_full_disk_is_done_again_next_time(long_call):
     [call] = list_calls(open_store())
     assert call["status"] == "complete" and call["duration_s"] == pytest.approx(1891, abs=1)
     third = companion("import", long_call)
-    assert "already imported" in third.stderr
+    assert "already in the history as call 1" in third.stderr
 
 
 def test_a_save_failure_reaches_the_calls_subscribers_as_an_event(tmp_path):

@@ -1,6 +1,16 @@
 """`companion import`: existing call recordings and shared call bundles (.ccall) into the history,
 skipping what is already there; a folder may hold both.
 
+The same call is one call: a recording is known by its content hash (SHA-256 of the file, stored with
+the call), a bundle by the UUID of the call it carries; either found in the history is said ("already
+in the history as call N") and not added again unless `again`.
+
+A folder's recordings are analysed on every core: `jobs` worker processes, each analysing one file at a
+time and saving it through the store's own writer (`CallRecorder`, as a live call does, so a crash of
+one loses what it would lose alone), at most `jobs + 1` files handed out at once so memory stays bounded.
+The parent hashes each file, decides in the folder's order whether it is already there (so a copy of
+a file in the same folder is not imported twice), opens the bundles itself and says how each went.
+
 One file named on the command line that cannot be imported (not a bundle, not audio, unreadable)
 is bad input: one line, exit 2, like every other command. In a folder, each file says how it went
 and the others still go in; the tally says how many did not."""
@@ -8,15 +18,22 @@ and the others still go in; the tally says how many did not."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import sqlite3
 import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Optional
 
-from companion.app.keeping import analyze_and_keep
+from companion.app.keeping import analyze_and_keep, kept_before
+from companion.app.progress import Progress
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.errors import CompanionError
-from companion.store.db import delete_call, open_store
-from companion.store.queries import calls_with_content
+from companion.store.db import open_store
 from companion.textsafe import shown
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg", ".aiff", ".aif", ".au"}
@@ -43,78 +60,195 @@ def recordings(path: Path, recursive: bool) -> list[Path]:
     return sorted(p for p in path.glob(pattern) if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES | {BUNDLE_SUFFIX})
 
 
-def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model=None, out=sys.stderr) -> dict:
-    """Each recording into the history once. A recording whose earlier import did not finish (a full
-    disk, a crash) is imported again; one that is complete is skipped."""
-    files = recordings(Path(path), recursive)
-    one = Path(path).is_file()  # named on the command line: refused in one line, exit 2
-    tally = {"imported": 0, "skipped": 0, "failed": 0, "ids": []}
-    db = open_store()
+def default_jobs() -> int:
+    """The cores this process may run on."""
     try:
-        for n, file in enumerate(files, 1):
-            prefix = f"[{n}/{len(files)}] {shown(file.name)}"
-            if file.suffix.lower() == BUNDLE_SUFFIX:
-                _import_bundle(db, file, prefix, tally, out, one)
-                continue
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _Batch:
+    files: list[Path]
+    one: bool
+    again: bool
+    progress: Progress
+    tally: dict = field(default_factory=lambda: {"imported": 0, "skipped": 0, "failed": 0, "ids": []})
+
+    def prefix(self, n: int) -> str:
+        return f"[{n}/{len(self.files)}] {shown(self.files[n - 1].name)}"
+
+    def say(self, n: int, text: str) -> None:
+        self.progress.line(f"{self.prefix(n)}: {text}")
+
+    def refused(self, n: int, message: str) -> None:
+        """A file that cannot be imported: the error itself when it was the one file asked for, else its line."""
+        if self.one:
+            raise CompanionError(message)
+        self.say(n, message)
+        self.tally["failed"] += 1
+        self.progress.step(self.files[n - 1].name)
+
+
+def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model=None, out=sys.stderr,
+                      again: bool = False, jobs: Optional[int] = None) -> dict:
+    """Each recording and bundle into the history once (all of them again with `again`). A recording whose
+    earlier import did not finish (a full disk, a crash) is imported again; one that is complete is
+    skipped, said with its call. `jobs` processes analyse a folder's recordings (default: one per core)."""
+    files = recordings(Path(path), recursive)
+    batch = _Batch(files, Path(path).is_file(), again, Progress(len(files), out))
+    audio = [n for n, f in enumerate(files, 1) if f.suffix.lower() != BUNDLE_SUFFIX]
+    jobs = max(1, min(jobs or default_jobs(), len(audio)))
+    pool = _pool(jobs, model) if jobs > 1 else None  # made before the store is opened here: no connection is forked
+    try:
+        db = open_store()
+        try:
+            _run(batch, db, config, model, pool, jobs)
+        finally:
+            db.close()
+    finally:
+        batch.progress.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return batch.tally
+
+
+def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model, pool: Optional[ProcessPoolExecutor],
+         jobs: int) -> None:
+    """The folder in its order; recordings handed to the pool (or analysed here, one job), the rest decided here.
+    A file with the same content as one still being imported waits for it, then is decided again."""
+    todo = list(range(1, len(batch.files) + 1))
+    while todo:
+        running: dict[Future, tuple[int, str]] = {}
+        hashes: set[str] = set()
+        later: list[int] = []
+        for n in todo:
+            file = batch.files[n - 1]
             try:
                 digest = content_hash(file)
             except OSError as exc:
-                _refused(f"Cannot read {shown(file.name)}: {exc.strerror or exc}.", prefix, tally, out, one)
+                batch.refused(n, f"Cannot read {shown(file.name)}: {exc.strerror or exc}.")
                 continue
-            earlier = calls_with_content(db, digest)
-            if any(row["status"] == "complete" for row in earlier):
-                print(f"{prefix}: already imported", file=out)
-                tally["skipped"] += 1
+            if digest in hashes and not batch.again:
+                later.append(n)  # a copy of a file in flight: decided once that one is in
+                continue
+            if file.suffix.lower() == BUNDLE_SUFFIX:
+                _open_bundle(batch, db, n, digest)
                 continue
             try:
-                for row in earlier:  # an import that never finished: start it over
-                    delete_call(db, row["id"])
-                    print(f"{prefix}: the earlier import (call {row['id']}, {row['duration_s']:.0f} s) did not finish; "
-                          "importing again", file=out)
-                source = FileCallSource(CallFileSpec(file), config.audio)
-                kept = analyze_and_keep(source, config, "import", model=model, content_hash=digest)
+                if not batch.again:
+                    earlier = kept_before(db, digest, lambda text, n=n: batch.say(n, text))
+                    if earlier is not None:
+                        batch.say(n, f"already in the history as call {earlier}")
+                        batch.tally["skipped"] += 1
+                        batch.progress.step(file.name)
+                        continue
             except CompanionError as exc:
-                _refused(exc.message, prefix, tally, out, one)
+                batch.refused(n, exc.message)
                 continue
-            for warning in source.warnings:
-                print(f"{prefix}: warning: {warning}", file=out)
-            if kept.shortfall:
-                print(f"{prefix}: {kept.shortfall}", file=out)
-                tally["failed"] += 1
+            hashes.add(digest)
+            if pool is None:
+                _done(batch, n, _analyse(str(file), digest, config, model))
                 continue
-            tally["imported"] += 1
-            tally["ids"].append(kept.call_id)
-            print(f"{prefix}: imported as call {kept.call_id}", file=out)
-    finally:
-        db.close()
-    return tally
+            while len(running) > jobs:  # bounded: the next file is handed out as one finishes
+                pool = _collect(batch, running, pool, model, jobs)
+            running[pool.submit(_analyse, str(file), digest, config, None)] = (n, digest)
+        while running:
+            pool = _collect(batch, running, pool, model, jobs)  # type: ignore[arg-type]
+        todo = later
 
 
-def _refused(message: str, prefix: str, tally: dict, out, one: bool) -> None:
-    """A file that cannot be imported: the error itself when it was the one file asked for, else its line."""
-    if one:
-        raise CompanionError(message)
-    print(f"{prefix}: {message}", file=out)
-    tally["failed"] += 1
+def _collect(batch: _Batch, running: dict, pool: ProcessPoolExecutor, model, jobs: int) -> ProcessPoolExecutor:
+    """Waits for one or more files in flight to finish and says how they went; a pool whose process died
+    (killed, out of memory) names the files it had and is replaced."""
+    finished, _ = wait(running, return_when=FIRST_COMPLETED)
+    broken = False
+    for future in finished:
+        n, _digest = running.pop(future)
+        try:
+            outcome = future.result()
+        except BrokenProcessPool:
+            broken = True
+            batch.refused(n, f"the process importing {shown(batch.files[n - 1].name)} stopped before it was done; "
+                             "import it again")
+            continue
+        _done(batch, n, outcome)
+    if broken:
+        for future, (n, _digest) in list(running.items()):  # the whole pool went down with it
+            running.pop(future)
+            batch.refused(n, f"the process importing {shown(batch.files[n - 1].name)} stopped before it was done; "
+                             "import it again")
+        pool.shutdown(wait=True, cancel_futures=True)
+        pool = _pool(jobs, model)
+    return pool
 
 
-def _import_bundle(db, file: Path, prefix: str, tally: dict, out, one: bool = False) -> None:
-    """A call shared from another machine: checked, redacted and stored, or refused with its reason."""
-    from companion.store.bundle import import_bundle
+def _done(batch: _Batch, n: int, outcome: dict[str, Any]) -> None:
+    if outcome["error"] is not None:
+        batch.refused(n, outcome["error"])
+        return
+    for warning in outcome["warnings"]:
+        batch.say(n, f"warning: {warning}")
+    if outcome["shortfall"]:
+        batch.say(n, outcome["shortfall"])
+        batch.tally["failed"] += 1
+    else:
+        batch.tally["imported"] += 1
+        batch.tally["ids"].append(outcome["call_id"])
+        batch.say(n, f"imported as call {outcome['call_id']}")
+    batch.progress.step(batch.files[n - 1].name)
 
+
+_worker_model = None  # a worker's own copy of the speech model (None: acoustic coaching)
+
+
+def _pool(jobs: int, model) -> ProcessPoolExecutor:
+    """`jobs` processes, forked where the system can (no start-up cost; the parent holds no store connection
+    yet, and a worker loads its own speech model rather than share the parent's)."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    root = str(model.path) if model is not None else None
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load_worker_model, initargs=(root,))
+
+
+def _load_worker_model(root: Optional[str]) -> None:
+    global _worker_model
+    if root is not None:
+        from companion.asr.engine import load_model
+
+        _worker_model = load_model(Path(root))
+
+
+def _analyse(file: str, digest: str, config: CoachingConfig, model) -> dict[str, Any]:
+    """One recording analysed and saved (in a worker, or here): plain data about how it went."""
     try:
-        digest = content_hash(file)
-        if calls_with_content(db, digest):
-            print(f"{prefix}: already imported", file=out)
-            tally["skipped"] += 1
-            return
-        call_id = import_bundle(db, file, content_hash=digest)
+        source = FileCallSource(CallFileSpec(Path(file)), config.audio)
+        kept = analyze_and_keep(source, config, "import", model=model if model is not None else _worker_model,
+                                content_hash=digest)
+    except CompanionError as exc:
+        return {"error": exc.message}
+    return {"error": None, "warnings": list(source.warnings), "shortfall": kept.shortfall, "call_id": kept.call_id}
+
+
+def _open_bundle(batch: _Batch, db: sqlite3.Connection, n: int, digest: str) -> None:
+    """A call shared from another machine: checked, redacted and stored, or found already here, or refused."""
+    from companion.store.bundle import open_bundle
+
+    file = batch.files[n - 1]
+    try:
+        call_id, already = open_bundle(db, file, content_hash=digest, again=batch.again)
     except OSError as exc:
-        _refused(f"Cannot read {shown(file.name)}: {exc.strerror or exc}.", prefix, tally, out, one)
+        batch.refused(n, f"Cannot read {shown(file.name)}: {exc.strerror or exc}.")
         return
     except CompanionError as exc:
-        _refused(exc.message, prefix, tally, out, one)
+        batch.refused(n, exc.message)
         return
-    tally["imported"] += 1
-    tally["ids"].append(call_id)
-    print(f"{prefix}: opened as call {call_id}", file=out)
+    if already:
+        batch.say(n, f"already in the history as call {call_id}")
+        batch.tally["skipped"] += 1
+    else:
+        batch.tally["imported"] += 1
+        batch.tally["ids"].append(call_id)
+        batch.say(n, f"opened as call {call_id}")
+    batch.progress.step(file.name)

@@ -5,11 +5,14 @@ was kept."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+import sqlite3
+from typing import Callable, Optional
 
 from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
+from companion.store.db import delete_call
+from companion.store.queries import calls_with_content
 from companion.store.recorder import CallRecorder
 
 
@@ -35,3 +38,18 @@ def analyze_and_keep(source: CallFileSpec | FileCallSource, config: CoachingConf
         raise
     recorder.close()
     return Kept(doc, recorder.call_id, recorder.shortfall(doc["duration_s"]))
+
+
+def kept_before(db: sqlite3.Connection, content_hash: str, say: Callable[[str], None],
+                what: str = "import", doing: str = "importing") -> Optional[int]:
+    """The call already kept from a recording with this content hash (the newest complete one), or None.
+    A keeping that never finished (a full disk, a crash) is deleted, and said, so it is done again;
+    one still being written by a running process is refused (StoreError) rather than doubled."""
+    earlier = calls_with_content(db, content_hash)
+    for row in earlier:
+        if row["status"] == "complete":
+            return int(row["id"])
+    for row in earlier:
+        delete_call(db, row["id"])
+        say(f"the earlier {what} (call {row['id']}, {row['duration_s']:.0f} s) did not finish; {doing} again")
+    return None

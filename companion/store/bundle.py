@@ -31,6 +31,7 @@ from companion.store.bundle_check import (
     read_capped,
 )
 from companion.store.calls import load_call
+from companion.store.queries import call_uuid, call_with_uuid, calls_with_content
 from companion.store.recording import recordings_dir
 from companion.store.redaction import redact
 from companion.store.rows import CallRows, insert_call, mood_totals
@@ -47,6 +48,7 @@ def _redacted(text: Optional[str]) -> Optional[str]:
 def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 0o600) -> Path:
     doc = {"format": {"name": FORMAT, "version": FORMAT_VERSION}, **load_call(db, call_id)}
     doc["call"]["playbook"] = _redacted(doc["call"]["playbook"])
+    doc["call"]["uuid"] = call_uuid(db, call_id)  # opened again anywhere, it is the same call
     try:
         check_call(doc, f"call {call_id}")
     except BundleError as exc:
@@ -71,9 +73,18 @@ def export_bundle(db: sqlite3.Connection, call_id: int, path: Path, mode: int = 
     return path
 
 
-def import_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str] = None) -> int:
-    """Add the bundled call to this machine's store; returns its new id. Nothing is stored from a
-    bundle that fails a check."""
+def import_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str] = None, again: bool = False) -> int:
+    """The bundled call in this machine's store: its id, the existing call's when the store has it already
+    (`open_bundle`)."""
+    return open_bundle(db, path, content_hash, again)[0]
+
+
+def open_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str] = None,
+                again: bool = False) -> tuple[int, bool]:
+    """(call id, whether the store had the call already). A bundle is checked first; then, unless `again`,
+    the call it carries is looked for by its UUID (a bundle from before UUIDs: by the file's content hash)
+    and, when the store has it, nothing is added. Otherwise it is added under its own UUID (with `again`,
+    or when that UUID is taken, a new one: a copy). Nothing is stored from a bundle that fails a check."""
     name = shown(Path(path).name)
     try:
         with zipfile.ZipFile(path) as zf:
@@ -83,15 +94,33 @@ def import_bundle(db: sqlite3.Connection, path: Path, content_hash: Optional[str
             except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                 raise BundleError(f"{name} is not a valid Call Companion call bundle: call.json is not JSON.") from None
             call = check_call(doc, name)
+            if not again:
+                existing = _existing(db, call["uuid"], content_hash)
+                if existing is not None:
+                    return existing, True
             audio = _unpack_audio(zf, members[RECORDING], name) if RECORDING in members else None
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError):
         raise CompanionError(f"{name} is not a Call Companion call bundle.") from None
+    if call["uuid"] is not None and (again or call_with_uuid(db, call["uuid"]) is not None):
+        call["uuid"] = None  # a copy of a call the store has: a call of its own
     try:
-        return _store(db, call, audio, content_hash)
+        return _store(db, call, audio, content_hash), False
     except BaseException:
         if audio is not None:
             audio.unlink(missing_ok=True)
         raise
+
+
+def _existing(db: sqlite3.Connection, call_uuid: Optional[str], content_hash: Optional[str]) -> Optional[int]:
+    if call_uuid is not None:
+        found = call_with_uuid(db, call_uuid)
+        if found is not None:
+            return found
+    if content_hash is not None:
+        earlier = calls_with_content(db, content_hash)
+        if earlier:
+            return int(earlier[0]["id"])
+    return None
 
 
 def _unpack_audio(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Path:
@@ -117,7 +146,8 @@ def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str
         cid = insert_call(db, call["started_at"], "bundle", call["file"], duration_s=call["duration_s"], status=call["status"],
                           playbook=_redacted(call["playbook"]), pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
                           agent_talk_ratio=call["agent_talk_ratio"],
-                          longest_agent_monologue_s=call["longest_agent_monologue_s"], content_hash=content_hash)
+                          longest_agent_monologue_s=call["longest_agent_monologue_s"], content_hash=content_hash,
+                          **({"uuid": call["uuid"]} if call["uuid"] else {}))
         rows = CallRows(db, cid, redaction=True)  # another machine's text: always redacted here
         for party, start, end in call["turns"]:
             rows.turn(party, start, end)

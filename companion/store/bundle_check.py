@@ -14,6 +14,7 @@ must not inflate.
 from __future__ import annotations
 
 import math
+import uuid
 import zipfile
 from datetime import datetime
 from typing import Any, Optional
@@ -33,7 +34,8 @@ PARTIES = ("agent", "customer")
 FORMAT = "call-companion-bundle"
 # 1: before the format was named (read as 1); 2: named and versioned, with pauses. `customer_states`
 # came later within 2: optional, and an app that does not know them opens the call without them (no
-# field it reads changed), so they did not need a new version.
+# field it reads changed), so they did not need a new version; `call.uuid` (the call's own, so a bundle opened
+# twice is one call) came the same way.
 FORMAT_VERSION = 2
 _MIB, _GIB = 1 << 20, 1 << 30
 
@@ -174,6 +176,7 @@ def check_call(doc: Any, name: str) -> dict:
         "status": _text(call.get("status"), "call.status", name, choices=("complete", "interrupted")),
         "playbook": _text(call.get("playbook"), "call.playbook", name, optional=True),
         "notes": _text(call.get("notes"), "call.notes", name, optional=True),
+        "uuid": _uuid(call.get("uuid"), name),
     }
     out["turns"] = [(_text(t.get("party"), "turns[].party", name, choices=PARTIES),
                      _number(t.get("start"), "turns[].start", name), _number(t.get("end"), "turns[].end", name))
@@ -205,6 +208,17 @@ def check_call(doc: Any, name: str) -> dict:
                         _text(c.get("text"), "call.comments[].text", name), _timestamp(c.get("created_at"), "call.comments[].created_at", name))
                        for c in _list(call.get("comments", []), "call.comments", name)]
     return out
+
+
+def _uuid(value: Any, name: str) -> Optional[str]:
+    """The call's UUID (the same call is the same call on every machine), canonical; None in a bundle from
+    before bundles carried it."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(str(_text(value, "call.uuid", name))[:64]))
+    except ValueError:
+        raise _bad(name, "call.uuid", "must be a UUID") from None
 
 
 def _customer_states(value: Any, duration_s: float, name: str) -> list[tuple[float, str]]:

@@ -119,3 +119,9 @@ def calls_with_content(db: sqlite3.Connection, content_hash: str) -> list[dict[s
     return [{"id": r[0], "status": r[1], "duration_s": r[2], "writer_pid": r[3]} for r in db.execute(
         "SELECT id, status, duration_s, writer_pid FROM calls WHERE content_hash = ? ORDER BY id DESC",
         (content_hash,))]
+
+
+def call_with_uuid(db: sqlite3.Connection, call_uuid: str) -> Optional[int]:
+    """The id of the call with this UUID (a bundle carries its call's), or None when the store has none."""
+    row = db.execute("SELECT id FROM calls WHERE uuid = ?", (call_uuid,)).fetchone()
+    return int(row[0]) if row else None
