@@ -95,7 +95,7 @@ class VoiceActivity:
                     if self._run >= self._onset:
                         self.speaking = True
                         self._turn_start = frame - self._run + 1
-                        self._silent = 0
+                        self._silent = self._run = 0  # the next turn needs its own onset
                         changes.append(TurnChange(self._turn_start, None, frame))
             else:
                 if self.speaking:
