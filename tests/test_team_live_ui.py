@@ -109,3 +109,40 @@ def test_the_raise_hand_button_says_why_it_is_off_on_a_machine_that_is_not_an_ag
     button = RaiseHandButton()
     qtbot.addWidget(button)
     assert not button.isEnabled() and "connected to a team server as an agent" in button.toolTip()
+
+
+def test_the_call_window_holds_the_team_live_a_supervisors_message_above_the_cues_and_raise_hand_in_its_toolbar(
+        qtbot, team, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from companion.config import load_config
+    from companion.playbooks import all_playbooks
+    from ui.main_window import MainWindow
+    from ui.raise_hand import SHORTCUT
+
+    pub = LivePublisher(team.dsn("ann"), FAST, password=team.passwords[team.name("ann")])
+    pub.start()
+    window = MainWindow(load_config(), all_playbooks()[0], QSettings(str(tmp_path / "w.ini"), QSettings.IniFormat),
+                        use_model=False, live_publisher=pub)
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        toolbar = window.controller.toolbar
+        assert window.live.button in [toolbar.widgetForAction(a) for a in toolbar.actions()]
+        assert SHORTCUT in window.live.button.toolTip()
+        qtbot.waitUntil(lambda: pub.status is not None and pub.status.state == "connected", timeout=15000)
+        assert window.live.button.isEnabled()
+        layout = window.banner.parentWidget().layout()
+        assert layout.indexOf(window.live.banner) < layout.indexOf(window.banner)  # above the coaching banner
+        assert not window.live.banner.isVisible()
+        sue = connect(team.dsn("sue"), password=team.passwords[team.name("sue")])
+        try:
+            send_message(sue, team.name("ann"), "Offer the refund")
+        finally:
+            sue.close()
+        qtbot.waitUntil(lambda: window.live.banner.isVisible(), timeout=10000)
+        assert window.live.banner.text.text() == "Offer the refund"
+        window.close()  # the window closing stops the publisher
+        assert window.live.button.publisher is None
+    finally:
+        pub.stop(2.0)

@@ -45,13 +45,16 @@ from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
 from ui.summary_dialog import SummaryDialog
 from ui.sync_status import TeamSyncStatusBar
 from ui.tasks import Task, Tasks
+from ui.team_live_agent import TeamLiveAgent
 from ui.transcript_view import TranscriptView
 from ui.window_controller import CallWindowController
 
 
 class MainWindow(QMainWindow):
     def __init__(self, config: CoachingConfig, playbooks: list[Playbook], settings: QSettings,
-                 model_path: Optional[Path] = None, use_model: bool = True):
+                 model_path: Optional[Path] = None, use_model: bool = True, live_publisher=None):
+        """`live_publisher`: a team live publisher already running (tests); otherwise one is started when this
+        machine is connected to a team server as an agent."""
         super().__init__()
         self.setWindowTitle("Call Companion")
         self.config = config
@@ -91,6 +94,8 @@ class MainWindow(QMainWindow):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.addWidget(self.breather)
+        self.live = TeamLiveAgent(self, publisher=live_publisher)  # the team live: a supervisor's message, raise hand
+        left_layout.addWidget(self.live.banner)  # above the coaching banner: where the agent looks
         left_layout.addWidget(self.banner)
         left_layout.addWidget(self.current_step)
         left_layout.addWidget(self.meters)
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.controller = CallWindowController(self)
+        self.controller.toolbar.addWidget(self.live.button)
 
         self.line_status = QLabel("Lines: idle")
         self.model_status = QLabel("Model: looking…")
@@ -216,6 +222,7 @@ class MainWindow(QMainWindow):
         self.prompts, self.customer_states = [], []
         self.last_metrics = None
         self.bridge.attach(session.bus)
+        self.live.follow(session)  # before it starts: the supervisors see the call from its first second
         try:
             if demo:
                 session.start_demo(recording or demo_recording(), speed=self.demo_speed, script=script)
@@ -234,6 +241,7 @@ class MainWindow(QMainWindow):
                 session.start_live(devices)
         except CompanionError as exc:
             self.bridge.detach()
+            self.live.idle()
             session.close()
             self.recording_status.setText("Not recording audio")
             self.show_problem("error", exc.message)
@@ -264,6 +272,7 @@ class MainWindow(QMainWindow):
                                 playbook=self.checklist.playbook, ticks=self.checklist.call_ticks())
         summary.setAttribute(Qt.WA_DeleteOnClose)  # gone once the agent is done with it: a shift's summaries never pile up
         self.summary = summary
+        summary.finished.connect(lambda _result: self.live.idle())  # the call's wrap-up is over: idle until the next call
         recorder = self.session.recorder if self.session is not None else None
         if recorder is not None:  # this call's notes, from this call's summary (another may be open by then)
             summary.accepted.connect(lambda: self._save_notes(recorder.call_id, summary.notes.toPlainText()))
@@ -401,6 +410,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.team_sync.stop()
+        self.live.stop()
         self.tasks.close()
         if not self.controller.compact_action.isChecked():
             self.settings.setValue("geometry", self.saveGeometry())

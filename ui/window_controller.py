@@ -80,6 +80,7 @@ class CallWindowController:
         self.setup_action = action("Setup…", self.open_setup)
         self.settings_action = action("Settings…", self.open_settings)
         toolbar: QToolBar = widget.addToolBar("Call")
+        self.toolbar = toolbar
         toolbar.setObjectName("callToolbar")
         toolbar.setMovable(False)
         actions = [self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action]
