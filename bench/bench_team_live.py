@@ -14,8 +14,8 @@ the app's own `init_server` / `add_member`: the agents in teams of 10, each supe
 - Each supervisor is the app's own `LiveFloor` (what `companion team watch` and the floor view run),
   on a thread of its own.
 - The agents run in `--procs` processes (one Python process cannot simulate 500 agents' machines: its
-  one interpreter lock would be the bottleneck), the supervisors in processes of 10; times cross
-  processes as wall-clock times of this one machine.
+  one interpreter lock would be the bottleneck), each supervisor in a process of their own (their own
+  machine); times cross processes as wall-clock times of this one machine.
 
 Measured, over `--seconds` after a warm-up:
 - **coach to screen**: from a prompt on the agent's bus to the supervisor's view of it (the publisher's
@@ -194,8 +194,7 @@ def main() -> int:
         end = start_measure + args.seconds
         ctx = multiprocessing.get_context("fork")
         out = ctx.Queue()
-        procs = [ctx.Process(target=run_supervisors, args=({n: dsn_of[n] for n in sups[i:i + 10]}, start_measure, end, out))
-                 for i in range(0, len(sups), 10)]
+        procs = [ctx.Process(target=run_supervisors, args=({n: dsn_of[n]}, start_measure, end, out)) for n in sups]
         per = (len(agents) + args.procs - 1) // args.procs
         procs += [ctx.Process(target=run_agents, args=({n: dsn_of[n] for n in agents[i:i + per]}, start_measure, end,
                                                        args.prompt_every, i, out))

@@ -37,6 +37,7 @@ BUSY_PER_S = 100.0   # live rows written a second above which a floor stops list
 BATCH_S = 0.5        # a busy floor reads the rows written since its last look this often
 QUIET_PER_S = 20.0   # below this (for QUIET_FOR_S), a batching floor listens for each row again
 QUIET_FOR_S = 5.0
+TEAMS_EVERY_S = 60.0  # who is in which team is read again this often (and when an agent new to the floor shows)
 MARGIN_S = 1.0       # a batch reads back this far before the newest row it has seen (a write committed late)
 _VOLATILE = ("updated_at", "age_s")
 
@@ -93,6 +94,7 @@ class LiveFloor:
         self.agents: dict[str, dict[str, Any]] = {}       # agent -> last view given
         self._shown: dict[str, dict[str, Any]] = {}       # agent -> that view without the volatile keys
         self._teams: dict[str, str] = {}        # agent -> their teams, comma-separated
+        self._teams_read = 0.0
         self._last_message = 0
         self._refreshed = 0.0
         self.batching = False                   # reading in batches (a busy floor), not listening for each row
@@ -145,10 +147,12 @@ class LiveFloor:
             rows = self._query(_ROW + " WHERE l.updated_at > %s::timestamptz - make_interval(secs => %s)",
                                (since, MARGIN_S))
         else:
-            from companion.team.server_errors import team_errors
+            if not self._teams or time.monotonic() - self._teams_read >= TEAMS_EVERY_S:
+                from companion.team.server_errors import team_errors
 
-            with team_errors("reading the teams"):
-                self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+                with team_errors("reading the teams"):
+                    self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+                self._teams_read = time.monotonic()
             rows = self._query(_ROW)
             self._refreshed = time.monotonic()
         if any(r["agent_role"] not in self._teams for r in rows) and (ids is not None or since is not None):
