@@ -276,6 +276,11 @@ def test_alerts_follow_the_thresholds_on_the_calls_own_clock():
     assert shown_state(dict(row, age_s=31.0), t) == "connection_lost"
     assert shown_state(dict(row, state="offline", age_s=3600.0), t) == "offline"
     assert alerts(dict(row, state="offline", age_s=3600.0), t) == []
+    from companion.team.live_watch import agent_view, line
+
+    said = line(agent_view(dict(row, agent_role="ann", team="north", last_prompt="Let them finish"), t))
+    assert "ann (north)" in said and "on call  20:01" in said and "customer upset" in said
+    assert "last prompt: Let them finish" in said and "ALERT: raised a hand, customer upset, long call" in said
 
 
 def test_two_agents_live_calls_through_the_softphone_reach_their_own_supervisors_with_a_raised_hand_and_a_message(
