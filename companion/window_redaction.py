@@ -26,9 +26,15 @@ from __future__ import annotations
 import copy
 from typing import Iterable
 
-from companion.event_redaction import (
+from companion.event_redaction import MARGIN_S
+from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
+from companion.store.recent_speech import Piece as _Piece
+from companion.store.recent_speech import RecentSpeech
+from companion.store.recent_speech import collapse as _collapse
+from companion.store.recent_speech import union as _union
+from companion.store.redaction import redact_words
+from companion.store.redaction_probes import (
     IDENTITY_PROBES,
-    MARGIN_S,
     NUMBER_START,
     PROBES,
     Probes,
@@ -36,12 +42,6 @@ from companion.event_redaction import (
     cued_probes,
     probe_labels,
 )
-from companion.events import CallEnded, FinalSegment, MetricsSnapshot, PartialText, Turn
-from companion.store.redaction import redact_words
-from companion.store.rows import Piece as _Piece
-from companion.store.rows import RecentSpeech
-from companion.store.rows import collapse as _collapse
-from companion.store.rows import union as _union
 
 # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
 # anything personal by the next one (a cue or a number needs to be this near), so it is not probed

@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import QTimer
 
 from companion.events import CallEnded, FinalSegment, PartialText, Turn, Word
-from companion.store.rows import CallRows, collapse as _collapse, insert_call
+from companion.store.recent_speech import collapse as _collapse
+from companion.store.rows import CallRows, insert_call
 from companion.store.schema import migrate
 from companion.window_redaction import REVEAL_S, WindowTranscript
 from ui.transcript_view import PENDING

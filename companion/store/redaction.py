@@ -96,27 +96,3 @@ def is_label(word: str) -> bool:
     return word in LABELS
 
 
-TAIL = 8   # a segment whose last words hold no digit, spelled letter or address word cannot be continued into
-#            anything personal by the next one (a cue or a number must be this near): it is not probed
-
-
-def may_continue(recent, said: Sequence[str]) -> bool:
-    """Whether the speaker's next words could take more out of a segment that ends with `said`
-    (digits, a spelled letter, an address word, or a detail just asked for): the window's test."""
-    from companion.event_redaction import NUMBER_START, _may_turn, cued_probes
-
-    said = list(said)
-    return bool(said) and (_may_turn(said[-TAIL:]) or said[-1].lower() in NUMBER_START
-                           or bool(cued_probes(recent.pieces, said)))
-
-
-def still_open(recent, party: str, last_end: dict) -> dict[int, list[str]]:
-    """id(piece) -> its words with every label the next words of `party` (or a word from the other
-    party) could still give them, for the pieces `recent` (a RecentSpeech, already fed) remembers: the
-    store's own rules asked with the continuations the events file and the window ask (more digits,
-    "security code", the rest of an e-mail address, a street, a postcode, a date of birth, a spelling).
-    A card group said alone ("four one one one") comes back as labels: it may be the first of four."""
-    from companion.event_redaction import IDENTITY_PROBES, PROBES, cued_probes, probe_labels
-
-    return probe_labels(recent, party, last_end[party], last_end,
-                        PROBES + IDENTITY_PROBES + cued_probes(recent.pieces, ()))

@@ -20,13 +20,12 @@ import json
 import math
 import sqlite3
 import uuid
-from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
 from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
-from companion.store.redaction import is_label, redact, redact_together, redact_words
-from companion.store.redaction_rules import config as redaction_config
+from companion.store.recent_speech import Piece, RecentSpeech, collapse, union
+from companion.store.redaction import is_label, redact, redact_words
 from companion.timeline import state_spans
 
 PARTIES = ("agent", "customer")
@@ -43,85 +42,13 @@ def _party(value: object) -> str:
     return str(value)
 
 
-@dataclass
-class Piece:
-    """A stored segment, remembered for a few seconds: what was said (memory only) and what is stored."""
-    party: str
-    start: float
-    end: float
-    said: list[str]                  # as recognised: kept in memory only, for the next segment's judgement
-    stored: list[str]                # as stored (redacted)
-    segment_id: Optional[int] = None
-    word_ids: list[int] = field(default_factory=list)   # rowids in `words`; empty when stored as text only
-    written: Optional[list[str]] = None   # the words its row holds now: `stored`, or more labels while it is open
-
-
-class RecentSpeech:
-    """The last `gap_s` seconds of segments of one call, both parties, to judge a new segment with."""
-
-    def __init__(self, gap_s: Optional[float] = None, max_pieces: Optional[int] = None):
-        cfg = redaction_config()
-        self.gap_s = cfg.gap_s if gap_s is None else gap_s
-        self.max_pieces = cfg.max_pieces if max_pieces is None else max_pieces
-        self.pieces: list[Piece] = []
-
-    def judge(self, piece: Piece) -> list[tuple[Piece, list[str]]]:
-        """Redact `piece.said` into `piece.stored`, with what was said just before; returns the earlier
-        pieces whose stored words must change, with their new words. Only ever removes more."""
-        # the same party's segments, each within gap_s of the next: one number may run across them
-        chain: list[Piece] = []
-        for p in reversed([p for p in self.pieces if p.party == piece.party]):
-            if (chain[0].start if chain else piece.start) - p.end > self.gap_s:
-                break
-            chain.insert(0, p)
-        # the other party's last words: the agent's "and the security code?" before the answer
-        others = [p for p in self.pieces if p.party != piece.party and p.end >= piece.start - self.gap_s]
-        judged: list[dict[int, list[str]]] = []
-        if chain:
-            group = chain + [piece]
-            judged.append(dict(zip(map(id, group), redact_together([(p.said, True) for p in group]))))
-        if others:
-            group = sorted(chain + others, key=lambda p: p.start) + [piece]
-            judged.append(dict(zip(map(id, group), redact_together(
-                [(p.said, n > 0 and group[n - 1].party == p.party) for n, p in enumerate(group)]))))
-        piece.stored = union(piece.stored, [j[id(piece)] for j in judged])
-        changed = []
-        for p in chain + others:
-            words = union(p.stored, [j[id(p)] for j in judged if id(p) in j])
-            if words != p.stored:
-                changed.append((p, words))
-        # kept: each party's last chain, while a next segment may still continue it
-        self.pieces = [p for p in self.pieces if p.party != piece.party and piece.start - p.end <= self.gap_s * 2]
-        self.pieces = sorted(self.pieces[-self.max_pieces:] + (chain + [piece])[-self.max_pieces:], key=lambda p: p.start)
-        return changed
-
-
-def union(stored: list[str], judged: list[list[str]]) -> list[str]:
-    """Each word as stored, or the label a judgement gave it (a label is never given back)."""
-    out = list(stored)
-    for words in judged:
-        for i, word in enumerate(words):
-            if is_label(word) and (not is_label(out[i]) or (out[i] != word and (word == "[card]" or out[i] == "[number]"))):
-                out[i] = word   # "[phone]" or "[number]" for half of it, then with the rest of it "[card]"
-    return out
-
-
-def collapse(words: Sequence[str]) -> str:
-    """Words as text, one label for a row of the same label ("[card] [card]" -> "[card]")."""
-    out: list[str] = []
-    for word in words:
-        if not (out and is_label(word) and out[-1] == word):
-            out.append(word)
-    return " ".join(out)
-
-
 class CallRows:
     """Rows of one call; `redaction=False` only where the user turned redaction off for their own store.
 
     `live`: the call is written as it is said (a live call's writer), so a segment is written before
     the segments that may show what it was. Then a segment that the next words could still make
     personal (a card group said alone, "four one one one") is written with all of that already taken
-    out (`redaction.still_open`), and its row is given back the text the store keeps once nothing can
+    out (`redaction_probes.still_open`), and its row is given back the text the store keeps once nothing can
     join it any more (its speaker went on with other words, it left the last seconds, `call_over`). So
     no digit of a card is ever written in clear, not even for the seconds before the next group. After
     a commit that took words out of a row already written, `after_commit` checkpoints the write-ahead
@@ -210,7 +137,7 @@ class CallRows:
         wanted: dict[int, list[str]] = {}
         asked: set[str] = set()
         if self.live:
-            from companion.store.redaction import may_continue, still_open
+            from companion.store.redaction_probes import may_continue, still_open
 
             party = piece.party   # the other party's open pieces keep their labels until they speak again
             self.last_end[party] = max(self.last_end.get(party, piece.end), piece.end)
