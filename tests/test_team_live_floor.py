@@ -366,17 +366,24 @@ def test_words_go_only_redacted_and_only_when_the_team_shares_text(team, tmp_pat
     sue = LiveFloor(team.dsn("sue"), FAST, password=team.passwords[team.name("sue")])
     sue.open()
     ann = publisher(team, "ann")
-    session = CallSession(load_config(use_user_default=False))
+    from companion.playbooks import find_playbook
+
+    playbook = find_playbook(None)  # the default checklist: its current step goes with the live state
+    session = CallSession(load_config(use_user_default=False), playbook=playbook)
     ann.attach(session)
     session.start_demo(demo_recording(), speed=8.0, script=demo_script())
-    texts = []
+    texts, steps = [], set()
     try:
         while not session.ended.is_set():
-            texts += [v.get("text") for v in sue.poll(0.5) if v.get("agent") == team.name("ann")]
+            for v in sue.poll(0.5):
+                if v.get("agent") == team.name("ann"):
+                    texts.append(v.get("text"))
+                    steps.add(v.get("checklist_step"))
     finally:
         ann.stop()
         sue.close()
     assert any(texts), "no words reached the supervisor"
+    assert steps - {None} <= {step.title for step in playbook.steps} and steps - {None}, steps
     # without share_text the server keeps no words, whatever a client sends
     team.su.execute("UPDATE cc.policy SET share_text = false")  # what `team init` without --share-text sets
     team.as_role("ann").execute("UPDATE cc.live_state SET live_text = 'customer: my parcel' "

@@ -89,7 +89,7 @@ class LivePublisher(threading.Thread):
             checklist = getattr(session, "checklist", None)
             if checklist is None:
                 return None
-            step_id = checklist.current()
+            step_id = checklist.current  # a property: the step the conversation is at
             for step in checklist.playbook.steps:
                 if step.id == step_id:
                     return str(step.title)

@@ -174,7 +174,11 @@ class LiveTracker:
             self._set(interruptions=s.interruptions + 1, interruptions_by_agent=s.interruptions_by_agent + by_agent,
                       talkover_times=(s.talkover_times + ((_s(event.t) or 0.0,) if by_agent else ()))[-MAX_RECENT:])
         elif isinstance(event, StepTicked):
-            title = self.current_step() or (event.title if event.done else self.state.checklist_step)
+            try:
+                current = self.current_step()
+            except Exception:  # noqa: BLE001 - the checklist's trouble never stops the live state
+                current = None
+            title = current or (event.title if event.done else self.state.checklist_step)
             self._set(checklist_step=title)
         elif isinstance(event, StoringPaused):
             self._paused = event.paused
