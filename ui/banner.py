@@ -8,10 +8,12 @@ from typing import Optional
 from PySide6.QtCore import QEasingCurve, QPropertyAnimation, Qt, QTimer
 from PySide6.QtWidgets import QFrame, QGraphicsOpacityEffect, QLabel, QVBoxLayout
 
+from ui.accessibility import announce
 from ui.style import PROMPT_STYLES
 
 HOLD_MS = 6000
 FADE_MS = 800
+IDLE_TEXT = "Coaching cues appear here"
 
 
 class CoachingBanner(QFrame):
@@ -44,7 +46,15 @@ class CoachingBanner(QFrame):
         self._hold.timeout.connect(self._fade.start)
         self.kind: Optional[str] = None
         self.shown_at: Optional[float] = None
+        self.idle_text = IDLE_TEXT
+        self.setAccessibleName("Coaching cue")
         self._idle()
+
+    def set_idle_text(self, text: str) -> None:
+        """What the empty banner says (while paused for payment: that coaching goes on, never the usual hint)."""
+        self.idle_text = text
+        if self.kind is None:
+            self._idle()
 
     def show_prompt(self, kind: str, reason: str) -> None:
         """Replace whatever is shown (never a stack of alerts) and start the fade clock."""
@@ -63,6 +73,7 @@ class CoachingBanner(QFrame):
         self._effect.setOpacity(1.0)
         self.shown_at = time.monotonic()
         self._hold.start(self.hold_ms)
+        announce(self, f"{title}. {reason}")  # a screen reader says the cue as it appears
 
     @property
     def visible_prompt(self) -> bool:
@@ -77,6 +88,6 @@ class CoachingBanner(QFrame):
         self.reason.setText("")
         self.setStyleSheet("#banner { background: transparent; border: 1px dashed #c8ccd2; border-radius: 10px; }")
         self._effect.setOpacity(1.0)
-        self.reason.setText("Coaching cues appear here")
+        self.reason.setText(self.idle_text)
         self.reason.setAlignment(Qt.AlignCenter)
         self.reason.setStyleSheet("color: #8a9099;")

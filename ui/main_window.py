@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
@@ -31,14 +32,17 @@ from companion.events import (
     SaveFailed,
     SavingResumed,
     StepTicked,
+    StoringPaused,
     TranscriberFailed,
 )
+from companion.payment_cues import pause_notice
 from companion.playbooks import Playbook
-from companion.session import CallSession
-from ui.banner import CoachingBanner
+from companion.session import CallSession, auto_pause_settings
+from ui.banner import IDLE_TEXT, CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
+from ui.pause_banner import PauseBanner
 from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
 from ui.mood_strip import MoodStrip
 from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
@@ -114,6 +118,10 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self.controller = CallWindowController(self)
+        pause_key = self.controller.pause_action.shortcut().toString(QKeySequence.NativeText)
+        self.pause_key = pause_key
+        self.pause_banner = PauseBanner(lambda: self.controller.pause_action.trigger(), pause_key)
+        left_layout.insertWidget(left_layout.indexOf(self.banner), self.pause_banner)  # above the cues, below a message
         self.controller.toolbar.addWidget(self.live.button)
 
         self.line_status = QLabel("Lines: idle")
@@ -264,7 +272,7 @@ class MainWindow(QMainWindow):
             self.breather.start(hold_s)  # Start call and the demo wait (or Skip)
         self.controller.call_ended(held=self.breather.running)
         self._set_lines("idle", "idle")
-        self.recording_status.setText("Not recording audio")
+        self._storing_resumed()  # a call that ended paused: nothing more is stored anyway
         steps = self.checklist.playbook.steps  # the playbook the call ended with
         done = sum(1 for s in steps if self.checklist.is_done(s.id))
         summary = SummaryDialog(event.duration_s, self.last_metrics, self.prompts, done, len(steps), self,
@@ -287,12 +295,32 @@ class MainWindow(QMainWindow):
             self.show_problem("error", exc.message)
 
     def pause_storing(self, paused: bool) -> None:
-        """Pause for payment (the toolbar button, Ctrl+P): nothing said is stored until resumed."""
+        """Pause for payment (the toolbar button, Ctrl+P): nothing said is stored until resumed. The session says
+        so as a StoringPaused, which the window shows (`_storing_paused`), as it shows the automatic pause."""
         if self.session is not None and self.in_call:
             self.session.pause_storing(paused)
-        self.recording_status.setText("Paused for payment: nothing stored" if paused else
-                                      ("Recording audio" if self.config.privacy.record_audio and self.session is not None
-                                       and self.session.recorder is not None else "Not recording audio"))
+
+    def _storing_paused(self, event: StoringPaused) -> None:
+        """Paused (by the key or by itself on a payment cue): a banner saying so and how to resume, the pause
+        button pressed, the empty cue area saying coaching goes on; resumed: all gone, and the status bar says so."""
+        resume_s = auto_pause_settings(self.config, self.checklist.playbook).auto_resume_s
+        notice = pause_notice(event, self.pause_key, resume_s)
+        self.controller.pause_action.setChecked(event.paused)  # setChecked does not trigger: no echo to the session
+        if event.paused:
+            self.pause_banner.show_notice(notice)
+            self.banner.set_idle_text("Paused for payment — coaching from the sound goes on")
+            self.recording_status.setText("Paused for payment")
+            self.recording_status.setToolTip(notice)
+        else:
+            self._storing_resumed()
+            self.statusBar().showMessage(notice, 15000)
+
+    def _storing_resumed(self) -> None:
+        self.pause_banner.clear()
+        self.banner.set_idle_text(IDLE_TEXT)
+        self.recording_status.setToolTip("")
+        self.recording_status.setText("Recording audio" if self.config.privacy.record_audio and self.session is not None
+                                      and self.session.recorder is not None and self.in_call else "Not recording audio")
 
     def _tick_clock(self) -> None:
         if self.session is not None:
@@ -324,6 +352,8 @@ class MainWindow(QMainWindow):
             self._set_lines(self._line_state["agent"], self._line_state["customer"])
             if event.status in ("lost", "overflow"):
                 self.show_problem("device", event.message)
+        elif isinstance(event, StoringPaused):
+            self._storing_paused(event)
         elif isinstance(event, SavingResumed):
             self.statusBar().showMessage(event.message, 15000)  # good news: no banner
         elif isinstance(event, (MonitorFailed, TranscriberFailed, SaveFailed)):
