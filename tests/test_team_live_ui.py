@@ -68,6 +68,11 @@ def test_the_floor_shows_the_supervisors_agents_alerts_first_with_the_moods_word
     floor.team.setCurrentText(ALL_TEAMS)
     assert len(floor.shown()) == 3 and "1 with alerts" in floor.summary.text()
     assert floor.tiles[team.name("ann")].isVisible()
+    from PySide6.QtCore import Qt
+
+    with qtbot.waitSignal(floor.agent_opened) as opened:
+        qtbot.mouseClick(floor.tiles[team.name("bob")], Qt.LeftButton)
+    assert opened.args == [team.name("bob")]
 
 
 def test_the_agents_window_shows_a_supervisors_message_as_its_own_banner_and_raises_a_hand(qtbot, team):

@@ -32,7 +32,9 @@ def _mood_text_colour(mood: Optional[str]) -> str:
 
 
 class AgentTile(QFrame):
-    """One agent on the floor."""
+    """One agent on the floor; `clicked` with the agent's login."""
+
+    clicked = Signal(str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -62,6 +64,11 @@ class AgentTile(QFrame):
         layout.addWidget(self.prompt, 1)
         layout.addWidget(self.alert)
         self.view: dict = {}
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.view:
+            self.clicked.emit(self.view["agent"])
+        super().mousePressEvent(event)
 
     def show_view(self, view: dict) -> None:
         self.view = view
@@ -95,6 +102,10 @@ def order(view: dict) -> tuple:
 
 
 class TeamFloor(QWidget):
+    """`agent_opened(login)` when a tile is clicked (the window opens that agent's call from there)."""
+
+    agent_opened = Signal(str)
+
     def __init__(self, parent=None, columns: int = 5):
         super().__init__(parent)
         self.setWindowTitle("Team floor — live")
@@ -155,6 +166,7 @@ class TeamFloor(QWidget):
             tile = self.tiles.get(view["agent"])
             if tile is None:
                 tile = self.tiles[view["agent"]] = AgentTile(self._grid_host)
+                tile.clicked.connect(self.agent_opened)
             tile.show_view(view)
             self._grid.addWidget(tile, i // self.columns, i % self.columns)
             tile.show()
