@@ -2,16 +2,19 @@
 
 Each clip is one agent monologue (a passage of plain customer-service English,
 about 110 words) spoken by one synthetic voice at one rate, heard through one
-line, with or without office noise. Two engines with different prosody:
+line, with or without office noise. Three engines with different prosody:
 
 * espeak-ng: seven voices/variants (`en-us`, `en-gb`, `en-us+f3`, `en-us+m3`,
   `en-us+f5`, and two `-p` pitch variants); rate via `-s`.
 * festival: `kal_diphone`, `ked_diphone` (diphone voices, rate via
   `(Parameter.set 'Duration_Stretch X)`) and `cmu_us_slt_arctic_hts` (an HTS voice,
   which ignores Duration_Stretch: its rate is the hts_engine's `-r` speed, 1/X).
+* piper: the neural voice `joe` (`en_US-joe-medium`, tests/pace_piper.py), without
+  sampling noise; rate via its `length_scale`. Heard in every passage: five passages
+  per rate (each passage at three rates) where the synthesizers have two.
 
 Rates are aimed at `RATES` true words per minute by measuring each synthesis and
-adjusting the engine's setting (`-s` or the stretch) until the measured rate is
+adjusting the engine's setting (`-s`, the stretch or the length scale) until the measured rate is
 within `RATE_TOLERANCE` of the aim; whatever it lands on is what the clip records.
 
 Lines: `headset` (16 kHz PCM, -60 dBFS noise floor) and `phone` (the same mix
@@ -67,6 +70,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 import soundfile as sf
 
+from tests import pace_piper
 from tests.synth_cache import locked, source_digest
 
 GENERATOR_VERSION = 2
@@ -86,13 +90,14 @@ RATE_TOLERANCE = 0.03        # a synthesis this close to its aim is kept
 MAX_TRIES = 6                # syntheses per clip while aiming the rate
 LINES = ("headset", "phone")
 NOISE = (False, True)
-ENGINES = ("espeak", "festival")
+ENGINES = ("espeak", "festival", "piper")
+TEXTS_PER_RATE = {"piper": 5}  # passages per rate in the full corpus, where not the caller's `texts_per_rate`
 
 
 @dataclass(frozen=True)
 class Voice:
-    engine: str      # "espeak" or "festival"
-    ident: str       # espeak's -v, or the festival voice (selected with `(voice_<ident>)`)
+    engine: str      # "espeak", "festival" or "piper"
+    ident: str       # espeak's -v, the festival voice (selected with `(voice_<ident>)`), or the Piper voice
     pitch: int = 50  # espeak's -p (festival: unused)
 
     @property
@@ -116,6 +121,7 @@ VOICES: tuple[Voice, ...] = (
     Voice("festival", "kal_diphone"),
     Voice("festival", "ked_diphone"),
     Voice("festival", "cmu_us_slt_arctic_hts"),
+    Voice("piper", "joe"),
 )
 
 # Agent monologues: plain customer-service English, several sentences with commas
@@ -275,7 +281,7 @@ _Job = Job
 def missing_tools(engines: Iterable[str] = ENGINES) -> list[str]:
     """The programs missing for `engines` (empty when all are there)."""
     need = ["sox"] + (["espeak-ng"] if "espeak" in engines else []) + (["text2wave", "festival"] if "festival" in engines else [])
-    return [tool for tool in need if shutil.which(tool) is None]
+    return [tool for tool in need if shutil.which(tool) is None] + (pace_piper.missing() if "piper" in engines else [])
 
 
 def _tool_versions() -> str:
@@ -352,9 +358,12 @@ def _to_rate(src: Path, dst: Path) -> np.ndarray:
 
 
 def _synthesize(voice: Voice, text: str, setting: float, work: Path) -> np.ndarray:
-    """Raw speech at `RATE` for one engine setting: espeak's -s (words/min), or festival's stretch."""
+    """Raw speech at `RATE` for one engine setting: espeak's -s (words/min), festival's stretch, Piper's length scale."""
     raw = work / "raw.wav"
-    if voice.engine == "espeak":
+    if voice.engine == "piper":
+        audio, rate = pace_piper.synthesize(text, setting)
+        sf.write(str(raw), audio, rate, subtype="FLOAT")
+    elif voice.engine == "espeak":
         _run(["espeak-ng", "-v", voice.ident, "-s", str(int(setting)), "-p", str(voice.pitch),
               "-w", str(raw), text])
     elif voice.engine == "festival":
@@ -379,11 +388,15 @@ def _trim(audio: np.ndarray) -> np.ndarray:
 def _first_setting(voice: Voice, target_wpm: float) -> float:
     if voice.engine == "espeak":
         return float(round(target_wpm / 1.2))  # espeak speaks ~1.2x faster than -s; corrected by measuring
+    if voice.engine == "piper":
+        return pace_piper.first_scale(target_wpm)
     # at stretch 1 the diphone voices read ~205 true wpm, the HTS voice ~180; corrected by measuring
     return (180.0 if voice.ident.endswith("_hts") else 205.0) / target_wpm
 
 
 def _next_setting(voice: Voice, setting: float, measured: float, target: float) -> float:
+    if voice.engine == "piper":
+        return pace_piper.next_scale(setting, measured, target)
     if voice.engine == "espeak":
         return float(min(600, max(60, round(setting * target / measured))))
     return min(3.0, max(0.3, setting * measured / target))
@@ -460,7 +473,8 @@ def _degrade(clean: np.ndarray, line: str, noise: bool, seed: int, out: Path, wo
 
 
 def _clean_key(job: _Job, hangover_s: float) -> str:
-    return _digest(GENERATOR_VERSION, _tool_versions(), asdict(job.voice), TEXTS[job.text_id], job.target_wpm,
+    tools = _tool_versions() + (f"|{pace_piper.versions()}" if job.voice.engine == "piper" else "")
+    return _digest(GENERATOR_VERSION, tools, asdict(job.voice), TEXTS[job.text_id], job.target_wpm,
                    RATE, RATE_TOLERANCE, MAX_TRIES, SPEECH_LEVEL_DB, PEAK_LIMIT, LEAD_S, TAIL_S, FRAME_S,
                    VOICED_WITHIN_DB, hangover_s)
 
@@ -521,7 +535,8 @@ def _make(job: _Job, cache_dir: Path, hangover_s: float, wait: bool = True) -> b
 
 def _write_variants(job: _Job, cache_dir: Path, hangover_s: float, clean_key: str, clean: np.ndarray,
                     setting: float, truth: dict) -> None:
-    label = f"-s {int(setting)}" if job.voice.engine == "espeak" else f"stretch {setting:.3f}"
+    label = {"espeak": f"-s {int(setting)}", "piper": f"length_scale {setting:.3f}"}.get(job.voice.engine,
+                                                                                         f"stretch {setting:.3f}")
     with tempfile.TemporaryDirectory(prefix="pace_corpus_") as tmp:
         for line, noise in job.variants:
             wav, meta = _clip_paths(cache_dir, job, line, noise, hangover_s)
@@ -543,7 +558,8 @@ def plan(engines: Sequence[str] = ENGINES, rates: Sequence[int] = RATES, lines: 
     """The syntheses a corpus needs, each with its line variants.
 
     Full: every voice at every rate, `texts_per_rate` passages each (rotated so a
-    voice meets most passages), on every line with and without noise.
+    voice meets most passages; Piper: `TEXTS_PER_RATE`, so it meets every passage at three
+    rates), on every line with and without noise.
     Quick: every voice at a slow and a fast rate (the two lowest and the two highest
     of `rates`, alternating by voice), one passage each, and two of the four
     line/noise variants per synthesis, so every voice is heard on both lines, clean
@@ -564,8 +580,10 @@ def plan(engines: Sequence[str] = ENGINES, rates: Sequence[int] = RATES, lines: 
                 jobs.append(_Job(voice, ids[(i + 5 * k) % len(ids)], int(rate), chosen))
         else:
             for j, rate in enumerate(rates):
-                for k in range(texts_per_rate):
-                    text_id = ids[(i + 3 * j + 7 * k) % len(ids)]
+                per_rate = TEXTS_PER_RATE.get(voice.engine, texts_per_rate)
+                for k in range(per_rate):
+                    # half the passages per rate: alternate ones, shifted by one per rate (each at three rates)
+                    text_id = ids[(i + j + 2 * k if 2 * per_rate == len(ids) else i + 3 * j + 7 * k) % len(ids)]
                     jobs.append(_Job(voice, text_id, int(rate), tuple(variants)))
     return jobs
 

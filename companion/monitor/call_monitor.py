@@ -18,7 +18,7 @@ from companion.monitor.calibration import CalibrationLearner
 from companion.monitor.customer import CustomerMood
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
-from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_kind, rolling_wpm
+from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_units, rolling_wpm
 from companion.monitor.pitch import PitchTracker
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
@@ -105,10 +105,10 @@ class CallMonitor:
         # complete once its last second is behind the second being read (and a turn's hangover taken back)
         if last < 0 or last >= int(at) - 1:
             return None
-        if kind == BASE_KIND:  # acoustic: read as the current pace is, by the detector matched to its rate
-            matched = matched_kind(units / speech, self.config.pace)
-            units = self.ledger["agent"].first_by_speech(start, self.config.coach.speeding_up.baseline_speech_s, matched)[1]
-            per_word = (self.calibration or {}).get(matched, per_word)
+        if kind == BASE_KIND:  # acoustic: read as the current pace is, under the smoothing matched to its rate
+            seconds = self.config.coach.speeding_up.baseline_speech_s
+            units, per_word = matched_units(lambda k: self.ledger["agent"].first_by_speech(start, seconds, k)[1],
+                                            speech, self.config.pace, per_word, self.calibration)
         self._baselines[source] = units / per_word / speech * 60.0
         return self._baselines[source]
 

@@ -10,14 +10,18 @@ The smoothing follows the speaker's own rate. Slow, drawn-out vowels wobble and 
 into two peaks under a short smoothing; fast syllables merge under a long one. So the
 envelope is smoothed several ways at once (`smoothing_s` up to `max_smoothing_s`, one
 detector each, all on one spectrum), and the rate over any stretch of speech is read
-from the detector whose smoothing is `smoothing_per_period` of that stretch's own
-nucleus period, as the shortest smoothing measures it. Fitted and judged leave-one-
-engine-out on espeak-ng and festival voices: bench/pace_fit.py, docs/coaching.md.
+under the smoothing `smoothing_per_period` of that stretch's own nucleus period (as the
+shortest smoothing measures it) at 4 nuclei/s, growing with the square of the period:
+a neural voice's fast syllables need 20 ms, drawn-out slow vowels 60-80 ms. Between two
+detectors the count is interpolated, so a reading never jumps when a stretch's rate
+crosses from one detector to the next (a shifted or re-dithered call reads the same).
+Fitted and judged leave-one-engine-out on espeak-ng, festival and Piper voices:
+bench/pace_fit.py, docs/coaching.md.
 """
 
 from __future__ import annotations
 
-from typing import Mapping, Optional
+from typing import Callable, Mapping, Optional
 
 import numpy as np
 
@@ -26,6 +30,7 @@ from companion.monitor.ledger import SpeechLedger
 
 HOP_S = 0.01
 BASE_KIND = "syllables"  # nuclei under the shortest smoothing: also what sets the rate for the others
+REFERENCE_PERIOD_S = 0.25  # `smoothing_per_period` holds at this nucleus period (4 nuclei/s)
 
 
 def _taps(seconds: float) -> int:
@@ -43,13 +48,35 @@ def unit_kind(taps: int, pace: PaceConfig) -> str:
     return BASE_KIND if taps == _taps(pace.smoothing_s) else f"{BASE_KIND}@{taps * 10}ms"
 
 
-def matched_kind(nuclei_per_s: float, pace: PaceConfig) -> str:
-    """The detector whose smoothing is `smoothing_per_period` of the nucleus period at this rate."""
+def matched_taps(nuclei_per_s: float, pace: PaceConfig) -> float:
+    """The smoothing (in hops, fractional) matched to this nucleus rate: `smoothing_per_period` of the period at
+    `REFERENCE_PERIOD_S`, in proportion to the period's square elsewhere; within the detectors that run."""
     choices = smoothings(pace)
     if nuclei_per_s <= 0:
-        return unit_kind(choices[-1], pace)
-    taps = min(max(round(pace.smoothing_per_period / nuclei_per_s / HOP_S), choices[0]), choices[-1])
-    return unit_kind(taps, pace)
+        return float(choices[-1])
+    period = 1.0 / nuclei_per_s
+    taps = pace.smoothing_per_period * period * (period / REFERENCE_PERIOD_S) / HOP_S
+    return min(max(taps, float(choices[0])), float(choices[-1]))
+
+
+def matched_kind(nuclei_per_s: float, pace: PaceConfig) -> str:
+    """The detector nearest the smoothing matched to this nucleus rate."""
+    return unit_kind(round(matched_taps(nuclei_per_s, pace)), pace)
+
+
+def matched_units(units_of: Callable[[str], float], speech_s: float, pace: PaceConfig, units_per_word: float,
+                  calibration: Optional[Mapping[str, float]] = None) -> tuple[float, float]:
+    """(nuclei, nuclei per word) over a stretch of `speech_s` of speech, `units_of(kind)` giving each detector's
+    count there: read under the smoothing matched to the stretch's own rate, interpolated between the two
+    detectors either side of it (and between this agent's own nuclei per word for them, where calibrated)."""
+    taps = matched_taps(units_of(BASE_KIND) / speech_s if speech_s > 0 else 0.0, pace)
+    low = int(taps)
+    frac = taps - low
+    kinds = [unit_kind(low, pace)] + ([unit_kind(low + 1, pace)] if frac > 1e-9 else [])
+    weights = [1.0 - frac, frac][: len(kinds)]
+    units = sum(w * units_of(k) for w, k in zip(weights, kinds))
+    per_word = sum(w * (calibration or {}).get(k, units_per_word) for w, k in zip(weights, kinds))
+    return units, per_word
 
 
 class _EnvelopePeaks:
@@ -133,9 +160,8 @@ def rolling_wpm(
     if speech < pace.min_speech_s:
         return None, speech
     if kind == BASE_KIND:
-        matched = matched_kind(units / speech, pace)
-        units = ledger.recent_by_speech(now, pace.window_speech_s, matched)[1]
-        units_per_word = (calibration or {}).get(matched, units_per_word)
+        units, units_per_word = matched_units(lambda k: ledger.recent_by_speech(now, pace.window_speech_s, k)[1],
+                                              speech, pace, units_per_word, calibration)
     return units / units_per_word / speech * 60.0, speech
 
 
@@ -147,9 +173,7 @@ def call_wpm(ledger: SpeechLedger, pace: PaceConfig, units_per_word: float, kind
         return None
     units = ledger.total_units(kind)
     if kind == BASE_KIND:
-        matched = matched_kind(units / speech, pace)
-        units = ledger.total_units(matched)
-        units_per_word = (calibration or {}).get(matched, units_per_word)
+        units, units_per_word = matched_units(ledger.total_units, speech, pace, units_per_word, calibration)
     return units / units_per_word / speech * 60.0
 
 
