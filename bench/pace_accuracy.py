@@ -1,4 +1,5 @@
-"""Accuracy of the acoustic speaking pace on the labelled multi-voice corpus (tests/pace_corpus.py).
+"""Accuracy of the acoustic speaking pace on the labelled multi-voice corpus (tests/pace_corpus.py:
+espeak-ng, festival and Piper voices).
 
 Every clip becomes a two-channel call (agent on channel 0, a silent customer on
 channel 1) and goes through `companion.analysis.analyze_call` with the default
@@ -36,11 +37,17 @@ from typing import Callable, Iterable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.pace_corpus import Clip, as_call, corpus  # noqa: E402
+from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
 
 CALM_WPM = 160.0  # a clip at or below this pace should never be told to slow down
 
 _config = None
+
+
+def _config_spw() -> float:
+    from companion.config import load_config
+
+    return load_config(use_user_default=False).pace.syllables_per_word
 
 
 def _init_worker() -> None:
@@ -132,10 +139,10 @@ def main() -> None:
     table("per engine and voice", results, lambda r: f"{r['engine']} {r['voice']}", voices)
     table("per line", results, lambda r: f"{r['line']}{' +noise' if r['noise'] else ''}", lines)
     table("per engine and line", results, lambda r: f"{r['engine']} {r['line']}{' +noise' if r['noise'] else ''}",
-          [f"{e} {line}" for e in ("espeak", "festival") for line in lines])
+          [f"{e} {line}" for e in ENGINES for line in lines])
     rates = sorted({r["target_wpm"] for r in results})
     table("per engine and aimed rate", results, lambda r: f"{r['engine']} ~{r['target_wpm']} wpm",
-          [f"{e} ~{rate} wpm" for e in ("espeak", "festival") for rate in rates])
+          [f"{e} ~{rate} wpm" for e in ENGINES for rate in rates])
     table("all", results, lambda r: "all clips")
 
     speaking = [r["speaking_error_pct"] for r in results]
@@ -145,7 +152,7 @@ def main() -> None:
             npw[f"{r['engine']} {r['voice']}"].append(r["nuclei_per_word"])
     print(f"\npipeline speaking time vs truth: median {statistics.median(speaking):+.1f} %, "
           f"range {min(speaking):+.1f} .. {max(speaking):+.1f} %")
-    print("nuclei counted per true word (median; the config divides by 1.3): "
+    print(f"nuclei counted per true word (median; the config divides by {_config_spw()}): "
           + ", ".join(f"{v} {statistics.median(x):.2f}" for v, x in npw.items()))
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
