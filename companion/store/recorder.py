@@ -15,29 +15,39 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, TypedDict
 
+from companion.errors import CompanionError
 from companion.events import (
     CallEnded,
     CallStarted,
     CustomerState,
+    DeadAir,
+    DeviceStatus,
     FinalSegment,
+    FrameBlock,
     Interruption,
     MetricsSnapshot,
+    MonitorFailed,
+    PartialText,
     Prompt,
     SaveFailed,
     SavingResumed,
     StepTicked,
     StoringPaused,
+    TranscriberFailed,
     Turn,
 )
 from companion.payment_pause import PauseSpans
-from companion.errors import CompanionError
-from companion.store.db import StoreError, claim, open_store, release, store_path, write
+from companion.store.db import open_store, store_path
 from companion.store.hooks import call_closed
 from companion.store.rows import CallRows, insert_call, mood_totals
 from companion.store.spool import Spool, trouble
+from companion.store.writes import StoreError, claim, release, write
 from companion.timeline import clock
+
+if TYPE_CHECKING:
+    from companion.store.recording import CallAudioWriter
 
 COMMIT_S = 0.5
 _STOP = object()
@@ -59,6 +69,22 @@ class _Playbook:
     """The checklist the agent switched to mid-call: the call is saved with the playbook it ended with."""
 
     playbook_id: str
+
+
+class _CallRow(TypedDict):
+    """The call's own columns, kept until its row is in."""
+
+    started_at: str
+    source: str
+    file: Optional[str]
+    playbook: Optional[str]
+    content_hash: Optional[str]
+
+
+class _Tapped(Protocol):
+    """What hears the call's audio (the pipeline): the recorder adds its audio writer to its taps."""
+
+    taps: list[Callable[[FrameBlock], None]]
 
 
 def reach(e: object) -> float:
@@ -86,13 +112,13 @@ class CallRecorder:
         self.store = store
         self.redaction = redaction
         self.publish = publish
-        self._call = dict(started_at=iso(time.time()), source=source, file=file, playbook=playbook,
+        self._call: _CallRow = dict(started_at=iso(time.time()), source=source, file=file, playbook=playbook,
                           content_hash=content_hash)
         self.db: Optional[sqlite3.Connection] = None
         self.call_id: Optional[int] = None
         self.rows: Optional[CallRows] = None
         self.pauses = PauseSpans()  # pause for payment: words said inside are never written
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self.spool = Spool()
         self.failed: Optional[str] = None  # why the call is not stored to its end
         self.complete = False      # CallEnded was written: the whole call is in the store
@@ -122,9 +148,9 @@ class CallRecorder:
         if self.audio is not None:
             self.audio.close(timeout)
 
-    audio = None
+    audio: Optional[CallAudioWriter] = None
 
-    def record_audio(self, pipeline, rate: int) -> Optional[Path]:
+    def record_audio(self, pipeline: _Tapped, rate: int) -> Optional[Path]:
         """Keep this call's audio (only when the user turned recording on); None when it cannot be."""
         from companion.store.recording import CallAudioWriter, recordings_dir
 
@@ -217,11 +243,13 @@ class CallRecorder:
         try:
             if self.db is None:
                 self._open()
-            memory = copy.deepcopy(self.rows.recent)  # what redaction remembers of the last seconds of speech
+            rows, db = self.rows, self.db
+            assert rows is not None and db is not None  # _open sets both or raises
+            memory = copy.deepcopy(rows.recent)  # what redaction remembers of the last seconds of speech
             try:
-                self.stored_until = write(self.db, self._write_all, attempts=1)
+                self.stored_until = write(db, self._write_all, attempts=1)
             except BaseException:
-                self.rows.recent = memory  # rolled back: the segments of this try are forgotten, and said again next try
+                rows.recent = memory  # rolled back: the segments of this try are forgotten, and said again next try
                 raise
         except (StoreError, sqlite3.Error) as exc:  # may pass: a full disk, a read-only folder, a busy store
             self._trouble(exc)
@@ -229,7 +257,7 @@ class CallRecorder:
         except CompanionError as exc:  # a row that does not fit the store: trying again cannot help
             self._give_up(exc.message)
             return
-        self.rows.after_commit()  # a row that lost words: the write-ahead log's copy of them goes too
+        rows.after_commit()  # a row that lost words: the write-ahead log's copy of them goes too
         if any(isinstance(e, CallEnded) for e in self.spool.events):
             self.complete = True
             self.ended.set()
@@ -260,8 +288,9 @@ class CallRecorder:
         if self._discard:
             self._delete()
         elif not self.complete and (self.failed or self.spool.trouble):
-            lasting = self.spool.trouble.lasting if self.spool.trouble else self.failed
-            self.failed = self.failed or self.spool.trouble.reason
+            held = self.spool.trouble
+            lasting = held.lasting if held else self.failed
+            self.failed = self.failed or (held.reason if held else None)  # one of the two is set here
             self.spool.drop()
             kept = (f"saved up to {clock(self.stored_until)} of {clock(self.heard_until)}; the rest was lost"
                     if self.call_id is not None else "nothing of this call was saved")
@@ -282,43 +311,96 @@ class CallRecorder:
             self.audio.path.unlink(missing_ok=True)
 
     def _row(self, e: object) -> None:
-        """Write one event."""
+        """Write one event (or one of the writer's own notes), by the table below."""
+        ROWS[type(e)](self, e)
+
+    def _turn(self, e: Turn) -> None:
+        assert self.rows is not None
+        self.rows.turn(e.party, e.start, e.end)
+
+    def _segment(self, e: FinalSegment) -> None:
+        assert self.rows is not None
+        words = self.pauses.kept(e.words, [(w.start, w.end) for w in e.words])
+        if words:
+            self.rows.segment(e.party, words[0].start, words[-1].end, " ".join(w.word for w in words),
+                              [(w.word, w.start, w.end, w.conf) for w in words])
+
+    def _pause(self, e: StoringPaused) -> None:
+        assert self.db is not None
+        if e.paused:
+            self.db.execute('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, NULL)', (self.call_id, e.t))
+        else:
+            self.db.execute('UPDATE pauses SET "end" = ? WHERE call_id = ? AND "end" IS NULL', (e.t, self.call_id))
+
+    def _prompt(self, e: Prompt) -> None:
+        assert self.rows is not None
+        self.rows.prompt(e.t, e.kind, e.reason)
+
+    def _interruption(self, e: Interruption) -> None:
+        assert self.rows is not None
+        self.rows.interruption(e.t, e.by, e.overlap_s)
+
+    def _customer_state(self, e: CustomerState) -> None:
+        assert self.rows is not None
+        self.rows.customer_state(e.t, e.state)
+
+    def _metrics(self, e: MetricsSnapshot) -> None:
+        assert self.rows is not None and self.db is not None
+        self.rows.metric(e.t, e.pace_wpm, e.loudness_delta_db, e.talk_share_window, asdict(e))
+        self.db.execute("UPDATE calls SET duration_s = MAX(duration_s, ?), pace_source = ?, agent_talk_ratio = ?, "
+                        "longest_agent_monologue_s = ? WHERE id = ?",
+                        (e.t, e.pace_source, e.talk_share_call, e.longest_monologue_s, self.call_id))
+
+    def _tick(self, e: StepTicked) -> None:
+        assert self.rows is not None
+        self.rows.tick(e.t, e.step_id, e.title, e.source, e.done)
+
+    def _started(self, e: CallStarted) -> None:
+        assert self.db is not None
+        self.db.execute("UPDATE calls SET started_at = ? WHERE id = ?", (iso(e.wall), self.call_id))
+
+    def _recording(self, e: _Recording) -> None:
+        assert self.db is not None
+        self.db.execute("UPDATE calls SET recording = ? WHERE id = ?", (e.path, self.call_id))
+
+    def _playbook(self, e: _Playbook) -> None:
+        assert self.db is not None
+        self.db.execute("UPDATE calls SET playbook = ? WHERE id = ?", (e.playbook_id, self.call_id))
+
+    def _ended(self, e: CallEnded) -> None:
         rows, db, cid = self.rows, self.db, self.call_id
-        if isinstance(e, Turn):
-            rows.turn(e.party, e.start, e.end)
-        elif isinstance(e, FinalSegment):
-            words = self.pauses.kept(e.words, [(w.start, w.end) for w in e.words])
-            if words:
-                rows.segment(e.party, words[0].start, words[-1].end, " ".join(w.word for w in words),
-                             [(w.word, w.start, w.end, w.conf) for w in words])
-        elif isinstance(e, StoringPaused):
-            if e.paused:
-                db.execute('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, NULL)', (cid, e.t))
-            else:
-                db.execute('UPDATE pauses SET "end" = ? WHERE call_id = ? AND "end" IS NULL', (e.t, cid))
-        elif isinstance(e, Prompt):
-            rows.prompt(e.t, e.kind, e.reason)
-        elif isinstance(e, Interruption):
-            rows.interruption(e.t, e.by, e.overlap_s)
-        elif isinstance(e, CustomerState):
-            rows.customer_state(e.t, e.state)
-        elif isinstance(e, MetricsSnapshot):
-            rows.metric(e.t, e.pace_wpm, e.loudness_delta_db, e.talk_share_window, asdict(e))
-            db.execute("UPDATE calls SET duration_s = MAX(duration_s, ?), pace_source = ?, agent_talk_ratio = ?, "
-                       "longest_agent_monologue_s = ? WHERE id = ?",
-                       (e.t, e.pace_source, e.talk_share_call, e.longest_monologue_s, cid))
-        elif isinstance(e, StepTicked):
-            rows.tick(e.t, e.step_id, e.title, e.source, e.done)
-        elif isinstance(e, CallStarted):
-            db.execute("UPDATE calls SET started_at = ? WHERE id = ?", (iso(e.wall), cid))
-        elif isinstance(e, _Recording):
-            db.execute("UPDATE calls SET recording = ? WHERE id = ?", (e.path, cid))
-        elif isinstance(e, _Playbook):
-            db.execute("UPDATE calls SET playbook = ? WHERE id = ?", (e.playbook_id, cid))
-        elif isinstance(e, CallEnded):
-            rows.call_over()  # its last segments as the store keeps them, before it closes (and they are indexed)
-            db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
-                       (e.duration_s, e.agent_wpm, e.pace_source, cid))
-            db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
-            mood_totals(db, cid, e.duration_s)  # the last state lasts to the end of the call
-            call_closed(db, cid)  # issue 14: a team call waits for the team server, queued as it is closed
+        assert rows is not None and db is not None and cid is not None
+        rows.call_over()  # its last segments as the store keeps them, before it closes (and they are indexed)
+        db.execute("UPDATE calls SET status = 'complete', duration_s = ?, agent_wpm = ?, pace_source = ? WHERE id = ?",
+                   (e.duration_s, e.agent_wpm, e.pace_source, cid))
+        db.execute('UPDATE pauses SET "end" = MAX(start, ?) WHERE call_id = ? AND "end" IS NULL', (e.duration_s, cid))
+        mood_totals(db, cid, e.duration_s)  # the last state lasts to the end of the call
+        call_closed(db, cid)  # issue 14: a team call waits for the team server, queued as it is closed
+
+    def _not_stored(self, e: object) -> None:
+        """An event the store has no row for: what the recogniser guesses so far, a line's state, a failure said
+        on screen, the silences (the store finds them again from the turns)."""
+
+
+# What the writer does with each event type the bus carries (companion.events.Event), and with its own notes.
+ROWS: dict[type, Callable[[CallRecorder, Any], None]] = {
+    Turn: CallRecorder._turn,
+    FinalSegment: CallRecorder._segment,
+    StoringPaused: CallRecorder._pause,
+    Prompt: CallRecorder._prompt,
+    Interruption: CallRecorder._interruption,
+    CustomerState: CallRecorder._customer_state,
+    MetricsSnapshot: CallRecorder._metrics,
+    StepTicked: CallRecorder._tick,
+    CallStarted: CallRecorder._started,
+    CallEnded: CallRecorder._ended,
+    _Recording: CallRecorder._recording,
+    _Playbook: CallRecorder._playbook,
+    PartialText: CallRecorder._not_stored,
+    DeadAir: CallRecorder._not_stored,
+    DeviceStatus: CallRecorder._not_stored,
+    TranscriberFailed: CallRecorder._not_stored,
+    MonitorFailed: CallRecorder._not_stored,
+    SaveFailed: CallRecorder._not_stored,
+    SavingResumed: CallRecorder._not_stored,
+}
