@@ -29,20 +29,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Optional
 
+from companion.team import server_live
 from companion.team.errors import TeamError
 from companion.team.live_alerts import LiveTuning
 from companion.team.live_state import LiveState, LiveTracker
 from companion.team.server_schema_v3 import MAX_MESSAGE
 
-_COLUMNS = ("state", "call_started_at", "call_s", "talk_share", "last_prompt", "last_prompt_kind", "last_prompt_reason",
-            "last_prompt_s", "customer_mood", "mood_since_s", "prompts", "interruptions", "interruptions_by_agent",
-            "prompt_times", "talkover_times", "checklist_step", "hand_up", "live_text", "seq")
-_MESSAGES = ("SELECT id, from_role, text, at, call_started_at FROM cc.live_messages "
-             "WHERE kind = 'message' AND to_role = session_user AND id > %s ORDER BY id")
 MESSAGE_LOOK_S = 1.0  # how often a publisher with nothing to write looks for a supervisor's message
-UPSERT = ("INSERT INTO cc.live_state (" + ", ".join(_COLUMNS) + ") VALUES ("
-          + ", ".join(f"%({c})s" for c in _COLUMNS) + ") ON CONFLICT (agent_role) DO UPDATE SET "
-          + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS))
+
 
 
 @dataclass(frozen=True)
@@ -208,8 +202,7 @@ class LivePublisher(threading.Thread):
             with team_errors("starting the live state"):
                 self.tracker.share_text = bool(policy(conn)["share_text"])
                 if self.last_message_id is None:  # from now on: what was said to an earlier session is not news
-                    self.last_message_id = conn.execute(
-                        "SELECT coalesce(max(id), 0) FROM cc.live_messages WHERE to_role = session_user").fetchone()[0]
+                    self.last_message_id = server_live.my_newest_message_id(conn)
         except BaseException:
             conn.close()
             raise
@@ -219,12 +212,7 @@ class LivePublisher(threading.Thread):
 
     def _write(self, state: LiveState, seq: int, hand: Optional[str]) -> None:
         """The state (and a raised hand) in one transaction, and any message for the agent with it."""
-        conn = self._conn
-        with conn.transaction():
-            conn.execute(UPSERT, state.row(seq))
-            if hand is not None:
-                conn.execute("INSERT INTO cc.live_messages (kind, text) VALUES ('hand', %s)", (hand or None,))
-            rows = conn.execute(_MESSAGES, (self.last_message_id or 0,)).fetchall()
+        rows = server_live.publish(self._conn, state.row(seq), hand, self.last_message_id or 0)
         if hand is not None:
             with self._hand_lock:
                 if self._hand_note == hand:
@@ -233,7 +221,7 @@ class LivePublisher(threading.Thread):
         self._deliver(rows)
 
     def _fetch_messages(self) -> None:
-        self._deliver(self._conn.execute(_MESSAGES, (self.last_message_id or 0,)).fetchall())
+        self._deliver(server_live.my_messages(self._conn, self.last_message_id or 0))
 
     def _deliver(self, rows: Any) -> None:
         for row in rows:

@@ -22,17 +22,11 @@ import time
 from datetime import datetime
 from typing import IO, Any, Callable, Optional
 
+from companion.team import server_live
 from companion.team.errors import TeamError
 from companion.team.live_alerts import ALERT_LABELS, STATE_LABELS, LiveTuning, alerts, shown_state
-from companion.team.server_schema_v3 import CHANNEL, MAX_MESSAGE, MESSAGE_CHANNEL
+from companion.team.server_schema_v3 import MAX_MESSAGE
 
-_ROW = ("SELECT l.id, l.agent_role, l.state, l.call_started_at, l.call_s, l.talk_share, l.last_prompt, "
-        "l.last_prompt_kind, l.last_prompt_reason, l.last_prompt_s, l.customer_mood, l.mood_since_s, l.prompts, "
-        "l.interruptions, l.interruptions_by_agent, l.prompt_times, l.talkover_times, l.checklist_step, l.hand_up, "
-        "l.live_text, l.updated_at, extract(epoch FROM clock_timestamp() - l.updated_at)::float8 AS age_s "
-        "FROM cc.live_state l")
-_TEAMS = "SELECT role, string_agg(team, ',' ORDER BY team) FROM cc.team_members GROUP BY role"
-_MESSAGE = ("SELECT m.id, m.kind, m.from_role, m.to_role, m.text, m.at, m.call_started_at FROM cc.live_messages m")
 BUSY_PER_S = 100.0   # live rows written a second above which a floor stops listening for each and reads in batches
 BATCH_S = 0.5        # a busy floor reads the rows written since its last look this often
 QUIET_PER_S = 20.0   # below this (for QUIET_FOR_S), a batching floor listens for each row again
@@ -111,11 +105,9 @@ class LiveFloor:
         conn = connect(self.dsn, self.password)
         try:
             with team_errors("watching the team live"):
-                if not self.batching:
-                    conn.execute(f"LISTEN {CHANNEL}")
-                conn.execute(f"LISTEN {MESSAGE_CHANNEL}")
+                server_live.listen(conn, rows=not self.batching)
                 if not self._last_message:
-                    self._last_message = conn.execute("SELECT coalesce(max(id), 0) FROM cc.live_messages").fetchone()[0]
+                    self._last_message = server_live.newest_message_id(conn)
         except BaseException:
             conn.close()
             raise
@@ -131,35 +123,33 @@ class LiveFloor:
             except Exception:  # noqa: BLE001
                 pass
 
-    def _query(self, sql: str, args: Any = None, what: str = "reading the live floor") -> list[dict[str, Any]]:
+    def _query(self, read: Callable[..., list[dict[str, Any]]], *args: Any,
+               what: str = "reading the live floor", **kwargs: Any) -> list[dict[str, Any]]:
         from companion.team.server_errors import team_errors
 
         with team_errors(what):
-            cur = self.conn.execute(sql, args)
-            names = [d.name for d in cur.description]
-            return [dict(zip(names, r)) for r in cur.fetchall()]
+            return read(self.conn, *args, **kwargs)
 
     def _rows(self, ids: Optional[list[int]] = None, since: Any = None) -> list[dict[str, Any]]:
         """Every row (a refresh; the teams read again too), the rows with these ids, or those written since."""
         if ids is not None:
-            rows = self._query(_ROW + " WHERE l.id = ANY(%s)", (ids,))
+            rows = self._query(server_live.floor_rows, ids=ids)
         elif since is not None:
-            rows = self._query(_ROW + " WHERE l.updated_at > %s::timestamptz - make_interval(secs => %s)",
-                               (since, MARGIN_S))
+            rows = self._query(server_live.floor_rows, since=since, margin_s=MARGIN_S)
         else:
             if not self._teams or time.monotonic() - self._teams_read >= TEAMS_EVERY_S:
                 from companion.team.server_errors import team_errors
 
                 with team_errors("reading the teams"):
-                    self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+                    self._teams = server_live.team_names(self.conn)
                 self._teams_read = time.monotonic()
-            rows = self._query(_ROW)
+            rows = self._query(server_live.floor_rows)
             self._refreshed = time.monotonic()
         if any(r["agent_role"] not in self._teams for r in rows) and (ids is not None or since is not None):
             from companion.team.server_errors import team_errors
 
             with team_errors("reading the teams"):  # an agent new to this floor
-                self._teams = {r[0]: r[1] for r in self.conn.execute(_TEAMS).fetchall()}
+                self._teams = server_live.team_names(self.conn)
         for r in rows:
             r["team"] = self._teams.get(r["agent_role"])
             if self._newest is None or r["updated_at"] > self._newest:
@@ -170,8 +160,7 @@ class LiveFloor:
         return self.team is None or self.team in (teams or "").split(",")
 
     def _messages(self) -> list[dict[str, Any]]:
-        rows = self._query(_MESSAGE + " WHERE m.id > %s ORDER BY m.id", (self._last_message,),
-                           "reading the live messages")
+        rows = self._query(server_live.messages_after, self._last_message, what="reading the live messages")
         if rows:
             self._last_message = max(r["id"] for r in rows)
         out = []
@@ -252,7 +241,7 @@ class LiveFloor:
 
     def _batch(self) -> None:
         """A busy floor: stop listening for each row; read them in batches."""
-        self.conn.execute(f"UNLISTEN {CHANNEL}")
+        server_live.unlisten_rows(self.conn)
         self.batching, self._next_batch, self._quiet_since = True, time.monotonic(), None
 
     def _settle(self, rate: float, now: float) -> None:
@@ -262,7 +251,7 @@ class LiveFloor:
         elif self._quiet_since is None:
             self._quiet_since = now
         elif now - self._quiet_since >= QUIET_FOR_S:
-            self.conn.execute(f"LISTEN {CHANNEL}")
+            server_live.listen(self.conn, messages=False)
             self.batching = False
 
 
@@ -347,9 +336,7 @@ def send_message(conn: Any, agent: str, text: str) -> int:
     import psycopg
 
     try:
-        with conn.transaction():
-            return int(conn.execute("INSERT INTO cc.live_messages (kind, to_role, text) VALUES ('message', %s, %s) "
-                                    "RETURNING id", (agent, text)).fetchone()[0])
+        return server_live.send_message(conn, agent, text)
     except psycopg.errors.InsufficientPrivilege:
         raise TeamError(f"{agent} is not an agent in your team(s) on the team server; nothing was sent.") from None
     except psycopg.Error as exc:
