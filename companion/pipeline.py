@@ -4,9 +4,15 @@ Live calls, the demo and `companion analyze` all run through `CallPipeline`;
 only the source and what subscribes to the bus differ. Threads:
 
 - the caller feeds blocks (`put` waits for room: files; `offer` never waits: live capture);
-- one recogniser thread per party, when a model is loaded (publishes text as it forms);
+- one recogniser thread per party, when a model is loaded. Neither waits for the other nor for
+  the monitor: each runs ahead as far as its bounded queue lets it;
 - the monitor thread (turns, metrics, coach prompts), which also takes the
   recognised words for the pace.
+
+Fed with `put` (a file, the demo), the monitor takes each block only once both recognisers have
+heard it, and publishes what they said up to then first, in call order (companion.asr.call_order):
+a file gives the same events in the same order on every run. Fed with `offer` (live), nothing waits
+for a recogniser: each publishes its text as it forms, on its own thread.
 
 Bus subscribers are called on the monitor or recogniser threads and must return quickly.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
+from companion.asr.call_order import CallOrder
 from companion.asr.engine import LoadedModel
 from companion.asr.transcriber import PartyTranscriber, Transcriber
 from companion.bus import EventBus
@@ -42,7 +49,11 @@ class CallPipeline:
         self.transcribers: dict[Party, Transcriber] = {}
         if model is not None:
             for party in PARTIES:
-                self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recognised, config.asr.queue_blocks)
+                self.transcribers[party] = PartyTranscriber(party, model, config.audio, self._recogniser(party),
+                                                            config.asr.queue_blocks)
+        self._order = CallOrder(self.transcribers)
+        self._in_step: Optional[bool] = None   # fed with put (True) or offer (False); None before the first block
+        self.worker.heard = self._heard
         self.taps: list[Callable[[FrameBlock], None]] = []  # called with every block the call hears (e.g. the audio recorder)
         self._closed = False
         self.started = False
@@ -54,12 +65,24 @@ class CallPipeline:
 
         if not self.transcribers and not self.started:
             for party in PARTIES:
-                self.transcribers[party] = ScriptedTranscriber(party, script, self.config.audio, self._recognised)
+                self.transcribers[party] = ScriptedTranscriber(party, script, self.config.audio, self._recogniser(party))
 
-    def _recognised(self, event: object) -> None:
-        if isinstance(event, FinalSegment):
-            self.worker.segments.put(event)
-        self.bus.publish(event)
+    def _recogniser(self, party: Party) -> Callable[[object], None]:
+        return lambda event: self._recognised(party, event)
+
+    def _recognised(self, party: Party, event: object) -> None:
+        if self._in_step is False:  # live: at once, from the recogniser's thread
+            if isinstance(event, FinalSegment):
+                self.worker.segments.put(event)
+            self.bus.publish(event)
+        else:  # published by the monitor, in call order, before the block that reaches the audio it was heard in
+            self._order.hold(party, self.transcribers[party].heard_frames, event)
+
+    def _heard(self, frames: Optional[int]) -> list[object]:
+        """The recognisers' events to publish before the monitor's block ending at frame `frames`."""
+        if self._in_step is False:
+            return self._order.held()  # said before the first block (a recogniser that failed to start)
+        return self._order.until(frames)
 
     def start(self) -> "CallPipeline":
         self.started = True
@@ -69,20 +92,19 @@ class CallPipeline:
         return self
 
     def put(self, block: FrameBlock) -> None:
-        """Hand a block over, waiting for room (files, demo). With a model, the monitor
-        sees a block only once both recognisers have heard it, so a file always gives
-        the same result."""
+        """Hand a block over, waiting for room (files, demo). The recognisers are not waited for
+        here: the monitor sees a block only once both have heard it, so a file always gives the
+        same result."""
+        self._in_step = True
         for party, transcriber in self.transcribers.items():
             transcriber.put(block.first_frame, getattr(block, party))
-        end = block.first_frame + block.frames
-        for transcriber in self.transcribers.values():
-            transcriber.wait_for(end)
         for tap in self.taps:
             tap(block)
         self.frames.put(block)
 
     def offer(self, block: FrameBlock) -> bool:
         """Hand a block over without ever waiting (live capture); drops are counted."""
+        self._in_step = False
         for party, transcriber in self.transcribers.items():
             transcriber.offer(block.first_frame, getattr(block, party))
         for tap in self.taps:

@@ -88,8 +88,67 @@ def test_both_parties_are_transcribed_concurrently_with_words_inside_their_turns
         assert all(inside_some_turn(w, utterances) for w in words), party
         for utt in utterances:  # a final segment (some words) for every turn
             assert [w for w in words if utt.start - 0.5 <= w.start <= utt.end + 0.5], utt
+    # a file: the recognisers' words are published by the monitor, in call order, before the block they were heard in
     threads = {name for name, e in events if isinstance(e, (FinalSegment, PartialText))}
-    assert threads == {"asr-agent", "asr-customer"}
+    assert threads == {"call-monitor"}
+
+
+def test_one_partys_recogniser_runs_ahead_while_the_other_has_heard_nothing(config, ko_model, korean, plain_run):
+    """Neither recogniser waits for the other: with the agent's not even started, the customer's hears the
+    call as far as the queues hold; the call then ends with the same events, in the same order."""
+    wav, _ = korean
+    pipeline = CallPipeline(config, model=ko_model)
+    events = []
+    pipeline.bus.subscribe(lambda event: events.append(("", event)))
+    agent, customer = pipeline.transcribers["agent"], pipeline.transcribers["customer"]
+    blocks = list(FileCallSource(CallFileSpec(wav), config.audio).blocks())
+    ahead = blocks[: min(config.asr.queue_blocks, config.audio.queue_blocks) - 1]   # what the queues hold: no wait
+    customer.start()
+    pipeline.worker.start()
+    pipeline.started = True
+    fed = threading.Event()
+
+    def feed():
+        for block in ahead:
+            pipeline.put(block)
+        fed.set()
+
+    threading.Thread(target=feed, daemon=True).start()
+    assert fed.wait(300), "feeding waited for the agent's recogniser"
+    customer.wait_for(ahead[-1].first_frame + ahead[-1].frames)   # the customer's recogniser heard all of it
+    assert agent.heard_frames == 0 and not events                  # the agent's nothing; the monitor waits for it
+    agent.start()
+    for block in blocks[len(ahead):]:
+        pipeline.put(block)
+    pipeline.finish()
+    recognised = (FinalSegment, PartialText)
+    assert [e for _, e in events if isinstance(e, recognised)] == [e for _, e in plain_run if isinstance(e, recognised)]
+    assert [e for _, e in events] == [e for _, e in plain_run]
+
+
+def test_a_recogniser_renewed_in_a_long_call_keeps_its_words_on_the_call_clock(config, ko_model, korean, monkeypatch):
+    """An hour-long call keeps memory flat by giving each party a fresh recogniser at an endpoint every few
+    minutes; here every few seconds, so the Korean call has several: the words stay inside their turns."""
+    from companion.asr import transcriber
+
+    made = []
+
+    def counted(model, rate):
+        made.append(rate)
+        return real(model, rate)
+
+    real = transcriber.recognizer
+    monkeypatch.setattr(transcriber, "recognizer", counted)
+    monkeypatch.setattr(transcriber.PartyTranscriber, "renew_after_s", 3.0)
+    wav, truth = korean
+    events = run_call(config, ko_model, wav)
+    assert len(made) > 2 + 2   # each party's first recogniser, and fresh ones after
+    for party in ("agent", "customer"):
+        words = [w for s in segments(events, party) for w in s.words]
+        assert [w.start for w in words] == sorted(w.start for w in words), party
+        assert all(inside_some_turn(w, truth.of(party)) for w in words), party
+        for utt in truth.of(party):
+            assert [w for w in words if utt.start - 0.5 <= w.start <= utt.end + 0.5], utt
 
 
 def test_partial_text_comes_while_the_speaker_talks(plain_run, korean):

@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import numpy as np
 import numpy.typing as npt
 
+from companion.asr.call_order import END
 from companion.config import AudioConfig, read_toml
 from companion.errors import CompanionError
 from companion.events import PARTIES, FinalSegment, PartialText, Party, Word
@@ -74,6 +75,7 @@ class ScriptedTranscriber:
         self.emit = emit
         self.failed: Optional[str] = None
         self.dropped = 0
+        self.heard_frames = 0    # the call heard so far, in frames: what is said now is said by then
         self._pending = [(line, script.words(line)) for line in script.lines if line.party == party]
         self._delay = script.final_delay_s
         self._shown = 0          # words of the first pending line already shown as partial text
@@ -85,6 +87,7 @@ class ScriptedTranscriber:
         pass  # nothing to decode: the words are known
 
     def put(self, first_frame: int, frames: npt.NDArray[np.float32]) -> None:
+        self.heard_frames = first_frame + frames.shape[0]
         self._heard_until((first_frame + frames.shape[0]) * self.frame_s)
 
     def offer(self, first_frame: int, frames: npt.NDArray[np.float32]) -> bool:
@@ -100,6 +103,7 @@ class ScriptedTranscriber:
     def close(self) -> None:
         """The end of the call: the words of a line cut short become final, as a recogniser flushes them."""
         with self._lock:
+            self.heard_frames = END
             if self._pending:
                 line, words = self._pending[0]
                 said = tuple(w for w in words if w.start < self._heard_s)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Optional, Protocol, TypedDict, Union
 import numpy as np
 import numpy.typing as npt
 
+from companion.asr.call_order import END
 from companion.asr.engine import LoadedModel, Recognizer, recognizer
 from companion.config import AudioConfig
 from companion.events import FinalSegment, Party, PartialText, TranscriberFailed, Word
@@ -32,6 +33,12 @@ class Transcriber(Protocol):
 
     @property
     def dropped(self) -> int: ...
+
+    @property
+    def heard_frames(self) -> int:
+        """How much of the call (frames) had been heard when the event being emitted now was said:
+        after a block, its end; at the end of the call, companion.asr.call_order.END."""
+        ...
 
     def start(self) -> None: ...
 
@@ -68,6 +75,11 @@ _Work = Union[tuple[int, npt.NDArray[np.float32]], _Signal]
 
 
 class PartyTranscriber(threading.Thread):
+    # A Vosk recogniser's memory grows with the audio it has heard, endpoints or not (its look-ahead decoding
+    # graph is expanded as it goes and kept): at the first endpoint after this much audio it is replaced by a
+    # fresh one, so memory stays flat through a long call. Vosk itself restarts its features every 10 minutes.
+    renew_after_s = 300.0
+
     def __init__(self, party: Party, model: LoadedModel, audio: AudioConfig, emit: Callable[[object], None],
                  max_blocks: int = 64) -> None:
         super().__init__(name=f"asr-{party}", daemon=True)
@@ -78,6 +90,7 @@ class PartyTranscriber(threading.Thread):
         self.emit = emit
         self._queue: FrameQueue[_Work] = FrameQueue(max_blocks)
         self._done_frames = 0
+        self.heard_frames = 0
         self._cond = threading.Condition()
         self._finished = False
         self.failed: Optional[str] = None
@@ -86,6 +99,8 @@ class PartyTranscriber(threading.Thread):
         self._fed_s = 0.0
         self._reset_at: Optional[float] = None
         self._reset_offset = 0.0
+        self._base_s = 0.0      # audio fed before the current recogniser was made: its time starts there
+        self._renew = False     # an endpoint came after renew_after_s of audio: make a fresh recogniser
         self._last_partial = ""
 
     # --- feeding (any thread) ---------------------------------------------
@@ -121,16 +136,24 @@ class PartyTranscriber(threading.Thread):
         while True:
             item = self._queue.get()
             if item is None:  # closed: the end of the call
+                self.heard_frames = END
                 if rec is not None and self.failed is None:
-                    self._safely(lambda: self._final(json.loads(rec.FinalResult())))
+                    last = rec
+                    self._safely(lambda: self._final(json.loads(last.FinalResult())))
                 break
-            if isinstance(item, _Signal):  # RESET
+            if isinstance(item, _Signal):  # RESET: its words come after the block before it, before the next one
+                self.heard_frames = self._done_frames + 1
                 if rec is not None and self.failed is None:
-                    self._safely(lambda: self._reset(rec))
+                    resetting = rec
+                    self._safely(lambda: self._reset(resetting))
                 continue
             first_frame, frames = item
+            self.heard_frames = first_frame + frames.shape[0]
             if rec is not None and self.failed is None:
-                self._safely(lambda: self._accept(rec, first_frame, frames))
+                hearing = rec
+                self._safely(lambda: self._accept(hearing, first_frame, frames))
+                if self._renew:
+                    rec = self._renewed(rec)
             with self._cond:
                 self._done_frames = first_frame + frames.shape[0]
                 self._cond.notify_all()
@@ -156,6 +179,7 @@ class PartyTranscriber(threading.Thread):
         self._fed_s += frames.shape[0] * self.frame_s
         if rec.AcceptWaveform(to_pcm16(frames).tobytes()):
             self._final(json.loads(rec.Result()))
+            self._renew = self._fed_s - self._base_s >= self.renew_after_s
         else:
             partial = json.loads(rec.PartialResult())
             text = partial.get("partial", "")
@@ -163,6 +187,16 @@ class PartyTranscriber(threading.Thread):
                 self._last_partial = text
                 words = self._words(partial.get("partial_result", []), self._reset_offset)
                 self.emit(PartialText(self.party, round(self._to_call(self._fed_s), 3), text, words))
+
+    def _renewed(self, rec: Recognizer) -> Recognizer:
+        """A fresh recogniser at an endpoint (nothing is pending: the utterance was just given as final)."""
+        self._renew = False
+        try:
+            fresh = recognizer(self.model, self.rate)
+        except Exception:  # noqa: BLE001 - the one in use goes on; tried again at the next endpoint
+            return rec
+        self._base_s, self._reset_at, self._reset_offset = self._fed_s, None, 0.0
+        return fresh
 
     def _reset(self, rec: Recognizer) -> None:
         self._final(json.loads(rec.FinalResult()))
@@ -180,8 +214,8 @@ class PartyTranscriber(threading.Thread):
 
     def _words(self, raw: list[_VoskWord], offset: float) -> tuple[Word, ...]:
         return tuple(
-            Word(str(w["word"]), round(self._to_call(float(w["start"]) + offset), 3),
-                 round(self._to_call(float(w["end"]) + offset), 3), round(float(w.get("conf", 1.0)), 3))
+            Word(str(w["word"]), round(self._to_call(float(w["start"]) + self._base_s + offset), 3),
+                 round(self._to_call(float(w["end"]) + self._base_s + offset), 3), round(float(w.get("conf", 1.0)), 3))
             for w in raw
             if not str(w.get("word", "")).startswith(("[", "<"))
         )
@@ -190,8 +224,8 @@ class PartyTranscriber(threading.Thread):
         raw = [w for w in result.get("result", []) if not str(w.get("word", "")).startswith(("[", "<"))]
         if self._reset_at is not None and raw:
             # Vosk 0.3.x keeps counting time across Reset(); if a build restarts it, shift by the reset point.
-            restarted = float(raw[0]["start"]) < self._reset_at - 0.25
-            self._reset_offset = self._reset_at if restarted else 0.0
+            restarted = float(raw[0]["start"]) + self._base_s < self._reset_at - 0.25
+            self._reset_offset = self._reset_at - self._base_s if restarted else 0.0
             self._reset_at = None
         words = self._words(raw, self._reset_offset)
         if self._last_partial:

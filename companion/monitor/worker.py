@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import queue
 import threading
+from typing import Callable, Optional
+
 from companion.bus import EventBus
 from companion.coach.rules import Coach
-from companion.events import CallEnded, MetricsSnapshot, MonitorFailed
+from companion.events import CallEnded, FinalSegment, MetricsSnapshot, MonitorFailed
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 
@@ -27,6 +29,9 @@ class MonitorWorker(threading.Thread):
         self._metrics_ms = max(1, round(monitor.config.coach.metrics_every_s * 1000))
         self._published = 0  # metrics periods published so far
         self.segments: queue.SimpleQueue = queue.SimpleQueue()  # recognised words, from the transcribers
+        # the recognisers' events heard by a frame of the call (None: its end), in call order, published here
+        # before the block that reaches them (companion.asr.call_order); None: they publish their own
+        self.heard: Optional[Callable[[Optional[int]], list[object]]] = None
         self.error: BaseException | None = None
         self.last_snapshot: MetricsSnapshot | None = None
 
@@ -34,6 +39,7 @@ class MonitorWorker(threading.Thread):
         try:
             while True:
                 block = self.frames.get()
+                self._take_heard(None if block is None else block.first_frame + block.frames)
                 self._take_segments()
                 if block is None:
                     break
@@ -55,9 +61,20 @@ class MonitorWorker(threading.Thread):
             except queue.Empty:
                 return
 
+    def _take_heard(self, frames: Optional[int], pace: bool = True) -> None:
+        if self.heard is None:
+            return
+        for event in self.heard(frames):
+            if pace and isinstance(event, FinalSegment):
+                self.monitor.add_segment(event)
+            self.bus.publish(event)
+
     def _drain(self) -> None:
-        while self.frames.get() is not None:
-            pass
+        while True:  # the recognisers' words still reach the subscribers (the transcript is kept)
+            block = self.frames.get()
+            self._take_heard(None if block is None else block.first_frame + block.frames, pace=False)
+            if block is None:
+                return
 
     def _publish(self, events: list, final: bool = False) -> None:
         for event in events:
