@@ -27,7 +27,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel
 
-from companion.events import FinalSegment, StepTicked
+from companion.events import FinalSegment, StepTicked, TickSource
 from companion.playbooks import Playbook, Step, normalise
 
 # --- words brought to one form ----------------------------------------------------------------------------------
@@ -314,7 +314,7 @@ class ChecklistTracker:
         return ticked
 
     def _tick(self, step: Step, t: float, phrase: Optional[str]) -> StepTicked:
-        tick = StepTicked(round(t, 2), step.id, step.title, "auto", phrase)
+        tick = StepTicked(round(t, 2), step.id, step.title, TickSource.AUTO, phrase)
         self.done[step.id] = tick
         return tick
 
@@ -323,7 +323,7 @@ class ChecklistTracker:
         step = self.playbook.step(step_id)
         if done == (step_id in self.done):
             return None
-        tick = StepTicked(round(t, 2), step.id, step.title, "manual", None, done)
+        tick = StepTicked(round(t, 2), step.id, step.title, TickSource.MANUAL, None, done)
         if done:
             self.done[step_id] = tick
         else:

@@ -9,7 +9,7 @@ import stat
 import sys
 import threading
 from pathlib import Path
-from typing import IO, Any, Optional, Sequence
+from typing import IO, Any, Callable, Optional, Sequence
 
 from companion.errors import CompanionError
 from companion.event_redaction import EventRedactor
@@ -19,6 +19,7 @@ from companion.events import (
     CustomerState,
     DeadAir,
     DeviceStatus,
+    Event,
     FinalSegment,
     Interruption,
     MetricsSnapshot,
@@ -27,6 +28,7 @@ from companion.events import (
     Prompt,
     SaveFailed,
     SavingResumed,
+    StepTicked,
     StoringPaused,
     TranscriberFailed,
     Turn,
@@ -38,48 +40,65 @@ def _round(value: object) -> object:
     return round(value, 3) if isinstance(value, float) else value
 
 
-def event_to_json(event: object) -> Optional[dict[str, Any]]:
-    if isinstance(event, Prompt):
-        return {"t": event.t, "type": "prompt", "kind": event.kind, "reason": event.reason}
-    if isinstance(event, Interruption):
-        return {"t": event.t, "type": "interruption", "by": event.by, "overlap_s": event.overlap_s}
-    if isinstance(event, FinalSegment):
-        return {"t": event.start, "type": "segment", "party": event.party, "start": event.start, "end": event.end,
-                "text": event.text, "words": [[w.word, w.start, w.end, w.conf] for w in event.words]}
-    if isinstance(event, MetricsSnapshot):
-        doc: dict[str, Any] = {"t": event.t, "type": "metrics"}
-        doc.update({k: _round(v) for k, v in dataclasses.asdict(event).items() if k != "t"})
-        return doc
-    if isinstance(event, DeviceStatus):
-        doc = {"t": event.t, "type": "device", "party": event.party, "status": event.status, "device": event.device,
-               "message": event.message}
-        if event.gap_start is not None:
-            doc.update(gap_start=event.gap_start, gap_end=event.gap_end)
-        return doc
-    if isinstance(event, Turn):
-        return {"t": event.start, "type": "turn", "party": event.party, "start": event.start, "end": event.end}
-    if isinstance(event, PartialText):
-        return {"t": event.t, "type": "partial", "party": event.party, "text": event.text}
-    if isinstance(event, DeadAir):
-        return {"t": event.start, "type": "dead_air", "start": event.start, "end": event.end}
-    if isinstance(event, CallStarted):
-        return {"t": 0.0, "type": "call_start", "wall": round(event.wall, 3)}
-    if isinstance(event, CallEnded):
-        return {"t": event.duration_s, "type": "call_end", "duration_s": event.duration_s, "dropped_blocks": event.dropped_blocks}
-    if isinstance(event, MonitorFailed):
-        return {"t": event.t, "type": "error", "message": event.message}
-    if isinstance(event, TranscriberFailed):
-        return {"t": None, "type": "error", "party": event.party, "message": event.message}
-    if isinstance(event, SaveFailed):
-        return {"t": None, "type": "save_failed", "what": event.what, "message": event.message}
-    if isinstance(event, SavingResumed):
-        return {"t": None, "type": "saving_resumed", "what": event.what, "message": event.message}
-    if isinstance(event, CustomerState):
-        return {"t": event.t, "type": "customer_state", "state": event.state}
-    if isinstance(event, StoringPaused):
-        return {"t": event.t, "type": "pause", "paused": event.paused, "automatic": event.automatic,
-                **({"cue": event.cue} if event.cue else {})}
+JsonDoc = dict[str, Any]
+
+
+def _metrics(event: MetricsSnapshot) -> JsonDoc:
+    doc: JsonDoc = {"t": event.t, "type": "metrics"}
+    doc.update({k: _round(v) for k, v in dataclasses.asdict(event).items() if k != "t"})
+    return doc
+
+
+def _device(event: DeviceStatus) -> JsonDoc:
+    doc: JsonDoc = {"t": event.t, "type": "device", "party": event.party, "status": event.status,
+                    "device": event.device, "message": event.message}
+    if event.gap_start is not None:
+        doc.update(gap_start=event.gap_start, gap_end=event.gap_end)
+    return doc
+
+
+def _segment(event: FinalSegment) -> JsonDoc:
+    return {"t": event.start, "type": "segment", "party": event.party, "start": event.start, "end": event.end,
+            "text": event.text, "words": [[w.word, w.start, w.end, w.conf] for w in event.words]}
+
+
+def _pause(event: StoringPaused) -> JsonDoc:
+    return {"t": event.t, "type": "pause", "paused": event.paused, "automatic": event.automatic,
+            **({"cue": event.cue} if event.cue else {})}
+
+
+def _not_written(event: Event) -> None:
+    """An event the events file leaves out (a checklist tick is the window's and the store's)."""
     return None
+
+
+# One line per event type the bus carries (companion.events.Event); None: not written.
+TO_JSON: dict[type, Callable[[Any], Optional[JsonDoc]]] = {
+    Prompt: lambda e: {"t": e.t, "type": "prompt", "kind": e.kind, "reason": e.reason},
+    Interruption: lambda e: {"t": e.t, "type": "interruption", "by": e.by, "overlap_s": e.overlap_s},
+    FinalSegment: _segment,
+    MetricsSnapshot: _metrics,
+    DeviceStatus: _device,
+    Turn: lambda e: {"t": e.start, "type": "turn", "party": e.party, "start": e.start, "end": e.end},
+    PartialText: lambda e: {"t": e.t, "type": "partial", "party": e.party, "text": e.text},
+    DeadAir: lambda e: {"t": e.start, "type": "dead_air", "start": e.start, "end": e.end},
+    CallStarted: lambda e: {"t": 0.0, "type": "call_start", "wall": round(e.wall, 3)},
+    CallEnded: lambda e: {"t": e.duration_s, "type": "call_end", "duration_s": e.duration_s,
+                          "dropped_blocks": e.dropped_blocks},
+    MonitorFailed: lambda e: {"t": e.t, "type": "error", "message": e.message},
+    TranscriberFailed: lambda e: {"t": None, "type": "error", "party": e.party, "message": e.message},
+    SaveFailed: lambda e: {"t": None, "type": "save_failed", "what": e.what, "message": e.message},
+    SavingResumed: lambda e: {"t": None, "type": "saving_resumed", "what": e.what, "message": e.message},
+    CustomerState: lambda e: {"t": e.t, "type": "customer_state", "state": e.state},
+    StoringPaused: _pause,
+    StepTicked: _not_written,
+}
+
+
+def event_to_json(event: object) -> Optional[JsonDoc]:
+    """The event's line in the events file, or None when it has none (or is not an event)."""
+    to_json = TO_JSON.get(type(event))
+    return None if to_json is None else to_json(event)
 
 
 PARTIAL_SLACK_S = 0.5  # a partial's word times are the recogniser's first guess: a word this near a pause counts as in it

@@ -6,12 +6,55 @@ Every event carries times in seconds on the call clock (0 = start of the call or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from enum import StrEnum
+from typing import Literal, Optional, Union, get_args
 
 import numpy as np
 
 Party = Literal["agent", "customer"]
 PARTIES: tuple[Party, Party] = ("agent", "customer")
+
+
+# The status fields' values, as the events file, the store and the team documents write them. A StrEnum
+# member is its string (equal to it, formatted and stored as it), so a reader of any of those sees no change.
+class PaceSource(StrEnum):
+    """Where the agent's pace comes from: the sound (syllable nuclei) or the recognised words."""
+
+    ACOUSTIC = "acoustic"
+    ASR = "asr"
+
+
+class CustomerMood(StrEnum):
+    """How the customer sounds, in rising order."""
+
+    CALM = "calm"
+    TENSE = "tense"
+    UPSET = "upset"
+
+
+class LineStatus(StrEnum):
+    """A party's line (DeviceStatus.status)."""
+
+    CAPTURING = "capturing"
+    LOST = "lost"             # silent until it returns
+    RETRYING = "retrying"
+    RECOVERED = "recovered"   # with the gap it was silent
+    OVERFLOW = "overflow"     # audio was dropped: the machine did not keep up
+
+
+class TickSource(StrEnum):
+    """Who ticked a checklist step: a cue in what the agent said, or the agent by hand."""
+
+    AUTO = "auto"
+    MANUAL = "manual"
+
+
+def _as(kind: type[StrEnum], obj: object, name: str) -> None:
+    """A status field given as its string becomes its enum member (an unknown string is refused here, where it
+    is made, not where it is read)."""
+    value = getattr(obj, name)
+    if value is not None and not isinstance(value, kind):
+        object.__setattr__(obj, name, kind(value))
 
 
 @dataclass(frozen=True)
@@ -28,7 +71,7 @@ class FrameBlock:
 
     @property
     def frames(self) -> int:
-        return self.agent.shape[0]
+        return int(self.agent.shape[0])
 
 
 @dataclass(frozen=True)
@@ -76,7 +119,7 @@ class MetricsSnapshot:
     agent_level_db: float           # last frame, dBFS: for level meters
     customer_level_db: float
     pace_wpm: Optional[float]       # rolling, over the last window of agent speech
-    pace_source: str                # "acoustic" or "asr"
+    pace_source: PaceSource         # "acoustic" or "asr"
     pace_speech_s: float            # agent speaking time the rolling pace covers
     loudness_db: Optional[float]    # agent, recent speech
     loudness_baseline_db: Optional[float]
@@ -99,12 +142,16 @@ class MetricsSnapshot:
     pace_short_wpm: Optional[float] = None     # the coach's detection pace: last few seconds of agent speech
     pace_baseline_wpm: Optional[float] = None  # the agent's pace over their first speech in the call (same source)
     pace_calibrated: bool = False              # acoustic pace divided by this agent's own nuclei per word
-    customer_state: Optional[str] = None       # "calm", "tense", "upset"; None until their baseline is known
+    customer_state: Optional[CustomerMood] = None  # "calm", "tense", "upset"; None until their baseline is known
     customer_calm_s: float = 0.0               # how long they have been calm (near their baseline)
     customer_loudness_db: Optional[float] = None  # their recent speech above their baseline level
     customer_pitch_semitones: Optional[float] = None  # and above their baseline pitch
     customer_pace_rise: Optional[float] = None  # their recent syllable rate over their baseline, minus 1
     customer_talkovers: int = 0                # their held talk-overs of the agent, recently
+
+    def __post_init__(self) -> None:
+        _as(PaceSource, self, "pace_source")
+        _as(CustomerMood, self, "customer_state")
 
     @property
     def loudness_delta_db(self) -> Optional[float]:
@@ -119,7 +166,7 @@ class MetricsSnapshot:
         return 12.0 * float(np.log2(self.pitch_hz / self.pitch_baseline_hz))
 
 
-CUSTOMER_STATES: tuple[str, ...] = ("calm", "tense", "upset")  # in rising order
+CUSTOMER_STATES: tuple[str, ...] = tuple(mood.value for mood in CustomerMood)  # in rising order
 
 
 @dataclass(frozen=True)
@@ -127,7 +174,10 @@ class CustomerState:
     """The customer's mood changed to `state` at `t` (the first one: their baseline is known)."""
 
     t: float
-    state: str
+    state: CustomerMood
+
+    def __post_init__(self) -> None:
+        _as(CustomerMood, self, "state")
 
 
 @dataclass(frozen=True)
@@ -186,9 +236,12 @@ class StepTicked:
     t: float
     step_id: str
     title: str
-    source: str                 # "auto" or "manual"
+    source: TickSource          # "auto" or "manual"
     phrase: Optional[str] = None
     done: bool = True
+
+    def __post_init__(self) -> None:
+        _as(TickSource, self, "source")
 
 
 @dataclass(frozen=True)
@@ -204,11 +257,14 @@ class DeviceStatus:
 
     t: float
     party: Party
-    status: str          # "capturing", "lost", "retrying", "recovered"
+    status: LineStatus   # "capturing", "lost", "retrying", "recovered", "overflow"
     device: str
     message: str
     gap_start: Optional[float] = None  # with "recovered": the stretch the party was silent
     gap_end: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        _as(LineStatus, self, "status")
 
 
 @dataclass(frozen=True)
@@ -216,7 +272,10 @@ class CallEnded:
     duration_s: float
     dropped_blocks: int
     agent_wpm: Optional[float] = None   # words per minute of agent speaking time, whole call
-    pace_source: str = "acoustic"
+    pace_source: PaceSource = PaceSource.ACOUSTIC
+
+    def __post_init__(self) -> None:
+        _as(PaceSource, self, "pace_source")
 
 
 @dataclass(frozen=True)
@@ -257,4 +316,25 @@ class StoringPaused:
     cue: Optional[str] = None
 
 
-Event = object  # any of the dataclasses above
+# Everything the call's bus carries (companion.bus): each has its entry in the events file's table
+# (companion.event_json) and the store's (companion.store.recorder), tested in tests/test_event_types.py.
+Event = Union[
+    CallStarted,
+    DeviceStatus,
+    Turn,
+    Interruption,
+    DeadAir,
+    MetricsSnapshot,
+    CustomerState,
+    Prompt,
+    PartialText,
+    FinalSegment,
+    StepTicked,
+    StoringPaused,
+    TranscriberFailed,
+    MonitorFailed,
+    SaveFailed,
+    SavingResumed,
+    CallEnded,
+]
+EVENT_TYPES: tuple[type, ...] = get_args(Event)

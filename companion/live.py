@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import IO, Optional
+from typing import IO, Any, Callable, Optional
 
 from companion.asr.engine import LoadedModel
 from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
@@ -30,7 +30,6 @@ from companion.payment_cues import pause_notice
 from companion.prompt_kinds import prompt_kind
 from companion.session import CallSession
 from companion.timeline import MOOD_LABELS, clock
-
 
 
 def _is_terminal(stream) -> bool:
@@ -96,22 +95,44 @@ class ConsolePrinter:
         self._lock = threading.Lock()
 
     def __call__(self, event: object) -> None:
+        say = _SAY.get(type(event))
+        if say is None:
+            return
+        stream, line = say(self, event)
         with self._lock:
-            if isinstance(event, Prompt):
-                print(f"{clock(event.t)}  {prompt_kind(event.kind).label} — {event.reason}", file=self.out, flush=True)
-            elif isinstance(event, DeviceStatus):
-                print(f"{clock(event.t)}  [{event.party}] {event.message}", file=self.err, flush=True)
-            elif isinstance(event, Interruption):
-                who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
-                print(f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)", file=self.err, flush=True)
-            elif isinstance(event, (TranscriberFailed, SaveFailed, SavingResumed)):
-                print(f"companion: {event.message}", file=self.err, flush=True)
-            elif isinstance(event, CustomerState):
-                print(f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})", file=self.err,
-                      flush=True)
-            elif isinstance(event, StoringPaused):
-                print(f"{clock(event.t)}  {pause_notice(event, self.pause_how, self.auto_resume_s)}", file=self.err,
-                      flush=True)
+            print(line, file=self.out if stream == "out" else self.err, flush=True)
+
+    def _prompt(self, event: Prompt) -> tuple[str, str]:
+        return "out", f"{clock(event.t)}  {prompt_kind(event.kind).label} — {event.reason}"
+
+    def _device(self, event: DeviceStatus) -> tuple[str, str]:
+        return "err", f"{clock(event.t)}  [{event.party}] {event.message}"
+
+    def _interruption(self, event: Interruption) -> tuple[str, str]:
+        who = "You talked over the customer" if event.by == "agent" else "The customer cut in"
+        return "err", f"{clock(event.t)}  ({who} for {event.overlap_s:.1f} s)"
+
+    def _failure(self, event: TranscriberFailed | SaveFailed | SavingResumed) -> tuple[str, str]:
+        return "err", f"companion: {event.message}"
+
+    def _customer(self, event: CustomerState) -> tuple[str, str]:
+        return "err", f"{clock(event.t)}  (customer: {MOOD_LABELS.get(event.state, event.state).lower()})"
+
+    def _pause(self, event: StoringPaused) -> tuple[str, str]:
+        return "err", f"{clock(event.t)}  {pause_notice(event, self.pause_how, self.auto_resume_s)}"
+
+
+# What the console says of an event, and where: prompts on stdout, the rest on stderr; other events say nothing.
+_SAY: dict[type, Callable[[ConsolePrinter, Any], tuple[str, str]]] = {
+    Prompt: ConsolePrinter._prompt,
+    DeviceStatus: ConsolePrinter._device,
+    Interruption: ConsolePrinter._interruption,
+    TranscriberFailed: ConsolePrinter._failure,
+    SaveFailed: ConsolePrinter._failure,
+    SavingResumed: ConsolePrinter._failure,
+    CustomerState: ConsolePrinter._customer,
+    StoringPaused: ConsolePrinter._pause,
+}
 
 
 class SyncPrinter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import threading
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from companion.events import (
     CallEnded,
@@ -42,25 +42,21 @@ class ReportCollector:
         self._done = threading.Event()
 
     def __call__(self, event: object) -> None:
-        if isinstance(event, Turn):
-            self.turns.append(event)
-        elif isinstance(event, Interruption):
-            self.interruptions.append(event)
-        elif isinstance(event, Prompt):
-            self.prompts.append(event)
-        elif isinstance(event, MetricsSnapshot):
-            self.last = event
-            if event.pace_wpm is not None:
-                self.pace.append((event.t, event.pace_wpm))
-        elif isinstance(event, CallEnded):
-            self.ended = event
-            self._done.set()
-        elif isinstance(event, FinalSegment):
-            self.segments.append(event)
-        elif isinstance(event, CustomerState):
-            self.customer_states.append(event)
-        elif isinstance(event, (MonitorFailed, TranscriberFailed)):
-            self.failures.append(event.message)
+        keep = _KEEP.get(type(event))
+        if keep is not None:
+            keep(self, event)
+
+    def _metrics(self, event: MetricsSnapshot) -> None:
+        self.last = event
+        if event.pace_wpm is not None:
+            self.pace.append((event.t, event.pace_wpm))
+
+    def _ended(self, event: CallEnded) -> None:
+        self.ended = event
+        self._done.set()
+
+    def _failure(self, event: MonitorFailed | TranscriberFailed) -> None:
+        self.failures.append(event.message)
 
     def wait(self, timeout: Optional[float] = None) -> bool:
         return self._done.wait(timeout)
@@ -93,7 +89,7 @@ class ReportCollector:
                     words[best].append(word)
         return [" ".join(w.word for w in sorted(words[i], key=lambda w: w.start)) for i in range(len(turns))]
 
-    def to_json(self, file: str, duration_s: float, agent_wpm: Optional[float], pace_source: str) -> dict:
+    def to_json(self, file: str, duration_s: float, agent_wpm: Optional[float], pace_source: str) -> dict[str, Any]:
         last = self.last
         turns = sorted(self.turns, key=lambda t: (t.start, t.party))
         texts = self.turn_texts(turns)
@@ -114,7 +110,21 @@ class ReportCollector:
         }
 
 
-def summary_text(doc: dict, model_note: Optional[str] = None) -> str:
+# What the report keeps of each event type; the others (partials, line states, ticks…) it has no use for.
+_KEEP: dict[type, Callable[[ReportCollector, Any], None]] = {
+    Turn: lambda r, e: r.turns.append(e),
+    Interruption: lambda r, e: r.interruptions.append(e),
+    Prompt: lambda r, e: r.prompts.append(e),
+    MetricsSnapshot: ReportCollector._metrics,
+    CallEnded: ReportCollector._ended,
+    FinalSegment: lambda r, e: r.segments.append(e),
+    CustomerState: lambda r, e: r.customer_states.append(e),
+    MonitorFailed: ReportCollector._failure,
+    TranscriberFailed: ReportCollector._failure,
+}
+
+
+def summary_text(doc: dict[str, Any], model_note: Optional[str] = None) -> str:
     """A short human summary of an analysis document (`model_note`: why there is no transcript)."""
     lines = [f"{doc['file']} — {clock(doc['duration_s'])}"]
     if model_note:
@@ -136,7 +146,7 @@ def summary_text(doc: dict, model_note: Optional[str] = None) -> str:
     return "\n".join(lines)
 
 
-def mood_summary(states: list[dict], duration_s: float) -> str:
+def mood_summary(states: list[dict[str, Any]], duration_s: float) -> str:
     """"upset for 1:10 (from 0:52), then calm" — or how the customer sounded when never upset."""
     if not states:
         return "not enough of their speech to read"

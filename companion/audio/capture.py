@@ -26,7 +26,7 @@ from companion.audio.framer import BlockAssembler, PartyFramer
 from companion.audio.ring import SampleRing
 from companion.config import AudioConfig, CaptureConfig
 from companion.errors import DeviceError
-from companion.events import CallStarted, DeviceStatus, FrameBlock, Party
+from companion.events import CallStarted, DeviceStatus, FrameBlock, LineStatus, Party
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: one stream opens at a time
 OVERFLOW_REPORT_S = 5.0
@@ -266,7 +266,7 @@ class LiveCapture(threading.Thread):
             new = count - inp.reported_overflows
             inp.reported_overflows, inp.overflow_said_at = count, mono
             for line in inp.lines:
-                self.publish(DeviceStatus(round(mono - self.t0, 3), line.party, "overflow", inp.label,
+                self.publish(DeviceStatus(round(mono - self.t0, 3), line.party, LineStatus.OVERFLOW, inp.label,
                                           f"{new} piece(s) of {line.party} audio were lost: the computer is too busy."))
 
     def _lose(self, inp: DeviceInput, mono: float, reason: str) -> None:
@@ -276,7 +276,7 @@ class LiveCapture(threading.Thread):
         t = round(mono - self.t0, 3)
         for line in inp.lines:
             line.lost_at = t
-            self.publish(DeviceStatus(t, line.party, "lost", inp.label,
+            self.publish(DeviceStatus(t, line.party, LineStatus.LOST, inp.label,
                                       f"Lost the {line.party} line ({inp.label}): {reason}. The {line.party} is silent until it "
                                       "returns; retrying."))
 
@@ -296,9 +296,9 @@ class LiveCapture(threading.Thread):
         t = round(max(0.0, first_data - self.t0), 3)
         if not line.ever_captured:
             line.ever_captured = True
-            self.publish(DeviceStatus(t, line.party, "capturing", inp.label, f"Capturing the {line.party} from {inp.label}."))
+            self.publish(DeviceStatus(t, line.party, LineStatus.CAPTURING, inp.label, f"Capturing the {line.party} from {inp.label}."))
         else:
-            self.publish(DeviceStatus(t, line.party, "recovered", inp.label, f"The {line.party} line is back ({inp.label}).",
+            self.publish(DeviceStatus(t, line.party, LineStatus.RECOVERED, inp.label, f"The {line.party} line is back ({inp.label}).",
                                       gap_start=line.lost_at, gap_end=t))
 
     def _silence(self, line: _Line, frames: int) -> None:
