@@ -62,7 +62,7 @@ def test_the_pace_bar_names_its_aim_and_says_where_the_prompt_comes(qtbot):
     qtbot.addWidget(meters)
     low, high = rule.target_wpm
     meters.update_metrics(dataclasses.replace(BASE, t=30.0, pace_wpm=166.0, pace_source="asr"))
-    assert meters.pace.text() == f"166 words/min (aim {low:.0f}–{high:.0f})"
+    assert meters.pace.text() == f"166 words/min — fast (aim {low:.0f}–{high:.0f})"  # above the aim: said, not only amber
     tip = meters.pace.toolTip()
     assert f"Aim for {low:.0f}–{high:.0f} words/min" in tip and f"stay above {rule.wpm_above:.0f}" in tip
 

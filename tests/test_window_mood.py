@@ -98,7 +98,7 @@ def test_the_mood_strip_follows_the_customers_state_with_the_trend_and_what_it_i
     bus = EventBus()
     window.bridge.attach(bus)
     mood = window.mood
-    assert mood.state is None and mood.label.text() == "listening…" and mood.detail.text() == ""
+    assert mood.state is None and mood.label.text() == "no call" and mood.detail.text() == ""
     publish(window, qtbot, bus, snapshot(5.0))
     assert mood.label.text() == "listening…" and colour_at(mood.trend, 0.99) == MOOD_UNKNOWN_COLOUR
     publish(window, qtbot, bus, CustomerState(20.0, "calm"), snapshot(21.0, "calm", 0.2, 0.1, 0.01))

@@ -4,9 +4,16 @@ appears; every control has an accessible name; Help lists every shortcut, from t
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from PySide6.QtGui import QAccessible
+
 from companion.bus import EventBus
+from companion.config import load_config
 from companion.events import Prompt, StoringPaused
+from companion.playbooks import all_playbooks
 from tests.test_window import from_another_thread, window  # noqa: F401 - the window fixture
+from tests.test_window_mood import snapshot
 from ui.accessibility import announcements, nameless
 from ui.banner import IDLE_TEXT
 
@@ -46,3 +53,90 @@ def test_a_pause_by_the_key_shows_the_same_banner_and_its_resume_button_ends_it(
     finally:
         window.stop_call()
         qtbot.waitUntil(lambda: window.summary is not None, timeout=30000)
+
+
+def test_every_control_of_every_window_has_an_accessible_name(window, qtbot):  # noqa: F811
+    from ui.history_window import HistoryWindow
+    from ui.replay_window import ReplayWindow
+    from ui.settings_dialog import SettingsDialog
+    from ui.setup_dialog import SetupDialog
+    from ui.summary_dialog import SummaryDialog
+    from ui.team_floor import TeamFloor
+
+    playbooks = all_playbooks()[0]
+    doc = {"duration_s": 60.0, "prompts": [{"t": 5.0, "kind": "slow_down", "reason": "fast"}], "turns": [],
+           "interruptions": [], "pace": [],
+           "call": {"id": 1, "started_at": "2026-12-05T10:00:00+00:00", "comments": [], "segments": []}}
+    windows = {
+        "call window": window,
+        "settings": SettingsDialog(load_config(), window, window.settings),
+        "setup": SetupDialog(playbooks, playbooks[0].id, "en-us", window),
+        "summary": SummaryDialog(60.0, None, [], 1, 3, window, playbook=playbooks[0], ticks=[]),
+        "history": HistoryWindow(),
+        "replay": ReplayWindow(doc),
+        "team floor": TeamFloor(),
+    }
+    for name, shown in windows.items():
+        if shown is not window:
+            qtbot.addWidget(shown)
+        shown.show()
+        assert QAccessible.queryAccessibleInterface(shown).childCount() > 0, name
+        assert nameless(shown) == [], name
+    window.controller.show_shortcuts()
+    assert nameless(window.controller.shortcuts) == []
+    # a control named by nothing is found: the walk is not vacuous
+    from PySide6.QtWidgets import QLineEdit
+
+    QLineEdit(window.centralWidget()).show()
+    assert any(found.startswith("EditableText") for found in nameless(window))
+
+
+def test_help_lists_every_shortcut_read_from_the_window_itself(window, qtbot):  # noqa: F811
+    from ui.raise_hand import SHORTCUT
+
+    assert window.controller.shortcuts_action in window.controller.help_menu.actions()
+    window.controller.shortcuts_action.trigger()
+    dialog = window.controller.shortcuts
+    assert dialog is not None and dialog.isVisible()
+    listed = dict(dialog.entries())
+    assert listed["Ctrl+P"] == "Pause for payment" and listed["Ctrl+Return"] == "Start call"
+    assert listed["Ctrl+M"] == "Compact" and listed["Ctrl+H"] == "History" and listed["F1"] == "Keyboard shortcuts"
+    assert "supervisor" in listed[SHORTCUT] and listed["Ctrl+3"] == "Tick or untick step 3 of the checklist"
+    assert len(listed) == len(dialog.entries())  # one row per key
+
+
+def test_a_prompt_is_announced_to_a_screen_reader_as_it_appears(window, qtbot):  # noqa: F811
+    heard: list[str] = []
+    announcements().made.connect(lambda text, _widget: heard.append(text))
+    bus = EventBus()
+    window.bridge.attach(bus)
+    from_another_thread(lambda: bus.publish(Prompt(12.0, "slow_down", "182 words/min — aim for 140–160")))
+    qtbot.waitUntil(lambda: window.banner.kind == "slow_down", timeout=10000)
+    assert heard[-1] == "Slow down. 182 words/min — aim for 140–160"
+    assert window.banner.accessibleDescription() == heard[-1]
+
+
+def test_no_state_is_told_by_colour_alone(window, qtbot):  # noqa: F811
+    meters = window.meters
+    for party in ("agent", "customer"):  # idle: empty line meters that say so, never full bars
+        bar = meters.levels[party]
+        assert bar.value() == bar.minimum() and bar.format() == "no call"
+    assert window.mood.label.text() == "no call"
+    limit = window.config.coach.slow_down.wpm_above
+    loud = window.config.coach.lower_tone.loudness_above_db + 2
+    meters.update_metrics(replace(snapshot(30.0), pace_wpm=limit + 20, loudness_db=-20.0 + loud,
+                                  loudness_baseline_db=-20.0, talk_share_window=0.8, agent_level_db=-20.0,
+                                  customer_level_db=-65.0))
+    assert "too fast" in meters.pace.format() and "loud" in meters.volume.format() and "a lot" in meters.talk.format()
+    assert meters.levels["agent"].format().startswith("sound") and meters.levels["customer"].format() == "quiet"
+    window.mood.reset()
+    assert window.mood.label.text() == "listening…"
+    window.mood.set_state(40.0, "calm")
+    window.mood.set_state(70.0, "upset")
+    assert window.mood.label.text() == "Upset" and "upset" in window.mood.label.accessibleName().lower()
+    assert window.mood.trend.accessibleDescription() == "Last two minutes: calm, then upset"
+    window.checklist.toggle_row(0)
+    item = window.checklist.steps.item(0)
+    from PySide6.QtCore import Qt
+
+    assert item.data(Qt.AccessibleTextRole).endswith(", done")

@@ -57,7 +57,13 @@ def describe(widget: QWidget, name: str, description: str = "") -> QWidget:
     return widget
 
 
-def nameless(root: QObject, visible_only: bool = True) -> list[str]:
+def describe_all(*controls: tuple[QWidget, str, str]) -> None:
+    """`describe` for each (widget, name, description)."""
+    for widget, name, description in controls:
+        describe(widget, name, description)
+
+
+def nameless(root: QObject, visible_only: bool = False) -> list[str]:
     """The interactive elements under `root` with no accessible name, each as "Role (objectName, class)"."""
     found: list[str] = []
     top = QAccessible.queryAccessibleInterface(root)
@@ -81,8 +87,8 @@ def _walk(iface: QAccessibleInterface, found: list[str], visible_only: bool, see
         return
     if iface.role() in INTERACTIVE and not (iface.text(QAccessible.Text.Name) or "").strip():
         found.append(_label(iface, obj))
-    if iface.role() in (R.List, R.Table, R.Tree):
-        return  # the rows are data, named by their text; the list itself must be named
+    if iface.role() in (R.List, R.Table, R.Tree, R.ComboBox):
+        return  # rows are data, named by their text, and a combo box's popup is its own: the control must be named
     for i in range(iface.childCount()):
         child = iface.child(i)
         if child is not None:

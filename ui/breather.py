@@ -67,6 +67,8 @@ class BreatherBar(QFrame):
         self.skip = QPushButton("Skip")
         self.skip.setObjectName("skipBreather")
         self.skip.setAutoDefault(False)
+        self.skip.setAccessibleName("Skip the pause")
+        self.skip.setAccessibleDescription("End the pause after a hard call and allow the next call now")
         self.skip.clicked.connect(self.stop)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 8, 6)

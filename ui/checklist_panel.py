@@ -52,6 +52,10 @@ class ChecklistPanel(QWidget):
         self.heading.setTextFormat(Qt.PlainText)  # playbook names are data, not markup
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
+        self.steps.setAccessibleName("Checklist steps")
+        self.steps.setAccessibleDescription("The playbook's steps: each is ticked when done (Space or Ctrl+1..9 "
+                                            "ticks by hand); the current step is marked")
+        self.heading.setAccessibleName("Playbook")
         self.steps.setWordWrap(True)  # a long step title wraps in a narrow panel instead of scrolling sideways
         self.steps.setResizeMode(QListView.Adjust)
         self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
@@ -67,7 +71,8 @@ class ChecklistPanel(QWidget):
         layout.addWidget(self.tips)
         self.steps.itemChanged.connect(self._changed)
         for n in range(1, 10):
-            QShortcut(QKeySequence(f"Ctrl+{n}"), self, activated=lambda n=n: self.toggle_row(n - 1))
+            key = QShortcut(QKeySequence(f"Ctrl+{n}"), self, activated=lambda n=n: self.toggle_row(n - 1))
+            key.setWhatsThis(f"Tick or untick step {n} of the checklist")
         self._updating = False
         self.ticks: dict[str, StepTicked] = {}  # each step done, by its last tick (times for the call's adherence)
         self.set_playbook(playbook)
@@ -161,6 +166,8 @@ class ChecklistPanel(QWidget):
             item.setFont(bold if is_current else QFont())
             item.setBackground(QBrush(QColor("#fff4d6")) if is_current else QBrush())
             item.setForeground(QBrush(QColor("#8a9099")) if item.checkState() == Qt.Checked else QBrush())
+            state = "done" if item.checkState() == Qt.Checked else "not done"  # said in words, not by colour
+            item.setData(Qt.AccessibleTextRole, f"{item.text()}, {state}{', current step' if is_current else ''}")
         self._updating = False
         if current is None:
             self.tips.setText("<b>All steps done.</b>")

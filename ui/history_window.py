@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, QLocale, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -71,6 +71,7 @@ class HistoryWindow(QWidget):
         self.until = QDateEdit(QDate.currentDate().addDays(1))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
+            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))  # the user's own way
         self.table = QTableWidget(0, 7)
         self.table.setHorizontalHeaderLabels(["#", "Started", "Length", "Playbook", "Prompts", "Customer", "Status"])
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
@@ -82,8 +83,27 @@ class HistoryWindow(QWidget):
         self.status.setWordWrap(True)
         self.status.setStyleSheet("color: #b3261e;")
         self.status.hide()
+        for widget, name, what in (
+                (self.query, "Search", "Find calls by what was said in them"),
+                (self.kind, "Prompt", "Only calls with this prompt"),
+                (self.since, "From", "Calls started on or after this day (local time)"),
+                (self.until, "To", "Calls started before this day (local time)"),
+                (self.interrupted, "Interrupted only", "Only calls where someone talked over the other"),
+                (self.upset, "Upset customer", "Only calls where the customer was upset"),
+                (self.table, "Calls", "The calls found, newest first; Enter or Open replay opens one"),
+                (self.open_button, "Open replay", "Replay the chosen call")):
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(what)
+        self.query.setMinimumWidth(180)  # never squashed to "S…"
         filters = QHBoxLayout()
-        for w in (self.query, self.kind, self.since, self.until, self.interrupted, self.upset):
+        filters.addWidget(self.query, 1)
+        filters.addWidget(self.kind)
+        for label, edit in (("From", self.since), ("To", self.until)):
+            shown = QLabel(label)
+            shown.setBuddy(edit)
+            filters.addWidget(shown)
+            filters.addWidget(edit)
+        for w in (self.interrupted, self.upset):
             filters.addWidget(w)
         self.local = QWidget()
         local = QVBoxLayout(self.local)
@@ -97,6 +117,7 @@ class HistoryWindow(QWidget):
         self.here_source = QRadioButton("This computer")
         self.team_source = QRadioButton("Team")
         self.team_source.setToolTip("Every agent's calls on the team server that you may see")
+        self.here_source.setToolTip("The calls kept on this computer")
         self.here_source.setChecked(True)
         sources = QButtonGroup(self)
         sources.addButton(self.here_source)

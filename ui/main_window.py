@@ -42,9 +42,9 @@ from ui.banner import IDLE_TEXT, CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
-from ui.pause_banner import PauseBanner
 from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
 from ui.mood_strip import MoodStrip
+from ui.pause_banner import PauseBanner
 from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
 from ui.summary_dialog import SummaryDialog
 from ui.sync_status import TeamSyncStatusBar
@@ -272,6 +272,8 @@ class MainWindow(QMainWindow):
             self.breather.start(hold_s)  # Start call and the demo wait (or Skip)
         self.controller.call_ended(held=self.breather.running)
         self._set_lines("idle", "idle")
+        self.meters.lines_idle()
+        self.mood.call_over()
         self._storing_resumed()  # a call that ended paused: nothing more is stored anyway
         steps = self.checklist.playbook.steps  # the playbook the call ended with
         done = sum(1 for s in steps if self.checklist.is_done(s.id))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QProgressBar, QWidget
 
 from companion.events import MetricsSnapshot
-from ui.style import PARTY_NAMES, clock
+from ui.style import clock
 
 
 def _bar(minimum: int, maximum: int, fmt: str) -> QProgressBar:
@@ -32,6 +32,16 @@ def pace_source_text(snapshot: MetricsSnapshot) -> str:
     return "Pace from sound, calibrated" if snapshot.pace_calibrated else "Pace from sound"
 
 
+LINE_IDLE = "no call"
+LINE_NAMES = {"agent": "Your line", "customer": "Customer line"}
+HEARD_DB = -50.0  # above this a line carries sound (speech or noise), below it is quiet
+
+
+def line_text(level_db: float) -> str:
+    """A line meter's words: whether it carries sound, not only how full its bar is."""
+    return f"sound  {level_db:.0f} dB" if level_db > HEARD_DB else "quiet"
+
+
 def _row_label(name: str) -> QLabel:
     label = QLabel(name)
     label.setStyleSheet("color: #5b6270;")
@@ -52,13 +62,20 @@ class MetersPanel(QWidget):
         self.volume = _bar(-6, 12, "volume —")
         self.talk = _bar(0, 100, "talk share —")
         self.interruptions = QLabel("Interruptions: 0")
-        self.levels = {party: _bar(-70, 0, f"{PARTY_NAMES[party]} line") for party in ("agent", "customer")}
+        self.levels = {party: _bar(-70, 0, LINE_IDLE) for party in ("agent", "customer")}
         rows = [("Call", self.timer), ("Pace", self.pace), ("Volume", self.volume), ("Talk (2 min)", self.talk),
                 ("", self.interruptions), ("Your line", self.levels["agent"]), ("Customer line", self.levels["customer"])]
         for name, widget in rows:
             self.add_row(name, widget)
-        for bar in self.levels.values():
+        for party, bar in self.levels.items():
             _colour(bar, "#7aa6d9")
+            bar.setValue(-70)  # empty until a line is heard: never a full bar on an idle window
+            bar.setAccessibleName(LINE_NAMES[party])
+        for bar, name, what in ((self.pace, "Pace", "Your words per minute against the aim"),
+                                (self.volume, "Volume", "How loud you are against your usual level"),
+                                (self.talk, "Talk share", "Who talked how much over the last two minutes")):
+            bar.setAccessibleName(name)
+            bar.setAccessibleDescription(what)
         self.last: MetricsSnapshot | None = None
         self.configure(target, pace_limit, loud_db)
 
@@ -86,7 +103,8 @@ class MetersPanel(QWidget):
             wpm = int(round(m.pace_wpm))
             self.pace.setValue(min(260, wpm))
             low, high = self.target
-            self.pace.setFormat(f"{wpm} words/min (aim {low:.0f}–{high:.0f})")
+            word = " — too fast" if wpm > self.pace_limit else " — fast" if wpm > high else ""  # in words, not colour alone
+            self.pace.setFormat(f"{wpm} words/min{word} (aim {low:.0f}–{high:.0f})")
             _colour(self.pace, "#e0a020" if wpm > self.pace_limit else "#e9c46a" if wpm > high else "#52b788")
         delta = m.loudness_delta_db
         if delta is None:
@@ -94,7 +112,8 @@ class MetersPanel(QWidget):
             self.volume.setFormat("volume: learning your usual level…")
         else:
             self.volume.setValue(int(max(-6, min(12, round(delta)))))
-            self.volume.setFormat(f"{round(delta):+d} dB vs your usual")  # never "-0 dB"
+            loud = " — loud" if delta >= self.loud_db else ""
+            self.volume.setFormat(f"{round(delta):+d} dB vs your usual{loud}")  # never "-0 dB"
             _colour(self.volume, "#e4683f" if delta >= self.loud_db else "#52b788")
         share = m.talk_share_window
         if share is None:
@@ -102,9 +121,16 @@ class MetersPanel(QWidget):
             self.talk.setFormat("talk share —")
         else:
             self.talk.setValue(int(round(share * 100)))
-            self.talk.setFormat(f"you {share:.0%} · customer {1 - share:.0%}")
+            self.talk.setFormat(f"you {share:.0%} · customer {1 - share:.0%}" + (" — a lot" if share > 0.65 else ""))
             _colour(self.talk, "#e0a020" if share > 0.65 else "#52b788")
         self.interruptions.setText(
             f"Interruptions: {m.interruptions_by_agent} by you, {m.interruptions_by_customer} by the customer")
         for party, level in (("agent", m.agent_level_db), ("customer", m.customer_level_db)):
             self.levels[party].setValue(int(max(-70, min(0, level))))
+            self.levels[party].setFormat(line_text(level))
+
+    def lines_idle(self) -> None:
+        """No call: both line meters empty and saying so."""
+        for bar in self.levels.values():
+            bar.setValue(-70)
+            bar.setFormat(LINE_IDLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from companion.events import MetricsSnapshot
@@ -18,6 +18,10 @@ from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR
 
 TREND_S = 120.0   # how far back the strip reaches
 LISTENING = "listening…"
+NO_CALL = "no call"
+# each state's pattern over its colour, so the strip never tells the states apart by colour alone
+PATTERNS = {"tense": Qt.Dense5Pattern, "upset": Qt.BDiagPattern}
+PATTERN_ROWS = 3
 
 
 def mood_detail(m: MetricsSnapshot) -> str:
@@ -37,12 +41,22 @@ def mood_detail(m: MetricsSnapshot) -> str:
     return text
 
 
+def trend_words(changes: list[tuple[float, str]]) -> str:
+    """The strip in words, oldest first: "Last two minutes: calm, then upset"."""
+    states: list[str] = []
+    for _, state in changes:
+        word = MOOD_LABELS.get(state, state).lower()
+        if not states or states[-1] != word:
+            states.append(word)
+    return "Last two minutes: " + ", then ".join(states) if states else "No mood read yet"
+
+
 class MoodTrend(QWidget):
     """The last `TREND_S` seconds of the customer's states as coloured segments, newest on the right."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setFixedHeight(6)
+        self.setFixedHeight(8)
         self.changes: list[tuple[float, str]] = []  # (t, state), in call order
         self.now = 0.0
         self._colours = {state: QColor(colour) for state, colour in MOOD_COLOURS.items()}
@@ -84,7 +98,11 @@ class MoodTrend(QWidget):
         painter.fillRect(0, 0, w, h, self._unknown)
         for a, b, state in self.segments():
             x = int(a * w)
-            painter.fillRect(x, 0, max(1, int(b * w) - x), h, self._colours.get(state, self._unknown))
+            width = max(1, int(b * w) - x)
+            painter.fillRect(x, 0, width, h, self._colours.get(state, self._unknown))
+            pattern = PATTERNS.get(state)
+            if pattern is not None:  # along the top edge: the colour stays readable below it
+                painter.fillRect(x, 0, width, PATTERN_ROWS, QBrush(QColor(0, 0, 0, 170), pattern))
         painter.end()
 
 
@@ -111,14 +129,21 @@ class MoodStrip(QWidget):
         layout.setSpacing(2)
         layout.addLayout(row)
         layout.addWidget(self.trend)
-        self.reset()
+        self.on_call = False
+        self.reset(on_call=False)
 
-    def reset(self) -> None:
-        """A new call: nothing known about this customer yet."""
+    def reset(self, on_call: bool = True) -> None:
+        """A new call: nothing known about this customer yet (`on_call` False: no call at all)."""
+        self.on_call = on_call
         self.state = None
         self.trend.reset()
         self._show_state()
         self._set_detail("")
+
+    def call_over(self) -> None:
+        """The call ended: its last mood stays; a customer never heard no longer reads "listening…"."""
+        self.on_call = False
+        self._show_state()
 
     def set_state(self, t: float, state: str) -> None:
         """A CustomerState: their mood changed (the first one: their baseline is known)."""
@@ -127,8 +152,12 @@ class MoodStrip(QWidget):
             self.state = state
             self.trend.add(t, state)
             self._show_state()
+            self.trend.setAccessibleDescription(trend_words(self.trend.changes))
 
     def update_metrics(self, m: MetricsSnapshot) -> None:
+        if not self.on_call:  # the call's figures arrive: the customer is being listened to
+            self.on_call = True
+            self._show_state()
         if m.customer_state is not None and self.state is None:  # a change the window did not hear (joined late)
             self.set_state(m.t, m.customer_state)
         self.trend.advance(m.t)
@@ -137,7 +166,8 @@ class MoodStrip(QWidget):
     def _show_state(self) -> None:
         colour = MOOD_COLOURS.get(self.state, MOOD_UNKNOWN_COLOUR)
         dark = QColor(colour).lightness() < 140
-        self.label.setText(MOOD_LABELS.get(self.state, LISTENING))
+        self.label.setText(MOOD_LABELS.get(self.state, LISTENING if self.on_call else NO_CALL))
+        self.label.setAccessibleName(f"Customer mood: {self.label.text()}")
         self.label.setStyleSheet(f"background: {colour}; color: {'white' if dark else '#1b1f24'}; border-radius: 4px;"
                                  f" padding: 1px 8px; font-weight: 600;")
 

@@ -42,6 +42,10 @@ class PlaybookOffer(QFrame):
         self.not_now = QPushButton("Not now")
         self.not_now.setObjectName("notNow")
         self.not_now.setFlat(True)
+        self.switch.setAccessibleName("Switch to the angry customer steps")
+        self.switch.setAccessibleDescription("The checklist follows the steps for an upset customer for the rest of "
+                                             "this call")
+        self.not_now.setAccessibleDescription("Keep the current steps; not offered again in this call")
         self.switch.clicked.connect(self._switch)
         self.not_now.clicked.connect(self.close_for_call)
         top = QHBoxLayout()  # two rows: the offer stays narrow enough for the checklist's side
@@ -68,6 +72,7 @@ class PlaybookOffer(QFrame):
             return False
         self.playbook = playbook
         self.switch.setText(f"Switch to {playbook.name} steps")
+        self.switch.setAccessibleName(self.switch.text())
         self.switch.setToolTip(plain_tooltip(playbook.description))
         self.show()
         return True

@@ -19,6 +19,8 @@ class RaiseHandButton(QPushButton):
         self.setCheckable(True)
         self.publisher = None
         self._shortcut = QShortcut(QKeySequence(shortcut), parent or self, activated=self.click)
+        self._shortcut.setWhatsThis("Raise your hand: ask your supervisor for help (again: lower it)")
+        self.setAccessibleName("Raise hand")
         self.clicked.connect(self._pressed)
         self._follow = QTimer(self)  # the hand may be lowered by a supervisor's answer, on another thread
         self._follow.setInterval(500)

@@ -33,6 +33,7 @@ from companion.store.queries import prompt_ids, recording_of
 from companion.store.rows import CallRows
 from companion.timeline import speech_without_text
 from ui import replay_mood
+from ui.accessibility import describe_all
 from ui.banner import CoachingBanner
 from ui.replay_timeline import Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
@@ -135,6 +136,15 @@ class ReplayWindow(QWidget):
         self.comment = QLineEdit()
         self.comment.setPlaceholderText("Coaching comment at the playhead (attached to a prompt within 2 s)")
         self.add_comment = QPushButton("Add comment")
+        describe_all(
+            (self.play, "Play", "Play the call from the playhead, or pause it"),
+            (self.prev, "Previous prompt", "Move the playhead to the prompt before it"),
+            (self.next, "Next prompt", "Move the playhead to the next prompt"),
+            (self.speed, "Speed", "How fast the call plays"),
+            (self.transcript, "Transcript", "What both sides said; choosing a line moves the playhead there"),
+            (self.moments, "Prompts and comments", "The call's prompts and coaching comments in time order"),
+            (self.comment, "Comment", "A coaching comment at the playhead"),
+            (self.add_comment, "Add comment", "Keep the comment with the call at the playhead"))
 
     def _lay_out(self) -> None:
         controls = QHBoxLayout()

@@ -126,6 +126,19 @@ class SettingsDialog(QDialog):
         where.setTextFormat(Qt.PlainText)  # a folder name, shown as written
         where.setStyleSheet("color: #5b6270;")
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
+        for widget, what in (
+                (self.pace, "The “Slow down” cue comes when you stay above this pace"),
+                (self.volume, "The “Lower your tone” cue comes when you are this much louder than your usual level"),
+                (self.overlap, "Talking at the same time for longer than this counts as talking over"),
+                (self.cooldown, "The same cue is shown at most this often"),
+                (self.record, "Keep the call's audio, both sides, on this computer; tell the customer first"),
+                (self.redact, "Card numbers, codes, names, addresses and the like are taken out of saved text"),
+                (buttons.button(QDialogButtonBox.Save), "Keep these settings; they apply at once"),
+                (buttons.button(QDialogButtonBox.Cancel), "Leave the settings as they were")):
+            widget.setAccessibleDescription(what)
+        for box in self.kinds.values():
+            box.setAccessibleDescription(f"Show the “{box.text()}” cue during calls")
+        self.pace.setAccessibleName("“Slow down” prompt above")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         body = QWidget()

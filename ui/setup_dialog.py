@@ -148,6 +148,23 @@ class SetupDialog(QDialog):
         layout.addWidget(playbook_box)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        for widget, name, what in (
+                (self.agent, "Your microphone", "The device your voice comes from"),
+                (self.customer, "The softphone's sound", "The device the customer's voice plays on (the softphone's "
+                                                         "output)"),
+                (self.agent_level, "Your microphone's level", "Moves when your microphone hears you"),
+                (self.customer_level, "The softphone's level", "Moves when the softphone's sound is heard"),
+                (self.language, "Calls' language", "The language the calls are in; the speech model follows it"),
+                (self.choose, "Choose model folder", "Use a speech model already on this computer"),
+                (self.download, "Download the speech model", "Download the model for the calls' language"),
+                (self.without, "Continue without transcription", "Coaching from the sound alone, no transcript"),
+                (self.cancel_download, "Cancel download", "Stop the model download"),
+                (self.progress, "Download progress", "How much of the model has arrived"),
+                (self.playbook, "Playbook", "The steps the checklist follows on the next call"),
+                (self.buttons.button(QDialogButtonBox.Ok), "OK", "Use these choices"),
+                (self.buttons.button(QDialogButtonBox.Cancel), "Cancel", "Keep the choices as they were")):
+            widget.setAccessibleName(name)
+            widget.setAccessibleDescription(what)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)

@@ -60,6 +60,8 @@ class SummaryDialog(QDialog):
         self.notes_title.setTextFormat(Qt.PlainText)  # the playbook's words, as written
         self.notes_title.setWordWrap(True)
         self.notes = QPlainTextEdit()
+        self.notes.setAccessibleName("Notes")
+        self.notes.setAccessibleDescription(self.notes_title.text())
         self.notes.setPlaceholderText("Root cause (a bottleneck? a missed confirmation?) and anything to follow up")
         self.notes.textChanged.connect(self._show_adherence)
         self._show_adherence()
@@ -73,6 +75,7 @@ class SummaryDialog(QDialog):
         # while the window holds the next call, this button only closes the summary (Skip ends the pause)
         buttons.button(QDialogButtonBox.Ok).setText("Done" if hold_s else "Ready for the next call")
         buttons.accepted.connect(self.accept)
+        buttons.button(QDialogButtonBox.Ok).setAccessibleDescription("Close the summary and keep the notes")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.adherence)

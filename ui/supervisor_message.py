@@ -10,6 +10,8 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from ui.accessibility import announce
+
 BACKGROUND = "#2d2a6e"   # none of the prompt kinds' colours: never read as a cue
 TEXT = "#ffffff"
 
@@ -31,6 +33,8 @@ class SupervisorMessageBanner(QFrame):
             label.setWordWrap(True)
         self.ok = QPushButton("Got it")
         self.ok.clicked.connect(self.dismiss)
+        self.ok.setAccessibleName("Got it: dismiss the supervisor's message")
+        self.setAccessibleName("Message from your supervisor")
         words = QVBoxLayout()
         words.addWidget(self.title)
         words.addWidget(self.text)
@@ -56,6 +60,7 @@ class SupervisorMessageBanner(QFrame):
         self.text.setText(message.text)
         self.shown_at = time.monotonic()
         self.show()
+        announce(self, f"{self.title.text()}: {message.text}")  # a screen reader says it as it arrives
 
     def dismiss(self) -> None:
         self.unread = 0

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from companion.prompt_kinds import PROMPT_KINDS
+from ui.accessibility import describe_all
 from ui.style import local_time
 from ui.team_charts import LATEST, TREND, TeamCharts, agent_colour
 from ui.team_client import TeamClient, people
@@ -97,6 +98,16 @@ class TeamDashboard(TeamCharts, QWidget):
         self.no_agents = QPushButton("None")
         self.status = QLabel("")
         self.status.setTextFormat(Qt.PlainText)
+        describe_all(
+            (self.team, "Team", "Whose figures are shown: one of your teams, or all of them"),
+            (self.span, "Weeks", "How many weeks back the figures reach"),
+            (self.view, "View", "A line per agent over the weeks, or a bar per agent for the latest week"),
+            (self.kind, "Prompt", "Which prompt's count is drawn"),
+            (self.recompute, "Recompute now", self.recompute.toolTip()),
+            (self.export, "Export CSV", self.export.toolTip()),
+            (self.agent_list, "Agents", "Tick the agents whose figures are drawn"),
+            (self.all_agents, "All agents", "Tick every agent"),
+            (self.no_agents, "No agents", "Untick every agent"))
 
         top = QHBoxLayout()
         for label, w in (("Team", self.team), ("Show", self.span), ("", self.view), ("Prompts", self.kind)):

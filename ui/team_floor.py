@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabe
 
 from companion.team.live_alerts import ACTIVE, ALERT_KINDS, ALERT_LABELS
 from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR, clock
+from ui.accessibility import describe
 from ui.bridge import EventBridge
 
 ALL_TEAMS = "All teams"
@@ -113,6 +114,7 @@ class TeamFloor(QWidget):
         self.views: dict[str, dict] = {}
         self.team = QComboBox()
         self.team.addItem(ALL_TEAMS)
+        describe(self.team, "Team", "Show the live agents of one team, or of all your teams")
         self.team.currentTextChanged.connect(lambda _: self._relayout())
         self.summary = QLabel()
         bar = QHBoxLayout()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.timeline import MOOD_LABELS
+from ui.accessibility import describe_all
 from ui.style import PROMPT_STYLES, clock, local_time
 from ui.team_client import TeamClient, people
 
@@ -114,6 +115,20 @@ class TeamHistoryPane(QWidget):
         self.more_button = QPushButton(f"Load {PAGE} more")
         self.more_button.setEnabled(False)
         self.open_button = QPushButton("Open replay")
+        describe_all(
+            (self.query, "Search", "Find the team's calls by what was said"),
+            (self.agent, "Agent", "Only this agent's calls"),
+            (self.team, "Team", "Only this team's calls"),
+            (self.kind, "Prompt", "Only calls with this prompt"),
+            (self.interrupted, "Complete or interrupted", "Only calls that ended normally, or were interrupted"),
+            (self.reviewed, "Reviewed", "Only calls a supervisor has reviewed, or not"),
+            (self.since, "From", "Calls started on or after this day"),
+            (self.until, "To", "Calls started on or before this day"),
+            (self.refresh_button, "Refresh", "Ask the team server again"),
+            (self.dashboard_button, "Team dashboard", "The team's weekly figures"),
+            (self.table, "Team calls", "The team's calls found, newest first"),
+            (self.more_button, "Load more", "The next page of calls"),
+            (self.open_button, "Open replay", "Replay the chosen call"))
 
         first = QHBoxLayout()
         first.addWidget(self.query, 3)

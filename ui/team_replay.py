@@ -15,6 +15,7 @@ from typing import Optional
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel
 
+from ui.accessibility import describe
 from ui.replay_window import ReplayWindow
 from ui.style import local_time
 from ui.team_client import TeamClient
@@ -58,6 +59,7 @@ class TeamReplay(ReplayWindow):
         self.setWindowTitle(f"Replay — {doc.get('file') or doc['uuid']}")
         self.reviewed = QCheckBox("Reviewed")
         self.reviewed.setChecked(bool(doc.get("reviewed")))
+        describe(self.reviewed, "Reviewed", "Mark the call reviewed on the team server")
         self.server_status = QLabel("")
         self.server_status.setTextFormat(Qt.PlainText)
         row = QHBoxLayout()

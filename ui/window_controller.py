@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Protocol, cast
 
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QToolBar
+from PySide6.QtWidgets import QDialog, QMainWindow, QToolBar, QToolButton
 
 from companion.asr.engine import LoadedModel
 from companion.config import CoachingConfig, load_config
@@ -69,16 +69,32 @@ class CallWindowController:
             made.triggered.connect(slot)
             return made
 
-        self.start_action = action("Start call", window.toggle_call, shortcut=QKeySequence("Ctrl+Return"))
+        self.start_action = action("Start call", window.toggle_call, shortcut=QKeySequence("Ctrl+Return"),
+                                   toolTip="Start the call, or stop it (Ctrl+Return)")
         self.pause_action = action("Pause for payment", window.pause_storing, shortcut=QKeySequence("Ctrl+P"),
                                    checkable=True, enabled=False, toolTip=PAUSE_TIP)
-        self.demo_action = action("Play demo call", lambda: window.start_call(demo=True))
-        self.compact_action = action("Compact", window.set_compact, shortcut=QKeySequence("Ctrl+M"), checkable=True)
-        self.history_action = action("History…", self.open_history, shortcut=QKeySequence("Ctrl+H"))
+        self.demo_action = action("Play demo call", lambda: window.start_call(demo=True),
+                                  toolTip="Play a recorded call through the coach, to see what it does")
+        self.compact_action = action("Compact", window.set_compact, shortcut=QKeySequence("Ctrl+M"), checkable=True,
+                                     toolTip="A narrow strip that stays on top: the cue, the current step, the "
+                                             "meters (Ctrl+M)")
+        self.history_action = action("History…", self.open_history, shortcut=QKeySequence("Ctrl+H"),
+                                     toolTip="The calls kept on this computer: search, replay, export (Ctrl+H)")
         self.dashboard_action = action("Team dashboard…", self.open_dashboard,
                                        toolTip="Per agent and per week, from the team server")
-        self.setup_action = action("Setup…", self.open_setup)
-        self.settings_action = action("Settings…", self.open_settings)
+        self.setup_action = action("Setup…", self.open_setup,
+                                   toolTip="Your microphone, the softphone's sound, the calls' language, the speech "
+                                           "model and the playbook")
+        self.settings_action = action("Settings…", self.open_settings,
+                                      toolTip="When each cue comes, privacy and recording")
+        self.shortcuts_action = action("Keyboard shortcuts…", self.show_shortcuts, shortcut=QKeySequence("F1"),
+                                       toolTip="Every keyboard shortcut of this window (F1)")
+        for made in (self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action,
+                     self.dashboard_action, self.setup_action, self.settings_action, self.shortcuts_action):
+            made.setStatusTip(made.toolTip())
+        help_menu = widget.menuBar().addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        self.help_menu = help_menu
         toolbar: QToolBar = widget.addToolBar("Call")
         self.toolbar = toolbar
         toolbar.setObjectName("callToolbar")
@@ -88,6 +104,11 @@ class CallWindowController:
             actions.append(self.dashboard_action)
         for shown in actions + [self.setup_action, self.settings_action]:
             toolbar.addAction(shown)
+        for button in toolbar.findChildren(QToolButton):  # Qt's own "more buttons" arrow, when the window is narrow
+            if button.objectName() == "qt_toolbar_ext_button":
+                button.setAccessibleName("More toolbar buttons")
+                button.setAccessibleDescription("The toolbar's buttons that do not fit the window's width")
+        self.shortcuts: Optional[QDialog] = None
 
     # --- the actions through a call ----------------------------------------------------------
     def call_started(self) -> None:
@@ -111,6 +132,13 @@ class CallWindowController:
         self.demo_action.setEnabled(not held)
 
     # --- dialogs and windows -----------------------------------------------------------------
+    def show_shortcuts(self) -> None:
+        """Help → Keyboard shortcuts: read from the window's actions and shortcuts as they are now."""
+        from ui.shortcuts_dialog import ShortcutsDialog
+
+        self.shortcuts = ShortcutsDialog(cast(QMainWindow, self.window))
+        self.shortcuts.show()
+
     def open_setup(self) -> None:
         """The setup dialog; what the agent chose is applied to the window."""
         from companion.audio.device_choice import DeviceChoice, save_choice
