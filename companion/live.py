@@ -15,7 +15,6 @@ from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
 from companion.audio.devices import DeviceInventory, InputDevice, customer_source_guide, inventory, resolve
 from companion.config import CoachingConfig
 from companion.errors import DeviceError
-from companion.event_json import JsonlWriter
 from companion.events import (
     CustomerState,
     DeviceStatus,
@@ -26,9 +25,9 @@ from companion.events import (
     StoringPaused,
     TranscriberFailed,
 )
+from companion.live_call import open_live_call
 from companion.payment_cues import pause_notice
 from companion.prompt_kinds import prompt_kind
-from companion.session import CallSession
 from companion.timeline import MOOD_LABELS, clock
 
 
@@ -196,31 +195,20 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
              append: bool = False, toggle_pause: Optional[threading.Event] = None) -> dict:
     """Coach a live call until `stop` is set or `duration` passes; each time `toggle_pause` is set,
     storing pauses for payment or resumes. Returns a short tally."""
-    session = CallSession(config, model=model)
-    if events_jsonl:
-        writer = JsonlWriter(events_jsonl, append=append, redaction=config.privacy.redact)
-        session.bus.subscribe(writer)
-        session.on_close(lambda timeout: writer.close())
-    session.bus.subscribe(ConsolePrinter(out=out if events_jsonl != "-" else sys.stderr,
-                                         pause_how=pause_how() if toggle_pause is not None else None,
-                                         auto_resume_s=config.privacy.auto_resume_s))
-    sync = None
-    if store:  # every live call is kept, and sent to the team server when this machine is an agent's
-        from companion.team.sync_worker import start_sync
-
-        sync = start_sync(publish=SyncPrinter())
-        session.keep("live", record_audio=config.privacy.record_audio)
-        if config.privacy.record_audio:
-            from companion.store.recording import CONSENT_REMINDER
-
-            print(f"companion: {CONSENT_REMINDER}", file=sys.stderr)
+    to = out if events_jsonl != "-" else sys.stderr  # stdout is the events file's
+    printer = ConsolePrinter(out=to, pause_how=pause_how() if toggle_pause is not None else None,
+                             auto_resume_s=config.privacy.auto_resume_s)
+    # every live call is kept, and sent to the team server when this machine is an agent's
+    session = open_live_call(config, model=model, keep=store, events_file=events_jsonl, append=append,
+                             subscribers=[printer], on_consent=lambda notice: print(f"companion: {notice}", file=sys.stderr),
+                             team_sync=SyncPrinter())
     live = None
     if store:  # the call's live state for the team's supervisors, when this machine is an agent's (issue 25)
         from companion.team.live_console import start_for_live, toggle_hand
 
-        live = start_for_live(session, out=out if events_jsonl != "-" else sys.stderr, keys=_is_terminal(sys.stdin))
-    session.start_live(devices)  # a device that cannot be opened ends the session, and says why
+        live = start_for_live(session, out=to, keys=_is_terminal(sys.stdin))
     try:
+        session.start_live(devices)  # a device that cannot be opened ends the session, and says why
         deadline = None if duration is None else time.monotonic() + duration
         while not stop.is_set():
             if deadline is not None and time.monotonic() >= deadline:
@@ -233,12 +221,9 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
                 toggle_hand(live)
             stop.wait(0.1 if deadline is None else max(0.0, min(0.1, deadline - time.monotonic())))
     finally:
-        session.close()  # the last captured audio still goes in; the store and the events file are finished
+        session.close()  # the last captured audio still goes in; the store, the events file and the team sync finish
         if live is not None:
             live.stop(2.0)  # offline, if the server answers at once; the call never waits longer
-        if sync is not None:
-            sync.wait_idle(5.0)  # the call just ended leaves with it when the server answers
-            sync.stop()
     capture, pipeline, recorder = session.capture, session.pipeline, session.recorder
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
             "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values()),

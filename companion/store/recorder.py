@@ -311,8 +311,8 @@ class CallRecorder:
             self.audio.path.unlink(missing_ok=True)
 
     def _row(self, e: object) -> None:
-        """Write one event (or one of the writer's own notes), by the table below."""
-        ROWS[type(e)](self, e)
+        """Write one event (or one of the writer's own notes), by the table below (anything else: nothing)."""
+        ROWS.get(type(e), CallRecorder._not_stored)(self, e)
 
     def _turn(self, e: Turn) -> None:
         assert self.rows is not None
