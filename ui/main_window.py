@@ -35,6 +35,8 @@ from companion.events import (
     StoringPaused,
     TranscriberFailed,
 )
+from companion.live import choose_devices
+from companion.live_call import open_live_call
 from companion.payment_cues import pause_notice
 from companion.playbooks import Playbook
 from companion.session import CallSession, auto_pause_settings
@@ -220,7 +222,15 @@ class MainWindow(QMainWindow):
             if transcribed_by(self.model_language, script):
                 script = None  # a model in the demo's language transcribes it for real
         model = self.model if script is None else None  # never a model in another language than the call's
-        session = CallSession(self.config, self.playbook, model=model)
+        try:
+            devices = None if demo else choose_devices(None, None)
+        except CompanionError as exc:
+            self.show_problem("error", exc.message)
+            return
+        # wired as `companion live` wires it (companion.live_call): the window and the team live follow the call from
+        # its first event; a real call is kept, and its audio when Settings say so (with the consent notice)
+        session = open_live_call(self.config, self.playbook, model, keep=not demo, on_consent=self._consent,
+                                 follow=(lambda s: self.bridge.attach(s.bus), self.live.follow))
         self.transcript.model.configure(self.config.privacy.redact, self.config.privacy.show_digits)
         self.transcript.model.clear()
         self.transcript_source.setVisible(script is not None)
@@ -229,23 +239,11 @@ class MainWindow(QMainWindow):
         self.mood.reset()
         self.prompts, self.customer_states = [], []
         self.last_metrics = None
-        self.bridge.attach(session.bus)
-        self.live.follow(session)  # before it starts: the supervisors see the call from its first second
         try:
             if demo:
                 session.start_demo(recording or demo_recording(), speed=self.demo_speed, script=script)
                 self._set_lines("demo call", "demo call")
             else:
-                from companion.live import choose_devices
-
-                devices = choose_devices(None, None)
-                record = self.config.privacy.record_audio
-                session.keep("live", playbook=self.playbook.id, record_audio=record)  # every real call is kept
-                if record:
-                    from companion.store.recording import CONSENT_REMINDER
-
-                    self.recording_status.setText("Recording audio")
-                    self.statusBar().showMessage(CONSENT_REMINDER, 20000)
                 session.start_live(devices)
         except CompanionError as exc:
             self.bridge.detach()
@@ -257,6 +255,10 @@ class MainWindow(QMainWindow):
         self.session = session
         self.controller.call_started()
         self._clock.start(250)
+
+    def _consent(self, notice: str) -> None:
+        self.recording_status.setText("Recording audio")
+        self.statusBar().showMessage(notice, 20000)
 
     def stop_call(self) -> None:
         if self.session is not None:
