@@ -40,6 +40,19 @@ def build_window(demo: bool = False, model: Optional[str] = None):
     return window
 
 
+def open_supervisor_start():
+    """On a supervisor's (or admin's) machine: History on its Team source, the dashboard and the live floor,
+    shown; None on any other machine (the call window opens instead)."""
+    from ui.supervisor_start import SupervisorStart, supervisor_dsn
+
+    dsn = supervisor_dsn()
+    if dsn is None:
+        return None
+    start = SupervisorStart(dsn)
+    start.show()
+    return start
+
+
 def _no_display() -> bool:
     import os
 
@@ -107,9 +120,15 @@ def run(demo: bool = False, model: Optional[str] = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Call Companion")
     set_icon(app)
+    _close_on_terminate(app)
+    supervisor = None if demo else open_supervisor_start()
+    if supervisor is not None:  # a supervisor's machine: the team's windows, not the agent's call setup
+        code = app.exec()
+        supervisor.close()
+        app.processEvents()
+        return code
     window = build_window(demo, model)
     window.show()
-    _close_on_terminate(app)
     _show_store_notices(app, window)
     if demo:
         QTimer.singleShot(0, partial(window.start_call, demo=True))

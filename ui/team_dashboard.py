@@ -11,11 +11,12 @@ when a dashboard opens."""
 
 from __future__ import annotations
 
-from datetime import date
+import time
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -37,6 +38,29 @@ from ui.team_charts import LATEST, TREND, TeamCharts, agent_colour
 from ui.team_client import TeamClient, people
 
 WEEKS = (4, 8, 12, 26, 52)
+STALE_AFTER_S = 10 * 60   # figures older than this are recomputed by the dashboard itself
+CHECK_EVERY_MS = 60_000   # how often the dashboard looks at the figures' age (and says it)
+
+
+def age_text(seconds: Optional[float]) -> str:
+    """How old the figures are, in words: "just now", "4 min ago", "2 h ago", "3 days ago"."""
+    if seconds is None:
+        return "never computed"
+    if seconds < 90:
+        return "just now"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min ago"
+    if seconds < 36 * 3600:
+        return f"{seconds / 3600:.0f} h ago"
+    return f"{seconds / 86400:.0f} days ago"
+
+
+def age_of(refreshed_at: Optional[str], now: Optional[datetime] = None) -> Optional[float]:
+    """Seconds since the server last computed the figures (None: never)."""
+    if not refreshed_at:
+        return None
+    then = datetime.fromisoformat(refreshed_at)
+    return max(0.0, ((now or datetime.now(timezone.utc)) - then).total_seconds())
 
 
 def _swatch(colour: QColor) -> QIcon:
@@ -69,6 +93,12 @@ class TeamDashboard(TeamCharts, QWidget):
         self.error: Optional[str] = None
         self.refreshed_at: Optional[str] = None
         self._pending = 0
+        self.stale_after_s = STALE_AFTER_S
+        self._recomputed_at: Optional[float] = None  # monotonic: when this dashboard last recomputed by itself
+        self.summary_text = ""
+        self._fresh = QTimer(self)  # the figures' age said, and stale figures recomputed, while the window is open
+        self._fresh.timeout.connect(self.check_freshness)
+        self._fresh.start(CHECK_EVERY_MS)
         self._build()
         self._ask(self._load_people, self._got_people, "Connecting to the team server…")
         self.reload()
@@ -209,9 +239,27 @@ class TeamDashboard(TeamCharts, QWidget):
     def reload(self) -> None:
         self._ask(self._weekly_job(), self._got_weekly, "Reading the weekly figures…")
 
+    def check_freshness(self) -> None:
+        """Say how old the figures are; recompute them when older than `stale_after_s` (at most once per that
+        time, so a server that cannot recompute is not asked again and again)."""
+        if self.busy or self.error is not None and self.refreshed_at is None:
+            return
+        age = age_of(self.refreshed_at)
+        if age is not None and age < self.stale_after_s:
+            self._show_summary()
+            return
+        if self._recomputed_at is not None and time.monotonic() - self._recomputed_at < self.stale_after_s:
+            self._show_summary()
+            return
+        self._recomputed_at = time.monotonic()
+        self._recompute(f"The figures are from {age_text(age)}: recomputing them on the server…")
+
     def recompute_now(self) -> None:
+        self._recompute("Recomputing the weekly figures on the server…")
+
+    def _recompute(self, saying: str) -> None:
         self.recompute.setEnabled(False)
-        self._ask(self._weekly_job(recompute=True), self._got_weekly, "Recomputing the weekly figures on the server…")
+        self._ask(self._weekly_job(recompute=True), self._got_weekly, saying)
 
     def _got_weekly(self, answer) -> None:
         rows, refreshed_at, weeks = answer
@@ -222,9 +270,20 @@ class TeamDashboard(TeamCharts, QWidget):
         self._fill_agents(agents)
         self.draw()
         calls = sum(r["calls"] for r in rows)
-        self._say(f"{len(agents)} agent{'s' if len(agents) != 1 else ''}, {calls} call{'s' if calls != 1 else ''} "
-                  f"over {len(self.weeks)} weeks (Monday to Sunday, UTC) — figures as of {local_time(refreshed_at)}; "
-                  "“Recompute now” brings in the newest calls.")
+        self.summary_text = (f"{len(agents)} agent{'s' if len(agents) != 1 else ''}, "
+                             f"{calls} call{'s' if calls != 1 else ''} over {len(self.weeks)} weeks (Monday to Sunday, "
+                             "UTC)")
+        self._show_summary()
+        age = age_of(refreshed_at)
+        if age is None or age >= self.stale_after_s:
+            QTimer.singleShot(0, self, self.check_freshness)  # stale on arrival: recomputed now, not in a minute
+
+    def _show_summary(self) -> None:
+        if not self.summary_text or self.busy:
+            return
+        self._say(f"{self.summary_text} — figures as of {local_time(self.refreshed_at)} "
+                  f"({age_text(age_of(self.refreshed_at))}); they are recomputed by themselves when older than "
+                  f"{self.stale_after_s / 60:.0f} min, or now with “Recompute now”.")
 
     def _fill_agents(self, agents: list[str]) -> None:
         unticked = {self.agent_list.item(i).data(Qt.UserRole) for i in range(self.agent_list.count())
@@ -288,6 +347,7 @@ class TeamDashboard(TeamCharts, QWidget):
         return path
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        self._fresh.stop()
         self.client.close()
         super().closeEvent(event)
 

@@ -106,6 +106,7 @@ class TeamFloor(QWidget):
     """`agent_opened(login)` when a tile is clicked (the window opens that agent's call from there)."""
 
     agent_opened = Signal(str)
+    closing = Signal()  # the window closes: whatever feeds it stops
 
     def __init__(self, parent=None, columns: int = 5):
         super().__init__(parent)
@@ -134,6 +135,10 @@ class TeamFloor(QWidget):
         layout.addWidget(scroll, 1)
         self.tiles: dict[str, AgentTile] = {}
         self._relayout()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.closing.emit()
+        super().closeEvent(event)
 
     def update_views(self, views: list) -> None:
         """Changed agents (views of companion.team.live_watch.agent_view); hands and messages are in the
