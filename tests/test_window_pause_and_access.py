@@ -99,7 +99,7 @@ def test_help_lists_every_shortcut_read_from_the_window_itself(window, qtbot):  
     dialog = window.controller.shortcuts
     assert dialog is not None and dialog.isVisible()
     listed = dict(dialog.entries())
-    assert listed["Ctrl+P"] == "Pause for payment" and listed["Ctrl+Return"] == "Start call"
+    assert listed["Ctrl+P"] == "Pause for payment" and listed["Ctrl+Return"] == "Start the call, or stop it"
     assert listed["Ctrl+M"] == "Compact" and listed["Ctrl+H"] == "History" and listed["F1"] == "Keyboard shortcuts"
     assert "supervisor" in listed[SHORTCUT] and listed["Ctrl+3"] == "Tick or untick step 3 of the checklist"
     assert len(listed) == len(dialog.entries())  # one row per key

@@ -14,7 +14,7 @@ from ui.accessibility import announce
 
 BACKGROUND = "#7a4a00"   # amber-brown: not a prompt kind's colour, and the title says what it is in words
 TEXT = "#ffffff"
-TITLE = "⏸ PAUSED FOR PAYMENT — nothing is being stored"
+TITLE = "PAUSED FOR PAYMENT — nothing is being stored"
 
 
 class PauseBanner(QFrame):

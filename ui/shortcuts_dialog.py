@@ -1,6 +1,6 @@
 """Help → Keyboard shortcuts: every shortcut of a window, read from the window itself — its actions (with
-their shortcut) and its QShortcut objects (their `whatsThis` says what they do) — so the list can never
-drift from the keys that work."""
+their shortcut; their `whatsThis`, else their text, says what they do) and its QShortcut objects (their
+`whatsThis`) — so the list can never drift from the keys that work."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def shortcuts_of(window: QWidget) -> list[tuple[str, str]]:
     seen: set[tuple[str, str]] = set()
     for action in window.findChildren(QAction):
         for key in action.shortcuts():
-            entry = (key.toString(QKeySequence.NativeText), _words(action.text()) or _words(action.toolTip()))
+            # whatsThis: what a key does whatever the action's text says now ("Start call" / "Stop call")
+            entry = (key.toString(QKeySequence.NativeText), action.whatsThis() or _words(action.text()))
             if entry[1] and entry not in seen:
                 seen.add(entry)
                 found.append(entry)

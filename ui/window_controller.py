@@ -89,6 +89,7 @@ class CallWindowController:
                                       toolTip="When each cue comes, privacy and recording")
         self.shortcuts_action = action("Keyboard shortcuts…", self.show_shortcuts, shortcut=QKeySequence("F1"),
                                        toolTip="Every keyboard shortcut of this window (F1)")
+        self.start_action.setWhatsThis("Start the call, or stop it")
         for made in (self.start_action, self.pause_action, self.demo_action, self.compact_action, self.history_action,
                      self.dashboard_action, self.setup_action, self.settings_action, self.shortcuts_action):
             made.setStatusTip(made.toolTip())
