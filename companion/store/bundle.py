@@ -14,7 +14,7 @@ import os
 import sqlite3
 import zipfile
 from pathlib import Path
-from typing import Optional
+from typing import Optional, overload
 
 import soundfile as sf
 
@@ -26,6 +26,7 @@ from companion.store.bundle_check import (
     FORMAT_VERSION,
     RECORDING,
     BundleError,
+    CheckedCall,
     check_call,
     check_members,
     read_capped,
@@ -41,6 +42,10 @@ from companion.textsafe import shown
 SUFFIX = ".ccall"
 
 
+@overload
+def _redacted(text: str) -> str: ...
+@overload
+def _redacted(text: Optional[str]) -> Optional[str]: ...
 def _redacted(text: Optional[str]) -> Optional[str]:
     return redact(text) if text else text
 
@@ -141,13 +146,13 @@ def _unpack_audio(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Path
     return target
 
 
-def _store(db: sqlite3.Connection, call: dict, audio, content_hash: Optional[str] = None) -> int:
+def _store(db: sqlite3.Connection, call: CheckedCall, audio: Optional[Path], content_hash: Optional[str] = None) -> int:
     with db:
         cid = insert_call(db, call["started_at"], "bundle", call["file"], duration_s=call["duration_s"], status=call["status"],
                           playbook=_redacted(call["playbook"]), pace_source=call["pace_source"], agent_wpm=call["agent_wpm"],
                           agent_talk_ratio=call["agent_talk_ratio"],
                           longest_agent_monologue_s=call["longest_agent_monologue_s"], content_hash=content_hash,
-                          **({"uuid": call["uuid"]} if call["uuid"] else {}))
+                          uuid=call["uuid"])  # None: a new one
         rows = CallRows(db, cid, redaction=True)  # another machine's text: always redacted here
         for party, start, end in call["turns"]:
             rows.turn(party, start, end)

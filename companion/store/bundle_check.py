@@ -17,7 +17,7 @@ import math
 import uuid
 import zipfile
 from datetime import datetime
-from typing import Any, Optional
+from typing import IO, Any, Literal, Optional, TypedDict, overload
 
 from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
@@ -42,6 +42,32 @@ _MIB, _GIB = 1 << 20, 1 << 30
 
 class BundleError(CompanionError):
     """A call bundle that cannot be opened safely."""
+
+
+class CheckedCall(TypedDict):
+    """A bundle's `call.json`, checked: plain values, ready to be stored."""
+
+    file: Optional[str]
+    duration_s: float
+    pace_source: Optional[str]
+    agent_wpm: Optional[float]
+    agent_talk_ratio: Optional[float]
+    longest_agent_monologue_s: Optional[float]
+    started_at: str
+    status: str
+    playbook: Optional[str]
+    notes: Optional[str]
+    uuid: Optional[str]
+    turns: list[tuple[str, float, float]]                     # (party, start, end)
+    segments: list[tuple[str, float, float, str]]             # (party, start, end, text)
+    prompts: list[tuple[float, str, str]]                     # (t, kind, reason)
+    interruptions: list[tuple[float, str, float]]             # (t, by, overlap_s)
+    pace: dict[float, float]                                  # t -> words a minute
+    volume: dict[float, float]                                # t -> loudness against the call's start, dB
+    checklist: list[tuple[float, str, str, str, bool]]        # (t, step_id, title, source, done)
+    pauses: list[tuple[float, float]]                         # (start, end)
+    customer_states: list[tuple[float, str]]                  # (t, state)
+    comments: list[tuple[float, Optional[str], str, str]]     # (t, author, text, created_at)
 
 
 def size_text(size: int) -> str:
@@ -77,10 +103,15 @@ def check_members(zf: zipfile.ZipFile, name: str) -> dict[str, zipfile.ZipInfo]:
     return members
 
 
-def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out=None) -> Optional[bytes]:
+@overload
+def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out: None = None) -> bytes: ...
+@overload
+def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out: IO[bytes]) -> None: ...
+def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out: Optional[IO[bytes]] = None) -> Optional[bytes]:
     """A member's bytes (or streamed into `out`), never more than its declared size: a header that
     lies about the size is caught as the data comes, not after it has filled memory or the disk."""
-    limit, got, parts = info.file_size, 0, []
+    limit, got = info.file_size, 0
+    parts: list[bytes] = []
     with zf.open(info) as fh:
         while True:
             chunk = fh.read(1024 * 1024)
@@ -98,7 +129,12 @@ def read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, out=None)
 
 # --- call.json ------------------------------------------------------------------------------------
 
-def _number(value: Any, where: str, name: str, lo: float = 0.0, hi: float = MAX_SECONDS, optional: bool = False):
+@overload
+def _number(value: Any, where: str, name: str, lo: float = ..., hi: float = ..., optional: Literal[False] = ...) -> float: ...
+@overload
+def _number(value: Any, where: str, name: str, lo: float = ..., hi: float = ..., *, optional: bool) -> Optional[float]: ...
+def _number(value: Any, where: str, name: str, lo: float = 0.0, hi: float = MAX_SECONDS,
+            optional: bool = False) -> Optional[float]:
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not lo <= value <= hi:
@@ -106,7 +142,11 @@ def _number(value: Any, where: str, name: str, lo: float = 0.0, hi: float = MAX_
     return float(value)
 
 
-def _text(value: Any, where: str, name: str, optional: bool = False, choices: tuple = ()) -> Optional[str]:
+@overload
+def _text(value: Any, where: str, name: str, optional: Literal[False] = ..., choices: tuple[str, ...] = ...) -> str: ...
+@overload
+def _text(value: Any, where: str, name: str, optional: bool, choices: tuple[str, ...] = ...) -> Optional[str]: ...
+def _text(value: Any, where: str, name: str, optional: bool = False, choices: tuple[str, ...] = ()) -> Optional[str]:
     if value is None and optional:
         return None
     if not isinstance(value, str):
@@ -118,7 +158,7 @@ def _text(value: Any, where: str, name: str, optional: bool = False, choices: tu
     return value
 
 
-def _list(value: Any, where: str, name: str) -> list:
+def _list(value: Any, where: str, name: str) -> list[dict[str, Any]]:
     if not isinstance(value, list) or len(value) > MAX_ROWS:
         raise _bad(name, where, "must be a list")
     for item in value:
@@ -127,7 +167,7 @@ def _list(value: Any, where: str, name: str) -> list:
     return value
 
 
-def _table(value: Any, where: str, name: str) -> dict:
+def _table(value: Any, where: str, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _bad(name, where, "must be an object")
     return value
@@ -142,7 +182,7 @@ def _timestamp(value: Any, where: str, name: str) -> str:
     return parsed.isoformat(timespec="seconds")
 
 
-def check_format(doc: dict, name: str) -> int:
+def check_format(doc: dict[str, Any], name: str) -> int:
     """The bundle format's version: 1 for bundles from before it was named; a newer one is refused."""
     fmt = doc.get("format")
     if fmt is None:
@@ -159,15 +199,15 @@ def check_format(doc: dict, name: str) -> int:
     return version
 
 
-def check_call(doc: Any, name: str) -> dict:
+def check_call(doc: Any, name: str) -> CheckedCall:
     """`call.json` as plain, checked values (numbers as floats, dates re-written), or BundleError."""
     doc = _table(doc, "the document", name)
     check_format(doc, name)
     call = _table(doc.get("call"), "call", name)
     g = doc.get
-    out = {
+    out: CheckedCall = {
         "file": _text(g("file"), "file", name, optional=True),
-        "duration_s": _number(g("duration_s"), "duration_s", name),
+        "duration_s": (duration_s := _number(g("duration_s"), "duration_s", name)),
         "pace_source": _text(g("pace_source"), "pace_source", name, optional=True, choices=("asr", "acoustic")),
         "agent_wpm": _number(g("agent_wpm"), "agent_wpm", name, hi=1000, optional=True),
         "agent_talk_ratio": _number(g("agent_talk_ratio"), "agent_talk_ratio", name, hi=1, optional=True),
@@ -177,36 +217,38 @@ def check_call(doc: Any, name: str) -> dict:
         "playbook": _text(call.get("playbook"), "call.playbook", name, optional=True),
         "notes": _text(call.get("notes"), "call.notes", name, optional=True),
         "uuid": _uuid(call.get("uuid"), name),
+        "turns": [(_text(t.get("party"), "turns[].party", name, choices=PARTIES),
+                   _number(t.get("start"), "turns[].start", name), _number(t.get("end"), "turns[].end", name))
+                  for t in _list(g("turns"), "turns", name)],
+        "segments": [(_text(s.get("party"), "call.segments[].party", name, choices=PARTIES),
+                      _number(s.get("start"), "call.segments[].start", name),
+                      _number(s.get("end"), "call.segments[].end", name), _text(s.get("text"), "call.segments[].text", name))
+                     for s in _list(call.get("segments"), "call.segments", name)],
+        "prompts": [(_number(p.get("t"), "prompts[].t", name), _text(p.get("kind"), "prompts[].kind", name),
+                     _text(p.get("reason"), "prompts[].reason", name))
+                    for p in _list(g("prompts"), "prompts", name)],
+        "interruptions": [(_number(i.get("t"), "interruptions[].t", name),
+                           _text(i.get("by"), "interruptions[].by", name, choices=PARTIES),
+                           _number(i.get("overlap_s"), "interruptions[].overlap_s", name))
+                          for i in _list(g("interruptions"), "interruptions", name)],
+        "pace": {_number(p.get("t"), "pace[].t", name): _number(p.get("wpm"), "pace[].wpm", name, hi=1000)
+                 for p in _list(g("pace"), "pace", name)},
+        "volume": {_number(v.get("t"), "call.volume[].t", name): _number(v.get("db"), "call.volume[].db", name, lo=-200, hi=200)
+                   for v in _list(call.get("volume", []), "call.volume", name)},
+        "checklist": [(_number(k.get("t"), "call.checklist[].t", name), _text(k.get("step_id"), "call.checklist[].step_id", name),
+                       _text(k.get("title"), "call.checklist[].title", name),
+                       _text(k.get("source"), "call.checklist[].source", name, choices=("auto", "manual")),
+                       bool(k.get("done", True)))
+                      for k in _list(call.get("checklist", []), "call.checklist", name)],
+        "pauses": [(_number(q.get("start"), "call.pauses[].start", name), _number(q.get("end"), "call.pauses[].end", name))
+                   for q in _list(call.get("pauses", []), "call.pauses", name)],
+        "customer_states": _customer_states(g("customer_states", []), duration_s, name),
+        "comments": [(_number(c.get("t"), "call.comments[].t", name),
+                      _text(c.get("author"), "call.comments[].author", name, optional=True),
+                      _text(c.get("text"), "call.comments[].text", name),
+                      _timestamp(c.get("created_at"), "call.comments[].created_at", name))
+                     for c in _list(call.get("comments", []), "call.comments", name)],
     }
-    out["turns"] = [(_text(t.get("party"), "turns[].party", name, choices=PARTIES),
-                     _number(t.get("start"), "turns[].start", name), _number(t.get("end"), "turns[].end", name))
-                    for t in _list(g("turns"), "turns", name)]
-    out["segments"] = [(_text(s.get("party"), "call.segments[].party", name, choices=PARTIES),
-                        _number(s.get("start"), "call.segments[].start", name),
-                        _number(s.get("end"), "call.segments[].end", name), _text(s.get("text"), "call.segments[].text", name))
-                       for s in _list(call.get("segments"), "call.segments", name)]
-    out["prompts"] = [(_number(p.get("t"), "prompts[].t", name), _text(p.get("kind"), "prompts[].kind", name),
-                       _text(p.get("reason"), "prompts[].reason", name))
-                      for p in _list(g("prompts"), "prompts", name)]
-    out["interruptions"] = [(_number(i.get("t"), "interruptions[].t", name),
-                             _text(i.get("by"), "interruptions[].by", name, choices=PARTIES),
-                             _number(i.get("overlap_s"), "interruptions[].overlap_s", name))
-                            for i in _list(g("interruptions"), "interruptions", name)]
-    out["pace"] = {_number(p.get("t"), "pace[].t", name): _number(p.get("wpm"), "pace[].wpm", name, hi=1000)
-                   for p in _list(g("pace"), "pace", name)}
-    out["volume"] = {_number(v.get("t"), "call.volume[].t", name): _number(v.get("db"), "call.volume[].db", name, lo=-200, hi=200)
-                     for v in _list(call.get("volume", []), "call.volume", name)}
-    out["checklist"] = [(_number(k.get("t"), "call.checklist[].t", name), _text(k.get("step_id"), "call.checklist[].step_id", name),
-                         _text(k.get("title"), "call.checklist[].title", name),
-                         _text(k.get("source"), "call.checklist[].source", name, choices=("auto", "manual")),
-                         bool(k.get("done", True)))
-                        for k in _list(call.get("checklist", []), "call.checklist", name)]
-    out["pauses"] = [(_number(q.get("start"), "call.pauses[].start", name), _number(q.get("end"), "call.pauses[].end", name))
-                     for q in _list(call.get("pauses", []), "call.pauses", name)]
-    out["customer_states"] = _customer_states(g("customer_states", []), out["duration_s"], name)
-    out["comments"] = [(_number(c.get("t"), "call.comments[].t", name), _text(c.get("author"), "call.comments[].author", name, optional=True),
-                        _text(c.get("text"), "call.comments[].text", name), _timestamp(c.get("created_at"), "call.comments[].created_at", name))
-                       for c in _list(call.get("comments", []), "call.comments", name)]
     return out
 
 

@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_left, bisect_right
-from typing import Optional
+from typing import Any, Optional, TypedDict
 
 from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
+
+# One call as a document, the `analyze --json` schema (the same shape comes from analyze, a bundle and the
+# team server, and the reports render it): JSON values, read by key.
+CallDocument = dict[str, Any]
+
+
+class CallListing(TypedDict):
+    """One line of the list of saved calls."""
+
+    id: int
+    started_at: str
+    duration_s: float
+    status: str                    # "complete", "interrupted" or "active"
+    prompts: int
+    customer_mood: Optional[str]   # the worst state reached; None when never read
+    upset_s: Optional[float]
 
 
 def _seconds(value: object) -> float:
@@ -16,10 +32,10 @@ def _seconds(value: object) -> float:
 
 
 def _mood(value: object) -> Optional[str]:
-    return value if value in CUSTOMER_STATES else None
+    return value if isinstance(value, str) and value in CUSTOMER_STATES else None
 
 
-def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict]:
+def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[CallListing]:
     """Newest first: {id, started_at, duration_s, status, prompts, customer_mood, upset_s}; `customer_mood`
     is the worst state the customer reached ('calm', 'tense', 'upset'; None when it was never read)
     and `upset_s` how long they were upset."""
@@ -34,7 +50,7 @@ def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[dict
              "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None} for r in db.execute(sql)]
 
 
-def load_call(db: sqlite3.Connection, call_id: int) -> dict:
+def load_call(db: sqlite3.Connection, call_id: int) -> CallDocument:
     """One call in the `analyze --json` schema, plus its metadata, checklist and notes."""
     c = db.execute("SELECT * FROM calls WHERE id = ?", (call_id,)).fetchone()
     if c is None:
@@ -74,7 +90,7 @@ def load_call(db: sqlite3.Connection, call_id: int) -> dict:
     }
 
 
-def _turn_texts(turns: list[dict], segments: list[dict]) -> None:
+def _turn_texts(turns: list[dict[str, Any]], segments: list[dict[str, Any]]) -> None:
     """Each turn's `text`: the same party's segments whose middle lies within the turn (half a second of
     slack each side), in the segments' order; None for every turn when the call has no transcript.
     Each party's segments are sorted by their middle once and each turn finds its own by bisection:
@@ -102,7 +118,8 @@ def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[st
            upset: Optional[bool] = None) -> list[int]:
     """Call ids, newest first, whose transcript matches `text` (FTS5) and that pass the filters;
     `upset` True: only calls whose customer was upset at some point (False: never upset)."""
-    where, args = [], []
+    where: list[str] = []
+    args: list[str] = []
     if text:
         terms = " ".join('"' + t.replace('"', '""') + '"' for t in text.split())
         where.append("c.id IN (SELECT s.call_id FROM segments_fts f JOIN segments s ON s.id = f.rowid WHERE segments_fts MATCH ?)")

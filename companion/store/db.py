@@ -16,11 +16,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, cast
 
 from companion.paths import user_data_dir
 from companion.store.schema import migrate
-from companion.store.writes import BUSY_ATTEMPTS, StoreError, claim, is_busy, private_dir, release, write, writer_alive  # noqa: F401  (from here too)
+from companion.store.writes import BUSY_ATTEMPTS as BUSY_ATTEMPTS  # (these from here too)
+from companion.store.writes import StoreError as StoreError
+from companion.store.writes import claim as claim
+from companion.store.writes import is_busy, private_dir, writer_alive
+from companion.store.writes import release as release
+from companion.store.writes import write as write
 
 BUSY_TIMEOUT_S = 15.0   # how long a write waits for another process's transaction before SQLITE_BUSY
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # "file is not a database", "database disk image is malformed"
@@ -150,7 +155,7 @@ def _journal_mode_wal(db: sqlite3.Connection) -> str:
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
-            return db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            return str(db.execute("PRAGMA journal_mode=WAL").fetchone()[0])
         except sqlite3.OperationalError as exc:
             if not is_busy(exc) or time.monotonic() > deadline:
                 raise
@@ -287,4 +292,4 @@ def delete_call(db: sqlite3.Connection, call_id: int) -> Optional[str]:
     write(db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (call_id,)))
     if row["recording"]:
         Path(row["recording"]).unlink(missing_ok=True)
-    return row["recording"]
+    return cast(Optional[str], row["recording"])   # (sqlite3 rows hold Any)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import mmap
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 MAGIC = b"fLaC"
 STREAMINFO_LEN = 34
+_Bytes = Union[bytes, mmap.mmap]   # a FLAC file's bytes, read or mapped
 TOTAL_AT = 8 + 13    # the byte holding the top 4 bits of the 36-bit total samples (after magic and block header)
 
 
@@ -66,7 +67,7 @@ def _total(head: bytes) -> int:
     return ((head[TOTAL_AT] & 0x0F) << 32) | int.from_bytes(head[TOTAL_AT + 1:TOTAL_AT + 5], "big")
 
 
-def _first_frame(data) -> Optional[int]:
+def _first_frame(data: _Bytes) -> Optional[int]:
     """Where the audio frames start: after the last metadata block."""
     pos = 4
     while pos + 4 <= len(data):
@@ -77,15 +78,18 @@ def _first_frame(data) -> Optional[int]:
     return None
 
 
-def _coded_number(data, pos: int) -> Optional[tuple[int, int]]:
+# the first byte of a coded number n bytes long (n = 2, 3, …): (mask, bits)
+_LEADS = ((0xE0, 0xC0), (0xF0, 0xE0), (0xF8, 0xF0), (0xFC, 0xF8), (0xFE, 0xFC), (0xFF, 0xFE))
+
+
+def _coded_number(data: _Bytes, pos: int) -> Optional[tuple[int, int]]:
     """FLAC's UTF-8-like coded frame or sample number at `pos`: (value, bytes)."""
     if pos >= len(data):
         return None
     first = data[pos]
     if first < 0x80:
         return first, 1
-    for n, (mask, bits) in enumerate(((0xE0, 0xC0), (0xF0, 0xE0), (0xF8, 0xF0), (0xFC, 0xF8), (0xFE, 0xFC),
-                                      (0xFF, 0xFE)), start=2):
+    for n, (mask, bits) in enumerate(_LEADS, start=2):  # noqa: B007  (n, the coded length, is read after the loop)
         if first & mask == bits:
             value = first & (~mask & 0xFF)
             break
@@ -100,7 +104,7 @@ def _coded_number(data, pos: int) -> Optional[tuple[int, int]]:
     return value, n
 
 
-def _frame_header(data, pos: int, variable: int) -> Optional[tuple[int, int, int]]:
+def _frame_header(data: _Bytes, pos: int, variable: int) -> Optional[tuple[int, int, int]]:
     """The frame header at `pos`, checked by its CRC-8: (header bytes, block size, frame or sample number)."""
     if pos + 6 > len(data) or data[pos] != 0xFF or data[pos + 1] != 0xF8 | variable:
         return None
@@ -132,7 +136,7 @@ def _frame_header(data, pos: int, variable: int) -> Optional[tuple[int, int, int
     return at + 1 - pos, block, number
 
 
-def _frames(data, start: int) -> tuple[int, int]:
+def _frames(data: _Bytes, start: int) -> tuple[int, int]:
     """(samples, end): the whole frames from `start` on, and where the last whole one ends."""
     if start + 2 > len(data) or data[start] != 0xFF or data[start + 1] & 0xFE != 0xF8:
         return 0, start

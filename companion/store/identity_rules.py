@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional, Protocol
 
-from companion.store.spoken_numbers import BOUNDARY, MULTIPLIERS, TEENS, TENS, UNITS
+from companion.store.spoken_numbers import BOUNDARY, MULTIPLIERS, TEENS, TENS, UNITS, Normalised, Token
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 RESOURCE = "identity.toml"
@@ -42,32 +43,32 @@ UNIT_WORDS = ("flat", "apartment", "apt", "unit", "suite")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
-def _phrases(words) -> list[tuple[str, ...]]:
+def _phrases(words: Iterable[str]) -> list[tuple[str, ...]]:
     return [tuple(w.split()) for w in words]
 
 
 @dataclass(frozen=True)
 class IdentityConfig:
-    cues: dict                   # first word -> [(phrase, kind)], longest first
-    glue: frozenset
+    cues: dict[str, list[tuple[tuple[str, ...], str]]]   # first word -> [(phrase, kind)], longest first
+    glue: frozenset[str]
     glue_words: int
-    name_ends: frozenset
-    titles: frozenset
-    weak_titles: frozenset
+    name_ends: frozenset[str]
+    titles: frozenset[str]
+    weak_titles: frozenset[str]
     max_name_words: int
-    function: frozenset          # never a word of a name or of a street
-    never: frozenset             # never a word of a name
-    street_types: frozenset
-    weak_types: frozenset
-    units: frozenset
-    after_number: frozenset
+    function: frozenset[str]     # never a word of a name or of a street
+    never: frozenset[str]        # never a word of a name
+    street_types: frozenset[str]
+    weak_types: frozenset[str]
+    units: frozenset[str]
+    after_number: frozenset[str]
     max_street_words: int
-    states: dict                 # first word -> state names, longest first
-    ordinals: dict
-    months: dict
-    nato: frozenset
-    also_names: frozenset        # ordinary words that are names too ("will", "grace"), after a cue and before a name
-    person: frozenset            # "the lady … was called priya": a person said before "called"
+    states: dict[str, list[tuple[str, ...]]]             # first word -> state names, longest first
+    ordinals: dict[str, int]
+    months: dict[str, int]
+    nato: frozenset[str]
+    also_names: frozenset[str]   # ordinary words that are names too ("will", "grace"), after a cue and before a name
+    person: frozenset[str]       # "the lady … was called priya": a person said before "called"
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,14 +77,14 @@ def config() -> IdentityConfig:
 
     data = tomllib.loads(resource_path(RESOURCE).read_text(encoding="utf-8"))
     c, names, streets, dates = data["cues"], data["names"], data["addresses"], data["dates"]
-    cues: dict[str, list] = {}
+    cues: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     for kind in ("name", "name_if_ended", "name_if_person", "spell", "address", "postcode", "dob", "not_identity"):
         for phrase in _phrases(c[kind]):
             cues.setdefault(phrase[0], []).append((phrase, kind))
     for entries in cues.values():
         entries.sort(key=lambda e: -len(e[0]))
     function = frozenset(names["function"])
-    states: dict[str, list] = {}
+    states: dict[str, list[tuple[str, ...]]] = {}
     for phrase in sorted(_phrases(streets["us_states"]), key=len, reverse=True):
         states.setdefault(phrase[0], []).append(phrase)
     nato = frozenset(("alpha", "alfa", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
@@ -101,13 +102,34 @@ def config() -> IdentityConfig:
         also_names=frozenset(names["also_names"]), person=frozenset(names["person"]))
 
 
+class _Words(Protocol):
+    @property
+    def letters(self) -> dict[str, str]: ...   # spoken name -> letter
+
+    @property
+    def after(self) -> frozenset[str]: ...     # the words after an amount's number
+
+
+class Judged(Protocol):
+    """What this module reads of redaction_rules' view of a text (which imports this module)."""
+
+    tok: list[Token]
+    low: list[str]          # each token's word, without its "'s"
+    n: Normalised
+
+    @property
+    def cfg(self) -> _Words: ...
+
+    def span(self, first: int, last: int) -> tuple[int, int]: ...   # tokens first…last as a span of the text
+
+
 NUMBER_WORDS = frozenset(UNITS) | frozenset(TEENS) | frozenset(TENS) | frozenset(MULTIPLIERS) | {"double", "triple"}
 
 
 class Identity:
     """One text's identity details. `judged` is redaction_rules' view of the text (tokens, runs)."""
 
-    def __init__(self, judged, cfg: IdentityConfig):
+    def __init__(self, judged: Judged, cfg: IdentityConfig):
         self.j, self.cfg = judged, cfg
         self.tok = judged.tok
         self.n = len(self.tok)
@@ -139,7 +161,7 @@ class Identity:
                         self.matches.append((k, last, kind))
                         self.in_cue.update(range(k, last + 1))
 
-    def _skip(self, k: int, glue: bool = True, extra: tuple = ()) -> Optional[int]:
+    def _skip(self, k: int, glue: bool = True, extra: tuple[str, ...] = ()) -> Optional[int]:
         """The first token from k that is not glue, punctuation or another cue's word (None past the end)."""
         words = 0
         while k < self.n:
@@ -157,12 +179,12 @@ class Identity:
             return k
         return None
 
-    def _starts(self, kind: str, extra: tuple = ()) -> list[tuple[int, int]]:
+    def _starts(self, kind: str, extra: tuple[str, ...] = ()) -> list[tuple[int, int]]:
         """(cue's last token, where the detail may start) for each cue of `kind`: the first token after
         the cue and its glue, and, when the cue ends a question with a few more words ("and the date of
         birth on the account"), the first after the other party's answer begins."""
         out = []
-        for first, last, k in self.matches:
+        for _first, last, k in self.matches:
             if k != kind:
                 continue
             at = self._skip(last + 1, glue=kind not in ("name_if_ended", "name_if_person"), extra=extra)
@@ -180,7 +202,7 @@ class Identity:
         """Said right after "order", "reference", "flight" …: a reference, not an address or a postcode."""
         words, j = 0, k - 1
         while j >= 0 and words <= 2:
-            for first, last, kind in self.matches:
+            for _first, last, kind in self.matches:
                 if last == j and kind == "not_identity":
                     return True
             if not self.tok[j].punct:
@@ -276,7 +298,7 @@ class Identity:
     def names(self) -> list[tuple[int, int]]:
         out = []
         for kind, weak, ended in (("name", False, False), ("name_if_ended", True, True)):
-            for cue, at in self._starts(kind):
+            for _cue, at in self._starts(kind):
                 found = self._name(at, weak=weak or self._other_party_before(at), ended=ended)
                 if found:
                     out.append(found)
@@ -285,7 +307,7 @@ class Identity:
                 found = self._name(at, weak=True)
                 if found:
                     out.append(found)
-        for cue, at in self._starts("spell"):
+        for _cue, at in self._starts("spell"):
             last = self._spelled(at)
             if last is not None:
                 out.append((at, last))
@@ -405,7 +427,7 @@ class Identity:
 
     def addresses(self) -> list[tuple[int, int]]:
         out, cued = [], set()
-        for cue, at in self._starts("address"):
+        for _cue, at in self._starts("address"):
             found = self._address(at, True)
             if found:
                 out.append(found)
@@ -439,11 +461,11 @@ class Identity:
                 else:
                     compact += run.digits
                 j = run.last + 1
-            elif self._letter(j) is not None:
-                compact += self._letter(j)
+            elif (letter := self._letter(j)) is not None:
+                compact += letter
                 j += 1
-            elif low in ("double", "triple") and self._letter(j + 1) is not None:
-                compact += self._letter(j + 1) * (2 if low == "double" else 3)
+            elif low in ("double", "triple") and (letter := self._letter(j + 1)) is not None:
+                compact += letter * (2 if low == "double" else 3)
                 j += 2
             elif TYPED_POSTCODE.fullmatch(text):
                 compact += low
@@ -467,7 +489,7 @@ class Identity:
 
     def postcodes(self) -> list[tuple[int, int]]:
         out, cued = [], set()
-        for cue, at in self._starts("postcode"):
+        for _cue, at in self._starts("postcode"):
             last = self._zip(at)
             if last is None:
                 last = self._postcode(at, True)
@@ -527,7 +549,7 @@ class Identity:
 
     @staticmethod
     def _date_digits(digits: str) -> bool:
-        def ok(d, m):
+        def ok(d: int, m: int) -> bool:
             return 1 <= d <= 31 and 1 <= m <= 12
 
         n = len(digits)
@@ -569,8 +591,8 @@ class Identity:
                 end = day[1]
             elif self.run_at.get(j) is not None and len(self.run_at[j].digits) <= 2:
                 end = self.run_at[j].last
-            elif year_only and self._year(j) is not None:
-                return k, self._year(j)
+            elif year_only and (year := self._year(j)) is not None:
+                return k, year
         elif run is not None and run.first == k:
             digits = run.digits
             if year_only and len(digits) == 4 and digits[:2] in ("19", "20"):
@@ -608,6 +630,6 @@ class Identity:
         return out
 
 
-def find(judged) -> list[tuple[int, int, str]]:
+def find(judged: Judged) -> list[tuple[int, int, str]]:
     """Identity details in the text `judged` (redaction_rules' view of it): (start, end, label)."""
     return Identity(judged, config()).find()

@@ -125,3 +125,20 @@ def call_with_uuid(db: sqlite3.Connection, call_uuid: str) -> Optional[int]:
     """The id of the call with this UUID (a bundle carries its call's), or None when the store has none."""
     row = db.execute("SELECT id FROM calls WHERE uuid = ?", (call_uuid,)).fetchone()
     return int(row[0]) if row else None
+
+
+def history_ticks(db: sqlite3.Connection, ids: Sequence[int]) -> dict[int, tuple[list[tuple[str, float, bool]], bool]]:
+    """For History's adherence column: each call's checklist ticks (step_id, t, done), in call order, and
+    whether its root-cause note is written (the after-call step), by call id (the first HISTORY_LIMIT)."""
+    ids = list(ids[:HISTORY_LIMIT])
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    found: dict[int, tuple[list[tuple[str, float, bool]], bool]] = {i: ([], False) for i in ids}
+    for call_id, step_id, t, done in db.execute(
+            f"SELECT call_id, step_id, t, done FROM ticks WHERE call_id IN ({marks}) ORDER BY call_id, t", ids):
+        found[call_id][0].append((step_id, t, bool(done)))
+    for (call_id,) in db.execute(
+            f"SELECT call_id FROM notes WHERE call_id IN ({marks}) AND trim(root_cause) != ''", ids):
+        found[call_id] = (found[call_id][0], True)
+    return found

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
+import numpy.typing as npt
 import soundfile as sf
 
 from companion.events import FrameBlock
@@ -51,8 +52,8 @@ class CallAudioWriter:
         os.close(fd)
         self.path = path
         self._file = sf.SoundFile(str(path), "w", samplerate=rate, channels=2, format="FLAC", subtype="PCM_16")
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self.failed = None
+        self._queue: queue.SimpleQueue[Optional[FrameBlock]] = queue.SimpleQueue()   # None: the call is over
+        self.failed: Optional[str] = None
         self._thread = threading.Thread(target=self._run, name="call-audio", daemon=True)
         self._thread.start()
 
@@ -60,7 +61,7 @@ class CallAudioWriter:
         self._queue.put(block)
 
     def _run(self) -> None:
-        held: collections.deque[tuple[float, np.ndarray]] = collections.deque()  # (start, stereo), oldest first
+        held: collections.deque[tuple[float, npt.NDArray[np.float32]]] = collections.deque()  # (start, stereo), oldest first
         while True:
             block = self._queue.get()
             if block is None:
@@ -81,7 +82,7 @@ class CallAudioWriter:
             if not self.failed:
                 self._failed(f"The call's audio could not be finished ({exc}).")
 
-    def _write(self, start: float, stereo: np.ndarray) -> None:
+    def _write(self, start: float, stereo: npt.NDArray[np.float32]) -> None:
         if self.failed:
             return
         try:
@@ -109,7 +110,8 @@ def repair_cut_off(db: sqlite3.Connection, default_store: bool = True) -> list[P
     recording that a running app is still writing is left alone. `default_store`: the store in the
     user data folder, whose recordings may also be found by name (a call killed before its row
     noted its recording)."""
-    repaired, noted = [], []
+    repaired: list[Path] = []
+    noted: list[tuple[Optional[str], int]] = []   # (recording, call id)
     for row in db.execute("SELECT id, recording, writer_pid FROM calls WHERE status <> 'active'").fetchall():
         named = Path(row["recording"]) if row["recording"] else None
         path = named or (recordings_dir() / f"call-{row['id']}.flac" if default_store else None)

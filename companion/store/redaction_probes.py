@@ -107,7 +107,7 @@ TAIL = 8   # a segment whose last words hold no digit, spelled letter or address
 #            anything personal by the next one (a cue or a number must be this near): it is not probed
 
 
-def may_continue(recent, said: Sequence[str]) -> bool:
+def may_continue(recent: RecentSpeech, said: Sequence[str]) -> bool:
     """Whether the speaker's next words could take more out of a segment that ends with `said`
     (digits, a spelled letter, an address word, or a detail just asked for): the window's test."""
     said = list(said)
@@ -115,7 +115,7 @@ def may_continue(recent, said: Sequence[str]) -> bool:
                            or bool(cued_probes(recent.pieces, said)))
 
 
-def still_open(recent, party: str, last_end: dict) -> dict[int, list[str]]:
+def still_open(recent: RecentSpeech, party: str, last_end: Mapping[str, float]) -> dict[int, list[str]]:
     """id(piece) -> its words with every label the next words of `party` (or a word from the other
     party) could still give them, for the pieces `recent` (a RecentSpeech, already fed) remembers: the
     store's own rules asked with the continuations the events file and the window ask (more digits,

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import Iterable, Optional
 
 from companion.store import identity_rules
 from companion.store.spoken_numbers import BOUNDARY, Normalised, Run, normalise
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 RESOURCE = "redaction.toml"
@@ -30,7 +31,7 @@ IBAN_START = re.compile(r"[A-Za-z]{1,2}(?:\d{2}[A-Za-z0-9]{0,4})?")
 SSN = re.compile(r"(?<![\w-])\d{3}[- ]\d{2}[- ]\d{4}(?![\w-])")
 
 
-def _phrases(words) -> list[tuple[str, ...]]:
+def _phrases(words: Iterable[str]) -> list[tuple[str, ...]]:
     return [tuple(w.split()) for w in words]
 
 
@@ -43,18 +44,18 @@ class Config:
     fillers: tuple[str, ...]
     separators: tuple[str, ...]
     slash: tuple[str, ...]
-    glue: frozenset
+    glue: frozenset[str]
     glue_words: int
-    cues: dict                   # first word -> [(phrase, kind)], longest first
-    before: frozenset
-    after: frozenset
-    at: list
-    joiners: dict                # phrase -> character
-    tlds: frozenset
-    stop: frozenset
-    not_domain: frozenset
-    letters: dict                # spoken name -> letter
-    months: frozenset
+    cues: dict[str, list[tuple[tuple[str, ...], str]]]   # first word -> [(phrase, kind)], longest first
+    before: frozenset[str]
+    after: frozenset[str]
+    at: list[tuple[str, ...]]
+    joiners: dict[tuple[str, ...], str]                  # phrase -> character
+    tlds: frozenset[str]
+    stop: frozenset[str]
+    not_domain: frozenset[str]
+    letters: dict[str, str]                              # spoken name -> letter
+    months: frozenset[str]
 
 
 @functools.lru_cache(maxsize=1)
@@ -62,7 +63,7 @@ def config() -> Config:
     from companion.resources import resource_path
 
     data = tomllib.loads(resource_path(RESOURCE).read_text(encoding="utf-8"))
-    cues: dict[str, list] = {}
+    cues: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     kinds = ("card", "code", "expiry", "ssn", "national_insurance", "iban", "account", "id", "phone", "extension",
              "reference", "partial")
     for kind in kinds:
@@ -70,7 +71,8 @@ def config() -> Config:
             cues.setdefault(phrase[0], []).append((phrase, kind))
     for entries in cues.values():
         entries.sort(key=lambda e: -len(e[0]))
-    n, letters = data["numbers"], {}
+    n = data["numbers"]
+    letters: dict[str, str] = {}
     for letter, names in data["letters"]["names"]:
         for name in names:
             letters.setdefault(name, letter)
@@ -141,7 +143,8 @@ class _Text:
 
     def cue_before(self, first: int) -> tuple[Optional[str], list[int]]:
         """The cue said before token `first` with only glue words between, and the tokens walked."""
-        walked, words, k = [], 0, first - 1
+        walked: list[int] = []
+        words, k = 0, first - 1
         while k >= 0 and words <= self.cfg.glue_words:
             if k in self.cue_end:
                 return self.cue_end[k][0], walked
@@ -160,7 +163,7 @@ class _Text:
         """"one two three is my security code": a cue right after, with at most "is my" between."""
         k, steps = last + 1, 0
         while k < len(self.tok) and steps <= 3:
-            for end, (kind, start) in self.cue_end.items():
+            for _end, (kind, start) in self.cue_end.items():
                 if start == k:
                     return kind if kind not in ("reference", "partial") else None
             if self.low[k] not in ("is", "was", "that's", "thats", "it's", "its", "my", "the", "your", "being", "as"):
@@ -266,7 +269,7 @@ class _Text:
 
     # --- e-mail said aloud ---------------------------------------------------------------------
 
-    def _phrase_at(self, k: int, phrases) -> int:
+    def _phrase_at(self, k: int, phrases: Iterable[tuple[str, ...]]) -> int:
         """Length in tokens of the first of `phrases` that starts at token k, or 0."""
         for phrase in phrases:
             if tuple(self.low[k:k + len(phrase)]) == phrase:
@@ -279,7 +282,8 @@ class _Text:
         return k in self.n.run_at or (not self.tok[k].punct and self.low[k] not in self.cfg.stop)
 
     def emails(self) -> list[tuple[int, int, str]]:
-        out, joiners, dots = [], sorted(self.cfg.joiners, key=len, reverse=True), [("dot",), ("period",), ("point",), (".",)]
+        out: list[tuple[int, int, str]] = []
+        joiners, dots = sorted(self.cfg.joiners, key=len, reverse=True), [("dot",), ("period",), ("point",), (".",)]
         firsts = {phrase[0] for phrase in self.cfg.at}
         if not any(low in firsts for low in self.low):
             return out   # no "at" said: no address said aloud
@@ -336,7 +340,7 @@ class _Text:
     def insurance(self) -> list[tuple[int, int, str]]:
         """UK national insurance: two letters, six digits, a letter A–D ("q q one two three four five six c")."""
         out = []
-        for tok_i, tok in enumerate(self.tok):   # typed together: QQ123456C
+        for _tok_i, tok in enumerate(self.tok):   # typed together: QQ123456C
             if re.fullmatch(r"[A-Za-z]{2}\d{6}[A-Da-d]?", tok.text):
                 out.append((tok.start, tok.end, "[id]"))
         for run in self.n.runs:
@@ -382,8 +386,8 @@ class _Text:
                     compact += run.digits
                     j = run.last + 1
                     digits_end = run.last
-                elif self._letter(j, named):
-                    compact += self._letter(j, named)
+                elif letter := self._letter(j, named):
+                    compact += letter
                     j += 1
                 elif self.tok[j].text.isalnum() and len(self.tok[j].text) <= 4 + 2 * (j == k):
                     compact += self.tok[j].text

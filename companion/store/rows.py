@@ -19,13 +19,14 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
-import uuid
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Optional, Sequence
+from uuid import uuid4
 
 from companion.errors import CompanionError
 from companion.events import CUSTOMER_STATES
 from companion.store.recent_speech import Piece, RecentSpeech, collapse, union
 from companion.store.redaction import is_label, redact, redact_words
+from companion.store.writes import new_id
 from companion.timeline import state_spans
 
 PARTIES = ("agent", "customer")
@@ -104,10 +105,11 @@ class CallRows:
             settled = [(p.segment_id,) for p in remembered if id(p) not in still and p.segment_id is not None]
         cur = self.db.execute('INSERT INTO segments(call_id, party, start, "end", text, held) VALUES (?, ?, ?, ?, ?, ?)',
                               (self.call_id, party, start, end, text, int(piece is not None)))
-        ids = [self.db.execute('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
-                               (cur.lastrowid, word, w[1], w[2], w[3])).lastrowid for word, w in zip(said, words)]
+        segment_id = new_id(cur)
+        ids = [new_id(self.db.execute('INSERT INTO words(segment_id, word, start, "end", conf) VALUES (?, ?, ?, ?, ?)',
+                                      (segment_id, word, w[1], w[2], w[3]))) for word, w in zip(said, words)]
         if piece is not None:
-            piece.segment_id, piece.word_ids = cur.lastrowid, ids
+            piece.segment_id, piece.word_ids = segment_id, ids
         if settled:   # into the search index, with their final text (a trigger puts them in)
             self.db.executemany("UPDATE segments SET held = 0 WHERE id = ? AND held <> 0", settled)
 
@@ -129,14 +131,14 @@ class CallRows:
                               self.text(text) or "" if p.stored == alone else collapse(p.stored))
                              for p, text, alone in judged])
 
-    def _shown(self, piece: Piece, raw: list[str], still: set[int]):
+    def _shown(self, piece: Piece, raw: list[str], still: set[int]) -> Callable[[Piece], list[str]]:
         """What each remembered piece's row should hold now that `piece` is judged: a piece forgotten
         holds what the store keeps (`stored`); with `live`, a piece the next words could still make
         personal holds that too, taken out already (its party's pieces are asked again at each of
         their segments, and given back their text once nothing more can be taken out)."""
         wanted: dict[int, list[str]] = {}
         asked: set[str] = set()
-        if self.live:
+        if self.live and self.recent is not None:   # (live calls are always redacted)
             from companion.store.redaction_probes import may_continue, still_open
 
             party = piece.party   # the other party's open pieces keep their labels until they speak again
@@ -207,7 +209,7 @@ class CallRows:
                         (self.call_id, t, _party(by), overlap_s))
 
     def metric(self, t: float, pace_wpm: Optional[float], loudness_delta_db: Optional[float],
-               talk_share: Optional[float], data: Optional[dict] = None) -> None:
+               talk_share: Optional[float], data: Optional[dict[str, object]] = None) -> None:
         self.db.execute("INSERT INTO metrics(call_id, t, pace_wpm, loudness_delta_db, talk_share, data) VALUES (?, ?, ?, ?, ?, ?)",
                         (self.call_id, t, pace_wpm, loudness_delta_db, talk_share, json.dumps(data or {})))
 
@@ -239,9 +241,9 @@ class CallRows:
         self.db.execute("INSERT OR REPLACE INTO notes(call_id, root_cause) VALUES (?, ?)", (self.call_id, self.text(root_cause)))
 
     def comment(self, t: float, author: Optional[str], text: str, created_at: str, prompt_id: Optional[int] = None) -> int:
-        return self.db.execute(
+        return new_id(self.db.execute(
             "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (self.call_id, t, prompt_id, self.text(author), self.text(text), created_at)).lastrowid
+            (self.call_id, t, prompt_id, self.text(author), self.text(text), created_at)))
 
 
 def mood_totals(db: sqlite3.Connection, call_id: int, end: float) -> None:
@@ -259,10 +261,10 @@ def mood_totals(db: sqlite3.Connection, call_id: int, end: float) -> None:
 
 
 def insert_call(db: sqlite3.Connection, started_at: str, source: str, file: Optional[str], redaction: bool = True,
-                **columns: object) -> int:
+                uuid: Optional[str] = None, **columns: object) -> int:
     """A new row in `calls`; the file name is redacted like any text (recordings are often named by caller number)."""
-    columns.setdefault("uuid", str(uuid.uuid4()))  # issue 14: the call's key on the team server, made once here
+    columns["uuid"] = uuid or str(uuid4())  # issue 14: the call's key on the team server, made once here (unless given)
     names = ["started_at", "source", "file", *columns]
     values: Iterable[object] = [started_at, source, redact(file) if (redaction and file) else file, *columns.values()]
     sql = f"INSERT INTO calls({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
-    return db.execute(sql, list(values)).lastrowid
+    return new_id(db.execute(sql, list(values)))

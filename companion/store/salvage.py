@@ -18,11 +18,14 @@ import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import Any, Final, Literal, Optional, Union
+
+from companion.store.writes import new_id
 
 # every table of the store, parents first: (table, its key column or None, {column: parent table})
-TABLES = (
+TABLES: tuple[tuple[str, Optional[str], dict[str, str]], ...] = (
     ("calls", "id", {}),
     ("turns", None, {"call_id": "calls"}),
     ("segments", "id", {"call_id": "calls"}),
@@ -148,8 +151,8 @@ def _copy_all(source: sqlite3.Connection, into: sqlite3.Connection, found: Salva
                 if table not in found.damaged:
                     found.damaged.append(table)
                 continue
-            if key and isinstance(old_id, int):
-                mapped[old_id] = cursor.lastrowid
+            if mapped is not None and isinstance(old_id, int):   # (mapped: the table has a key)
+                mapped[old_id] = new_id(cursor)
             kept += 1
         found.kept[table] = kept
     found.lost_calls -= set(ids.get("calls", {}))
@@ -167,10 +170,10 @@ def _queue_again(db: sqlite3.Connection) -> int:
     return sum(call_closed(db, call_id) for call_id in not_queued(db))
 
 
-def _read(source: sqlite3.Connection, table: str, columns: list[str]) -> tuple[list[tuple], bool]:
+def _read(source: sqlite3.Connection, table: str, columns: list[str]) -> tuple[list[tuple[Any, ...]], bool]:
     """The rows of `table` that can be read, in rowid order, and whether that was all of them."""
     wanted = f'SELECT rowid, {_quoted(columns)} FROM "{table}" WHERE rowid >= ? ORDER BY rowid'
-    rows: list[tuple] = []
+    rows: list[tuple[Any, ...]] = []  # column values as SQLite gives them
     start, whole, last_resume = -MAX_ROWID - 1, True, None
     while True:
         try:
@@ -197,10 +200,14 @@ def _read(source: sqlite3.Connection, table: str, columns: list[str]) -> tuple[l
         start, last_resume = (resume + 1 if resume == last_resume else resume), resume
 
 
-_DAMAGED = object()  # the way to a rowid runs through a damaged page
+class _Way(Enum):
+    DAMAGED = "damaged"
 
 
-def _first_from(source: sqlite3.Connection, table: str, rowid: int):
+_DAMAGED: Final = _Way.DAMAGED  # the way to a rowid runs through a damaged page
+
+
+def _first_from(source: sqlite3.Connection, table: str, rowid: int) -> Union[int, None, Literal[_Way.DAMAGED]]:
     """The first rowid from `rowid` on (None: there is none), or _DAMAGED when the way there is damaged."""
     try:
         row = source.execute(f'SELECT rowid FROM "{table}" WHERE rowid >= ? ORDER BY rowid LIMIT 1', (rowid,)).fetchone()

@@ -160,13 +160,13 @@ def migrate(db: sqlite3.Connection) -> int:
 
     The version is read and every migration applied inside one exclusive transaction, so several
     processes opening a brand-new store at once migrate it once: the others wait, then find it done."""
-    start = db.execute("PRAGMA user_version").fetchone()[0]
+    start = int(db.execute("PRAGMA user_version").fetchone()[0])
     if start == VERSION:
         return start
     _newer_check(start)
     db.execute("BEGIN EXCLUSIVE")
     try:
-        start = db.execute("PRAGMA user_version").fetchone()[0]
+        start = int(db.execute("PRAGMA user_version").fetchone()[0])
         _newer_check(start)
         for version in range(start, VERSION):
             step = MIGRATIONS[version]

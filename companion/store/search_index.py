@@ -99,4 +99,4 @@ def check(db: sqlite3.Connection) -> Optional[str]:
 
 def _rebuilt(db: sqlite3.Connection) -> int:
     rebuild(db)
-    return db.execute(f"SELECT COUNT(*) FROM {INDEX}_docsize").fetchone()[0]
+    return int(db.execute(f"SELECT COUNT(*) FROM {INDEX}_docsize").fetchone()[0])

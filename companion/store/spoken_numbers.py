@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple, Optional
+from typing import Iterable, NamedTuple, Optional
 
 UNITS = {"zero": 0, "oh": 0, "o": 0, "nought": 0, "naught": 0, "one": 1, "two": 2, "three": 3, "four": 4,
          "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
@@ -54,7 +54,7 @@ class Token(NamedTuple):
 
 
 def tokenize(text: str) -> list[Token]:
-    out = []
+    out: list[Token] = []
     for m in TOKEN.finditer(text):   # each token's forms worked out once: the rules ask for them many times
         word = m.group(0)
         out.append(Token(word, m.start(), m.end(), word.lower().replace("’", "'"), word.isdecimal(),
@@ -134,7 +134,8 @@ class Run:
 
 
 class _Lexicon:
-    def __init__(self, fillers=(), separators=(), slash=(), max_fillers: int = 2):
+    def __init__(self, fillers: Iterable[str] = (), separators: Iterable[str] = (), slash: Iterable[str] = (),
+                 max_fillers: int = 2):
         self.fillers = set(fillers) | {","}
         self.separators = set(separators) | {"-"}  # an en or em dash is a range ("aim for 140–160"), not a group break
         self.slash = set(slash) | {"/"}
@@ -266,14 +267,14 @@ class _Parser:
         tok, low = self.t[j], self.low(j)
         self.consumed = j + 1
 
-        def new(**kw) -> Chunk:
-            chunk = Chunk(j, j, decimal=decimal, **kw)
+        def new(small: int = 0, text: Optional[str] = None, slot: Optional[str] = None, multiplied: bool = False) -> Chunk:
+            chunk = Chunk(j, j, small=small, text=text, slot=slot, multiplied=multiplied, decimal=decimal)
             if mark is not None:
                 run.marks[len(run.chunks)] = mark
             run.chunks.append(chunk)
             return chunk
 
-        open_ = cur is not None and mark is None and cur.decimal == decimal
+        open_ = cur if cur is not None and mark is None and cur.decimal == decimal else None  # the chunk this word may join
         if tok.digits:
             chunk = new(small=int(tok.text) if len(tok.text) <= 3 else 0, text=tok.text)
             return chunk
@@ -288,29 +289,29 @@ class _Parser:
             return new(small=1)
         value = _unit(tok)
         if value is not None:
-            if value and open_ and cur.slot in ("units", "sub100") and cur.text is None:
-                cur.small += value
-                cur.slot = None
-                cur.last = j
-                return cur
+            if value and open_ and open_.slot in ("units", "sub100") and open_.text is None:
+                open_.small += value
+                open_.slot = None
+                open_.last = j
+                return open_
             return new(small=value, text=str(value) if value == 0 else None)
         if low in TEENS or low in TENS:
             value = TEENS.get(low) or TENS[low]
-            if open_ and cur.slot == "sub100" and cur.small % 100 == 0:
-                cur.small += value
-                cur.slot = "units" if low in TENS else None
-                cur.last = j
-                return cur
+            if open_ and open_.slot == "sub100" and open_.small % 100 == 0:
+                open_.small += value
+                open_.slot = "units" if low in TENS else None
+                open_.last = j
+                return open_
             return new(small=value, slot="units" if low in TENS else None)
         mult = MULTIPLIERS[low]
-        if open_ and mult == 100 and 1 <= cur.small <= 99 and not cur.hundred and (cur.text is None or len(cur.text) <= 2):
-            cur.small, cur.hundred, cur.multiplied, cur.slot, cur.last = cur.small * 100, True, True, "sub100", j
-            return cur
-        if open_ and mult > 100 and cur.small and (cur.last_mult is None or mult < cur.last_mult) and \
-                (cur.text is None or len(cur.text) <= 3):
-            cur.big += cur.small * mult
-            cur.small, cur.hundred, cur.multiplied, cur.slot, cur.last_mult, cur.last = 0, False, True, "sub100", mult, j
-            return cur
+        if open_ and mult == 100 and 1 <= open_.small <= 99 and not open_.hundred and (open_.text is None or len(open_.text) <= 2):
+            open_.small, open_.hundred, open_.multiplied, open_.slot, open_.last = open_.small * 100, True, True, "sub100", j
+            return open_
+        if open_ and mult > 100 and open_.small and (open_.last_mult is None or mult < open_.last_mult) and \
+                (open_.text is None or len(open_.text) <= 3):
+            open_.big += open_.small * mult
+            open_.small, open_.hundred, open_.multiplied, open_.slot, open_.last_mult, open_.last = 0, False, True, "sub100", mult, j
+            return open_
         chunk = new(small=mult, slot="sub100", multiplied=True)
         chunk.hundred = mult == 100
         chunk.last_mult = mult if mult > 100 else None
@@ -336,7 +337,8 @@ class Normalised:
         return min(a for a, _ in cover), max(b for _, b in cover)
 
 
-def normalise(text: str, fillers=(), separators=(), slash=(), max_fillers: int = 2) -> Normalised:
+def normalise(text: str, fillers: Iterable[str] = (), separators: Iterable[str] = (), slash: Iterable[str] = (),
+              max_fillers: int = 2) -> Normalised:
     tokens = tokenize(text)
     runs = _Parser(tokens, _Lexicon(fillers, separators, slash, max_fillers)).runs()
     out: list[str] = []

@@ -63,7 +63,7 @@ class Spool:
     def __init__(self, limit: Optional[int] = None, retry_s: Optional[float] = None):
         self.limit = MAX_UNSAVED_EVENTS if limit is None else limit
         self.retry_s = RETRY_S if retry_s is None else retry_s
-        self.events: list = []
+        self.events: list[object] = []   # the call's events, as published
         self.trouble: Optional[Trouble] = None
         self._next_try = 0.0
 

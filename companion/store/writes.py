@@ -82,6 +82,14 @@ def write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T], attem
     raise AssertionError("unreachable")
 
 
+def new_id(cursor: sqlite3.Cursor) -> int:
+    """The rowid an INSERT just gave its row (SQLite always gives one)."""
+    rowid = cursor.lastrowid
+    if rowid is None:
+        raise AssertionError("an INSERT gave no rowid")
+    return rowid
+
+
 def writer_alive(pid: Optional[int], call_id: int) -> bool:
     """Is the process that wrote call `call_id` (`writer_pid`) still running?"""
     if not pid:
