@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Optional
+from typing import IO, TYPE_CHECKING, Any, Callable, Optional
 
 from companion.asr.engine import LoadedModel
 from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
@@ -30,15 +30,18 @@ from companion.payment_cues import pause_notice
 from companion.prompt_kinds import prompt_kind
 from companion.timeline import MOOD_LABELS, clock
 
+if TYPE_CHECKING:
+    from companion.team.sync import TeamSyncStatus
 
-def _is_terminal(stream) -> bool:
+
+def _is_terminal(stream: object) -> bool:
     try:
-        return bool(stream.isatty())
+        return bool(stream.isatty())  # type: ignore[attr-defined]
     except (AttributeError, ValueError):  # no stream, or a closed one
         return False
 
 
-def pause_how(stream=None) -> Optional[str]:
+def pause_how(stream: Optional[IO[str]] = None) -> Optional[str]:
     """How pause for payment is asked for in this run: 'p' and Enter only when stdin is a terminal
     (nothing reads the keys otherwise), SIGUSR1 where the platform has one; None when neither."""
     ways = ["p and Enter"] if _is_terminal(stream or sys.stdin) else []
@@ -50,7 +53,7 @@ def pause_how(stream=None) -> Optional[str]:
 HAND = threading.Event()  # 'h' and Enter: raise (or lower) a hand to the team's supervisors (issue 25)
 
 
-def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Thread]:
+def pause_keys(toggle: threading.Event, stream: Optional[IO[str]] = None) -> Optional[threading.Thread]:
     """On a terminal, 'p' and Enter asks for pause for payment (or to resume): sets `toggle`; 'h' and
     Enter raises a hand to the team's supervisors (or lowers it): sets HAND."""
     stream = stream or sys.stdin
@@ -69,7 +72,7 @@ def pause_keys(toggle: threading.Event, stream=None) -> Optional[threading.Threa
     return thread
 
 
-def offer_pause(toggle: threading.Event, stream=None, err: IO[str] = sys.stderr) -> Optional[str]:
+def offer_pause(toggle: threading.Event, stream: Optional[IO[str]] = None, err: IO[str] = sys.stderr) -> Optional[str]:
     """Read 'p' and Enter when stdin is a terminal, and say once how pause for payment is asked for here
     (only what works: with stdin a pipe or /dev/null, the keys are not read). Returns that, or None."""
     stream = stream or sys.stdin
@@ -138,9 +141,10 @@ class SyncPrinter:
     """The team sync's state on stderr, when it changes ("team: 2 waiting", "team: server unreachable")."""
 
     def __init__(self, err: IO[str] = sys.stderr):
-        self.err, self._last = err, None
+        self.err = err
+        self._last: Optional[tuple[str, Optional[str]]] = None
 
-    def __call__(self, status) -> None:
+    def __call__(self, status: TeamSyncStatus) -> None:
         said = (status.state, status.message)
         if said != self._last:
             self._last = said
@@ -192,7 +196,7 @@ def choose_devices(agent: Optional[str], customer: Optional[str], agent_channel:
 
 def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[LoadedModel], events_jsonl: Optional[str],
              duration: Optional[float], stop: threading.Event, out: IO[str] = sys.stdout, store: bool = True,
-             append: bool = False, toggle_pause: Optional[threading.Event] = None) -> dict:
+             append: bool = False, toggle_pause: Optional[threading.Event] = None) -> dict[str, Any]:
     """Coach a live call until `stop` is set or `duration` passes; each time `toggle_pause` is set,
     storing pauses for payment or resumes. Returns a short tally."""
     to = out if events_jsonl != "-" else sys.stderr  # stdout is the events file's
@@ -225,6 +229,7 @@ def run_live(config: CoachingConfig, devices: LiveDevices, model: Optional[Loade
         if live is not None:
             live.stop(2.0)  # offline, if the server answers at once; the call never waits longer
     capture, pipeline, recorder = session.capture, session.pipeline, session.recorder
+    assert capture is not None  # start_live raises when it cannot capture
     return {"duration_s": round(capture.now(), 1), "overflows": capture.overflows,
             "dropped_blocks": pipeline.frames.dropped + sum(t.dropped for t in pipeline.transcribers.values()),
             "call_id": recorder.call_id if recorder is not None else None,
