@@ -11,7 +11,7 @@ import sqlite3
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtCore import QDate, QLocale, Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -33,12 +33,32 @@ from companion.errors import CompanionError
 from companion.prompt_kinds import PROMPT_KINDS
 from companion.store.calls import load_call, search
 from companion.store.db import open_store
-from companion.store.queries import HistoryRow, history_rows, prompt_ids, recording_of
+from companion.store.queries import HistoryRow, history_rows, history_ticks, prompt_ids, recording_of
 from companion.timeline import MOOD_LABELS
-from ui.style import PROMPT_STYLES, clock
+from ui.style import PROMPT_STYLES, clock, date_format, local_datetime
 from ui.tasks import Tasks
 
 KINDS = ["", *PROMPT_KINDS]
+COLUMNS = ["#", "Started", "Length", "Playbook", "Steps", "Prompts", "Customer", "Status"]
+
+
+def adherence_texts(rows: dict[int, HistoryRow], ticks: dict[int, tuple[list[tuple[str, float, bool]], bool]]
+                    ) -> dict[int, str]:
+    """Each call's adherence to its playbook as History shows it ("71% (5/7)"; "—" when its playbook is not on
+    this computer any more). Worker thread: no widgets."""
+    from companion.checklist import adherence
+    from companion.playbooks import all_playbooks
+
+    playbooks = {p.id: p for p in all_playbooks()[0]}
+    texts: dict[int, str] = {}
+    for call_id, row in rows.items():
+        playbook = playbooks.get(row["playbook"] or "")
+        if playbook is None or not playbook.steps:
+            continue
+        done, notes = ticks.get(call_id, ([], False))
+        result = adherence(playbook.steps, done, notes)
+        texts[call_id] = f"{result.score:.0%} ({result.in_order}/{result.total})"
+    return texts
 
 
 class HistoryWindow(QWidget):
@@ -71,9 +91,11 @@ class HistoryWindow(QWidget):
         self.until = QDateEdit(QDate.currentDate().addDays(1))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
-            edit.setDisplayFormat(QLocale().dateFormat(QLocale.FormatType.ShortFormat))  # the user's own way
-        self.table = QTableWidget(0, 7)
-        self.table.setHorizontalHeaderLabels(["#", "Started", "Length", "Playbook", "Prompts", "Customer", "Status"])
+            edit.setDisplayFormat(date_format())  # the user's own way (ISO under the C locale)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.horizontalHeaderItem(COLUMNS.index("Steps")).setToolTip(
+            "Adherence: the playbook's steps done in its order, of all its steps")
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectRows)
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -168,14 +190,15 @@ class HistoryWindow(QWidget):
                    True if self.interrupted.isChecked() else None, True if self.upset.isChecked() else None)
         self.searching = True
 
-        def work() -> tuple[list[int], dict[int, HistoryRow]]:
+        def work() -> tuple[list[int], dict[int, HistoryRow], dict[int, str]]:
             db = self._read()
             ids = search(db, *filters)
-            return ids, history_rows(db, ids)
+            rows = history_rows(db, ids)
+            return ids, rows, adherence_texts(rows, history_ticks(db, ids))
 
         self.tasks.run(work, lambda found: self._show(asked, *found), lambda exc: self._failed(asked, exc))
 
-    def _show(self, asked: int, ids: list[int], rows: dict[int, HistoryRow]) -> None:
+    def _show(self, asked: int, ids: list[int], rows: dict[int, HistoryRow], steps: dict[int, str]) -> None:
         if asked != self._asked:
             return  # the filters changed meanwhile: the newer search's answer follows
         self.searching = False
@@ -184,8 +207,9 @@ class HistoryWindow(QWidget):
         self.table.setRowCount(len(shown))
         for n, call_id in enumerate(shown):
             r = rows[call_id]
-            for col, value in enumerate((str(r["id"]), r["started_at"].replace("T", " ")[:16], clock(r["duration_s"]),
-                                          r["playbook"] or "—", str(r["prompts"]), mood_text(r), r["status"])):
+            for col, value in enumerate((str(r["id"]), local_datetime(r["started_at"]), clock(r["duration_s"]),
+                                          r["playbook"] or "—", steps.get(call_id, "—"), str(r["prompts"]),
+                                          mood_text(r), r["status"])):
                 self.table.setItem(n, col, QTableWidgetItem(value))
         self.searched.emit()
 
