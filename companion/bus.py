@@ -1,4 +1,4 @@
-"""Publish/subscribe for pipeline events.
+"""Publish/subscribe for pipeline events (companion.events.Event).
 
 Subscribers are called on the publishing (monitor) thread and must return
 quickly: a UI forwards events to its own thread, a store hands them to a writer.
@@ -10,6 +10,8 @@ from __future__ import annotations
 import sys
 import threading
 from typing import Callable
+
+from companion.events import Event
 
 Subscriber = Callable[[object], None]
 
@@ -30,7 +32,7 @@ class EventBus:
 
         return unsubscribe
 
-    def publish(self, event: object) -> None:
+    def publish(self, event: Event) -> None:
         for callback in self._subscribers:
             try:
                 callback(event)

@@ -24,7 +24,7 @@ class PaceSource(StrEnum):
     ASR = "asr"
 
 
-class CustomerMood(StrEnum):
+class Mood(StrEnum):
     """How the customer sounds, in rising order."""
 
     CALM = "calm"
@@ -142,7 +142,7 @@ class MetricsSnapshot:
     pace_short_wpm: Optional[float] = None     # the coach's detection pace: last few seconds of agent speech
     pace_baseline_wpm: Optional[float] = None  # the agent's pace over their first speech in the call (same source)
     pace_calibrated: bool = False              # acoustic pace divided by this agent's own nuclei per word
-    customer_state: Optional[CustomerMood] = None  # "calm", "tense", "upset"; None until their baseline is known
+    customer_state: Optional[Mood] = None  # "calm", "tense", "upset"; None until their baseline is known
     customer_calm_s: float = 0.0               # how long they have been calm (near their baseline)
     customer_loudness_db: Optional[float] = None  # their recent speech above their baseline level
     customer_pitch_semitones: Optional[float] = None  # and above their baseline pitch
@@ -151,7 +151,7 @@ class MetricsSnapshot:
 
     def __post_init__(self) -> None:
         _as(PaceSource, self, "pace_source")
-        _as(CustomerMood, self, "customer_state")
+        _as(Mood, self, "customer_state")
 
     @property
     def loudness_delta_db(self) -> Optional[float]:
@@ -166,7 +166,7 @@ class MetricsSnapshot:
         return 12.0 * float(np.log2(self.pitch_hz / self.pitch_baseline_hz))
 
 
-CUSTOMER_STATES: tuple[str, ...] = tuple(mood.value for mood in CustomerMood)  # in rising order
+CUSTOMER_STATES: tuple[str, ...] = tuple(mood.value for mood in Mood)  # in rising order
 
 
 @dataclass(frozen=True)
@@ -174,10 +174,10 @@ class CustomerState:
     """The customer's mood changed to `state` at `t` (the first one: their baseline is known)."""
 
     t: float
-    state: CustomerMood
+    state: Mood
 
     def __post_init__(self) -> None:
-        _as(CustomerMood, self, "state")
+        _as(Mood, self, "state")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ Bus subscribers are called on the monitor or recogniser threads and must return 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional, cast
 
 from companion.asr.call_order import CallOrder
 from companion.asr.engine import LoadedModel
@@ -28,7 +28,7 @@ from companion.asr.transcriber import PartyTranscriber, Transcriber
 from companion.bus import EventBus
 from companion.coach.rules import Coach
 from companion.config import CoachingConfig
-from companion.events import PARTIES, FinalSegment, FrameBlock, Party
+from companion.events import PARTIES, Event, FinalSegment, FrameBlock, Party
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 from companion.monitor.worker import MonitorWorker
@@ -74,7 +74,7 @@ class CallPipeline:
         if self._in_step is False:  # live: at once, from the recogniser's thread
             if isinstance(event, FinalSegment):
                 self.worker.segments.put(event)
-            self.bus.publish(event)
+            self.bus.publish(cast(Event, event))  # a recogniser's: PartialText, FinalSegment, TranscriberFailed
         else:  # published by the monitor, in call order, before the block that reaches the audio it was heard in
             self._order.hold(party, self.transcribers[party].heard_frames, event)
 

@@ -18,12 +18,12 @@ from companion.events import (
     EVENT_TYPES,
     CallEnded,
     CallStarted,
-    CustomerMood,
     CustomerState,
     DeviceStatus,
     FinalSegment,
     LineStatus,
     MetricsSnapshot,
+    Mood,
     PaceSource,
     StepTicked,
     StoringPaused,
@@ -52,14 +52,14 @@ def test_every_event_type_has_its_line_in_the_events_file_table_and_its_rule_in_
 
 def test_the_status_enums_are_the_strings_the_events_file_and_the_store_write():
     assert [m.value for m in PaceSource] == ["acoustic", "asr"]
-    assert [m.value for m in CustomerMood] == ["calm", "tense", "upset"] == list(events.CUSTOMER_STATES)
+    assert [m.value for m in Mood] == ["calm", "tense", "upset"] == list(events.CUSTOMER_STATES)
     assert {m.value for m in LineStatus} == {"capturing", "lost", "retrying", "recovered", "overflow"}
     assert [m.value for m in TickSource] == ["auto", "manual"]
     device = DeviceStatus(1.0, "customer", "lost", "Softphone", "The customer line is silent.")
     assert device.status is LineStatus.LOST  # a string given is its member
     assert json.dumps(event_to_json(device)) == ('{"t": 1.0, "type": "device", "party": "customer", "status": "lost", '
                                                  '"device": "Softphone", "message": "The customer line is silent."}')
-    assert json.dumps(event_to_json(CustomerState(2.5, CustomerMood.UPSET))) == \
+    assert json.dumps(event_to_json(CustomerState(2.5, Mood.UPSET))) == \
         '{"t": 2.5, "type": "customer_state", "state": "upset"}'
     assert StepTicked(3.0, "greet", "Greet", "manual").source is TickSource.MANUAL
     assert CallEnded(10.0, 0).pace_source is PaceSource.ACOUSTIC

@@ -26,7 +26,7 @@ from companion.audio.framer import BlockAssembler, PartyFramer
 from companion.audio.ring import SampleRing
 from companion.config import AudioConfig, CaptureConfig
 from companion.errors import DeviceError
-from companion.events import CallStarted, DeviceStatus, FrameBlock, LineStatus, Party
+from companion.events import CallStarted, DeviceStatus, Event, FrameBlock, LineStatus, Party
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: one stream opens at a time
 OVERFLOW_REPORT_S = 5.0
@@ -154,7 +154,7 @@ class LiveCapture(threading.Thread):
         audio: AudioConfig,
         capture: CaptureConfig,
         sink: Callable[[FrameBlock], bool],
-        publish: Callable[[object], None],
+        publish: Callable[[Event], None],
     ) -> None:
         super().__init__(name="capture", daemon=True)
         self.audio, self.cfg = audio, capture

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import queue
 import threading
-from typing import Callable, Optional
+from typing import Callable, Optional, cast
 
 from companion.bus import EventBus
 from companion.coach.rules import Coach
-from companion.events import CallEnded, FinalSegment, MetricsSnapshot, MonitorFailed
+from companion.events import CallEnded, Event, FinalSegment, MetricsSnapshot, MonitorFailed
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 
@@ -67,7 +67,7 @@ class MonitorWorker(threading.Thread):
         for event in self.heard(frames):
             if pace and isinstance(event, FinalSegment):
                 self.monitor.add_segment(event)
-            self.bus.publish(event)
+            self.bus.publish(cast(Event, event))  # the recognisers' events, held in call order
 
     def _drain(self) -> None:
         while True:  # the recognisers' words still reach the subscribers (the transcript is kept)

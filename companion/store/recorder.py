@@ -24,6 +24,7 @@ from companion.events import (
     CustomerState,
     DeadAir,
     DeviceStatus,
+    Event,
     FinalSegment,
     FrameBlock,
     Interruption,
@@ -108,7 +109,7 @@ class CallRecorder:
 
     def __init__(self, source: str, file: Optional[str] = None, playbook: Optional[str] = None,
                  content_hash: Optional[str] = None, store: Optional[Path] = None, redaction: bool = True,
-                 publish: Optional[Callable[[object], None]] = None):
+                 publish: Optional[Callable[[Event], None]] = None):
         self.store = store
         self.redaction = redaction
         self.publish = publish
