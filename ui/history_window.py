@@ -117,6 +117,8 @@ class HistoryWindow(QWidget):
             widget.setAccessibleName(name)
             widget.setAccessibleDescription(what)
         self.query.setMinimumWidth(180)  # never squashed to "S…"
+        self.kind.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)  # the search box gets the room
+        self.kind.setMinimumContentsLength(16)  # a long prompt title is elided here, whole in the list
         filters = QHBoxLayout()
         filters.addWidget(self.query, 1)
         filters.addWidget(self.kind)
@@ -211,6 +213,7 @@ class HistoryWindow(QWidget):
                                           r["playbook"] or "—", steps.get(call_id, "—"), str(r["prompts"]),
                                           mood_text(r), r["status"])):
                 self.table.setItem(n, col, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()  # a start time on one line, never wrapped
         self.searched.emit()
 
     def _failed(self, asked: int, exc: Exception) -> None:
