@@ -131,8 +131,8 @@ def test_rolling_pace_covers_the_last_30_s_of_speaking_time(config):
     for second in range(100):
         if second % 2 == 0:  # speaks every other second
             ledger.add_speech(second, 1.0)
-            ledger.add_units(second + 0.5, 3.0 if second < 40 else 5.0)  # last 30 s of speech: 5/s
-    wpm, covered = rolling_wpm(ledger, 99.9, config.pace, 1.0)
+            ledger.add_units(second + 0.5, 3.0 if second < 40 else 5.0, kind="words")  # last 30 s of speech: 5/s
+    wpm, covered = rolling_wpm(ledger, 99.9, config.pace, 1.0, kind="words")  # recognised words: counted as they are
     assert covered == pytest.approx(30.0, abs=1.0)
     assert wpm == pytest.approx(300.0)
     assert rolling_wpm(SpeechLedger(), 10.0, config.pace, 1.0) == (None, 0.0)
