@@ -25,7 +25,7 @@ class PauseBanner(QFrame):
         self.title.setObjectName("pauseBannerTitle")
         self.text = QLabel()
         for label in (self.title, self.text):
-            label.setTextFormat(Qt.PlainText)  # a cue as the recogniser heard it: never markup
+            label.setTextFormat(Qt.TextFormat.PlainText)  # a cue as the recogniser heard it: never markup
             label.setWordWrap(True)
         self.resume = QPushButton(f"Resume storing ({key})")
         self.resume.setAccessibleName("Resume storing")
@@ -37,7 +37,7 @@ class PauseBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(14, 8, 14, 8)
         layout.addLayout(words, 1)
-        layout.addWidget(self.resume, 0, Qt.AlignVCenter)
+        layout.addWidget(self.resume, 0, Qt.AlignmentFlag.AlignVCenter)
         self.setStyleSheet(f"#pauseBanner {{ background: {BACKGROUND}; border-radius: 10px; "
                            "border: 3px dashed #ffd27a; }"
                            f"#pauseBanner QLabel {{ color: {TEXT}; }}"

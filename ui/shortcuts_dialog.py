@@ -29,7 +29,7 @@ def shortcuts_of(window: QWidget) -> list[tuple[str, str]]:
     for action in window.findChildren(QAction):
         for key in action.shortcuts():
             # whatsThis: what a key does whatever the action's text says now ("Start call" / "Stop call")
-            entry = (key.toString(QKeySequence.NativeText), action.whatsThis() or _words(action.text()))
+            entry = (key.toString(QKeySequence.SequenceFormat.NativeText), action.whatsThis() or _words(action.text()))
             if entry[1] and entry not in seen:
                 seen.add(entry)
                 found.append(entry)
@@ -38,7 +38,7 @@ def shortcuts_of(window: QWidget) -> list[tuple[str, str]]:
         what = shortcut.whatsThis()
         if key.isEmpty() or not what or not shortcut.isEnabled():
             continue
-        entry = (key.toString(QKeySequence.NativeText), what)
+        entry = (key.toString(QKeySequence.SequenceFormat.NativeText), what)
         if entry not in seen:
             seen.add(entry)
             found.append(entry)
@@ -58,19 +58,23 @@ class ShortcutsDialog(QDialog):
         self.table.setAccessibleDescription("One row per shortcut: the keys, then what they do")
         self.table.setHorizontalHeaderLabels(["Keys", "What it does"])
         self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
         for row, (key, what) in enumerate(entries):
             self.table.setItem(row, 0, QTableWidgetItem(key))
             self.table.setItem(row, 1, QTableWidgetItem(what))
-        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.Close).setAccessibleDescription("Close the list of shortcuts")
+        buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleDescription("Close the list of shortcuts")
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(460, 420)
 
     def entries(self) -> list[tuple[str, str]]:
-        return [(self.table.item(r, 0).text(), self.table.item(r, 1).text()) for r in range(self.table.rowCount())]
+        return [(_text(self.table.item(r, 0)), _text(self.table.item(r, 1))) for r in range(self.table.rowCount())]
+
+
+def _text(item: Optional[QTableWidgetItem]) -> str:
+    return item.text() if item is not None else ""

@@ -8,10 +8,13 @@ source, the team dashboard and the live floor — instead of the agent's call se
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:
+    from companion.team.live_alerts import LiveTuning
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 
@@ -32,7 +35,7 @@ def supervisor_dsn() -> Optional[str]:
 class SupervisorStart(QObject):
     """History (Team source), the dashboard and the live floor, each its own top-level window."""
 
-    def __init__(self, dsn: str, password: Optional[str] = None, tuning=None):
+    def __init__(self, dsn: str, password: Optional[str] = None, tuning: Optional["LiveTuning"] = None):
         super().__init__()
         from companion.team.errors import TeamError
         from companion.team.live_alerts import LiveTuning, load_tuning
