@@ -22,7 +22,8 @@ from companion.events import (
     Turn,
     Word,
 )
-from companion.timeline import clock, state_spans  # noqa: F401  (state_spans: from here too)
+from companion.timeline import clock
+from companion.timeline import state_spans as state_spans  # (from here too)
 
 
 class ReportCollector:

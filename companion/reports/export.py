@@ -11,11 +11,11 @@ import json
 
 from companion.errors import CompanionError
 from companion.report import mood_summary
+from companion.reports.formats import FORMATS
 from companion.reports.html_report import render_report, transcript_lines
+from companion.store.calls import CallDocument
 from companion.textsafe import spreadsheet_cell
 from companion.timeline import PARTY_NAMES as NAMES
-
-from companion.reports.formats import FORMATS
 
 
 def _stamp(t: float, sep: str) -> str:
@@ -26,7 +26,7 @@ def _stamp(t: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
-def export(doc: dict, fmt: str) -> str:
+def export(doc: CallDocument, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=1)
     if fmt == "txt":

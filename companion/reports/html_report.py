@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from html import escape
-from typing import Optional
+from typing import Any, Optional, overload
 
 from companion.checklist import Adherence, adherence, final_ticks
 from companion.errors import ConfigError
@@ -26,6 +26,7 @@ from companion.reports.report_timeline import (
     talked_over,
     timeline_svg,
 )
+from companion.store.calls import CallDocument
 from companion.timeline import PARTY_NAMES, clock, speech_without_text
 
 PACE_SOURCES = {"asr": "from words", "acoustic": "from sound"}
@@ -33,7 +34,7 @@ TICK_SOURCES = {"auto": "automatically", "manual": "by hand"}
 NO_TIME = "—"
 
 
-def transcript_lines(doc: dict) -> list[dict]:
+def transcript_lines(doc: CallDocument) -> list[dict[str, Any]]:
     """What was said, line by line: the recognised segments, or, with no transcript, each turn as
     who spoke and for how long (`transcribed` False). Every export's transcript comes from here."""
     segments = doc["call"]["segments"]
@@ -68,7 +69,7 @@ def _card(title: str, value: str, *details: str, cls: str = "", unit: str = "", 
             f'{lines}</div>')
 
 
-def _talk_card(doc: dict) -> str:
+def _talk_card(doc: CallDocument) -> str:
     if not doc["turns"]:
         return _card("Talk share", NO_TIME, "nobody spoke", cls="talk")
     share = doc["agent_talk_ratio"]
@@ -77,33 +78,33 @@ def _talk_card(doc: dict) -> str:
     return _card("Talk share", f"{share:.0%}", split, f"longest monologue {longest}", cls="talk")
 
 
-def _pace_card(doc: dict, limits: Limits) -> str:
+def _pace_card(doc: CallDocument, limits: Limits) -> str:
     wpm = doc["agent_wpm"]
     source = PACE_SOURCES.get(doc["pace_source"], str(doc["pace_source"]))
     return _card("Pace", NO_TIME if wpm is None else f"{wpm:.0f}", escape(source), f"target {limits.target_text} words/min",
                  cls="pace", unit="" if wpm is None else "words/min")
 
 
-def _interruptions_card(doc: dict) -> str:
+def _interruptions_card(doc: CallDocument) -> str:
     by = Counter(i["by"] for i in doc["interruptions"])
     lines = [f'{escape(talked_over(party))}: <b class="by-{party}">{by[party]}</b>' for party in INTERRUPTION_COLOURS]
     return _card("Interruptions", str(sum(by.values())), *lines, cls="interruptions")
 
 
-def _mood_card(doc: dict) -> str:
+def _mood_card(doc: CallDocument) -> str:
     value, summary, colour = report_mood.card_text(doc)
     state = report_mood.worst_state(doc) or "unknown"
     return _card(report_mood.BAND_NAME, value, escape(summary), cls=f"mood mood-{state}", edge=colour)
 
 
-def _prompts_card(doc: dict) -> str:
+def _prompts_card(doc: CallDocument) -> str:
     counts = Counter(p["kind"] for p in doc["prompts"])
     order = [k for k in PROMPT_KINDS if k in counts] + sorted(k for k in counts if k not in PROMPT_KINDS)
     lines = [f'<span data-kind="{escape(k)}">{_chip(k)} × {counts[k]}</span>' for k in order]
     return _card("Prompts", str(len(doc["prompts"])), *(lines or ["none on this call"]), cls="prompts")
 
 
-def call_playbook(doc: dict) -> Optional[Playbook]:
+def call_playbook(doc: CallDocument) -> Optional[Playbook]:
     """The playbook the call ended with, as this machine has it (None: no playbook, or one not found here)."""
     playbook_id = doc["call"].get("playbook")
     if not playbook_id:
@@ -114,7 +115,11 @@ def call_playbook(doc: dict) -> Optional[Playbook]:
         return None
 
 
-def call_adherence(doc: dict, playbook: Optional[Playbook]) -> Optional[Adherence]:
+@overload
+def call_adherence(doc: CallDocument, playbook: Playbook) -> Adherence: ...
+@overload
+def call_adherence(doc: CallDocument, playbook: Optional[Playbook]) -> Optional[Adherence]: ...
+def call_adherence(doc: CallDocument, playbook: Optional[Playbook]) -> Optional[Adherence]:
     """How closely the call followed its playbook: its ticks, and the root-cause note for the after-call steps."""
     if playbook is None:
         return None
@@ -122,7 +127,7 @@ def call_adherence(doc: dict, playbook: Optional[Playbook]) -> Optional[Adherenc
     return adherence(playbook.steps, ticks, bool((doc["call"].get("notes") or "").strip()))
 
 
-def _checklist_card(doc: dict, playbook: Optional[Playbook]) -> str:
+def _checklist_card(doc: CallDocument, playbook: Optional[Playbook]) -> str:
     result = call_adherence(doc, playbook)
     if result is None:
         why = "no playbook on this call" if not doc["call"].get("playbook") else "its playbook is not on this machine"
@@ -131,7 +136,7 @@ def _checklist_card(doc: dict, playbook: Optional[Playbook]) -> str:
                  escape(f"{result.done} done"), cls="adherence")
 
 
-def _cards(doc: dict, limits: Limits, playbook: Optional[Playbook]) -> str:
+def _cards(doc: CallDocument, limits: Limits, playbook: Optional[Playbook]) -> str:
     how = escape(f"{doc['call']['status']} · {doc['call']['source']}")
     cards = [_card("Duration", clock(doc["duration_s"]), how, cls="duration"), _talk_card(doc), _pace_card(doc, limits),
              _interruptions_card(doc), _mood_card(doc), _checklist_card(doc, playbook), _prompts_card(doc)]
@@ -160,18 +165,18 @@ def _tr(cls: str, *cells: str, kind: Optional[str] = None) -> str:
     return f'<tr class="{cls}"{data}>{"".join(cells)}</tr>'
 
 
-def _line_row(line: dict) -> str:
+def _line_row(line: dict[str, Any]) -> str:
     said = "" if line["transcribed"] else " no-text"
     return _tr(f"line {escape(str(line['party']))}{said}", _td("t", _time(line["start"])), _td("who", _party(line["party"])),
                _td("text", line["text"]))
 
 
-def _prompt_row(prompt: dict) -> str:
+def _prompt_row(prompt: dict[str, Any]) -> str:
     return _tr("prompt", _td("t", _time(prompt["t"])), _td("who", "Prompt"),
                _td("text", prompt["reason"], markup=_chip(prompt["kind"]) + " "), kind=prompt["kind"])
 
 
-def _transcript(doc: dict) -> str:
+def _transcript(doc: CallDocument) -> str:
     """The lines in order, each prompt between the line it came during and the next."""
     lines = transcript_lines(doc)
     rows = [(line["start"], 0, _line_row(line)) for line in lines]
@@ -183,7 +188,7 @@ def _transcript(doc: dict) -> str:
     return _section("transcript", "Transcript", (note if untranscribed else "") + body)
 
 
-def _tick_row(tick: dict, flows: dict[str, str]) -> str:
+def _tick_row(tick: dict[str, Any], flows: dict[str, str]) -> str:
     done = bool(tick["done"])
     how = TICK_SOURCES.get(tick["source"], tick["source"])
     if tick["source"] == "auto" and flows.get(tick["step_id"]) == "opening":
@@ -192,7 +197,7 @@ def _tick_row(tick: dict, flows: dict[str, str]) -> str:
                _td("how", how), _td("state", "✓ done" if done else "✗ undone"))
 
 
-def _adherence_lines(doc: dict, playbook: Playbook) -> str:
+def _adherence_lines(doc: CallDocument, playbook: Playbook) -> str:
     """The adherence in words, the steps not done, and the after-call step the notes do."""
     result = call_adherence(doc, playbook)
     notes = bool((doc["call"].get("notes") or "").strip())
@@ -211,7 +216,7 @@ def _adherence_lines(doc: dict, playbook: Playbook) -> str:
     return "".join(lines)
 
 
-def _checklist(doc: dict, playbook: Optional[Playbook]) -> str:
+def _checklist(doc: CallDocument, playbook: Optional[Playbook]) -> str:
     playbook_id = doc["call"].get("playbook")
     caption = f'<p class="caption">Playbook: {escape(playbook_id)}</p>' if playbook_id else ""
     if playbook is not None:
@@ -222,31 +227,31 @@ def _checklist(doc: dict, playbook: Optional[Playbook]) -> str:
     return _section("checklist", "Checklist", caption + table)
 
 
-def _notes(doc: dict) -> str:
+def _notes(doc: CallDocument) -> str:
     notes = doc["call"]["notes"]
     body = f'<p class="notes">{escape(notes)}</p>' if notes else '<p class="empty">No notes.</p>'
     return _section("notes", "Notes — root cause", body)
 
 
-def _comment_row(comment: dict) -> str:
+def _comment_row(comment: dict[str, Any]) -> str:
     return _tr("comment", _td("t", _time(comment["t"])), _td("author", comment["author"] or "—"), _td("text", comment["text"]),
                _td("written", comment.get("created_at")))
 
 
-def _comments(doc: dict) -> str:
+def _comments(doc: CallDocument) -> str:
     rows = [_comment_row(c) for c in doc["call"].get("comments", [])]
     table = _table("comments", ("Time", "Author", "Comment", "Written"), rows, "No comments yet.")
     return _section("comments", "Supervisor comments", table)
 
 
-def _header(doc: dict) -> str:
+def _header(doc: CallDocument) -> str:
     call = doc["call"]
     facts = [call["started_at"], doc["file"], f"playbook {call['playbook']}" if call.get("playbook") else None]
     meta = " · ".join(escape(str(f)) for f in facts if f)
     return f'<header><h1>Call {int(call["id"])} — coaching report</h1><p class="meta">{meta}</p></header>'
 
 
-def render_report(doc: dict, limits: Optional[Limits] = None) -> str:
+def render_report(doc: CallDocument, limits: Optional[Limits] = None) -> str:
     """The report of one call (`companion.store.calls.load_call`'s document); the pace target and
     the volume line come from the coaching configuration unless `limits` says otherwise."""
     limits = limits or default_limits()

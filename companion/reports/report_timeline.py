@@ -9,12 +9,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
-from typing import Callable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Sequence
 
 from companion.prompt_kinds import prompt_kind
 from companion.reports.report_mood import BAND_NAME, mood_spans
 from companion.reports.report_mood import legend_items as mood_legend
+from companion.store.calls import CallDocument
 from companion.timeline import PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
+
+if TYPE_CHECKING:
+    from companion.config import CoachingConfig
 
 PARTY_COLOURS = {"agent": "#1f5fa8", "customer": "#1d7a46"}
 INTERRUPTION_COLOURS = {"agent": "#c62828", "customer": "#ef8f00"}  # by who talked over the other
@@ -57,9 +61,10 @@ class Limits:
         return f"{low:g}–{high:g}"
 
 
-def limits_from(config) -> Limits:
+def limits_from(config: CoachingConfig) -> Limits:
     """The report's lines from a CoachingConfig (companion.config)."""
-    return Limits(tuple(config.coach.slow_down.target_wpm), config.coach.lower_tone.loudness_above_db)
+    low, high = config.coach.slow_down.target_wpm
+    return Limits((low, high), config.coach.lower_tone.loudness_above_db)
 
 
 def default_limits() -> Limits:
@@ -144,7 +149,7 @@ def _axis(x: Callable[[float], float], duration: float) -> list[str]:
     return out
 
 
-def _lanes(doc: dict, x: Callable[[float], float]) -> list[str]:
+def _lanes(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
     out = []
     for party, y in LANE_Y.items():
         out.append(_text(LEFT - 8, y + LANE_H - 5, PARTY_NAMES[party], "end", "lane-name"))
@@ -163,7 +168,7 @@ def _lanes(doc: dict, x: Callable[[float], float]) -> list[str]:
     return out
 
 
-def _mood_band(doc: dict, x: Callable[[float], float]) -> list[str]:
+def _mood_band(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
     """The customer's mood under their lane: a span per state in its colour, named inside when it fits."""
     out = [_text(LEFT - 8, MOOD_TOP + MOOD_H - 4, BAND_NAME, "end", "band-name"),
            _rect(LEFT, MOOD_TOP, WIDTH - RIGHT - LEFT, MOOD_H, LANE_COLOUR)]
@@ -179,7 +184,7 @@ def _mood_band(doc: dict, x: Callable[[float], float]) -> list[str]:
     return out
 
 
-def _prompt_markers(doc: dict, x: Callable[[float], float]) -> list[str]:
+def _prompt_markers(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
     """Each prompt: a stem in its kind's colour down through the curves, and a chip with the kind's
     label in the first row (nearest the lanes first) where it clears the label before it; with no
     row free, a dot (the legend and the transcript name it). Stems go under every chip."""
@@ -230,7 +235,7 @@ def _curve(points: Sequence[tuple[float, float]], x: Callable[[float], float], p
             f'stroke-linejoin="round" stroke-linecap="round"/>']
 
 
-def _pace(doc: dict, x: Callable[[float], float], limits: Limits) -> list[str]:
+def _pace(doc: CallDocument, x: Callable[[float], float], limits: Limits) -> list[str]:
     low, high = limits.target_wpm
     points = [(p["t"], p["wpm"]) for p in doc["pace"]]
     panel = _panel("Pace, words/min", PACE_TOP, PACE_H, [v for _, v in points] + [low, high])
@@ -244,7 +249,7 @@ def _signed_db(v: float) -> str:
     return "your usual" if abs(v) < 1e-9 else f"{v:+g} dB".replace("-", "−")
 
 
-def _volume(doc: dict, x: Callable[[float], float], limits: Limits) -> list[str]:
+def _volume(doc: CallDocument, x: Callable[[float], float], limits: Limits) -> list[str]:
     points = [(v["t"], v["db"]) for v in doc["call"].get("volume", [])]
     loud, tone = limits.loud_above_db, prompt_kind("lower_tone")
     panel = _panel("Volume against your usual level", VOLUME_TOP, VOLUME_H, [v for _, v in points] + [0.0, loud])
@@ -254,7 +259,7 @@ def _volume(doc: dict, x: Callable[[float], float], limits: Limits) -> list[str]
     return [*_frame(panel, _signed_db), usual, line, *_curve(points, x, panel, VOLUME_COLOUR, "volume-curve"), label]
 
 
-def timeline_svg(doc: dict, limits: Limits) -> str:
+def timeline_svg(doc: CallDocument, limits: Limits) -> str:
     duration = max(doc["duration_s"], 1.0)
     x = lambda t: LEFT + (WIDTH - RIGHT - LEFT) * min(max(t, 0.0), duration) / duration  # noqa: E731
     parts = [*_axis(x, duration), *_lanes(doc, x), *_mood_band(doc, x), *_pace(doc, x, limits), *_volume(doc, x, limits),
@@ -286,7 +291,7 @@ def talked_over(by: str) -> str:
     return f"{PARTY_NAMES[by]} talked over the {PARTY_NAMES[other].lower()}"
 
 
-def legend_html(doc: dict, limits: Limits) -> str:
+def legend_html(doc: CallDocument, limits: Limits) -> str:
     entries = [_entry(f"{PARTY_NAMES[p]} speaking", PARTY_COLOURS[p], "box") for p in LANE_Y]
     entries += [_entry(talked_over(by), colour, "span") for by, colour in INTERRUPTION_COLOURS.items()]
     if doc["call"].get("pauses"):
