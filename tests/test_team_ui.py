@@ -246,6 +246,9 @@ def test_a_call_opens_from_the_server_and_its_comment_and_review_are_saved_there
     replay = pane.replays[-1]
     qtbot.addWidget(replay)
     assert isinstance(replay, TeamReplay) and replay.isVisible()
+    from ui.accessibility import nameless
+
+    assert nameless(replay) == []  # every control named for a screen reader
     assert [p["kind"] for p in replay.doc["prompts"]] == ["slow_down", "slow_down", "keep_listening"]
     assert replay.lines[0]["text"] == "my parcel never arrived and nobody called me back"
     # the uploaded audio, in an owner-only temporary file the replay window's own audio path plays

@@ -40,6 +40,7 @@ def test_an_automatic_pause_for_payment_shows_a_banner_saying_why_and_how_to_res
 
 
 def test_a_pause_by_the_key_shows_the_same_banner_and_its_resume_button_ends_it(window, qtbot):  # noqa: F811
+    assert "pause by hand" in window.controller.pause_action.toolTip()  # no speech model: no cue is heard
     window.demo_speed = 1.0
     window.start_call(demo=True)
     try:

@@ -53,7 +53,7 @@ from ui.sync_status import TeamSyncStatusBar
 from ui.tasks import Task, Tasks
 from ui.team_live_agent import TeamLiveAgent
 from ui.transcript_view import TranscriptView
-from ui.window_controller import CallWindowController
+from ui.window_controller import PAUSE_TIP, CallWindowController
 
 
 class MainWindow(QMainWindow):
@@ -193,6 +193,10 @@ class MainWindow(QMainWindow):
                       unused: Sequence[str] = ()) -> None:
         self.model, self.model_language = model, language
         self.model_status.setText(f"Model: {message}")
+        pause_tip = PAUSE_TIP + ("" if model is not None else " Without a speech model nothing hears a payment cue: "
+                                                              "on real calls, pause by hand.")
+        self.controller.pause_action.setToolTip(pause_tip)
+        self.controller.pause_action.setStatusTip(pause_tip)
         self.model_status.setToolTip("\n".join(unused))
         passed = f" ({'; '.join(unused)}.)" if unused else ""
         self.transcript.set_placeholder(

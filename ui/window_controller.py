@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from ui.team_dashboard import TeamDashboard
 
 PAUSE_TIP = ("While the customer reads out card details: nothing said is stored (text or audio); coaching goes "
-             "on. Ctrl+P again resumes.")
+             "on. It also starts by itself when a payment cue is said (“card number”, “expiry date”…) and resumes "
+             "once no card details are said for a while. Ctrl+P pauses, or resumes at once.")
 
 
 class CallWindow(Protocol):
