@@ -168,6 +168,7 @@ class SlowDownRule:
     acoustic_margin: Margin   # acoustic pace: over the lines by this fraction
     asr_margin: Margin        # pace from recognised words
     sustain_speech_s: Annotated[float, Range(0.0, 600.0)]  # fast through this much agent speech (window included)
+    rearm_speech_s: Annotated[float, Range(0.0, 600.0)] = 4.0  # under the release through this much agent speech
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,18 @@ def test_pace_hysteresis_rearms_only_below_the_release_pace(config):
     assert times == [pytest.approx(hold_s(config), abs=0.3), pytest.approx(35.25 + hold_s(config), abs=0.3)]
 
 
+def test_one_reading_under_the_release_is_not_a_new_fast_episode(config):
+    """The estimate wobbles: a second or two under the release line between two fast stretches is the same
+    episode (one prompt); only `rearm_speech_s` of agent speech under it makes the next fast stretch a new one."""
+    rearm = config.coach.slow_down.rearm_speech_s
+    assert rearm > 1.0
+
+    def dip(length):
+        return lambda t: 140.0 if 25 <= t < 25 + length else 220.0
+    assert len(run(Coach(config.coach), timeline(45, pace_short_wpm=dip(1.0)))) == 1
+    assert len(run(Coach(config.coach), timeline(45, pace_short_wpm=dip(rearm + 1.0)))) == 2
+
+
 def test_no_pace_prompt_on_too_little_speech_or_while_the_agent_is_silent(config):
     assert run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, pace_speech_s=lambda t: 8.0)) == []
     assert run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0, agent_speaking=lambda t: False)) == []

@@ -30,6 +30,7 @@ class _RuleState:
     last_fired: Optional[float] = None
     hold_s: float = 0.0
     marker: Optional[float] = None  # the episode already prompted (interruption onset, monologue start)
+    below_s: float = 0.0            # agent speech since the reading went under the rule's release line
 
 
 
@@ -116,7 +117,8 @@ class Coach:
             return None
         margin = 1.0 + (rule.acoustic_margin if s.pace_source == "acoustic" else rule.asr_margin)
         over, released = pace > rule.wpm_above * margin, pace < rule.release_wpm * margin
-        if released:
+        state.below_s = state.below_s + (dt if s.agent_speaking else 0.0) if released else 0.0
+        if released and state.below_s >= rule.rearm_speech_s:
             state.armed = True
         fast = _sustained(state, over, released, s.agent_speaking, dt, rule.window_speech_s, rule.sustain_speech_s)
         fast = fast and s.pace_speech_s >= rule.min_speech_s
