@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Iterator, Optional
@@ -353,6 +354,8 @@ def test_the_notes_and_the_supervisors_comments_are_there(demo):
     [row] = dom.one("section", id="comments").one("tbody").all("tr")
     author, t, text = COMMENT
     assert (row.cell("t"), row.cell("author"), row.cell("text")) == (clock(t), author, text)
+    written = datetime.fromisoformat("2026-01-05T10:12:00+00:00").astimezone().strftime("%Y-%m-%d %H:%M")
+    assert row.cell("written") == written  # local time to the minute, never "2026-01-05T10:12:00+00:00"
 
 
 def _assert_self_contained(dom: Node, raw: str) -> None:

@@ -9,6 +9,7 @@ was ticked with the call's adherence to its playbook (companion.checklist), the 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 from html import escape
 from typing import Any, Optional, overload
 
@@ -235,7 +236,17 @@ def _notes(doc: CallDocument) -> str:
 
 def _comment_row(comment: dict[str, Any]) -> str:
     return _tr("comment", _td("t", _time(comment["t"])), _td("author", comment["author"] or "—"), _td("text", comment["text"]),
-               _td("written", comment.get("created_at")))
+               _td("written", _written(comment.get("created_at"))))
+
+
+def _written(iso: object) -> str:
+    """When a comment was written, in this machine's local time to the minute ("2026-01-05 10:12"), not an ISO stamp."""
+    if not isinstance(iso, str) or not iso:
+        return NO_TIME
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso[:16].replace("T", " ")
 
 
 def _comments(doc: CallDocument) -> str:
