@@ -5,9 +5,10 @@ other by as much as its bounded queue holds: neither waits for the other. What a
 (partial text, final segments, a failure) is held here with the audio it had heard when it said it
 (`heard`, in frames of the call), and the monitor thread takes it at the block that reaches that
 audio (`until`): it publishes it and gives the words to the pace before it processes the block, as
-if the two recognisers had waited for each other at every block. So a file gives the same events,
-in the same order, on every run, however the two recognisers' speeds vary, and every subscriber
-(the store's redaction of numbers read across segments, the report) sees the call in call order.
+if the two recognisers had waited for each other at every block. So the order of a file's events never
+depends on how fast either recogniser runs (Vosk's own results can still differ a little from run to run:
+a confidence, now and then a word), and every subscriber (the store's redaction of numbers read across
+segments, the report, the checklist) sees the call in call order.
 """
 
 from __future__ import annotations
