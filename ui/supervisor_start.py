@@ -64,12 +64,16 @@ class SupervisorStart(QObject):
         return [self.history, self.dashboard, self.floor]
 
     def show(self) -> None:
+        """History and the dashboard from the left, the live floor on top of them at the right."""
         screen = self.history.screen().availableGeometry() if self.history.screen() is not None else None
+        if screen is not None:
+            self.history.move(screen.topLeft())
+            self.dashboard.move(screen.x() + 40, screen.y() + 40)
+            self.floor.resize(min(900, screen.width() // 2), min(700, screen.height() - 80))
+            self.floor.move(screen.x() + screen.width() - self.floor.width(), screen.y() + 60)
         self.history.show()
         self.dashboard.show()
         self.floor.show()
-        if screen is not None:  # the floor to the right of History, the dashboard over both: all reachable
-            self.floor.move(screen.x() + max(0, screen.width() - self.floor.width()), screen.y())
 
     def close(self) -> None:
         for window in self.windows:

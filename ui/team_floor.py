@@ -179,7 +179,8 @@ class TeamFloor(QWidget):
             tile.show()
         alerts = sum(1 for v in shown if v.get("alerts"))
         on_call = sum(1 for v in shown if v.get("state") in ACTIVE)
-        self.summary.setText(f"{len(shown)} agents · {on_call} on a call · {alerts} with alerts")
+        self.summary.setText(f"{len(shown)} agent{'' if len(shown) == 1 else 's'} · {on_call} on a call · "
+                             f"{alerts} with alerts")
 
 
 class FloorFeed(QObject):
