@@ -1,0 +1,95 @@
+"""`companion import FOLDER` on one core and on every core, in the same run.
+
+N recordings of about 60 s, each a different stretch of the bundled demo call (so each has its own
+content hash and is imported, not skipped), made once into bench/out/import_corpus. Each round imports
+the folder into a fresh data folder with `--jobs 1` and then with `--jobs J` (interleaved, so a change in
+the machine's load hits both); the figure is the median wall time of the rounds, process start
+included, and the ratio of the two. The load average is printed beside it: on a shared machine the
+ratio is only as good as the cores that were free.
+
+    python bench/bench_import.py [--files 16] [--seconds 60] [--rounds 3] [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+from companion.resources import resource_path
+
+OUT = Path(__file__).resolve().parent / "out" / "import_corpus"
+
+
+def corpus(files: int, seconds: float) -> Path:
+    """`files` recordings of `seconds` each, cut from the demo call at different starts (wrapping round)."""
+    folder = OUT / f"{files}x{seconds:g}s"
+    if folder.is_dir() and len(list(folder.glob("*.flac"))) == files:
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    data, rate = sf.read(str(resource_path("demo/demo_call.flac")), dtype="float32")
+    length = int(seconds * rate)
+    if len(data) < length + files:
+        raise SystemExit(f"the demo call is {len(data) / rate:.0f} s; ask for shorter recordings (--seconds)")
+    step = (len(data) - length) // files
+    for i in range(files):
+        sf.write(str(folder / f"call-{i:03d}.flac"), data[i * step:i * step + length], rate)
+    return folder
+
+
+def run(folder: Path, jobs: int) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the import and its workers)."""
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        env = dict(os.environ, COMPANION_DATA_DIR=str(Path(tmp) / "data"), COMPANION_CONFIG_DIR=str(Path(tmp) / "config"))
+        cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "companion", "import", str(folder), "--jobs", str(jobs)],
+                              capture_output=True, text=True, env=env)
+        wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode != 0 or f"{len(list(folder.glob('*.flac')))} imported" not in done.stderr:
+            raise SystemExit(f"import --jobs {jobs} failed:\n{done.stderr}")
+        return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    folder = corpus(args.files, args.seconds)
+    audio_s = args.files * args.seconds
+    print(f"{args.files} recordings of {args.seconds:g} s in {folder}; cores: {os.cpu_count()}")
+    load_before = os.getloadavg()
+    times: dict[int, list[float]] = {1: [], args.jobs: []}
+    cpus: dict[int, list[float]] = {1: [], args.jobs: []}
+    for r in range(args.rounds):
+        for jobs in (1, args.jobs):
+            wall, cpu = run(folder, jobs)
+            times[jobs].append(wall)
+            cpus[jobs].append(cpu)
+            print(f"  round {r + 1}: --jobs {jobs}: {wall:.2f} s wall, {cpu:.2f} s CPU   (load {os.getloadavg()[0]:.2f})",
+                  flush=True)
+    load_after = os.getloadavg()
+    one, many = statistics.median(times[1]), statistics.median(times[args.jobs])
+    print(f"--jobs 1:  median {one:.2f} s -> {args.files / one:.2f} files/s ({audio_s / one:.0f}x real time)")
+    print(f"--jobs {args.jobs}:  median {many:.2f} s -> {args.files / many:.2f} files/s ({audio_s / many:.0f}x real time)")
+    print(f"speed-up: {one / many:.2f}x (median of the rounds' own ratios: "
+          f"{statistics.median(a / b for a, b in zip(times[1], times[args.jobs])):.2f}x); "
+          f"CPU per run: {statistics.median(cpus[1]):.2f} s vs {statistics.median(cpus[args.jobs]):.2f} s")
+    print("load average (1, 5, 15 min): before " + ", ".join(f"{x:.2f}" for x in load_before)
+          + "; after " + ", ".join(f"{x:.2f}" for x in load_after))
+
+
+if __name__ == "__main__":
+    main()
