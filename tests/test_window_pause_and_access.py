@@ -141,3 +141,33 @@ def test_no_state_is_told_by_colour_alone(window, qtbot):  # noqa: F811
     from PySide6.QtCore import Qt
 
     assert item.data(Qt.AccessibleTextRole).endswith(", done")
+
+
+def test_a_payment_cue_said_on_a_call_pauses_by_itself_and_the_window_says_so_until_it_resumes(
+        window, qtbot, monkeypatch):  # noqa: F811
+    """The real session and its payment-cue watcher, the demo's audio with a script in which the agent asks for
+    the card: the banner comes up by itself, and goes when no card details were said for a while."""
+    import ui.main_window as main_window
+    from companion.asr.scripted import CallScript, ScriptLine
+
+    script = CallScript("en-us", 0.5, (
+        ScriptLine("agent", 1.0, 4.0, "thank you for calling how can I help"),
+        ScriptLine("customer", 4.5, 7.0, "I would like to pay my bill please"),
+        ScriptLine("agent", 8.0, 11.0, "could you read me the long number on the front of your card"),
+        ScriptLine("customer", 12.0, 16.0, "four one one one one one one one two two two two three three three three"),
+        ScriptLine("agent", 40.0, 43.0, "thank you that has gone through is there anything else"),
+    ))
+    monkeypatch.setattr(main_window, "demo_script", lambda: script)
+    window.demo_speed = 6.0
+    window.start_call(demo=True)
+    try:
+        qtbot.waitUntil(window.pause_banner.isVisible, timeout=20000)
+        said = window.pause_banner.text.text()
+        assert "Paused for payment by itself" in said and "long number on the front" in said and "Ctrl+P" in said
+        assert window.session.storing_paused and window.controller.pause_action.isChecked()
+        qtbot.waitUntil(lambda: not window.pause_banner.isVisible(), timeout=30000)  # no card words for a while
+        assert window.statusBar().currentMessage().startswith("Storing again")
+        assert not window.controller.pause_action.isChecked()
+    finally:
+        window.stop_call()
+        qtbot.waitUntil(lambda: window.summary is not None, timeout=30000)
