@@ -7,14 +7,21 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Optional, Protocol, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 from companion import __version__
 from companion.errors import CompanionError
 from companion.textsafe import shown
 
+if TYPE_CHECKING:
+    from companion.asr.engine import LoadedModel
+    from companion.audio.devices import InputDevice
+    from companion.audio.file_source import CallFileSpec
+    from companion.config import CoachingConfig
 
-def _add_analyze(sub: argparse._SubParsersAction) -> None:
+
+def _add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "analyze",
         help="coach a recorded call: what the companion would have said, and when",
@@ -40,7 +47,7 @@ def _add_language(p: argparse.ArgumentParser) -> None:
                         "only a model in this language transcribes it")
 
 
-def _language(args: argparse.Namespace, config) -> str:
+def _language(args: argparse.Namespace, config: CoachingConfig) -> str:
     import re
 
     language = (getattr(args, "language", None) or config.asr.language).strip().lower()
@@ -51,9 +58,9 @@ def _language(args: argparse.Namespace, config) -> str:
 
 def _run_analyze(args: argparse.Namespace) -> int:
     from companion.analysis import analyze_call
+    from companion.asr.discovery import no_model_note
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.config import load_config
-    from companion.asr.discovery import no_model_note
     from companion.report import summary_text
 
     for flag, value in (("--agent-channel", args.agent_channel), ("--customer-channel", args.customer_channel)):
@@ -107,7 +114,7 @@ def _run_analyze(args: argparse.Namespace) -> int:
 MODELS_HOW = "'companion models download'"
 
 
-def _recording_identity(spec) -> Optional[str]:
+def _recording_identity(spec: CallFileSpec) -> Optional[str]:
     """What makes a recording the same call again: the file's SHA-256 (as `import` stores it); with a second
     file or chosen channels, a hash of those too. None when a file cannot be read (the analysis says why)."""
     import hashlib
@@ -139,7 +146,7 @@ def _off(asked: Optional[str]) -> bool:
     return asked is not None and asked.strip().lower() == "none"
 
 
-def _choose_model(asked: Optional[str], language: str):
+def _choose_model(asked: Optional[str], language: str) -> Optional[LoadedModel]:
     """The loaded model to transcribe with, or None for acoustic coaching; says which on stderr.
     Only a model in the call's language is used; others found are named as passed over."""
     from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
@@ -159,7 +166,7 @@ def _choose_model(asked: Optional[str], language: str):
     return loaded
 
 
-def _add_models(sub: argparse._SubParsersAction) -> None:
+def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("models", help="list, download, locate or remove speech models",
                        description="Speech models for transcription (Vosk).")
     p.add_argument("--catalog", type=Path, metavar="FILE", help=argparse.SUPPRESS)
@@ -180,7 +187,7 @@ def _run_models(args: argparse.Namespace) -> int:
     return models_cli.run(args)
 
 
-def _add_devices(sub: argparse._SubParsersAction) -> None:
+def _add_devices(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("devices", help="list the inputs that can capture the agent and the customer")
     p.set_defaults(func=_run_devices)
 
@@ -189,7 +196,7 @@ def _run_devices(args: argparse.Namespace) -> int:
     from companion.audio.devices import customer_source_guide, inventory
 
     inv = inventory()
-    by_api: dict[str, list] = {}
+    by_api: dict[str, list[InputDevice]] = {}
     for device in inv.devices:
         by_api.setdefault(device.hostapi, []).append(device)
     for api, devices in by_api.items():
@@ -207,7 +214,7 @@ def _run_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_live(sub: argparse._SubParsersAction) -> None:
+def _add_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("live", help="coach a live call, headless: prompts printed as they happen",
                        description="Capture the agent's microphone and the softphone's sound, and coach live.")
     p.add_argument("--agent-device", metavar="X", help="the agent's microphone: a number or name from 'companion devices'")
@@ -243,7 +250,7 @@ def _run_live(args: argparse.Namespace) -> int:
     model = _choose_model(args.model, _language(args, config))
     stop, toggle_pause = threading.Event(), threading.Event()
 
-    def on_signal(signum, frame):
+    def on_signal(signum: int, frame: Optional[FrameType]) -> None:
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -266,7 +273,7 @@ def _run_live(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_replay(sub: argparse._SubParsersAction) -> None:
+def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("replay", help="replay a saved call (an id from 'calls list', or a shared .ccall file)")
     p.add_argument("call", metavar="ID|FILE")
     p.add_argument("--history", action="store_true", help=argparse.SUPPRESS)
@@ -317,7 +324,7 @@ def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
     return front_end.open_replay(db, call_id)
 
 
-def _add_import(sub: argparse._SubParsersAction) -> None:
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("import", help="existing two-channel recordings and shared call bundles (.ccall) into the history")
     p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
     p.add_argument("--recursive", action="store_true", help="also look in subfolders")
@@ -329,8 +336,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
 
 
 def _run_import(args: argparse.Namespace) -> int:
-    from companion.config import load_config
     from companion.app.importer import import_recordings
+    from companion.config import load_config
 
     if args.jobs is not None and args.jobs < 1:
         raise CompanionError(f"--jobs must be 1 or more, not {args.jobs}.")

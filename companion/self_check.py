@@ -10,7 +10,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, TextIO
 
 import companion
 
@@ -23,7 +23,7 @@ def _modules() -> list[str]:
     return sorted(set(names))
 
 
-def run_checks(out=sys.stdout, extra: Iterable[tuple[str, Callable[[], str]]] = ()) -> int:
+def run_checks(out: TextIO = sys.stdout, extra: Iterable[tuple[str, Callable[[], str]]] = ()) -> int:
     """`extra`: the front end's own checks (the window's, from `ui.launcher`): the core never imports it."""
     problems: list[str] = []
 

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any, Mapping
 
 from companion.errors import CompanionError
 from companion.reports.formats import FORMATS
@@ -15,7 +16,7 @@ from companion.textsafe import printable
 EXPORT_MODE = 0o600  # exports hold what was said: owner-only, like the store, unless asked otherwise
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("calls", help="saved calls: list, show, export, delete")
     csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
     lst = csub.add_parser("list", help="saved calls, newest first")
@@ -59,7 +60,7 @@ def write_private(path: Path, data: bytes, mode: int = EXPORT_MODE) -> None:
         raise CompanionError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
-def mood_column(call: dict) -> str:
+def mood_column(call: Mapping[str, Any]) -> str:
     """The listing's mood: "customer upset 01:10", "customer tense", "customer calm", or a dash when never read."""
     from companion.timeline import MOOD_LABELS, clock
 

@@ -17,6 +17,7 @@ and the others still go in; the tally says how many did not."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import multiprocessing
 import os
@@ -26,10 +27,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, TextIO, TypedDict
 
 from companion.app.keeping import analyze_and_keep, kept_before
 from companion.app.progress import Progress
+from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.errors import CompanionError
@@ -68,13 +70,22 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class ImportTally(TypedDict):
+    """How an import went: files imported, skipped (already in the history) and failed; the calls it made."""
+
+    imported: int
+    skipped: int
+    failed: int
+    ids: list[int]
+
+
 @dataclass
 class _Batch:
     files: list[Path]
     one: bool
     again: bool
     progress: Progress
-    tally: dict = field(default_factory=lambda: {"imported": 0, "skipped": 0, "failed": 0, "ids": []})
+    tally: ImportTally = field(default_factory=lambda: ImportTally(imported=0, skipped=0, failed=0, ids=[]))
 
     def prefix(self, n: int) -> str:
         return f"[{n}/{len(self.files)}] {shown(self.files[n - 1].name)}"
@@ -91,8 +102,8 @@ class _Batch:
         self.progress.step(self.files[n - 1].name)
 
 
-def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model=None, out=sys.stderr,
-                      again: bool = False, jobs: Optional[int] = None) -> dict:
+def import_recordings(path: Path, config: CoachingConfig, recursive: bool = False, model: Optional[LoadedModel] = None,
+                      out: TextIO = sys.stderr, again: bool = False, jobs: Optional[int] = None) -> ImportTally:
     """Each recording and bundle into the history once (all of them again with `again`). A recording whose
     earlier import did not finish (a full disk, a crash) is imported again; one that is complete is
     skipped, said with its call. `jobs` processes analyse a folder's recordings (default: one per core)."""
@@ -114,13 +125,13 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     return batch.tally
 
 
-def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model, pool: Optional[ProcessPoolExecutor],
-         jobs: int) -> None:
+def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model: Optional[LoadedModel],
+         pool: Optional[ProcessPoolExecutor], jobs: int) -> None:
     """The folder in its order; recordings handed to the pool (or analysed here, one job), the rest decided here.
     A file with the same content as one still being imported waits for it, then is decided again."""
     todo = list(range(1, len(batch.files) + 1))
     while todo:
-        running: dict[Future, tuple[int, str]] = {}
+        running: dict[Future[dict[str, Any]], tuple[int, str]] = {}   # -> (file number, content hash)
         hashes: set[str] = set()
         later: list[int] = []
         for n in todo:
@@ -138,7 +149,7 @@ def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model, p
                 continue
             try:
                 if not batch.again:
-                    earlier = kept_before(db, digest, lambda text, n=n: batch.say(n, text))
+                    earlier = kept_before(db, digest, functools.partial(batch.say, n))
                     if earlier is not None:
                         batch.say(n, f"already in the history as call {earlier}")
                         batch.tally["skipped"] += 1
@@ -155,11 +166,13 @@ def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model, p
                 pool = _collect(batch, running, pool, model, jobs)
             running[pool.submit(_analyse, str(file), digest, config, None)] = (n, digest)
         while running:
-            pool = _collect(batch, running, pool, model, jobs)  # type: ignore[arg-type]
+            assert pool is not None  # files are handed out only to a pool
+            pool = _collect(batch, running, pool, model, jobs)
         todo = later
 
 
-def _collect(batch: _Batch, running: dict, pool: ProcessPoolExecutor, model, jobs: int) -> ProcessPoolExecutor:
+def _collect(batch: _Batch, running: dict[Future[dict[str, Any]], tuple[int, str]], pool: ProcessPoolExecutor,
+             model: Optional[LoadedModel], jobs: int) -> ProcessPoolExecutor:
     """Waits for one or more files in flight to finish and says how they went; a pool whose process died
     (killed, out of memory) names the files it had and is replaced."""
     finished, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -200,10 +213,10 @@ def _done(batch: _Batch, n: int, outcome: dict[str, Any]) -> None:
     batch.progress.step(batch.files[n - 1].name)
 
 
-_worker_model = None  # a worker's own copy of the speech model (None: acoustic coaching)
+_worker_model: Optional[LoadedModel] = None  # a worker's own copy of the speech model (None: acoustic coaching)
 
 
-def _pool(jobs: int, model) -> ProcessPoolExecutor:
+def _pool(jobs: int, model: Optional[LoadedModel]) -> ProcessPoolExecutor:
     """`jobs` processes, forked where the system can (no start-up cost; the parent holds no store connection
     yet, and a worker loads its own speech model rather than share the parent's)."""
     methods = multiprocessing.get_all_start_methods()
@@ -220,7 +233,7 @@ def _load_worker_model(root: Optional[str]) -> None:
         _worker_model = load_model(Path(root))
 
 
-def _analyse(file: str, digest: str, config: CoachingConfig, model) -> dict[str, Any]:
+def _analyse(file: str, digest: str, config: CoachingConfig, model: Optional[LoadedModel]) -> dict[str, Any]:
     """One recording analysed and saved (in a worker, or here): plain data about how it went."""
     try:
         source = FileCallSource(CallFileSpec(Path(file)), config.audio)

@@ -4,11 +4,12 @@ was kept."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import sqlite3
-from typing import Callable, Optional
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
 
 from companion.analysis import analyze_call
+from companion.asr.engine import LoadedModel
 from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.config import CoachingConfig
 from companion.store.db import delete_call
@@ -18,12 +19,13 @@ from companion.store.recorder import CallRecorder
 
 @dataclass(frozen=True)
 class Kept:
-    doc: dict                  # the analysis, as `analyze --json` prints it
+    doc: dict[str, Any]        # the analysis, as `analyze --json` prints it
     call_id: Optional[int]     # None when not even the call's row could be written (a read-only folder)
     shortfall: Optional[str]   # None when the whole call was saved
 
 
-def analyze_and_keep(source: CallFileSpec | FileCallSource, config: CoachingConfig, kind: str, model=None,
+def analyze_and_keep(source: CallFileSpec | FileCallSource, config: CoachingConfig, kind: str,
+                     model: Optional[LoadedModel] = None,
                      content_hash: Optional[str] = None) -> Kept:
     """Analyse the recording and save it as it goes. A recording the analysis rejects (no speech,
     unreadable) leaves nothing in the store; the error goes on to the caller."""
