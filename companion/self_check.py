@@ -77,6 +77,7 @@ def run_checks(out: TextIO = sys.stdout, extra: Iterable[tuple[str, Callable[[],
         from companion.audio.file_source import CallFileSpec, FileCallSource
         from companion.coach.rules import Coach
         from companion.config import load_config
+        from companion.events import MetricsSnapshot
         from companion.monitor.call_monitor import CallMonitor
         from companion.resources import resource_path
 
@@ -86,7 +87,7 @@ def run_checks(out: TextIO = sys.stdout, extra: Iterable[tuple[str, Callable[[],
         frames = 0
         for block in source.blocks():
             for event in mon.process(block):
-                if hasattr(event, "pace_wpm"):
+                if isinstance(event, MetricsSnapshot):   # (the one event with a pace)
                     coach.evaluate(event)
             frames += block.frames
             if frames * config.audio.frame_s >= 1.0:
