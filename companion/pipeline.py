@@ -11,7 +11,7 @@ only the source and what subscribes to the bus differ. Threads:
 
 Fed with `put` (a file, the demo), the monitor takes each block only once both recognisers have
 heard it, and publishes what they said up to then first, in call order (companion.asr.call_order):
-a file gives the same events in the same order on every run. Fed with `offer` (live), nothing waits
+the order of a file's events never depends on the recognisers' speeds. Fed with `offer` (live), nothing waits
 for a recogniser: each publishes its text as it forms, on its own thread.
 
 Bus subscribers are called on the monitor or recogniser threads and must return quickly.
