@@ -207,14 +207,16 @@ def stored_whole(call_ids: list[int]) -> list[str]:
 
 def make_window(settings_file: Path, setattr: Callable = setattr):
     """The real window, no model (the demo's script is its transcript), showing, with demo calls kept
-    (`setattr`: the test's monkeypatch.setattr, so the window module is put back after it)."""
-    import ui.main_window
+    (`setattr`: the test's monkeypatch.setattr, so companion.live_call is put back after it)."""
     from PySide6.QtCore import QSettings
 
+    import companion.live_call
+    import ui.main_window
     from companion.config import load_config
     from companion.playbooks import all_playbooks
 
-    setattr(ui.main_window, "CallSession", KeptDemoSession)  # the one change: the window keeps its demo calls
+    # the one change: the window keeps its demo calls (its sessions are made by companion.live_call)
+    setattr(companion.live_call, "CallSession", KeptDemoSession)
     window = ui.main_window.MainWindow(load_config(), all_playbooks()[0],
                                        QSettings(str(settings_file), QSettings.IniFormat), use_model=False)
     window.show()
