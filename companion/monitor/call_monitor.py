@@ -10,10 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, Optional
 
-import numpy as np
-
 from companion.config import CoachingConfig
-from companion.events import PARTIES, FinalSegment, FrameBlock, MetricsSnapshot, Turn
+from companion.events import PARTIES, Event, FinalSegment, FrameBlock, MetricsSnapshot, PaceSource, Party, Turn
 from companion.monitor.calibration import CalibrationLearner
 from companion.monitor.customer import CustomerMood
 from companion.monitor.interruptions import InterruptionTracker
@@ -22,7 +20,7 @@ from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countabl
 from companion.monitor.pitch import PitchTracker
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
-from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
+from companion.vad.voice_activity import TurnChange, VoiceActivity, frame_levels_db, to_pcm16
 
 
 class CallMonitor:
@@ -43,7 +41,7 @@ class CallMonitor:
         self.interruptions = InterruptionTracker(config.interruptions)
         self.monologue = MonologueTracker(config.talk)
         self.silence = SilenceTracker(config.talk)
-        self._turn_start: dict[str, Optional[float]] = {p: None for p in PARTIES}
+        self._turn_start: dict[Party, Optional[float]] = {p: None for p in PARTIES}
         self._levels = {p: -100.0 for p in PARTIES}
         self._frame_ms = audio.frame_ms
         self._tick_ms = max(audio.frame_ms, round(config.coach.evaluate_every_s * 1000))
@@ -57,7 +55,7 @@ class CallMonitor:
         # the coach's detection pace: the same reading as the meter's, over a short window of speech
         short_s = config.coach.slow_down.window_speech_s
         self._short_pace = dataclasses.replace(config.pace, window_speech_s=short_s, min_speech_s=short_s)
-        self._baselines: dict[str, float] = {}  # per pace source: the agent's pace over their first speech
+        self._baselines: dict[PaceSource, float] = {}  # per pace source: the agent's pace over their first speech
         self._apology_words = frozenset(w.lower() for w in config.coach.stop_apologizing.words)
         self.apologies = 0
 
@@ -75,17 +73,17 @@ class CallMonitor:
                 self._first_word_t = mid if self._first_word_t is None else min(self._first_word_t, mid)
             self._last_word_end = max(self._last_word_end, word.end)
 
-    def _reading(self, now: float) -> tuple[str, float, float, str]:
+    def _reading(self, now: float) -> tuple[PaceSource, float, float, str]:
         """Where the pace comes from now: (source, time read at, units per word, ledger kind).
         Words while the recogniser keeps up with the agent, else acoustic."""
         agent, pace = self.ledger["agent"], self.config.pace
         if self._agent_words:
             silent_model = agent.speech_between(self._last_word_end + 1.0, now)
             if silent_model < pace.fallback_after_s:
-                return "asr", self._last_word_end, 1.0, "words"
-        return "acoustic", now, pace.syllables_per_word, "syllables"
+                return PaceSource.ASR, self._last_word_end, 1.0, "words"
+        return PaceSource.ACOUSTIC, now, pace.syllables_per_word, "syllables"
 
-    def _pace(self, now: float) -> tuple[Optional[float], float, str, Optional[float], Optional[float]]:
+    def _pace(self, now: float) -> tuple[Optional[float], float, PaceSource, Optional[float], Optional[float]]:
         """(rolling pace, speech it covers, source, short detection pace, this source's baseline)."""
         source, at, per_word, kind = self._reading(now)
         agent = self.ledger["agent"]
@@ -93,7 +91,7 @@ class CallMonitor:
         short, _ = rolling_wpm(agent, at, self._short_pace, per_word, kind, self.calibration)
         return wpm, covered, source, short, self._baseline(source, at, per_word, kind)
 
-    def _baseline(self, source: str, at: float, per_word: float, kind: str) -> Optional[float]:
+    def _baseline(self, source: PaceSource, at: float, per_word: float, kind: str) -> Optional[float]:
         """The agent's pace over their first `baseline_speech_s` of speech, from the same source as the
         pace it is compared with (acoustic from the call's start, words from the first recognised word)."""
         if source in self._baselines:
@@ -113,20 +111,20 @@ class CallMonitor:
         return self._baselines[source]
 
     @property
-    def pace_source(self) -> str:
+    def pace_source(self) -> PaceSource:
         """For the whole call: words when the recogniser gave any for the agent."""
-        return "asr" if self._agent_words else "acoustic"
+        return PaceSource.ASR if self._agent_words else PaceSource.ACOUSTIC
 
     @property
     def now(self) -> float:
         return self._frames_done * self.frame_s
 
-    def process(self, block: FrameBlock) -> list:
-        events: list = []
+    def process(self, block: FrameBlock) -> list[Event]:
+        events: list[Event] = []
         fs = self.frame_s
         first = block.first_frame
         per_party = {}
-        for party, frames in (("agent", block.agent), ("customer", block.customer)):
+        for party, frames in zip(PARTIES, (block.agent, block.customer)):
             frames = frames - frames.mean(axis=1, keepdims=True)
             levels = frame_levels_db(frames)
             voiced, in_turn, changes = self.vad[party].process(first, to_pcm16(frames), levels)
@@ -155,18 +153,20 @@ class CallMonitor:
                     events.extend(self._apply_change(party, changes.pop(0), frame))
                 if in_turn[i]:
                     self.ledger[party].add_speech(frame * fs, fs)
-                if voiced[i] and self._turn_start[party] is not None:
+                turn_start = self._turn_start[party]
+                if voiced[i] and turn_start is not None:
                     self.interruptions.voiced(party, t_end)
                     if party == "agent":
-                        self.monologue.agent_voiced(self._turn_start[party], t_end)
+                        self.monologue.agent_voiced(turn_start, t_end)
                     else:
-                        self.monologue.customer_spoke(self._turn_start[party], t_end)
+                        self.monologue.customer_spoke(turn_start, t_end)
             self._frames_done = frame + 1
             expired = self.interruptions.expire(t_end)
             if expired is not None:
                 events.append(expired)
-            if self.interruptions.confirmed_by == "customer":
-                self.mood.talked_over(self.interruptions.confirmed_since)
+            talked_over_since = self.interruptions.confirmed_since  # set together with confirmed_by
+            if self.interruptions.confirmed_by == "customer" and talked_over_since is not None:
+                self.mood.talked_over(talked_over_since)
             ticks = self._frames_done * self._frame_ms // self._tick_ms
             if ticks > self._ticks:
                 self._ticks = ticks
@@ -180,7 +180,7 @@ class CallMonitor:
             self._levels[party] = float(per_party[party][1][-1]) if block.frames else -100.0
         return events
 
-    def _apply_change(self, party: str, change, frame: int) -> list:
+    def _apply_change(self, party: Party, change: TurnChange, frame: int) -> list[Event]:
         fs = self.frame_s
         ledger = self.ledger[party]
         if change.end_frame is None:
@@ -198,15 +198,15 @@ class CallMonitor:
         start, end = change.start_frame * fs, change.end_frame * fs
         self._turn_start[party] = None
         self.silence.speech_ended(end)
-        out: list = [Turn(party=party, start=round(start, 3), end=round(end, 3))]
+        out: list[Event] = [Turn(party=party, start=round(start, 3), end=round(end, 3))]
         interruption = self.interruptions.turn_closed(party, end)
         if interruption is not None:
             out.append(interruption)
         return out
 
-    def finish(self) -> list:
+    def finish(self) -> list[Event]:
         """Close what is still open at the end of the call; returns the last events."""
-        events: list = []
+        events: list[Event] = []
         frame = self._frames_done
         for party in PARTIES:
             change = self.vad[party].finish(frame)

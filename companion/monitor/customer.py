@@ -38,12 +38,13 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from companion.config import AudioConfig, CustomerMoodConfig, PaceConfig
-from companion.events import CUSTOMER_STATES, CustomerState
+from companion.events import CustomerState, Mood
 from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, matched_kind, rolling_wpm
 
@@ -55,6 +56,7 @@ MIN_PITCHED = 0.25         # a pitch is read from a window at least this much vo
 CHUNK_S = 1.0              # `calm_s` looks at the customer's speech a second at a time ...
 CHUNK_GAP_S = 0.3          # ... each ending at a pause longer than this
 BASELINE_WINDOWS = 2       # the baseline holds at least this many windows of voiced speech
+MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class CustomerMood:
         self.voiced = SpeechLedger()  # voiced time and nuclei: the articulation rate, pauses left out
         self._level_alone_s = 0.0
         self._new_speech_s = 0.0      # voiced speech since the last evaluation
-        self.state: Optional[str] = None
+        self.state: Optional[Mood] = None
         self._since = 0.0                          # when the shown state began
         self._pending: Optional[tuple[int, float]] = None  # (wanted state, since)
         self._chunk: list[tuple[float, float, float]] = []  # the speech second being gathered: (t, level, st)
@@ -158,13 +160,14 @@ class CustomerMood:
         levels = np.asarray(self._base_levels)
         pitches = np.asarray(self._base_pitches)
         stride = max(1, int(round(BASELINE_STRIDE_S / self._frame_s)))
-        lv, pv = [], []
+        lv_list: list[float] = []
+        pv_list: list[Optional[float]] = []
         for end in range(self._window, len(levels) + 1, stride):
-            lv.append(self._loudness(levels[end - self._window: end]))
-            pv.append(self._pitch(pitches[end - self._window: end]))
-        lv = np.asarray(lv)
+            lv_list.append(self._loudness(levels[end - self._window: end]))
+            pv_list.append(self._pitch(pitches[end - self._window: end]))
+        lv = np.asarray(lv_list)
         level, level_spread = float(np.median(lv)), MAD_TO_SD * float(np.median(np.abs(lv - np.median(lv))))
-        pv = np.asarray([p for p in pv if p is not None])
+        pv = np.asarray([p for p in pv_list if p is not None])
         if pv.size >= max(1, len(lv) // 2):
             pitch, pitch_spread = float(np.median(pv)), MAD_TO_SD * float(np.median(np.abs(pv - np.median(pv))))
         else:  # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
@@ -185,12 +188,12 @@ class CustomerMood:
 
     # ---------------------------------------------------------------- reading
 
-    def _loudness(self, levels) -> float:
+    def _loudness(self, levels: Sequence[float] | npt.NDArray[Any]) -> float:
         """The level of the louder part of the speech (its vowels): a percentile of the frames' levels."""
         return float(np.percentile(np.asarray(levels, float), self.config.loudness_percentile))
 
     @staticmethod
-    def _pitch(pitches) -> Optional[float]:
+    def _pitch(pitches: Sequence[float] | npt.NDArray[Any]) -> Optional[float]:
         p = np.asarray(pitches, float)
         p = p[~np.isnan(p)]
         return float(np.median(p)) if p.size and p.size >= MIN_PITCHED * len(pitches) else None
@@ -253,7 +256,7 @@ class CustomerMood:
         the line. Returns the reading against the baseline level from now on."""
         c, b = self.config, self.baseline
         assert b is not None
-        alone = (self.state != "upset" and r.loudness_db is not None and abs(r.loudness_db) >= b.loud_line_db * c.release
+        alone = (self.state != Mood.UPSET and r.loudness_db is not None and abs(r.loudness_db) >= b.loud_line_db * c.release
                  and r.talkovers < c.talkovers and (r.pitch_semitones or 0.0) < b.pitch_line * c.corroborate)
         self._level_alone_s = self._level_alone_s + speech_s if alone else 0.0
         if self._level_alone_s < c.rebase_speech_s:
@@ -270,7 +273,7 @@ class CustomerMood:
             self.reading = r
             return None
         if self.state is None:
-            self.state, self._since = CUSTOMER_STATES[0], now
+            self.state, self._since = MOODS[0], now
             self.reading = r
             return CustomerState(round(now, 3), self.state)
         if r.loudness_db is not None:
@@ -278,7 +281,7 @@ class CustomerMood:
         self.reading = r
         if r.loudness_db is None:
             return None
-        current = CUSTOMER_STATES.index(self.state)
+        current = MOODS.index(self.state)
         enter = self._level(r, 1.0)
         held = self._level(r, self.config.release)
         target = max(enter, min(held, current))
@@ -291,14 +294,14 @@ class CustomerMood:
             self._pending = (target, now)
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
-        wanted = CUSTOMER_STATES[target]
+        wanted = MOODS[target]
         self.state, self._since, self._pending = wanted, now, None
         return CustomerState(round(now, 3), wanted)
 
     def calm_s(self, now: float) -> float:
         """How long the customer has been calm (0 when not): since their voice was last heard raised, or
         since the state turned calm if it never was."""
-        if self.state != CUSTOMER_STATES[0]:
+        if self.state != MOODS[0]:
             return 0.0
         since = self._since if self._last_raised is None else min(self._since, self._last_raised)
         return round(max(0.0, now - since), 2)

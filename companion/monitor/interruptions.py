@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from typing import Optional
 
 from companion.config import InterruptionConfig
-from companion.events import Interruption
+from companion.events import Interruption, Party
 
-OTHER = {"agent": "customer", "customer": "agent"}
+OTHER: dict[Party, Party] = {"agent": "customer", "customer": "agent"}
 VOICED_SHARE = 1.0 / 3.0   # of min_overlap_s: how much of a talk-over must be both voiced at once
 
 
@@ -43,7 +43,7 @@ class _Party:
 
 @dataclass
 class _TalkOver:
-    by: str
+    by: Party
     onset: float
     floor_since: Optional[float]         # both holding the floor since (None: not now)
     floor_s: float = 0.0                 # both holding the floor: stretches already closed
@@ -57,20 +57,20 @@ class _TalkOver:
 class InterruptionTracker:
     def __init__(self, config: InterruptionConfig):
         self.config = config
-        self._p = {"agent": _Party(), "customer": _Party()}
+        self._p: dict[Party, _Party] = {"agent": _Party(), "customer": _Party()}
         self._over: Optional[_TalkOver] = None
         self.confirmed_since: Optional[float] = None  # onset of a confirmed ongoing talk-over
-        self.confirmed_by: Optional[str] = None
-        self.counts = {"agent": 0, "customer": 0}
+        self.confirmed_by: Optional[Party] = None
+        self.counts: dict[Party, int] = {"agent": 0, "customer": 0}
 
     # ---------------------------------------------------------------- the floor
 
-    def _holds_floor(self, party: str, now: float) -> bool:
+    def _holds_floor(self, party: Party, now: float) -> bool:
         """In a turn, or paused no longer than `resume_s`."""
         p = self._p[party]
         return p.open is not None or (p.last_end is not None and now - p.last_end <= self.config.resume_s)
 
-    def turn_opened(self, party: str, start: float) -> Optional[Interruption]:
+    def turn_opened(self, party: Party, start: float) -> Optional[Interruption]:
         """A voice-activity turn starts; returns a talk-over this shows to be over."""
         c = self.config
         me, other = self._p[party], self._p[OTHER[party]]
@@ -79,7 +79,8 @@ class InterruptionTracker:
         # voice activity cannot order: a soft first word is heard late): they cut into my turn
         started_in_pause = (other.open is not None and me.last_end is not None and other.floor_start is not None
                             and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
-        cut_into = started_in_pause and (resuming or start - other.floor_start <= 2 * c.min_lead_s)
+        cut_into = started_in_pause and other.floor_start is not None \
+            and (resuming or start - other.floor_start <= 2 * c.min_lead_s)
         if not (resuming or cut_into):
             me.floor_start = start
         me.open = start
@@ -98,14 +99,14 @@ class InterruptionTracker:
         self._voiced_changed(start)
         return ended
 
-    def voiced(self, party: str, until: float) -> None:
+    def voiced(self, party: Party, until: float) -> None:
         """`party` was voiced up to time `until`; confirms a talk-over once both have kept at it long enough."""
         self._p[party].last_voiced = until
         over = self._over
         if over is not None and not over.suspended and self.confirmed_since is None and self._long_enough(over):
             self.confirmed_since, self.confirmed_by = over.onset, over.by
 
-    def turn_closed(self, party: str, end: float) -> Optional[Interruption]:
+    def turn_closed(self, party: Party, end: float) -> Optional[Interruption]:
         """A voice-activity turn ends (at its last voiced frame)."""
         p = self._p[party]
         p.open, p.last_end = None, end
@@ -134,7 +135,7 @@ class InterruptionTracker:
             return
         both = all(p.open is not None for p in self._p.values())
         if both and over.voiced_since is None:
-            over.voiced_since = max(p.open for p in self._p.values())
+            over.voiced_since = max(p.open for p in self._p.values() if p.open is not None)  # both open
         elif not both and over.voiced_since is not None:
             over.voiced_s += max(0.0, t - over.voiced_since)
             over.voiced_since = None

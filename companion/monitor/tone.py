@@ -23,7 +23,8 @@ class ToneTracker:
         self._level_base: deque[float] = deque(maxlen=int(tone.baseline_window_s * per_s))
         self._level_now: deque[float] = deque(maxlen=max(1, int(tone.loudness_window_s * per_s)))
         self._pitch_base: deque[float] = deque(maxlen=int(tone.baseline_window_s * per_s))
-        self._pitch_now: deque[float] = deque(maxlen=max(1, int(tone.pitch_window_s * per_s)))
+        self._pitch_now_len = max(1, int(tone.pitch_window_s * per_s))
+        self._pitch_now: deque[float] = deque(maxlen=self._pitch_now_len)
         self.speech_frames = 0
         # the two-minute medians move slowly: read again after each second of new speech, not at every look
         self._refresh_frames = max(1, int(per_s))
@@ -52,13 +53,13 @@ class ToneTracker:
         return now, base
 
     def pitch(self) -> tuple[Optional[float], Optional[float]]:
-        if len(self._pitch_now) < self._pitch_now.maxlen // 4:
+        if len(self._pitch_now) < self._pitch_now_len // 4:
             return None, None
         now = float(np.median(self._pitch_now))
         enough = self.has_baseline and len(self._pitch_base) >= self._min_frames // 4
         return now, self._baseline("pitch", self._pitch_base) if enough else None
 
-    def _baseline(self, name: str, values: deque) -> float:
+    def _baseline(self, name: str, values: deque[float]) -> float:
         """The median of `values`, read again once a second of speech has come in since the last reading."""
         at, cached = self._base_cache.get(name, (-self._refresh_frames, None))
         if cached is None or self.speech_frames - at >= self._refresh_frames:

@@ -14,13 +14,13 @@ from typing import Callable, Optional, cast
 
 from companion.bus import EventBus
 from companion.coach.rules import Coach
-from companion.events import CallEnded, Event, FinalSegment, MetricsSnapshot, MonitorFailed
+from companion.events import CallEnded, Event, FinalSegment, FrameBlock, MetricsSnapshot, MonitorFailed
 from companion.frame_queue import FrameQueue
 from companion.monitor.call_monitor import CallMonitor
 
 
 class MonitorWorker(threading.Thread):
-    def __init__(self, monitor: CallMonitor, coach: Coach, frames: FrameQueue, bus: EventBus):
+    def __init__(self, monitor: CallMonitor, coach: Coach, frames: FrameQueue[FrameBlock], bus: EventBus):
         super().__init__(name="call-monitor", daemon=True)
         self.monitor = monitor
         self.coach = coach
@@ -28,7 +28,7 @@ class MonitorWorker(threading.Thread):
         self.bus = bus
         self._metrics_ms = max(1, round(monitor.config.coach.metrics_every_s * 1000))
         self._published = 0  # metrics periods published so far
-        self.segments: queue.SimpleQueue = queue.SimpleQueue()  # recognised words, from the transcribers
+        self.segments: queue.SimpleQueue[FinalSegment] = queue.SimpleQueue()  # recognised words, from the transcribers
         # the recognisers' events heard by a frame of the call (None: its end), in call order, published here
         # before the block that reaches them (companion.asr.call_order); None: they publish their own
         self.heard: Optional[Callable[[Optional[int]], list[object]]] = None
@@ -76,7 +76,7 @@ class MonitorWorker(threading.Thread):
             if block is None:
                 return
 
-    def _publish(self, events: list, final: bool = False) -> None:
+    def _publish(self, events: list[Event], final: bool = False) -> None:
         for event in events:
             if isinstance(event, MetricsSnapshot):
                 for prompt in self.coach.evaluate(event):
