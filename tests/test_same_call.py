@@ -11,7 +11,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 import zipfile
 from pathlib import Path
 
