@@ -135,7 +135,10 @@ def _kept_before(digest: str) -> Optional[int]:
     from companion.app.keeping import kept_before
     from companion.store.db import open_store
 
-    db = open_store()
+    try:
+        db = open_store()
+    except CompanionError:
+        return None  # a store that cannot be opened: saving says why, once, after the analysis
     try:
         return kept_before(db, digest, lambda text: print(f"companion: {text}.", file=sys.stderr), "save", "saving")
     finally:
