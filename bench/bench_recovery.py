@@ -82,7 +82,7 @@ def bench_salvage() -> None:
     db = open_store()
     rng = random.Random(2)
     with db:
-        for n in range(2000):
+        for _ in range(2000):
             cid = insert_call(db, "2026-01-05T09:00:00+00:00", "live", None, status="complete", duration_s=300.0)
             rows = CallRows(db, cid, redaction=False)
             for k in range(40):

@@ -89,7 +89,7 @@ def bench_live_rewrites(calls: int = 300) -> None:
             rows = CallRows(db, cid)
             for k, group in enumerate(CARD_IN_FOUR):
                 rows.segment("customer", 3.0 + 2 * k, 4.2 + 2 * k, group, words(group, 3.0 + 2 * k))
-            rows.segment("agent", 12.0, 14.0, f"thanks call{n}", words(f"thanks call{n}", 12.0))
+            rows.segment("agent", 12.0, 14.0, f"thanks call{n}", words(f"thanks call{n}", 12.0))  # noqa: B023 - run now
             db.execute("UPDATE calls SET status = 'complete' WHERE id = ?", (cid,))
         start = time.perf_counter()
         write(db, one)

@@ -28,6 +28,7 @@ from companion.store.calls import search  # noqa: E402
 from companion.store.db import open_store, store_path  # noqa: E402
 from companion.store.recorder import CallRecorder  # noqa: E402
 
+
 def main() -> None:
     rng = random.Random(1)
     # write cost and size: one hour of a busy call
@@ -39,7 +40,6 @@ def main() -> None:
     recorder.close()
     cpu = time.process_time() - t0
     db = open_store()
-    size_hour = os.path.getsize(store_path()) + os.path.getsize(str(store_path()) + "-wal") if os.path.exists(str(store_path()) + "-wal") else os.path.getsize(store_path())
     print(f"write: {cpu / 3600 * 1000:.2f} ms of CPU per second of call ({len(events)} events for an hour)")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     print(f"size: {os.path.getsize(store_path()) / 1e6:.2f} MB for one hour of call (900 segments, 3600 snapshots)")

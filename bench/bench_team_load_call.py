@@ -23,7 +23,9 @@ sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
 
-from companion.team import server_admin as admin, server_queries as queries, server_calls  # noqa: E402
+from companion.team import server_admin as admin  # noqa: E402
+from companion.team import server_calls  # noqa: E402
+from companion.team import server_queries as queries  # noqa: E402
 from companion.team.connection import connect  # noqa: E402
 from tests.pg_server import PgServer  # noqa: E402
 

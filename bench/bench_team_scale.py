@@ -33,7 +33,8 @@ sys.path.insert(0, str(HERE.parent))
 
 import psycopg  # noqa: E402
 
-from companion.team import server_admin as admin, server_queries as queries  # noqa: E402
+from companion.team import server_admin as admin  # noqa: E402
+from companion.team import server_queries as queries  # noqa: E402
 from companion.team.connection import connect  # noqa: E402
 
 AGENTS, TEAMS, POOL = 500, 50, 4000
@@ -270,7 +271,7 @@ def main() -> None:
             return make_conninfo("", **fields, user=user, dbname="cc_bench")
 
         results = measure(dsn_for, args.runs)
-        print(f"\n| query (as a supervisor, row-level security on) | p50 ms | p95 ms | max ms | rows |")
+        print("\n| query (as a supervisor, row-level security on) | p50 ms | p95 ms | max ms | rows |")
         print("|---|---:|---:|---:|---:|")
         for name, times, rows in results:
             p50, p95 = statistics.median(times), percentile(times, 95)

@@ -96,7 +96,7 @@ def lag(team, root: Path, calls: int) -> list[float]:
                 session = CallSession(agent.coaching())
                 recorder = session.keep("live")
                 ended = {}
-                session.bus.subscribe(lambda e: ended.setdefault("t", time.monotonic()) if isinstance(e, CallEnded) else None)
+                session.bus.subscribe(lambda e: ended.setdefault("t", time.monotonic()) if isinstance(e, CallEnded) else None)  # noqa: B023
                 session.start_demo(demo_recording(), speed=40.0, script=demo_script())
                 assert session.ended.wait(120)
                 db = agent.store()

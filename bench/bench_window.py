@@ -64,7 +64,7 @@ def main() -> None:
 
     from companion.bus import EventBus
     from companion.config import load_config
-    from companion.events import FinalSegment, MetricsSnapshot, Prompt, Word
+    from companion.events import FinalSegment, Prompt, Word
     from companion.playbooks import all_playbooks
     from ui.main_window import MainWindow
 

@@ -6,11 +6,10 @@ shows a prompt and a checklist step has ticked itself. Run by hand:
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
-
-import os
 
 os.environ.setdefault("COMPANION_CONFIG_DIR", tempfile.mkdtemp(prefix="cc-config-"))
 os.environ.setdefault("COMPANION_DATA_DIR", tempfile.mkdtemp(prefix="cc-data-"))

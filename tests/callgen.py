@@ -34,7 +34,8 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
-from tests.pace_corpus import Voice as _Voice, _first_setting, _next_setting, _synthesize
+from tests.pace_corpus import Voice as _Voice
+from tests.pace_corpus import _first_setting, _next_setting, _synthesize
 from tests.synth_cache import cache_root, digest, locked, source_digest, temporary_name
 
 RATE = 16000

@@ -35,7 +35,7 @@ def import_installed_app() -> None:
             try:
                 importlib.import_module(name)
             except ImportError:
-                raise SystemExit(f"The tests need the app installed: run  pip install '.[test]'  first ({name} not found).")
+                raise SystemExit(f"The tests need the app installed: run  pip install '.[test]'  first ({name} not found).") from None
     finally:
         sys.path[:] = saved
 

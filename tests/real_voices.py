@@ -380,8 +380,9 @@ class Truth:
 
 @lru_cache(maxsize=None)
 def _piper_voice():
-    from piper import PiperVoice
     import importlib
+
+    from piper import PiperVoice
 
     pkg = importlib.import_module(PIPER_VOICE)
     return PiperVoice.load(str(pkg.model_path()), config_path=str(pkg.config_path()))

@@ -148,7 +148,7 @@ def test_speeding_up_against_the_agents_own_start(config):
                                                 pace_baseline_wpm=lambda t: 150.0))
     assert [p.kind for p in faster] == ["speeding_up"] and faster[0].t == pytest.approx(60.0 + hold, abs=0.3)
     assert faster[0].reason.startswith(f"about {risen:.0f} words/min, ")
-    assert f"faster than your 150 at the start of the call" in faster[0].reason
+    assert "faster than your 150 at the start of the call" in faster[0].reason
 
 
 def test_no_speeding_up_on_a_steady_pace_before_the_baseline_or_on_brief_rises(config):

@@ -22,9 +22,9 @@ import pytest
 from companion.events import CUSTOMER_STATES, CallEnded, CustomerState, Turn
 from companion.report import mood_summary, state_spans
 from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR, clock
+from tests import mood_scenarios as ms
 from tests.callgen import Say, Script
 from tests.installed import OUTSIDE
-from tests import mood_scenarios as ms
 from tests.scenarios import AGENT_LINES, CUSTOMER_LINES
 
 CALM = dict(wpm=160, tag="calm")
@@ -344,9 +344,9 @@ def test_the_report_has_the_mood_band_its_legend_and_a_card(upset_call, tmp_path
 
 
 def test_a_call_whose_mood_was_never_read_shows_a_grey_band_and_says_so(tmp_path):
+    from companion.reports.export import export
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.reports.export import export
     from tests.test_html_report import rendered
 
     call_id = _synthetic_call(Turn("agent", 0.5, 3.0), CallEnded(4.0, 0))

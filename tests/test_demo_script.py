@@ -128,7 +128,7 @@ def test_the_demos_checklist_follows_the_conversation_and_never_ticks_a_step_ear
     expected = [(step, next(l.text for l in demo_script().lines if l.text.startswith(start)))
                 for start, step in DEMO_STEPS.items()]
     assert said == expected
-    for step, t, text, phrase in heard[1:]:
+    for _step, t, text, _phrase in heard[1:]:
         line = next(l for l in demo_script().lines if l.text == text)
         assert t == pytest.approx(line.end, abs=0.01)  # ticked when the line that says it ends, not before
     assert "repeat" not in tracker.done and "feedback" not in tracker.done

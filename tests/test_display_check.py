@@ -19,8 +19,15 @@ from pathlib import Path
 import pytest
 
 from companion import display_check
-from companion.display_check import (PluginProblem, check_platform, missing_libraries, platforms_to_try,
-                                     problem_message, pyside_platforms_dir, read_dynamic)
+from companion.display_check import (
+    PluginProblem,
+    check_platform,
+    missing_libraries,
+    platforms_to_try,
+    problem_message,
+    pyside_platforms_dir,
+    read_dynamic,
+)
 
 QT_ABORT = "could not load the qt platform plugin"
 TOOLS_HINT = "(bash .ci/run installs them)"

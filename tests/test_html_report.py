@@ -185,9 +185,9 @@ def save_hostile_call() -> int:
 
 def report_of(call_id: int, page: Path) -> dict:
     """The call's document, and its report written to `page`."""
+    from companion.reports.export import export
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.reports.export import export
 
     db = open_store()
     try:

@@ -168,7 +168,7 @@ def test_the_number_set_gains_no_identity_label():
     """The sentences of tests/redaction_cases.toml (cards, codes, phones …) keep their labels: none of
     them is taken for a name, an address, a postcode or a date of birth."""
     for case in load_cases():
-        for party, (said, stored) in stored_words(case).items():
+        for _party, (said, stored) in stored_words(case).items():
             assert not {"[name]", "[address]", "[postcode]", "[dob]"} & set(stored), (said, stored)
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from tests.installed import OUTSIDE
 from tests import scenarios
+from tests.installed import OUTSIDE
 
 ROOT = Path(__file__).resolve().parent.parent
 RECOVERY_WAIT_S = 8.0  # longest wait for the app to hear a replugged softphone before the customer speaks again

@@ -21,7 +21,8 @@ def reference(turns: list[dict], segments: list[dict]) -> list:
 
 
 def random_call(rng: random.Random, turns: int, segments: int) -> tuple[list, list]:
-    grid = lambda top: rng.randrange(0, int(top * 4)) / 4   # quarter seconds: middles land exactly on the edges
+    def grid(top: float) -> float:  # quarter seconds: middles land exactly on the edges
+        return rng.randrange(0, int(top * 4)) / 4
     made_turns, made_segments = [], []
     for _ in range(turns):
         start = grid(600)

@@ -14,7 +14,7 @@ from companion.monitor.calibration import CalibrationLearner, CallCalibration
 from companion.pace_calibration import calibration_path, load_calibration, merge, save_calibration
 from companion.pipeline import CallPipeline
 from tests.test_live import split_parties
-from tests.test_transcription import korean, ko_model  # noqa: F401 - fixtures
+from tests.test_transcription import ko_model, korean  # noqa: F401 - fixtures
 
 
 def run(config, wav, model=None, calibration=None) -> CallPipeline:
@@ -42,7 +42,7 @@ def test_a_calibrated_acoustic_pace_agrees_with_the_pace_from_words(config, ko_m
 def test_segments_the_recogniser_mostly_missed_are_left_out():
     learner = CalibrationLearner(min_words=30)
     t = 0.0
-    for n in range(12):  # twelve ordinary segments: 4 nuclei for 3 words
+    for _ in range(12):  # twelve ordinary segments: 4 nuclei for 3 words
         for k in range(4):
             learner.nucleus(t + 0.2 * k, "syllables")
         learner.segment(t, t + 1.0, 3)

@@ -280,9 +280,9 @@ def data_dir(tmp_path, monkeypatch):
 
 def test_a_card_number_said_across_two_segments_is_in_no_stored_place(data_dir):
     from companion.events import CallEnded, FinalSegment, Word
+    from companion.reports.export import export
     from companion.store.calls import load_call, search
     from companion.store.db import open_store
-    from companion.reports.export import export
     from companion.store.recorder import CallRecorder
 
     def said(party, text, t):

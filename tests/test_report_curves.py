@@ -21,10 +21,10 @@ CUT_S = 90.03  # the demo call cut here: its last readings are 90.0 s and 90.03 
 
 def keep(path, config) -> dict:
     """`analyze --save` of `path`, as the store then gives the call to the report."""
+    from companion.app.keeping import analyze_and_keep
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.store.calls import load_call
     from companion.store.db import open_store
-    from companion.app.keeping import analyze_and_keep
 
     kept = analyze_and_keep(FileCallSource(CallFileSpec(path=path), config.audio), config, "analyze")
     db = open_store()

@@ -4,7 +4,6 @@ redacted; the store's folder and exports are private; many processes may open a 
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import sqlite3

@@ -10,8 +10,8 @@ from PySide6.QtCore import QSettings
 
 from companion.config import load_config
 from companion.store.recording import CONSENT_REMINDER
-from ui.meters import MetersPanel
 from tests.test_coach import BASE
+from ui.meters import MetersPanel
 from ui.settings_dialog import SettingsDialog
 
 

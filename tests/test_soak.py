@@ -148,7 +148,7 @@ def run_shift(window, app, calls: int, speed: float = SOAK_SPEED,
         window.start_call(demo=True)
         session = window.session
         assert isinstance(session, KeptDemoSession) and window.in_call, f"call {n} did not start"
-        wait_until(app, lambda: window.summary is not before and session.ended.is_set(),
+        wait_until(app, lambda: window.summary is not before and session.ended.is_set(),  # noqa: B023 - waited on now
                    timeout=60 + 4 * DEMO_S / speed, what=f"call {n} to end and be stored")
         for thread in set(threading.enumerate()) - running:  # the call's own: feeder, monitor, transcript, writer
             thread.join(5)  # the feeder ends the call itself, then returns

@@ -21,8 +21,16 @@ import soundfile as sf
 
 from companion.config import load_config
 from companion.demo import demo_recording, demo_script
-from companion.events import (CallEnded, FinalSegment, Interruption, MetricsSnapshot, Prompt, SaveFailed,
-                               SavingResumed, Turn)
+from companion.events import (
+    CallEnded,
+    FinalSegment,
+    Interruption,
+    MetricsSnapshot,
+    Prompt,
+    SaveFailed,
+    SavingResumed,
+    Turn,
+)
 from companion.session import CallSession
 from companion.store import db as store_db
 from companion.store.calls import list_calls

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from companion.events import CallEnded, FinalSegment, Turn, Word
 from companion.store.db import open_store, store_path
-from companion.store.recorder import CallRecorder
 from companion.store.outbox import due
+from companion.store.recorder import CallRecorder
 from tests.installed import OUTSIDE
 
 CALLS = 15
@@ -71,7 +71,7 @@ def _damage_a_page_of(table: str, which: int = 1) -> tuple[int, int]:
 
 
 def _next_start() -> str:
-    run = subprocess.run([sys.executable, "-m", "companion", "calls", "list"], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "ui", "calls", "list"], capture_output=True, text=True,
                          env=dict(os.environ), cwd=OUTSIDE, timeout=120)
     assert run.returncode == 0, run.stderr
     [line] = run.stderr.splitlines()  # one message: what was kept and what was lost
@@ -123,7 +123,7 @@ def test_a_damaged_page_of_transcripts_keeps_every_call_and_says_which_part_is_g
     calls = _store_with_calls()
     _damage_a_page_of("words", which=0)
     line = _next_start()
-    assert f"with what could be read of it (" in line and f": {len(calls)} calls," in line
+    assert "with what could be read of it (" in line and f": {len(calls)} calls," in line
     assert "Lost with the damaged pages: parts of the transcripts of the calls kept." in line, line
     db = open_store()
     assert len(db.execute("SELECT id FROM calls").fetchall()) == len(calls)

@@ -18,8 +18,8 @@ from dataclasses import replace
 import psycopg
 import pytest
 
-from companion.store.calls import load_call
 from companion.store import outbox
+from companion.store.calls import load_call
 from companion.team import server_queries as queries
 from companion.team.settings import SyncTuning
 from tests.installed import OUTSIDE
@@ -168,7 +168,7 @@ def test_a_claim_lapses_when_its_process_is_gone_its_pass_ended_or_its_lease_ran
                         (f"{sys.maxsize}:nonsense", T, T + 1),  # no such process
                         ("1:init", T, T + outbox.LEASE_S + 1),  # alive, but not renewed for a whole lease
                         ("1:init", T + 30 * DAY, T)):  # stamped by a clock a month fast
-        write(db, lambda db: db.execute("UPDATE outbox SET claimed_by = ?, claimed_at = ?", (by, at)))
+        write(db, lambda db: db.execute("UPDATE outbox SET claimed_by = ?, claimed_at = ?", (by, at)))  # noqa: B023
         assert due_ids(db, now) == [cid], by
     write(db, lambda db: db.execute("UPDATE outbox SET claimed_by = '1:init', claimed_at = ?", (T,)))
     assert due_ids(db, T + 1) == []  # a live process's fresh claim holds
@@ -319,7 +319,7 @@ def test_three_syncs_at_once_send_each_call_once_and_each_says_what_it_sent(team
         lock.close()
     runs = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
     lines = []
-    for out, err, code in runs:
+    for _out, err, code in runs:
         assert code == 0, err
         [line] = [l for l in err.splitlines() if l.strip()]
         lines.append(line)

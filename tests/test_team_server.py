@@ -14,7 +14,9 @@ import uuid
 import psycopg
 import pytest
 
-from companion.team import server_admin as admin, server_queries as queries, server_calls
+from companion.team import server_admin as admin
+from companion.team import server_calls
+from companion.team import server_queries as queries
 from companion.team.connection import connect, role_kind
 from companion.team.errors import TeamError, TeamUnreachable
 from companion.team.server_schema import MIGRATIONS, SCHEMA_VERSION, check_version, migrate

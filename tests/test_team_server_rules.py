@@ -18,7 +18,9 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from companion.team import server_admin as admin, doc_rules, server_queries as queries, server_calls
+from companion.team import doc_rules, server_calls
+from companion.team import server_admin as admin
+from companion.team import server_queries as queries
 from companion.team.errors import TeamError
 from companion.team.server_schema import MIGRATIONS, SCHEMA_VERSION, migrate
 from companion.textsafe import FORMULA_START

@@ -11,7 +11,8 @@ import psycopg
 import pytest
 
 from companion.store.redaction import redact
-from companion.team import server_queries as queries, server_calls
+from companion.team import server_calls
+from companion.team import server_queries as queries
 from companion.team.connection import connect
 from companion.team.errors import TeamError
 from tests.pg_server import pg_server  # noqa: F401  (the session's server)

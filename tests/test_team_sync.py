@@ -549,7 +549,7 @@ def test_a_fifth_version_store_gets_a_uuid_for_every_call_and_an_empty_outbox(tm
     monkeypatch.setenv("COMPANION_DATA_DIR", str(data))
     old = sqlite3.connect(str(data / "calls.sqlite3"))
     old.executescript("".join(MIGRATIONS[:5]) + "PRAGMA user_version = 5;")
-    for n in range(20):
+    for _ in range(20):
         old.execute("INSERT INTO calls(started_at, source, status) VALUES ('2026-01-02T10:00:00+00:00', 'live', 'complete')")
     old.execute("INSERT INTO comments(call_id, t, author, text, created_at) VALUES (1, 3, 'me', 'a note', '2026-01-02')")
     old.commit()
