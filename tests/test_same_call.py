@@ -262,3 +262,50 @@ def test_a_folder_import_on_a_terminal_shows_a_progress_bar(recording, tmp_path)
     assert "[###############---------------] 1/2" in text and "[##############################] 2/2" in text
     assert "one.flac: imported as call 1" in text and "broken.flac: broken.flac is not" in text
     assert "1 imported, 0 already in the history, 1 not imported" in text
+
+
+def test_a_worker_killed_mid_import_names_its_files_and_the_next_import_does_them(tmp_path):
+    """A worker process dies (the OOM killer, kill -9): the files it and its pool had are named, the
+    import ends 1, and the next import does them again from the start."""
+    import signal
+    import time
+
+    data, rate = sf.read(str(resource_path("demo/demo_call.flac")), dtype="float32")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for i, name in enumerate(("first.flac", "second.flac")):
+        sf.write(str(folder / name), np.concatenate([data[i * rate:]] + [data] * 3), rate)  # about 6 minutes each
+    store = Path(os.environ["COMPANION_DATA_DIR"]) / "calls.sqlite3"
+    run = subprocess.Popen([sys.executable, "-m", "companion", "import", str(folder), "--jobs", "2"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ), cwd=OUTSIDE)
+    try:
+        deadline = time.monotonic() + 120
+        workers: list[int] = []
+        while time.monotonic() < deadline:
+            children = Path(f"/proc/{run.pid}/task/{run.pid}/children")
+            workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+            if workers and store.exists():
+                db = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+                try:
+                    writing = db.execute("SELECT COUNT(*) FROM calls WHERE status = 'active'").fetchone()[0]
+                except sqlite3.OperationalError:  # not made yet
+                    writing = 0
+                finally:
+                    db.close()
+                if writing:
+                    break
+            time.sleep(0.05)
+        assert workers, "the import started no worker"
+        os.kill(workers[0], signal.SIGKILL)
+        _, stderr = run.communicate(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+    assert run.returncode == 1, stderr
+    named = [line for line in stderr.splitlines() if "stopped before it was done; import it again" in line]
+    assert named and all(line.startswith("[") for line in named)
+    assert f"{2 - len(named)} imported, 0 already in the history, {len(named)} not imported" in stderr
+    again = companion("import", folder)
+    assert again.returncode == 0, again.stderr
+    assert [r["status"] for r in calls_in(store.parent)] == ["complete", "complete"]
