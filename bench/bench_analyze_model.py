@@ -103,13 +103,18 @@ def main() -> None:
     floor_wall = statistics.median(w for w, _ in floors)
     analyze_wall = statistics.median(w for w, _ in analyses)
     same = all(doc == docs[0] for doc in docs[1:])
+    differ = sorted({key for doc in docs[1:] for key in doc if doc[key] != docs[0][key]})
+    untexted = [{**doc, "turns": [{k: v for k, v in t.items() if k != "text"} for t in doc["turns"]]} for doc in docs]
     print(f"floor (KaldiRecognizer alone, both channels, two threads): median {floor_wall:.2f} s wall, "
           f"{statistics.median(c for _, c in floors):.1f} s CPU")
     print(f"analyze: median {analyze_wall:.2f} s wall, {statistics.median(c for _, c in analyses):.1f} s CPU "
           f"({duration / analyze_wall:.1f}x real time)")
     print(f"ratio of medians: {analyze_wall / floor_wall:.3f} (goal <= 1.05); "
           f"median of per-run ratios {statistics.median(a[0] / f[0] for a, f in zip(analyses, floors)):.3f}")
-    print(f"analysis documents identical on every run: {same}; load average after {os.getloadavg()[0]:.1f}")
+    print(f"analysis documents identical on every run: {same}"
+          + ("" if same else f" (differing: {', '.join(differ)}; identical without the turns' recognised text: "
+                                f"{all(doc == untexted[0] for doc in untexted[1:])} - Vosk's words vary a little run to run)")
+          + f"; load average after {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
