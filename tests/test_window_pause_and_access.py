@@ -123,6 +123,7 @@ def test_no_state_is_told_by_colour_alone(window, qtbot):  # noqa: F811
         bar = meters.levels[party]
         assert bar.value() == bar.minimum() and bar.format() == "no call"
     assert window.mood.label.text() == "no call"
+    assert all(bar.value() == bar.minimum() for bar in (meters.pace, meters.volume, meters.talk))  # idle: empty
     limit = window.config.coach.slow_down.wpm_above
     loud = window.config.coach.lower_tone.loudness_above_db + 2
     meters.update_metrics(replace(snapshot(30.0), pace_wpm=limit + 20, loudness_db=-20.0 + loud,
@@ -171,3 +172,19 @@ def test_a_payment_cue_said_on_a_call_pauses_by_itself_and_the_window_says_so_un
     finally:
         window.stop_call()
         qtbot.waitUntil(lambda: window.summary is not None, timeout=30000)
+
+
+def test_the_status_bar_never_widens_the_window_and_a_cut_line_is_whole_in_its_tooltip(window, qtbot):  # noqa: F811
+    from companion.asr.discovery import no_model_note
+
+    note = f"Model: {no_model_note('en-us', 'Setup…')}"
+    window.model_status.setText(note)
+    window.recording_status.setText("Paused for payment")
+    window.resize(700, 500)
+    qtbot.waitUntil(lambda: window.width() <= 760, timeout=5000)
+    label = window.model_status
+    assert label.text() == note  # the whole text, for whoever reads it
+    assert label.elided() and label.shown().endswith("…") and note in label.toolTip()
+    assert window.statusBar().minimumSizeHint().width() < 700
+    placeholder = window.transcript.placeholder  # the transcript's note, whole at this width
+    assert placeholder.height() >= placeholder.heightForWidth(placeholder.width()) > 0

@@ -44,6 +44,7 @@ from ui.banner import IDLE_TEXT, CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
 from ui.checklist_panel import ChecklistPanel
+from ui.elided_label import ElidedLabel
 from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
 from ui.mood_strip import MoodStrip
 from ui.pause_banner import PauseBanner
@@ -126,10 +127,10 @@ class MainWindow(QMainWindow):
         left_layout.insertWidget(left_layout.indexOf(self.banner), self.pause_banner)  # above the cues, below a message
         self.controller.toolbar.addWidget(self.live.button)
 
-        self.line_status = QLabel("Lines: idle")
-        self.model_status = QLabel("Model: looking…")
-        self.recording_status = QLabel("Not recording audio")
-        self.pace_status = QLabel("")
+        self.line_status = ElidedLabel("Lines: idle")  # the status bar: cut with "…", whole in the tooltip
+        self.model_status = ElidedLabel("Model: looking…")
+        self.recording_status = ElidedLabel("Not recording audio")
+        self.pace_status = ElidedLabel("")
         self.pace_status.setObjectName("paceSource")
         for label in (self.line_status, self.model_status, self.pace_status, self.recording_status):
             label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written

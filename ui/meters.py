@@ -71,6 +71,8 @@ class MetersPanel(QWidget):
             _colour(bar, "#7aa6d9")
             bar.setValue(-70)  # empty until a line is heard: never a full bar on an idle window
             bar.setAccessibleName(LINE_NAMES[party])
+        for bar in (self.pace, self.volume, self.talk):
+            bar.setValue(bar.minimum())  # empty until the call's figures come: no part-filled bar on an idle window
         for bar, name, what in ((self.pace, "Pace", "Your words per minute against the aim"),
                                 (self.volume, "Volume", "How loud you are against your usual level"),
                                 (self.talk, "Talk share", "Who talked how much over the last two minutes")):

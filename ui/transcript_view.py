@@ -198,6 +198,16 @@ class TranscriptModel(QAbstractListModel):
 class TranscriptView(QWidget):
     def set_placeholder(self, text: str) -> None:
         self.placeholder.setText(text)
+        self._fit_placeholder()
+
+    def _fit_placeholder(self) -> None:
+        """The placeholder as wide as the list and as tall as its wrapped words need: never a line cut off."""
+        width = max(120, self.width() - 2 * self.list.frameWidth() - 4)  # the list fills this view
+        self.placeholder.resize(width, self.placeholder.heightForWidth(width))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._fit_placeholder()
 
     def __init__(self, parent=None):
         super().__init__(parent)
