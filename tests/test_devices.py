@@ -62,3 +62,14 @@ def test_portaudio_errors_become_guided_messages(code, guide):
     exc = Exception("Error opening InputStream: something", code)
     message = guided_message(exc, "customer", "Jabra")
     assert message.startswith("Cannot capture the customer from Jabra: ") and guide in message
+
+
+def test_the_guide_to_the_customer_s_sound_speaks_to_a_window_user_in_the_window(monkeypatch):
+    """The Setup dialog never tells someone at a window to pass a command-line option; the command line does."""
+    from companion.audio import devices
+
+    for platform in ("linux", "win32", "darwin", "sunos5"):
+        monkeypatch.setattr(devices.sys, "platform", platform)
+        assert "--customer-device" not in devices.customer_source_guide(window=True)
+        assert "customer's sound" in devices.customer_source_guide(window=True)
+        assert "--customer-device" in devices.customer_source_guide()

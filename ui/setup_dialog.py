@@ -195,7 +195,7 @@ class SetupDialog(QDialog):
         if inv.default_customer is None:
             from companion.audio.devices import customer_source_guide
 
-            self.device_note.setText(customer_source_guide())
+            self.device_note.setText(customer_source_guide(window=True))
 
     def _restart_probes(self) -> None:
         self._stop_probes()

@@ -187,15 +187,21 @@ def resolve(spec: str, inv: DeviceInventory) -> InputDevice:
     raise DeviceError(f"'{spec}' matches several devices: {names}; give more of the name or the number.")
 
 
-def customer_source_guide() -> str:
+def customer_source_guide(window: bool = False) -> str:
+    """What to do when no input captures the softphone's sound, for this system; `window`: said to someone in
+    the Setup dialog (choose it in the list) rather than on the command line (--customer-device)."""
+    def choose(device: str) -> str:
+        return f"choose {device} as the customer's sound" if window else f"pass --customer-device {device}"
+
     if sys.platform.startswith("linux"):
+        listed = "the list below shows them" if window else "'companion devices' lists them"
         return ("No source captures the softphone's sound. On PulseAudio/PipeWire every output has a monitor: "
-                "'companion devices' lists them; pass --customer-device <output>.monitor.")
+                f"{listed}; {choose('<output>.monitor')}.")
     if sys.platform == "win32":
         return ("This PortAudio has no WASAPI loopback devices. Install VB-CABLE, set the softphone's speaker to "
-                "'CABLE Input', and pass --customer-device \"CABLE Output\".")
+                f"'CABLE Input', and {choose(chr(34) + 'CABLE Output' + chr(34))}.")
     if sys.platform == "darwin":
         return ("macOS cannot record another app's sound directly. Install BlackHole 2ch, create a Multi-Output Device "
-                "(your headset + BlackHole) in Audio MIDI Setup, make it the softphone's speaker, and pass "
-                "--customer-device BlackHole.")
-    return "No input captures the softphone's sound; pass --customer-device."
+                "(your headset + BlackHole) in Audio MIDI Setup, make it the softphone's speaker, and "
+                f"{choose('BlackHole')}.")
+    return f"No input captures the softphone's sound; {choose('the input that does')}."
