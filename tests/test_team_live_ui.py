@@ -147,6 +147,10 @@ def test_the_call_window_holds_the_team_live_a_supervisors_message_above_the_cue
             sue.close()
         qtbot.waitUntil(lambda: window.live.banner.isVisible(), timeout=10000)
         assert window.live.banner.text.text() == "Offer the refund"
+        window.start_call(demo=True)  # the demo is no call of the agent's: not on the supervisors' floor
+        assert window.session is not None and pub.tracker not in window.session.bus._subscribers
+        window.stop_call()
+        qtbot.waitUntil(lambda: window.session is None or window.session.ended.is_set(), timeout=20000)
         window.close()  # the window closing stops the publisher
         assert window.live.button.publisher is None
     finally:

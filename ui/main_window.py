@@ -233,9 +233,12 @@ class MainWindow(QMainWindow):
             self.show_problem("error", exc.message)
             return
         # wired as `companion live` wires it (companion.live_call): the window and the team live follow the call from
-        # its first event; a real call is kept, and its audio when Settings say so (with the consent notice)
+        # its first event; a real call is kept, and its audio when Settings say so (with the consent notice). The
+        # demo is no call of the agent's: it is neither kept nor shown on the supervisors' live floor.
+        followers = (lambda s: self.bridge.attach(s.bus),) if demo else \
+            (lambda s: self.bridge.attach(s.bus), self.live.follow)
         session = open_live_call(self.config, self.playbook, model, keep=not demo, on_consent=self._consent,
-                                 follow=(lambda s: self.bridge.attach(s.bus), self.live.follow))
+                                 follow=followers)
         self.transcript.model.configure(self.config.privacy.redact, self.config.privacy.show_digits)
         self.transcript.model.clear()
         self.transcript_source.setVisible(script is not None)
