@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from companion.errors import CompanionError
 from companion.store.calls import load_call
@@ -71,7 +71,7 @@ def _audio(db: sqlite3.Connection, call_id: int, now: Optional[float] = None) ->
     return None
 
 
-def build_document(db: sqlite3.Connection, call_id: int, shares: Optional[dict] = None) -> dict:
+def build_document(db: sqlite3.Connection, call_id: int, shares: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     """Call `call_id` of the local store as the team server's document v1, redacted, under the team's
     policy `shares` ({"share_text", "share_audio"}; nothing shared when None)."""
     shares = dict(NO_SHARING, **(shares or {}))

@@ -27,12 +27,18 @@ import getpass
 import json
 import sys
 import time
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from companion.team.errors import TeamError, TeamUnreachable
 
+if TYPE_CHECKING:
+    from psycopg import Connection
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+    from companion.team.settings import TeamSettings
+    from companion.team.transport import Plan
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("team", help="the team server: set it up, connect this machine, sync calls",
                        description="Share finished calls with the team's PostgreSQL server and get supervisors' "
                                    "comments back. See docs/team.md.")
@@ -127,7 +133,7 @@ def _where(dsn: str) -> str:
 
 
 # --- the way there ------------------------------------------------------------------------------
-def _plan(dsn: str, insecure_flag: bool, saved: bool = False):
+def _plan(dsn: str, insecure_flag: bool, saved: bool = False) -> Plan:
     """How `dsn` may be reached (TeamError when not at all), saying loudly when only the insecure
     flag allows it, and that the flag is not needed when it is not. `saved`: the flag as team.toml
     keeps it for this address counts too."""
@@ -138,8 +144,9 @@ def _plan(dsn: str, insecure_flag: bool, saved: bool = False):
     if insecure_flag and not way.relaxed:
         _say(f"{INSECURE_FLAG} is not needed for this address (its certificate is checked, or it is on this machine); "
              "nothing insecure is kept.")
-    if way.relaxed:
-        _say(warning(way))
+    loud = warning(way)  # a line exactly when the address is relaxed
+    if way.relaxed and loud:
+        _say(loud)
     return way
 
 
@@ -154,7 +161,7 @@ def _admin_dsn(args: argparse.Namespace) -> str:
     return dsn
 
 
-def _admin_connect(args: argparse.Namespace, password: Optional[str] = None):
+def _admin_connect(args: argparse.Namespace, password: Optional[str] = None) -> Connection[Any]:
     from companion.team.connection import connect
 
     dsn = _admin_dsn(args)
@@ -163,8 +170,8 @@ def _admin_connect(args: argparse.Namespace, password: Optional[str] = None):
 
 
 def _init(args: argparse.Namespace) -> int:
-    from companion.team.server_admin import init_server
     from companion.team.connection import connect
+    from companion.team.server_admin import init_server
     from companion.team.settings import check_dsn, save_admin_dsn
 
     check_dsn(args.dsn)
@@ -245,7 +252,10 @@ def _connect(args: argparse.Namespace) -> int:
         version = check_version(conn)
     finally:
         conn.close()
-    kept = "the password comes from the OS keyring or ~/.pgpass"
+    if kind is None:  # connect() found it in a team group a moment ago: taken out of it since
+        raise TeamError(f"The team server account {_where(args.dsn)} is in no team group (revoked?) — ask your admin. "
+                        "Your calls stay on this machine.")
+    kept: Optional[str] = "the password comes from the OS keyring or ~/.pgpass"
     if password is not None:
         stored, said = keep_password(args.dsn, password, args.allow_plaintext_keyring)
         if stored:
@@ -367,7 +377,7 @@ def _status_warning(dsn: str) -> Optional[str]:
         return None  # refused outright: _status_server says why
 
 
-def _status_server(dsn: str, report: dict) -> None:
+def _status_server(dsn: str, report: dict[str, Any]) -> None:
     """Connect now: fills reachable/connected/problem and the server's schema version as it is now."""
     from companion.team.connection import connect, plan_for
     from companion.team.server_schema import server_version
@@ -394,7 +404,7 @@ def _status_server(dsn: str, report: dict) -> None:
                 report["server_schema_version"], report["schema_version_seen"] = now, "now"
 
 
-def _print_status(settings, report: dict) -> None:
+def _print_status(settings: TeamSettings, report: dict[str, Any]) -> None:
     if not settings.dsn:
         print("Team server: not connected (companion team connect DSN).")
     else:

@@ -14,12 +14,17 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, TypedDict
 
 from companion.team.errors import TeamError, TeamUnreachable
 from companion.team.server_errors import _UNREACHABLE, explain, team_errors  # noqa: F401  (from here too)
 from companion.team.server_errors import first_line as _first_line
 from companion.team.server_session import role_groups
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+    from companion.team.transport import Plan
 
 KEYRING_SERVICE = "call-companion-team"
 GROUP_KINDS = {"cc_agent": "agent", "cc_supervisor": "supervisor", "cc_admin": "admin"}
@@ -27,7 +32,17 @@ _DEFAULTS = {"connect_timeout": "10", "application_name": "call-companion",
              "keepalives_idle": "30", "keepalives_interval": "10", "keepalives_count": "3"}
 
 
-def target(dsn: str) -> dict:
+class Target(TypedDict):
+    """Who and where a DSN points at (`target`)."""
+
+    user: str
+    host: str
+    port: str
+    dbname: str
+    params: dict[str, Any]  # the DSN's libpq parameters, as written
+
+
+def target(dsn: str) -> Target:
     """Who and where the DSN points at, with libpq's defaults filled in (PGUSER, PGHOST, …)."""
     from psycopg.conninfo import conninfo_to_dict
 
@@ -91,7 +106,7 @@ class KeyringKind:
     what: str        # for the user: "the Secret Service", "passwords unencrypted in FILE", …
 
 
-def keyring_kind(backend=None) -> KeyringKind:
+def keyring_kind(backend: Any = None) -> KeyringKind:  # a keyring backend (keyring has no types)
     """`backend` (default: the one keyring would use) judged by its class: one of the OS's keyrings;
     keyring's own fail/null backends (or any with priority 0 or less), which keep nothing; or
     anything else, which this app does not take for an encrypted keyring."""
@@ -151,7 +166,7 @@ def keep_password(dsn: str, password: str, allow_plaintext: bool = False) -> tup
                   f"({PLAINTEXT_KEYRING_FLAG})")
 
 
-def plan_for(dsn: str, insecure: Optional[bool] = None):
+def plan_for(dsn: str, insecure: Optional[bool] = None) -> Plan:
     """How a connection to `dsn` must go (transport.Plan), or TeamError when it may not be made.
     `insecure` None: what team.toml says for this exact address (--insecure-allow-plaintext)."""
     from companion.team.transport import plan
@@ -163,7 +178,8 @@ def plan_for(dsn: str, insecure: Optional[bool] = None):
     return plan(target(dsn)["params"], insecure)
 
 
-def connect(dsn: str, password: Optional[str] = None, role_check: bool = True, insecure: Optional[bool] = None):
+def connect(dsn: str, password: Optional[str] = None, role_check: bool = True,
+            insecure: Optional[bool] = None) -> Connection[Any]:
     """An autocommit psycopg connection (each function of this package makes its own transaction),
     made only as `transport` allows (TeamError before anything is sent otherwise; `insecure` as in
     `plan_for`). With `role_check`, the login must be in a team group and the schema the one this app
@@ -172,7 +188,7 @@ def connect(dsn: str, password: Optional[str] = None, role_check: bool = True, i
 
     t = target(dsn)
     way = plan_for(dsn, insecure)
-    kwargs = {k: v for k, v in _DEFAULTS.items() if k not in t["params"]}
+    kwargs: dict[str, Any] = {k: v for k, v in _DEFAULTS.items() if k not in t["params"]}
     kwargs.update(way.params)
     keyring_problem = None
     if password is None and not t["params"].get("password"):
@@ -197,7 +213,7 @@ def connect(dsn: str, password: Optional[str] = None, role_check: bool = True, i
     return conn
 
 
-def role_kind(conn) -> Optional[str]:
+def role_kind(conn: Connection[Any]) -> Optional[str]:
     """'agent', 'supervisor', 'admin' (or 'superuser') for the connected role; None when it is in no group."""
     with team_errors("reading your role"):
         row = role_groups(conn)
@@ -217,7 +233,7 @@ def _detail(exc: BaseException) -> str:
     return line.strip().rstrip(".")
 
 
-def _connect_error(exc: Exception, t: dict, keyring_problem: Optional[str]) -> TeamError:
+def _connect_error(exc: Exception, t: Target, keyring_problem: Optional[str]) -> TeamError:
     text, detail = str(exc).lower(), _detail(exc)
     user, where = t["user"], f"{t['host']}:{t['port']}"
     if "password authentication failed" in text:

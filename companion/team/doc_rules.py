@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 MAX_SECONDS = 24 * 3600.0          # a call is at most a day long
 MAX_ITEMS = 200_000                 # entries in one list (a day's pace curve at one a second fits)
@@ -37,6 +37,16 @@ class Field:
     lo: Optional[float] = None         # number: smallest
     hi: Optional[float] = None         # number: largest; text and name: longest; list: most entries
     choices: tuple[str, ...] = ()      # choice: the values allowed
+
+    @property
+    def least(self) -> float:
+        assert self.lo is not None, f"a {self.kind} field has its smallest"
+        return self.lo
+
+    @property
+    def most(self) -> float:
+        assert self.hi is not None, f"a {self.kind} field has its largest"
+        return self.hi
 
 
 SECONDS = Field("number", 0.0, MAX_SECONDS)
@@ -76,31 +86,31 @@ def valid(value: object, field: Field) -> bool:
     if field.kind == "number":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return False
-        return (isinstance(value, int) or math.isfinite(value)) and field.lo <= value <= field.hi
+        return (isinstance(value, int) or math.isfinite(value)) and field.least <= value <= field.most
     if field.kind == "text":
-        return isinstance(value, str) and len(value) <= field.hi
+        return isinstance(value, str) and len(value) <= field.most
     if field.kind == "name":
-        return isinstance(value, str) and len(value) <= field.hi and _NAME.fullmatch(value) is not None
+        return isinstance(value, str) and len(value) <= field.most and _NAME.fullmatch(value) is not None
     if field.kind == "choice":
         return isinstance(value, str) and value in field.choices
     if field.kind == "boolean":
         return isinstance(value, bool)
     if field.kind == "list":
-        return isinstance(value, list) and len(value) <= field.hi and all(isinstance(v, dict) for v in value)
+        return isinstance(value, list) and len(value) <= field.most and all(isinstance(v, dict) for v in value)
     return False
 
 
 def fit(value: object, field: Field) -> object:
     """`value` as the server takes it: as it is when valid, text cut to its length, else None."""
     if field.kind == "text" and isinstance(value, str):
-        return value[:int(field.hi)]
+        return value[:int(field.most)]
     return value if valid(value, field) else None
 
 
-def shape(doc: dict, share_text: bool) -> dict:
+def shape(doc: dict[str, Any], share_text: bool) -> dict[str, Any]:
     """`doc` (JSON-safe already: no NaN, string keys) with only the keys the server keeps and every
     value one it takes; without `share_text`, no segments and no root-cause note."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for key, field in TOP.items():
         if key not in doc:
             continue
@@ -118,20 +128,20 @@ def shape(doc: dict, share_text: bool) -> dict:
 
 def number(value: object, field: Field = SECONDS) -> Optional[float]:
     """A finite number within `field`'s range as a float, else None."""
-    return float(value) if value is not None and field.kind == "number" and valid(value, field) else None
+    return float(value) if isinstance(value, (int, float)) and field.kind == "number" and valid(value, field) else None
 
 
-def items(doc: dict, key: str, required: tuple[str, ...], order: Optional[str] = None) -> list[dict]:
+def items(doc: object, key: str, required: tuple[str, ...], order: Optional[str] = None) -> list[dict[str, Any]]:
     """The well-formed entries of the list `key` of a stored document: every key of ITEMS[key]
     present (None when missing or not valid), entries without one of `required` left out, sorted
     by `order` (a time key). Never raises, whatever the document holds."""
     spec = ITEMS[key]
     value = doc.get(key) if isinstance(doc, dict) else None
-    out = []
+    out: list[dict[str, Any]] = []
     for entry in value if isinstance(value, list) else ():
         if not isinstance(entry, dict):
             continue
-        clean = {}
+        clean: dict[str, Any] = {}
         for k, field in spec.items():
             v = entry.get(k)
             clean[k] = (number(v, field) if field.kind == "number"

@@ -22,10 +22,13 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from companion.store import outbox
 from companion.store.feedback_rows import add_server_comment, call_by_uuid, savepoint, set_review
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 FEEDBACK_OVERLAP = timedelta(minutes=5)  # feedback pulled again a little before the newest seen: none is missed
 END_SLACK_S = 1.0  # a comment this little past the call's recorded end is at its end
@@ -39,7 +42,7 @@ class Pulled:
     skipped: int = 0   # items that could not be read at all
 
 
-def pull_feedback(conn, db: sqlite3.Connection) -> Pulled:
+def pull_feedback(conn: Connection[Any], db: sqlite3.Connection) -> Pulled:
     """Supervisors' comments and reviews on this agent's calls since the last pull, into the local
     store. TeamError when the server cannot be asked; never an error for what it answers."""
     from companion.store.db import write
@@ -58,7 +61,7 @@ def pull_feedback(conn, db: sqlite3.Connection) -> Pulled:
 
     def apply(db: sqlite3.Connection) -> Pulled:
         pulled = Pulled()
-        calls: dict = {}
+        calls: dict[str, Any] = {}
         newest = since
         for item in items:
             try:
@@ -104,7 +107,7 @@ def _time_in_call(t: object, duration: object) -> Optional[float]:
     return float(min(t, end)) if t <= end + END_SLACK_S else None
 
 
-def _apply_item(db: sqlite3.Connection, item: object, calls: dict, pulled: Pulled) -> None:
+def _apply_item(db: sqlite3.Connection, item: object, calls: dict[str, Any], pulled: Pulled) -> None:
     """One comment or review from the server, checked like any outside input."""
     from companion.store.redaction import redact
 

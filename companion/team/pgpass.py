@@ -45,7 +45,9 @@ def split_line(line: str) -> Optional[list[str]]:
     a line with fewer than five fields (libpq skips those)."""
     if not line.strip() or line.lstrip().startswith("#"):
         return None
-    fields, current, i = [], [], 0
+    fields: list[str] = []
+    current: list[str] = []
+    i = 0
     while i < len(line):
         ch = line[i]
         if ch == "\\" and i + 1 < len(line):

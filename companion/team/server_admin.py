@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
+from companion.team.server_errors import team_errors
+from companion.team.server_rows import one
 from companion.team.server_schema import GROUPS, migrate
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 KINDS = {"agent": "cc_agent", "supervisor": "cc_supervisor", "admin": "cc_admin"}
 NAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{0,62}$")
 RESERVED = ("pg_", "cc_")
 
 
-def init_server(conn, share_text: bool, share_audio: bool) -> int:
+def init_server(conn: Connection[Any], share_text: bool, share_audio: bool) -> int:
     """Schema, groups, row-level security and the policy; safe to run again (it then upgrades an
     older schema and sets the policy). Returns the schema version."""
     with team_errors("setting up the team server"):
@@ -29,11 +33,11 @@ def init_server(conn, share_text: bool, share_audio: bool) -> int:
                          (bool(share_text), bool(share_audio)))
             from psycopg import sql
 
-            db = sql.Identifier(conn.execute("SELECT current_database()").fetchone()[0])
+            db = sql.Identifier(one(conn.execute("SELECT current_database()"))[0])
             # only team members may connect: a revoked member is turned away at the door
             conn.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC").format(db))
             conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO cc_agent, cc_supervisor, cc_admin").format(db))
-            superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+            superuser = one(conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"))[0]
             if not superuser:  # the tables' owner is under FORCEd row-level security too: let it see them
                 conn.execute("GRANT cc_admin TO CURRENT_USER")
     return version
@@ -54,7 +58,7 @@ def _check_team(team: Optional[str], kind: str) -> Optional[str]:
     return team.strip()
 
 
-def add_member(conn, name: str, team: Optional[str], kind: str, password: Optional[str] = None,
+def add_member(conn: Connection[Any], name: str, team: Optional[str], kind: str, password: Optional[str] = None,
                display_name: Optional[str] = None) -> str:
     """Create (or re-enable) `name` as a LOGIN role in the group for `kind` ('agent', 'supervisor',
     'admin') and put them in `team` (several calls: several teams). Returns the password, generated
@@ -95,7 +99,7 @@ def add_member(conn, name: str, team: Optional[str], kind: str, password: Option
     return password
 
 
-def revoke_member(conn, name: str) -> None:
+def revoke_member(conn: Connection[Any], name: str) -> None:
     """`name` can no longer log in or read anything; their calls stay on the server (and on their
     machine). Their open sessions are ended where this role may do so."""
     from psycopg import sql
@@ -119,7 +123,7 @@ def revoke_member(conn, name: str) -> None:
             pass  # not allowed to end their sessions: their next statement is refused anyway
 
 
-def members(conn) -> list[dict]:
+def members(conn: Connection[Any]) -> list[dict[str, Any]]:
     """Everyone on the server: {role, kind, display_name, teams, revoked}."""
     with team_errors("listing the team"):
         rows = conn.execute(

@@ -16,12 +16,15 @@ import math
 import uuid as uuid_mod
 from collections import Counter
 from datetime import datetime, timezone
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from companion.team import doc_rules as rules
-from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
+from companion.team.server_errors import team_errors
 from companion.team.server_schema import check_version
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 MOODS = rules.MOODS
 _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)  # the server's bounds on started_at
@@ -37,14 +40,14 @@ _UPSERT = "INSERT INTO cc.calls ({cols}) VALUES ({vals}) ON CONFLICT (uuid) DO U
 _AUDIO = "INSERT INTO cc.call_audio (uuid, flac) VALUES (%s, %s) ON CONFLICT (uuid) DO UPDATE SET flac = EXCLUDED.flac"
 
 
-def policy(conn) -> dict:
+def policy(conn: Connection[Any]) -> dict[str, Any]:
     """{"share_text": bool, "share_audio": bool}: what the team's server takes beyond the numbers."""
     with team_errors("reading the team's policy"):
         row = conn.execute("SELECT share_text, share_audio FROM cc.policy").fetchone()
     return {"share_text": bool(row and row[0]), "share_audio": bool(row and row[1])}
 
 
-def upsert_call(conn, doc: dict) -> None:
+def upsert_call(conn: Connection[Any], doc: dict[str, Any]) -> None:
     """Store the call once however often it is sent (keyed by doc["uuid"]): later sends replace
     it. The agent is whoever is logged in, never a field of `doc`. Text and audio the policy does
     not share are taken out here (and again by the server): without share_text no segments, transcript
@@ -59,7 +62,7 @@ def upsert_call(conn, doc: dict) -> None:
             conn.execute(_AUDIO, (row["uuid"], audio))
 
 
-def call_row(doc: dict, shares: dict) -> tuple[dict, Optional[bytes]]:
+def call_row(doc: dict[str, Any], shares: dict[str, Any]) -> tuple[dict[str, Any], Optional[bytes]]:
     """The `cc.calls` columns for `doc` under the policy `shares`, and the audio to upload (or None).
     The document is shaped to the server's rules (companion.team.doc_rules): only the keys it keeps,
     every value one it takes (else null), so a call from the agent's own store is never refused."""
@@ -79,7 +82,7 @@ def call_row(doc: dict, shares: dict) -> tuple[dict, Optional[bytes]]:
     status = doc.get("status")
     status = "complete" if status == "complete" else "interrupted"  # a call never closed counts as interrupted
     share_text = bool(shares.get("share_text"))
-    clean = rules.shape(_clean({k: v for k, v in doc.items() if k in rules.TOP}), share_text)
+    clean = rules.shape(_clean_doc({k: v for k, v in doc.items() if k in rules.TOP}), share_text)
     segments = sorted(clean.get("segments") or [], key=lambda s: s.get("start") or 0.0)
     for seg in segments:
         seg["text"] = redact(seg["text"]) if isinstance(seg.get("text"), str) else None
@@ -109,7 +112,7 @@ def call_row(doc: dict, shares: dict) -> tuple[dict, Optional[bytes]]:
     return row, (audio if shares.get("share_audio") else None)
 
 
-def feedback_since(conn, since_iso: Optional[str]) -> list[dict]:
+def feedback_since(conn: Connection[Any], since_iso: Optional[str]) -> list[dict[str, Any]]:
     """Supervisors' comments and reviews on the logged-in agent's calls at or after `since_iso`
     (all when None), oldest first:
     {"type": "comment", "call_uuid", "id", "author", "t", "at", "text"} and
@@ -162,6 +165,11 @@ def _number(value: object) -> Optional[float]:
     except OverflowError:  # an int too large for a float
         return None
     return value if math.isfinite(value) else None
+
+
+def _clean_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """A document as `_clean` makes any JSON object."""
+    return {str(k).replace("\x00", ""): _clean(v) for k, v in doc.items()}
 
 
 def _clean(value: object) -> object:

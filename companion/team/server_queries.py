@@ -9,13 +9,17 @@ import csv
 import io
 from bisect import bisect_right
 from datetime import date, datetime
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 from psycopg import errors
 
 from companion.team import doc_rules as rules
-from companion.team.server_errors import team_errors
 from companion.team.errors import TeamError
+from companion.team.server_errors import team_errors
+from companion.team.server_rows import one
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 When = Union[str, date, datetime, None]
 _LIST_COLUMNS = ("uuid", "agent_role", "team", "started_at", "duration_s", "status", "source", "playbook",
@@ -25,9 +29,9 @@ _LIST_COLUMNS = ("uuid", "agent_role", "team", "started_at", "duration_s", "stat
 RANKED = 1000  # a search ranks the newest this many matches (and at least a page's worth)
 
 
-def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, since: When = None, until: When = None,
+def list_calls(conn: Connection[Any], agent: Optional[str] = None, team: Optional[str] = None, since: When = None, until: When = None,
                prompt_kind: Optional[str] = None, interrupted: Optional[bool] = None, reviewed: Optional[bool] = None,
-               text: Optional[str] = None, limit: int = 200, offset: int = 0) -> list[dict]:
+               text: Optional[str] = None, limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
     """The calls this role may see, newest first; with `text` (read as a web search: words,
     "a phrase", -not, or) the best matches first, ranked among the newest RANKED matches.
     `team` is the team the call was taken in; `since` inclusive, `until` exclusive. Each: {uuid,
@@ -57,7 +61,7 @@ def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, si
                    "%(team)s, %(kind)s, %(interrupted)s, %(reviewed)s, %(ranked)s) t "
                    "JOIN cc.calls c ON c.uuid = t.call_uuid "
                    f"WHERE {filters} ORDER BY t.rank DESC, c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
-        elif agent or not conn.execute("SELECT pg_has_role('cc_admin', 'USAGE')").fetchone()[0]:
+        elif agent or not one(conn.execute("SELECT pg_has_role('cc_admin', 'USAGE')"))[0]:
             # one newest-first index scan per visible agent, merged: never a sort of the whole team's calls
             agents = "ARRAY[%(agent)s]::text[]" if agent else "cc.visible_agents()"
             sql = (f"SELECT {cols}, NULL::real AS rank, {extra} FROM unnest({agents}) a(role) "
@@ -68,7 +72,7 @@ def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, si
             sql = (f"SELECT {cols}, NULL::real AS rank, {extra} FROM cc.calls c WHERE {filters} "
                    "ORDER BY c.started_at DESC, c.uuid LIMIT %(limit)s OFFSET %(offset)s")
         cur = conn.execute(sql, args)
-        names = [d.name for d in cur.description]
+        names = [d.name for d in cur.description or ()]  # a SELECT: always described
         rows = [dict(zip(names, r)) for r in cur.fetchall()]
     for row in rows:
         row["uuid"] = str(row["uuid"])
@@ -78,7 +82,7 @@ def list_calls(conn, agent: Optional[str] = None, team: Optional[str] = None, si
     return rows
 
 
-def load_call(conn, uuid: str) -> dict:
+def load_call(conn: Connection[Any], uuid: str) -> dict[str, Any]:
     """One call shaped like companion.store.calls.load_call (the replay window shows it), plus
     uuid, agent, team, reviewed/reviewed_by/reviewed_at, "comments" (the server's, with ids) and
     "audio_flac" (bytes when the audio was uploaded, else None)."""
@@ -137,7 +141,7 @@ def load_call(conn, uuid: str) -> dict:
     }
 
 
-def _turn_texts(turns: list[dict], segments: list[dict]) -> list[list[str]]:
+def _turn_texts(turns: list[dict[str, Any]], segments: list[dict[str, Any]]) -> list[list[str]]:
     """Each turn's share of the transcript: the segments of its party whose middle is within it (half
     a second either side), in `segments`' order (by start). A segment goes to one turn only, so the
     turns together hold each segment's text once, however the turns overlap: the latest turn to
@@ -172,7 +176,7 @@ def _turn_texts(turns: list[dict], segments: list[dict]) -> list[list[str]]:
     return said
 
 
-def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
+def add_comment(conn: Connection[Any], uuid: str, text: str, t: Optional[float] = None) -> dict[str, Any]:
     """A supervisor's comment on a call they can see (at `t` seconds into it, or on the whole call);
     redacted like every stored text. Returns {id, author, t, at, text}."""
     from companion.store.redaction import redact
@@ -184,15 +188,15 @@ def add_comment(conn, uuid: str, text: str, t: Optional[float] = None) -> dict:
                         "(leave it out for a comment on the whole call).")
     try:
         with team_errors("saving a comment"), conn.transaction():
-            row = conn.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s, %s) "
-                               "RETURNING id, author_role, t, at, text",
-                               (_uuid(uuid), None if t is None else float(t), redact(text.strip()))).fetchone()
+            row = one(conn.execute("INSERT INTO cc.comments (call_uuid, t, text) VALUES (%s, %s, %s) "
+                                   "RETURNING id, author_role, t, at, text",
+                                   (_uuid(uuid), None if t is None else float(t), redact(text.strip()))))
     except TeamError as exc:
         raise _not_allowed(exc, "Only supervisors can comment, and only on calls of their team's agents.") from None
     return {"id": row[0], "author": row[1], "t": row[2], "at": row[3].isoformat(), "text": row[4]}
 
 
-def set_reviewed(conn, uuid: str, reviewed: bool = True) -> None:
+def set_reviewed(conn: Connection[Any], uuid: str, reviewed: bool = True) -> None:
     """Mark a call reviewed (or not); the server stamps who and when."""
     try:
         with team_errors("marking a call reviewed"), conn.transaction():
@@ -204,26 +208,27 @@ def set_reviewed(conn, uuid: str, reviewed: bool = True) -> None:
         raise TeamError(f"There is no call {uuid} on the team server that you may review.")
 
 
-def review_of(conn, uuid: str) -> Optional[tuple]:
+def review_of(conn: Connection[Any], uuid: str) -> Optional[tuple[Any, ...]]:
     """(reviewed, reviewed_by, reviewed_at) of a call as the server has it now; None when not visible."""
     with team_errors("reading a call's review"):
         return conn.execute("SELECT reviewed, reviewed_by, reviewed_at FROM cc.calls WHERE uuid = %s",
                             (_uuid(uuid),)).fetchone()
 
 
-def refresh_rollup(conn) -> str:
+def refresh_rollup(conn: Connection[Any]) -> str:
     """Recompute the weekly figures now (readers are not blocked); returns when, ISO."""
     with team_errors("refreshing the weekly figures"):
-        return conn.execute("SELECT cc.refresh_rollup()").fetchone()[0].isoformat()
+        refreshed: datetime = one(conn.execute("SELECT cc.refresh_rollup()"))[0]
+    return refreshed.isoformat()
 
 
-def rollup_refreshed_at(conn) -> Optional[str]:
+def rollup_refreshed_at(conn: Connection[Any]) -> Optional[str]:
     with team_errors("reading when the weekly figures were made"):
         row = conn.execute("SELECT refreshed_at FROM cc.rollup_state").fetchone()
     return row[0].isoformat() if row and row[0] else None
 
 
-def weekly(conn, weeks: int = 12, team: Optional[str] = None) -> list[dict]:
+def weekly(conn: Connection[Any], weeks: int = 12, team: Optional[str] = None) -> list[dict[str, Any]]:
     """Per agent (and team) per ISO week (Monday, UTC), the last `weeks` weeks, from the rollup
     (as fresh as its last refresh_rollup): {week, agent, team, calls, prompts_per_call,
     prompts_per_call_by_kind {kind: x}, interruptions_per_call, avg_wpm, avg_talk_share,
@@ -247,7 +252,7 @@ def weekly(conn, weeks: int = 12, team: Optional[str] = None) -> list[dict]:
     return out
 
 
-def weekly_csv(rows: list[dict]) -> str:
+def weekly_csv(rows: list[dict[str, Any]]) -> str:
     """`weekly`'s rows as CSV: one line per agent per week, a column per prompt kind; no cell can
     start a spreadsheet formula."""
     from companion.prompt_kinds import KINDS

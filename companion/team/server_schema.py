@@ -22,9 +22,15 @@ server may hold. Below, v1 as it was first applied ("current_user" there is repl
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from companion.team.errors import TeamError
+from companion.team.server_rows import one
 from companion.team.server_schema_v2 import V2
 from companion.team.server_schema_v3 import V3
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 SCHEMA_VERSION = 3
 GROUPS = ("cc_agent", "cc_supervisor", "cc_admin")
@@ -346,14 +352,14 @@ _HAS_TABLE = ("SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.
               "WHERE n.nspname = 'cc' AND c.relname = 'cc_schema')")
 
 
-def server_version(conn) -> int | None:
+def server_version(conn: Connection[Any]) -> int | None:
     """The server's schema version; None when it has no Call Companion schema at all."""
-    if not conn.execute(_HAS_TABLE).fetchone()[0]:
+    if not one(conn.execute(_HAS_TABLE))[0]:
         return None
-    return conn.execute("SELECT coalesce(max(version), 0) FROM cc.cc_schema").fetchone()[0]
+    return int(one(conn.execute("SELECT coalesce(max(version), 0) FROM cc.cc_schema"))[0])
 
 
-def check_version(conn, known: int = SCHEMA_VERSION) -> int:
+def check_version(conn: Connection[Any], known: int = SCHEMA_VERSION) -> int:
     """The server's version when it is the one this app knows; otherwise TeamError, and the caller
     writes nothing."""
     from companion.team.server_errors import team_errors
@@ -372,7 +378,7 @@ def check_version(conn, known: int = SCHEMA_VERSION) -> int:
     return found
 
 
-def migrate(conn, migrations: tuple[tuple[int, str], ...] = MIGRATIONS) -> int:
+def migrate(conn: Connection[Any], migrations: tuple[tuple[int, str], ...] = MIGRATIONS) -> int:
     """Bring the server's schema up to the newest of `migrations`, in one transaction (all or
     nothing), one migrator at a time; returns the version. A newer schema is left alone: TeamError."""
     newest = max(version for version, _ in migrations)
@@ -381,7 +387,7 @@ def migrate(conn, migrations: tuple[tuple[int, str], ...] = MIGRATIONS) -> int:
         conn.execute("CREATE SCHEMA IF NOT EXISTS cc")
         conn.execute("CREATE TABLE IF NOT EXISTS cc.cc_schema "
                      "(version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
-        current = conn.execute("SELECT coalesce(max(version), 0) FROM cc.cc_schema").fetchone()[0]
+        current = one(conn.execute("SELECT coalesce(max(version), 0) FROM cc.cc_schema"))[0]
         if current > newest:
             raise TeamError(f"The team server's schema is version {current}; this app knows version {newest} — "
                             "update Call Companion before running init. Nothing was changed.")

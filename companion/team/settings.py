@@ -28,7 +28,7 @@ import sys
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from companion.paths import user_config_dir
 from companion.resources import resource_path
@@ -100,7 +100,7 @@ def settings_path() -> Path:
 
 
 # --- the DSN --------------------------------------------------------------------------------
-def check_dsn(dsn: str) -> dict:
+def check_dsn(dsn: str) -> dict[str, Any]:
     """The DSN's parameters; TeamError when it is malformed or carries a password (passwords belong
     in the OS keyring or ~/.pgpass, never in a setting)."""
     from psycopg.conninfo import conninfo_to_dict
@@ -121,7 +121,7 @@ def check_dsn(dsn: str) -> dict:
 
 
 # --- reading --------------------------------------------------------------------------------
-def _read_toml(path: Path) -> dict:
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -133,7 +133,7 @@ def _read_toml(path: Path) -> dict:
                         "and run `companion team connect` again.") from None
 
 
-def _tuning(layers: list[tuple[Path, dict]]) -> SyncTuning:
+def _tuning(layers: list[tuple[Path, dict[str, Any]]]) -> SyncTuning:
     tuning = SyncTuning()
     known = {f.name: f.type for f in fields(SyncTuning)}
     for path, data in layers:
@@ -146,7 +146,8 @@ def _tuning(layers: list[tuple[Path, dict]]) -> SyncTuning:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value \
                     or value in (float("inf"), float("-inf")):
                 raise TeamError(f"{path}: [team] {key} must be a number, not {value!r}.")
-            tuning = replace(tuning, **{key: int(value) if key == "batch" else float(value)})
+            change: dict[str, Any] = {key: int(value) if key == "batch" else float(value)}
+            tuning = replace(tuning, **change)
     t = tuning
     if not (0 < t.backoff_first_s <= t.backoff_max_s <= MAX_BACKOFF_S):
         raise TeamError(f"[team] backoff_first_s ({t.backoff_first_s}) must be more than 0 and at most "
@@ -160,6 +161,10 @@ def _tuning(layers: list[tuple[Path, dict]]) -> SyncTuning:
     return t
 
 
+def _nonblank(value: object) -> Optional[str]:
+    return value if isinstance(value, str) and value.strip() else None
+
+
 def load(path: Optional[Path] = None, check: bool = True) -> TeamSettings:
     """This machine's team settings (not connected when the file does not exist); `check`: refuse a
     DSN with a password typed into the file by hand."""
@@ -169,8 +174,7 @@ def load(path: Optional[Path] = None, check: bool = True) -> TeamSettings:
     tuning = _tuning([(bundled, _read_toml(bundled)), (path, user)])
     server = user.get("server", {}) if isinstance(user.get("server"), dict) else {}
     admin = user.get("admin", {}) if isinstance(user.get("admin"), dict) else {}
-    dsn = server.get("dsn") if isinstance(server.get("dsn"), str) and server.get("dsn").strip() else None
-    admin_dsn = admin.get("dsn") if isinstance(admin.get("dsn"), str) and admin.get("dsn").strip() else None
+    dsn, admin_dsn = _nonblank(server.get("dsn")), _nonblank(admin.get("dsn"))
     for value in (dsn, admin_dsn) if check else ():
         if value:
             check_dsn(value)  # a password typed into the file by hand is refused too, never used
@@ -216,7 +220,7 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string (escapes included)
 
 
-def _write(path: Path, user: dict) -> None:
+def _write(path: Path, user: dict[str, Any]) -> None:
     lines = ["# Call Companion's team server (companion team connect). No password here: it is in the OS",
              "# keyring or in ~/.pgpass.", ""]
     for table in ("server", "admin", "team", "live"):  # [live]: companion.team.live_alerts
@@ -246,7 +250,7 @@ def _write(path: Path, user: dict) -> None:
         raise TeamError(f"Cannot write the team settings {path} ({exc.strerror or exc}).") from None
 
 
-def _update(table: str, values: Optional[dict], path: Optional[Path] = None) -> Path:
+def _update(table: str, values: Optional[dict[str, Any]], path: Optional[Path] = None) -> Path:
     path = Path(path or settings_path())
     user = _read_toml(path)
     if values is None:
@@ -261,7 +265,7 @@ def save_connection(dsn: str, role: str, path: Optional[Path] = None, insecure: 
     """Remember the agent's server (the DSN is checked to carry no password); `insecure`: the user
     allowed it without a checked certificate."""
     check_dsn(dsn)
-    values = {"dsn": dsn, "role": role, "connected_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    values: dict[str, str | bool] = {"dsn": dsn, "role": role, "connected_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     if insecure:
         values[INSECURE_KEY] = True
     return _update("server", values, path)

@@ -37,13 +37,20 @@ from __future__ import annotations
 import sqlite3
 import threading
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar
 
 from companion.errors import CompanionError
 from companion.store import outbox
+from companion.store.feedback_rows import review_status  # noqa: F401  (review_status: from here too)
 from companion.team.errors import TeamError, TeamUnreachable
 from companion.team.feedback import pull_feedback
-from companion.store.feedback_rows import review_status  # noqa: F401  (review_status: from here too)
+
+if TYPE_CHECKING:
+    from psycopg import Connection
+
+    from companion.team.settings import TeamSettings
+
+T = TypeVar("T")
 
 AUDIO_RETRY_S = 1.0  # a call whose recording is still being finished is looked at again this soon
 
@@ -93,11 +100,11 @@ def _verb(n: int, one: str, many: str) -> str:
 
 
 def _sqlstate(exc: BaseException) -> str:
-    seen = exc
+    seen: Optional[BaseException] = exc
     while seen is not None:
-        state = getattr(seen, "sqlstate", None)
+        state = getattr(seen, "sqlstate", None)  # psycopg's errors: the SQLSTATE, a str
         if state:
-            return state
+            return str(state)
         seen = seen.__context__
     return ""
 
@@ -109,14 +116,14 @@ def _this_call_only(exc: TeamError) -> bool:
     return state[:2] in ("22", "23") or (state == "42501" and "row-level security" in exc.message)
 
 
-def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], object]) -> object:
+def _write(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     from companion.store.db import write
 
     return write(db, work)
 
 
 # --- one pass ---------------------------------------------------------------------------------
-def sync_once(db: Optional[sqlite3.Connection] = None, settings=None, password: Optional[str] = None,
+def sync_once(db: Optional[sqlite3.Connection] = None, settings: Optional[TeamSettings] = None, password: Optional[str] = None,
               respect_backoff: bool = False, pull: bool = True, limit: Optional[int] = None,
               stop: Optional[threading.Event] = None) -> SyncResult:
     """Send what the outbox holds (only what is due with `respect_backoff`; everything otherwise, as
@@ -127,27 +134,27 @@ def sync_once(db: Optional[sqlite3.Connection] = None, settings=None, password: 
     from companion.team.settings import load
 
     own = db is None
-    if own:
-        db = open_store()
+    store = open_store() if db is None else db
     try:
         settings = settings or load()
         if not settings.connected:
             raise TeamError("This machine is not connected to a team server — run `companion team connect DSN`.")
         claimant = outbox.new_claimant()
         try:
-            return _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant)
+            return _pass(store, settings, password, respect_backoff, pull, limit, stop, claimant)
         finally:
             outbox.end_claimant(claimant)  # what it still holds is free for others from now on …
             try:
-                _write(db, lambda db: outbox.release(db, claimant))  # … and so written
+                _write(store, lambda db: outbox.release(db, claimant))  # … and so written
             except sqlite3.Error:
                 pass  # the claims lapse anyway: their pass has ended
     finally:
         if own:
-            db.close()
+            store.close()
 
 
-def _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant) -> SyncResult:
+def _pass(db: sqlite3.Connection, settings: TeamSettings, password: Optional[str], respect_backoff: bool, pull: bool,
+          limit: Optional[int], stop: Optional[threading.Event], claimant: str) -> SyncResult:
     from companion.team.connection import connect, role_kind
     from companion.team.server_calls import policy
     from companion.team.server_schema import check_version
@@ -163,6 +170,7 @@ def _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant) 
     has_work = bool(outbox.due(db, outbox.wall_clock() if respect_backoff else None, 1, max_wait))
     if not has_work and not pull:
         return _finish(db, result, claimant, connected=False)
+    assert settings.dsn is not None  # sync_once made sure the settings are connected
     try:
         conn = connect(settings.dsn, password)
     except TeamError as exc:
@@ -184,8 +192,10 @@ def _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant) 
             if stop is not None and stop.is_set():
                 break
             size = tuning.batch if limit is None else min(tuning.batch, limit - taken)
-            rows = _write(db, lambda db: outbox.claim(db, claimant, size, respect_backoff, outbox.wall_clock(),
-                                                      max_wait))
+            def claim(db: sqlite3.Connection, size: int = size) -> list[dict[str, Any]]:
+                return outbox.claim(db, claimant, size, respect_backoff, outbox.wall_clock(), max_wait)
+
+            rows = _write(db, claim)
             if not rows:
                 break
             taken += len(rows)
@@ -210,7 +220,8 @@ def _pass(db, settings, password, respect_backoff, pull, limit, stop, claimant) 
     return _finish(db, result, claimant)
 
 
-def _send_one(db, conn, cid: int, shares: dict, settings, result: SyncResult, claimant: str) -> Optional[TeamError]:
+def _send_one(db: sqlite3.Connection, conn: Connection[Any], cid: int, shares: dict[str, Any], settings: TeamSettings,
+              result: SyncResult, claimant: str) -> Optional[TeamError]:
     """Upload one claimed call; returns the error that stops the pass (None: go on)."""
     from companion.team.call_document import AudioNotReady, build_document
     from companion.team.server_calls import call_row, upsert_call
@@ -220,7 +231,8 @@ def _send_one(db, conn, cid: int, shares: dict, settings, result: SyncResult, cl
         doc = build_document(db, cid, shares)
         call_row(doc, shares)  # the server's own checks, here: a bad call waits alone
     except AudioNotReady as exc:  # closed a moment before its audio file: in a second
-        _write(db, lambda db: outbox.postpone(db, cid, outbox.wall_clock() + AUDIO_RETRY_S, exc.message))
+        why = exc.message
+        _write(db, lambda db: outbox.postpone(db, cid, outbox.wall_clock() + AUDIO_RETRY_S, why))
         return None
     except TeamError as exc:
         _refused(db, cid, exc, backoff, result)
@@ -236,14 +248,19 @@ def _send_one(db, conn, cid: int, shares: dict, settings, result: SyncResult, cl
         _refused(db, cid, exc, backoff, result)
         return None
     now = outbox.wall_clock()
-    _write(db, lambda db: (outbox.mark_sent(db, cid), outbox.renew(db, claimant, now),
-                           outbox.set_state(db, last_sync_ok=now, unreachable_since=None, refused_since=None,
-                                            last_error=None, server_version=result.server_version)))
+    def sent(db: sqlite3.Connection) -> None:
+        outbox.mark_sent(db, cid)
+        outbox.renew(db, claimant, now)
+        outbox.set_state(db, last_sync_ok=now, unreachable_since=None, refused_since=None, last_error=None,
+                         server_version=result.server_version)
+
+    _write(db, sent)
     result.sent += 1
     return None
 
 
-def _refused(db, cid: int, exc: TeamError, backoff, result: SyncResult) -> None:
+def _refused(db: sqlite3.Connection, cid: int, exc: TeamError, backoff: Callable[[int, float], float],
+             result: SyncResult) -> None:
     """The server would not take this one call: it waits on its own backoff, the reason in its row."""
     _write(db, lambda db: outbox.mark_failed(db, cid, exc.message, backoff))
     result.refused_calls += 1
@@ -322,7 +339,7 @@ def _failed(db: sqlite3.Connection, result: SyncResult, exc: TeamError, waiting:
 
 
 # --- the status, for `team status` and the status bar -------------------------------------------
-def local_status(db: sqlite3.Connection) -> dict:
+def local_status(db: sqlite3.Connection) -> dict[str, Any]:
     """What this machine knows without asking the server: pending, last sync, unreachable since, …"""
     state = outbox.all_state(db)
 

@@ -18,11 +18,14 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from companion.store import outbox
 from companion.team.errors import TeamError
 from companion.team.sync import TeamSyncStatus, _plural, local_status, status_of, sync_once
+
+if TYPE_CHECKING:
+    from companion.team.settings import TeamSettings
 
 
 class SyncWorker(threading.Thread):
@@ -32,7 +35,7 @@ class SyncWorker(threading.Thread):
     has it)."""
 
     def __init__(self, publish: Optional[Callable[[TeamSyncStatus], None]] = None, store: Optional[Path] = None,
-                 password: Optional[str] = None, settings=None):
+                 password: Optional[str] = None, settings: Optional[TeamSettings] = None):
         """`store`: the SQLite store (default: the user's); `settings`: a fixed TeamSettings (default: the
         user's team.toml, read again at every look, so `team connect` takes effect without a restart)."""
         super().__init__(name="team-sync", daemon=True)
@@ -149,7 +152,7 @@ class SyncWorker(threading.Thread):
             self._idle.notify_all()
         self._wake.wait(max(0.0, seconds))
 
-    def _step(self, db: sqlite3.Connection, settings) -> bool:
+    def _step(self, db: sqlite3.Connection, settings: TeamSettings) -> bool:
         """One look at the outbox (and a pass when something is due); True when more is due at once."""
         mono = time.monotonic()
         waiting = outbox.pending(db)

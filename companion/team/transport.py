@@ -27,9 +27,12 @@ import os
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from companion.team.errors import TeamError
+
+if TYPE_CHECKING:
+    from psycopg import Connection
 
 SCRAM = "scram-sha-256"
 INSECURE_FLAG = "--insecure-allow-plaintext"
@@ -44,7 +47,7 @@ _ENV = {"host": "PGHOST", "hostaddr": "PGHOSTADDR", "sslmode": "PGSSLMODE", "ssl
 class Plan:
     """What `connect` adds to the address (`params`), and what it may say about the connection."""
 
-    params: dict = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
     name: str = ""                 # the host name the certificate is checked for (or the socket / address)
     socket: bool = False           # every host is a Unix socket: TLS does not apply
     network: bool = False          # some host is neither a socket nor loopback
@@ -64,7 +67,7 @@ def libpq_text(version: int) -> str:
     return f"{version // 10000}.{version % 10000}"
 
 
-def _setting(params: dict, key: str) -> str:
+def _setting(params: dict[str, Any], key: str) -> str:
     value = params.get(key)
     if value is not None:
         return str(value)
@@ -82,7 +85,7 @@ def _local_name(name: str) -> bool:
     return name.startswith(("/", "@")) or name.lower() == "localhost" or _loopback_address(name)
 
 
-def _hosts(params: dict) -> list[tuple[str, str]]:
+def _hosts(params: dict[str, Any]) -> list[tuple[str, str]]:
     """(name, address) for each host libpq will try; ("", "") is the default Unix socket."""
     names = [h.strip() for h in _setting(params, "host").split(",")]
     addrs = [a.strip() for a in _setting(params, "hostaddr").split(",")]
@@ -102,7 +105,7 @@ def default_root_cert() -> Path:
     return Path.home() / ".postgresql" / "root.crt"
 
 
-def _ca(params: dict, version: int) -> Optional[str]:
+def _ca(params: dict[str, Any], version: int) -> Optional[str]:
     """What verify-full checks the certificate against; TeamError when there is nothing."""
     ca = _setting(params, "sslrootcert")
     if ca == "system":
@@ -122,7 +125,7 @@ def _ca(params: dict, version: int) -> Optional[str]:
                     f"in {default_root_cert()}.")
 
 
-def plan(params: dict, insecure: bool = False, version: Optional[int] = None) -> Plan:
+def plan(params: dict[str, Any], insecure: bool = False, version: Optional[int] = None) -> Plan:
     """The parameters a connection to this address gets, or TeamError saying why it may not be made."""
     version = libpq_version() if version is None else version
     if _setting(params, "service"):
@@ -178,7 +181,7 @@ def plan(params: dict, insecure: bool = False, version: Optional[int] = None) ->
                 relaxed=relaxed, libpq=version)
 
 
-def describe(conn, plan: Plan) -> str:
+def describe(conn: "Connection[Any]", plan: Plan) -> str:
     """What the connection that was just made verified, in one sentence (for `team connect`)."""
     pgconn = conn.pgconn
     if pgconn.ssl_in_use:
