@@ -75,7 +75,7 @@ def main() -> None:
 
     from PySide6.QtWidgets import QApplication
 
-    from ui.history_window import HistoryWindow
+    from ui.review.history_window import HistoryWindow
 
     app = QApplication.instance() or QApplication([])
     t = time.perf_counter()

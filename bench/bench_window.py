@@ -66,7 +66,7 @@ def main() -> None:
     from companion.config import load_config
     from companion.events import FinalSegment, Prompt, Word
     from companion.playbooks import all_playbooks
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.mkdtemp()

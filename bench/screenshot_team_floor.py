@@ -1,4 +1,4 @@
-"""The supervisor's live floor (ui/team_floor.py) with 50 simulated agents, saved as a PNG for docs/:
+"""The supervisor's live floor (ui/team/team_floor.py) with 50 simulated agents, saved as a PNG for docs/:
 
     xvfb-run -a python bench/screenshot_team_floor.py docs/team_floor.png     # or QT_QPA_PLATFORM=offscreen
 
@@ -48,7 +48,7 @@ def main() -> int:
 
     from companion.team.live_alerts import LiveTuning
     from companion.team.live_watch import agent_view
-    from ui.team_floor import TeamFloor
+    from ui.team.team_floor import TeamFloor
 
     app = QApplication.instance() or QApplication([])
     floor = TeamFloor()

@@ -10,8 +10,8 @@ from PySide6.QtCore import QSettings
 from companion.config import load_config
 from companion.events import StepTicked
 from companion.playbooks import all_playbooks, find_playbook
-from ui.checklist_panel import ChecklistPanel
-from ui.summary_dialog import SummaryDialog
+from ui.call.checklist_panel import ChecklistPanel
+from ui.call.summary_dialog import SummaryDialog
 
 UNHAPPY = "unhappy-customer"
 
@@ -67,7 +67,7 @@ def test_the_summary_gives_the_calls_adherence_and_the_note_does_the_after_call_
 
 
 def test_a_demo_call_in_the_window_ends_with_its_adherence_in_the_summary(qtbot, tmp_path, monkeypatch):
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))

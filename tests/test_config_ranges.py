@@ -147,7 +147,7 @@ def test_a_user_file_with_a_byte_order_mark_is_read(tmp_path):
 def test_the_settings_boxes_offer_exactly_the_allowed_range_and_save_valid_settings_at_both_ends(qtbot):
     from PySide6.QtWidgets import QDoubleSpinBox
 
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(load_config())
     qtbot.addWidget(dialog)

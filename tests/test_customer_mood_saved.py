@@ -362,7 +362,7 @@ def test_a_call_whose_mood_was_never_read_shows_a_grey_band_and_says_so(tmp_path
 # --- the replay window ----------------------------------------------------------------------------
 def test_the_replay_paints_the_mood_row_and_the_upset_prompt(qtbot, upset_call, store):
     from companion.reports.report_mood import BAND_NAME
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     _, call_id, analysed, duration = upset_call
     window = ReplayWindow.from_store(store, call_id)
@@ -403,7 +403,7 @@ def test_the_replay_paints_the_mood_row_and_the_upset_prompt(qtbot, upset_call, 
 
 
 def test_the_replay_row_name_fits_its_gutter(qtbot):
-    from ui.replay_timeline import Timeline
+    from ui.review.replay_timeline import Timeline
 
     doc = {"duration_s": 60.0, "prompts": [], "turns": [], "interruptions": [], "pace": [],
            "customer_states": [{"t": 10.0, "state": "calm"}, {"t": 30.0, "state": "upset"}],
@@ -417,7 +417,7 @@ def test_the_replay_row_name_fits_its_gutter(qtbot):
 
 
 def test_history_shows_the_customers_mood_and_filters_to_upset_customers(qtbot, upset_call, store):
-    from ui.history_window import HistoryWindow
+    from ui.review.history_window import HistoryWindow
 
     data, upset_id, analysed, duration = upset_call
     history = HistoryWindow()  # the store's (`store` set its data folder)

@@ -28,7 +28,7 @@ def demo_call_kept() -> int:
 
 
 def test_history_shows_each_calls_start_in_local_time_and_its_adherence(qtbot, monkeypatch):
-    from ui.history_window import COLUMNS, HistoryWindow
+    from ui.review.history_window import COLUMNS, HistoryWindow
 
     monkeypatch.setenv("TZ", "Asia/Kolkata")  # UTC+05:30: a UTC time shown as it is would be caught
     time.tzset()

@@ -72,7 +72,7 @@ def test_a_pipe_given_to_import_or_analyze_is_named_as_a_pipe(tmp_path):
 def test_a_playbooks_description_shows_as_written_in_the_offers_tooltip(qtbot, tmp_path):
     from PySide6.QtGui import QTextDocument
 
-    from ui.playbook_offer import PlaybookOffer
+    from ui.call.playbook_offer import PlaybookOffer
 
     description = 'Calm <b>first</b> & the issue after: <img src="http://tracker.example/x.png">\n  <a href="x">two</a>'
     path = tmp_path / "angry.toml"

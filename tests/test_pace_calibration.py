@@ -72,7 +72,7 @@ from companion.config import load_config
 from companion.events import MetricsSnapshot
 from companion.live import choose_devices
 from companion.session import CallSession
-from ui.main_window import pace_source_text
+from ui.call.main_window import pace_source_text
 
 session = CallSession(load_config(use_user_default=False))
 seen = []

@@ -105,7 +105,7 @@ def test_a_mistyped_user_playbook_is_reported_by_name_and_the_rest_load(tmp_path
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     user_playbook(tmp_path, monkeypatch, "refunds.toml", MARKUP)
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     playbooks, problems = all_playbooks()
     assert problems == []
@@ -145,7 +145,7 @@ def test_a_prompt_reason_shows_as_written(window):
 
 
 def test_the_call_summary_shows_outside_text_as_written(qtbot):
-    from ui.summary_dialog import SummaryDialog
+    from ui.call.summary_dialog import SummaryDialog
 
     dialog = SummaryDialog(65.0, None, [Prompt(1.0, "<i>custom</i>", "r")], 1, 2)
     qtbot.addWidget(dialog)
@@ -153,7 +153,7 @@ def test_the_call_summary_shows_outside_text_as_written(qtbot):
 
 
 def test_the_replay_shows_transcript_and_comments_as_written(qtbot):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     doc = {"duration_s": 10.0, "prompts": [{"t": 2.0, "kind": "slow_down", "reason": "<b>190</b> words/min"}],
            "turns": [], "interruptions": [], "pace": [],

@@ -9,9 +9,6 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
-
-
 from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor  # noqa: E402
 
@@ -41,7 +38,7 @@ def saved(make_call, store_template):
 
 
 def test_replay_markers_sit_at_the_prompt_times(qtbot, saved):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -56,7 +53,7 @@ def test_replay_markers_sit_at_the_prompt_times(qtbot, saved):
 
 
 def test_the_transcript_follows_the_playhead_and_next_prompt_jumps(qtbot, saved):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, truth = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -80,7 +77,7 @@ def test_the_transcript_follows_the_playhead_and_next_prompt_jumps(qtbot, saved)
 
 
 def test_a_supervisor_comment_is_saved_with_its_prompt(qtbot, saved):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -110,7 +107,7 @@ def _moment_times(window) -> list[float]:
 def test_the_replay_timeline_labels_its_time_axis_in_mm_ss_and_every_prompt_kind_in_the_legend(qtbot, saved):
     from companion.prompt_kinds import prompt_kind
     from companion.timeline import tick_step
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -143,7 +140,7 @@ def test_the_replay_timeline_labels_its_time_axis_in_mm_ss_and_every_prompt_kind
 
 def test_prompt_labels_never_overlap_on_a_crowded_timeline(qtbot):
     from companion.prompt_kinds import KINDS, prompt_kind
-    from ui.replay_timeline import Timeline
+    from ui.review.replay_timeline import Timeline
 
     kinds = [*KINDS, "a_kind_from_a_newer_version"]
     prompts = [{"t": 5 + n * 1.7, "kind": kinds[n % len(kinds)], "reason": ""} for n in range(20)] + [
@@ -173,7 +170,7 @@ def test_clicking_a_prompt_marker_jumps_to_that_prompt(qtbot, saved):
     from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest
 
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -195,7 +192,7 @@ def test_the_list_beside_the_transcript_holds_prompts_and_comments_in_time_order
     from PySide6.QtWidgets import QSplitter
 
     from companion.prompt_kinds import prompt_kind
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -229,7 +226,7 @@ def test_the_list_beside_the_transcript_holds_prompts_and_comments_in_time_order
 
 
 def test_a_call_without_a_transcript_shows_who_spoke_and_for_how_long(qtbot, saved):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -246,7 +243,7 @@ def test_a_call_without_a_transcript_shows_who_spoke_and_for_how_long(qtbot, sav
 
 
 def test_history_lists_searches_and_filters(qtbot, saved, make_call):
-    from ui.history_window import HistoryWindow
+    from ui.review.history_window import HistoryWindow
 
     db, call_id, _ = saved
     wav, _ = make_call(scenarios.calm_call())
@@ -274,7 +271,7 @@ def test_history_lists_searches_and_filters(qtbot, saved, make_call):
 
 
 def test_a_recording_that_cannot_be_read_is_said_and_the_prompts_replay_without_it(qtbot, saved, tmp_path):
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     window = ReplayWindow.from_store(db, call_id)
@@ -290,7 +287,7 @@ def test_a_recording_that_cannot_be_read_is_said_and_the_prompts_replay_without_
 
 
 def test_a_history_whose_store_cannot_be_opened_says_why_in_one_line(qtbot, tmp_path):
-    from ui.history_window import HistoryWindow
+    from ui.review.history_window import HistoryWindow
 
     not_a_folder = tmp_path / "calls-folder"
     not_a_folder.write_text("a file where the store's folder should be")
@@ -332,7 +329,7 @@ def test_recorded_audio_is_kept_owner_only_and_a_bundle_carries_it(tmp_path, qtb
     doc_prompts = [dict(r) for r in db.execute("SELECT t, kind FROM prompts WHERE call_id = ?", (new_id,))]
     recording = db.execute("SELECT recording FROM calls WHERE id = ?", (new_id,)).fetchone()[0]
     assert doc_prompts and Path(recording).is_file() and str(tmp_path / "supervisor") in recording
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     window = ReplayWindow.from_store(db, new_id)
     qtbot.addWidget(window)
@@ -347,7 +344,7 @@ def test_a_file_that_is_not_a_bundle_is_a_clear_error(tmp_path):
 
 def test_a_pause_for_payment_shows_as_a_paused_span_on_the_replay_timeline(qtbot, saved):
     from companion.timeline import PAUSE_COLOUR
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     db, call_id, _ = saved
     with db:

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from companion.prompt_kinds import KINDS, prompt_kind
-from ui.replay_timeline import Timeline
+from ui.review.replay_timeline import Timeline
 
 DURATION = 120.0
 

@@ -11,8 +11,8 @@ from PySide6.QtCore import QSettings
 from companion.config import load_config
 from companion.store.recording import CONSENT_REMINDER
 from tests.test_coach import BASE
-from ui.meters import MetersPanel
-from ui.settings_dialog import SettingsDialog
+from ui.call.meters import MetersPanel
+from ui.settings.settings_dialog import SettingsDialog
 
 
 @pytest.fixture

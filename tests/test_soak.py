@@ -137,7 +137,7 @@ def run_shift(window, app, calls: int, speed: float = SOAK_SPEED,
     """Back-to-back demo calls in `window`, each started with the window's own `start_call(demo=True)`
     and ended by the demo running out; after each, the agent clicks "Ready for the next call" on the
     summary, with a root-cause note. Readings at the `checkpoints`."""
-    from ui.summary_dialog import SummaryDialog
+    from ui.call.summary_dialog import SummaryDialog
 
     marks = checkpoints(calls)
     shift = Shift(calls)
@@ -211,13 +211,13 @@ def make_window(settings_file: Path, setattr: Callable = setattr):
     from PySide6.QtCore import QSettings
 
     import companion.live_call
-    import ui.main_window
+    import ui.call.main_window
     from companion.config import load_config
     from companion.playbooks import all_playbooks
 
     # the one change: the window keeps its demo calls (its sessions are made by companion.live_call)
     setattr(companion.live_call, "CallSession", KeptDemoSession)
-    window = ui.main_window.MainWindow(load_config(), all_playbooks()[0],
+    window = ui.call.main_window.MainWindow(load_config(), all_playbooks()[0],
                                        QSettings(str(settings_file), QSettings.IniFormat), use_model=False)
     window.show()
     return window

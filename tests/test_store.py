@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from companion.events import CallEnded, FinalSegment, Prompt, Turn, Word
+from companion.events import CallEnded, FinalSegment, Prompt, Word
+from companion.reports.export import FORMATS, export
 from companion.store.calls import list_calls, load_call, search
 from companion.store.db import open_store
-from companion.reports.export import FORMATS, export
 from companion.store.recorder import CallRecorder
 from companion.store.redaction import redact
 from companion.store.schema import V1, VERSION
-from tests.installed import OUTSIDE
 from tests import scenarios
+from tests.installed import OUTSIDE
 from tests.test_cli import SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -44,7 +44,7 @@ def test_an_agents_machine_opens_the_call_window_as_ever(team):  # noqa: F811
 
 
 def test_the_dashboard_recomputes_stale_figures_by_itself_and_says_how_fresh_they_are(qtbot, team):  # noqa: F811
-    from ui.team_dashboard import TeamDashboard
+    from ui.team.team_dashboard import TeamDashboard
 
     team.db.su.execute("UPDATE cc.rollup_state SET refreshed_at = now() - interval '3 hours'")
     dash = TeamDashboard(team.dsn("sue"))

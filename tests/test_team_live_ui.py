@@ -36,7 +36,7 @@ def write(team: TeamDb, base: str, sql: str, *args) -> None:
 
 
 def test_the_floor_shows_the_supervisors_agents_alerts_first_with_the_moods_word_and_a_team_filter(qtbot, team):
-    from ui.team_floor import ALL_TEAMS, TeamFloor
+    from ui.team.team_floor import ALL_TEAMS, TeamFloor
 
     write(team, "ann", "INSERT INTO cc.live_state (state, call_s, customer_mood, mood_since_s, last_prompt, "
                        "last_prompt_kind) VALUES ('on_call', 95, 'upset', 60, 'Let them finish', 'customer_upset')")
@@ -76,7 +76,7 @@ def test_the_floor_shows_the_supervisors_agents_alerts_first_with_the_moods_word
 
 
 def test_the_agents_window_shows_a_supervisors_message_as_its_own_banner_and_raises_a_hand(qtbot, team):
-    from ui.team_live_agent import TeamLiveAgent
+    from ui.call.team_live_agent import TeamLiveAgent
 
     pub = LivePublisher(team.dsn("ann"), FAST, password=team.passwords[team.name("ann")])
     pub.start()
@@ -109,7 +109,7 @@ def test_the_agents_window_shows_a_supervisors_message_as_its_own_banner_and_rai
 
 
 def test_the_raise_hand_button_says_why_it_is_off_on_a_machine_that_is_not_an_agents(qtbot):
-    from ui.raise_hand import RaiseHandButton
+    from ui.call.raise_hand import RaiseHandButton
 
     button = RaiseHandButton()
     qtbot.addWidget(button)
@@ -122,8 +122,8 @@ def test_the_call_window_holds_the_team_live_a_supervisors_message_above_the_cue
 
     from companion.config import load_config
     from companion.playbooks import all_playbooks
-    from ui.main_window import MainWindow
-    from ui.raise_hand import SHORTCUT
+    from ui.call.main_window import MainWindow
+    from ui.call.raise_hand import SHORTCUT
 
     pub = LivePublisher(team.dsn("ann"), FAST, password=team.passwords[team.name("ann")])
     pub.start()

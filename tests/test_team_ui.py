@@ -21,7 +21,8 @@ import pytest
 import soundfile as sf
 from PySide6.QtCore import QSettings, Qt, QTimer
 
-from companion.team import server_queries as queries, server_calls
+from companion.team import server_calls
+from companion.team import server_queries as queries
 from companion.team.connection import connect
 from companion.team.settings import save_connection
 from companion.team.sync import TeamSyncStatus
@@ -132,11 +133,12 @@ def team(pg_server, tmp_path, monkeypatch):  # noqa: F811
 
 @pytest.fixture
 def history(qtbot, team):
-    from ui.history_window import HistoryWindow
-    from ui.team_client import team_dsn
+    from ui.review.history_window import HistoryWindow
+    from ui.team.team_client import team_dsn
+    from ui.team.team_history import TeamHistoryPane
 
     assert team_dsn() == team.dsn("sue")  # the supervisor's saved connection is History's Team source
-    window = HistoryWindow(team_dsn=team_dsn())
+    window = HistoryWindow(team_dsn=team_dsn(), team_pane=TeamHistoryPane)
     qtbot.addWidget(window)
     window.show()
     assert window.switch.isVisible() and window.here_source.isChecked()
@@ -173,7 +175,7 @@ def test_the_team_history_lists_both_agents_calls_for_the_supervisor_and_not_the
 
 def test_filters_and_search_narrow_the_team_list(qtbot, history, team):
     pane = history.team
-    ann, bob = team.name("ann"), team.name("bob")
+    bob = team.name("bob")
 
     def shown_after(change):
         change()
@@ -233,7 +235,7 @@ def test_the_team_list_pages_200_calls_at_a_time(qtbot, history, team):
 
 # --- replay from the server -------------------------------------------------------------------
 def test_a_call_opens_from_the_server_and_its_comment_and_review_are_saved_there(qtbot, history, team):
-    from ui.team_replay import TeamReplay
+    from ui.team.team_replay import TeamReplay
 
     pane = history.team
     doc = team.calls["ann"][0]
@@ -317,8 +319,8 @@ FROM cc.calls WHERE agent_role = ANY (%s) GROUP BY 1, 2"""
 
 def test_the_dashboard_draws_one_series_per_agent_with_the_right_numbers_and_exports_csv(qtbot, team, tmp_path,
                                                                                        monkeypatch):
-    from ui.team_charts import MEASURES
-    from ui.team_dashboard import TeamDashboard
+    from ui.team.team_charts import MEASURES
+    from ui.team.team_dashboard import TeamDashboard
 
     queries.set_reviewed(team.conn("sue"), team.calls["ann"][0]["uuid"], True)
     dash = TeamDashboard(team.dsn("sue"))
@@ -367,7 +369,7 @@ def test_the_dashboard_draws_one_series_per_agent_with_the_right_numbers_and_exp
     dash.view.setCurrentIndex(dash.view.findData("trend"))
     assert sorted(dash.curves["pace"]) == [ann]
     target = tmp_path / "weekly.csv"
-    monkeypatch.setattr("ui.team_dashboard.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "CSV (*.csv)"))
+    monkeypatch.setattr("ui.team.team_dashboard.QFileDialog.getSaveFileName", lambda *a, **k: (str(target), "CSV (*.csv)"))
     assert dash.export_dialog() == target
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     rows = list(csv.DictReader(target.open()))
@@ -384,7 +386,7 @@ def test_the_dashboard_draws_one_series_per_agent_with_the_right_numbers_and_exp
 def main_window(qtbot, tmp_path):
     from companion.config import load_config
     from companion.playbooks import all_playbooks
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     def make():
         settings = QSettings(str(tmp_path / "window.ini"), QSettings.IniFormat)
@@ -415,7 +417,7 @@ def test_the_status_bar_shows_each_sync_state_from_the_workers_thread(qtbot, mai
     for status, text in feed:
         touched = []
         label.setText("")
-        t = threading.Thread(target=lambda s=status: (window.team_sync.bridge.post(s), touched.append(
+        t = threading.Thread(target=lambda s=status: (window.team_sync.bridge.post(s), touched.append(  # noqa: B023
             threading.current_thread() is not gui)))
         t.start()
         t.join()
@@ -460,11 +462,12 @@ def test_a_supervisors_window_says_connected_and_offers_the_dashboard(qtbot, mai
 
 # --- a slow or unreachable server ---------------------------------------------------------------
 def test_an_unreachable_server_is_one_line_in_the_history_and_the_dashboard(qtbot, team):
-    from ui.history_window import HistoryWindow
-    from ui.team_dashboard import TeamDashboard
+    from ui.review.history_window import HistoryWindow
+    from ui.team.team_dashboard import TeamDashboard
+    from ui.team.team_history import TeamHistoryPane
 
     closed = team.server.dsn(team.name("sue"), dbname=team.db.dbname, port=free_port())
-    window = HistoryWindow(team_dsn=closed)
+    window = HistoryWindow(team_dsn=closed, team_pane=TeamHistoryPane)
     qtbot.addWidget(window)
     window.show()
     window.show_team(True)

@@ -6,16 +6,13 @@ import threading
 import time
 
 import pytest
-
-
-
 from PySide6.QtCore import QSettings, Qt, QTimer  # noqa: E402
 
 from companion.bus import EventBus  # noqa: E402
 from companion.config import load_config, user_coaching_file  # noqa: E402
 from companion.events import FinalSegment, Prompt, SaveFailed, SavingResumed, StepTicked, Word  # noqa: E402
 from companion.playbooks import all_playbooks  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from ui.call.main_window import MainWindow  # noqa: E402
 
 
 @pytest.fixture
@@ -152,7 +149,7 @@ def test_compact_mode_toggles_and_is_remembered(window, qtbot):
 
 
 def test_settings_persist_and_change_the_running_coach(window, qtbot):
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings.settings_dialog import SettingsDialog
 
     window.start_call(demo=True)
     dialog = SettingsDialog(window.config, window)
@@ -168,7 +165,7 @@ def test_settings_persist_and_change_the_running_coach(window, qtbot):
 
 def test_first_run_without_a_model_offers_download_choose_or_continue(qtbot, tmp_path, monkeypatch):
     from companion.asr import discovery
-    from ui.setup_dialog import SetupDialog
+    from ui.settings.setup_dialog import SetupDialog
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
@@ -273,7 +270,7 @@ def test_setup_chooses_the_calls_language_and_only_a_model_in_it(qtbot, tmp_path
     """English calls: the Korean model on this machine is named as passed over, never chosen; a Korean folder
     chosen by hand is refused with the reason; switching to Korean picks it, and the window keeps the choice."""
     from companion.asr.discovery import find_model
-    from ui.setup_dialog import SetupDialog
+    from ui.settings.setup_dialog import SetupDialog
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("COMPANION_VOSK_MODEL", raising=False)
@@ -293,7 +290,7 @@ def test_setup_chooses_the_calls_language_and_only_a_model_in_it(qtbot, tmp_path
 
 
 def test_setup_level_meters_are_empty_until_a_device_is_heard(qtbot, monkeypatch):
-    from ui.setup_dialog import SetupDialog
+    from ui.settings.setup_dialog import SetupDialog
 
     playbooks = all_playbooks()[0]
     dialog = SetupDialog(playbooks, playbooks[0].id)
@@ -338,7 +335,7 @@ def test_setup_downloads_the_model_in_the_background_and_chooses_it(qtbot, tmp_p
     and the downloaded model is the one chosen; a download that fails says why in the dialog."""
     from companion.paths import user_models_dir
     from tests.test_models import ModelServer, entry_for, model_zip
-    from ui.setup_dialog import SetupDialog
+    from ui.settings.setup_dialog import SetupDialog
 
     server = ModelServer()
     try:

@@ -18,7 +18,7 @@ from companion.timeline import MOOD_COLOURS, MOOD_UNKNOWN_COLOUR
 from tests.callgen import Say, Script
 from tests.mood_scenarios import COMPLAINTS
 from tests.scenarios import AGENT_LINES, CUSTOMER_LINES
-from ui.main_window import MainWindow
+from ui.call.main_window import MainWindow
 
 ANGRY = "angry-customer"
 
@@ -226,7 +226,7 @@ def test_the_summary_suggests_a_pause_only_after_an_upset_call_even_with_the_cou
 
 
 def test_the_pause_after_a_hard_call_is_set_in_settings_and_off_by_default(window, qtbot):
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.config, window, window.settings)
     assert dialog.breather.value() == 0 and dialog.breather.text() == "Off"

@@ -57,12 +57,12 @@ def test_a_pause_by_the_key_shows_the_same_banner_and_its_resume_button_ends_it(
 
 
 def test_every_control_of_every_window_has_an_accessible_name(window, qtbot):  # noqa: F811
-    from ui.history_window import HistoryWindow
-    from ui.replay_window import ReplayWindow
-    from ui.settings_dialog import SettingsDialog
-    from ui.setup_dialog import SetupDialog
-    from ui.summary_dialog import SummaryDialog
-    from ui.team_floor import TeamFloor
+    from ui.call.summary_dialog import SummaryDialog
+    from ui.review.history_window import HistoryWindow
+    from ui.review.replay_window import ReplayWindow
+    from ui.settings.settings_dialog import SettingsDialog
+    from ui.settings.setup_dialog import SetupDialog
+    from ui.team.team_floor import TeamFloor
 
     playbooks = all_playbooks()[0]
     doc = {"duration_s": 60.0, "prompts": [{"t": 5.0, "kind": "slow_down", "reason": "fast"}], "turns": [],
@@ -93,7 +93,7 @@ def test_every_control_of_every_window_has_an_accessible_name(window, qtbot):  #
 
 
 def test_help_lists_every_shortcut_read_from_the_window_itself(window, qtbot):  # noqa: F811
-    from ui.raise_hand import SHORTCUT
+    from ui.call.raise_hand import SHORTCUT
 
     assert window.controller.shortcuts_action in window.controller.help_menu.actions()
     window.controller.shortcuts_action.trigger()
@@ -148,7 +148,7 @@ def test_a_payment_cue_said_on_a_call_pauses_by_itself_and_the_window_says_so_un
         window, qtbot, monkeypatch):  # noqa: F811
     """The real session and its payment-cue watcher, the demo's audio with a script in which the agent asks for
     the card: the banner comes up by itself, and goes when no card details were said for a while."""
-    import ui.main_window as main_window
+    import ui.call.main_window as main_window
     from companion.asr.scripted import CallScript, ScriptLine
 
     script = CallScript("en-us", 0.5, (

@@ -15,9 +15,9 @@ from companion.store.recent_speech import collapse as _collapse
 from companion.store.rows import CallRows, insert_call
 from companion.store.schema import migrate
 from companion.window_redaction import REVEAL_S, WindowTranscript
-from ui.transcript_view import PENDING
 from tests.test_identity_redaction import load_identity_cases
 from tests.test_redaction import load_cases
+from ui.call.transcript_view import PENDING
 
 
 def said(party: str, text: str, t: float) -> FinalSegment:
@@ -179,7 +179,7 @@ def window(qtbot, tmp_path, monkeypatch):
 
     from companion.config import load_config
     from companion.playbooks import all_playbooks
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     monkeypatch.setenv("COMPANION_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("COMPANION_DATA_DIR", str(tmp_path / "data"))
@@ -252,7 +252,7 @@ def test_the_settings_offer_show_digits_off_and_save_it(window, qtbot, tmp_path)
     from PySide6.QtWidgets import QLabel
 
     from companion.config import load_config
-    from ui.settings_dialog import SettingsDialog
+    from ui.settings.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window.config, window, window.settings)
     qtbot.addWidget(dialog)

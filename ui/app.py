@@ -29,7 +29,7 @@ def window_settings():
 
 
 def build_window(demo: bool = False, model: Optional[str] = None):
-    from ui.main_window import MainWindow
+    from ui.call.main_window import MainWindow
 
     config = load_config()
     playbooks, problems = all_playbooks()
@@ -43,7 +43,7 @@ def build_window(demo: bool = False, model: Optional[str] = None):
 def open_supervisor_start():
     """On a supervisor's (or admin's) machine: History on its Team source, the dashboard and the live floor,
     shown; None on any other machine (the call window opens instead)."""
-    from ui.supervisor_start import SupervisorStart, supervisor_dsn
+    from ui.team.supervisor_start import SupervisorStart, supervisor_dsn
 
     dsn = supervisor_dsn()
     if dsn is None:
@@ -151,7 +151,7 @@ def run_replay(db, call_id: int) -> int:
     from PySide6.QtWidgets import QApplication
 
     from companion.store.calls import load_call
-    from ui.replay_window import ReplayWindow
+    from ui.review.replay_window import ReplayWindow
 
     load_call(db, call_id)  # a clear error before any window
     app = QApplication.instance() or QApplication(sys.argv[:1])

@@ -26,7 +26,7 @@ class WindowFrontEnd:
 
     def checks(self) -> list[tuple[str, Callable[[], str]]]:
         def window() -> str:
-            importlib.import_module("ui.main_window")  # imports PySide6 and every window module
+            importlib.import_module("ui.call.main_window")  # imports PySide6 and every window module
             return "PySide6 " + importlib.import_module("PySide6").__version__
 
         return [("window", window)]

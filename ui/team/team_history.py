@@ -27,7 +27,7 @@ from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.timeline import MOOD_LABELS
 from ui.accessibility import describe_all
 from ui.style import PROMPT_STYLES, clock, local_time
-from ui.team_client import TeamClient, people
+from ui.team.team_client import TeamClient, people
 
 PAGE = 200
 SLOW_S = 3.0  # after this long a query's line says the server is slow
@@ -306,7 +306,7 @@ class TeamHistoryPane(QWidget):
         self._ask(lambda conn: load_call(conn, uuid), self._open, "Opening the call from the team server…")
 
     def _open(self, doc: dict) -> None:
-        from ui.team_replay import TeamReplay
+        from ui.team.team_replay import TeamReplay
 
         replay = TeamReplay(doc, TeamClient(self.dsn, self.password))
         replay.changed.connect(self._changed)
@@ -324,7 +324,7 @@ class TeamHistoryPane(QWidget):
                 self.table.item(n, COLUMNS.index("Comments")).setText(str(comments))
 
     def open_dashboard(self):
-        from ui.team_dashboard import TeamDashboard
+        from ui.team.team_dashboard import TeamDashboard
 
         self.dashboard = TeamDashboard(self.dsn, self.password)
         self.dashboard.show()

@@ -2,7 +2,7 @@
 (`companion.team.server_queries.weekly`) — per agent and for the team — and the six pyqtgraph charts drawn from
 them, "Trend" (a line per agent across the weeks) or "Latest week" (a bar per agent for the newest week).
 
-`TeamCharts` is mixed into `ui.team_dashboard.TeamDashboard`, which holds the rows, weeks, agents, their
+`TeamCharts` is mixed into `ui.team.team_dashboard.TeamDashboard`, which holds the rows, weeks, agents, their
 colours, the selectors and `pg` (pyqtgraph, imported only when a dashboard opens, so this module never
 imports it)."""
 

@@ -17,8 +17,8 @@ from PySide6.QtCore import QObject
 
 from companion.team.live_publisher import LiveStatus, SupervisorMessage
 from ui.bridge import EventBridge
-from ui.raise_hand import RaiseHandButton
-from ui.supervisor_message import SupervisorMessageBanner
+from ui.call.raise_hand import RaiseHandButton
+from ui.call.supervisor_message import SupervisorMessageBanner
 
 
 class TeamLiveAgent(QObject):

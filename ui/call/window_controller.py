@@ -21,9 +21,9 @@ from companion.errors import CompanionError
 from companion.playbooks import Playbook
 
 if TYPE_CHECKING:
-    from ui.history_window import HistoryWindow
-    from ui.setup_dialog import SetupDialog
-    from ui.team_dashboard import TeamDashboard
+    from ui.review.history_window import HistoryWindow
+    from ui.settings.setup_dialog import SetupDialog
+    from ui.team.team_dashboard import TeamDashboard
 
 PAUSE_TIP = ("While the customer reads out card details: nothing said is stored (text or audio); coaching goes "
              "on. It also starts by itself when a payment cue is said (“card number”, “expiry date”…) and resumes "
@@ -31,7 +31,7 @@ PAUSE_TIP = ("While the customer reads out card details: nothing said is stored 
 
 
 class CallWindow(Protocol):
-    """What the controller asks of the call window (ui.main_window.MainWindow, a QMainWindow)."""
+    """What the controller asks of the call window (ui.call.main_window.MainWindow, a QMainWindow)."""
 
     config: CoachingConfig
     settings: QSettings
@@ -136,7 +136,7 @@ class CallWindowController:
     # --- dialogs and windows -----------------------------------------------------------------
     def show_shortcuts(self) -> None:
         """Help → Keyboard shortcuts: read from the window's actions and shortcuts as they are now."""
-        from ui.shortcuts_dialog import ShortcutsDialog
+        from ui.call.shortcuts_dialog import ShortcutsDialog
 
         self.shortcuts = ShortcutsDialog(cast(QMainWindow, self.window))
         self.shortcuts.show()
@@ -144,7 +144,7 @@ class CallWindowController:
     def open_setup(self) -> None:
         """The setup dialog; what the agent chose is applied to the window."""
         from companion.audio.device_choice import DeviceChoice, save_choice
-        from ui.setup_dialog import SetupDialog
+        from ui.settings.setup_dialog import SetupDialog
 
         window = self.window
         dialog = SetupDialog(list(window.playbooks.values()), window.playbook.id, window.config.asr.language,
@@ -175,7 +175,7 @@ class CallWindowController:
             self.window.show_problem("error", exc.message)
 
     def open_settings(self) -> None:
-        from ui.settings_dialog import SettingsDialog
+        from ui.settings.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.window.config, cast(QMainWindow, self.window), self.window.settings)
         if dialog.exec():
@@ -183,9 +183,10 @@ class CallWindowController:
 
     def open_history(self) -> None:
         """The kept calls (read in the background: a store that cannot be read is said in the window)."""
-        from ui.history_window import HistoryWindow
+        from ui.review.history_window import HistoryWindow
+        from ui.team.team_history import TeamHistoryPane
 
-        self.history = HistoryWindow(team_dsn=team_dsn())
+        self.history = HistoryWindow(team_dsn=team_dsn(), team_pane=TeamHistoryPane)
         self.history.show()
 
     def open_dashboard(self) -> None:
@@ -195,7 +196,7 @@ class CallWindowController:
             self.window.show_problem("error", "No team server connection for a supervisor on this machine — run "
                                               "`companion team connect DSN` with the supervisor's account.")
             return
-        from ui.team_dashboard import TeamDashboard
+        from ui.team.team_dashboard import TeamDashboard
 
         self.dashboard = TeamDashboard(dsn)
         self.dashboard.show()
@@ -203,6 +204,6 @@ class CallWindowController:
 
 def team_dsn() -> Optional[str]:
     """The team server address for History's Team source and the dashboard (None: not a supervisor's machine)."""
-    from ui.team_client import team_dsn as find
+    from ui.team.team_client import team_dsn as find
 
     return find()

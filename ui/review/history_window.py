@@ -3,13 +3,13 @@ search over the transcripts and filters (dates, prompt kind, interrupted, upset 
 the replay window. The searches and the opening of a call are the window's background tasks (ui/tasks.py),
 on a connection of their own: a big history never holds the window. On a supervisor's machine a switch
 shows the Team source instead: every agent's calls on the team server that the supervisor may see
-(ui/team_history.py)."""
+(ui/team/team_history.py)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -66,9 +66,12 @@ class HistoryWindow(QWidget):
     opened = Signal(object)    # a ReplayWindow, opened from the table
 
     def __init__(self, store: Optional[Path] = None, parent=None, team_dsn: Optional[str] = None,
-                 team_password: Optional[str] = None):
+                 team_password: Optional[str] = None,
+                 team_pane: Optional[Callable[[str, Optional[str]], QWidget]] = None):
         """`store`: the calls' store (None: the user's). `team_dsn`: the supervisor's team server address
-        (ui.team_client.team_dsn()); None: no Team source."""
+        (ui.team.team_client.team_dsn()) and `team_pane(dsn, password)` the Team page for it (the team
+        windows' TeamHistoryPane: they build on the review windows, not the other way round); None: no
+        Team source."""
         super().__init__(parent)
         self.setWindowTitle("Call history")
         self.resize(760, 480)
@@ -78,8 +81,9 @@ class HistoryWindow(QWidget):
         self.tasks = Tasks(self, serial=True, name="history", cleanup=self._close_reader)
         self._asked = 0          # the latest search asked for: an older one's answer is not shown
         self.searching = False
-        self.team_dsn, self.team_password = team_dsn, team_password
-        self.team = None  # the Team page (ui.team_history.TeamHistoryPane), made when first chosen
+        self.team_dsn, self.team_password = (team_dsn, team_password) if team_pane is not None else (None, None)
+        self._team_pane = team_pane
+        self.team = None  # the Team page (ui.team.team_history.TeamHistoryPane), made when first chosen
         self.query = QLineEdit()
         self.query.setPlaceholderText("Search what was said…")
         self.kind = QComboBox()
@@ -231,10 +235,8 @@ class HistoryWindow(QWidget):
 
     def show_team(self, team: bool = True) -> None:
         """The Team source (made, and connected to the server, the first time) or this computer's calls."""
-        if team and self.team is None and self.team_dsn is not None:
-            from ui.team_history import TeamHistoryPane
-
-            self.team = TeamHistoryPane(self.team_dsn, self.team_password)
+        if team and self.team is None and self.team_dsn is not None and self._team_pane is not None:
+            self.team = self._team_pane(self.team_dsn, self.team_password)
             self.pages.addWidget(self.team)
             self.resize(max(self.width(), 1100), max(self.height(), 600))
         if team != self.team_source.isChecked():
@@ -268,7 +270,7 @@ class HistoryWindow(QWidget):
         self.tasks.run(work, lambda loaded: self._open(call_id, *loaded), self._say)
 
     def _open(self, call_id: int, doc: dict, recording: Optional[str], prompts: list[int]) -> None:
-        from ui.replay_window import ReplayWindow
+        from ui.review.replay_window import ReplayWindow
 
         try:
             if self._writer is None:

@@ -1,4 +1,4 @@
-"""The replay window for a call on the team server (opened by ui/team_history.py): what ReplayWindow shows, with the uploaded audio
+"""The replay window for a call on the team server (opened by ui/team/team_history.py): what ReplayWindow shows, with the uploaded audio
 (the document's FLAC bytes in an owner-only temporary file, removed when the window closes) or "No
 audio uploaded", comments saved to the server (`queries.add_comment`) and a "Reviewed" box saved there
 (`queries.set_reviewed`). Both go through the window's TeamClient thread; what the server answers
@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel
 
 from ui.accessibility import describe
-from ui.replay_window import ReplayWindow
+from ui.review.replay_window import ReplayWindow
 from ui.style import local_time
-from ui.team_client import TeamClient
+from ui.team.team_client import TeamClient
 
 
 def private_flac(data: bytes) -> Path:

@@ -3,7 +3,7 @@ step checklist on the right (with the offer of the Angry customer steps once the
 Start/Stop and the line, model and recording status always visible, and a breather after a hard call.
 It wires widgets to a `CallSession`; the pipeline runs on its own threads and reaches the widgets
 through `EventBridge`; the speech model loads as a background task (ui/tasks.py). The toolbar and the
-dialogs it opens are a `CallWindowController` (ui/window_controller.py); the team sync's state is on the
+dialogs it opens are a `CallWindowController` (ui/call/window_controller.py); the team sync's state is on the
 status bar."""
 
 from __future__ import annotations
@@ -43,18 +43,18 @@ from companion.session import CallSession, auto_pause_settings
 from ui.banner import IDLE_TEXT, CoachingBanner
 from ui.breather import BreatherBar, breather_seconds, upset_seconds
 from ui.bridge import EventBridge
-from ui.checklist_panel import ChecklistPanel
+from ui.call.checklist_panel import ChecklistPanel
+from ui.call.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
+from ui.call.mood_strip import MoodStrip
+from ui.call.pause_banner import PauseBanner
+from ui.call.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
+from ui.call.summary_dialog import SummaryDialog
+from ui.call.sync_status import TeamSyncStatusBar
+from ui.call.team_live_agent import TeamLiveAgent
+from ui.call.transcript_view import TranscriptView
+from ui.call.window_controller import PAUSE_TIP, CallWindowController
 from ui.elided_label import ElidedLabel
-from ui.meters import MetersPanel, pace_source_text  # noqa: F401 - pace_source_text: the window's words
-from ui.mood_strip import MoodStrip
-from ui.pause_banner import PauseBanner
-from ui.playbook_offer import ANGRY_PLAYBOOK, PlaybookOffer
-from ui.summary_dialog import SummaryDialog
-from ui.sync_status import TeamSyncStatusBar
 from ui.tasks import Task, Tasks
-from ui.team_live_agent import TeamLiveAgent
-from ui.transcript_view import TranscriptView
-from ui.window_controller import PAUSE_TIP, CallWindowController
 
 
 class MainWindow(QMainWindow):

@@ -39,11 +39,12 @@ class SupervisorStart(QObject):
         super().__init__()
         from companion.team.errors import TeamError
         from companion.team.live_alerts import LiveTuning, load_tuning
-        from ui.history_window import HistoryWindow
-        from ui.team_dashboard import TeamDashboard
-        from ui.team_floor import FloorFeed, TeamFloor
+        from ui.review.history_window import HistoryWindow
+        from ui.team.team_dashboard import TeamDashboard
+        from ui.team.team_floor import FloorFeed, TeamFloor
+        from ui.team.team_history import TeamHistoryPane
 
-        self.history = HistoryWindow(team_dsn=dsn, team_password=password)
+        self.history = HistoryWindow(team_dsn=dsn, team_password=password, team_pane=TeamHistoryPane)
         self.history.show_team(True)
         self.dashboard = TeamDashboard(dsn, password)
         self.floor = TeamFloor()

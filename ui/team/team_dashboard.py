@@ -1,7 +1,7 @@
 """The team dashboard (supervisors): per agent and per week, from the team server's weekly rollup
 (`companion.team.server_queries.weekly`) — prompts per call (all, or one kind), interruptions per call, average
 pace, talk share, calls reviewed and calls with an upset customer — as six pyqtgraph charts
-(`ui.team_charts`).
+(`ui.team.team_charts`).
 
 Two views: "Trend" draws a line per agent across the weeks; "Latest week" a bar per agent for the newest
 week, which stays readable with 50 agents. The agent list on the left is the legend: tick who is drawn,
@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
 from companion.prompt_kinds import PROMPT_KINDS
 from ui.accessibility import describe_all
 from ui.style import local_time
-from ui.team_charts import LATEST, TREND, TeamCharts, agent_colour
-from ui.team_client import TeamClient, people
+from ui.team.team_charts import LATEST, TREND, TeamCharts, agent_colour
+from ui.team.team_client import TeamClient, people
 
 WEEKS = (4, 8, 12, 26, 52)
 STALE_AFTER_S = 10 * 60   # figures older than this are recomputed by the dashboard itself

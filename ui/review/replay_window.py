@@ -32,10 +32,10 @@ from companion.store.calls import load_call
 from companion.store.queries import prompt_ids, recording_of
 from companion.store.rows import CallRows
 from companion.timeline import speech_without_text
-from ui import replay_mood
 from ui.accessibility import describe_all
 from ui.banner import CoachingBanner
-from ui.replay_timeline import Timeline
+from ui.review import replay_mood
+from ui.review.replay_timeline import Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
 from ui.tasks import Tasks
 

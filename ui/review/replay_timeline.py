@@ -1,5 +1,5 @@
 """The replay's timeline: a mm:ss time axis, both parties' turn lanes, the customer's mood row
-(ui.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap),
+(ui.review.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap),
 the pace and volume curves on scales that fit the call's own readings, the playhead, and under the axis a legend
 whose entries wrap onto as many rows as the width needs (never cut). A click on a marker picks that prompt; a
 click anywhere else seeks to that time."""
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QWidget
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.reports.report_timeline import nice_ticks
 from companion.timeline import PAUSE_COLOUR, clock, time_ticks
-from ui import replay_mood
+from ui.review import replay_mood
 from ui.style import PARTY_COLOURS, PARTY_NAMES
 
 PACE_COLOUR = "#c2185b"
