@@ -252,7 +252,7 @@ def _connect(args: argparse.Namespace) -> int:
         version = check_version(conn)
     finally:
         conn.close()
-    if kind is None:  # connect() found it in a team group a moment ago: taken out of it since
+    if kind is None:  # not reached: connect() and the policy read above need a team group; said plainly if ever
         raise TeamError(f"The team server account {_where(args.dsn)} is in no team group (revoked?) — ask your admin. "
                         "Your calls stay on this machine.")
     kept: Optional[str] = "the password comes from the OS keyring or ~/.pgpass"
