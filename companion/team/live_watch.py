@@ -1,7 +1,7 @@
 """The supervisor's side of the live floor, without a window: `companion team watch [--json]` prints
 one line per change of an agent's live state (agent, team, state, call time, mood, last prompt,
 alerts), per raised hand and per message, for wallboards, scripts and tests. The floor view
-(ui/team_floor.py) reads the same rows through `LiveFloor`.
+(ui/team/team_floor.py) reads the same rows through `LiveFloor`.
 
 How it stays current: the watcher LISTENs on the server's `cc_live` and `cc_live_messages` channels
 (companion.team.server_schema_v3). A notification carries only a row's id; the watcher reads the rows
