@@ -217,6 +217,19 @@ def _run_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("settings", help="your settings files: where each is and whether it exists (--all: every setting)")
+    p.add_argument("--all", action="store_true", help="every setting with its value now, its default and its file")
+    p.add_argument("--json", action="store_true", help="print JSON, for scripts")
+    p.set_defaults(func=_run_settings)
+
+
+def _run_settings(args: argparse.Namespace) -> int:
+    from companion import settings_cli
+
+    return settings_cli.run(all_settings=args.all, as_json=args.json)
+
+
 def _add_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("live", help="coach a live call, headless: prompts printed as they happen",
                        description="Capture the agent's microphone and the softphone's sound, and coach live.")
@@ -365,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_models(sub)
     _add_devices(sub)
     _add_live(sub)
+    _add_settings(sub)
     from companion.app import calls_cli
 
     calls_cli.add_parser(sub)

@@ -121,6 +121,13 @@ def _value(config: object, dotted: str) -> Any:
     return functools.reduce(getattr, dotted.split("."), config)
 
 
+def _ini_value(text: str) -> Any:
+    """A value Qt wrote to an ini file: true/false and whole numbers as such, anything else as its text."""
+    if text in ("true", "false"):
+        return text == "true"
+    return int(text) if re.fullmatch(r"-?\d+", text) else text
+
+
 def _plain(value: Any) -> Any:
     """A value as JSON and TOML have it (tuples as lists)."""
     if isinstance(value, tuple):
@@ -235,7 +242,7 @@ class SettingsStore:
                 current = team_now[s.name] if s.name in team_now else \
                     getattr(team.tuning if s.section == "team" else live, s.key)
             elif s.file == WINDOW.name:
-                current = window.get(s.key.lower(), s.default)
+                current = _ini_value(window[s.key.lower()]) if s.key.lower() in window else s.default
             else:
                 current = _plain(getattr(calibration, s.key)) if calibration else None
             out.append(SettingValue(s, current))
