@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from companion.monitor.calibration import CallCalibration
-from companion.paths import user_config_dir
+from companion.settings_files import pace_calibration_path
 
 FILE = "pace_calibration.json"
 
@@ -27,7 +27,7 @@ class PaceCalibration:
 
 
 def calibration_path() -> Path:
-    return user_config_dir() / FILE
+    return pace_calibration_path()  # the settings store says where: FILE in the user config folder
 
 
 def load_calibration(path: Optional[Path] = None) -> Optional[PaceCalibration]:

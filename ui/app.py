@@ -7,8 +7,8 @@ from functools import partial
 from typing import Optional
 
 from companion.config import load_config
-from companion.paths import user_config_dir
 from companion.playbooks import all_playbooks
+from companion.settings_files import window_path
 
 
 def set_icon(app) -> None:
@@ -25,7 +25,7 @@ def set_icon(app) -> None:
 def window_settings():
     from PySide6.QtCore import QSettings
 
-    return QSettings(str(user_config_dir() / "window.ini"), QSettings.IniFormat)
+    return QSettings(str(window_path()), QSettings.IniFormat)  # where: the settings store
 
 
 def build_window(demo: bool = False, model: Optional[str] = None):

@@ -9,7 +9,7 @@ from typing import Optional
 
 from companion.config import read_toml
 from companion.errors import ConfigError
-from companion.paths import user_config_dir
+from companion.settings_files import devices_path
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class DeviceChoice:
 
 
 def _path() -> Path:
-    return user_config_dir() / "devices.toml"
+    return devices_path()  # the settings store says where (companion.settings_files)
 
 
 def load_choice() -> DeviceChoice:

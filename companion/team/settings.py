@@ -30,8 +30,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from companion.paths import user_config_dir
 from companion.resources import resource_path
+from companion.settings_files import team_path
 from companion.team.errors import TeamError
 
 if sys.version_info >= (3, 11):
@@ -96,7 +96,7 @@ class TeamSettings:
 
 
 def settings_path() -> Path:
-    return user_config_dir() / SETTINGS_FILE
+    return team_path()  # the settings store says where: SETTINGS_FILE in the user config folder
 
 
 # --- the DSN --------------------------------------------------------------------------------
