@@ -195,7 +195,8 @@ class SettingsStore:
         return load_choice()
 
     def team(self) -> TeamSettings:
-        return team_settings.load(TEAM.path(), check=False)
+        """The team connection; a password typed into team.toml by hand is refused (TeamError), never shown."""
+        return team_settings.load(TEAM.path())
 
     def live(self) -> LiveTuning:
         return load_tuning(TEAM.path())

@@ -11,7 +11,7 @@ import typing
 from pathlib import Path
 
 from companion.audio.device_choice import DeviceChoice, load_choice, save_choice
-from companion.config import CoachingConfig
+from companion.config import CoachingConfig, user_coaching_file
 from companion.pace_calibration import calibration_path
 from companion.settings_store import WINDOW_KEYS, SettingsStore
 from companion.team.settings import settings_path
@@ -64,6 +64,7 @@ def test_the_paths_follow_the_config_folder(tmp_path, monkeypatch):
         "pace_calibration": tmp_path / "elsewhere" / "pace_calibration.json"}
     # the modules that read and write them take the same paths from it
     assert settings_path() == store.path("team")
+    assert user_coaching_file() == store.path("coaching")
     assert calibration_path() == store.path("pace_calibration")
     save_choice(DeviceChoice(agent="Headset mic"))
     assert store.path("devices").is_file() and load_choice().agent == "Headset mic"
@@ -118,3 +119,13 @@ def test_a_broken_settings_file_is_one_clear_line():
     broken = companion("settings", "--all")
     assert broken.returncode == 2 and "coach.cooldown_s" in broken.stderr and "Traceback" not in broken.stderr
     assert len(broken.stderr.strip().splitlines()) == 1
+
+
+def test_a_password_typed_into_team_toml_is_never_shown():
+    config = Path(os.environ["COMPANION_CONFIG_DIR"])
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "team.toml").write_text('[server]\ndsn = "host=team.example.org user=alice password=hunter2"\n'
+                                      'role = "agent"\n', encoding="utf-8")
+    shown = companion("settings", "--all", "--json")
+    assert shown.returncode == 2 and "contains a password" in shown.stderr
+    assert "hunter2" not in shown.stdout + shown.stderr
