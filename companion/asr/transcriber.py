@@ -75,9 +75,9 @@ _Work = Union[tuple[int, npt.NDArray[np.float32]], _Signal]
 
 
 class PartyTranscriber(threading.Thread):
-    # A Vosk recogniser's memory grows with the audio it has heard, endpoints or not (its look-ahead decoding
-    # graph is expanded as it goes and kept): at the first endpoint after this much audio it is replaced by a
-    # fresh one, so memory stays flat through a long call. Vosk itself restarts its features every 10 minutes.
+    # A Vosk recogniser's memory grows with the audio it has heard, endpoints or not (most likely its cached
+    # look-ahead decoding graph, kept for its life): at the first endpoint after this much audio it is replaced
+    # by a fresh one, so memory stays flat through a long call (docs/benchmarks.md). Calls under it are untouched.
     renew_after_s = 300.0
 
     def __init__(self, party: Party, model: LoadedModel, audio: AudioConfig, emit: Callable[[object], None],
