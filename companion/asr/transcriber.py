@@ -9,6 +9,7 @@ transcriber maps it onto the call clock, across dropped blocks and resets.
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import threading
 from typing import Any, Callable, Optional, Protocol, TypedDict, Union
@@ -19,7 +20,7 @@ import numpy.typing as npt
 from companion.asr.call_order import END
 from companion.asr.engine import LoadedModel, Recognizer, recognizer
 from companion.config import AudioConfig
-from companion.events import FinalSegment, Party, PartialText, TranscriberFailed, Word
+from companion.events import FinalSegment, PartialText, Party, TranscriberFailed, Word
 from companion.frame_queue import FrameQueue
 from companion.vad.voice_activity import to_pcm16
 
@@ -138,20 +139,17 @@ class PartyTranscriber(threading.Thread):
             if item is None:  # closed: the end of the call
                 self.heard_frames = END
                 if rec is not None and self.failed is None:
-                    last = rec
-                    self._safely(lambda: self._final(json.loads(last.FinalResult())))
+                    self._safely(functools.partial(self._finish, rec))
                 break
             if isinstance(item, _Signal):  # RESET: its words come after the block before it, before the next one
                 self.heard_frames = self._done_frames + 1
                 if rec is not None and self.failed is None:
-                    resetting = rec
-                    self._safely(lambda: self._reset(resetting))
+                    self._safely(functools.partial(self._reset, rec))
                 continue
             first_frame, frames = item
             self.heard_frames = first_frame + frames.shape[0]
             if rec is not None and self.failed is None:
-                hearing = rec
-                self._safely(lambda: self._accept(hearing, first_frame, frames))
+                self._safely(functools.partial(self._accept, rec, first_frame, frames))
                 if self._renew:
                     rec = self._renewed(rec)
             with self._cond:
@@ -160,6 +158,9 @@ class PartyTranscriber(threading.Thread):
         with self._cond:
             self._finished = True
             self._cond.notify_all()
+
+    def _finish(self, rec: Recognizer) -> None:
+        self._final(json.loads(rec.FinalResult()))
 
     def _safely(self, step: Callable[[], None]) -> None:
         try:
