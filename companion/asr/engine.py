@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -55,23 +53,6 @@ def load_model(path: Path) -> LoadedModel:
     except Exception as exc:  # vosk raises a bare Exception on a model it cannot read
         raise ModelError(f"Vosk could not load the model in {root} ({exc}); it may be damaged — download it again.") from None
     return LoadedModel(model, root, time.perf_counter() - started)
-
-
-def load_model_async(path: Path) -> "Future[LoadedModel]":
-    """Validate now (a clear error at once), load on a background thread."""
-    root = model_root(path)
-    future: Future[LoadedModel] = Future()
-
-    def work() -> None:
-        if not future.set_running_or_notify_cancel():
-            return
-        try:
-            future.set_result(load_model(root))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits
-            future.set_exception(exc)
-
-    threading.Thread(target=work, name="model-loader", daemon=True).start()
-    return future
 
 
 def recognizer(model: LoadedModel, sample_rate: int) -> Recognizer:

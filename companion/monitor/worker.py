@@ -33,7 +33,6 @@ class MonitorWorker(threading.Thread):
         # before the block that reaches them (companion.asr.call_order); None: they publish their own
         self.heard: Optional[Callable[[Optional[int]], list[object]]] = None
         self.error: BaseException | None = None
-        self.last_snapshot: MetricsSnapshot | None = None
 
     def run(self) -> None:
         try:
@@ -81,7 +80,6 @@ class MonitorWorker(threading.Thread):
             if isinstance(event, MetricsSnapshot):
                 for prompt in self.coach.evaluate(event):
                     self.bus.publish(prompt)
-                self.last_snapshot = event
                 period = round(event.t * 1000) // self._metrics_ms
                 if final or period > self._published:
                     self._published = period
