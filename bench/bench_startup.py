@@ -38,7 +38,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--module", action="store_true", help="python -m ui instead of the companion command")
     args = parser.parse_args()
-    companion = [sys.executable, "-m", "ui"] if args.module else [shutil.which("companion") or "companion"]
+    beside = os.path.join(os.path.dirname(sys.executable), "companion")  # this environment's own command
+    command = beside if os.path.exists(beside) else (shutil.which("companion") or "companion")
+    companion = [sys.executable, "-m", "ui"] if args.module else [command]
     folder = tempfile.mkdtemp()
     env = dict(os.environ, COMPANION_DATA_DIR=os.path.join(folder, "data"),
                COMPANION_CONFIG_DIR=os.path.join(folder, "config"))

@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _insecure_flag(parser: argparse.ArgumentParser) -> None:
-    from companion.team.transport import INSECURE_FLAG
+    from companion.team.flags import INSECURE_FLAG
 
     parser.add_argument(INSECURE_FLAG, dest="insecure", action="store_true",
                         help="INSECURE: allow a server on the network without sslmode=verify-full (no TLS, or its "
@@ -138,7 +138,8 @@ def _plan(dsn: str, insecure_flag: bool, saved: bool = False) -> Plan:
     flag allows it, and that the flag is not needed when it is not. `saved`: the flag as team.toml
     keeps it for this address counts too."""
     from companion.team.connection import plan_for
-    from companion.team.transport import INSECURE_FLAG, warning
+    from companion.team.flags import INSECURE_FLAG
+    from companion.team.transport import warning
 
     way = plan_for(dsn, True if insecure_flag else (None if saved else False))
     if insecure_flag and not way.relaxed:

@@ -30,12 +30,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from companion.team.errors import TeamError
+from companion.team.flags import INSECURE_FLAG  # named in its warnings
 
 if TYPE_CHECKING:
     from psycopg import Connection
 
 SCRAM = "scram-sha-256"
-INSECURE_FLAG = "--insecure-allow-plaintext"
 REQUIRE_AUTH_LIBPQ = 160000           # libpq 16: require_auth, sslrootcert=system
 TLS_REQUIRED = ("require", "verify-ca", "verify-full")
 SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
