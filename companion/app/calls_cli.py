@@ -25,6 +25,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     lst.add_argument("--kind", metavar="KIND", help="only calls with this kind of prompt")
     lst.add_argument("--interrupted", action="store_true", help="only calls cut off by a crash")
     lst.add_argument("--upset", action="store_true", help="only calls whose customer was upset at some point")
+    lst.add_argument("--limit", type=_count, default=50, metavar="N", help="at most N calls (default 50)")
+    lst.add_argument("--offset", type=_count, default=0, metavar="N", help="skip the N newest (the next page)")
     show = csub.add_parser("show", help="one call as JSON")
     show.add_argument("id", type=int)
     exp = csub.add_parser("export", help="export a call")
@@ -47,6 +49,16 @@ def _mode(text: str) -> int:
     if not 0 <= mode <= 0o777:
         raise argparse.ArgumentTypeError(f"{text!r} is not an octal mode such as 600 or 644")
     return mode
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of calls (0 or more)")
+    return n
 
 
 def write_private(path: Path, data: bytes, mode: int = EXPORT_MODE) -> None:
@@ -72,20 +84,16 @@ def mood_column(call: Mapping[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from companion.reports.export import export
-    from companion.store.calls import list_calls, load_call, search
+    from companion.store.calls import list_calls, load_call
     from companion.store.db import delete_call, open_store
 
     db = open_store()
     try:
         if args.calls_command == "list":
-            calls = list_calls(db)
             if args.search is not None and not args.search.split():
                 raise CompanionError("--search needs at least one word to look for.")
-            if args.search or args.kind or args.interrupted or args.upset:
-                keep = set(search(db, args.search, args.kind, interrupted=True if args.interrupted else None,
-                                  upset=True if args.upset else None))
-                calls = [c for c in calls if c["id"] in keep]
+            calls = list_calls(db, args.limit, args.offset, text=args.search, kind=args.kind,
+                               interrupted=True if args.interrupted else None, upset=True if args.upset else None)
             if args.json:
                 print(json.dumps(calls))
             else:
@@ -105,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
             load_call(db, args.id)
             print(export_bundle(db, args.id, target, mode=args.mode))
             return 0
+        from companion.reports.export import export
+
         doc = load_call(db, args.id)
         text = export(doc, "json" if args.calls_command == "show" else args.format)
         if getattr(args, "output", None):

@@ -7,7 +7,7 @@ from bisect import bisect_left, bisect_right
 from typing import Any, Optional, TypedDict
 
 from companion.errors import CompanionError
-from companion.events import CUSTOMER_STATES
+from companion.timeline import MOOD_LABELS  # the customer's states, without the analysis (numpy) behind them
 
 # One call as a document, the `analyze --json` schema (the same shape comes from analyze, a bundle and the
 # team server, and the reports render it): JSON values, read by key.
@@ -32,22 +32,30 @@ def _seconds(value: object) -> float:
 
 
 def _mood(value: object) -> Optional[str]:
-    return value if isinstance(value, str) and value in CUSTOMER_STATES else None
+    return value if isinstance(value, str) and value in MOOD_LABELS else None
 
 
-def list_calls(db: sqlite3.Connection, limit: Optional[int] = None) -> list[CallListing]:
-    """Newest first: {id, started_at, duration_s, status, prompts, customer_mood, upset_s}; `customer_mood`
-    is the worst state the customer reached ('calm', 'tense', 'upset'; None when it was never read)
-    and `upset_s` how long they were upset."""
-    sql = ("SELECT c.id, c.started_at, c.duration_s, c.status, c.customer_mood, c.upset_s, "
-           "(SELECT COUNT(*) FROM prompts p WHERE p.call_id = c.id) AS prompts "
-           "FROM calls c ORDER BY c.started_at DESC, c.id DESC")
-    if limit:
-        sql += f" LIMIT {int(limit)}"
+def list_calls(db: sqlite3.Connection, limit: Optional[int] = None, offset: int = 0, text: Optional[str] = None,
+               kind: Optional[str] = None, interrupted: Optional[bool] = None,
+               upset: Optional[bool] = None) -> list[CallListing]:
+    """One page of the saved calls, newest first: {id, started_at, duration_s, status, prompts, customer_mood,
+    upset_s}; `customer_mood` is the worst state the customer reached ('calm', 'tense', 'upset'; None when it
+    was never read) and `upset_s` how long they were upset. `limit` calls from `offset` (None: all of them),
+    only those passing the filters (as `search`). One query: the page is chosen by the calls index (and the
+    search index), and only the page's calls have their prompts counted."""
+    where, args = _filters(text, kind, None, None, interrupted, upset)
+    page = ("SELECT c.id, c.started_at, c.duration_s, c.status, c.customer_mood, c.upset_s FROM calls c" + where +
+            " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?")
+    args += [-1 if limit is None else max(int(limit), 0), max(int(offset), 0)]
+    sql = ("WITH page AS (" + page + "), counted AS (SELECT p.call_id, COUNT(*) AS n FROM prompts p "
+           "WHERE p.call_id IN (SELECT id FROM page) GROUP BY p.call_id) "
+           "SELECT page.*, COALESCE(counted.n, 0) AS prompts FROM page LEFT JOIN counted ON counted.call_id = page.id "
+           "ORDER BY page.started_at DESC, page.id DESC")
     return [{"id": r["id"], "started_at": str(r["started_at"]), "duration_s": round(_seconds(r["duration_s"]), 2),
              "status": "interrupted" if r["status"] == "interrupted" else ("complete" if r["status"] == "complete" else "active"),
              "prompts": r["prompts"], "customer_mood": _mood(r["customer_mood"]),
-             "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None} for r in db.execute(sql)]
+             "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None}
+            for r in db.execute(sql, args)]
 
 
 def load_call(db: sqlite3.Connection, call_id: int) -> CallDocument:
@@ -118,8 +126,16 @@ def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[st
            upset: Optional[bool] = None) -> list[int]:
     """Call ids, newest first, whose transcript matches `text` (FTS5) and that pass the filters;
     `upset` True: only calls whose customer was upset at some point (False: never upset)."""
+    where, args = _filters(text, kind, since, until, interrupted, upset)
+    sql = "SELECT c.id FROM calls c" + where + " ORDER BY c.started_at DESC, c.id DESC"
+    return [r[0] for r in db.execute(sql, args)]
+
+
+def _filters(text: Optional[str], kind: Optional[str], since: Optional[str], until: Optional[str],
+             interrupted: Optional[bool], upset: Optional[bool]) -> tuple[str, list[object]]:
+    """The WHERE clause (with its leading space; empty without filters) and its parameters, over `calls c`."""
     where: list[str] = []
-    args: list[str] = []
+    args: list[object] = []
     if text:
         terms = " ".join('"' + t.replace('"', '""') + '"' for t in text.split())
         where.append("c.id IN (SELECT s.call_id FROM segments_fts f JOIN segments s ON s.id = f.rowid WHERE segments_fts MATCH ?)")
@@ -137,8 +153,8 @@ def search(db: sqlite3.Connection, text: Optional[str] = None, kind: Optional[st
         where.append("c.status " + ("=" if interrupted else "!=") + " 'interrupted'")
     if upset is not None:
         where.append("c.customer_mood = 'upset'" if upset else "c.customer_mood IS NOT 'upset'")
-    sql = "SELECT c.id FROM calls c" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.started_at DESC, c.id DESC"
-    return [r[0] for r in db.execute(sql, args)]
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
 
 
 def save_root_cause(call_id: int, text: str, redaction: bool = True) -> None:
