@@ -33,7 +33,7 @@ def test_a_malformed_bundle_given_to_import_is_one_line_and_exit_2(good_doc, tmp
     garbage.write_bytes(os.urandom(3000))
     run = companion("import", garbage)
     assert run.returncode == 2 and run.stderr == "companion: garbage.ccall is not a Call Companion call bundle.\n"
-    assert companion("calls", "list").stdout == ""  # nothing of either was stored
+    assert companion("calls", "list").stdout == "No saved calls yet.\n"  # nothing of either was stored
 
 
 def test_a_bundle_the_app_exported_with_a_2_mb_comment_opens_on_another_machine(tmp_path):

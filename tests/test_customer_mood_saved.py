@@ -81,7 +81,7 @@ def upset_call(make_call, tmp_path_factory):
     first_upset = next(s["t"] for s in analysed["customer_states"] if s["state"] == "upset")
     assert raised[0].start <= first_upset <= raised[-1].end  # the detector found it during the raised turns
     call_id = json.loads(companion("calls", "list", "--json", data=data).stdout)[0]["id"]
-    duration = json.loads(companion("calls", "show", call_id, data=data).stdout)["duration_s"]  # the saved call's length
+    duration = json.loads(companion("calls", "show", call_id, "--json", data=data).stdout)["duration_s"]  # the saved call's length
     assert duration == pytest.approx(analysed["duration_s"], abs=0.05)
     return data, call_id, analysed, duration
 
@@ -164,7 +164,7 @@ def test_the_listing_shows_the_mood_and_filters_calls_with_an_upset_customer(ups
     assert search(store, upset=True) == [upset_id] and {calm_id, unread_id} <= set(search(store, upset=False))
     assert upset_id not in search(store, upset=False)
     assert search(store, kind="customer_upset", upset=True) == [upset_id]
-    lines = {int(line.split()[0]): line for line in companion("calls", "list", data=data).stdout.splitlines()}
+    lines = {int(line.split()[0]): line for line in companion("calls", "list", data=data).stdout.splitlines()[1:]}  # under the header
     upset_for = clock(upset_seconds(analysed["customer_states"], duration))
     assert f"customer upset {upset_for}" in lines[upset_id]
     assert "customer tense" in lines[calm_id] and " — " in lines[unread_id]

@@ -411,7 +411,7 @@ def test_a_call_with_no_transcript_says_who_spoke_and_for_how_long(make_call, tm
     wav, _ = make_call(scenarios.interrupter())
     assert companion("analyze", wav, "--model", "none", "--save").returncode == 0
     call_id = json.loads(companion("calls", "list", "--json").stdout)[0]["id"]
-    doc = json.loads(companion("calls", "show", call_id).stdout)
+    doc = json.loads(companion("calls", "show", call_id, "--json").stdout)
     for fmt in ("html", "txt"):
         run = companion("calls", "export", call_id, "--format", fmt, "--output", tmp_path / f"call.{fmt}")
         assert run.returncode == 0, run.stderr

@@ -338,7 +338,7 @@ def _set_aside(run: subprocess.CompletedProcess, folder: Path) -> Path:
 
 def _fresh_store_works() -> None:
     again = companion("calls", "list")
-    assert again.returncode == 0 and again.stderr == "" and again.stdout == ""
+    assert again.returncode == 0 and again.stderr == "" and again.stdout == "No saved calls yet.\n"
     recorder = CallRecorder("live")
     recorder(Turn("agent", 0.0, 2.0))
     recorder(CallEnded(duration_s=2.0, dropped_blocks=0))

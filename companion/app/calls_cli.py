@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from companion.errors import CompanionError
 from companion.reports.formats import FORMATS
@@ -27,8 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     lst.add_argument("--upset", action="store_true", help="only calls whose customer was upset at some point")
     lst.add_argument("--limit", type=_count, default=50, metavar="N", help="at most N calls (default 50)")
     lst.add_argument("--offset", type=_count, default=0, metavar="N", help="skip the N newest (the next page)")
-    show = csub.add_parser("show", help="one call as JSON")
+    show = csub.add_parser("show", help="one call: its prompts, transcript and pauses")
     show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true", help="the call's whole document, as JSON")
     exp = csub.add_parser("export", help="export a call")
     exp.add_argument("id", type=int)
     exp.add_argument("--format", choices=FORMATS + ("bundle",), default="json",
@@ -83,8 +84,58 @@ def mood_column(call: Mapping[str, Any]) -> str:
     return f"{shown} {clock(call.get('upset_s') or 0.0)}" if mood == "upset" else shown
 
 
+def local_time(stamp: object) -> str:
+    """A stored ISO time as "2026-12-06 14:05" in the user's local zone (a stored text that is no time: as it is)."""
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(str(stamp)).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return printable(stamp)
+
+
+def listing_lines(page: Sequence[tuple[Mapping[str, Any], str]]) -> list[str]:
+    """`calls list` as text: a header, then a line per call (the customer's mood: how long upset, if they were)."""
+    from companion.timeline import clock
+
+    lines = [f"{'ID':>6}  {'Started':<16}  {'Length':>6}  {'Source':<8}  {'Status':<11}  {'Customer':<20}  Prompts"]
+    for c, source in page:
+        mood = mood_column(c)
+        lines.append(f"{c['id']:>6}  {local_time(c['started_at']):<16}  {clock(c['duration_s']):>6}  "
+                     f"{printable(source):<8}  {printable(c['status']):<11}  {mood:<20}  {c['prompts']:>7}")
+    return lines
+
+
+def call_lines(doc: Mapping[str, Any]) -> list[str]:
+    """`calls show` as text: what the call was, its prompts, its transcript (time, party, words) and its pauses."""
+    from companion.prompt_kinds import PROMPT_KINDS
+    from companion.timeline import clock
+
+    call = doc.get("call") or {}
+    lines = [f"Call {call.get('id')}  {local_time(call.get('started_at'))}  {clock(doc.get('duration_s') or 0.0)}  "
+             f"{printable(call.get('source') or '')}  {printable(call.get('status') or '')}",
+             f"File: {printable(doc.get('file'))}"]
+    if call.get("playbook"):
+        lines.append(f"Playbook: {printable(call['playbook'])}")
+    prompts = doc.get("prompts") or []
+    lines += ["", f"Prompts ({len(prompts)})" if prompts else "Prompts: none"]
+    for p in prompts:
+        kind = PROMPT_KINDS.get(p.get("kind"))
+        label = kind.label if kind else printable(p.get("kind"))
+        lines.append(f"  {clock(p.get('t') or 0.0)}  {label}" + (f" — {printable(p['reason'])}" if p.get("reason") else ""))
+    segments = call.get("segments") or []
+    lines += ["", "Transcript" if segments else "Transcript: none (no speech model, or nothing said)"]
+    for s in segments:
+        lines.append(f"  {clock(s.get('start') or 0.0)}  {printable(s.get('party')):<8}  {printable(s.get('text'))}")
+    pauses = call.get("pauses") or []
+    lines += ["", "Pauses" if pauses else "Pauses: none"]
+    for pause in pauses:
+        lines.append(f"  {clock(pause.get('start') or 0.0)} – {clock(pause.get('end') or 0.0)}")
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
-    from companion.store.calls import list_calls, load_call
+    from companion.store.calls import calls_page, load_call
     from companion.store.db import delete_call, open_store
 
     db = open_store()
@@ -92,14 +143,20 @@ def run(args: argparse.Namespace) -> int:
         if args.calls_command == "list":
             if args.search is not None and not args.search.split():
                 raise CompanionError("--search needs at least one word to look for.")
-            calls = list_calls(db, args.limit, args.offset, text=args.search, kind=args.kind,
+            from companion.prompt_kinds import KINDS
+
+            if args.kind is not None and args.kind not in KINDS:
+                raise CompanionError(f"--kind {printable(args.kind)} is not a kind of prompt; the kinds are: "
+                                     f"{', '.join(KINDS)}.")
+            page = calls_page(db, args.limit, args.offset, text=args.search, kind=args.kind,
                                interrupted=True if args.interrupted else None, upset=True if args.upset else None)
             if args.json:
-                print(json.dumps(calls))
+                print(json.dumps([listing for listing, _ in page]))
+            elif page:
+                print("\n".join(listing_lines(page)))
             else:
-                for c in calls:
-                    print(f"{c['id']:>6}  {printable(c['started_at'])}  {c['duration_s']:>7.0f} s  "
-                          f"{printable(c['status']):<11} {mood_column(c):<20} {c['prompts']} prompts")
+                filtered = args.search or args.kind or args.interrupted or args.upset or args.offset
+                print("No calls match." if filtered else "No saved calls yet.")
             return 0
         if args.calls_command == "delete":
             load_call(db, args.id)  # a clear error for an unknown id
@@ -116,6 +173,9 @@ def run(args: argparse.Namespace) -> int:
         from companion.reports.export import export
 
         doc = load_call(db, args.id)
+        if args.calls_command == "show" and not args.json:
+            print("\n".join(call_lines(doc)))
+            return 0
         text = export(doc, "json" if args.calls_command == "show" else args.format)
         if getattr(args, "output", None):
             write_private(args.output, text.encode("utf-8"), args.mode)

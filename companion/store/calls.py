@@ -38,24 +38,32 @@ def _mood(value: object) -> Optional[str]:
 def list_calls(db: sqlite3.Connection, limit: Optional[int] = None, offset: int = 0, text: Optional[str] = None,
                kind: Optional[str] = None, interrupted: Optional[bool] = None,
                upset: Optional[bool] = None) -> list[CallListing]:
-    """One page of the saved calls, newest first: {id, started_at, duration_s, status, prompts, customer_mood,
+    """`calls_page` without the sources."""
+    return [listing for listing, _ in calls_page(db, limit, offset, text, kind, interrupted, upset)]
+
+
+def calls_page(db: sqlite3.Connection, limit: Optional[int] = None, offset: int = 0, text: Optional[str] = None,
+               kind: Optional[str] = None, interrupted: Optional[bool] = None,
+               upset: Optional[bool] = None) -> list[tuple[CallListing, str]]:
+    """One page of the saved calls, newest first, each with its source ('live', 'demo', 'analyze', 'import'):
+    {id, started_at, duration_s, status, prompts, customer_mood,
     upset_s}; `customer_mood` is the worst state the customer reached ('calm', 'tense', 'upset'; None when it
     was never read) and `upset_s` how long they were upset. `limit` calls from `offset` (None: all of them),
     only those passing the filters (as `search`). One query: the page is chosen by the calls index (and the
     search index), and only the page's calls have their prompts counted."""
     where, args = _filters(text, kind, None, None, interrupted, upset)
-    page = ("SELECT c.id, c.started_at, c.duration_s, c.status, c.customer_mood, c.upset_s FROM calls c" + where +
+    page = ("SELECT c.id, c.started_at, c.duration_s, c.source, c.status, c.customer_mood, c.upset_s FROM calls c" + where +
             " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?")
     args += [-1 if limit is None else max(int(limit), 0), max(int(offset), 0)]
     sql = ("WITH page AS (" + page + "), counted AS (SELECT p.call_id, COUNT(*) AS n FROM prompts p "
            "WHERE p.call_id IN (SELECT id FROM page) GROUP BY p.call_id) "
            "SELECT page.*, COALESCE(counted.n, 0) AS prompts FROM page LEFT JOIN counted ON counted.call_id = page.id "
            "ORDER BY page.started_at DESC, page.id DESC")
-    return [{"id": r["id"], "started_at": str(r["started_at"]), "duration_s": round(_seconds(r["duration_s"]), 2),
+    return [({"id": r["id"], "started_at": str(r["started_at"]), "duration_s": round(_seconds(r["duration_s"]), 2),
              "status": "interrupted" if r["status"] == "interrupted" else ("complete" if r["status"] == "complete" else "active"),
              "prompts": r["prompts"], "customer_mood": _mood(r["customer_mood"]),
-             "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None}
-            for r in db.execute(sql, args)]
+             "upset_s": round(_seconds(r["upset_s"]), 2) if _mood(r["customer_mood"]) else None},
+             str(r["source"] or "")) for r in db.execute(sql, args)]
 
 
 def load_call(db: sqlite3.Connection, call_id: int) -> CallDocument:
