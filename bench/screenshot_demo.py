@@ -1,5 +1,5 @@
 """Take docs/screenshot.png: the real window (xcb under Xvfb, or any desktop) mid-demo, once the banner
-shows a prompt and a checklist step has ticked itself. Run by hand:
+shows a prompt, the customer's mood has been read and a checklist step has ticked itself. Run by hand:
 
     xvfb-run -a -s "-screen 0 1280x800x24" python bench/screenshot_demo.py [OUT.png]
 """
@@ -23,6 +23,7 @@ from ui.app import build_window, set_icon  # noqa: E402
 
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
+    out.unlink(missing_ok=True)  # so that a failed run leaves no stale picture behind
     app = QApplication(sys.argv[:1])
     set_icon(app)
     window = build_window(demo=True)
@@ -33,7 +34,8 @@ def main() -> int:
 
     def ready() -> bool:
         ticked = any(window.checklist.is_done(s.id) for s in window.playbook.steps)
-        return window.banner.kind is not None and ticked and len(window.transcript.model.lines) >= 4
+        mood_read = window.mood.state is not None  # the mood strip shows the customer's first reading
+        return window.banner.visible_prompt and mood_read and ticked and len(window.transcript.model.lines) >= 4
 
     def poll() -> None:
         if ready():
@@ -50,7 +52,11 @@ def main() -> int:
 
     QTimer.singleShot(500, poll)
     QTimer.singleShot(120000, app.quit)
-    return app.exec()
+    app.exec()
+    if not out.exists():
+        print(f"{out}: not taken: the demo never showed a prompt, a mood and a ticked step at once", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
