@@ -84,6 +84,13 @@ def mood_column(call: Mapping[str, Any]) -> str:
     return f"{shown} {clock(call.get('upset_s') or 0.0)}" if mood == "upset" else shown
 
 
+def _known_kind(kind: str) -> None:
+    from companion.prompt_kinds import KINDS
+
+    if kind not in KINDS:
+        raise CompanionError(f"--kind {printable(kind)} is not a kind of prompt; the kinds are: {', '.join(KINDS)}.")
+
+
 def local_time(stamp: object) -> str:
     """A stored ISO time as "2026-12-06 14:05" in the user's local zone (a stored text that is no time: as it is)."""
     from datetime import datetime
@@ -143,11 +150,8 @@ def run(args: argparse.Namespace) -> int:
         if args.calls_command == "list":
             if args.search is not None and not args.search.split():
                 raise CompanionError("--search needs at least one word to look for.")
-            from companion.prompt_kinds import KINDS
-
-            if args.kind is not None and args.kind not in KINDS:
-                raise CompanionError(f"--kind {printable(args.kind)} is not a kind of prompt; the kinds are: "
-                                     f"{', '.join(KINDS)}.")
+            if args.kind is not None:
+                _known_kind(args.kind)
             page = calls_page(db, args.limit, args.offset, text=args.search, kind=args.kind,
                                interrupted=True if args.interrupted else None, upset=True if args.upset else None)
             if args.json:

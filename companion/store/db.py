@@ -202,6 +202,13 @@ def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
     key = str(path.resolve())
     if key in _swept and not closed:
         return
+    try:
+        ended = db.execute("SELECT 1 FROM calls WHERE status <> 'active' LIMIT 1").fetchone()
+    except sqlite3.Error:
+        return
+    if ended is None:  # nothing to repair: the recorder (numpy, soundfile) is not even imported
+        _swept.add(key)
+        return
     from companion.store.recording import repair_cut_off
 
     try:
