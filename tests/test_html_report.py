@@ -358,6 +358,13 @@ def test_the_notes_and_the_supervisors_comments_are_there(demo):
     assert row.cell("written") == written  # local time to the minute, never "2026-01-05T10:12:00+00:00"
 
 
+def test_the_header_says_when_the_call_started_in_local_time(demo):
+    doc, _, dom = demo
+    meta = dom.one("p", "meta").text()
+    started = datetime.fromisoformat(doc["call"]["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
+    assert f"started {started}" in meta and doc["call"]["started_at"] not in meta
+
+
 def _assert_self_contained(dom: Node, raw: str) -> None:
     elements = list(dom.iter())
     assert not [n for n in elements if n.tag in ("script", "iframe", "object", "embed", "link", "img", "base")]

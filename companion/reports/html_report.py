@@ -257,7 +257,8 @@ def _comments(doc: CallDocument) -> str:
 
 def _header(doc: CallDocument) -> str:
     call = doc["call"]
-    facts = [call["started_at"], doc["file"], f"playbook {call['playbook']}" if call.get("playbook") else None]
+    started = f"started {_written(call['started_at'])}" if call.get("started_at") else None  # local time, readable
+    facts = [started, doc["file"], f"playbook {call['playbook']}" if call.get("playbook") else None]
     meta = " · ".join(escape(str(f)) for f in facts if f)
     return f'<header><h1>Call {int(call["id"])} — coaching report</h1><p class="meta">{meta}</p></header>'
 
