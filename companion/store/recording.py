@@ -112,9 +112,18 @@ def repair_cut_off(db: sqlite3.Connection, default_store: bool = True) -> list[P
     noted its recording)."""
     repaired: list[Path] = []
     noted: list[tuple[Optional[str], int]] = []   # (recording, call id)
+    folder = recordings_dir() if default_store else None
+    try:  # one listing of the recordings folder, not a file opened per call: a history of 100,000 calls opens fast
+        present = set(os.listdir(folder)) if folder is not None else set()
+    except OSError:
+        present = set()
     for row in db.execute("SELECT id, recording, writer_pid FROM calls WHERE status <> 'active'").fetchall():
         named = Path(row["recording"]) if row["recording"] else None
-        path = named or (recordings_dir() / f"call-{row['id']}.flac" if default_store else None)
+        if named is None:
+            name = f"call-{row['id']}.flac"
+            path = folder / name if folder is not None and name in present else None
+        else:
+            path = named
         if path is None or not unknown_length(path) or writer_alive(row["writer_pid"], row["id"]):
             continue
         try:
