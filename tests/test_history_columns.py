@@ -42,6 +42,7 @@ def test_history_shows_each_calls_start_in_local_time_and_its_adherence(qtbot, m
         started = datetime.fromisoformat(doc["call"]["started_at"]).astimezone().strftime("%Y-%m-%d %H:%M")
         assert history.table.item(row, COLUMNS.index("Started")).text() == started  # tests run in the C locale: ISO
         assert history.since.displayFormat() == "yyyy-MM-dd"
+        assert not history.table.verticalHeader().isVisible()  # the id column only: no row numbers beside it
 
         playbook = {p.id: p for p in all_playbooks()[0]}[doc["call"]["playbook"]]
         ticks = [(t["step_id"], t["t"], bool(t["done"])) for t in doc["call"]["checklist"]]

@@ -98,6 +98,7 @@ class HistoryWindow(QWidget):
             edit.setDisplayFormat(date_format())  # the user's own way (ISO under the C locale)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)  # the call's id is its own column: no row numbers beside it
         self.table.horizontalHeaderItem(COLUMNS.index("Steps")).setToolTip(
             "Adherence: the playbook's steps done in its order, of all its steps")
         self.table.setEditTriggers(QTableWidget.NoEditTriggers)
