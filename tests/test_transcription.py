@@ -155,6 +155,29 @@ def test_a_recogniser_renewed_in_a_long_call_keeps_its_words_on_the_call_clock(c
             assert [w for w in words if utt.start - 0.5 <= w.start <= utt.end + 0.5], utt
 
 
+def test_a_live_call_that_drops_audio_keeps_its_words_on_the_call_clock(config, ko_model, korean):
+    """A busy machine makes a live call drop whole blocks before the recogniser: the words after each gap
+    still sit inside their turns, and what the recogniser keeps to place them does not grow with the drops."""
+    from companion.asr.transcriber import PartyTranscriber
+
+    wav, truth = korean
+    said = []
+    agent = PartyTranscriber("agent", ko_model, config.audio, said.append)
+    agent.start()
+    drops = 0
+    for i, block in enumerate(FileCallSource(CallFileSpec(wav), config.audio).blocks()):
+        if i % 5 == 3:
+            drops += 1  # the queue was full: this block never reaches the recogniser
+            continue
+        agent.put(block.first_frame, block.agent)
+    agent.close()
+    agent.join(timeout=120)
+    words = [w for e in said if isinstance(e, FinalSegment) for w in e.words]
+    assert drops > 10 and words
+    assert all(inside_some_turn(w, truth.of("agent")) for w in words)
+    assert len(agent._anchors) < drops / 2   # only the anchors words still to come may need
+
+
 def test_partial_text_comes_while_the_speaker_talks(plain_run, korean):
     _, truth = korean
     events = plain_run

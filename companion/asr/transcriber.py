@@ -8,6 +8,7 @@ transcriber maps it onto the call clock, across dropped blocks and resets.
 
 from __future__ import annotations
 
+import bisect
 import enum
 import functools
 import json
@@ -205,13 +206,16 @@ class PartyTranscriber(threading.Thread):
         self._reset_at = self._fed_s
 
     def _to_call(self, vosk_s: float) -> float:
-        anchor_v, anchor_c = self._anchors[0]
-        for v, c in self._anchors:
-            if v <= vosk_s + 1e-9:
-                anchor_v, anchor_c = v, c
-            else:
-                break
+        at = bisect.bisect_right(self._anchors, vosk_s + 1e-9, key=lambda anchor: anchor[0])
+        anchor_v, anchor_c = self._anchors[max(at - 1, 0)]
         return anchor_c + (vosk_s - anchor_v)
+
+    def _forget_anchors_before(self, vosk_s: float) -> None:
+        """Words still to come lie after `vosk_s` (the end of an utterance given as final): only the anchor in
+        force there and later ones are needed, so a call with many dropped blocks keeps a short list."""
+        at = bisect.bisect_right(self._anchors, vosk_s + 1e-9, key=lambda anchor: anchor[0])
+        if at > 1:
+            del self._anchors[:at - 1]
 
     def _words(self, raw: list[_VoskWord], offset: float) -> tuple[Word, ...]:
         return tuple(
@@ -229,6 +233,8 @@ class PartyTranscriber(threading.Thread):
             self._reset_offset = self._reset_at - self._base_s if restarted else 0.0
             self._reset_at = None
         words = self._words(raw, self._reset_offset)
+        if raw:
+            self._forget_anchors_before(float(raw[-1]["end"]) + self._base_s + self._reset_offset)
         if self._last_partial:
             self._last_partial = ""
         if words:
