@@ -127,26 +127,6 @@ def dead_air() -> Script:
     return Script("dead_air", s)
 
 
-def demo_call() -> Script:
-    """The bundled demo call (resources/demo/demo_call.flac): a difficult customer and an agent who
-    talks over them, speeds up and raises their voice, then recovers."""
-    s: list[Say] = [Say("agent", AGENT_LINES[0], at=0.5, wpm=145)]
-    s.append(Say("customer", CUSTOMER_LINES[0] + " " + CUSTOMER_LINES[1], gap=0.3, wpm=165, gain_db=2))
-    s.append(Say("agent", BACKCHANNELS[0], after_start=2.0, wpm=140, tag="backchannel"))
-    s.append(Say("agent", AGENT_LINES[1], gap=1.5, wpm=145))
-    s.append(Say("customer", CUSTOMER_LINES[2] + " " + CUSTOMER_LINES[3], gap=0.4, wpm=170, gain_db=4))
-    s.append(Say("agent", AGENT_LINES[2], after_start=2.5, wpm=160, tag="interrupt"))
-    s.append(Say("agent", AGENT_LINES[3] + " " + AGENT_LINES[5], gap=0.4, wpm=235, tag="fast"))
-    s.append(Say("agent", AGENT_LINES[6] + " " + AGENT_LINES[4], gap=0.3, wpm=235, tag="fast"))
-    s.append(Say("customer", CUSTOMER_LINES[4], gap=0.4, wpm=170, gain_db=4))
-    s.append(Say("agent", AGENT_LINES[4] + " " + AGENT_LINES[6], gap=0.4, wpm=150, gain_db=9, pitch=75, tag="raised"))
-    s.append(Say("customer", BACKCHANNELS[2], gap=0.6, wpm=150, tag="backchannel"))
-    s.append(Say("agent", AGENT_LINES[7], gap=0.6, wpm=140))
-    s.append(Say("customer", "Okay, thank you, I will wait for your email then.", gap=0.5, wpm=160))
-    s.append(Say("agent", AGENT_LINES[9], gap=0.5, wpm=140))
-    return Script("demo_call", s)
-
-
 KO_AGENT = [
     "안녕하세요 무엇을 도와드릴까요",
     "주문 번호를 알려주시겠어요",

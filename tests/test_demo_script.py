@@ -78,13 +78,15 @@ def test_a_malformed_script_is_one_clear_error(tmp_path):
         load_script(bad)
 
 
-# What each line of the demo that shows a step shows (the start of the line is enough to find it); every other
-# line shows none. The demo's first words are its opening step's moment.
+# What each line of the demo that shows a step shows (the start of the line is enough to find it), in the order the
+# demo says them; every other line shows none. The demo's first words are its opening step's moment, and the
+# after-call step is the summary's.
 DEMO_STEPS = {
     "mm-hmm": "listen",
-    "I am sorry to hear that": "empathise",
-    "The tracking shows it was delivered": "solution",   # "I will send a request to the courier"
-    "You will get an email from me": "action",           # "with the reference number and my direct line"
+    "So if I understand correctly": "repeat",                    # "... Is that right?"
+    "I am sorry, I understand how frustrating": "empathise",
+    "Here is what I can do": "solution",                         # "I will send a replacement today"
+    "You will get an email from me": "action",                   # "the reference number and my direct line"
 }
 
 
@@ -105,10 +107,10 @@ def demo_lines_as_heard(config):
     return sorted(finals, key=lambda s: s.end)
 
 
-def test_the_demos_checklist_follows_the_conversation_and_never_ticks_a_step_early(config):
+def test_the_demos_checklist_follows_the_conversation_step_by_step_and_never_ticks_a_step_early(config):
     """The bundled demo call through the checklist as the demo runs it without a model: the opening step as the call
-    begins, then each step at the line that says it, never one before; the step nobody says (repeating the
-    concerns back) stays open, and the after-call step is left to the summary."""
+    begins, then every step the agent can say, each at the line that says it and in the playbook's order, never one
+    before, all within the call's first two minutes; the after-call step is left to the summary."""
     from companion.checklist import ChecklistTracker
     from companion.playbooks import find_playbook
 
@@ -128,8 +130,10 @@ def test_the_demos_checklist_follows_the_conversation_and_never_ticks_a_step_ear
     expected = [(step, next(l.text for l in demo_script().lines if l.text.startswith(start)))
                 for start, step in DEMO_STEPS.items()]
     assert said == expected
+    assert [step for step, *_ in heard] == [s.id for s in playbook.steps if s.flow != "after-call"]  # in order
     for _step, t, text, _phrase in heard[1:]:
         line = next(l for l in demo_script().lines if l.text == text)
         assert t == pytest.approx(line.end, abs=0.01)  # ticked when the line that says it ends, not before
-    assert "repeat" not in tracker.done and "feedback" not in tracker.done
+    assert max(t for _, t, _, _ in heard) <= 120.0
+    assert "feedback" not in tracker.done
     assert tracker.current == "feedback"
