@@ -22,6 +22,7 @@ from companion.events import (
     Event,
     FinalSegment,
     Interruption,
+    MessageFromSupervisor,
     MetricsSnapshot,
     MonitorFailed,
     PartialText,
@@ -67,6 +68,12 @@ def _pause(event: StoringPaused) -> JsonDoc:
             **({"cue": event.cue} if event.cue else {})}
 
 
+def _redacted_message(event: MessageFromSupervisor) -> MessageFromSupervisor:
+    from companion.store.redaction import redact
+
+    return dataclasses.replace(event, text=redact(event.text), sender=redact(event.sender))
+
+
 def _not_written(event: Event) -> None:
     """An event the events file leaves out (a checklist tick is the window's and the store's)."""
     return None
@@ -92,6 +99,8 @@ TO_JSON: dict[type, Callable[[Any], Optional[JsonDoc]]] = {
     CustomerState: lambda e: {"t": e.t, "type": "customer_state", "state": e.state},
     StoringPaused: _pause,
     StepTicked: _not_written,
+    MessageFromSupervisor: lambda e: {"t": e.t, "type": "supervisor_message", "from": e.sender, "text": e.text,
+                                      **({"message_id": e.message_id} if e.message_id is not None else {})},
 }
 
 
@@ -169,6 +178,8 @@ class JsonlWriter:
             event = self._outside_pauses(event)
             if event is None:
                 return
+            if isinstance(event, MessageFromSupervisor) and self.redaction:
+                event = _redacted_message(event)  # what a supervisor typed is redacted like every stored text
             self._write_all(self.redactor.feed(event) if self.redactor is not None else [event])
 
     def _write_all(self, events: Sequence[object]) -> None:

@@ -316,6 +316,18 @@ class StoringPaused:
     cue: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class MessageFromSupervisor:
+    """A supervisor's short text reached the agent at `t` on the call (the team live, issue 25): shown as a
+    banner of its own, never a coaching cue, and kept with the call. `sender`: the supervisor's login on the
+    team server; `message_id`: the message's id there (None when it did not come from one)."""
+
+    t: float
+    sender: str
+    text: str
+    message_id: Optional[int] = None
+
+
 # Everything the call's bus carries (companion.bus): each has its entry in the events file's table
 # (companion.event_json) and the store's (companion.store.recorder), tested in tests/test_event_types.py.
 Event = Union[
@@ -335,6 +347,7 @@ Event = Union[
     MonitorFailed,
     SaveFailed,
     SavingResumed,
+    MessageFromSupervisor,
     CallEnded,
 ]
 EVENT_TYPES: tuple[type, ...] = get_args(Event)

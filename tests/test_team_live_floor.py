@@ -338,6 +338,16 @@ def test_two_agents_live_calls_through_the_softphone_reach_their_own_supervisors
     out, err = outs["ann"]
     assert "FROM YOUR SUPERVISOR" in out and "offer the refund" in out, (out, err)
     assert "hand raised" in err
+    import sqlite3
+
+    from companion.store.calls import load_call
+
+    store = sqlite3.connect(ann.store_path)
+    store.row_factory = sqlite3.Row
+    (call_id,) = store.execute("SELECT id FROM calls").fetchone()
+    kept = load_call(store, call_id)["call"]["supervisor_messages"]  # the message is kept with ann's call, at its time
+    assert [(m["sender"], m["text"]) for m in kept] == [(team.name("sue"), "I'm listening in — offer the refund")]
+    assert 0 < kept[0]["t"] < truth.duration_s + 3
     assert cat_name not in watches["sue"].agents(), errs["sue"]
     assert ann_name not in watches["sam"].agents(), errs["sam"]
     assert "hand" not in {line.get("event") for _, line in watches["sam"].lines}

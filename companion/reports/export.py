@@ -1,13 +1,15 @@
 """Exports of a saved call: json, txt, srt, vtt, csv, html (the coaching report, companion.reports.html_report).
 
 The customer's mood goes with the call: `customer_states` in json, a `customer_state` row per change
-in csv, a summary line in txt, a band and a card in html."""
+in csv, a summary line in txt, a band and a card in html. A supervisor's message sent during the call (the team
+live) goes with it too: `call.supervisor_messages` in json, a row in csv, a line at its time in txt and html."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from typing import Any
 
 from companion.errors import CompanionError
 from companion.report import mood_summary
@@ -26,6 +28,11 @@ def _stamp(t: float, sep: str) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
 
 
+def _messages(doc: CallDocument) -> list[dict[str, Any]]:
+    """The supervisors' messages that reached the agent during the call (the team live), with their times."""
+    return [m for m in doc["call"].get("supervisor_messages") or [] if isinstance(m.get("t"), (int, float))]
+
+
 def export(doc: CallDocument, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(doc, ensure_ascii=False, indent=1)
@@ -34,7 +41,10 @@ def export(doc: CallDocument, fmt: str) -> str:
         if doc.get("customer_states"):
             out.append(f"Customer mood: {mood_summary(doc['customer_states'], doc['duration_s'])}")
         out.append("")
-        out += [f"[{_stamp(l['start'], '.')[:-4]}] {NAMES[l['party']]}: {l['text']}" for l in transcript_lines(doc)]
+        said = [(l["start"], f"[{_stamp(l['start'], '.')[:-4]}] {NAMES[l['party']]}: {l['text']}") for l in transcript_lines(doc)]
+        said += [(m["t"], f"[{_stamp(m['t'], '.')[:-4]}] (message from supervisor {m['sender']}: {m['text']})")
+                 for m in _messages(doc)]
+        out += [line for _, line in sorted(said, key=lambda s: s[0])]
         return "\n".join(out) + "\n"
     if fmt in ("srt", "vtt"):
         sep = "," if fmt == "srt" else "."
@@ -53,6 +63,7 @@ def export(doc: CallDocument, fmt: str) -> str:
         rows = [(p["t"], "prompt", p["kind"], p["reason"]) for p in doc["prompts"]]
         rows += [(i["t"], "interruption", i["by"], i["overlap_s"]) for i in doc["interruptions"]]
         rows += [(c["t"], "customer_state", c["state"], "") for c in doc.get("customer_states", [])]
+        rows += [(m["t"], "supervisor_message", m["sender"], m["text"]) for m in _messages(doc)]
         for row in sorted(rows, key=lambda r: r[0]):
             w.writerow([spreadsheet_cell(cell) for cell in row])
         return buf.getvalue()

@@ -2,7 +2,7 @@
 
 One self-contained page (inline CSS and SVG; no scripts, fonts, images or links to fetch) that
 also prints on A4: the call's key numbers as cards (the customer's mood among them, report_mood),
-the timeline (report_timeline), the transcript with each prompt where it came, the checklist as it
+the timeline (report_timeline), the transcript with each prompt (and each message a supervisor sent during the call) where it came, the checklist as it
 was ticked with the call's adherence to its playbook (companion.checklist), the notes and the supervisor's comments. Every piece of text from the call or its users is HTML-escaped where it is placed.
 """
 
@@ -177,11 +177,19 @@ def _prompt_row(prompt: dict[str, Any]) -> str:
                _td("text", prompt["reason"], markup=_chip(prompt["kind"]) + " "), kind=prompt["kind"])
 
 
+def _message_row(message: dict[str, Any]) -> str:
+    """A supervisor's message that reached the agent during the call (the team live): not a prompt."""
+    return _tr("supervisor-message", _td("t", _time(message["t"])), _td("who", f"Supervisor {message['sender']}"),
+               _td("text", message["text"], markup='<span class="chip message">Message</span> '))
+
+
 def _transcript(doc: CallDocument) -> str:
-    """The lines in order, each prompt between the line it came during and the next."""
+    """The lines in order, each prompt (and each supervisor's message) between the line it came during and the next."""
     lines = transcript_lines(doc)
     rows = [(line["start"], 0, _line_row(line)) for line in lines]
     rows += [(p["t"], 1, _prompt_row(p)) for p in doc["prompts"]]
+    rows += [(m["t"], 2, _message_row(m)) for m in doc["call"].get("supervisor_messages") or []
+             if isinstance(m.get("t"), (int, float))]
     body = _table("transcript", ("Time", "Who", "What was said"), [r for _, _, r in sorted(rows, key=lambda r: r[:2])],
                   "Nothing was said on this call.")
     untranscribed = lines and not lines[0]["transcribed"]
@@ -315,6 +323,8 @@ td.who { width: 7em; font-weight: 600; white-space: nowrap; }
 tr.no-text td.text { color: var(--muted); font-style: italic; }
 tr.prompt td { background: #fffbea; border-bottom-color: #f3e3a0; }
 tr.prompt td.who { color: var(--muted); font-weight: 400; font-style: italic; }
+tr.supervisor-message td { background: #ecebf7; border-bottom-color: #c9c6ea; }
+.chip.message { background: #2d2a6e; color: #ffffff; }
 tr.undone td.step { text-decoration: line-through; color: var(--muted); }
 tr.undone td.state { color: #b3261e; font-weight: 600; }
 tr.done td.state { color: #1d7a46; }

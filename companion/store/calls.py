@@ -102,6 +102,8 @@ def load_call(db: sqlite3.Connection, call_id: int) -> CallDocument:
             "notes": (db.execute("SELECT root_cause FROM notes WHERE call_id = ?", (call_id,)).fetchone() or [None])[0],
             "comments": [dict(r) for r in db.execute(
                 "SELECT t, prompt_id, author, text, created_at FROM comments WHERE call_id = ? ORDER BY t", (call_id,))],
+            "supervisor_messages": [dict(r) for r in db.execute(  # the team live: what a supervisor sent during the call
+                "SELECT t, sender, text FROM supervisor_messages WHERE call_id = ? ORDER BY t, rowid", (call_id,))],
         },
     }
 

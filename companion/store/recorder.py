@@ -28,6 +28,7 @@ from companion.events import (
     FinalSegment,
     FrameBlock,
     Interruption,
+    MessageFromSupervisor,
     MetricsSnapshot,
     MonitorFailed,
     PartialText,
@@ -352,6 +353,10 @@ class CallRecorder:
                         "longest_agent_monologue_s = ? WHERE id = ?",
                         (e.t, e.pace_source, e.talk_share_call, e.longest_monologue_s, self.call_id))
 
+    def _supervisor_message(self, e: MessageFromSupervisor) -> None:
+        assert self.rows is not None
+        self.rows.supervisor_message(e.t, e.sender, e.text, e.message_id)
+
     def _tick(self, e: StepTicked) -> None:
         assert self.rows is not None
         self.rows.tick(e.t, e.step_id, e.title, e.source, e.done)
@@ -393,6 +398,7 @@ ROWS: dict[type, Callable[[CallRecorder, Any], None]] = {
     CustomerState: CallRecorder._customer_state,
     MetricsSnapshot: CallRecorder._metrics,
     StepTicked: CallRecorder._tick,
+    MessageFromSupervisor: CallRecorder._supervisor_message,
     CallStarted: CallRecorder._started,
     CallEnded: CallRecorder._ended,
     _Recording: CallRecorder._recording,

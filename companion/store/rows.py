@@ -240,6 +240,13 @@ class CallRows:
     def note(self, root_cause: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO notes(call_id, root_cause) VALUES (?, ?)", (self.call_id, self.text(root_cause)))
 
+    def supervisor_message(self, t: float, sender: str, text: str, server_id: Optional[int] = None) -> None:
+        """A supervisor's message that reached the agent at `t` during the call (the team live)."""
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t < 0:
+            raise RowError(f"a supervisor's message's time must be a number of seconds, not {str(t)[:40]!r}")
+        self.db.execute("INSERT INTO supervisor_messages(call_id, t, sender, text, server_id) VALUES (?, ?, ?, ?, ?)",
+                        (self.call_id, float(t), self.text(sender) or "", self.text(text) or "", server_id))
+
     def comment(self, t: float, author: Optional[str], text: str, created_at: str, prompt_id: Optional[int] = None) -> int:
         return new_id(self.db.execute(
             "INSERT INTO comments(call_id, t, prompt_id, author, text, created_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -151,7 +151,15 @@ def V8(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
-MIGRATIONS = (V1, V2, V3, V4, V5, V6, V7, V8)
+# issue 25, the team live: a supervisor's message that reached the agent during a call is kept with it, at its
+# call time (`server_id`: its id on the team server), redacted like every stored text
+V9 = """
+CREATE TABLE supervisor_messages (call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+                                  t REAL NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL, server_id INTEGER);
+CREATE INDEX supervisor_messages_call ON supervisor_messages(call_id, t);
+"""
+
+MIGRATIONS = (V1, V2, V3, V4, V5, V6, V7, V8, V9)
 VERSION = len(MIGRATIONS)
 
 

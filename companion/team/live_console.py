@@ -8,16 +8,21 @@ import sys
 import threading
 from typing import IO, Any, Optional
 
+from companion.events import MessageFromSupervisor
 from companion.team.live_publisher import LivePublisher, LiveStatus, SupervisorMessage
 
 
 class MessagePrinter:
-    """A supervisor's message, as a banner on `out`."""
+    """A supervisor's message, as a banner on `out`: one that came outside a call (the publisher's
+    `on_message`), or one on the call's bus."""
 
     def __init__(self, out: IO[str] = sys.stdout):
         self.out, self._lock = out, threading.Lock()
 
-    def __call__(self, message: SupervisorMessage) -> None:
+    def __call__(self, message: object) -> None:
+        """A SupervisorMessage outside a call, or (a subscriber of the call's bus) the call's MessageFromSupervisor."""
+        if not isinstance(message, (SupervisorMessage, MessageFromSupervisor)):
+            return
         with self._lock:
             bar = "=" * 8
             print(f"{bar} FROM YOUR SUPERVISOR ({message.sender}): {message.text} {bar}", file=self.out, flush=True)
@@ -37,7 +42,10 @@ def start_for_live(session: Any, out: IO[str] = sys.stdout, err: IO[str] = sys.s
     or [live] publish is off). `keys`: 'h' and Enter is read on this terminal (said once)."""
     from companion.team.live_publisher import start_live_publisher
 
-    publisher = start_live_publisher(session, on_message=MessagePrinter(out), on_status=LiveStatusPrinter(err))
+    printer = MessagePrinter(out)
+    publisher = start_live_publisher(session, on_message=printer, on_status=LiveStatusPrinter(err))
+    if publisher is not None and session is not None:
+        session.bus.subscribe(printer)  # a message during the call comes on its bus (and is kept with the call)
     if publisher is not None and keys:
         print("companion: team: h and Enter raises your hand to your supervisor (again to lower it).", file=err,
               flush=True)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Optional
 
+from companion.events import MessageFromSupervisor
 from companion.team import server_live
 from companion.team.errors import TeamError
 from companion.team.live_alerts import LiveTuning
@@ -75,6 +76,7 @@ class LivePublisher(threading.Thread):
         self.last_message_id: Optional[int] = None
         self.messages: list[SupervisorMessage] = []
         self._conn: Any = None
+        self._session: Any = None                # the call followed (attach): a message during it goes on its bus
 
     # --- the app's side (any thread, never blocks) ------------------------------------------------
     def attach(self, session: Any) -> "LivePublisher":
@@ -91,6 +93,7 @@ class LivePublisher(threading.Thread):
 
         self.tracker.current_step = current
         session.bus.subscribe(self.tracker)
+        self._session = session
         return self
 
     def __call__(self, event: object) -> None:
@@ -232,11 +235,29 @@ class LivePublisher(threading.Thread):
             self.messages.append(message)
             if self.tracker.snapshot().hand_up:
                 self.lower_hand()  # a supervisor answered
+            if self._on_the_call(message):
+                continue  # the call's bus carries it: the window and `companion live` show it from there, the store keeps it
             if self.on_message is not None:
                 try:
                     self.on_message(message)
                 except Exception:  # noqa: BLE001 - a view's bug never stops the publisher
                     pass
+
+    def _on_the_call(self, message: SupervisorMessage) -> bool:
+        """During a call: the message as an event on the call's bus (companion.events.MessageFromSupervisor), at
+        the call's time now, so it is kept with the call like everything else on it. False outside a call."""
+        session = self._session
+        if session is None or self.tracker.snapshot().state not in ("on_call", "paused"):
+            return False
+        ended = getattr(session, "ended", None)
+        if ended is not None and ended.is_set():
+            return False
+        try:
+            t = float(session.now())
+        except Exception:  # noqa: BLE001 - a session without a clock: the newest call time the bus gave
+            t = self.tracker.snapshot().call_s
+        session.bus.publish(MessageFromSupervisor(round(max(0.0, t), 2), message.sender, message.text, message.id))
+        return True
 
     def _lost(self, exc: BaseException) -> None:
         from companion.team.server_errors import explain

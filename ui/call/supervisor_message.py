@@ -1,10 +1,12 @@
 """A supervisor's message in the agent's window: a banner of its own (not a coaching cue: another
 colour, the sender named, it stays until the agent dismisses it), fed from the team live publisher
-(companion.team.live_publisher.SupervisorMessage) through an EventBridge."""
+(companion.team.live_publisher.SupervisorMessage) through an EventBridge, or during a call from the call's bus
+(companion.events.MessageFromSupervisor, which the store keeps with the call)."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from typing import Optional
 
 from PySide6.QtCore import Qt, Signal
@@ -51,11 +53,13 @@ class SupervisorMessageBanner(QFrame):
         self.hide()
 
     def show_message(self, message) -> None:
-        """`message`: a SupervisorMessage (sender, text, at)."""
+        """`message`: a SupervisorMessage (sender, text, at) from the publisher, or, during a call, the call's
+        MessageFromSupervisor event (sender, text; it arrived now)."""
         self.messages.append(message)
         self.unread += 1
         more = f" (+{self.unread - 1} earlier)" if self.unread > 1 else ""
-        when = message.at.astimezone().strftime("%H:%M") if hasattr(message.at, "astimezone") else ""
+        at = getattr(message, "at", None) or datetime.now(timezone.utc)
+        when = at.astimezone().strftime("%H:%M") if hasattr(at, "astimezone") else ""
         self.title.setText(f"From your supervisor {message.sender}{' at ' + when if when else ''}{more}")
         self.text.setText(message.text)
         self.shown_at = time.monotonic()

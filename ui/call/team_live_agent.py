@@ -15,6 +15,7 @@ from typing import Optional
 
 from PySide6.QtCore import QObject
 
+from companion.events import MessageFromSupervisor
 from companion.team.live_publisher import LiveStatus, SupervisorMessage
 from ui.bridge import EventBridge
 from ui.call.raise_hand import RaiseHandButton
@@ -41,8 +42,15 @@ class TeamLiveAgent(QObject):
         self.button.set_publisher(publisher)
 
     def follow(self, session) -> None:
+        """Each call's session: a supervisor's message during the call comes on its bus (kept with the call), and
+        is shown from there."""
         if self.publisher is not None:
             self.publisher.attach(session)
+            session.bus.subscribe(self._from_the_call)
+
+    def _from_the_call(self, event: object) -> None:
+        if isinstance(event, MessageFromSupervisor):  # any thread: to the GUI's
+            self._bridge.post(event)
 
     def idle(self) -> None:
         if self.publisher is not None:
@@ -54,7 +62,7 @@ class TeamLiveAgent(QObject):
         self.button.set_publisher(None)
 
     def _on_gui_thread(self, item: object) -> None:
-        if isinstance(item, SupervisorMessage):
+        if isinstance(item, (SupervisorMessage, MessageFromSupervisor)):
             self.banner.show_message(item)
             self.button.sync()
         elif isinstance(item, LiveStatus):

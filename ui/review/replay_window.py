@@ -41,6 +41,7 @@ from ui.tasks import Tasks
 
 AUTHOR = "supervisor"  # who the comments added here are by
 COMMENT_COLOUR = "#5f6368"
+MESSAGE_COLOUR = "#2d2a6e"  # a supervisor's message during the call: its banner's colour, no prompt kind's
 
 
 def transcript_lines(doc: dict) -> list[dict]:
@@ -57,12 +58,15 @@ def line_text(line: dict) -> str:
 
 
 def moments(doc: dict) -> list[dict]:
-    """The prompts and comments in time order: {t, text, colour, prompt (its index, or None)}."""
+    """The prompts, comments and supervisors' messages in time order: {t, text, colour, prompt (its index, or None)}."""
     prompts = [{"t": p["t"], "prompt": n, "colour": prompt_kind(p["kind"]).colour,
                 "text": f"{clock(p['t'])}  {prompt_kind(p['kind']).label} — {p['reason']}"}
                for n, p in enumerate(doc["prompts"])]
     comments = [{"t": c["t"], "prompt": None, "colour": COMMENT_COLOUR, "text": f"{clock(c['t'])}  {_comment(c)}"}
                 for c in doc["call"]["comments"]]
+    comments += [{"t": m["t"], "prompt": None, "colour": MESSAGE_COLOUR,  # the team live's: sent during the call
+                  "text": f"{clock(m['t'])}  Message from supervisor {m['sender']}: {m['text']}"}
+                 for m in doc["call"].get("supervisor_messages") or []]
     return sorted(prompts + comments, key=lambda m: (m["t"], m["prompt"] is None))
 
 
