@@ -332,12 +332,13 @@ def test_the_checklist_shows_when_each_step_was_ticked_and_how(demo):
         assert row.cell("how") == how
         assert ("undone" in row.cell("state")) == (not tick["done"]) and ("undone" in row.attrs["class"]) == (not tick["done"])
     assert [t["step_id"] for t in ticks if not t["done"]] == ["repeat"]
-    assert [t["step_id"] for t in ticks if t["source"] == "auto"] == ["mindset", "listen", "empathise", "solution", "action"]
+    assert [t["step_id"] for t in ticks if t["source"] == "auto"] == ["mindset", "listen", "repeat", "empathise", "solution",
+                                                                       "action"]
 
 
 def test_the_calls_adherence_to_its_playbook_is_a_card_and_heads_the_checklist(demo):
-    """The demo call: its steps said in the playbook's order but for "repeat" (ticked by hand, then undone), and a
-    root-cause note written: 6 of 7 steps done in order."""
+    """The demo call: its steps said in the playbook's order, "repeat" then undone by hand, and a root-cause note
+    written: 6 of 7 steps done in order."""
     _, _, dom = demo
     cards = {c.one("div", "card-title").text(): c for c in dom.one("section", id="cards").all("div", "card")}
     assert cards["Checklist"].one("div", "value").text() == "86%"
