@@ -75,6 +75,12 @@ class CoachingBanner(QFrame):
         self._hold.start(self.hold_ms)
         announce(self, f"{title}. {reason}")  # a screen reader says the cue as it appears
 
+    def clear(self) -> None:
+        """Nothing shown: the empty banner at once, no fade."""
+        self._hold.stop()
+        self._fade.stop()
+        self._idle()
+
     @property
     def visible_prompt(self) -> bool:
         return self.kind is not None

@@ -35,6 +35,7 @@ from companion.timeline import speech_without_text
 from ui.accessibility import describe_all
 from ui.banner import CoachingBanner
 from ui.review import replay_mood
+from ui.review.replay_banner import HOLD_S, banner_at, banner_moments
 from ui.review.replay_timeline import Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
 from ui.tasks import Tasks
@@ -124,7 +125,7 @@ class ReplayWindow(QWidget):
 
     def _build(self) -> None:
         self.timeline = Timeline(self.doc)
-        self.banner = CoachingBanner(hold_ms=4000)
+        self.banner = CoachingBanner(hold_ms=int(HOLD_S * 1000))
         self.play = QPushButton("Play")
         self.prev = QPushButton("◀ Prompt")
         self.next = QPushButton("Prompt ▶")
@@ -255,18 +256,35 @@ class ReplayWindow(QWidget):
         self.timeline.set_position(self.position)
         self.clock.setText(clock(self.position))
         self._show_mood()
-        for n, p in enumerate(self.doc["prompts"]):  # prompts replay as they happened
-            if from_playback and previous < p["t"] <= self.position and n not in self._shown_prompts:
-                self._shown_prompts.add(n)
-                self.banner.show_prompt(p["kind"], p["reason"])
+        if from_playback:  # prompts and messages replay as they happened
+            for n, (t, kind, words) in enumerate(banner_moments(self.doc)):
+                if previous < t <= self.position and n not in self._shown_prompts:
+                    self._shown_prompts.add(n)
+                    self.banner.show_prompt(kind, words)
+            self._idle_text(banner_at(self.doc, self.position).idle_text)
+        else:
+            self._show_banner_here()
         row = self.current_line()
         if row is not None:
             self.transcript.setCurrentRow(row)
             self.transcript.scrollToItem(self.transcript.item(row), QListWidget.PositionAtCenter)
         if not from_playback:
-            self._shown_prompts = {n for n, p in enumerate(self.doc["prompts"]) if p["t"] <= self.position}
+            self._shown_prompts = {n for n, (t, *_) in enumerate(banner_moments(self.doc)) if t <= self.position}
             if self._timer.isActive():
                 self._restart_audio()
+
+    def _show_banner_here(self) -> None:
+        """The banner as the call showed it at the playhead (after a seek: never what it held before)."""
+        state = banner_at(self.doc, self.position)
+        self._idle_text(state.idle_text)
+        if state.kind is None:
+            self.banner.clear()
+        elif (self.banner.kind, self.banner.reason.text()) != (state.kind, state.reason):
+            self.banner.show_prompt(state.kind, state.reason)
+
+    def _idle_text(self, text: str) -> None:
+        if text != self.banner.idle_text:  # not every tick: the empty banner is restyled when its text is set
+            self.banner.set_idle_text(text)
 
     def _show_mood(self) -> None:
         text, colour = replay_mood.now_text(self.doc, self.position)
