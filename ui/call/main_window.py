@@ -13,7 +13,7 @@ from typing import Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from companion.asr.discovery import find_model, no_model_note, passed_over, passed_over_note
 from companion.asr.engine import LoadedModel, load_model, model_root
@@ -132,9 +132,9 @@ class MainWindow(QMainWindow):
         self.recording_status = ElidedLabel("Not recording audio")
         self.pace_status = ElidedLabel("")
         self.pace_status.setObjectName("paceSource")
-        for label in (self.line_status, self.model_status, self.pace_status, self.recording_status):
-            label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written
-            self.statusBar().addPermanentWidget(label)
+        self.message_status = ElidedLabel("")  # the status bar's passing message ("Storing again.", a line lost…)
+        self.message_status.setObjectName("statusMessage")
+        self._lay_out_status_bar()
         self.team_sync = TeamSyncStatusBar(self.statusBar(), self)  # hidden without a team connection
         self.team_sync.start()
 
@@ -333,6 +333,31 @@ class MainWindow(QMainWindow):
         self.recording_status.setToolTip("")
         self.recording_status.setText("Recording audio" if self.config.privacy.record_audio and self.session is not None
                                       and self.session.recorder is not None and self.in_call else "Not recording audio")
+
+    def _lay_out_status_bar(self) -> None:
+        """The status labels from the bar's left edge, the passing message first while there is one: one row of
+        the bar's whole width (Qt keeps its left part for the message and sets the lasting labels at the right,
+        which left a gap at the left whenever no message showed). The message is the bar's own (`showMessage`,
+        `currentMessage`), shown in a label of this row."""
+        bar = self.statusBar()
+        row = QWidget()
+        row.setObjectName("statusRow")
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(12)
+        layout.addWidget(self.message_status, 1)
+        for label in (self.message_status, self.line_status, self.model_status, self.pace_status, self.recording_status):
+            label.setTextFormat(Qt.PlainText)  # model names, folders and error messages, shown as written
+            if label is not self.message_status:
+                layout.addWidget(label)
+        layout.addStretch(0)
+        self.message_status.hide()
+        bar.addPermanentWidget(row, 1)  # the whole bar: Qt paints no message of its own beside it
+        bar.messageChanged.connect(self._status_message)
+
+    def _status_message(self, text: str) -> None:
+        self.message_status.setText(text)
+        self.message_status.setVisible(bool(text))
 
     def _tick_clock(self) -> None:
         if self.session is not None:
