@@ -81,10 +81,10 @@ def test_a_demo_call_in_the_window_ends_with_its_adherence_in_the_summary(qtbot,
         window.start_call(demo=True)
         window.session.bus.subscribe(lambda e: isinstance(e, StepTicked) and nows.append(e.step_id))
         qtbot.waitUntil(lambda: window.summary is not None, timeout=30000)
-        assert nows == ["mindset", "listen", "empathise", "solution", "action"]  # in the order the call said them
+        assert nows == ["mindset", "listen", "repeat", "empathise", "solution", "action"]  # in the order said
         text = window.summary.adherence.text()
-        assert "<b>Adherence</b> 71%: 5 of 7 steps" in text and "Not done: Repeat their concerns" in text
-        assert "<b>Checklist</b> 5 of 7 steps" in window.summary.summary.text()
+        assert text == "<b>Adherence</b> 86%: 6 of 7 steps done in the playbook's order"  # all said; the note to write
+        assert "<b>Checklist</b> 6 of 7 steps" in window.summary.summary.text()
         assert window.current_step.text() == "Now: Use the feedback"
     finally:
         if window.session is not None:
