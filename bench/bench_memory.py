@@ -59,9 +59,9 @@ def main() -> None:
     model = load_model(find_model(None, "ko").path) if args.model == "ko" else None
     loaded_rss = rss_mb()
     print(f"machine: {platform.machine()} {os.cpu_count()} cores, python {platform.python_version()}; "
-          f"load average before {os.getloadavg()[0]:.1f}")
+          f"load average before {os.getloadavg()[0]:.1f}", flush=True)
     print(f"call: {wav.name}; renew the recognisers after {PartyTranscriber.renew_after_s:g} s of audio; "
-          f"RSS {start_rss:.0f} MB before the model, {loaded_rss:.0f} MB with it")
+          f"RSS {start_rss:.0f} MB before the model, {loaded_rss:.0f} MB with it", flush=True)
 
     marks = [m for m in MARKS_MIN if m <= args.minutes]
     seen: dict[int, tuple[float, float]] = {}
@@ -72,17 +72,18 @@ def main() -> None:
             for m in marks:
                 if m not in seen and event.t >= m * 60:
                     seen[m] = (rss_mb(), time.perf_counter() - started)
-                    print(f"  {m:>3} min of call: RSS {seen[m][0]:.0f} MB ({seen[m][1]:.0f} s in)", flush=True)
+                    print(f"  {m:>3} min of call: RSS {seen[m][0]:.0f} MB ({seen[m][1]:.0f} s in; "
+                          f"load {os.getloadavg()[0]:.1f}; {time.strftime('%H:%M:%S', time.gmtime())} UTC)", flush=True)
 
     doc = analyze_call(CallFileSpec(wav), config, model=model, subscribers=(at_marks,))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     words = sum(len((t["text"] or "").split()) for t in doc["turns"])
     print(f"done in {time.perf_counter() - started:.0f} s: {len(doc['turns'])} turns, {words} words; "
-          f"RSS at the end {rss_mb():.0f} MB, peak {peak:.0f} MB; load average after {os.getloadavg()[0]:.1f}")
+          f"RSS at the end {rss_mb():.0f} MB, peak {peak:.0f} MB; load average after {os.getloadavg()[0]:.1f}", flush=True)
     if 5 in seen:
         for m in marks:
             if m in seen and m > 5:
-                print(f"RSS at {m} min / RSS at 5 min: {seen[m][0] / seen[5][0]:.3f}")
+                print(f"RSS at {m} min / RSS at 5 min: {seen[m][0] / seen[5][0]:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ def main() -> None:
     command = beside if os.path.exists(beside) else (shutil.which("companion") or "companion")
     companion = [sys.executable, "-m", "ui"] if args.module else [command]
     folder = tempfile.mkdtemp()
-    env = dict(os.environ, COMPANION_DATA_DIR=os.path.join(folder, "data"),
-               COMPANION_CONFIG_DIR=os.path.join(folder, "config"))
+    env = {k: v for k, v in os.environ.items() if k not in ("COMPANION_DATA_DIR", "COMPANION_CONFIG_DIR")}
+    # the user's own folders found as an installed app finds them (platformdirs), in a folder of the bench's own
+    env.update(XDG_DATA_HOME=os.path.join(folder, "data"), XDG_CONFIG_HOME=os.path.join(folder, "config"))
     floor_cpu, floor_wall = measure([sys.executable, "-c", "pass"], env, args.runs)
     print(f"load average {os.getloadavg()[0]:.2f}; {args.runs} runs each, medians")
     print(f"{'command':<34} {'CPU ms':>8} {'x floor':>8} {'wall ms':>8}")

@@ -3,37 +3,59 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
-from types import FrameType
-from typing import TYPE_CHECKING, Callable, Optional, Protocol, Sequence
 
 from companion import __version__
 from companion.errors import CompanionError
 from companion.textsafe import shown
 
+# Types for the checkers only: `typing`, `pathlib` and the rest are not imported when the command line
+# starts (`companion --version` is over before they would be), only by the commands that use them.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from pathlib import Path
+    from types import FrameType
+    from typing import Any, Callable, NoReturn, Optional, Protocol, Sequence
+
     from companion.asr.engine import LoadedModel
     from companion.audio.devices import InputDevice
     from companion.audio.file_source import CallFileSpec
     from companion.config import CoachingConfig
 
+    SubParsers = argparse._SubParsersAction[Any]  # of Parser (below), passed on as ArgumentParser
 
-def _add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    class FrontEnd(Protocol):
+        """The window, for the commands that open one. The core never imports the window: the `companion`
+        command (`ui.launcher`) hands its front end to `main`; `python -m companion` has none."""
+
+        def open_window(self, demo: bool, model: Optional[str]) -> int: ...
+
+        def open_replay(self, db: object, call_id: int) -> int: ...
+
+        def checks(self) -> list[tuple[str, Callable[[], str]]]: ...
+
+
+def _path(text: str) -> Path:
+    """A file argument (pathlib imported only when a command takes one)."""
+    from pathlib import Path
+
+    return Path(text)
+
+
+def _add_analyze(sub: SubParsers) -> None:
     p = sub.add_parser(
         "analyze",
         help="coach a recorded call: what the companion would have said, and when",
         description="Run a recorded call through the same pipeline as a live call, as fast as possible.",
     )
-    p.add_argument("call", metavar="CALL", type=Path, help="the call recording (stereo: agent and customer channels)")
-    p.add_argument("--customer", type=Path, metavar="CUSTOMER", help="the customer's side as its own file (CALL is then the agent's)")
+    p.add_argument("call", metavar="CALL", type=_path, help="the call recording (stereo: agent and customer channels)")
+    p.add_argument("--customer", type=_path, metavar="CUSTOMER", help="the customer's side as its own file (CALL is then the agent's)")
     p.add_argument("--agent-channel", type=int, metavar="N", help="channel of the agent in CALL (default 0)")
     p.add_argument("--customer-channel", type=int, metavar="N", help="channel of the customer (default 1, or 0 with --customer)")
     p.add_argument("--model", metavar="DIR|none", help="Vosk model folder for transcription, or 'none' for acoustic coaching only")
     _add_language(p)
-    p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
+    p.add_argument("--coaching", type=_path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of a summary")
     p.add_argument("--save", action="store_true", help="keep the call in the history (nothing is stored otherwise)")
     p.add_argument("--again", action="store_true",
@@ -100,6 +122,8 @@ def _run_analyze(args: argparse.Namespace) -> int:
     for warning in source.warnings:  # a damaged or cut-short recording: said once, after the analysis
         print(f"companion: warning: {warning}", file=sys.stderr)
     if args.json:
+        import json
+
         json.dump(doc, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
@@ -118,6 +142,7 @@ def _recording_identity(spec: CallFileSpec) -> Optional[str]:
     """What makes a recording the same call again: the file's SHA-256 (as `import` stores it); with a second
     file or chosen channels, a hash of those too. None when a file cannot be read (the analysis says why)."""
     import hashlib
+    from pathlib import Path
 
     from companion.app.importer import content_hash
 
@@ -169,10 +194,10 @@ def _choose_model(asked: Optional[str], language: str) -> Optional[LoadedModel]:
     return loaded
 
 
-def _add_models(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_models(sub: SubParsers) -> None:
     p = sub.add_parser("models", help="list, download, locate or remove speech models",
                        description="Speech models for transcription (Vosk).")
-    p.add_argument("--catalog", type=Path, metavar="FILE", help=argparse.SUPPRESS)
+    p.add_argument("--catalog", type=_path, metavar="FILE", help=argparse.SUPPRESS)
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     msub.add_parser("list", help="models in the catalog and models found on this machine")
     d = msub.add_parser("download", help="download and install a model (default: the small US English model)")
@@ -190,7 +215,7 @@ def _run_models(args: argparse.Namespace) -> int:
     return models_cli.run(args)
 
 
-def _add_devices(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_devices(sub: SubParsers) -> None:
     p = sub.add_parser("devices", help="list the inputs that can capture the agent and the customer")
     p.set_defaults(func=_run_devices)
 
@@ -217,7 +242,7 @@ def _run_devices(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_settings(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_settings(sub: SubParsers) -> None:
     p = sub.add_parser("settings", help="your settings files: where each is and whether it exists (--all: every setting)")
     p.add_argument("--all", action="store_true", help="every setting with its value now, its default and its file")
     p.add_argument("--json", action="store_true", help="print JSON, for scripts")
@@ -230,7 +255,7 @@ def _run_settings(args: argparse.Namespace) -> int:
     return settings_cli.run(all_settings=args.all, as_json=args.json)
 
 
-def _add_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_live(sub: SubParsers) -> None:
     p = sub.add_parser("live", help="coach a live call, headless: prompts printed as they happen",
                        description="Capture the agent's microphone and the softphone's sound, and coach live.")
     p.add_argument("--agent-device", metavar="X", help="the agent's microphone: a number or name from 'companion devices'")
@@ -244,7 +269,7 @@ def _add_live(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="write every event as a JSON line ('-' for stdout); an existing file is started afresh")
     p.add_argument("--append", action="store_true", help="with --events-jsonl: add to the file instead of starting it afresh")
     p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds (default: until Ctrl-C)")
-    p.add_argument("--coaching", type=Path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
+    p.add_argument("--coaching", type=_path, metavar="FILE", help="a coaching.toml overriding the default thresholds")
     p.set_defaults(func=_run_live)
 
 
@@ -289,22 +314,11 @@ def _run_live(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_replay(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_replay(sub: SubParsers) -> None:
     p = sub.add_parser("replay", help="replay a saved call (an id from 'calls list', or a shared .ccall file)")
     p.add_argument("call", metavar="ID|FILE")
     p.add_argument("--history", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=_run_replay, needs_front_end=True)
-
-
-class FrontEnd(Protocol):
-    """The window, for the commands that open one. The core never imports the window: the `companion`
-    command (`ui.launcher`) hands its front end to `main`; `python -m companion` has none."""
-
-    def open_window(self, demo: bool, model: Optional[str]) -> int: ...
-
-    def open_replay(self, db: object, call_id: int) -> int: ...
-
-    def checks(self) -> list[tuple[str, Callable[[], str]]]: ...
 
 
 NO_WINDOW = ("'python -m companion' is the command line alone, without the window; run the installed "
@@ -320,6 +334,8 @@ def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
     if args.call.isdigit():
         call_id = int(args.call)
     else:
+        from pathlib import Path
+
         from companion.app.importer import content_hash
         from companion.store.bundle import open_bundle
 
@@ -340,9 +356,9 @@ def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
     return front_end.open_replay(db, call_id)
 
 
-def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_import(sub: SubParsers) -> None:
     p = sub.add_parser("import", help="existing two-channel recordings and shared call bundles (.ccall) into the history")
-    p.add_argument("path", type=Path, metavar="FILE_OR_FOLDER")
+    p.add_argument("path", type=_path, metavar="FILE_OR_FOLDER")
     p.add_argument("--recursive", action="store_true", help="also look in subfolders")
     p.add_argument("--model", metavar="DIR|none", default="none", help="transcribe with this model (default: none)")
     p.add_argument("--again", action="store_true", help="import even what the history has already (a second copy)")
@@ -367,26 +383,116 @@ def _run_import(args: argparse.Namespace) -> int:
     return 0 if not tally["failed"] else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="companion", description="Call Companion: a private coach beside the softphone.")
-    parser.add_argument("--version", action="version", version=f"companion {__version__}")
-    parser.add_argument("--demo", action="store_true", help="open the window and play the bundled demo call")
-    parser.add_argument("--self-check", action="store_true", help="check this installation and report; exit 0 when healthy")
-    parser.add_argument("--model", dest="window_model", metavar="DIR|none", help=argparse.SUPPRESS)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_analyze(sub)
-    _add_models(sub)
-    _add_devices(sub)
-    _add_live(sub)
-    _add_settings(sub)
+def _add_calls(sub: SubParsers) -> None:
     from companion.app import calls_cli
 
     calls_cli.add_parser(sub)
+
+
+def _add_team(sub: SubParsers) -> None:
     from companion.team import cli as team_cli
 
     team_cli.add_parser(sub)
-    _add_import(sub)
-    _add_replay(sub)
+
+
+# The commands, in the order `companion --help` lists them.
+COMMANDS: tuple[tuple[str, Callable[[SubParsers], None]], ...] = (
+    ("analyze", _add_analyze), ("models", _add_models), ("devices", _add_devices), ("live", _add_live),
+    ("settings", _add_settings), ("calls", _add_calls), ("team", _add_team), ("import", _add_import),
+    ("replay", _add_replay))
+
+
+class _Version(argparse.Action):
+    """`--version`: the line written straight out (argparse's own action formats it through its help
+    formatter, which imports shutil and textwrap)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS,
+                 default: str = argparse.SUPPRESS, help: str = "show program's version number and exit"):
+        super().__init__(option_strings=option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: Optional[str] = None) -> None:
+        sys.stdout.write(f"companion {__version__}\n")
+        parser.exit()
+
+
+def _top_options(parser: argparse.ArgumentParser, version: type[argparse.Action] | str) -> None:
+    parser.add_argument("--version", action=version)
+    parser.add_argument("--demo", action="store_true", help="open the window and play the bundled demo call")
+    parser.add_argument("--self-check", action="store_true", help="check this installation and report; exit 0 when healthy")
+    parser.add_argument("--model", dest="window_model", metavar="DIR|none", help=argparse.SUPPRESS)
+
+
+def _columns() -> int:
+    """The terminal's width as shutil.get_terminal_size() finds it ($COLUMNS, then the terminal, else 80)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose help formatter is told the terminal's width: argparse makes one for every
+    option added (to check its metavar), and left to itself each would import shutil to measure it.
+    Subcommands' parsers are of this class too (argparse makes them of their parent's)."""
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        return self.formatter_class(prog=self.prog, width=_columns() - 2)  # type: ignore[call-arg]
+
+
+class _Unsure(Exception):
+    """The quick look at the arguments could not tell the command: the whole parser will."""
+
+
+class _Peek(Parser):
+    def error(self, message: str) -> NoReturn:
+        raise _Unsure(message)
+
+    def exit(self, status: int = 0, message: Optional[str] = None) -> NoReturn:
+        raise _Unsure(message)
+
+
+_EVERY = "*"
+
+
+def _command_named(argv: Optional[Sequence[str]]) -> Optional[str]:
+    """The command the arguments name (None: none, i.e. the window, `--version`, `--demo`, `--self-check`),
+    read with the same top-level options as the real parser; `_EVERY` when that cannot be told here
+    (`--help`, a mistake the real parser will explain)."""
+    peek = _Peek(prog="companion", add_help=False)
+    _top_options(peek, "store_true")
+    sub = peek.add_subparsers(dest="command", prog="companion")
+    for name, _ in COMMANDS:
+        sub.add_parser(name, add_help=False)
+    try:
+        args, rest = peek.parse_known_args(argv)
+    except _Unsure:
+        return _EVERY
+    if args.command is None and rest:
+        return _EVERY
+    return str(args.command) if args.command is not None else None
+
+
+def build_parser(argv: Optional[Sequence[str]] = None, every: bool = True) -> argparse.ArgumentParser:
+    """The command line's parser. With `every=False` only the command that `argv` names is built in full
+    and the others are placeholders (no options, no help), so `companion --version` or `companion calls
+    list` neither builds nor imports the other commands' parsers (the team's among them); `--help` and
+    anything the quick look cannot place get them all."""
+    wanted = _EVERY if every else _command_named(argv)
+    parser = Parser(prog="companion", description="Call Companion: a private coach beside the softphone.")
+    _top_options(parser, _Version)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="companion")  # prog given: no help formatter
+    for name, add in COMMANDS:
+        if wanted in (_EVERY, name):
+            add(sub)
+        else:
+            sub.add_parser(name, add_help=False)
     return parser
 
 
@@ -407,7 +513,7 @@ def _dispatch(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
 def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = None) -> int:
     """The command line. `front_end` opens windows (the window itself, `replay`); without one, a command
     that needs a window says so."""
-    parser = build_parser()
+    parser = build_parser(argv, every=False)
     args = parser.parse_args(argv)  # --version and --help end here, before anything heavy is imported
     from companion.app.wiring import install
 

@@ -12,15 +12,18 @@ number cannot leak either.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import sys
 import threading
 from pathlib import Path
-from typing import Optional
 
 from companion.paths import user_data_dir
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from io import TextIOWrapper
+    from typing import Optional
 
 LOG_NAME = "companion.log"
 MAX_BYTES = 1024 * 1024
@@ -99,6 +102,47 @@ def _scrubbed_trace(exc_info: logging._SysExcInfoType) -> str:
     return "Traceback (most recent call last):\n" + "\n".join(lines) if lines else ""
 
 
+class RotatingLog(logging.FileHandler):
+    """The log file, owner-only: a record that would take it to MAX_BYTES first moves it to `companion.log.1`
+    (and `.1` to `.2`, up to BACKUPS; the oldest is dropped). What logging.handlers.RotatingFileHandler
+    does, without importing logging.handlers (sockets, pickle, queues: milliseconds at every start)."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, encoding="utf-8", delay=True)
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.fdopen(fd, "a", encoding="utf-8")
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self._full(f"{self.format(record)}{self.terminator}"):
+                self._rotate()
+        except Exception:  # noqa: BLE001 - logging's own rule: a log that cannot be written never stops the app
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _full(self, line: str) -> bool:
+        stream = self.stream
+        if stream is None:
+            stream = self.stream = self._open()
+        stream.seek(0, 2)  # to the end, which another process's lines may have moved
+        return bool(stream.tell() + len(line) >= MAX_BYTES and os.path.isfile(self.baseFilename))
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None  # (FileHandler's own way of saying "closed")
+        base = self.baseFilename
+        for n in range(BACKUPS - 1, 0, -1):
+            if os.path.exists(f"{base}.{n}"):
+                os.replace(f"{base}.{n}", f"{base}.{n + 1}")
+        if os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
+
+
 def install(command: str) -> Optional[Path]:
     """Start the support log for this process (once; later calls do nothing). Returns the file, or None
     when the folder cannot be written — the log is a help, never a reason to fail a call."""
@@ -113,8 +157,7 @@ def install(command: str) -> Optional[Path]:
         level = os.environ.get("COMPANION_LOG_LEVEL", "INFO").upper()
         try:
             log_dir().mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = logging.handlers.RotatingFileHandler(
-                log_file(), maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8", delay=True)
+            handler: logging.Handler = RotatingLog(log_file())
             os.close(os.open(log_file(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         except OSError:
             return None

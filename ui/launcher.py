@@ -5,10 +5,11 @@ window is asked for, so `companion --version` and the headless commands start as
 
 from __future__ import annotations
 
-import importlib
-from typing import Callable, Optional, Sequence
-
 from companion.cli import main as cli_main
+
+TYPE_CHECKING = False  # typing is not imported at run time: the command line starts without it
+if TYPE_CHECKING:
+    from typing import Callable, Optional, Sequence
 
 
 class WindowFrontEnd:
@@ -25,6 +26,8 @@ class WindowFrontEnd:
         return run_replay(db, call_id)
 
     def checks(self) -> list[tuple[str, Callable[[], str]]]:
+        import importlib
+
         def window() -> str:
             importlib.import_module("ui.call.main_window")  # imports PySide6 and every window module
             return "PySide6 " + importlib.import_module("PySide6").__version__

@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
-from typing import Any, Mapping, Sequence
 
 from companion.errors import CompanionError
 from companion.reports.formats import FORMATS
 from companion.textsafe import printable
+
+TYPE_CHECKING = False  # typing and pathlib are not imported to list calls
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any, Mapping, Sequence
 
 EXPORT_MODE = 0o600  # exports hold what was said: owner-only, like the store, unless asked otherwise
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("calls", help="saved calls: list, show, export, delete")
-    csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True)
+    csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True, prog=p.prog)  # prog: no help formatter
     lst = csub.add_parser("list", help="saved calls, newest first")
     lst.add_argument("--json", action="store_true")
     lst.add_argument("--search", metavar="TEXT", help="only calls whose transcript has these words")
@@ -34,12 +36,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     exp.add_argument("id", type=int)
     exp.add_argument("--format", choices=FORMATS + ("bundle",), default="json",
                      help="json, txt, srt, vtt, csv, html, or bundle (one file to share, with the audio if recorded)")
-    exp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write here instead of stdout")
+    exp.add_argument("--output", "-o", type=_path, metavar="FILE", help="write here instead of stdout")
     exp.add_argument("--mode", type=_mode, default=EXPORT_MODE, metavar="OCTAL",
                      help="permissions of the written file (default 600: only you can read it)")
     delete = csub.add_parser("delete", help="remove a call, its transcript and its recording")
     delete.add_argument("id", type=int)
     p.set_defaults(func=run)
+
+
+def _path(text: str) -> Path:
+    from pathlib import Path
+
+    return Path(text)
 
 
 def _mode(text: str) -> int:
@@ -155,6 +163,8 @@ def run(args: argparse.Namespace) -> int:
             page = calls_page(db, args.limit, args.offset, text=args.search, kind=args.kind,
                                interrupted=True if args.interrupted else None, upset=True if args.upset else None)
             if args.json:
+                import json
+
                 print(json.dumps([listing for listing, _ in page]))
             elif page:
                 print("\n".join(listing_lines(page)))
@@ -168,6 +178,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"companion: call {args.id} deleted.", file=sys.stderr)
             return 0
         if args.calls_command == "export" and args.format == "bundle":
+            from pathlib import Path
+
             from companion.store.bundle import SUFFIX, export_bundle
 
             target = args.output or Path(f"call-{args.id}{SUFFIX}")
