@@ -34,31 +34,33 @@ from companion.store.schema import migrate
 from tests.test_identity_redaction import load_identity_cases
 from tests.test_redaction import load_cases
 
-PAUSE_AT, RESUME_AT = 8.0, 12.0   # inside the customer's first sentence (6.6–17.1 s): resumed mid-utterance
+PAUSE_AT, RESUME_AT = 6.0, 10.0   # inside the customer's first turn (4.0–14.9 s): resumed mid-utterance
 CARD_GROUPS = ("five four two five", "two three three four", "three zero one zero", "nine nine zero three")
-CARD_AT = (25.8, 36.5)
+CARD_AT = (21.0, 31.7)
 ORDER = "my order number is five five two one"   # the store keeps an order number: so does the file
 NUMBER_WORDS = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
-IDENTITY_AT = 74.0   # from here on the customer gives their name, postcode and date of birth, each in two segments
-IDENTITY = (("customer", 74.2, 75.2, "my name is"), ("customer", 75.7, 76.9, "jane doe"),
-            ("agent", 77.3, 78.6, "and your postcode please"),
-            ("customer", 79.0, 80.2, "it's sierra whiskey"), ("customer", 80.6, 82.2, "one alpha one alpha alpha"),
-            ("customer", 82.5, 83.8, "my date of birth is"), ("customer", 84.2, 86.2, "the fourth of july nineteen eighty two"))
+IDENTITY_AT = 92.5   # from here on the customer gives their name, postcode and date of birth, each in two segments
+IDENTITY = (("customer", 92.7, 93.7, "my name is"), ("customer", 94.2, 95.4, "jane doe"),
+            ("agent", 95.8, 97.1, "and your postcode please"),
+            ("customer", 97.5, 98.7, "it's sierra whiskey"), ("customer", 99.1, 100.7, "one alpha one alpha alpha"),
+            ("customer", 101.0, 102.3, "my date of birth is"), ("customer", 102.7, 104.7, "the fourth of july nineteen eighty two"))
+ORDER_IN = "This is the second time"   # the demo's customer line the order number takes the place of
 IDENTITY_WORDS = {"jane", "doe", "sierra", "whiskey", "alpha", "one", "fourth", "july", "nineteen", "eighty", "two"}
 
 
 def card_call_script():
-    """The demo's script, its customer's second sentence replaced by the card read in four groups,
-    their third by an order number (the last thing they say for 14 s), and the call's last 20 s (but the
-    agent's goodbye) by their name, postcode and date of birth."""
+    """The demo's script, its customer's second turn replaced by the card read in four groups, their third
+    by an order number (the last thing they say for 14 s), and the call's last 20 s (but the agent's goodbye)
+    by their name, postcode and date of birth."""
     script = demo_script()
     lines = [line for line in script.lines if not (CARD_AT[0] - 1 < line.start < CARD_AT[1])
              and not IDENTITY_AT < line.start < IDENTITY[-1][2]]
     lines += [ScriptLine(*line) for line in IDENTITY]
-    lines = [ScriptLine("customer", line.start, line.end, ORDER) if line.start == 54.392 else line for line in lines]
-    lines += [ScriptLine("customer", 25.8, 27.8, f"it's {CARD_GROUPS[0]}"), ScriptLine("agent", 28.1, 28.6, "yep"),
-              ScriptLine("customer", 28.9, 30.9, CARD_GROUPS[1]), ScriptLine("agent", 31.1, 31.5, "ok"),
-              ScriptLine("customer", 31.9, 33.9, CARD_GROUPS[2]), ScriptLine("customer", 34.3, 36.4, CARD_GROUPS[3])]
+    lines = [ScriptLine("customer", line.start, line.start + 2.5, ORDER) if line.text.startswith(ORDER_IN) else line
+             for line in lines]
+    lines += [ScriptLine("customer", 21.0, 23.0, f"it's {CARD_GROUPS[0]}"), ScriptLine("agent", 23.3, 23.8, "yep"),
+              ScriptLine("customer", 24.1, 26.1, CARD_GROUPS[1]), ScriptLine("agent", 26.3, 26.7, "ok"),
+              ScriptLine("customer", 27.1, 29.1, CARD_GROUPS[2]), ScriptLine("customer", 29.5, 31.6, CARD_GROUPS[3])]
     return replace(script, lines=tuple(sorted(lines, key=lambda line: line.start)))
 
 
