@@ -2,6 +2,11 @@
 
 Buckets let late corrections land where they belong: a turn's hangover taken
 back when the turn closes, or recognised words that arrive after the audio.
+
+A rolling pace reads the same stretch of speech for several detectors at every look:
+which seconds hold the last (or first) so many seconds of speech is worked out once per
+change of the speaking time and kept; each kind's units are then summed over those seconds,
+in the same order as a walk would, so every reading is the same to the last bit.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ class SpeechLedger:
         self._units: dict[str, list[float]] = {}
         self.total_speech_s = 0.0
         self._totals: dict[str, float] = {}
+        # stretches of speech already walked, valid until the speaking time changes:
+        # (last second, speech wanted) -> (first second, speech held); (start second, wanted) -> (speech, last second, buckets' last)
+        self._recent: dict[tuple[int, float], tuple[int, float]] = {}
+        self._first: dict[tuple[int, float], tuple[float, int, int]] = {}
 
     def _grow(self, second: int) -> None:
         if second >= len(self._speech):
@@ -26,6 +35,10 @@ class SpeechLedger:
         self._grow(second)
         self._speech[second] += seconds
         self.total_speech_s += seconds
+        if self._recent:
+            self._recent.clear()
+        if self._first:
+            self._first.clear()
 
     def add_units(self, t: float, count: float, kind: str = "syllables") -> None:
         second = max(0, int(t))
@@ -46,25 +59,41 @@ class SpeechLedger:
 
     def recent_by_speech(self, now: float, speech_s: float, kind: str = "syllables") -> tuple[float, float]:
         """(speaking time, units) over the most recent buckets up to `now` holding `speech_s` of speech."""
+        last = min(len(self._speech) - 1, int(now))
+        if last < 0:
+            return 0.0, 0.0
+        key = (last, speech_s)
+        span = self._recent.get(key)
+        if span is None:
+            speech, second = 0.0, last
+            buckets = self._speech
+            while second >= 0 and speech < speech_s:
+                speech += buckets[second]
+                second -= 1
+            span = self._recent[key] = (second + 1, speech)
+        first, speech = span
         units_list = self._units.get(kind)
-        speech = units = 0.0
-        second = min(len(self._speech) - 1, int(now))
-        while second >= 0 and speech < speech_s:
-            speech += self._speech[second]
-            if units_list is not None:
-                units += units_list[second]
-            second -= 1
+        # newest first, as the walk adds them
+        units = sum(units_list[last : first - 1 : -1] if first else units_list[last::-1], 0.0) if units_list is not None else 0.0
         return speech, units
 
     def first_by_speech(self, start: float, speech_s: float, kind: str = "syllables") -> tuple[float, float, int]:
         """(speaking time, units, last second) over the earliest buckets from `start` holding `speech_s` of speech;
         the last second is -1 while the ledger does not hold that much speech after `start`."""
+        begin = max(0, int(start))
+        key = (begin, speech_s)
+        span = self._first.get(key)
+        if span is None or (span[1] < 0 and len(self._speech) - 1 != span[2]):
+            speech, last = 0.0, -1
+            for second in range(begin, len(self._speech)):
+                speech += self._speech[second]
+                if speech >= speech_s:
+                    last = second
+                    break
+            span = self._first[key] = (speech, last, len(self._speech) - 1)
+        speech, last, _ = span
         units_list = self._units.get(kind)
-        speech = units = 0.0
-        for second in range(max(0, int(start)), len(self._speech)):
-            speech += self._speech[second]
-            if units_list is not None:
-                units += units_list[second]
-            if speech >= speech_s:
-                return speech, units, second
-        return speech, units, -1
+        if units_list is None:
+            return speech, 0.0, last
+        end = last if last >= 0 else len(self._speech) - 1
+        return speech, sum(units_list[begin : end + 1], 0.0), last

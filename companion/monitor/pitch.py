@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, PitchConfig
 
@@ -48,8 +49,8 @@ class PitchTracker:
 
     def _f0(self, stream: np.ndarray, rows: np.ndarray) -> np.ndarray:
         n = rows.size
-        idx = rows[:, None] * self.frame_len + np.arange(self.window)[None, :]
-        windows = stream[idx]
+        # each row's window: a view of the stream, copied once for the rows asked
+        windows = sliding_window_view(stream, self.window)[rows * self.frame_len]
         windows = windows - windows.mean(axis=1, keepdims=True)
         spec = np.fft.rfft(windows * self._taper, self.nfft, axis=1)
         acf = np.fft.irfft(np.abs(spec) ** 2, self.nfft, axis=1)[:, : self.max_lag + 2]
@@ -57,25 +58,23 @@ class PitchTracker:
         safe = np.where(energy > 1e-12, energy, 1.0)
         norm = acf / safe / self._taper_acf[None, :]
         lo, hi = self.min_lag, self.max_lag
-        search = norm[:, lo : hi + 1]
-        best = np.argmax(search, axis=1) + lo
-        peak = norm[np.arange(n), best]
+        every = np.arange(n)
+        best = np.argmax(norm[:, lo : hi + 1], axis=1) + lo
+        peak = norm[every, best]
         # Prefer the shortest lag that is nearly as strong: avoids halving the pitch.
         for divisor in (3, 2):
-            cand = np.rint(best / divisor).astype(int)
-            ok = cand >= lo
-            cand_c = np.clip(cand, lo, hi)
-            local = np.maximum(norm[np.arange(n), cand_c], np.maximum(norm[np.arange(n), np.clip(cand_c - 1, lo, hi)], norm[np.arange(n), np.clip(cand_c + 1, lo, hi)]))
-            take = ok & (local >= 0.9 * peak)
-            if np.any(take):
-                for row in np.flatnonzero(take):
-                    c = cand_c[row]
-                    window = norm[row, max(lo, c - 1) : min(hi, c + 1) + 1]
-                    best[row] = max(lo, c - 1) + int(np.argmax(window))
-                peak = norm[np.arange(n), best]
+            cand = np.clip(np.rint(best / divisor).astype(int), lo, hi)
+            # the candidate and its neighbours within [lo, hi]; out of range never wins
+            near = np.stack((cand - 1, cand, cand + 1), axis=1)
+            inside = (near >= lo) & (near <= hi)
+            values = np.where(inside, norm[every[:, None], np.clip(near, lo, hi)], -np.inf)
+            take = (np.rint(best / divisor) >= lo) & (values.max(axis=1) >= 0.9 * peak)
+            if take.any():
+                best = np.where(take, near[every, np.argmax(values, axis=1)], best)
+                peak = norm[every, best]
         # Parabolic interpolation around the chosen lag.
-        left = norm[np.arange(n), np.maximum(best - 1, 0)]
-        right = norm[np.arange(n), best + 1]
+        left = norm[every, np.maximum(best - 1, 0)]
+        right = norm[every, best + 1]
         denom = left - 2 * peak + right
         safe_denom = np.where(np.abs(denom) > 1e-12, denom, 1.0)
         shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / safe_denom, 0.0)

@@ -9,12 +9,12 @@ caught up with them.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 import webrtcvad
 
 from companion.config import AudioConfig, VadConfig
@@ -56,8 +56,7 @@ class VoiceActivity:
         self._onset = max(1, round(vad.onset_s / audio.frame_s))
         self._hangover = max(1, round(vad.hangover_s / audio.frame_s))
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
-        self._minima: deque[tuple[int, float]] = deque()  # (frame, level), levels increasing: a sliding minimum
-        self._seen = 0
+        self._recent_levels = np.full(self._window - 1, np.inf)  # the levels before this block, within the window
         self._run = 0            # consecutive speech frames while not in a turn
         self._silent = 0         # consecutive non-speech frames while in a turn
         self._turn_start: Optional[int] = None
@@ -82,11 +81,15 @@ class VoiceActivity:
         is_speech = self._vad.is_speech
         for k in np.flatnonzero(loud_enough):
             voiced[k] = is_speech(pcm16[k].tobytes(), self._rate)
-        in_turn = np.zeros(n, dtype=bool)
         changes: list[TurnChange] = []
-        for i in range(n):
+        if not self.speaking and not voiced.any():  # silence between turns: nothing to follow frame by frame
+            if n:
+                self._run = 0
+            return voiced, np.zeros(n, dtype=bool), changes
+        in_turn = [False] * n
+        for i, is_voiced in enumerate(voiced.tolist()):
             frame = first_frame + i
-            if voiced[i]:
+            if is_voiced:
                 self._last_voiced = frame
                 if self.speaking:
                     self._silent = 0
@@ -107,22 +110,16 @@ class VoiceActivity:
                 else:
                     self._run = 0
             in_turn[i] = self.speaking
-        return voiced, in_turn, changes
+        return voiced, np.array(in_turn, dtype=bool), changes
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
         (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
-        floors = np.empty(levels_db.shape[0])
-        minima, window = self._minima, self._window
-        for i, level in enumerate(levels_db.tolist()):
-            frame = self._seen + i
-            while minima and minima[-1][1] >= level:
-                minima.pop()
-            minima.append((frame, level))
-            if minima[0][0] <= frame - window:
-                minima.popleft()
-            floors[i] = minima[0][1]
-        self._seen += levels_db.shape[0]
+        if levels_db.shape[0] == 0:
+            return np.empty(0)
+        levels = np.concatenate((self._recent_levels, levels_db.astype(np.float64)))
+        self._recent_levels = levels[levels.size - (self._window - 1):]
+        floors: npt.NDArray[np.float64] = sliding_window_view(levels, self._window).min(axis=1)
         return floors
 
     def finish(self, frame: int) -> Optional[TurnChange]:
