@@ -1,27 +1,92 @@
-"""`companion analyze` on a long call: real-time factor (process start included) and peak memory.
+"""`companion analyze --model none` on a long call against its floor, both measured in the same run.
 
-Run by hand:  python bench/bench_analyze.py [--minutes 10]
+The floor is what no analysis can skip: reading the file with soundfile and running webrtcvad over
+every 20 ms frame of both channels (mode 2, as the app's voice activity uses it), in 0.5 s pieces as
+the app reads. Both are timed as whole processes, start-up included (Python, imports), each pinned
+to one core with `taskset -c 0`, alternating run by run so a busy machine weighs on both alike.
+Wall time and CPU time (user + sys, which other work on the machine changes far less) are reported
+for each, with their ratios.
+
+Run by hand:  python bench/bench_analyze.py [--minutes 10] [--runs 5]
+              python bench/bench_analyze.py --floor FILE     (the floor alone, one run, in this process)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
-import resource
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
+VAD_MODE = 2    # [vad] aggressiveness in resources/coaching.toml
+FRAME_MS = 20   # [audio] frame_ms
+READ_S = 0.5    # companion.audio.file_source.READ_SECONDS
+
+
+def floor(path: str) -> int:
+    """Read the call and run webrtcvad over every frame of both channels; returns the speech frames found."""
+    import numpy as np
+    import soundfile as sf
+    import webrtcvad
+
+    found = 0
+    with sf.SoundFile(path) as handle:
+        rate = handle.samplerate
+        frame = rate * FRAME_MS // 1000
+        vads = [webrtcvad.Vad(VAD_MODE) for _ in range(handle.channels)]
+        pending = [b""] * handle.channels
+        while True:
+            block = handle.read(int(rate * READ_S), dtype="int16", always_2d=True)
+            if block.shape[0] == 0:
+                break
+            for channel, vad in enumerate(vads):
+                data = pending[channel] + np.ascontiguousarray(block[:, channel]).tobytes()
+                whole = len(data) // (2 * frame)
+                for k in range(whole):
+                    found += vad.is_speech(data[k * 2 * frame: (k + 1) * 2 * frame], rate)
+                pending[channel] = data[whole * 2 * frame:]
+    return found
+
+
+class Run(NamedTuple):
+    wall: float
+    cpu: float      # user + sys of the process
+    rss_mb: float   # its peak resident memory
+    stdout: str
+
+
+def timed(command: list[str]) -> Run:
+    """One process, start to exit: wall time, its own CPU time and peak memory (from wait4)."""
+    with tempfile.TemporaryFile("w+") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        if process.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
+        out.seek(0)
+        return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--floor", metavar="FILE", help="run the floor once over FILE, in this process")
     args = parser.parse_args()
+    if args.floor:
+        print(floor(args.floor))
+        return
     out = HERE / "out"
     wav = out / f"long_{args.minutes:g}min.wav"
     if not wav.exists():
@@ -29,21 +94,36 @@ def main() -> None:
     import soundfile as sf
 
     duration = sf.info(str(wav)).duration
-    times = []
-    for _ in range(args.runs):
-        start = time.perf_counter()
-        # taskset pins the whole process (monitor thread included) to one core
-        run = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "ui", "analyze", str(wav), "--json"],
-                             capture_output=True, text=True, check=True)
-        times.append(time.perf_counter() - start)
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    doc = json.loads(run.stdout)
-    best, median = min(times), sorted(times)[len(times) // 2]
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()}")
-    print(f"call: {duration:.0f} s stereo, {len(doc['turns'])} turns, {len(doc['prompts'])} prompts")
-    print(f"wall time (process start included, one core): best {best:.2f} s, median {median:.2f} s")
-    print(f"real-time factor: best {duration / best:.0f}x, median {duration / median:.0f}x")
-    print(f"peak memory (max RSS): {peak_mb:.0f} MB")
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    analyze_cmd = pin + [sys.executable, "-m", "companion", "analyze", str(wav), "--model", "none", "--json"]
+    floor_cmd = pin + [sys.executable, str(Path(__file__).resolve()), "--floor", str(wav)]
+    load_before = os.getloadavg()
+    analyses: list[Run] = []
+    floors: list[Run] = []
+    for _ in range(args.runs):  # alternating, so both see the same machine
+        floors.append(timed(floor_cmd))
+        analyses.append(timed(analyze_cmd))
+    load_after = os.getloadavg()
+    doc = json.loads(analyses[-1].stdout)
+
+    def med(runs: list[Run], field: str) -> float:
+        return statistics.median(getattr(r, field) for r in runs)
+
+    def best(runs: list[Run], field: str) -> float:
+        return min(getattr(r, field) for r in runs)
+
+    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, python {platform.python_version()}")
+    print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
+    print(f"call: {duration:.0f} s stereo, {len(doc['turns'])} turns, {len(doc['prompts'])} prompts; "
+          f"{args.runs} runs each, process start included, pinned to one core" + ("" if pin else " (taskset missing: not pinned)"))
+    print(f"{'':28s}{'wall median':>12s}{'wall best':>11s}{'CPU median':>12s}{'CPU best':>10s}{'max RSS':>9s}")
+    for name, runs in (("analyze --model none", analyses), ("floor (soundfile + webrtcvad)", floors)):
+        print(f"{name:28s}{med(runs, 'wall'):11.2f}s{best(runs, 'wall'):10.2f}s{med(runs, 'cpu'):11.2f}s"
+              f"{best(runs, 'cpu'):9.2f}s{max(r.rss_mb for r in runs):7.0f}MB")
+    print(f"ratio analyze / floor: wall {med(analyses, 'wall') / med(floors, 'wall'):.2f}x (median), "
+          f"{best(analyses, 'wall') / best(floors, 'wall'):.2f}x (best); "
+          f"CPU {med(analyses, 'cpu') / med(floors, 'cpu'):.2f}x (median), {best(analyses, 'cpu') / best(floors, 'cpu'):.2f}x (best)")
+    print(f"real-time factor of analyze: {duration / med(analyses, 'wall'):.0f}x (median wall)")
 
 
 if __name__ == "__main__":
