@@ -40,6 +40,15 @@ def _iso(value: Any) -> Optional[str]:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _time(value: Any) -> Optional[float]:
+    return None if value is None else round(float(value), 2)
+
+
+def _times(values: Any) -> list[float]:
+    """The recent prompts' (or talk-overs') call times the row holds (the live timeline draws them)."""
+    return [round(float(v), 2) for v in values or () if v is not None]
+
+
 def agent_view(row: dict[str, Any], tuning: LiveTuning) -> dict[str, Any]:
     """One agent as `watch --json` prints it and the floor view draws it."""
     from companion.timeline import MOOD_LABELS, clock
@@ -53,7 +62,9 @@ def agent_view(row: dict[str, Any], tuning: LiveTuning) -> dict[str, Any]:
             "call_started_at": _iso(row.get("call_started_at")), "mood": mood,
             "mood_label": MOOD_LABELS.get(mood) if mood else None, "talk_share": row.get("talk_share"),
             "last_prompt": row.get("last_prompt"), "last_prompt_kind": row.get("last_prompt_kind"),
-            "last_prompt_reason": row.get("last_prompt_reason"), "prompts": row.get("prompts"),
+            "last_prompt_reason": row.get("last_prompt_reason"), "last_prompt_s": _time(row.get("last_prompt_s")),
+            "mood_since_s": _time(row.get("mood_since_s")), "prompts": row.get("prompts"),
+            "prompt_times": _times(row.get("prompt_times")), "talkover_times": _times(row.get("talkover_times")),
             "interruptions": row.get("interruptions"), "interruptions_by_agent": row.get("interruptions_by_agent"),
             "checklist_step": row.get("checklist_step"), "hand_up": bool(row.get("hand_up")),
             "text": row.get("live_text"), "alerts": found, "alert": found[0] if found else None,

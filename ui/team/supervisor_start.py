@@ -56,7 +56,7 @@ class SupervisorStart(QObject):
                 tuning = LiveTuning()
         self.feed = FloorFeed(dsn, tuning, password, self.floor)
         self.feed.views.connect(self.floor.update_views)
-        self.feed.problem.connect(self.floor.summary.setText)
+        self.feed.problem.connect(self.floor.show_problem)  # said on the floor and on each call's live timeline
         self.floor.closing.connect(self.feed.stop)
         self.feed.start()
 

@@ -12,18 +12,25 @@ team watch --json` prints.
 from __future__ import annotations
 
 import threading
-from typing import Optional
+import time
+from typing import TYPE_CHECKING, Optional
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from companion.team.live_alerts import ACTIVE, ALERT_KINDS, ALERT_LABELS
+from companion.team.live_timeline import fresh
 from companion.timeline import MOOD_COLOURS, MOOD_LABELS, MOOD_UNKNOWN_COLOUR, clock
 from ui.accessibility import describe
 from ui.bridge import EventBridge
 
+if TYPE_CHECKING:
+    from ui.team.live_call_view import LiveCallView
+
 ALL_TEAMS = "All teams"
+MAX_NOTES = 50  # an agent's messages and hands kept for a call's timeline opened later
 ALERT_COLOUR = "#b3261e"
+FOCUS_COLOUR = "#1a73e8"
 STATE_COLOURS = {"on_call": "#1f5fa8", "paused": "#6b4fa8", "wrapping_up": "#4a7a8c", "idle": "#7a7f85",
                  "offline": "#a3a8ad", "connection_lost": "#8c5a1f"}
 
@@ -33,7 +40,7 @@ def _mood_text_colour(mood: Optional[str]) -> str:
 
 
 class AgentTile(QFrame):
-    """One agent on the floor; `clicked` with the agent's login."""
+    """One agent on the floor; `clicked` with the agent's login (a click, or Enter or Space on the focused tile)."""
 
     clicked = Signal(str)
 
@@ -53,6 +60,7 @@ class AgentTile(QFrame):
         for label in (self.name, self.state, self.mood, self.prompt, self.alert):  # names and prompts: never markup
             label.setTextFormat(Qt.PlainText)
         self.prompt.setWordWrap(True)
+        self.state.setWordWrap(True)  # never off the tile
         self.alert.setWordWrap(True)  # two alerts never run off the tile
         top = QHBoxLayout()
         top.addWidget(self.name, 1)
@@ -64,21 +72,42 @@ class AgentTile(QFrame):
         layout.addWidget(self.state)
         layout.addWidget(self.prompt, 1)
         layout.addWidget(self.alert)
+        self.setFocusPolicy(Qt.StrongFocus)  # Tab reaches each tile; Enter opens the call's live timeline
         self.view: dict = {}
+        self.received = time.monotonic()  # when its view came (the view's age_s was then)
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 - Qt's name
         if self.view:
             self.clicked.emit(self.view["agent"])
         super().mousePressEvent(event)
 
-    def show_view(self, view: dict) -> None:
-        self.view = view
-        team = f" · {view['team']}" if view.get("team") else ""
-        self.name.setText(f"{view['agent']}{team}")
+    def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.view and event.key() in (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space):
+            self.clicked.emit(self.view["agent"])
+            return
+        super().keyPressEvent(event)
+
+    def age_s(self) -> Optional[float]:
+        """How long ago the agent's row was written, now (the server's clock when it was read, counted on since)."""
+        age = self.view.get("age_s")
+        return None if age is None else float(age) + time.monotonic() - self.received
+
+    def state_text(self) -> str:
+        view = self.view
         state = view["state_label"]
         if view["state"] in ACTIVE:
             state += f"  {clock(view.get('call_s') or 0.0)}"
-        self.state.setText(state)
+        elif view["state"] == "connection_lost":
+            state += f"\nlast heard {fresh(self.age_s())} ago"  # how stale, counting
+        return state
+
+    def show_view(self, view: dict) -> None:
+        if view is not self.view:
+            self.received = time.monotonic()
+        self.view = view
+        team = f" · {view['team']}" if view.get("team") else ""
+        self.name.setText(f"{view['agent']}{team}")
+        self.state.setText(self.state_text())
         mood = view.get("mood")
         self.mood.setText(MOOD_LABELS.get(mood, "—") if view["state"] in ACTIVE else "")
         colour = MOOD_COLOURS.get(mood, MOOD_UNKNOWN_COLOUR)
@@ -91,8 +120,12 @@ class AgentTile(QFrame):
         edge = ALERT_COLOUR if alerts else STATE_COLOURS.get(view["state"], "#7a7f85")
         self.setStyleSheet(f"#agentTile {{ border: {3 if alerts else 1}px solid {edge}; border-radius: 8px; "
                            "background: #ffffff; }"
+                           f"#agentTile:focus {{ border: 3px solid {FOCUS_COLOUR}; background: #eef4fd; }}"
                            "#tileName { font-weight: 700; }"
                            f"#tileAlert {{ color: {ALERT_COLOUR}; font-weight: 700; font-size: 11px; }}")
+        said = [view["agent"], self.state.text().replace("\n", ", "), f"customer {self.mood.text().lower()}" if self.mood.text() else "",
+                self.prompt.text(), self.alert.text().lower()]
+        describe(self, ", ".join(p for p in said if p), "Enter opens the call's live timeline")
 
 
 def order(view: dict) -> tuple:
@@ -103,7 +136,8 @@ def order(view: dict) -> tuple:
 
 
 class TeamFloor(QWidget):
-    """`agent_opened(login)` when a tile is clicked (the window opens that agent's call from there)."""
+    """`agent_opened(login)` when a tile is clicked (or Enter pressed on it): the agent's call so far opens in a
+    window of its own (`open_call`, ui/team/live_call_view.py), kept current from the same views."""
 
     agent_opened = Signal(str)
     closing = Signal()  # the window closes: whatever feeds it stops
@@ -134,17 +168,68 @@ class TeamFloor(QWidget):
         layout.addLayout(bar)
         layout.addWidget(scroll, 1)
         self.tiles: dict[str, AgentTile] = {}
+        self.calls: dict[str, "LiveCallView"] = {}   # agent -> their call's live timeline, while open
+        self._notes: dict[str, list[dict]] = {}      # agent -> the messages and hands seen (for a timeline opened later)
+        self.problem: Optional[str] = None
+        self.agent_opened.connect(self.open_call)
+        self._stale = QTimer(self)  # a lost agent's "last heard 45 s ago" keeps counting between reads
+        self._stale.setInterval(1000)
+        self._stale.timeout.connect(self._count_stale)
+        self._stale.start()
         self._relayout()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         self.closing.emit()
+        for view in list(self.calls.values()):
+            view.close()
         super().closeEvent(event)
+
+    def open_call(self, agent: str) -> "LiveCallView":
+        """`agent`'s call so far, in its window (raised when it is open already)."""
+        from ui.team.live_call_view import LiveCallView
+
+        view = self.calls.get(agent)
+        if view is None:
+            state = self.views.get(agent)
+            view = LiveCallView(agent, (state or {}).get("team"))
+            view.setAttribute(Qt.WA_DeleteOnClose)
+            view.destroyed.connect(lambda *_: self.calls.pop(agent, None))
+            self.calls[agent] = view
+            view.update_views(([state] if state else []) + self._notes.get(agent, []))
+            if self.problem:
+                view.connection_problem(self.problem)
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+
+    def show_problem(self, text: str) -> None:
+        """The floor's own connection to the team server is lost (said in the summary and on each open call)."""
+        self.problem = text
+        self.summary.setText(text)
+        for view in self.calls.values():
+            view.connection_problem(text)
+
+    def _count_stale(self) -> None:
+        for tile in self.tiles.values():
+            if tile.isVisible() and tile.view.get("state") == "connection_lost":
+                tile.state.setText(tile.state_text())
 
     def update_views(self, views: list) -> None:
         """Changed agents (views of companion.team.live_watch.agent_view); hands and messages are in the
-        agents' own views (a raised hand is an alert there)."""
+        agents' own views (a raised hand is an alert there), and on their calls' timelines."""
         changed = False
+        if views and self.problem:
+            self.problem = None  # the feed is back
+            for view in self.calls.values():
+                view.connection_problem(None)
+        for call in list(self.calls.values()):
+            call.update_views(views)
         for view in views:
+            if view.get("event") in ("message", "hand"):
+                notes = self._notes.setdefault(view["agent"], [])
+                notes[:] = notes[-(MAX_NOTES - 1):] + [view]
+                continue
             if view.get("event") != "state":
                 continue
             self.views[view["agent"]] = view
