@@ -112,6 +112,8 @@ class ToneConfig:
     baseline_min_speech_s: Annotated[float, Range(1.0, 3600.0)]
     loudness_window_s: Annotated[float, Range(0.1, 60.0)]
     pitch_window_s: Annotated[float, Range(0.1, 60.0)]
+    loudness_percentile: Annotated[float, Range(50.0, 99.0)] = 90.0  # the level of the vowels, not the pauses
+    baseline_lag_s: Annotated[float, Range(0.0, 600.0)] = 10.0  # the latest speech is judged, not yet usual
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class LowerToneRule:
     release_semitones: Semitones
     hold_s: Annotated[float, Range(0.0, 60.0)]
     repeat_s: Seconds
+    loudness_alone_db: Annotated[float, Range(1.0, 40.0)] = 7.0  # louder with no rise in pitch
 
 
 @dataclass(frozen=True)

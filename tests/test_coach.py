@@ -195,16 +195,19 @@ def test_every_prompt_kind_has_settings_a_title_a_colour_and_a_schema_entry(conf
     assert set(KINDS) == set(SCHEMA["properties"]["prompts"]["items"]["properties"]["kind"]["enum"])
 
 
-def test_raised_voice_needs_two_seconds_of_speech(config):
+def test_raised_voice_needs_its_hold_of_speech(config):
     prompts = run(Coach(config.coach), timeline(10, loudness_db=lambda t: -30.0 if t < 3 else -23.0))
     assert len(prompts) == 1 and prompts[0].kind == "lower_tone"
-    assert prompts[0].t == pytest.approx(5.0, abs=0.3)
+    assert prompts[0].t == pytest.approx(3.0 + config.coach.lower_tone.hold_s, abs=0.3)
     assert "7 dB above your usual level" in prompts[0].reason
 
 
-def test_raised_pitch_alone_is_a_lower_tone_prompt(config):
-    prompts = run(Coach(config.coach), timeline(10, pitch_hz=lambda t: 120.0 if t < 3 else 160.0))
+def test_raised_pitch_with_a_louder_voice_is_a_lower_tone_prompt_and_pitch_alone_is_not(config):
+    prompts = run(Coach(config.coach), timeline(10, pitch_hz=lambda t: 120.0 if t < 3 else 160.0,
+                                                loudness_db=lambda t: -30.0 if t < 3 else -26.0))
     assert [p.kind for p in prompts] == ["lower_tone"] and "semitones" in prompts[0].reason
+    # a real person's calm, animated sentence reads +5 semitones at their usual level: no prompt
+    assert run(Coach(config.coach), timeline(10, pitch_hz=lambda t: 120.0 if t < 3 else 160.0)) == []
 
 
 def test_each_interruption_is_prompted_once_and_cooldown_holds(config):

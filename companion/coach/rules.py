@@ -152,10 +152,15 @@ class Coach:
         return None
 
     def _voice_raised(self, s: MetricsSnapshot) -> tuple[bool, bool]:
-        """(louder, higher): the agent's voice over lower_tone's lines."""
+        """(louder, higher): the agent's voice over lower_tone's lines. A raised voice is louder and higher at once;
+        one cue alone is a real person's calm variation (a loud sentence, an animated one, a pitch misread by an
+        octave), so each line asks for the other cue over its release line, or — loudness — a clearer step alone."""
         rule = self.config.lower_tone
         loud, pitch = s.loudness_delta_db, s.pitch_delta_semitones
-        return loud is not None and loud >= rule.loudness_above_db, pitch is not None and pitch >= rule.pitch_above_semitones
+        some_pitch = pitch is not None and pitch >= rule.release_semitones
+        louder = loud is not None and loud >= rule.loudness_above_db and (some_pitch or loud >= rule.loudness_alone_db)
+        higher = pitch is not None and pitch >= rule.pitch_above_semitones and loud is not None and loud >= rule.release_db
+        return louder, higher
 
     def _upset_cue_due(self, s: MetricsSnapshot) -> bool:
         """The customer is upset and the agent's voice is raised: lower_tone goes first (a pace cue waits)."""
@@ -168,7 +173,7 @@ class Coach:
         loud = s.loudness_delta_db
         pitch = s.pitch_delta_semitones
         louder, higher = self._voice_raised(s)
-        calm = (loud is None or loud < rule.release_db) and (pitch is None or pitch < rule.release_semitones)
+        calm = loud is None or loud < rule.release_db  # back at their usual level: neither line can be met
         if calm:
             state.armed = True
             state.hold_s = 0.0

@@ -1,8 +1,16 @@
-"""The agent's volume and pitch against their own running baseline.
+"""The agent's volume and pitch against their own usual voice.
 
-Absolute levels mean nothing across headsets, so only the change counts: the
-median level of the agent's last second of speech against the median over their
-last two minutes, and the same for f0 over voiced speech.
+Absolute levels mean nothing across headsets, so only the change counts. A real person's speech is
+sentences with pauses, quiet consonants and breath in them, so:
+
+- **level now**: the `loudness_percentile` (90th) of the agent's speech frames over their last
+  `loudness_window_s` (2 s) of speech — the vowels, which rise with a raised voice, not the pauses
+  and consonants whose share of a second swings a median by ±6 dB on a calm sentence;
+- **pitch now**: the median f0 over their last `pitch_window_s` of voiced speech;
+- **usual voice**: the median of these readings, taken once a second of speech over their last
+  `baseline_window_s` of speech, leaving out the most recent `baseline_lag_s` — a raised stretch is
+  judged against the voice before it, not against a baseline it has already pulled up (the first
+  `baseline_min_speech_s` of readings are the baseline until the lag has passed).
 """
 
 from __future__ import annotations
@@ -18,51 +26,62 @@ from companion.config import AudioConfig, ToneConfig
 class ToneTracker:
     def __init__(self, tone: ToneConfig, audio: AudioConfig):
         per_s = 1.0 / audio.frame_s
-        self._frame_s = audio.frame_s
-        self._min_frames = int(tone.baseline_min_speech_s * per_s)
-        self._level_base: deque[float] = deque(maxlen=int(tone.baseline_window_s * per_s))
-        self._level_now: deque[float] = deque(maxlen=max(1, int(tone.loudness_window_s * per_s)))
-        self._pitch_base: deque[float] = deque(maxlen=int(tone.baseline_window_s * per_s))
-        self._pitch_now_len = max(1, int(tone.pitch_window_s * per_s))
+        self._percentile = tone.loudness_percentile
+        self._level_now: deque[float] = deque(maxlen=max(1, int(round(tone.loudness_window_s * per_s))))
+        self._pitch_now_len = max(1, int(round(tone.pitch_window_s * per_s)))
         self._pitch_now: deque[float] = deque(maxlen=self._pitch_now_len)
+        self._reading_frames = max(1, int(round(per_s)))  # one reading of the usual voice per second of speech
+        readings = max(1, int(tone.baseline_window_s))
+        self._lag = int(round(tone.baseline_lag_s))
+        self._min_readings = max(1, int(round(tone.baseline_min_speech_s)))
+        self._level_readings: deque[float] = deque(maxlen=readings + self._lag)
+        self._pitch_readings: deque[Optional[float]] = deque(maxlen=readings + self._lag)
         self.speech_frames = 0
-        # the two-minute medians move slowly: read again after each second of new speech, not at every look
-        self._refresh_frames = max(1, int(per_s))
         self._base_cache: dict[str, tuple[int, Optional[float]]] = {}
 
     def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray) -> None:
         """Frames of the agent: level, f0 (0 when unvoiced) and whether each frame is speech."""
         for level, f0 in zip(levels_db[speech].tolist(), f0_hz[speech].tolist()):
             self.speech_frames += 1
-            self._level_base.append(level)
             self._level_now.append(level)
             if f0 > 0:
-                self._pitch_base.append(f0)
                 self._pitch_now.append(f0)
+            if self.speech_frames % self._reading_frames == 0:
+                self._level_readings.append(self._level_reading())
+                self._pitch_readings.append(self._pitch_reading())
+
+    def _level_reading(self) -> float:
+        return float(np.percentile(np.fromiter(self._level_now, float, len(self._level_now)), self._percentile))
+
+    def _pitch_reading(self) -> Optional[float]:
+        if len(self._pitch_now) < self._pitch_now_len // 4:
+            return None
+        return float(np.median(np.fromiter(self._pitch_now, float, len(self._pitch_now))))
 
     @property
     def has_baseline(self) -> bool:
-        return self.speech_frames >= self._min_frames
+        return len(self._level_readings) >= self._min_readings
+
+    def _usual(self, name: str, readings: deque) -> Optional[float]:
+        """The median of the readings before the lag (at least the first `baseline_min_speech_s` of them),
+        read again only when a new reading came in."""
+        count = len(readings)
+        at, cached = self._base_cache.get(name, (-1, None))
+        if at != self.speech_frames // self._reading_frames:
+            usable = [r for r in list(readings)[: max(self._min_readings, count - self._lag)] if r is not None]
+            cached = float(np.median(usable)) if len(usable) >= max(1, self._min_readings // 2) else None
+            self._base_cache[name] = (self.speech_frames // self._reading_frames, cached)
+        return cached
 
     def loudness(self) -> tuple[Optional[float], Optional[float]]:
-        """(recent, baseline) level in dBFS; baseline is None until there is enough speech."""
+        """(recent, usual) level in dBFS; the usual level is None until there is enough speech."""
         if not self._level_now:
             return None, None
-        now = float(np.median(self._level_now))
-        base = self._baseline("level", self._level_base) if self.has_baseline else None
-        return now, base
+        base = self._usual("level", self._level_readings) if self.has_baseline else None
+        return self._level_reading(), base
 
     def pitch(self) -> tuple[Optional[float], Optional[float]]:
-        if len(self._pitch_now) < self._pitch_now_len // 4:
+        now = self._pitch_reading()
+        if now is None:
             return None, None
-        now = float(np.median(self._pitch_now))
-        enough = self.has_baseline and len(self._pitch_base) >= self._min_frames // 4
-        return now, self._baseline("pitch", self._pitch_base) if enough else None
-
-    def _baseline(self, name: str, values: deque[float]) -> float:
-        """The median of `values`, read again once a second of speech has come in since the last reading."""
-        at, cached = self._base_cache.get(name, (-self._refresh_frames, None))
-        if cached is None or self.speech_frames - at >= self._refresh_frames:
-            cached = float(np.median(np.fromiter(values, float, len(values))))
-            self._base_cache[name] = (self.speech_frames, cached)
-        return cached
+        return now, self._usual("pitch", self._pitch_readings) if self.has_baseline else None
