@@ -1,5 +1,5 @@
 """Take docs/screenshot.png: the real window (xcb under Xvfb, or any desktop) mid-demo, once the banner
-shows a prompt, the customer's mood has been read and a checklist step has ticked itself. Run by hand:
+shows a prompt, the customer has turned upset and a checklist step has ticked itself. Run by hand:
 
     xvfb-run -a -s "-screen 0 1280x800x24" python bench/screenshot_demo.py [OUT.png]
 """
@@ -34,7 +34,7 @@ def main() -> int:
 
     def ready() -> bool:
         ticked = any(window.checklist.is_done(s.id) for s in window.playbook.steps)
-        mood_read = window.mood.state is not None  # the mood strip shows the customer's first reading
+        mood_read = window.mood.state == "upset"  # the mood strip shows the demo's customer upset
         return window.banner.visible_prompt and mood_read and ticked and len(window.transcript.model.lines) >= 4
 
     def poll() -> None:
@@ -54,7 +54,7 @@ def main() -> int:
     QTimer.singleShot(120000, app.quit)
     app.exec()
     if not out.exists():
-        print(f"{out}: not taken: the demo never showed a prompt, a mood and a ticked step at once", file=sys.stderr)
+        print(f"{out}: not taken: the demo never showed a prompt, an upset customer and a ticked step at once", file=sys.stderr)
         return 1
     return 0
 

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 DEMO_CALL = ROOT / "resources" / "demo" / "demo_call.flac"
 MAX_BYTES = 300_000
 REPORT_WINDOW = (1200, 2400)
-REPLAY_FROM_S = 28.0
+REPLAY_FROM_S = 47.0  # just before the demo customer turns upset
 # A few calls from the tests' cache (tests/synth_cache.py), when they have been rendered there.
 CACHED_CALLS = ("mood_grows_upset_8db_4st_200wpm_c-festival*", "customer_interrupts-*", "steady_190*")
 
@@ -77,7 +77,7 @@ def save_demo_call() -> int:
     with db:
         rows = CallRows(db, recorder.call_id)
         rows.note("The parcel was left at the front desk; the courier's photo was not checked before the call.")
-        rows.comment(30.0, "Dana", "Let the customer finish here: you cut in while they explained.",
+        rows.comment(54.0, "Dana", "Let the customer finish here: you cut in while they explained.",
                      "2026-12-05T10:12:00+00:00")
     db.close()
     return recorder.call_id
@@ -139,7 +139,7 @@ def shoot_windows(out: Path, call_id: int) -> None:
     replay = ReplayWindow.from_store(db, call_id)
     replay.resize(1300, 740)
     settle(replay)
-    replay.seek(REPLAY_FROM_S)  # played over the first prompt, so that its cue is in the banner
+    replay.seek(REPLAY_FROM_S)  # played over the customer turning upset, so that its cue is in the banner
     replay.toggle()
     settle(replay, 60)
     replay.toggle()
