@@ -142,32 +142,35 @@ class CallMonitor:
             self.mood.nucleus(t, kind)
         self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn)
 
-        pending = {p: list(per_party[p][4]) for p in PARTIES}
+        # frame by frame, in call order: turn changes as decided, speaking time, the floor, the evaluation ticks
+        lanes = [(party, self.ledger[party], per_party[party][2].tolist(), per_party[party][3].tolist(), list(per_party[party][4]))
+                 for party in PARTIES]
+        interruptions, monologue, turn_starts = self.interruptions, self.monologue, self._turn_start
+        frame_ms, tick_ms = self._frame_ms, self._tick_ms
         for i in range(block.frames):
             frame = first + i
             t_end = (frame + 1) * fs
-            for party in PARTIES:
-                _, levels, voiced, in_turn, _ = per_party[party]
-                changes = pending[party]
+            for party, ledger, voiced, in_turn, changes in lanes:
                 while changes and changes[0].decided_frame <= frame:
                     events.extend(self._apply_change(party, changes.pop(0), frame))
                 if in_turn[i]:
-                    self.ledger[party].add_speech(frame * fs, fs)
-                turn_start = self._turn_start[party]
-                if voiced[i] and turn_start is not None:
-                    self.interruptions.voiced(party, t_end)
-                    if party == "agent":
-                        self.monologue.agent_voiced(turn_start, t_end)
-                    else:
-                        self.monologue.customer_spoke(turn_start, t_end)
+                    ledger.add_speech(frame * fs, fs)
+                if voiced[i]:
+                    turn_start = turn_starts[party]
+                    if turn_start is not None:
+                        interruptions.voiced(party, t_end)
+                        if party == "agent":
+                            monologue.agent_voiced(turn_start, t_end)
+                        else:
+                            monologue.customer_spoke(turn_start, t_end)
             self._frames_done = frame + 1
-            expired = self.interruptions.expire(t_end)
+            expired = interruptions.expire(t_end)
             if expired is not None:
                 events.append(expired)
-            talked_over_since = self.interruptions.confirmed_since  # set together with confirmed_by
-            if self.interruptions.confirmed_by == "customer" and talked_over_since is not None:
+            talked_over_since = interruptions.confirmed_since  # set together with confirmed_by
+            if talked_over_since is not None and interruptions.confirmed_by == "customer":
                 self.mood.talked_over(talked_over_since)
-            ticks = self._frames_done * self._frame_ms // self._tick_ms
+            ticks = (frame + 1) * frame_ms // tick_ms
             if ticks > self._ticks:
                 self._ticks = ticks
                 for party in PARTIES:
