@@ -138,6 +138,9 @@ def test_the_floors_own_lost_connection_is_said_on_an_open_calls_timeline(qtbot,
                          "state_label": "on call", "call_s": 30.0, "call_started_at": "2026-12-06T08:00:00+00:00",
                          "prompt_times": [], "talkover_times": [], "alerts": []}])
     view = floor.open_call("ann")
+    from ui.accessibility import nameless
+
+    assert nameless(view) == [] and nameless(floor) == []  # a screen reader names every part of both
     nowhere = f"host={tmp_path} port=5999 dbname=callcompanion user=sue"  # a socket directory with no server in it
     feed = FloorFeed(nowhere, FAST, "x", floor)
     feed.problem.connect(floor.show_problem)
