@@ -69,6 +69,19 @@ def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices,
         assert row["lower_tone_ok"], row
 
 
+@pytest.mark.parametrize("customer,agent,line", [("FEE083", "festival:kal_diphone", "noisy"), ("MEO069", "piper:joe", "noisy")])
+def test_a_line_that_jumps_10_db_under_a_calm_real_customer_is_the_line_not_an_upset_customer(real_voices, analyze,
+                                                                                            customer, agent, line):
+    """The customer's line gets 10 dB louder in the middle of a sentence (then 6 dB quieter): the office noise
+    between their words gets louder by the same step, which a raised voice never does, so the new level is their
+    baseline at once — even when a naturally higher sentence of theirs follows."""
+    wav, truth = real_voices("line_jump", customer, agent, line)
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert truth.line_steps and row["false_upset"] == [] and row["false_calmer"] == [], row
+    assert "upset" not in [s["state"] for s in doc["customer_states"]], doc["customer_states"]
+
+
 @pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE083", "festival:kal_diphone", "noisy")])
 def test_talk_overs_on_real_voices_are_found_and_given_to_the_right_party(real_voices, analyze, customer, agent, line):
     """The agent cutting in, the customer cutting in, a customer who stops and carries on after being cut in on

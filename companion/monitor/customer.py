@@ -20,9 +20,15 @@ A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays
 Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
 gain or a moved handset moves the level alone: **upset** is louder *and* higher; **tense** is higher
 alone, louder with a hint of pitch (`corroborate` of its line), or talking over the agent (`talkovers`
-in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) with not even a hint
-of pitch is the line: through `rebase_speech_s` of speech, while they are not upset, it becomes the
-baseline level. A new state shows once it has held
+in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
+all the speech since the level moved has not even a hint of a rise is the line: through
+`rebase_speech_s` of speech, while they are not upset, it becomes the baseline level (the pitch is
+judged over that whole stretch, not window by window: one naturally higher sentence must not hide
+that the level moved and the voice did not). A line's gain also moves the noise between their words
+by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
+its last `FLOOR_WINDOW_S` of non-speech) has moved with the level by at least `FLOOR_FOLLOWS` of it,
+the floor's step is taken as the line's and re-based after `FLOOR_SPEECH_S` of their speech, unless
+their pitch rose by a whole line. A new state shows once it has held
 `dwell_s` (a calmer one `calm_dwell_s`).
 
 The syllable rate is read too (`pace_window_speech_s`, as the agent's pace is) and shown, but it is
@@ -56,6 +62,13 @@ MIN_PITCHED = 0.25         # a pitch is read from a window at least this much vo
 CHUNK_S = 1.0              # `calm_s` looks at the customer's speech a second at a time ...
 CHUNK_GAP_S = 0.3          # ... each ending at a pause longer than this
 BASELINE_WINDOWS = 2       # the baseline holds at least this many windows of voiced speech
+EPISODE_MAX_S = 60.0       # a level change is judged over at most this much of their speech
+FLOOR_WINDOW_S = 1.5       # the line's floor: the quiet frames among their last 1.5 s of non-speech ...
+FLOOR_PERCENTILE = 10.0    # ... its 10th percentile
+FLOOR_FOLLOWS = 0.5        # a level change the floor follows by at least half (and as far as the level's
+                           # release line), in step: the line's gain
+FLOOR_SPEECH_S = 1.0       # ... re-based after this much of their speech, once the floor has settled (its
+FLOOR_SETTLED_DB = 1.0     # window's later half within 1 dB of the whole)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -104,7 +117,12 @@ class CustomerMood:
         self.base_rate: Optional[float] = None   # nuclei per minute of voiced speech over the baseline
         self._talkovers: deque[float] = deque()
         self.voiced = SpeechLedger()  # voiced time and nuclei: the articulation rate, pauses left out
-        self._level_alone_s = 0.0
+        self._level_alone_s = 0.0     # speech through which their level has stood off the baseline, one way
+        self._level_sign = 0.0        # which way (+1 louder, -1 quieter)
+        self._recent_pitches: deque[float] = deque(maxlen=int(round(EPISODE_MAX_S * per_s)))
+        self._quiet: deque[float] = deque(maxlen=max(1, int(round(FLOOR_WINDOW_S * per_s))))  # non-speech levels
+        self._base_floors: list[float] = []
+        self.base_floor: Optional[float] = None   # the line's floor while their baseline formed
         self._new_speech_s = 0.0      # voiced speech since the last evaluation
         self.state: Optional[Mood] = None
         self._since = 0.0                          # when the shown state began
@@ -137,8 +155,16 @@ class CustomerMood:
         pitches = np.where(f0_hz[idx] > 0, semitones(np.maximum(f0_hz[idx], 1e-6)), np.nan)
         self._levels.extend(levels.tolist())
         self._pitches.extend(pitches.tolist())
+        self._recent_pitches.extend(pitches.tolist())
+        quiet = levels_db[~speech]
+        if quiet.size:
+            self._quiet.extend(quiet.tolist())
+            if self.baseline is None and len(self._quiet) == self._quiet.maxlen:
+                self._base_floors.append(self._floor())
         if self.baseline is None:
             self._gather_baseline(levels, pitches, speech, turn)
+            if self.baseline is not None and self._base_floors:
+                self.base_floor = float(np.median(self._base_floors))
         self._new_speech_s += idx.size * self._frame_s
         for i, level, pitch in zip(idx.tolist(), levels.tolist(), pitches.tolist()):
             t = first_t + (i + 1) * self._frame_s
@@ -191,6 +217,17 @@ class CustomerMood:
     def _loudness(self, levels: Sequence[float] | npt.NDArray[Any]) -> float:
         """The level of the louder part of the speech (its vowels): a percentile of the frames' levels."""
         return float(np.percentile(np.asarray(levels, float), self.config.loudness_percentile))
+
+    def _floor(self) -> float:
+        """The line's floor now: the quiet frames of their channel's last non-speech."""
+        return float(np.percentile(np.asarray(self._quiet, float), FLOOR_PERCENTILE))
+
+    def _floor_settled(self) -> bool:
+        """The floor's window is full and its later half reads as the whole (not halfway through a step)."""
+        if len(self._quiet) < self._quiet.maxlen:
+            return False
+        later = np.asarray(self._quiet, float)[len(self._quiet) // 2:]
+        return abs(float(np.percentile(later, FLOOR_PERCENTILE)) - self._floor()) <= FLOOR_SETTLED_DB
 
     @staticmethod
     def _pitch(pitches: Sequence[float] | npt.NDArray[Any]) -> Optional[float]:
@@ -252,18 +289,40 @@ class CustomerMood:
         return 1 if high or talk or (loud and hint) else 0
 
     def _rebase(self, r: MoodReading, speech_s: float) -> MoodReading:
-        """A level change with no hint of pitch, held through `rebase_speech_s` while they are not upset:
-        the line. Returns the reading against the baseline level from now on."""
+        """A level change that their pitch does not follow, held through `rebase_speech_s` of speech while they
+        are not upset: the line. The pitch is judged over all the speech since the level changed (its median),
+        not window by window: a real voice's sentences swing above and below its median, and one higher
+        sentence must not hide that the level moved and the voice did not. Returns the reading against the
+        baseline level from now on."""
         c, b = self.config, self.baseline
         assert b is not None
-        alone = (self.state != Mood.UPSET and r.loudness_db is not None and abs(r.loudness_db) >= b.loud_line_db * c.release
-                 and r.talkovers < c.talkovers and (r.pitch_semitones or 0.0) < b.pitch_line * c.corroborate)
-        self._level_alone_s = self._level_alone_s + speech_s if alone else 0.0
-        if self._level_alone_s < c.rebase_speech_s:
+        loud = r.loudness_db
+        off = loud is not None and abs(loud) >= b.loud_line_db * c.release
+        sign = 0.0 if loud is None else float(np.sign(loud))
+        if not off or self.state == Mood.UPSET or r.talkovers >= c.talkovers or sign != self._level_sign:
+            self._level_alone_s = 0.0
+        self._level_sign = sign if off else 0.0
+        if not off or self.state == Mood.UPSET or r.talkovers >= c.talkovers:
             return r
-        self.baseline = dataclasses.replace(b, level_db=round(b.level_db + (r.loudness_db or 0.0), 2))
-        self._level_alone_s = 0.0
-        return dataclasses.replace(r, loudness_db=0.0)
+        self._level_alone_s += speech_s
+        # the floor between their words moved with their level: the line's gain, not their voice
+        floor_moved = self.base_floor is not None and self._floor_settled() and \
+            (self._floor() - self.base_floor) * sign >= max(FLOOR_FOLLOWS * abs(loud or 0.0), b.loud_line_db * c.release)
+        if self._level_alone_s < (FLOOR_SPEECH_S if floor_moved else c.rebase_speech_s):
+            return r
+        # the pitch over the speech since the level moved (and the window that showed it)
+        frames = min(len(self._recent_pitches), self._window + int(round(self._level_alone_s / self._frame_s)))
+        since = self._pitch(list(self._recent_pitches)[-frames:]) if frames else None
+        if since is not None and b.pitch is not None and \
+                since - b.pitch >= b.pitch_line * (1.0 if floor_moved else c.corroborate):
+            return r
+        shift = loud or 0.0
+        if floor_moved and self.base_floor is not None:  # the line's gain moved the floor as much as the voice
+            floor = self._floor()
+            shift, self.base_floor = floor - self.base_floor, floor
+        self.baseline = dataclasses.replace(b, level_db=round(b.level_db + shift, 2))
+        self._level_alone_s, self._level_sign = 0.0, 0.0
+        return dataclasses.replace(r, loudness_db=round((loud or 0.0) - shift, 2))
 
     def evaluate(self, now: float) -> Optional[CustomerState]:
         """Reads the customer at `now`; returns a change of their state."""
