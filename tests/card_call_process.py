@@ -20,8 +20,8 @@ import soundfile as sf
 
 from companion.asr.scripted import CallScript, ScriptLine
 
-CUT_S = 24.0   # the demo from here on: the agent's line before the card is over, the card starts 1.8 s in
-UNTIL_S = 44.0
+CUT_S = 20.2   # the demo from here on: the agent's line before the card is over, the card starts 0.8 s in
+UNTIL_S = 40.0
 
 
 def card_script() -> CallScript:

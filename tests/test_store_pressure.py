@@ -38,7 +38,7 @@ from companion.store.db import open_store, write
 from companion.store.recorder import CallRecorder
 from tests.installed import OUTSIDE
 
-SPEED = 10.0  # the demo call (95 s) in about 10 s
+SPEED = 10.0  # the demo call (116 s) in about 12 s
 CALL_TABLES = {  # in the order written (rowid), ids left out
     "turns": 'SELECT party, start, "end" FROM turns WHERE call_id = ? ORDER BY rowid',
     "segments": "SELECT party, start, text FROM segments WHERE call_id = ? ORDER BY id",
