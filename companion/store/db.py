@@ -197,19 +197,14 @@ _swept: set[str] = set()  # stores whose recordings this process has looked over
 
 
 def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
-    """The audio of calls a crash cut off, made readable (companion.store.recording): once per process,
-    and again whenever calls were just closed as interrupted. A failure waits for the next start."""
+    """The audio of calls a crash cut off, made readable (companion.store.cut_off): once per process,
+    and again whenever calls were just closed as interrupted. Only the recordings marked as being
+    written are looked at (one listing of the recordings folder), and neither the recorder nor numpy
+    is imported for it. A failure waits for the next start."""
     key = str(path.resolve())
     if key in _swept and not closed:
         return
-    try:
-        ended = db.execute("SELECT 1 FROM calls WHERE status <> 'active' LIMIT 1").fetchone()
-    except sqlite3.Error:
-        return
-    if ended is None:  # nothing to repair: the recorder (numpy, soundfile) is not even imported
-        _swept.add(key)
-        return
-    from companion.store.recording import repair_cut_off
+    from companion.store.cut_off import repair_cut_off
 
     try:
         repair_cut_off(db, default_store=key == str(store_path().resolve()))
@@ -298,5 +293,8 @@ def delete_call(db: sqlite3.Connection, call_id: int) -> Optional[str]:
         raise StoreError(f"Call {call_id} is still being recorded (process {row['writer_pid']}); end that call first.")
     write(db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (call_id,)))
     if row["recording"]:
+        from companion.store.cut_off import mark_of
+
         Path(row["recording"]).unlink(missing_ok=True)
+        mark_of(Path(row["recording"])).unlink(missing_ok=True)  # a cut-off recording's mark goes with it
     return cast(Optional[str], row["recording"])   # (sqlite3 rows hold Any)

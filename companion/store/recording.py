@@ -2,15 +2,15 @@
 customer right) beside the store, owner-only, written on its own thread from the frames.
 
 A FLAC learns its length only when it is closed: one whose writer was killed (`kill -9`, a crash)
-says "unknown length" and libsndfile cannot read it whole. The next start repairs it (`repair_cut_off`,
-run when the store is opened): its frames are counted and the count written into its header."""
+says "unknown length" and libsndfile cannot read it whole. While it is written a mark lies beside it
+(companion.store.cut_off), so the next start finds it without reading every call and repairs it
+(`repair_cut_off`, run when the store is opened): its frames are counted and the count written into its header."""
 
 from __future__ import annotations
 
 import collections
 import os
 import queue
-import sqlite3
 import threading
 from pathlib import Path
 from typing import Callable, Optional
@@ -20,16 +20,13 @@ import numpy.typing as npt
 import soundfile as sf
 
 from companion.events import FrameBlock
-from companion.paths import user_data_dir
-from companion.store.flac_repair import repair, unknown_length
-from companion.store.writes import private_dir, write, writer_alive
+from companion.store.cut_off import ALL_MARKED, mark_of
+from companion.store.cut_off import recordings_dir as recordings_dir  # (these from here too)
+from companion.store.cut_off import repair_cut_off as repair_cut_off
+from companion.store.writes import private_dir
 
 CONSENT_REMINDER = ("Recording is on: tell the customer the call is recorded, as the law where you and they are "
                     "may require.")
-
-
-def recordings_dir() -> Path:
-    return user_data_dir() / "recordings"
 
 
 # Audio is written this long after it is heard: a pause for payment that starts when a payment cue is
@@ -44,10 +41,19 @@ class CallAudioWriter:
     def __init__(self, path: Path, rate: int, on_failure: Optional[Callable[[str], None]] = None,
                  silent: Optional[Callable[[float, float], bool]] = None):
         """`silent(start, end)`: True for call time that must not be recorded (pause for payment): written as silence."""
+        new_folder = not path.parent.exists()
         private_dir(path.parent)
+        if new_folder:  # a folder made by this version: its recordings all carry their marks
+            os.close(os.open(path.parent / ALL_MARKED, os.O_WRONLY | os.O_CREAT, 0o600))
         self._rate = rate
         self._silent = silent
         self._on_failure = on_failure
+        self._mark = mark_of(path)  # made before the file, removed once it is finished: the next start finds it if not
+        fd = os.open(self._mark, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, str(os.getpid()).encode("ascii"))
+        finally:
+            os.close(fd)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.close(fd)
         self.path = path
@@ -78,6 +84,12 @@ class CallAudioWriter:
             self._write(*held.popleft())
         try:
             self._file.close()
+            fd = os.open(self.path, os.O_RDONLY)  # its length in its header, on disk, before its mark goes
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._mark.unlink(missing_ok=True)
         except (OSError, RuntimeError) as exc:
             if not self.failed:
                 self._failed(f"The call's audio could not be finished ({exc}).")
@@ -102,40 +114,3 @@ class CallAudioWriter:
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join(timeout)
-
-
-def repair_cut_off(db: sqlite3.Connection, default_store: bool = True) -> list[Path]:
-    """The recordings of calls whose writer is gone (closed as interrupted, or killed after its call
-    ended but before its audio was finished) made readable again; returns the files repaired. A
-    recording that a running app is still writing is left alone. `default_store`: the store in the
-    user data folder, whose recordings may also be found by name (a call killed before its row
-    noted its recording)."""
-    repaired: list[Path] = []
-    noted: list[tuple[Optional[str], int]] = []   # (recording, call id)
-    folder = recordings_dir() if default_store else None
-    try:  # one listing of the recordings folder, not a file opened per call: a history of 100,000 calls opens fast
-        present = set(os.listdir(folder)) if folder is not None else set()
-    except OSError:
-        present = set()
-    for row in db.execute("SELECT id, recording, writer_pid FROM calls WHERE status <> 'active'").fetchall():
-        named = Path(row["recording"]) if row["recording"] else None
-        if named is None:
-            name = f"call-{row['id']}.flac"
-            path = folder / name if folder is not None and name in present else None
-        else:
-            path = named
-        if path is None or not unknown_length(path) or writer_alive(row["writer_pid"], row["id"]):
-            continue
-        try:
-            samples = repair(path)
-        except OSError:
-            continue  # unreadable or read-only: left as it was, tried again at the next start
-        if samples == 0:  # killed before any of its audio was written: nothing to play
-            path.unlink(missing_ok=True)
-            noted.append((None, row["id"]))
-        else:
-            noted.append((str(path), row["id"]))
-        repaired.append(path)
-    if noted:
-        write(db, lambda db: db.executemany("UPDATE calls SET recording = ? WHERE id = ?", noted))
-    return repaired
