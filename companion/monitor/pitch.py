@@ -39,10 +39,14 @@ class PitchTracker:
         count = frames.shape[0]
         if count == 0:
             return np.zeros(0)
-        stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
-        self._tail = stream[-(self.window - self.frame_len):]
         rows = np.arange(count) if only is None else np.flatnonzero(only)
         out = np.zeros(count)
+        keep = self.window - self.frame_len
+        if not rows.size and count * self.frame_len >= keep:  # nothing to read: only the next block's history
+            self._tail = frames.reshape(-1)[count * self.frame_len - keep:].astype(np.float64)
+            return out
+        stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
+        self._tail = stream[-keep:]
         if rows.size:
             out[rows] = self._f0(stream, rows)
         return out
