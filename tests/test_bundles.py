@@ -123,6 +123,24 @@ def test_text_from_a_bundle_is_redacted_in_every_column(good_doc, tmp_path):
     assert "4111" not in text and "jane@example.com" not in text and "[card]" in text
 
 
+def test_a_supervisors_message_travels_with_the_call_redacted_at_its_time(good_doc, tmp_path):
+    from companion.store.bundle import import_bundle
+    from companion.store.calls import load_call
+
+    def message(d):
+        d["call"]["supervisor_messages"] = [{"t": 12.5, "sender": "sue", "text": f"offer the refund, card {CARD}"}]
+
+    db = open_store()
+    cid = import_bundle(db, bundle(tmp_path / "message.ccall", changed(good_doc, message)))
+    (kept,) = load_call(db, cid)["call"]["supervisor_messages"]
+    assert kept["t"] == 12.5 and kept["sender"] == "sue"
+    assert kept["text"].startswith("offer the refund") and "4111" not in kept["text"]
+    late = changed(good_doc, lambda d: d["call"].update(
+        supervisor_messages=[{"t": good_doc["duration_s"] + 60, "sender": "sue", "text": "hi"}]))
+    run = companion("replay", bundle(tmp_path / "late.ccall", late))
+    assert run.returncode == 2 and "call.supervisor_messages[].t must be a number" in run.stderr, run.stderr
+
+
 def test_csv_exports_cannot_run_formulas_and_the_list_prints_no_control_characters(good_doc, tmp_path):
     from companion.store.bundle import import_bundle
 

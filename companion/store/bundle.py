@@ -173,6 +173,8 @@ def _store(db: sqlite3.Connection, call: CheckedCall, audio: Optional[Path], con
             rows.note(call["notes"])
         for t, author, text, created_at in call["comments"]:
             rows.comment(t, author, text, created_at)
+        for t, sender, text in call["supervisor_messages"]:
+            rows.supervisor_message(t, sender, text)
         db.executemany('INSERT INTO pauses(call_id, start, "end") VALUES (?, ?, ?)',
                        [(cid, start, end) for start, end in call["pauses"]])
         if audio is not None:

@@ -68,6 +68,7 @@ class CheckedCall(TypedDict):
     pauses: list[tuple[float, float]]                         # (start, end)
     customer_states: list[tuple[float, str]]                  # (t, state)
     comments: list[tuple[float, Optional[str], str, str]]     # (t, author, text, created_at)
+    supervisor_messages: list[tuple[float, str, str]]         # (t, sender, text): the team live, during the call
 
 
 def size_text(size: int) -> str:
@@ -248,6 +249,10 @@ def check_call(doc: Any, name: str) -> CheckedCall:
                       _text(c.get("text"), "call.comments[].text", name),
                       _timestamp(c.get("created_at"), "call.comments[].created_at", name))
                      for c in _list(call.get("comments", []), "call.comments", name)],
+        "supervisor_messages": [(_number(m.get("t"), "call.supervisor_messages[].t", name, hi=duration_s + 0.001),
+                                 _text(m.get("sender"), "call.supervisor_messages[].sender", name),
+                                 _text(m.get("text"), "call.supervisor_messages[].text", name))
+                                for m in _list(call.get("supervisor_messages", []), "call.supervisor_messages", name)],
     }
     return out
 
