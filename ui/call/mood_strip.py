@@ -25,7 +25,7 @@ PATTERN_ROWS = 3
 
 
 def mood_detail(m: MetricsSnapshot) -> str:
-    """What the customer's state is read from, against how they sounded at the start of the call."""
+    """What the customer's state is read from (their level and pitch), against how they sounded at the start."""
     if m.customer_state is None:
         return ""
     parts = []
@@ -33,8 +33,8 @@ def mood_detail(m: MetricsSnapshot) -> str:
         parts.append(f"{m.customer_loudness_db:+.0f} dB")
     if m.customer_pitch_semitones is not None and abs(m.customer_pitch_semitones) >= 0.5:
         parts.append(f"{m.customer_pitch_semitones:+.0f} semitones")
-    if m.customer_pace_rise is not None and abs(m.customer_pace_rise) >= 0.05:
-        parts.append(f"{abs(m.customer_pace_rise):.0%} {'faster' if m.customer_pace_rise > 0 else 'slower'}")
+    # their syllable rate is read but is no evidence (docs/coaching.md): on real voices it moves either way when
+    # they speed up, so "11% slower" beside "upset" would only mislead
     text = ", ".join(parts) + " than at the start" if parts else "as at the start of the call"
     if m.customer_talkovers:
         text += f"; talked over you {m.customer_talkovers}×"
