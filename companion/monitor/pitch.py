@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, PitchConfig
 
@@ -32,6 +31,7 @@ class PitchTracker:
         taper_acf = np.fft.irfft(np.abs(np.fft.rfft(self._taper, self.nfft)) ** 2, self.nfft)[: self.max_lag + 2]
         self._taper_acf = taper_acf / taper_acf[0]
         self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
+        self._offsets = np.arange(self.window)[None, :]
 
     def process(self, frames: np.ndarray, only: Optional[np.ndarray] = None) -> np.ndarray:
         """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced, or not in `only` (the
@@ -53,8 +53,7 @@ class PitchTracker:
 
     def _f0(self, stream: np.ndarray, rows: np.ndarray) -> np.ndarray:
         n = rows.size
-        # each row's window: a view of the stream, copied once for the rows asked
-        windows = sliding_window_view(stream, self.window)[rows * self.frame_len]
+        windows = stream[rows[:, None] * self.frame_len + self._offsets]
         windows = windows - windows.mean(axis=1, keepdims=True)
         spec = np.fft.rfft(windows * self._taper, self.nfft, axis=1)
         acf = np.fft.irfft(np.abs(spec) ** 2, self.nfft, axis=1)[:, : self.max_lag + 2]

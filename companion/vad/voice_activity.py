@@ -117,10 +117,17 @@ class VoiceActivity:
         (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
         if levels_db.shape[0] == 0:
             return np.empty(0)
-        levels = np.concatenate((self._recent_levels, levels_db.astype(np.float64)))
+        block = levels_db.astype(np.float64)
+        before = self._recent_levels
+        levels = np.concatenate((before, block))
         self._recent_levels = levels[levels.size - (self._window - 1):]
-        floors: npt.NDArray[np.float64] = sliding_window_view(levels, self._window).min(axis=1)
-        return floors
+        n = block.size
+        if n >= self._window:
+            floors: npt.NDArray[np.float64] = sliding_window_view(levels, self._window).min(axis=1)
+            return floors
+        # a block shorter than the window: frame i sees the window's earlier levels from i on, and the block up to i
+        earlier = np.minimum.accumulate(before[::-1])[::-1][:n] if before.size else np.full(n, np.inf)
+        return np.minimum(earlier, np.minimum.accumulate(block))
 
     def finish(self, frame: int) -> Optional[TurnChange]:
         """Close a turn still open at the end of the call (`frame`: one past the last frame)."""
