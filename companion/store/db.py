@@ -129,10 +129,12 @@ def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
         mode = _journal_mode_wal(db)
         db.execute("PRAGMA foreign_keys=ON")
         db.execute("PRAGMA synchronous=NORMAL")
-        problems = _check_once(db, path, mode)
+        unchanged = _state(path)
+        problems = _check_once(db, path, mode, unchanged)
         if problems:
             raise _Damaged(problems, inode, db)
-        _check_search_index(db, path)
+        if _check_search_index(db, path) and unchanged is not None:
+            _note_checked(path, unchanged)
         migrate(db)
         _repair_recordings(db, path, closed=close_interrupted(db))
         return db
@@ -162,10 +164,63 @@ def _journal_mode_wal(db: sqlite3.Connection) -> str:
             time.sleep(0.02)
 
 
-def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
-    """The first opening in this process checks the file and its WAL; returns what is damaged, if anything."""
+# The whole-store checks (quick_check, the search index's integrity check) read every page: 0.2 s at 100,000
+# calls. Once they find nothing, a note beside the store keeps what the files were then (inode, size, time of
+# the last change; the WAL's too); a later process that finds the files as noted does not check them again.
+# Anything that writes to the store (a call, a crash in the middle of one, another tool) changes them.
+CHECKED_SUFFIX = ".checked"
+
+
+def _state(path: Path) -> Optional[str]:
+    try:
+        main = os.stat(path)
+        try:
+            wal = os.stat(f"{path}-wal")
+            wal_state = f"{wal.st_size} {wal.st_mtime_ns}" if wal.st_size else "0"  # an empty WAL is made at each opening
+        except FileNotFoundError:
+            wal_state = "0"
+    except OSError:
+        return None
+    return f"{main.st_ino} {main.st_size} {main.st_mtime_ns} {wal_state}"
+
+
+def _checked_before(path: Path, state: Optional[str]) -> bool:
+    if state is None:
+        return False
+    try:
+        with open(f"{path}{CHECKED_SUFFIX}", encoding="ascii") as fh:
+            return fh.read().strip() == state
+    except (OSError, ValueError):
+        return False
+
+
+def _note_checked(path: Path, state: str) -> None:
+    """The store was found whole in the state `state` (a note that cannot be written: checked again next time)."""
+    temporary = f"{path}{CHECKED_SUFFIX}.{os.getpid()}"
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(state)
+        os.replace(temporary, f"{path}{CHECKED_SUFFIX}")
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _check_once(db: sqlite3.Connection, path: Path, mode: str, state: Optional[str]) -> Optional[str]:
+    """The first opening in this process checks the file and its WAL, unless they are as they were when last found
+    whole; returns what is damaged, if anything."""
     key = str(path.resolve())
     if key in _checked:
+        return None
+    if _checked_before(path, state):
+        _checked.add(key)
+        _indexed.add(key)
+        if mode.lower() != "wal":
+            notice(f"The call store {path} cannot use write-ahead logging here (journal mode {mode}); two apps using "
+                   "it at once may have to wait for each other.")
         return None
     problems = [row[0] for row in db.execute("PRAGMA quick_check(3)")]
     if problems != ["ok"]:
@@ -180,17 +235,19 @@ def _check_once(db: sqlite3.Connection, path: Path, mode: str) -> Optional[str]:
 _indexed: set[str] = set()  # stores whose search index this process has checked
 
 
-def _check_search_index(db: sqlite3.Connection, path: Path) -> None:
-    """Once per process: the search index checked, and rebuilt (said in one line) when broken."""
+def _check_search_index(db: sqlite3.Connection, path: Path) -> bool:
+    """Once per process: the search index checked, and rebuilt (said in one line) when broken. True when it was
+    checked here and found whole."""
     key = str(path.resolve())
     if key in _indexed:
-        return
+        return False
     from companion.store.search_index import check
 
     said = check(db)
     _indexed.add(key)
     if said:
         notice(said)
+    return not said
 
 
 _swept: set[str] = set()  # stores whose recordings this process has looked over
@@ -226,6 +283,10 @@ def _set_aside(path: Path, damaged: _Damaged) -> Optional[Path]:
     while aside.exists():
         n += 1
         aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    try:
+        os.unlink(f"{path}{CHECKED_SUFFIX}")  # it spoke of the file set aside
+    except OSError:
+        pass
     for suffix in ("-wal", "-shm", ""):  # the main file last: a crash in between leaves it findable
         try:
             os.replace(f"{path}{suffix}", f"{aside}{suffix}")
