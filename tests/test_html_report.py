@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_TIMEOUT_S = 60
 WINDOW = (1200, 2200)
 NOTE = "The parcel was left at the front desk; the courier's photo was not checked before the call."
-COMMENT = ("Dana (supervisor)", 30.0, "Let the customer finish here: you cut in while they explained the front desk.")
+COMMENT = ("Dana (supervisor)", 54.0, "Let the customer finish here: you cut in while they said why they are upset.")
 HOSTILE = '<script>alert(1)</script> "&<> <img src=x onerror=alert(2)>'
 HOSTILE_KIND = 'x"><b onclick="alert(3)">kind'
 
