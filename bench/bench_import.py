@@ -45,17 +45,21 @@ def corpus(files: int, seconds: float) -> Path:
     return folder
 
 
-def run(folder: Path, jobs: int) -> tuple[float, float]:
+COMMAND = [sys.executable, "-m", "companion"]  # --command: an installed copy's `companion` instead
+
+
+def run(folder: Path, jobs: int, expect: int = -1) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the import and its workers)."""
     with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
         env = dict(os.environ, COMPANION_DATA_DIR=str(Path(tmp) / "data"), COMPANION_CONFIG_DIR=str(Path(tmp) / "config"))
         cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "companion", "import", str(folder), "--jobs", str(jobs)],
+        done = subprocess.run([*COMMAND, "import", str(folder), "--jobs", str(jobs)],
                               capture_output=True, text=True, env=env)
         wall = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if done.returncode != 0 or f"{len(list(folder.glob('*.flac')))} imported" not in done.stderr:
+        expect = len(list(folder.glob('*.flac'))) if expect < 0 else expect
+        if done.returncode != 0 or f"{expect} imported" not in done.stderr:
             raise SystemExit(f"import --jobs {jobs} failed:\n{done.stderr}")
         return wall, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
 
@@ -66,14 +70,23 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--command", metavar="PATH",
+                        help="the `companion` command to time (an installed copy's, whose modules are compiled once); "
+                             "default: python -m companion")
     args = parser.parse_args()
+    if args.command:
+        COMMAND[:] = [args.command]
     folder = corpus(args.files, args.seconds)
+    empty = OUT / "empty"
+    empty.mkdir(parents=True, exist_ok=True)
     audio_s = args.files * args.seconds
     print(f"{args.files} recordings of {args.seconds:g} s in {folder}; cores: {os.cpu_count()}")
     load_before = os.getloadavg()
     times: dict[int, list[float]] = {1: [], args.jobs: []}
     cpus: dict[int, list[float]] = {1: [], args.jobs: []}
+    fixed: list[float] = []  # the import of an empty folder: the start no process pool can share
     for r in range(args.rounds):
+        fixed.append(run(empty, 1, expect=0)[0])
         for jobs in (1, args.jobs):
             wall, cpu = run(folder, jobs)
             times[jobs].append(wall)
@@ -87,6 +100,10 @@ def main() -> None:
     print(f"speed-up: {one / many:.2f}x (median of the rounds' own ratios: "
           f"{statistics.median(a / b for a, b in zip(times[1], times[args.jobs])):.2f}x); "
           f"CPU per run: {statistics.median(cpus[1]):.2f} s vs {statistics.median(cpus[args.jobs]):.2f} s")
+    start = statistics.median(fixed)
+    best = one / (start + (one - start) / args.jobs)
+    print(f"the start alone (an empty folder): median {start:.2f} s; with it, {args.jobs} perfect workers would give at "
+          f"most {best:.2f}x")
     print("load average (1, 5, 15 min): before " + ", ".join(f"{x:.2f}" for x in load_before)
           + "; after " + ", ".join(f"{x:.2f}" for x in load_after))
 
