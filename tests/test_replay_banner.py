@@ -12,8 +12,7 @@ SLOW_AT, PAUSED, MESSAGE_AT, LISTEN_AT, END = 10.0, (20.0, 30.0), 40.0, 50.0, 60
 
 @pytest.fixture
 def replay(qtbot):
-    from companion.events import (CallEnded, FinalSegment, MessageFromSupervisor, Prompt, StoringPaused, Turn,
-                                  Word)
+    from companion.events import CallEnded, FinalSegment, MessageFromSupervisor, Prompt, StoringPaused, Turn, Word
     from companion.store.db import open_store
     from companion.store.recorder import CallRecorder
     from ui.review.replay_window import ReplayWindow
