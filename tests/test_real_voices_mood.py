@@ -46,7 +46,10 @@ def fired(doc, kinds=MY_CUES):
     return [(p["kind"], p["t"]) for p in doc["prompts"] if p["kind"] in kinds]
 
 
-@pytest.mark.parametrize("customer,agent,line", [("MEE009", "piper:joe", "noisy"), ("FEE078", "espeak:en-us", "mulaw")])
+@pytest.mark.parametrize("customer,agent,line", [("MEE009", "piper:joe", "noisy"), ("FEE078", "espeak:en-us", "mulaw"),
+                                                  # his raised voice reads a little under the loudness line on
+                                                  # this line, its pitch far over its own: told all the same
+                                                  ("MEO069", "festival:kal_diphone", "mulaw")])
 def test_a_real_customer_who_grows_upset_is_told_within_6_s_and_calmer_follows_within_30_s(real_voices, analyze,
                                                                                          customer, agent, line):
     wav, truth = real_voices("grows_upset", customer, agent, line)

@@ -18,7 +18,10 @@ A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays
 `release` of that line.
 
 Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
-gain or a moved handset moves the level alone: **upset** is louder *and* higher; **tense** is higher
+gain or a moved handset moves the level alone: **upset** is louder *and* higher (or far higher, three
+pitch lines, and nearly as loud, three quarters of the loudness line: the evidence weighed together,
+as a voice raised +8 dB read only +5 to +7 dB over a 3 s window on a mu-law line while its pitch
+stood 4 lines up); **tense** is higher
 alone, louder with a hint of pitch (`corroborate` of its line), or talking over the agent (`talkovers`
 in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
 all the speech since the level moved has not even a hint of a rise is the line: through
@@ -69,6 +72,8 @@ FLOOR_FOLLOWS = 0.5        # a level change the floor follows by at least half (
                            # release line), in step: the line's gain
 FLOOR_SPEECH_S = 1.0       # ... re-based after this much of their speech, once the floor has settled (its
 FLOOR_SETTLED_DB = 1.0     # window's later half within 1 dB of the whole)
+STRONG_PITCH = 3.0         # upset also when their pitch is 3 times its line over ...
+NEAR_LOUDNESS = 0.75       # ... with their loudness at 3/4 of its own (a voice far higher and nearly as loud)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -284,6 +289,11 @@ class CustomerMood:
         pitch = r.pitch_semitones or 0.0
         high = r.pitch_semitones is not None and pitch >= b.pitch_line * factor
         if loud and high:
+            return 2
+        # far over the pitch line makes up for a loudness a little under its own: the evidence weighed together
+        much_higher = r.pitch_semitones is not None and pitch >= b.pitch_line * STRONG_PITCH * factor
+        nearly_loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * NEAR_LOUDNESS * factor
+        if much_higher and nearly_loud:
             return 2
         hint = pitch >= b.pitch_line * c.corroborate
         return 1 if high or talk or (loud and hint) else 0
