@@ -87,11 +87,40 @@ def test_a_save_failure_reaches_the_calls_subscribers_as_an_event(tmp_path):
     def cap():
         resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
 
+    open_store().close()  # the store as an agent has it; the disk fills during the call
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=OUTSIDE, timeout=120,
                          preexec_fn=cap)
     events = [l for l in run.stdout.splitlines() if l.startswith("EVENT")]
     assert events[0].startswith("EVENT call not saving: the disk is full") and "kept in memory" in events[0]
     assert "the rest was lost because the disk stayed full" in events[-1]
+
+
+def test_a_disk_full_before_the_store_is_made_says_so_and_the_call_goes_on(tmp_path):
+    """A first call on a nearly full disk: making the store fails half-way, and the agent is told the disk is
+    full (not a database's own words about its rollback); the coaching goes on."""
+    script = (
+        "from companion.config import load_config\n"
+        "from companion.events import Prompt, SaveFailed\n"
+        "from companion.resources import resource_path\n"
+        "from companion.session import CallSession\n"
+        "s = CallSession(load_config(use_user_default=False))\n"
+        "s.bus.subscribe(lambda e: print('EVENT', e.what, e.message, flush=True) if isinstance(e, SaveFailed) else None)\n"
+        "s.bus.subscribe(lambda e: print('PROMPT', e.kind, flush=True) if isinstance(e, Prompt) else None)\n"
+        "s.keep('demo')\n"
+        "s.start_demo(resource_path('demo/demo_call.flac'), speed=30.0)\n"
+        "s.ended.wait(60)\n"
+    )
+
+    def cap():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=OUTSIDE, timeout=120,
+                         preexec_fn=cap)
+    events = [l for l in run.stdout.splitlines() if l.startswith("EVENT")]
+    assert events and events[0].startswith("EVENT call not saving: the disk is full"), run.stdout + run.stderr
+    assert not [e for e in events if "rollback" in e]
+    assert "nothing of this call was saved because the disk stayed full" in events[-1]
+    assert [l for l in run.stdout.splitlines() if l.startswith("PROMPT")]
 
 
 def test_calls_delete_removes_a_call_and_its_recording(tmp_path):

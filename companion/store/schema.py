@@ -186,7 +186,8 @@ def migrate(db: sqlite3.Connection) -> int:
         db.execute(f"PRAGMA user_version = {VERSION}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite has rolled back itself after a full disk: the disk's error is the one to tell
+            db.execute("ROLLBACK")
         raise
     return start
 

@@ -44,7 +44,9 @@ def trouble(exc: BaseException, folder: str = "") -> Trouble:
     code = getattr(cause, "errno", None)
     if name == "SQLITE_FULL" or code in _FULL:
         return _full()
-    if name.startswith("SQLITE_IOERR_WRITE"):  # a file over its size limit or quota; a failing disk says the same
+    if name.startswith(("SQLITE_IOERR_WRITE", "SQLITE_IOERR_SHMSIZE", "SQLITE_IOERR_TRUNCATE")):
+        # a file over its size limit or quota (the store, its journal or its shared-memory index growing);
+        # a failing disk says the same
         return Trouble("the disk is full or refuses more writes", "space returns", "the disk stayed full")
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM")) or code in _READ_ONLY:
         return _read_only(folder)
