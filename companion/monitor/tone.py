@@ -62,7 +62,7 @@ class ToneTracker:
     def has_baseline(self) -> bool:
         return len(self._level_readings) >= self._min_readings
 
-    def _usual(self, name: str, readings: deque) -> Optional[float]:
+    def _usual(self, name: str, readings: deque[Optional[float]] | deque[float]) -> Optional[float]:
         """The median of the readings before the lag (at least the first `baseline_min_speech_s` of them),
         read again only when a new reading came in."""
         count = len(readings)
