@@ -14,8 +14,8 @@ from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 import webrtcvad
+from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, VadConfig
 
