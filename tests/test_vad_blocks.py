@@ -3,6 +3,8 @@ quietest frame of the last `noise_window_s` at every frame, and its speech frame
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm1
 from tests import signals
 
 
+@lru_cache(maxsize=1)
 def _call() -> np.ndarray:
     """20 s of a line whose noise rises and falls, with bursts of voice at several levels."""
     parts = [signals.noise(2.0, -65, seed=1), signals.voice(140.0, 1.5, -20) + signals.noise(1.5, -65, seed=2),
