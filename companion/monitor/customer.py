@@ -25,7 +25,8 @@ stood 4 lines up); **tense** is higher
 alone, louder with a hint of pitch (`corroborate` of its line), or talking over the agent (`talkovers`
 in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
 all the speech since the level moved has not even a hint of a rise is the line: through
-`rebase_speech_s` of speech, while they are not upset, it becomes the baseline level (the pitch is
+`REBASE_LOUDER_SPEECH_S` of speech (quieter: `rebase_speech_s`), while they are not upset, it becomes
+the baseline level (the pitch is
 judged over that whole stretch, not window by window: one naturally higher sentence must not hide
 that the level moved and the voice did not). A line's gain also moves the noise between their words
 by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
@@ -66,6 +67,8 @@ CHUNK_S = 1.0              # `calm_s` looks at the customer's speech a second at
 CHUNK_GAP_S = 0.3          # ... each ending at a pause longer than this
 BASELINE_WINDOWS = 2       # the baseline holds at least this many windows of voiced speech
 EPISODE_MAX_S = 60.0       # a level change is judged over at most this much of their speech
+REBASE_LOUDER_SPEECH_S = 4.0  # louder with the pitch not following: the line after 4 s of speech (quieter:
+                              # `rebase_speech_s`; re-basing up can only make an upset later, down can make one)
 FLOOR_WINDOW_S = 1.5       # the line's floor: the quiet frames among their last 1.5 s of non-speech ...
 FLOOR_PERCENTILE = 10.0    # ... its 10th percentile
 FLOOR_FOLLOWS = 0.5        # a level change the floor follows by at least half (and as far as the level's
@@ -318,10 +321,12 @@ class CustomerMood:
         # the floor between their words moved with their level: the line's gain, not their voice
         floor_moved = self.base_floor is not None and self._floor_settled() and \
             (self._floor() - self.base_floor) * sign >= max(FLOOR_FOLLOWS * abs(loud or 0.0), b.loud_line_db * c.release)
-        if self._level_alone_s < (FLOOR_SPEECH_S if floor_moved else c.rebase_speech_s):
+        need = min(c.rebase_speech_s, REBASE_LOUDER_SPEECH_S) if sign > 0 else c.rebase_speech_s
+        if self._level_alone_s < (FLOOR_SPEECH_S if floor_moved else need):
             return r
-        # the pitch over the speech since the level moved (and the window that showed it)
-        frames = min(len(self._recent_pitches), self._window + int(round(self._level_alone_s / self._frame_s)))
+        # the pitch over the speech since the level moved (and the part of the window that showed it)
+        lead = (1.0 - self.config.loudness_percentile / 100.0) * self._window  # the window's loud part showed it
+        frames = min(len(self._recent_pitches), int(round(lead + self._level_alone_s / self._frame_s)))
         since = self._pitch(list(self._recent_pitches)[-frames:]) if frames else None
         if since is not None and b.pitch is not None and \
                 since - b.pitch >= b.pitch_line * (1.0 if floor_moved else c.corroborate):
