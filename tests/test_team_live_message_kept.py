@@ -62,6 +62,9 @@ def test_a_message_on_the_calls_bus_is_stored_redacted_at_its_time_and_shown_apa
     assert as_json["call"]["supervisor_messages"] == [kept]
     assert f"12.5,supervisor_message,sue,{kept['text']}" in export(doc, "csv")
     assert f"(message from supervisor sue: {kept['text']})" in export(doc, "txt")
+    from companion.app.calls_cli import call_lines
+    shown = call_lines(doc)   # `companion calls show`
+    assert shown[shown.index("Messages from a supervisor (1)") + 1] == f"  00:12  sue: {kept['text']}"
     html = export(doc, "html")
     row = html[html.index('<tr class="supervisor-message">'):]
     row = row[:row.index("</tr>")]

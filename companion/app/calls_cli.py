@@ -122,7 +122,8 @@ def listing_lines(page: Sequence[tuple[Mapping[str, Any], str]]) -> list[str]:
 
 
 def call_lines(doc: Mapping[str, Any]) -> list[str]:
-    """`calls show` as text: what the call was, its prompts, its transcript (time, party, words) and its pauses."""
+    """`calls show` as text: what the call was, its prompts, its transcript (time, party, words), its pauses, and
+    a supervisor's messages and the comments when it has any."""
     from companion.prompt_kinds import PROMPT_KINDS
     from companion.timeline import clock
 
@@ -146,6 +147,15 @@ def call_lines(doc: Mapping[str, Any]) -> list[str]:
     lines += ["", "Pauses" if pauses else "Pauses: none"]
     for pause in pauses:
         lines.append(f"  {clock(pause.get('start') or 0.0)} – {clock(pause.get('end') or 0.0)}")
+    messages = call.get("supervisor_messages") or []
+    if messages:  # the team live: what a supervisor sent the agent during the call, apart from the coaching
+        lines += ["", f"Messages from a supervisor ({len(messages)})"]
+        lines += [f"  {clock(m.get('t') or 0.0)}  {printable(m.get('sender'))}: {printable(m.get('text'))}" for m in messages]
+    comments = call.get("comments") or []
+    if comments:
+        lines += ["", f"Comments ({len(comments)})"]
+        lines += [f"  {clock(c.get('t') or 0.0)}  {printable(c.get('author') or 'someone')}: {printable(c.get('text'))}"
+                  for c in comments]
     return lines
 
 
