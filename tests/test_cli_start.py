@@ -88,3 +88,27 @@ def test_the_support_log_rolls_over_and_stays_owner_only(tmp_path, monkeypatch):
         assert path.stat().st_size < 4000 and path.stat().st_mode & 0o777 == 0o600
     assert logs.log_file().read_text(encoding="utf-8").rstrip().endswith("step # of the rolling test")
     assert "step # of the rolling test" in (folder / "companion.log.3").read_text(encoding="utf-8")
+
+
+def test_the_users_folders_are_where_platformdirs_puts_them_without_importing_it(monkeypatch, tmp_path):
+    from companion import paths
+
+    monkeypatch.delenv("COMPANION_DATA_DIR", raising=False)
+    monkeypatch.delenv("COMPANION_CONFIG_DIR", raising=False)
+    for xdg in ({}, {"XDG_DATA_HOME": str(tmp_path / "d"), "XDG_CONFIG_HOME": str(tmp_path / "c")},
+                {"XDG_DATA_HOME": "  ", "XDG_CONFIG_HOME": ""}):
+        for name in ("XDG_DATA_HOME", "XDG_CONFIG_HOME"):
+            if name in xdg:
+                monkeypatch.setenv(name, xdg[name])
+            else:
+                monkeypatch.delenv(name, raising=False)
+        assert paths.user_data_dir() == Path(platformdirs.user_data_dir(paths.APP_NAME, appauthor=False)), xdg
+        assert paths.user_config_dir() == Path(platformdirs.user_config_dir(paths.APP_NAME, appauthor=False)), xdg
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPANION_")}
+    env.update(PYTHONPATH=os.pathsep.join((APP, DEPENDENCIES)), XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+               XDG_CONFIG_HOME=str(tmp_path / "xdg-config"))
+    run = subprocess.run([sys.executable, "-S", "-c", PROBE, "calls", "list"], env=env, cwd=OUTSIDE,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout == "No saved calls yet.\n", run.stderr
+    assert (tmp_path / "xdg-data" / paths.APP_NAME).is_dir()   # the store made where an installed app keeps it
+    assert "platformdirs" not in run.stderr.rpartition("\nMODULES ")[2].split()
