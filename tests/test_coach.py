@@ -60,7 +60,8 @@ def test_fast_pace_is_prompted_once_sustained_then_reminded_after_the_repeat_int
     first = hold_s(config)
     assert [p.t for p in prompts] == [pytest.approx(first, abs=0.3),
                                       pytest.approx(first + config.coach.slow_down.repeat_s, abs=0.3)]
-    assert prompts[0].reason == "about 220 words/min — aim for 140–160"  # acoustic: an estimate, said so
+    # acoustic: an estimate, said so; over the detection's own stretch of speech, shorter than the meter's 30 s
+    assert prompts[0].reason == "about 220 words/min in your last 12 s — aim for 140–160"
 
 
 def test_an_acoustic_pace_within_the_estimates_margin_is_not_prompted_but_words_are(config):

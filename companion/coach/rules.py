@@ -124,7 +124,9 @@ class Coach:
         fast = fast and s.pace_speech_s >= rule.min_speech_s
         if fast and s.agent_speaking and self._due("slow_down", s.t, rule.repeat_s) and self._may_fire("slow_down", s.t):
             low, high = rule.target_wpm
-            return self._fire("slow_down", s.t, f"{self._pace_text(s, pace)} — aim for {low:.0f}–{high:.0f}")
+            # the detection pace is read over a shorter stretch than the meter's: say which, so the two can differ
+            return self._fire("slow_down", s.t, f"{self._pace_text(s, pace)} in your last {rule.window_speech_s:.0f} s "
+                                                f"— aim for {low:.0f}–{high:.0f}")
         return None
 
     def _speeding_up(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
