@@ -38,6 +38,9 @@ class ToneTracker:
         self._pitch_readings: deque[Optional[float]] = deque(maxlen=readings + self._lag)
         self.speech_frames = 0
         self._base_cache: dict[str, tuple[int, Optional[float]]] = {}
+        # the readings now change only when a speech frame comes in, but are asked for at every snapshot
+        self._level_cache: tuple[int, float] = (-1, 0.0)
+        self._pitch_cache: tuple[int, Optional[float]] = (-1, None)
 
     def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray) -> None:
         """Frames of the agent: level, f0 (0 when unvoiced) and whether each frame is speech."""
@@ -51,12 +54,19 @@ class ToneTracker:
                 self._pitch_readings.append(self._pitch_reading())
 
     def _level_reading(self) -> float:
-        return float(np.percentile(np.fromiter(self._level_now, float, len(self._level_now)), self._percentile))
+        at, level = self._level_cache
+        if at != self.speech_frames:
+            level = float(np.percentile(np.fromiter(self._level_now, float, len(self._level_now)), self._percentile))
+            self._level_cache = (self.speech_frames, level)
+        return level
 
     def _pitch_reading(self) -> Optional[float]:
-        if len(self._pitch_now) < self._pitch_now_len // 4:
-            return None
-        return float(np.median(np.fromiter(self._pitch_now, float, len(self._pitch_now))))
+        at, f0 = self._pitch_cache
+        if at != self.speech_frames:
+            f0 = None if len(self._pitch_now) < self._pitch_now_len // 4 else float(
+                np.median(np.fromiter(self._pitch_now, float, len(self._pitch_now))))
+            self._pitch_cache = (self.speech_frames, f0)
+        return f0
 
     @property
     def has_baseline(self) -> bool:
