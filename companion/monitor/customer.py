@@ -30,8 +30,9 @@ the baseline level (the pitch is
 judged over that whole stretch, not window by window: one naturally higher sentence must not hide
 that the level moved and the voice did not). A line's gain also moves the noise between their words
 by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
-its last `FLOOR_WINDOW_S` of non-speech) has moved with the level by at least `FLOOR_FOLLOWS` of it,
-the floor's step is taken as the line's and re-based after `FLOOR_SPEECH_S` of their speech, unless
+its last `FLOOR_WINDOW_S` of non-speech, digital silence left out) has settled where it follows the
+level's change — by at least `FLOOR_FOLLOWS` of it and not much more than the level moved —, the
+floor's step is taken as the line's and re-based after `FLOOR_SPEECH_S` of their speech, unless
 their pitch rose by a whole line. A new state shows once it has held
 `dwell_s` (a calmer one `calm_dwell_s`).
 
@@ -75,6 +76,7 @@ FLOOR_FOLLOWS = 0.5        # a level change the floor follows by at least half (
                            # release line), in step: the line's gain
 FLOOR_SPEECH_S = 1.0       # ... re-based after this much of their speech, once the floor has settled (its
 FLOOR_SETTLED_DB = 1.0     # window's later half within 1 dB of the whole)
+DIGITAL_SILENCE_DB = -90.0 # frames this quiet are digital silence (a muted or gated line), no floor to read
 STRONG_PITCH = 3.0         # upset also when their pitch is 3 times its line over ...
 NEAR_LOUDNESS = 0.75       # ... with their loudness at 3/4 of its own (a voice far higher and nearly as loud)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
@@ -164,7 +166,7 @@ class CustomerMood:
         self._levels.extend(levels.tolist())
         self._pitches.extend(pitches.tolist())
         self._recent_pitches.extend(pitches.tolist())
-        quiet = levels_db[~speech]
+        quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
             self._quiet.extend(quiet.tolist())
             if self.baseline is None and len(self._quiet) == self._quiet.maxlen:
@@ -319,8 +321,9 @@ class CustomerMood:
             return r
         self._level_alone_s += speech_s
         # the floor between their words moved with their level: the line's gain, not their voice
-        floor_moved = self.base_floor is not None and self._floor_settled() and \
-            (self._floor() - self.base_floor) * sign >= max(FLOOR_FOLLOWS * abs(loud or 0.0), b.loud_line_db * c.release)
+        step = None if self.base_floor is None or not self._floor_settled() else (self._floor() - self.base_floor) * sign
+        floor_moved = step is not None and max(FLOOR_FOLLOWS * abs(loud or 0.0), b.loud_line_db * c.release) <= step \
+            <= abs(loud or 0.0) / FLOOR_FOLLOWS + b.loud_line_db  # in step with the level, neither far less nor more
         need = min(c.rebase_speech_s, REBASE_LOUDER_SPEECH_S) if sign > 0 else c.rebase_speech_s
         if self._level_alone_s < (FLOOR_SPEECH_S if floor_moved else need):
             return r
@@ -334,7 +337,9 @@ class CustomerMood:
         shift = loud or 0.0
         if floor_moved and self.base_floor is not None:  # the line's gain moved the floor as much as the voice
             floor = self._floor()
-            shift, self.base_floor = floor - self.base_floor, floor
+            # the floor's step (the level's reading may still hold speech from before it), at most a line past the level's
+            shift = sign * min(abs(floor - self.base_floor), abs(shift) + b.loud_line_db)
+            self.base_floor = floor
         self.baseline = dataclasses.replace(b, level_db=round(b.level_db + shift, 2))
         self._level_alone_s, self._level_sign = 0.0, 0.0
         return dataclasses.replace(r, loudness_db=round((loud or 0.0) - shift, 2))
