@@ -130,7 +130,8 @@ class CustomerMood:
         self._level_alone_s = 0.0     # speech through which their level has stood off the baseline, one way
         self._level_sign = 0.0        # which way (+1 louder, -1 quieter)
         self._recent_pitches: deque[float] = deque(maxlen=int(round(EPISODE_MAX_S * per_s)))
-        self._quiet: deque[float] = deque(maxlen=max(1, int(round(FLOOR_WINDOW_S * per_s))))  # non-speech levels
+        self._floor_frames = max(1, int(round(FLOOR_WINDOW_S * per_s)))
+        self._quiet: deque[float] = deque(maxlen=self._floor_frames)  # their channel's last non-speech levels
         self._base_floors: list[float] = []
         self.base_floor: Optional[float] = None   # the line's floor while their baseline formed
         self._new_speech_s = 0.0      # voiced speech since the last evaluation
@@ -169,7 +170,7 @@ class CustomerMood:
         quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
             self._quiet.extend(quiet.tolist())
-            if self.baseline is None and len(self._quiet) == self._quiet.maxlen:
+            if self.baseline is None and len(self._quiet) == self._floor_frames:
                 self._base_floors.append(self._floor())
         if self.baseline is None:
             self._gather_baseline(levels, pitches, speech, turn)
@@ -234,7 +235,7 @@ class CustomerMood:
 
     def _floor_settled(self) -> bool:
         """The floor's window is full and its later half reads as the whole (not halfway through a step)."""
-        if len(self._quiet) < self._quiet.maxlen:
+        if len(self._quiet) < self._floor_frames:
             return False
         later = np.asarray(self._quiet, float)[len(self._quiet) // 2:]
         return abs(float(np.percentile(later, FLOOR_PERCENTILE)) - self._floor()) <= FLOOR_SETTLED_DB
