@@ -118,6 +118,8 @@ class CustomerMood:
         # voiced speech now: (level, semitones or nan) per voiced frame
         self._levels: deque[float] = deque(maxlen=self._window)
         self._pitches: deque[float] = deque(maxlen=self._window)
+        self._heard = 0   # their speech frames so far: the key of the window's readings below
+        self._now_cache: tuple[int, float, Optional[float]] = (-1, 0.0, None)
         self._base_levels: list[float] = []
         self._base_pitches: list[float] = []
         self._talk_s = 0.0                 # their talk so far: time in their turns
@@ -166,6 +168,7 @@ class CustomerMood:
         pitches = np.where(f0_hz[idx] > 0, semitones(np.maximum(f0_hz[idx], 1e-6)), np.nan)
         self._levels.extend(levels.tolist())
         self._pitches.extend(pitches.tolist())
+        self._heard += len(idx)
         self._recent_pitches.extend(pitches.tolist())
         quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
@@ -266,8 +269,10 @@ class CustomerMood:
         b = self.baseline
         if b is None or len(self._levels) < self._window:
             return MoodReading(talkovers=talk)
-        loud = self._loudness(self._levels) - b.level_db
-        pitch = self._pitch(self._pitches)
+        if self._now_cache[0] != self._heard:  # their window moves only with their speech, read at every snapshot
+            self._now_cache = (self._heard, self._loudness(self._levels), self._pitch(self._pitches))
+        _, level, pitch = self._now_cache
+        loud = level - b.level_db
         rise = None if pitch is None or b.pitch is None else round(pitch - b.pitch, 2)
         return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk)
 
