@@ -97,7 +97,8 @@ def test_the_states_are_in_the_json_lines_too():
 UPSET = dict(customer_state=lambda t: "upset" if 10 <= t < 40 else "calm",
              customer_calm_s=lambda t: 0.0 if t < 40 else t - 40,
              customer_loudness_db=lambda t: 8.0 if 10 <= t < 40 else 0.0,
-             customer_pitch_semitones=lambda t: 4.0 if 10 <= t < 40 else 0.0)
+             customer_pitch_semitones=lambda t: 4.0 if 10 <= t < 40 else 0.0,
+             customer_pace_rise=lambda t: 0.2 if 10 <= t < 40 else 0.0)   # read, but no evidence
 
 
 def test_upset_is_prompted_once_per_episode_and_calmer_only_after_30_calm_seconds(config):
@@ -105,6 +106,7 @@ def test_upset_is_prompted_once_per_episode_and_calmer_only_after_30_calm_second
     kinds = [(p.kind, p.t) for p in prompts]
     assert [k for k, _ in kinds] == ["customer_upset", "customer_calmer"]
     assert kinds[0][1] == 10.0 and "8 dB louder" in prompts[0].reason and "4 semitones higher" in prompts[0].reason
+    assert "faster" not in prompts[0].reason and "slower" not in prompts[0].reason  # the rate is not what it is read from
     assert kinds[1][1] == pytest.approx(40 + config.coach.customer_calmer.after_s)
 
 

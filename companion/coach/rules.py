@@ -274,8 +274,7 @@ class Coach:
             cues.append(f"{s.customer_loudness_db:.0f} dB louder")
         if s.customer_pitch_semitones is not None and s.customer_pitch_semitones >= 1.0:
             cues.append(f"{s.customer_pitch_semitones:.0f} semitones higher")
-        if s.customer_pace_rise is not None and s.customer_pace_rise >= 0.05:
-            cues.append(f"{s.customer_pace_rise:.0%} faster")
+        # their syllable rate is no evidence (it moves either way on real voices that speed up): not said
         said = f"their voice is {', '.join(cues)} than at the start" if cues else "they keep talking over you"
         return self._fire("customer_upset", s.t, f"Customer is upset ({said}) — let them finish, keep your voice low")
 
