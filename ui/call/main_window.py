@@ -9,7 +9,7 @@ status bar."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
@@ -367,36 +367,41 @@ class MainWindow(QMainWindow):
     def on_event(self, event: object) -> None:
         if not isinstance(event, (PartialText, FinalSegment)):
             self.transcript.model.heard(event)  # the call's clock: a line the store may still rewrite is decided
-        if isinstance(event, Prompt):
-            self.prompts.append(event)
-            self.banner.show_prompt(event.kind, event.reason)
-        elif isinstance(event, PartialText):
-            self.transcript.model.partial(event)
-        elif isinstance(event, FinalSegment):
-            self.transcript.model.final(event)
-        elif isinstance(event, MetricsSnapshot):
-            self.last_metrics = event
-            self.meters.update_metrics(event)
-            self.mood.update_metrics(event)
-            self.pace_status.setText(pace_source_text(event))
-        elif isinstance(event, CustomerState):
-            self._customer_state(event)
-        elif isinstance(event, StepTicked):
-            self.checklist.apply(event)
-            self._show_current_step()
-        elif isinstance(event, DeviceStatus):
-            self._line_state[event.party] = event.status
-            self._set_lines(self._line_state["agent"], self._line_state["customer"])
-            if event.status in ("lost", "overflow"):
-                self.show_problem("device", event.message)
-        elif isinstance(event, StoringPaused):
-            self._storing_paused(event)
-        elif isinstance(event, SavingResumed):
-            self.statusBar().showMessage(event.message, 15000)  # good news: no banner
-        elif isinstance(event, (MonitorFailed, TranscriberFailed, SaveFailed)):
-            self.show_problem("error", event.message)
-        elif isinstance(event, CallEnded):
-            self._call_ended(event)
+        handler = _ON_EVENT.get(type(event))
+        if handler is not None:
+            handler(self, event)
+
+    def _on_prompt(self, event: Prompt) -> None:
+        self.prompts.append(event)
+        self.banner.show_prompt(event.kind, event.reason)
+
+    def _on_partial(self, event: PartialText) -> None:
+        self.transcript.model.partial(event)
+
+    def _on_final(self, event: FinalSegment) -> None:
+        self.transcript.model.final(event)
+
+    def _on_metrics(self, event: MetricsSnapshot) -> None:
+        self.last_metrics = event
+        self.meters.update_metrics(event)
+        self.mood.update_metrics(event)
+        self.pace_status.setText(pace_source_text(event))
+
+    def _on_step(self, event: StepTicked) -> None:
+        self.checklist.apply(event)
+        self._show_current_step()
+
+    def _on_device(self, event: DeviceStatus) -> None:
+        self._line_state[event.party] = event.status
+        self._set_lines(self._line_state["agent"], self._line_state["customer"])
+        if event.status in ("lost", "overflow"):
+            self.show_problem("device", event.message)
+
+    def _on_saving_resumed(self, event: SavingResumed) -> None:
+        self.statusBar().showMessage(event.message, 15000)  # good news: no banner
+
+    def _on_failure(self, event: MonitorFailed | TranscriberFailed | SaveFailed) -> None:
+        self.show_problem("error", event.message)
 
     # --- the customer's mood, and the Angry customer steps -------------------------------------
     def _customer_state(self, event: CustomerState) -> None:
@@ -485,3 +490,21 @@ class MainWindow(QMainWindow):
             self.bridge.detach()  # no summary for a window that is going away
             self.session.close()
         super().closeEvent(event)
+
+
+# What the window does with each event of the call's bus (GUI thread); events not listed only move its clock.
+_ON_EVENT: dict[type, Callable[[MainWindow, Any], None]] = {
+    Prompt: MainWindow._on_prompt,
+    PartialText: MainWindow._on_partial,
+    FinalSegment: MainWindow._on_final,
+    MetricsSnapshot: MainWindow._on_metrics,
+    CustomerState: MainWindow._customer_state,
+    StepTicked: MainWindow._on_step,
+    DeviceStatus: MainWindow._on_device,
+    StoringPaused: MainWindow._storing_paused,
+    SavingResumed: MainWindow._on_saving_resumed,
+    MonitorFailed: MainWindow._on_failure,
+    TranscriberFailed: MainWindow._on_failure,
+    SaveFailed: MainWindow._on_failure,
+    CallEnded: MainWindow._call_ended,
+}
