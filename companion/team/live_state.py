@@ -138,54 +138,65 @@ class LiveTracker:
             self._feed(event)
         elif self._redactor is not None:
             self._redactor = None  # the policy stopped sharing text: nothing of it is kept
-        if isinstance(event, MetricsSnapshot):
-            s = self.state
-            share = event.talk_share_call
-            changes: dict[str, Any] = {"call_s": _s(event.t) or 0.0}
-            if share is not None:
-                changes["talk_share"] = round(float(share), 2)
-            if event.customer_state is not None and s.customer_mood is None:
-                changes.update(customer_mood=event.customer_state, mood_since_s=_s(event.t))
-            if s.state in ("on_call", "paused") and (round(changes["call_s"]) != round(s.call_s)
-                                                      or changes.get("talk_share", s.talk_share) != s.talk_share
-                                                      or "customer_mood" in changes):
-                self._set(**changes)
-            elif s.state in ("on_call", "paused"):
-                with self._lock:
-                    self.state = replace(self.state, **changes)  # sub-second: sent with the next change
-        elif isinstance(event, CallStarted):
-            self._paused = False
-            self._redactor = None
-            self._set(**{**LiveState().__dict__, "state": "on_call", "call_started_at": event.wall,
-                         "hand_up": self.state.hand_up})
-        elif isinstance(event, Prompt):
-            from companion.prompt_kinds import prompt_kind
+        handler = _ON_EVENT.get(type(event))
+        if handler is not None:
+            handler(self, event)
 
-            s = self.state
-            self._set(last_prompt=prompt_kind(event.kind).label, last_prompt_kind=event.kind,
-                      last_prompt_reason=_redacted(event.reason), last_prompt_s=_s(event.t), prompts=s.prompts + 1,
-                      prompt_times=(s.prompt_times + (_s(event.t) or 0.0,))[-MAX_RECENT:],
-                      call_s=max(s.call_s, _s(event.t) or 0.0))
-        elif isinstance(event, CustomerState):
-            self._set(customer_mood=event.state, mood_since_s=_s(event.t))
-        elif isinstance(event, Interruption):
-            s = self.state
-            by_agent = event.by == "agent"
-            self._set(interruptions=s.interruptions + 1, interruptions_by_agent=s.interruptions_by_agent + by_agent,
-                      talkover_times=(s.talkover_times + ((_s(event.t) or 0.0,) if by_agent else ()))[-MAX_RECENT:])
-        elif isinstance(event, StepTicked):
-            try:
-                current = self.current_step()
-            except Exception:  # noqa: BLE001 - the checklist's trouble never stops the live state
-                current = None
-            title = current or (event.title if event.done else self.state.checklist_step)
-            self._set(checklist_step=title)
-        elif isinstance(event, StoringPaused):
-            self._paused = event.paused
-            if self.state.state in ("on_call", "paused"):
-                self._set(state="paused" if event.paused else "on_call", live_text=None)
-        elif isinstance(event, CallEnded):
-            self._set(state="wrapping_up", call_s=_s(event.duration_s) or self.state.call_s, live_text=None)
+    def _on_metrics(self, event: MetricsSnapshot) -> None:
+        s = self.state
+        share = event.talk_share_call
+        changes: dict[str, Any] = {"call_s": _s(event.t) or 0.0}
+        if share is not None:
+            changes["talk_share"] = round(float(share), 2)
+        if event.customer_state is not None and s.customer_mood is None:
+            changes.update(customer_mood=event.customer_state, mood_since_s=_s(event.t))
+        if s.state in ("on_call", "paused") and (round(changes["call_s"]) != round(s.call_s)
+                                                  or changes.get("talk_share", s.talk_share) != s.talk_share
+                                                  or "customer_mood" in changes):
+            self._set(**changes)
+        elif s.state in ("on_call", "paused"):
+            with self._lock:
+                self.state = replace(self.state, **changes)  # sub-second: sent with the next change
+
+    def _on_call_started(self, event: CallStarted) -> None:
+        self._paused = False
+        self._redactor = None
+        self._set(**{**LiveState().__dict__, "state": "on_call", "call_started_at": event.wall,
+                     "hand_up": self.state.hand_up})
+
+    def _on_prompt(self, event: Prompt) -> None:
+        from companion.prompt_kinds import prompt_kind
+
+        s = self.state
+        self._set(last_prompt=prompt_kind(event.kind).label, last_prompt_kind=event.kind,
+                  last_prompt_reason=_redacted(event.reason), last_prompt_s=_s(event.t), prompts=s.prompts + 1,
+                  prompt_times=(s.prompt_times + (_s(event.t) or 0.0,))[-MAX_RECENT:],
+                  call_s=max(s.call_s, _s(event.t) or 0.0))
+
+    def _on_customer_state(self, event: CustomerState) -> None:
+        self._set(customer_mood=event.state, mood_since_s=_s(event.t))
+
+    def _on_interruption(self, event: Interruption) -> None:
+        s = self.state
+        by_agent = event.by == "agent"
+        self._set(interruptions=s.interruptions + 1, interruptions_by_agent=s.interruptions_by_agent + by_agent,
+                  talkover_times=(s.talkover_times + ((_s(event.t) or 0.0,) if by_agent else ()))[-MAX_RECENT:])
+
+    def _on_step(self, event: StepTicked) -> None:
+        try:
+            current = self.current_step()
+        except Exception:  # noqa: BLE001 - the checklist's trouble never stops the live state
+            current = None
+        title = current or (event.title if event.done else self.state.checklist_step)
+        self._set(checklist_step=title)
+
+    def _on_storing_paused(self, event: StoringPaused) -> None:
+        self._paused = event.paused
+        if self.state.state in ("on_call", "paused"):
+            self._set(state="paused" if event.paused else "on_call", live_text=None)
+
+    def _on_call_ended(self, event: CallEnded) -> None:
+        self._set(state="wrapping_up", call_s=_s(event.duration_s) or self.state.call_s, live_text=None)
 
     def _feed(self, event: object) -> None:
         """Words out of the events file's redaction, only while text is shared and not paused."""
@@ -203,6 +214,19 @@ class LiveTracker:
             last = said[-1]
             self._set(live_text=f"{last.party}: {last.text}")
 
+
+
+# What the live state takes from each event of the call's bus; other events change nothing of it.
+_ON_EVENT: dict[type, Callable[[LiveTracker, Any], None]] = {
+    MetricsSnapshot: LiveTracker._on_metrics,
+    CallStarted: LiveTracker._on_call_started,
+    Prompt: LiveTracker._on_prompt,
+    CustomerState: LiveTracker._on_customer_state,
+    Interruption: LiveTracker._on_interruption,
+    StepTicked: LiveTracker._on_step,
+    StoringPaused: LiveTracker._on_storing_paused,
+    CallEnded: LiveTracker._on_call_ended,
+}
 
 def _redacted(text: Optional[str]) -> Optional[str]:
     if not text:
