@@ -17,6 +17,7 @@ from companion.monitor.calibration import CallCalibration
 from companion.settings_files import pace_calibration_path
 
 FILE = "pace_calibration.json"
+FORMAT = 1   # the file's layout; a file without the field is format 1 (written before it had one)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def load_calibration(path: Optional[Path] = None) -> Optional[PaceCalibration]:
     path = path or calibration_path()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
+        if _format(doc) != FORMAT:
+            return None  # a newer app's calibration: not read, and not written over (save_calibration)
         ratios = {str(k): float(v) for k, v in doc["units_per_word"].items()}
         words = int(doc["words"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -53,11 +56,23 @@ def merge(old: Optional[PaceCalibration], new: CallCalibration, memory_words: in
     return PaceCalibration(ratios, weight_old + new.words, datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
+def _format(doc: object) -> int:
+    value = doc.get("format", 1) if isinstance(doc, dict) else 1
+    return value if isinstance(value, int) and not isinstance(value, bool) else -1
+
+
 def save_calibration(calibration: PaceCalibration, path: Optional[Path] = None) -> Path:
+    """Written whole (a temporary file, then renamed); a newer app's calibration in its place is left as it is."""
     path = path or calibration_path()
+    try:
+        if _format(json.loads(path.read_text(encoding="utf-8"))) > FORMAT:
+            return path
+    except (OSError, ValueError):
+        pass  # none yet, or not one: written afresh
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"units_per_word": calibration.units_per_word, "words": calibration.words,
-                               "updated": calibration.updated}, indent=1), encoding="utf-8")
+    tmp.write_text(json.dumps({"format": FORMAT, "units_per_word": calibration.units_per_word,
+                               "words": calibration.words, "updated": calibration.updated}, indent=1),
+                   encoding="utf-8")
     os.replace(tmp, path)
     return path

@@ -66,6 +66,21 @@ def test_the_calibration_is_kept_between_calls_and_follows_a_changed_voice(tmp_p
     assert load_calibration() is None  # a damaged file is ignored, never an error mid-call
 
 
+def test_a_calibration_from_before_its_format_field_is_read_and_a_newer_apps_is_left_alone(tmp_path):
+    import json
+
+    calibration_path().parent.mkdir(parents=True, exist_ok=True)
+    calibration_path().write_text(json.dumps({"units_per_word": {"syllables": 1.5}, "words": 300, "updated": ""}))
+    assert load_calibration().units_per_word == {"syllables": 1.5}   # written before the field: format 1
+    save_calibration(merge(load_calibration(), CallCalibration({"syllables": 1.2}, 300), memory_words=1000))
+    assert json.loads(calibration_path().read_text())["format"] == 1
+    newer = json.dumps({"format": 2, "units_per_word": {"syllables": 9.9}, "words": 1, "layout": "new"})
+    calibration_path().write_text(newer)
+    assert load_calibration() is None     # a newer app's: not read as if it were ours ...
+    save_calibration(merge(None, CallCalibration({"syllables": 1.2}, 300), memory_words=1000))
+    assert calibration_path().read_text() == newer   # ... and not written over when this one learns
+
+
 LIVE = """
 import time
 from companion.config import load_config
