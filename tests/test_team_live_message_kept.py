@@ -78,6 +78,25 @@ def test_a_message_on_the_calls_bus_is_stored_redacted_at_its_time_and_shown_apa
     assert shown[0]["text"] == f"00:12  Message from supervisor sue: {kept['text']}"
 
 
+def test_the_replay_timeline_flags_a_supervisors_message_at_its_time_apart_from_the_prompts(qtbot):
+    from ui.review.replay_timeline import MESSAGE_COLOUR, Timeline
+
+    doc = {"file": "call", "duration_s": 30.0, "turns": [{"party": "agent", "start": 1.0, "end": 20.0}],
+           "interruptions": [], "prompts": [{"t": 5.0, "kind": "slow_down", "reason": "190 words/min"}],
+           "pace": [], "customer_states": [],
+           "call": {"segments": [], "pauses": [], "volume": [], "comments": [],
+                    "supervisor_messages": [{"t": 12.5, "sender": "sue", "text": "offer the refund"}]}}
+    timeline = Timeline(doc)
+    qtbot.addWidget(timeline)
+    timeline.resize(900, timeline.height_for(900))
+    [(x, sender)] = timeline.message_positions()
+    assert sender == "sue" and x == timeline.x(12.5) and [k for _, k in timeline.marker_positions()] == ["slow_down"]
+    assert "Supervisor's message" in [e.label for e in timeline.legend_entries()]
+    image = timeline.grab().toImage()
+    drawn = {image.pixelColor(int(x) + dx, timeline.LANES["agent"] + dy).name() for dx in (0, 1, 2) for dy in (-2, 0, 2)}
+    assert MESSAGE_COLOUR in drawn   # the flag over the lanes, in the banner's colour
+
+
 def test_a_store_from_before_messages_opens_and_keeps_them_as_typed_when_its_redaction_is_off(tmp_path):
     from companion.store.schema import MIGRATIONS, _statements
 

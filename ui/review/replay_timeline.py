@@ -1,5 +1,5 @@
 """The replay's timeline: a mm:ss time axis, both parties' turn lanes, the customer's mood row
-(ui.review.replay_mood), interruption spans, prompt markers labelled by kind (in staggered rows, elided where they would overlap),
+(ui.review.replay_mood), interruption spans, a supervisor's messages (a flag over the lanes), prompt markers labelled by kind (in staggered rows, elided where they would overlap),
 the pace and volume curves on scales that fit the call's own readings, the playhead, and under the axis a legend
 whose entries wrap onto as many rows as the width needs (never cut). A click on a marker picks that prompt; a
 click anywhere else seeks to that time."""
@@ -22,6 +22,7 @@ from ui.style import PARTY_COLOURS, PARTY_NAMES
 PACE_COLOUR = "#c2185b"
 VOLUME_COLOUR = "#00897b"
 INTERRUPTION_COLOUR = "#a8322b"
+MESSAGE_COLOUR = "#2d2a6e"  # a supervisor's message during the call: its banner's colour, no prompt kind's
 GRID_COLOUR = "#e3e6ea"
 BACKGROUND = "#fafbfc"
 TEXT_COLOUR = "#3c4043"
@@ -133,6 +134,10 @@ class Timeline(QWidget):
     def marker_positions(self) -> list[tuple[float, str]]:
         return [(self.x(p["t"]), p["kind"]) for p in self.doc["prompts"]]
 
+    def message_positions(self) -> list[tuple[float, str]]:
+        """(x, sender) of each message a supervisor sent during the call (the team live), apart from the prompts."""
+        return [(self.x(m["t"]), str(m.get("sender") or "")) for m in self.doc["call"].get("supervisor_messages") or []]
+
     def mood_spans(self) -> list[replay_mood.MoodSpan]:
         """The customer's mood row as drawn: each span's times, state, rectangle, colour and text."""
         return replay_mood.lay_out(self.doc, self.x, self.MOOD_TOP, self.MOOD_HEIGHT, self.fontMetrics())
@@ -153,6 +158,8 @@ class Timeline(QWidget):
             entries.append(LegendEntry("Interruption", INTERRUPTION_COLOUR, "span"))
         if self.doc["call"].get("pauses"):
             entries.append(LegendEntry("Paused for payment", PAUSE_COLOUR, "band"))
+        if self.doc["call"].get("supervisor_messages"):
+            entries.append(LegendEntry("Supervisor's message", MESSAGE_COLOUR, "marker"))
         if self.doc["pace"]:
             entries.append(LegendEntry("Pace (words/min)", PACE_COLOUR, "line"))
         if self.doc["call"].get("volume"):
@@ -223,6 +230,7 @@ class Timeline(QWidget):
         self._paint_interruptions(p)
         self._paint_curves(p)
         self._paint_markers(p)
+        self._paint_messages(p)
         self._paint_axis(p)
         self._paint_legend(p)
         self._paint_playhead(p)
@@ -285,6 +293,18 @@ class Timeline(QWidget):
             if label.text:
                 p.fillRect(label.rect.adjusted(1, 1, 0, -1), QColor(BACKGROUND))
                 self._text(p, label.rect.adjusted(2, 0, 0, 0), label.text, colours[label.index].darker(150).name())
+
+    def _paint_messages(self, p: QPainter) -> None:
+        """A dashed stem over both lanes with a small flag at its top: someone else spoke to the agent here."""
+        colour = QColor(MESSAGE_COLOUR)
+        top, bottom = self.LANES["agent"] - 4, self.LANES["customer"] + self.LANE_HEIGHT + 3
+        for x, _ in self.message_positions():
+            p.setPen(QPen(colour, 2, Qt.DashLine))
+            p.drawLine(QPointF(x, top), QPointF(x, bottom))
+            p.setPen(Qt.NoPen)
+            p.setBrush(colour)
+            p.drawPolygon(QPolygonF([QPointF(x, top), QPointF(x + 9, top + 4), QPointF(x, top + 8)]))
+        p.setBrush(Qt.NoBrush)
 
     def _paint_curves(self, p: QPainter) -> None:
         top, bottom = self.curve_band()

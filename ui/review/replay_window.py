@@ -36,13 +36,12 @@ from ui.accessibility import describe_all
 from ui.banner import CoachingBanner
 from ui.review import replay_mood
 from ui.review.replay_banner import HOLD_S, banner_at, banner_moments
-from ui.review.replay_timeline import Timeline
+from ui.review.replay_timeline import MESSAGE_COLOUR, Timeline
 from ui.style import PARTY_COLOURS, PARTY_NAMES, clock
 from ui.tasks import Tasks
 
 AUTHOR = "supervisor"  # who the comments added here are by
 COMMENT_COLOUR = "#5f6368"
-MESSAGE_COLOUR = "#2d2a6e"  # a supervisor's message during the call: its banner's colour, no prompt kind's
 
 
 def transcript_lines(doc: dict) -> list[dict]:
