@@ -7,6 +7,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 PARTY_NAMES = {"agent": "Agent", "customer": "Customer"}
 PAUSE_COLOUR = "#9aa0a6"  # a pause for payment on any timeline: nothing said there was stored
+MESSAGE_COLOUR = "#2d2a6e"  # a supervisor's message during the call, on any timeline: its banner's colour, no prompt's
 # The customer's mood (companion/monitor/customer.py): its words and colour on every band and strip
 MOOD_LABELS = {"calm": "Calm", "tense": "Tense", "upset": "Upset"}
 MOOD_COLOURS = {"calm": "#7fbf8e", "tense": "#f0b94a", "upset": "#d0453a"}

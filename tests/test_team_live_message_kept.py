@@ -70,6 +70,10 @@ def test_a_message_on_the_calls_bus_is_stored_redacted_at_its_time_and_shown_apa
     row = row[:row.index("</tr>")]
     assert "00:12" in row and "Supervisor sue" in row and "then offer the refund" in row and "4111" not in html
     assert html.index('<tr class="prompt"') < html.index('<tr class="supervisor-message">')  # in time order
+    flag = html[html.index('<g class="supervisor-message">'):]   # and flagged on the report's timeline, at 00:12
+    flag = flag[:flag.index("</g>")]
+    assert "<title>00:12 Message from supervisor sue:" in flag and "4111" not in flag
+    assert "Supervisor&#x27;s message" in html or "Supervisor's message" in html   # in its legend
 
     from ui.review.replay_window import MESSAGE_COLOUR, moments
 

@@ -15,7 +15,7 @@ from companion.prompt_kinds import prompt_kind
 from companion.reports.report_mood import BAND_NAME, mood_spans
 from companion.reports.report_mood import legend_items as mood_legend
 from companion.store.calls import CallDocument
-from companion.timeline import PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
+from companion.timeline import MESSAGE_COLOUR, PARTY_NAMES, PAUSE_COLOUR, clock, time_ticks
 
 if TYPE_CHECKING:
     from companion.config import CoachingConfig
@@ -165,6 +165,12 @@ def _lanes(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
         start, end = x(pause["start"]), x(pause["end"])
         out.append(_rect(start, LANES_TOP - 3, max(2.0, end - start), LANES_BOTTOM - LANES_TOP + 6, PAUSE_COLOUR,
                          'fill-opacity="0.6" class="pause"'))
+    for m in doc["call"].get("supervisor_messages") or []:  # the team live: a flag over the lanes, apart from the prompts
+        at, top = x(m["t"]), LANES_TOP - 3
+        tip = f'<title>{escape(clock(m["t"]))} Message from supervisor {escape(str(m.get("sender") or ""))}: {escape(str(m.get("text") or ""))}</title>'
+        out.append(f'<g class="supervisor-message">{tip}'
+                   + _line(at, top, at, LANES_BOTTOM + 3, MESSAGE_COLOUR, 2, 'stroke-dasharray="5 3"')
+                   + f'<polygon points="{at:.1f},{top:.1f} {at + 9:.1f},{top + 4:.1f} {at:.1f},{top + 8:.1f}" fill="{MESSAGE_COLOUR}"/></g>')
     return out
 
 
@@ -296,6 +302,8 @@ def legend_html(doc: CallDocument, limits: Limits) -> str:
     entries += [_entry(talked_over(by), colour, "span") for by, colour in INTERRUPTION_COLOURS.items()]
     if doc["call"].get("pauses"):
         entries.append(_entry("Paused for payment (nothing stored)", PAUSE_COLOUR, "box"))
+    if doc["call"].get("supervisor_messages"):
+        entries.append(_entry("Supervisor's message", MESSAGE_COLOUR, "dashed"))
     entries += [_entry(label, colour, "box", state=state or "unknown") for label, colour, state in mood_legend(doc)]
     kinds = [prompt_kind(k) for k in dict.fromkeys(p["kind"] for p in doc["prompts"])]
     entries += [_entry(k.label, k.colour, "box", k.kind) for k in kinds]

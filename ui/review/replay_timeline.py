@@ -15,14 +15,13 @@ from PySide6.QtWidgets import QWidget
 
 from companion.prompt_kinds import PROMPT_KINDS, prompt_kind
 from companion.reports.report_timeline import nice_ticks
-from companion.timeline import PAUSE_COLOUR, clock, time_ticks
+from companion.timeline import MESSAGE_COLOUR, PAUSE_COLOUR, clock, time_ticks
 from ui.review import replay_mood
 from ui.style import PARTY_COLOURS, PARTY_NAMES
 
 PACE_COLOUR = "#c2185b"
 VOLUME_COLOUR = "#00897b"
 INTERRUPTION_COLOUR = "#a8322b"
-MESSAGE_COLOUR = "#2d2a6e"  # a supervisor's message during the call: its banner's colour, no prompt kind's
 GRID_COLOUR = "#e3e6ea"
 BACKGROUND = "#fafbfc"
 TEXT_COLOUR = "#3c4043"
