@@ -82,6 +82,8 @@ class VadConfig:
     noise_window_s: Annotated[float, Range(0.5, 60.0)]
     onset_s: Annotated[float, Range(0.0, 2.0)]
     hangover_s: Annotated[float, Range(0.0, 5.0)]
+    preroll_s: Annotated[float, Range(0.0, 2.0)] = 0.0   # a turn's start moved back over the soft sound before it ...
+    preroll_gate_db: Decibels = 4.0                       # ... this far above the line's noise floor
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,9 @@ def test_a_line_that_jumps_10_db_under_a_calm_real_customer_is_the_line_not_an_u
     assert "upset" not in [s["state"] for s in doc["customer_states"]], doc["customer_states"]
 
 
-@pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE083", "festival:kal_diphone", "noisy")])
+@pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE083", "festival:kal_diphone", "noisy"),
+                                                 # a customer's soft resumption under office noise, heard from its murmur
+                                                 ("MEE009", "espeak:en-us", "noisy"), ("MEO069", "real:MEE068", "noisy")])
 def test_talk_overs_on_real_voices_are_found_and_given_to_the_right_party(real_voices, analyze, customer, agent, line):
     """The agent cutting in, the customer cutting in, a customer who stops and carries on after being cut in on
     (the agent's, once), a customer who resumes 0.24 s before the agent starts (the agent's); keep_listening

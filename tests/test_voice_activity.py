@@ -40,3 +40,29 @@ def test_one_voiced_frame_right_after_a_turn_closes_opens_no_new_turn():
     again = _turns(lead + speech + pause + [True] * onset + [False] * 40)
     start = 70 + hangover
     assert again[2:] == [(start, None), (start, start + onset)]  # a real onset after it still opens one
+
+
+def _turns_from_levels(levels: list[float]) -> list[tuple[int, int | None]]:
+    config = load_config(use_user_default=False)
+    va = VoiceActivity(config.vad, config.audio)
+    loud = [lv >= -40 for lv in levels]
+    va._vad = _Decisions([True] * sum(loud))  # type: ignore[assignment]  # every clearly loud frame is speech
+    _, _, changes = va.process(0, np.zeros((len(levels), config.audio.frame_len), dtype=np.int16), np.array(levels))
+    return [(c.start_frame, c.end_frame) for c in changes]
+
+
+def test_a_soft_start_under_the_gate_moves_the_turn_back_to_where_the_murmur_began():
+    """On a noisy line a customer who resumes softly is only heard from their first clear word, a second later:
+    the turn starts where their murmur began (within `preroll_s`, gaps between syllables allowed), so the tracker
+    knows they were speaking before the agent started."""
+    config = load_config(use_user_default=False)
+    preroll = round(config.vad.preroll_s / config.audio.frame_s)
+    noise = [-70.0, -69.0, -68.5, -69.5] * 50                 # office noise: within 1.5 dB of its floor
+    murmur = [-66.0] * 20 + [-69.5] * 6 + [-66.5] * 20         # 4 dB over the floor, a short gap between syllables
+    speech = [-20.0] * 30
+    start = len(noise)
+    assert _turns_from_levels(noise + murmur + speech + noise)[0] == (start, None)
+    assert _turns_from_levels(noise + murmur + noise) == []   # a murmur alone opens no turn
+    long_murmur = [-66.0] * (preroll + 40)                    # no further back than `preroll_s`
+    opened = _turns_from_levels(noise + long_murmur + speech)[0][0]
+    assert opened == start + len(long_murmur) - preroll

@@ -33,6 +33,9 @@ def to_pcm16(frames: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
     return (np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
+PREROLL_GAP_FRAMES = 10  # 0.2 s between a soft start's syllables
+
+
 @dataclass(frozen=True)
 class TurnChange:
     """A turn opening (end is None) or closing, in frame indices on the call clock.
@@ -55,6 +58,12 @@ class VoiceActivity:
         self._gate_db = vad.snr_gate_db
         self._onset = max(1, round(vad.onset_s / audio.frame_s))
         self._hangover = max(1, round(vad.hangover_s / audio.frame_s))
+        # a soft first word (a murmur under the gate on a noisy line) before a turn's first voiced frames: the
+        # turn starts there, up to `preroll_s` earlier, over frames `preroll_gate_db` above the line's floor
+        self._preroll = round(vad.preroll_s / audio.frame_s)
+        self._preroll_gate = vad.preroll_gate_db
+        self._margins = np.zeros(0)     # the last `preroll` frames' levels above the floor, before this block
+        self._turn_end = -1              # where this party's last turn ended (a start never moves back over it)
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
         self._recent_levels = np.full(self._window - 1, np.inf)  # the levels before this block, within the window
         self._run = 0            # consecutive speech frames while not in a turn
@@ -77,6 +86,8 @@ class VoiceActivity:
         if n:
             self.noise_floor_db = float(floors[-1])
         loud_enough = levels_db >= floors + self._gate_db
+        margins = np.concatenate((self._margins, levels_db - floors)) if self._preroll else self._margins
+        self._margins = margins[max(0, margins.size - self._preroll - n):]  # kept: this block and `preroll` before
         voiced = np.zeros(n, dtype=bool)
         is_speech = self._vad.is_speech
         for k in np.flatnonzero(loud_enough):
@@ -97,7 +108,7 @@ class VoiceActivity:
                     self._run += 1
                     if self._run >= self._onset:
                         self.speaking = True
-                        self._turn_start = frame - self._run + 1
+                        self._turn_start = self._soft_start(frame - self._run + 1, first_frame + n)
                         self._silent = self._run = 0  # the next turn needs its own onset
                         changes.append(TurnChange(self._turn_start, None, frame))
             else:
@@ -105,12 +116,28 @@ class VoiceActivity:
                     self._silent += 1
                     if self._silent >= self._hangover and self._turn_start is not None:  # in a turn: it has a start
                         changes.append(TurnChange(self._turn_start, self._last_voiced + 1, frame))
+                        self._turn_end = self._last_voiced + 1
                         self.speaking = False
                         self._turn_start = None
                 else:
                     self._run = 0
             in_turn[i] = self.speaking
         return voiced, np.array(in_turn, dtype=bool), changes
+
+    def _soft_start(self, start: int, block_end: int) -> int:
+        """`start` moved back over the frames just before it that sound above the floor by the pre-roll's gate."""
+        if not self._preroll:
+            return start
+        margins, first = self._margins, block_end - self._margins.size   # margins[k] is frame first + k
+        earliest = max(start - self._preroll, self._turn_end, first)
+        frame, gap = start - 1, 0
+        while frame >= earliest and gap <= PREROLL_GAP_FRAMES:   # soft syllables with short gaps between them
+            if margins[frame - first] >= self._preroll_gate:
+                start, gap = frame, 0
+            else:
+                gap += 1
+            frame -= 1
+        return start
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
