@@ -48,13 +48,13 @@ def _turns_from_levels(levels: list[float]) -> list[tuple[int, int | None]]:
     loud = [lv >= -40 for lv in levels]
     va._vad = _Decisions([True] * sum(loud))  # type: ignore[assignment]  # every clearly loud frame is speech
     _, _, changes = va.process(0, np.zeros((len(levels), config.audio.frame_len), dtype=np.int16), np.array(levels))
-    return [(c.start_frame, c.end_frame) for c in changes]
+    return [(c.soft_start_frame if c.soft_start_frame is not None else c.start_frame, c.end_frame) for c in changes]
 
 
-def test_a_soft_start_under_the_gate_moves_the_turn_back_to_where_the_murmur_began():
+def test_a_soft_start_under_the_gate_is_heard_from_where_the_murmur_began():
     """On a noisy line a customer who resumes softly is only heard from their first clear word, a second later:
-    the turn starts where their murmur began (within `preroll_s`, gaps between syllables allowed), so the tracker
-    knows they were speaking before the agent started."""
+    the opening says where their murmur began (within `preroll_s`, gaps between syllables allowed), so the
+    talk-over tracker knows they were speaking before the agent started."""
     config = load_config(use_user_default=False)
     preroll = round(config.vad.preroll_s / config.audio.frame_s)
     noise = [-70.0, -69.0, -68.5, -69.5] * 50                 # office noise: within 1.5 dB of its floor

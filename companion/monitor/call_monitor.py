@@ -193,7 +193,10 @@ class CallMonitor:
             for f in range(change.start_frame, frame):
                 ledger.add_speech(f * fs, fs)
             gap = self.silence.speech_started(start)
-            ended = self.interruptions.turn_opened(party, start)
+            # who was speaking first: from their soft first sound (a murmur under the gate), if there was one;
+            # their speaking time and turn still count from their first clear speech
+            heard = change.soft_start_frame * fs if change.soft_start_frame is not None else start
+            ended = self.interruptions.turn_opened(party, heard)
             return [e for e in (gap, ended) if e is not None]
         # the hangover after the last voiced frame was not speaking time after all
         for f in range(change.end_frame, frame):

@@ -47,6 +47,7 @@ class TurnChange:
     start_frame: int
     end_frame: Optional[int]
     decided_frame: int
+    soft_start_frame: Optional[int] = None   # an opening's soft first sound before it (the pre-roll), if any
 
 
 class VoiceActivity:
@@ -108,9 +109,11 @@ class VoiceActivity:
                     self._run += 1
                     if self._run >= self._onset:
                         self.speaking = True
-                        self._turn_start = self._soft_start(frame - self._run + 1, first_frame + n)
+                        self._turn_start = frame - self._run + 1
+                        soft = self._soft_start(self._turn_start, first_frame + n)
                         self._silent = self._run = 0  # the next turn needs its own onset
-                        changes.append(TurnChange(self._turn_start, None, frame))
+                        changes.append(TurnChange(self._turn_start, None, frame,
+                                                  soft if soft < self._turn_start else None))
             else:
                 if self.speaking:
                     self._silent += 1
