@@ -20,7 +20,6 @@ Run by hand:  python bench/slow_down_latency.py [--workers 2] [--engines piper .
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime
 import json
 import os
@@ -33,13 +32,11 @@ from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.pace_corpus import LEAD_S, RATE, TEXTS, VOICES, Clip, Job, as_call, make  # noqa: E402
+from tests.pace_calls import stitched_call  # noqa: E402
+from tests.pace_corpus import TEXTS, VOICES, Clip, Job, make  # noqa: E402
 
 WITHIN_S = 15.0     # the promise for sustained fast speech
 CALM_WPM = 160.0    # never told at or below this
@@ -67,23 +64,6 @@ def jobs(engines: list[str], rates: list[int]) -> tuple[list[Job], list[tuple[st
     return out, calls
 
 
-def stitched(parts: list[Clip], path: Path) -> tuple[Path, list[float]]:
-    """The clips in a row on the agent channel; returns the call and where each part's speech starts."""
-    import soxr
-
-    audio, starts, at = [], [], 0
-    for clip in parts:
-        samples, rate = clip.load()
-        if rate != RATE:
-            samples = soxr.resample(samples, rate, RATE, quality="HQ")
-        starts.append(at / RATE + LEAD_S)
-        audio.append(samples)
-        at += len(samples)
-    agent = path.with_suffix(".agent.wav")
-    sf.write(str(agent), np.concatenate(audio), RATE, subtype="FLOAT")
-    return as_call(dataclasses.replace(parts[0], path=agent, rate=RATE), path), starts
-
-
 def run_call(job: tuple[list[dict], str]) -> dict:
     from companion.analysis import analyze_call
     from companion.audio.file_source import CallFileSpec
@@ -92,7 +72,7 @@ def run_call(job: tuple[list[dict], str]) -> dict:
     docs, label = job
     parts = [Clip.from_json(d) for d in docs]
     with tempfile.TemporaryDirectory(prefix="slow_down_") as tmp:
-        call, starts = stitched(parts, Path(tmp) / "call.wav")
+        call, starts = stitched_call(parts, Path(tmp) / "call.wav")
         doc = analyze_call(CallFileSpec(call), load_config(use_user_default=False))
     told = [p for p in doc["prompts"] if p["kind"] == "slow_down"]
     fast_from = starts[1]

@@ -17,7 +17,6 @@ the fast part starts is the corpus's: each clip's speech begins `LEAD_S` after i
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from pathlib import Path
 from typing import Optional
@@ -28,7 +27,8 @@ import soundfile as sf
 
 from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec
-from tests.pace_corpus import LEAD_S, RATE, TEXTS, VOICES, Clip, Job, as_call, make, missing_tools
+from tests.pace_calls import stitched_call
+from tests.pace_corpus import TEXTS, VOICES, Clip, Job, make, missing_tools
 
 CALM, RISEN, FAST = 140, 190, 230  # words/min aimed at (each clip records what it landed on)
 PASSAGES = {CALM: 2, RISEN: 2, FAST: 1}  # clips per rate that the calls below use
@@ -65,27 +65,6 @@ def clips(pace_cache) -> dict[str, dict[int, list[Clip]]]:
     return grouped
 
 
-def _agent_16k(clip: Clip) -> np.ndarray:
-    import soxr
-
-    audio, rate = clip.load()
-    return audio if rate == RATE else soxr.resample(audio, rate, RATE, quality="HQ")
-
-
-def stitched(parts: list[Clip], path: Path) -> tuple[Path, list[float]]:
-    """The clips in a row on the agent channel of a two-channel call; returns the call and the
-    call time where each part's speech starts."""
-    audio, starts, at = [], [], 0
-    for clip in parts:
-        samples = _agent_16k(clip)
-        starts.append(at / RATE + LEAD_S)
-        audio.append(samples)
-        at += len(samples)
-    agent = path.with_suffix(".agent.wav")
-    sf.write(str(agent), np.concatenate(audio), RATE, subtype="FLOAT")
-    return as_call(dataclasses.replace(parts[0], path=agent, rate=RATE), path), starts
-
-
 @pytest.fixture(scope="session")
 def analysed(clips, tmp_path_factory, config):
     """analyze(voice, plan) -> (doc, where each part's speech starts, the parts), once per session."""
@@ -99,7 +78,7 @@ def analysed(clips, tmp_path_factory, config):
             parts = {"fast": [calm[0], fast[0]],
                      "speeding": [calm[0], calm[1], risen[0], risen[1]],
                      "steady": [calm[0], calm[1], calm[0], calm[1]]}[plan]
-            call, starts = stitched(parts, folder / f"{voice}_{plan}.wav")
+            call, starts = stitched_call(parts, folder / f"{voice}_{plan}.wav")
             done[(voice, plan)] = (analyze_call(CallFileSpec(call), config), starts, parts)
         return done[(voice, plan)]
 

@@ -11,16 +11,12 @@ in a row on the agent channel, analysed as `companion analyze --model none` does
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
-import numpy as np
 import pytest
-import soundfile as sf
 
 from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec
-from tests.pace_corpus import LEAD_S, RATE, VOICES, Clip, Job, as_call, make, missing_tools
+from tests.pace_calls import stitched_call
+from tests.pace_corpus import VOICES, Clip, Job, make, missing_tools
 
 PROMPT_WITHIN_S = 15.0
 HTS = next(v for v in VOICES if v.ident == "cmu_us_slt_arctic_hts")
@@ -39,23 +35,6 @@ def clip(pace_cache):
     return get
 
 
-def call_of(parts: list[Clip], path: Path) -> tuple[Path, list[float]]:
-    """The clips in a row on the agent channel; returns the call and where each part's speech starts."""
-    import soxr
-
-    audio, starts, at = [], [], 0
-    for part in parts:
-        samples, rate = part.load()
-        if rate != RATE:
-            samples = soxr.resample(samples, rate, RATE, quality="HQ")
-        starts.append(at / RATE + LEAD_S)
-        audio.append(samples)
-        at += len(samples)
-    agent = path.with_suffix(".agent.wav")
-    sf.write(str(agent), np.concatenate(audio), RATE, subtype="FLOAT")
-    return as_call(dataclasses.replace(parts[0], path=agent, rate=RATE), path), starts
-
-
 def slow_downs(doc: dict) -> list[float]:
     return [p["t"] for p in doc["prompts"] if p["kind"] == "slow_down"]
 
@@ -64,7 +43,7 @@ def slow_downs(doc: dict) -> list[float]:
 def test_a_calm_agent_whose_sentences_read_fast_is_not_told_to_slow_down(clip, config, tmp_path, noise):
     calm = clip(HTS, "refund", 140, "phone", noise)
     assert calm.true_wpm <= 160.0, calm.true_wpm
-    call, _ = call_of([calm], tmp_path / "calm.wav")
+    call, _ = stitched_call([calm], tmp_path / "calm.wav")
     assert slow_downs(analyze_call(CallFileSpec(call), config)) == []
 
 
@@ -72,7 +51,7 @@ def test_the_neural_voice_at_205_words_a_minute_is_told_to_slow_down_within_15_s
     calm = clip(PIPER, "delivery_delay", 140, "phone", True)
     fast = clip(PIPER, "warranty", 210, "phone", True)
     assert calm.true_wpm <= 160.0 and fast.true_wpm >= 200.0, (calm.true_wpm, fast.true_wpm)
-    call, starts = call_of([calm, fast], tmp_path / "fast.wav")
+    call, starts = stitched_call([calm, fast], tmp_path / "fast.wav")
     told = slow_downs(analyze_call(CallFileSpec(call), config))
     assert told and all(t > starts[1] for t in told), (starts, told)  # nothing while the agent was calm
     assert told[0] - starts[1] <= PROMPT_WITHIN_S, (starts, told)
