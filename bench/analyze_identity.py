@@ -89,14 +89,25 @@ def dump(paths: list[Path]) -> dict[str, dict[str, object]]:
     from companion.monitor.call_monitor import CallMonitor
 
     f0s: list[np.ndarray] = []
-    original = pitch.PitchTracker.process
+    from companion.monitor import call_monitor
 
-    def recorded(self: object, frames: np.ndarray, only: object = None) -> np.ndarray:
-        out = original(self, frames, only)  # type: ignore[arg-type]
-        f0s.append(np.asarray(out, dtype=np.float64))
-        return out
+    together = getattr(pitch, "f0_together", None)
+    if together is not None:  # both parties' pitch in one batch, as the monitor asks for it
+        def recorded_together(jobs: object) -> list[np.ndarray]:
+            outs = together(jobs)
+            f0s.extend(np.asarray(out, dtype=np.float64) for out in outs)
+            return outs
 
-    pitch.PitchTracker.process = recorded  # type: ignore[method-assign]
+        call_monitor.f0_together = recorded_together  # type: ignore[attr-defined]
+    else:
+        original = pitch.PitchTracker.process
+
+        def recorded(self: object, frames: np.ndarray, only: object = None) -> np.ndarray:
+            out = original(self, frames, only)  # type: ignore[arg-type]
+            f0s.append(np.asarray(out, dtype=np.float64))
+            return out
+
+        pitch.PitchTracker.process = recorded  # type: ignore[method-assign]
     config = load_config(use_user_default=False)
     result: dict[str, dict[str, object]] = {}
     for path in paths:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Mapping, Optional
 
+import numpy as np
+
 from companion.config import CoachingConfig
 from companion.events import PARTIES, Event, FinalSegment, FrameBlock, MetricsSnapshot, PaceSource, Party, Turn
 from companion.monitor.calibration import CalibrationLearner
@@ -17,7 +19,7 @@ from companion.monitor.customer import CustomerMood
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_units, rolling_wpm
-from companion.monitor.pitch import PitchTracker
+from companion.monitor.pitch import PitchTracker, f0_together
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
 from companion.vad.voice_activity import TurnChange, VoiceActivity, frame_levels_db, to_pcm16
@@ -123,21 +125,25 @@ class CallMonitor:
         events: list[Event] = []
         fs = self.frame_s
         first = block.first_frame
+        # both parties' frames in one array: each step works row by row, so each party's result is its own
+        both = np.stack((block.agent, block.customer))
+        both = both - both.mean(axis=2, keepdims=True)
+        count, width = block.frames, both.shape[2]
+        all_levels = frame_levels_db(both.reshape(2 * count, width)).reshape(2, count)
+        all_pcm = to_pcm16(both)
         per_party = {}
-        for party, frames in zip(PARTIES, (block.agent, block.customer)):
-            frames = frames - frames.mean(axis=1, keepdims=True)
-            levels = frame_levels_db(frames)
-            voiced, in_turn, changes = self.vad[party].process(first, to_pcm16(frames), levels)
-            per_party[party] = (frames, levels, voiced, in_turn, changes)
+        for k, party in enumerate(PARTIES):
+            voiced, in_turn, changes = self.vad[party].process(first, all_pcm[k], all_levels[k])
+            per_party[party] = (both[k], all_levels[k], voiced, in_turn, changes)
 
         agent_frames, agent_levels, agent_voiced, _, _ = per_party["agent"]
-        f0 = self.pitch.process(agent_frames, agent_voiced)
+        customer_frames, customer_levels, customer_voiced, customer_in_turn, _ = per_party["customer"]
+        f0, customer_f0 = f0_together([(self.pitch, agent_frames, agent_voiced),
+                                       (self.customer_pitch, customer_frames, customer_voiced)])
         for t, kind in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
-        customer_frames, customer_levels, customer_voiced, customer_in_turn, _ = per_party["customer"]
-        customer_f0 = self.customer_pitch.process(customer_frames, customer_voiced)
         for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
             self.mood.nucleus(t, kind)
         self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn)

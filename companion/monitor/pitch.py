@@ -4,13 +4,17 @@ Each frame is analysed over a window reaching back into the previous frame(s)
 (at least 40 ms, two periods of a 50 Hz voice). The autocorrelation is divided by
 the window's own autocorrelation (Boersma 1993) so voicing strength is comparable
 across lags; a frame is voiced when the best peak passes `voicing_threshold`.
+
+Both parties' frames of a block go through one batch of spectra (`f0_together`): every
+frame's f0 is worked out on its own row, so it is the same to the last bit as alone.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from companion.config import AudioConfig, PitchConfig
 
@@ -31,56 +35,89 @@ class PitchTracker:
         taper_acf = np.fft.irfft(np.abs(np.fft.rfft(self._taper, self.nfft)) ** 2, self.nfft)[: self.max_lag + 2]
         self._taper_acf = taper_acf / taper_acf[0]
         self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
-        self._offsets = np.arange(self.window)[None, :]
+        # lags the octave check may move to: the candidates at best/3 and best/2 and their neighbours
+        self._lags = np.arange(self.max_lag + 2)
 
     def process(self, frames: np.ndarray, only: Optional[np.ndarray] = None) -> np.ndarray:
         """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced, or not in `only` (the
         frames the caller will read: its speech, so silence costs no spectrum)."""
+        return f0_together([(self, frames, only)])[0]
+
+    def _windows(self, frames: np.ndarray, only: Optional[np.ndarray]) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """The rows asked about and their windows (None when none is); keeps the history the next block needs."""
         count = frames.shape[0]
-        if count == 0:
-            return np.zeros(0)
         rows = np.arange(count) if only is None else np.flatnonzero(only)
-        out = np.zeros(count)
         keep = self.window - self.frame_len
-        if not rows.size and count * self.frame_len >= keep:  # nothing to read: only the next block's history
-            self._tail = frames.reshape(-1)[count * self.frame_len - keep:].astype(np.float64)
-            return out
+        if not rows.size:
+            if count * self.frame_len >= keep:  # nothing to read: only the next block's history
+                self._tail = frames.reshape(-1)[count * self.frame_len - keep:].astype(np.float64)
+            elif count:
+                self._tail = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))[-keep:]
+            return rows, None
         stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
         self._tail = stream[-keep:]
-        if rows.size:
-            out[rows] = self._f0(stream, rows)
-        return out
+        step = stream.strides[0]
+        every = as_strided(stream, shape=(count, self.window), strides=(self.frame_len * step, step), writeable=False)
+        return rows, every[rows]
 
-    def _f0(self, stream: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        n = rows.size
-        windows = stream[rows[:, None] * self.frame_len + self._offsets]
+    def _f0(self, windows: np.ndarray) -> np.ndarray:
+        n = windows.shape[0]
         windows = windows - windows.mean(axis=1, keepdims=True)
-        spec = np.fft.rfft(windows * self._taper, self.nfft, axis=1)
-        acf = np.fft.irfft(np.abs(spec) ** 2, self.nfft, axis=1)[:, : self.max_lag + 2]
+        windows *= self._taper
+        spec = np.fft.rfft(windows, self.nfft, axis=1)
+        power = np.abs(spec)
+        power **= 2
+        acf = np.fft.irfft(power, self.nfft, axis=1)[:, : self.max_lag + 2]
         energy = acf[:, :1]
         safe = np.where(energy > 1e-12, energy, 1.0)
-        norm = acf / safe / self._taper_acf[None, :]
+        norm = acf / safe
+        norm /= self._taper_acf
         lo, hi = self.min_lag, self.max_lag
         every = np.arange(n)
         best = np.argmax(norm[:, lo : hi + 1], axis=1) + lo
         peak = norm[every, best]
+        flat = norm.reshape(-1)
+        width = norm.shape[1]
+        base = every * width
         # Prefer the shortest lag that is nearly as strong: avoids halving the pitch.
         for divisor in (3, 2):
-            cand = np.clip(np.rint(best / divisor).astype(int), lo, hi)
+            centre = np.rint(best / divisor)
+            cand = np.clip(centre.astype(int), lo, hi)
             # the candidate and its neighbours within [lo, hi]; out of range never wins
-            near = np.stack((cand - 1, cand, cand + 1), axis=1)
-            inside = (near >= lo) & (near <= hi)
-            values = np.where(inside, norm[every[:, None], np.clip(near, lo, hi)], -np.inf)
-            take = (np.rint(best / divisor) >= lo) & (values.max(axis=1) >= 0.9 * peak)
+            near = cand[:, None] + np.array((-1, 0, 1))
+            values = flat[base[:, None] + np.clip(near, lo, hi)]
+            values[(near < lo) | (near > hi)] = -np.inf
+            take = (centre >= lo) & (values.max(axis=1) >= 0.9 * peak)
             if take.any():
                 best = np.where(take, near[every, np.argmax(values, axis=1)], best)
-                peak = norm[every, best]
+                peak = flat[base + best]
         # Parabolic interpolation around the chosen lag.
-        left = norm[every, np.maximum(best - 1, 0)]
-        right = norm[every, best + 1]
+        left = flat[base + np.maximum(best - 1, 0)]
+        right = flat[base + best + 1]
         denom = left - 2 * peak + right
-        safe_denom = np.where(np.abs(denom) > 1e-12, denom, 1.0)
-        shift = np.where(np.abs(denom) > 1e-12, 0.5 * (left - right) / safe_denom, 0.0)
+        curved = np.abs(denom) > 1e-12
+        shift = 0.5 * (left - right) / np.where(curved, denom, 1.0)
+        shift[~curved] = 0.0
         lag = best + np.clip(shift, -0.5, 0.5)
         voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
         return np.where(voiced, self.rate / lag, 0.0)
+
+
+def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarray]]]) -> list[np.ndarray]:
+    """`PitchTracker.process` for several trackers (of one configuration) and their blocks at once: one batch of
+    spectra for all the frames asked about. Each result is the same as the tracker's own."""
+    outs, asked, windows = [], [], []
+    for tracker, frames, only in jobs:
+        out = np.zeros(frames.shape[0])
+        rows, taken = tracker._windows(frames, only)
+        outs.append(out)
+        if taken is not None:
+            asked.append((out, rows))
+            windows.append(taken)
+    if windows:
+        f0 = jobs[0][0]._f0(np.concatenate(windows) if len(windows) > 1 else windows[0])
+        at = 0
+        for out, rows in asked:
+            out[rows] = f0[at : at + rows.size]
+            at += rows.size
+    return outs
