@@ -33,7 +33,18 @@ def to_pcm16(frames: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
     return (np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-PREROLL_GAP_FRAMES = 10  # 0.2 s between a soft start's syllables
+# The soft first word is judged against the line's own noise. The noise's frame levels flicker independently from one
+# 20 ms frame to the next (their correlation is about 0 at every lag on the office, mu-law and clean lines), so over a
+# syllable's length (0.1 s) their mean above the floor spreads sqrt(5) times less than a single frame's, while a murmur
+# holds its level: a frame is soft sound when the 0.1 s of sound around it (before the turn) stands above the noise's
+# own mean by SOFT_Z of that spread. The noise's mean and spread are read from the line itself, from the frames under
+# the speech gate in the NOISE_STATS_S before the look-back, by their lower side (which soft speech does not reach).
+SYLLABLE_FRAMES = 5        # 0.1 s
+SOFT_Z = 6.0               # 1 in 1000 of the noisy line's noise-only 0.1 s stretches reaches it (bench/real_voice_accuracy.py)
+NOISE_STATS_S = 5.0
+PREROLL_GAP_S = 0.4        # between a soft start's syllables: at that rarity, noise alone bridges such a gap about 2 % of
+                           # the time (a single frame 3 dB over the floor, 1 frame in 20 of that noise, bridged 0.2 s
+                           # gaps 37 % of the time)
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,10 @@ class VoiceActivity:
         # turn starts there, up to `preroll_s` earlier, over frames `preroll_gate_db` above the line's floor
         self._preroll = round(vad.preroll_s / audio.frame_s)
         self._preroll_gate = vad.preroll_gate_db
-        self._margins = np.zeros(0)     # the last `preroll` frames' levels above the floor, before this block
+        self._gap = round(PREROLL_GAP_S / audio.frame_s)
+        self._noise_frames = round(NOISE_STATS_S / audio.frame_s)
+        self._margins = np.zeros(0)     # the last frames' levels above the floor (look-back and noise), before this block
+        self._quiet = np.zeros(0, dtype=bool)  # ... and whether each was under the speech gate
         self._turn_end = -1              # where this party's last turn ended (a start never moves back over it)
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
         self._recent_levels = np.full(self._window - 1, np.inf)  # the levels before this block, within the window
@@ -87,8 +101,11 @@ class VoiceActivity:
         if n:
             self.noise_floor_db = float(floors[-1])
         loud_enough = levels_db >= floors + self._gate_db
-        margins = np.concatenate((self._margins, levels_db - floors)) if self._preroll else self._margins
-        self._margins = margins[max(0, margins.size - self._preroll - n):]  # kept: this block and `preroll` before
+        if self._preroll:
+            keep = self._preroll + self._noise_frames + SYLLABLE_FRAMES + n  # this block, the look-back and the noise's
+            margins = np.concatenate((self._margins, levels_db - floors))
+            quiet = np.concatenate((self._quiet, ~loud_enough))
+            self._margins, self._quiet = margins[max(0, margins.size - keep):], quiet[max(0, quiet.size - keep):]
         voiced = np.zeros(n, dtype=bool)
         is_speech = self._vad.is_speech
         for k in np.flatnonzero(loud_enough):
@@ -128,19 +145,44 @@ class VoiceActivity:
         return voiced, np.array(in_turn, dtype=bool), changes
 
     def _soft_start(self, start: int, block_end: int) -> int:
-        """`start` moved back over the frames just before it that sound above the floor by the pre-roll's gate."""
+        """`start` moved back over the soft sound just before it: frames that begin 0.1 s of sound (before `start`)
+        standing out of the line's own noise (see SOFT_Z) and are themselves over the noise's mean, syllables up to
+        PREROLL_GAP_S apart, at most `preroll_s` back."""
         if not self._preroll:
             return start
         margins, first = self._margins, block_end - self._margins.size   # margins[k] is frame first + k
         earliest = max(start - self._preroll, self._turn_end, first)
+        if earliest >= start:
+            return start
+        noise_mean, gate = self._noise(start - self._preroll - first)
+        seg = margins[earliest - first: start - first]                   # seg[j] is frame earliest + j
+        sums = np.concatenate(([0.0], np.cumsum(seg)))
         frame, gap = start - 1, 0
-        while frame >= earliest and gap <= PREROLL_GAP_FRAMES:   # soft syllables with short gaps between them
-            if margins[frame - first] >= self._preroll_gate:
+        while frame >= earliest and gap <= self._gap:   # soft syllables with short gaps between them
+            j = frame - earliest
+            end = min(j + SYLLABLE_FRAMES, seg.size)     # the syllable-long stretch from this frame, up to `start`
+            if seg[j] >= noise_mean and (sums[end] - sums[j]) / (end - j) >= gate:
                 start, gap = frame, 0
             else:
                 gap += 1
             frame -= 1
         return start
+
+    def _noise(self, before: int) -> tuple[float, float]:
+        """(the noise's mean level over the floor, the level a syllable-long mean of noise alone does not reach) on this
+        line: the mean plus SOFT_Z of the noise's spread over SYLLABLE_FRAMES, never under `preroll_gate_db`. Read from
+        the quiet frames of the NOISE_STATS_S before index `before` of the kept margins, by their lower side, which soft
+        speech does not reach (for noise, the 5th and 30th percentiles lie 1.12 spreads apart, the 30th 0.52 of a spread
+        under the mean)."""
+        lo = max(0, before - self._noise_frames)
+        hi = max(lo, before)
+        noise = self._margins[lo:hi][self._quiet[lo:hi]]
+        if noise.size < SYLLABLE_FRAMES * 4:   # too little of the line heard yet to know its noise
+            return 0.0, self._preroll_gate
+        p5, p30 = np.percentile(noise, (5.0, 30.0))
+        spread = (p30 - p5) / 1.121
+        mean = float(p30 + 0.524 * spread)
+        return mean, max(self._preroll_gate, mean + SOFT_Z * spread / float(np.sqrt(SYLLABLE_FRAMES)))
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
