@@ -4,96 +4,127 @@ support request — with no personal data in it.
 Where: `<user data folder>/logs/companion.log` (1 MiB, three older files kept). What: commands started,
 models loaded, calls kept, sync passes, and every failure with its type. What never: anything said on a
 call, names, numbers, addresses, the user's own folder names. Log calls pass only counts, ids and kinds;
-`PrivacyFilter` is the second net under them — every record's text (its message, arguments and any
-exception) is scrubbed before it is written, so a path or an error message that carries a name or a
-number cannot leak either.
+`scrub` is the second net under them — every line's text (its message, arguments and any exception) is
+scrubbed before it is written, so a path or an error message that carries a name or a number cannot leak
+either.
+
+How: the command line writes its own lines (started, ended, failed) straight to the file with `note`, so a
+command that has nothing else to log never imports `logging` (and its traceback, tokenize and string:
+milliseconds at every start). What is logged through the `logging` module to a `companion.*` logger goes
+to the same file, scrubbed the same way (`PrivacyFilter`): the handler is attached when the log is started
+in a process that has `logging` loaded already, or when `logger(name)` is first asked for.
 """
 
 from __future__ import annotations
 
-import logging
+import _thread  # (threading's own lock, without importing threading: the log starts with every command)
 import os
-import re
 import sys
-import threading
-from pathlib import Path
+import time
 
-from companion.paths import user_data_dir
+from companion.paths import home_text, joined, user_data_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import logging
+    import re
     from io import TextIOWrapper
+    from pathlib import Path
+    from types import TracebackType
     from typing import Optional
+
+    ExcInfo = tuple[type[BaseException], BaseException, Optional[TracebackType]]
 
 LOG_NAME = "companion.log"
 MAX_BYTES = 1024 * 1024
 BACKUPS = 3
 ROOT = "companion"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"   # the lines as logging's Formatter writes them
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
+DEBUG, INFO, WARNING, ERROR, CRITICAL = 10, 20, 30, 40, 50   # logging's levels, by their numbers
+_LEVELS = {"CRITICAL": CRITICAL, "FATAL": CRITICAL, "ERROR": ERROR, "WARNING": WARNING, "WARN": WARNING,
+           "INFO": INFO, "DEBUG": DEBUG, "NOTSET": 0}
+_LEVEL_NAMES = {CRITICAL: "CRITICAL", ERROR: "ERROR", WARNING: "WARNING", INFO: "INFO", DEBUG: "DEBUG"}
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_DIGITS = re.compile(r"\d(?:[\d .,/-]*\d)?")
-_QUOTED = re.compile(r"(?<!\w)(['\"]).*?\1(?!\w)")
-_lock = threading.Lock()
-_installed: Optional[logging.Handler] = None
-_installed_at: Optional[Path] = None
+_PATTERNS: list[re.Pattern[str]] = []   # the scrub's regular expressions, compiled when a text first needs them
+_lock = _thread.allocate_lock()
+_file: Optional[_LogFile] = None        # the log this process writes, once started
+_level = INFO                           # lines below this level are not written (COMPANION_LOG_LEVEL)
+_handler: Optional[logging.Handler] = None   # the `logging` module's way in, once attached
+
+
+def log_dir_text() -> str:
+    return joined(user_data_text(), "logs")
+
+
+def log_file_text() -> str:
+    return joined(log_dir_text(), LOG_NAME)
 
 
 def log_dir() -> Path:
-    return user_data_dir() / "logs"
+    from pathlib import Path
+
+    return Path(log_dir_text())
 
 
 def log_file() -> Path:
-    return log_dir() / LOG_NAME
+    from pathlib import Path
+
+    return Path(log_file_text())
 
 
-def _home_forms() -> list[str]:
-    forms = []
-    for folder in (Path.home(), user_data_dir()):
-        text = str(folder)
-        if len(text) > 1:
-            forms.append(text)
-    return sorted(set(forms), key=len, reverse=True)
+def _plain(text: str) -> bool:
+    """No quote, no e-mail's @, and fewer than two digits: nothing the patterns below would change."""
+    if "'" in text or '"' in text or "@" in text:
+        return False
+    digits = 0
+    for char in text:
+        if char.isdecimal():  # what `\d` matches (Unicode category Nd)
+            digits += 1
+            if digits > 1:
+                return False
+    return True
 
 
 def scrub(text: str) -> str:
     """Text safe for the support log: the user's folders as `~`/`<data>`, quoted text (file names, what
     a parser quoted back) as `'…'`, e-mail addresses as `[email]`, and every number of two or more digits
     (or a group of numbers) as `#`. Single digits stay (`exit 1`, `step 3`)."""
-    data = str(user_data_dir())
+    data = user_data_text()
     if len(data) > 1:
         text = text.replace(data, "<data>")
-    home = str(Path.home())
-    if len(home) > 1:
+    home = home_text()
+    if home is not None and len(home) > 1:
         text = text.replace(home, "~")
-    text = _QUOTED.sub(lambda m: f"{m.group(1)}…{m.group(1)}", text)
-    text = _EMAIL.sub("[email]", text)
-    return _DIGITS.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else "#", text)
+    if _plain(text):
+        return text
+    quoted, email, digits = _patterns()
+    text = quoted.sub(lambda m: f"{m.group(1)}…{m.group(1)}", text)
+    text = email.sub("[email]", text)
+    return digits.sub(lambda m: m.group(0) if len(m.group(0)) == 1 else "#", text)
 
 
-class PrivacyFilter(logging.Filter):
-    """Scrubs each record in place (message with its arguments, and the exception's text) before any
-    handler formats it. An exception is written as its type (and errno) and its traceback's frames — the
-    program's own file names and line numbers, which are what a developer needs; never its message, which
-    may quote a file name or what was said."""
+def _patterns() -> list[re.Pattern[str]]:
+    if not _PATTERNS:
+        import re
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        if getattr(record, "constants_only", False):  # the start line: version numbers, nothing personal
-            return True
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
-            message = str(record.msg)
-        record.msg, record.args = scrub(message), None
-        if record.exc_info and record.exc_info[1] is not None:
-            exc = record.exc_info[1]
-            errno = getattr(exc, "errno", None)  # a full disk or a refused permission says so by number
-            record.msg = f"{record.msg} [{type(exc).__name__}{f' errno {errno}' if isinstance(errno, int) else ''}]"
-            record.exc_text = _scrubbed_trace(record.exc_info)
-            record.exc_info = None
-        return True
+        _PATTERNS[:] = [re.compile(r"(?<!\w)(['\"]).*?\1(?!\w)"),   # quoted
+                        re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),  # an e-mail address
+                        re.compile(r"\d(?:[\d .,/-]*\d)?")]           # digits
+    return _PATTERNS
 
 
-def _scrubbed_trace(exc_info: logging._SysExcInfoType) -> str:
+def _failure(message: str, exc_info: ExcInfo) -> tuple[str, str]:
+    """A failure's line and trace as the log keeps them: its type (and errno) after the message, and its
+    traceback's frames — the program's own file names and line numbers, which are what a developer needs;
+    never the exception's message, which may quote a file name or what was said."""
+    exc = exc_info[1]
+    errno = getattr(exc, "errno", None)  # a full disk or a refused permission says so by number
+    return (f"{message} [{type(exc).__name__}{f' errno {errno}' if isinstance(errno, int) else ''}]",
+            _scrubbed_trace(exc_info))
+
+
+def _scrubbed_trace(exc_info: ExcInfo) -> str:
     import traceback
 
     _, exc, tb = exc_info
@@ -102,86 +133,188 @@ def _scrubbed_trace(exc_info: logging._SysExcInfoType) -> str:
     return "Traceback (most recent call last):\n" + "\n".join(lines) if lines else ""
 
 
-class RotatingLog(logging.FileHandler):
-    """The log file, owner-only: a record that would take it to MAX_BYTES first moves it to `companion.log.1`
-    (and `.1` to `.2`, up to BACKUPS; the oldest is dropped). What logging.handlers.RotatingFileHandler
-    does, without importing logging.handlers (sockets, pickle, queues: milliseconds at every start)."""
+def _line(created: float, level: int, name: str, message: str, trace: str = "") -> str:
+    """One entry as FORMAT and DATE_FORMAT make it (logging's Formatter: local time, the trace on the lines below)."""
+    line = f"{time.strftime(DATE_FORMAT, time.localtime(created))} {_LEVEL_NAMES.get(level, f'Level {level}')} {name}: {message}"
+    if trace:
+        line += trace if line.endswith("\n") else "\n" + trace
+    return line
 
-    def __init__(self, path: Path):
-        super().__init__(path, encoding="utf-8", delay=True)
+
+class _LogFile:
+    """The log file, owner-only: a line that would take it to MAX_BYTES first moves it to `companion.log.1`
+    (and `.1` to `.2`, up to BACKUPS; the oldest is dropped). What logging.handlers.RotatingFileHandler
+    does, without importing logging (nor logging.handlers' sockets, pickle and queues)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.stream: Optional[TextIOWrapper] = None
+        self.lock = _thread.allocate_lock()
 
     def _open(self) -> TextIOWrapper:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         return os.fdopen(fd, "a", encoding="utf-8")
 
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            if self._full(f"{self.format(record)}{self.terminator}"):
+    def write(self, entry: str) -> None:
+        text = entry + "\n"
+        with self.lock:
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.seek(0, 2)  # to the end, which another process's lines may have moved
+            if self.stream.tell() + len(text) >= MAX_BYTES and os.path.isfile(self.path):
                 self._rotate()
-        except Exception:  # noqa: BLE001 - logging's own rule: a log that cannot be written never stops the app
-            self.handleError(record)
-            return
-        super().emit(record)
-
-    def _full(self, line: str) -> bool:
-        stream = self.stream
-        if stream is None:
-            stream = self.stream = self._open()
-        stream.seek(0, 2)  # to the end, which another process's lines may have moved
-        return bool(stream.tell() + len(line) >= MAX_BYTES and os.path.isfile(self.baseFilename))
+            assert self.stream is not None
+            self.stream.write(text)
+            self.stream.flush()
 
     def _rotate(self) -> None:
         if self.stream is not None:
             self.stream.close()
-            self.stream = None  # (FileHandler's own way of saying "closed")
-        base = self.baseFilename
+            self.stream = None
         for n in range(BACKUPS - 1, 0, -1):
-            if os.path.exists(f"{base}.{n}"):
-                os.replace(f"{base}.{n}", f"{base}.{n + 1}")
-        if os.path.exists(base):
-            os.replace(base, f"{base}.1")
+            if os.path.exists(f"{self.path}.{n}"):
+                os.replace(f"{self.path}.{n}", f"{self.path}.{n + 1}")
+        if os.path.exists(self.path):
+            os.replace(self.path, f"{self.path}.1")
         self.stream = self._open()
+
+    def close(self) -> None:
+        with self.lock:
+            if self.stream is not None:
+                self.stream.close()
+                self.stream = None
+
+
+def note(name: str, level: int, message: str, *args: object, error: Optional[BaseException] = None,
+         constants_only: bool = False) -> None:
+    """One entry from the logger `name` (`companion` or under it), as `logging.getLogger(name).log(level,
+    message, *args)` writes it — with `exc_info` for `error` — when the log is started; nothing otherwise.
+    Its text is scrubbed unless it holds `constants_only` (the start line: version numbers, nothing personal).
+    A log that cannot be written never stops the app."""
+    log = _file
+    if log is None or level < _level:
+        return
+    created = time.time()
+    try:
+        text = message % args if args else message
+    except Exception:  # noqa: BLE001 - a bad format string must not lose the entry
+        text = str(message)
+    trace = ""
+    if not constants_only:
+        text = scrub(text)
+        if error is not None:
+            text, trace = _failure(text, (type(error), error, error.__traceback__))
+    try:
+        log.write(_line(created, level, name, text, trace))
+    except (OSError, ValueError):
+        pass
+
+
+def _attach() -> None:
+    """The `logging` module's records for `companion.*` into the same file (called with _lock held)."""
+    global _handler
+    if _handler is not None or _file is None:
+        return
+    import logging
+
+    log = _file
+
+    class ToFile(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            try:
+                log.write(self.format(record))
+            except Exception:  # noqa: BLE001 - logging's own rule: a log that cannot be written never stops the app
+                self.handleError(record)
+
+    handler = ToFile()
+    handler.setFormatter(logging.Formatter(FORMAT, DATE_FORMAT))
+    handler.addFilter(PrivacyFilter())
+    root = logging.getLogger(ROOT)
+    root.setLevel(_level)
+    root.addHandler(handler)
+    root.propagate = False
+    _handler = handler
+
+
+class PrivacyFilter:
+    """For the `logging` module's records: each scrubbed in place (message with its arguments, and the
+    exception, as `note` does) before the handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "constants_only", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string must not lose the record
+            message = str(record.msg)
+        record.msg, record.args = scrub(message), None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg, record.exc_text = _failure(record.msg, record.exc_info)
+            record.exc_info = None
+        return True
+
+
+def logger(name: str) -> logging.Logger:
+    """The `logging` logger `name` (under `companion`), writing to the support log once it is started."""
+    import logging
+
+    with _lock:
+        _attach()
+    return logging.getLogger(name)
+
+
+def start(command: str) -> Optional[str]:
+    """Start the support log for this process (once; later calls do nothing) and say which command
+    started. Returns the file, or None when the folder cannot be written — the log is a help, never a
+    reason to fail a call."""
+    global _file, _level
+    path = log_file_text()
+    with _lock:
+        if _file is not None and _file.path == path:
+            return path
+        _stop()  # the data folder moved (a test's own folder): the log follows it
+        name = os.environ.get("COMPANION_LOG_LEVEL", "INFO").upper()
+        level = _LEVELS.get(name, INFO)
+        try:
+            os.makedirs(log_dir_text(), exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        except OSError:
+            return None
+        _file, _level = _LogFile(path), level or WARNING  # NOTSET: the root logger's level, WARNING
+        if "logging" in sys.modules:  # a process that logs through `logging` (the tests, a library)
+            _attach()
+    from companion import __version__
+
+    note(ROOT, INFO, "started: %s (version %s, Python %s, %s)", command, __version__, sys.version.split()[0],
+         sys.platform, constants_only=True)
+    return path
 
 
 def install(command: str) -> Optional[Path]:
-    """Start the support log for this process (once; later calls do nothing). Returns the file, or None
-    when the folder cannot be written — the log is a help, never a reason to fail a call."""
-    global _installed, _installed_at
-    with _lock:
-        if _installed is not None and _installed_at == log_file():
-            return log_file()
-        if _installed is not None:  # the data folder moved (a test's own folder): the log follows it
-            logging.getLogger(ROOT).removeHandler(_installed)
-            _installed.close()
-            _installed = None
-        level = os.environ.get("COMPANION_LOG_LEVEL", "INFO").upper()
-        try:
-            log_dir().mkdir(parents=True, exist_ok=True)
-            handler: logging.Handler = RotatingLog(log_file())
-            os.close(os.open(log_file(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
-        except OSError:
-            return None
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
-                                               "%Y-%m-%dT%H:%M:%S%z"))
-        handler.addFilter(PrivacyFilter())
-        root = logging.getLogger(ROOT)
-        root.setLevel(getattr(logging, level, logging.INFO))
-        root.addHandler(handler)
-        root.propagate = False
-        _installed, _installed_at = handler, log_file()
-    from companion import __version__
+    """`start`, returning the file as a Path."""
+    started = start(command)
+    if started is None:
+        return None
+    from pathlib import Path
 
-    logging.getLogger(ROOT).info("started: %s (version %s, Python %s, %s)", command, __version__,
-                                 sys.version.split()[0], sys.platform,
-                                 extra={"constants_only": True})
-    return log_file()
+    return Path(started)
+
+
+def _stop() -> None:
+    """(with _lock held)"""
+    global _file, _handler
+    if _handler is not None:
+        import logging
+
+        logging.getLogger(ROOT).removeHandler(_handler)
+        _handler.close()
+        _handler = None
+    if _file is not None:
+        _file.close()
+        _file = None
 
 
 def uninstall() -> None:
     """Close the log (tests, and a process that ends its own logging)."""
-    global _installed
     with _lock:
-        if _installed is not None:
-            logging.getLogger(ROOT).removeHandler(_installed)
-            _installed.close()
-            _installed = None
+        _stop()

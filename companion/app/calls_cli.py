@@ -1,34 +1,69 @@
-"""`companion calls list|show|export|delete`: the saved calls from the command line."""
+"""`companion calls list|show|export|delete`: the saved calls from the command line.
+
+`calls list` starts as light as a command can: its arguments, when plain, are read by `quick_list` rather
+than argparse; listing opens the store only where there is one (a machine that never saved a call has
+none, and is told so without one being made); and neither typing, pathlib, re nor the reports are imported
+until a listed call needs them."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
 from companion.errors import CompanionError
-from companion.reports.formats import FORMATS
-from companion.textsafe import printable
 
 TYPE_CHECKING = False  # typing and pathlib are not imported to list calls
 if TYPE_CHECKING:
+    import argparse
     from pathlib import Path
-    from typing import Any, Mapping, Sequence
+    from typing import Any, Callable, Mapping, Optional, Sequence
 
 EXPORT_MODE = 0o600  # exports hold what was said: owner-only, like the store, unless asked otherwise
 
 
+def _whole(text: str) -> Optional[int]:
+    """A number of calls (0 or more), or None."""
+    try:
+        n = int(text)
+    except ValueError:
+        return None
+    return n if n >= 0 else None
+
+
+def _count(text: str) -> int:
+    n = _whole(text)
+    if n is None:
+        import argparse
+
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of calls (0 or more)")
+    return n
+
+
+# `calls list`'s options, in --help's order: (option, METAVAR (None: a flag), what reads its value, default, help).
+# The parser is built from these, and `quick_list` reads them.
+LIST_OPTIONS: tuple[tuple[str, Optional[str], Callable[[str], Optional[object]], object, Optional[str]], ...] = (
+    ("--json", None, bool, False, None),
+    ("--search", "TEXT", str, None, "only calls whose transcript has these words"),
+    ("--kind", "KIND", str, None, "only calls with this kind of prompt"),
+    ("--interrupted", None, bool, False, "only calls cut off by a crash"),
+    ("--upset", None, bool, False, "only calls whose customer was upset at some point"),
+    ("--limit", "N", _whole, 50, "at most N calls (default 50)"),
+    ("--offset", "N", _whole, 0, "skip the N newest (the next page)"),
+)
+
+
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from companion.reports.formats import FORMATS
+
     p = sub.add_parser("calls", help="saved calls: list, show, export, delete")
     csub = p.add_subparsers(dest="calls_command", metavar="ACTION", required=True, prog=p.prog)  # prog: no help formatter
     lst = csub.add_parser("list", help="saved calls, newest first")
-    lst.add_argument("--json", action="store_true")
-    lst.add_argument("--search", metavar="TEXT", help="only calls whose transcript has these words")
-    lst.add_argument("--kind", metavar="KIND", help="only calls with this kind of prompt")
-    lst.add_argument("--interrupted", action="store_true", help="only calls cut off by a crash")
-    lst.add_argument("--upset", action="store_true", help="only calls whose customer was upset at some point")
-    lst.add_argument("--limit", type=_count, default=50, metavar="N", help="at most N calls (default 50)")
-    lst.add_argument("--offset", type=_count, default=0, metavar="N", help="skip the N newest (the next page)")
+    for option, metavar, read, default, help_text in LIST_OPTIONS:
+        if metavar is None:
+            lst.add_argument(option, action="store_true", help=help_text)
+        else:
+            lst.add_argument(option, type=_count if read is _whole else read, default=default, metavar=metavar,
+                             help=help_text)
     show = csub.add_parser("show", help="one call: its prompts, transcript and pauses")
     show.add_argument("id", type=int)
     show.add_argument("--json", action="store_true", help="the call's whole document, as JSON")
@@ -51,6 +86,8 @@ def _path(text: str) -> Path:
 
 
 def _mode(text: str) -> int:
+    import argparse  # (read by the parser, which has it)
+
     try:
         mode = int(text, 8)
     except ValueError:
@@ -60,14 +97,47 @@ def _mode(text: str) -> int:
     return mode
 
 
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = -1
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of calls (0 or more)")
-    return n
+class ListArgs:
+    """`calls list`'s arguments as the whole parser's Namespace holds them (attributes of the same names)."""
+
+    def __init__(self, **values: object):
+        self.__dict__.update(values)
+
+    def __getattr__(self, name: str) -> Any:  # (for the checkers: the attributes are the parser's)
+        raise AttributeError(name)
+
+
+def quick_list(argv: Sequence[str]) -> Optional[ListArgs]:
+    """`calls list OPTIONS` read without argparse: the options of LIST_OPTIONS, each written whole (`--limit 5`
+    or `--limit=5`), with values that do not start with `-`. None for anything else — an abbreviation, a
+    mistake, `--help`, options before `calls` — which the whole parser then reads (and explains)."""
+    if list(argv[:2]) != ["calls", "list"]:
+        return None
+    values: dict[str, object] = {"demo": False, "self_check": False, "window_model": None, "command": "calls",
+                                 "calls_command": "list", "func": run}
+    specs = {option: (metavar, read) for option, metavar, read, _default, _help in LIST_OPTIONS}
+    for option, _metavar, _read, default, _help in LIST_OPTIONS:
+        values[option[2:]] = default
+    rest = list(argv[2:])
+    while rest:
+        option, equals, given = rest.pop(0).partition("=")
+        if option not in specs:
+            return None
+        metavar, read = specs[option]
+        if metavar is None:
+            if equals:
+                return None  # a flag given a value: the parser's error
+            values[option[2:]] = True
+            continue
+        if not equals:
+            if not rest or rest[0].startswith("-"):
+                return None
+            given = rest.pop(0)
+        value = read(given)
+        if value is None:
+            return None  # not a number of calls: the parser's error
+        values[option[2:]] = value
+    return ListArgs(**values)
 
 
 def write_private(path: Path, data: bytes, mode: int = EXPORT_MODE) -> None:
@@ -94,6 +164,7 @@ def mood_column(call: Mapping[str, Any]) -> str:
 
 def _known_kind(kind: str) -> None:
     from companion.prompt_kinds import KINDS
+    from companion.textsafe import printable
 
     if kind not in KINDS:
         raise CompanionError(f"--kind {printable(kind)} is not a kind of prompt; the kinds are: {', '.join(KINDS)}.")
@@ -103,6 +174,8 @@ def local_time(stamp: object) -> str:
     """A stored ISO time as "2026-12-06 14:05" in the user's local zone (a stored text that is no time: as it is)."""
     from datetime import datetime
 
+    from companion.textsafe import printable
+
     try:
         return datetime.fromisoformat(str(stamp)).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
@@ -111,6 +184,7 @@ def local_time(stamp: object) -> str:
 
 def listing_lines(page: Sequence[tuple[Mapping[str, Any], str]]) -> list[str]:
     """`calls list` as text: a header, then a line per call (the customer's mood: how long upset, if they were)."""
+    from companion.textsafe import printable
     from companion.timeline import clock
 
     lines = [f"{'ID':>6}  {'Started':<16}  {'Length':>6}  {'Source':<8}  {'Status':<11}  {'Customer':<20}  Prompts"]
@@ -125,6 +199,7 @@ def call_lines(doc: Mapping[str, Any]) -> list[str]:
     """`calls show` as text: what the call was, its prompts, its transcript (time, party, words), its pauses, and
     a supervisor's messages and the comments when it has any."""
     from companion.prompt_kinds import PROMPT_KINDS
+    from companion.textsafe import printable
     from companion.timeline import clock
 
     call = doc.get("call") or {}
@@ -159,29 +234,50 @@ def call_lines(doc: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def run(args: argparse.Namespace) -> int:
-    from companion.store.calls import calls_page, load_call
+def _list(args: argparse.Namespace | ListArgs) -> int:
+    """`calls list`: a page of the saved calls, newest first. Where no call was ever saved there is no store,
+    and none is made to say so."""
+    from companion.store.location import has_store
+
+    db = None
+    if has_store():  # (sqlite3 is not even imported to say there are no calls)
+        from companion.store.db import open_existing_store
+
+        db = open_existing_store()
+    try:
+        if args.search is not None and not args.search.split():
+            raise CompanionError("--search needs at least one word to look for.")
+        if args.kind is not None:
+            _known_kind(args.kind)
+        page: list[tuple[Mapping[str, Any], str]] = []
+        if db is not None:
+            from companion.store.calls import calls_page
+
+            page = calls_page(db, args.limit, args.offset, text=args.search, kind=args.kind,  # type: ignore[assignment]
+                              interrupted=True if args.interrupted else None, upset=True if args.upset else None)
+        if args.json:
+            import json
+
+            print(json.dumps([listing for listing, _ in page]))
+        elif page:
+            print("\n".join(listing_lines(page)))
+        else:
+            filtered = args.search or args.kind or args.interrupted or args.upset or args.offset
+            print("No calls match." if filtered else "No saved calls yet.")
+        return 0
+    finally:
+        if db is not None:
+            db.close()
+
+
+def run(args: argparse.Namespace | ListArgs) -> int:
+    if args.calls_command == "list":
+        return _list(args)
+    from companion.store.calls import load_call
     from companion.store.db import delete_call, open_store
 
     db = open_store()
     try:
-        if args.calls_command == "list":
-            if args.search is not None and not args.search.split():
-                raise CompanionError("--search needs at least one word to look for.")
-            if args.kind is not None:
-                _known_kind(args.kind)
-            page = calls_page(db, args.limit, args.offset, text=args.search, kind=args.kind,
-                               interrupted=True if args.interrupted else None, upset=True if args.upset else None)
-            if args.json:
-                import json
-
-                print(json.dumps([listing for listing, _ in page]))
-            elif page:
-                print("\n".join(listing_lines(page)))
-            else:
-                filtered = args.search or args.kind or args.interrupted or args.upset or args.offset
-                print("No calls match." if filtered else "No saved calls yet.")
-            return 0
         if args.calls_command == "delete":
             load_call(db, args.id)  # a clear error for an unknown id
             delete_call(db, args.id)

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import sqlite3
-from bisect import bisect_left, bisect_right
-from typing import Any, Optional, TypedDict
 
 from companion.errors import CompanionError
-from companion.timeline import MOOD_LABELS  # the customer's states, without the analysis (numpy) behind them
 
 # One call as a document, the `analyze --json` schema (the same shape comes from analyze, a bundle and the
-# team server, and the reports render it): JSON values, read by key.
-CallDocument = dict[str, Any]
+# team server, and the reports render it): JSON values, read by key. (typing is not imported to list calls.)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Optional, TypedDict
 
+    CallDocument = dict[str, Any]
 
-class CallListing(TypedDict):
-    """One line of the list of saved calls."""
+    class CallListing(TypedDict):
+        """One line of the list of saved calls."""
 
-    id: int
-    started_at: str
-    duration_s: float
-    status: str                    # "complete", "interrupted" or "active"
-    prompts: int
-    customer_mood: Optional[str]   # the worst state reached; None when never read
-    upset_s: Optional[float]
+        id: int
+        started_at: str
+        duration_s: float
+        status: str                    # "complete", "interrupted" or "active"
+        prompts: int
+        customer_mood: Optional[str]   # the worst state reached; None when never read
+        upset_s: Optional[float]
+else:
+    CallDocument = dict
 
 
 def _seconds(value: object) -> float:
@@ -32,6 +34,8 @@ def _seconds(value: object) -> float:
 
 
 def _mood(value: object) -> Optional[str]:
+    from companion.timeline import MOOD_LABELS  # the customer's states, without the analysis (numpy) behind them
+
     return value if isinstance(value, str) and value in MOOD_LABELS else None
 
 
@@ -113,6 +117,8 @@ def _turn_texts(turns: list[dict[str, Any]], segments: list[dict[str, Any]]) -> 
     slack each side), in the segments' order; None for every turn when the call has no transcript.
     Each party's segments are sorted by their middle once and each turn finds its own by bisection:
     n log n, where looking through every segment for every turn was quadratic in a long call."""
+    from bisect import bisect_left, bisect_right
+
     by_party: dict[object, tuple[list[float], list[int]]] = {}
     for index, s in enumerate(segments):
         middle = (s["start"] + s["end"]) / 2

@@ -14,21 +14,20 @@ marked (`.writing-marked`). A store elsewhere than the user data folder (a bundl
 always looked over whole: its recordings may lie anywhere.
 
 Numpy and soundfile are not imported here: the repair reads and patches the FLAC's own bytes
-(companion.store.flac_repair)."""
+(companion.store.flac_repair). Nor are pathlib and re until a recording is to be looked at: a start that
+finds no mark lists one folder and is done."""
 
 from __future__ import annotations
 
 import os
-import re
-import sqlite3
-from pathlib import Path
 
-from companion.paths import user_data_dir
-from companion.store.flac_repair import repair, unknown_length
+from companion.paths import joined, user_data_text
 from companion.store.writes import write, writer_alive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
+    from pathlib import Path
     from typing import Iterable, Optional
 
     # (the recording, its call's id or None, the process writing it, its mark or None)
@@ -36,11 +35,18 @@ if TYPE_CHECKING:
 
 WRITING = ".writing"          # `.call-12.flac.writing`: call-12.flac is being written
 ALL_MARKED = ".writing-marked"  # in a recordings folder: every recording written here since has its mark
-_BY_ID = re.compile(r"call-(\d+)\.flac")
+BY_ID = r"call-(\d+)\.flac"  # a recording's name when its call had its id
+
+
+def recordings_text() -> str:
+    """`str(recordings_dir())`, without pathlib."""
+    return joined(user_data_text(), "recordings")
 
 
 def recordings_dir() -> Path:
-    return user_data_dir() / "recordings"
+    from pathlib import Path
+
+    return Path(recordings_text())
 
 
 def mark_of(recording: Path) -> Path:
@@ -63,20 +69,24 @@ def repair_cut_off(db: sqlite3.Connection, default_store: bool = True) -> list[P
     user data folder, whose recordings lie in its recordings folder, marked while they are written."""
     if not default_store:
         return _repair(db, _every_ended_call(db, None, set()))
-    folder = recordings_dir()
     try:
-        names = set(os.listdir(folder))
+        names = set(os.listdir(recordings_text()))
     except OSError:
         return []  # no recordings folder: nothing was ever recorded here
+    marks = sorted(n for n in names if n.startswith(".") and n.endswith(WRITING) and n != ALL_MARKED)
+    if ALL_MARKED in names and not marks:
+        return []  # the usual start: no recording was cut off
+    folder = recordings_dir()
     if ALL_MARKED not in names:  # from before the marks: every ended call looked over, once
         repaired = _repair(db, _every_ended_call(db, folder, names))
         note_all_marked(folder)
         return repaired
-    marks = sorted(n for n in names if n.startswith(".") and n.endswith(WRITING) and n != ALL_MARKED)
-    return _repair(db, _marked(db, folder, marks)) if marks else []
+    return _repair(db, _marked(db, folder, marks))
 
 
 def _every_ended_call(db: sqlite3.Connection, folder: Optional[Path], present: set[str]) -> Iterable[_Found]:
+    from pathlib import Path
+
     for row in db.execute("SELECT id, recording, writer_pid FROM calls WHERE status <> 'active'").fetchall():
         if row["recording"]:
             path = Path(row["recording"])
@@ -90,10 +100,12 @@ def _every_ended_call(db: sqlite3.Connection, folder: Optional[Path], present: s
 
 
 def _marked(db: sqlite3.Connection, folder: Path, marks: list[str]) -> Iterable[_Found]:
+    import re
+
     for mark_name in marks:
         mark = folder / mark_name
         path = folder / mark_name[1:-len(WRITING)]
-        by_id = _BY_ID.fullmatch(path.name)
+        by_id = re.fullmatch(BY_ID, path.name)
         if by_id:
             row = db.execute("SELECT id, recording, writer_pid, status FROM calls WHERE id = ?",
                              (int(by_id.group(1)),)).fetchone()
@@ -130,6 +142,8 @@ def _gone(pid: Optional[int], call_id: Optional[int]) -> bool:
 
 
 def _repair(db: sqlite3.Connection, found: Iterable[_Found]) -> list[Path]:
+    from companion.store.flac_repair import repair, unknown_length
+
     repaired: list[Path] = []
     noted: list[tuple[Optional[str], int]] = []   # (recording, call id)
     done: list[Path] = []                          # marks of recordings now whole (or gone)

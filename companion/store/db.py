@@ -6,7 +6,10 @@ first (BEGIN IMMEDIATE: two writers never deadlock upgrading a read lock), a wri
 `BUSY_TIMEOUT_S` for another's short transaction, and `write()` tries again if one still meets a busy
 store. A damaged store is set aside beside itself, a fresh one started with what could still be read
 of it (companion.store.salvage: calls, and the team server's queue with them), and the user told
-what was kept and what was lost, in one notice."""
+what was kept and what was lost, in one notice.
+
+Opening a store imports neither pathlib nor typing (paths are text here, as `str()` of their Path would
+write them); companion.store.location's `open_existing_store` opens one only where there is one."""
 
 from __future__ import annotations
 
@@ -15,20 +18,28 @@ import sqlite3
 import sys
 import threading
 import time
-from pathlib import Path
-from typing import Callable, Optional, cast
 
-from companion.paths import user_data_dir
+from companion.paths import pure
+from companion.store.location import STORE_NAME as STORE_NAME  # (these from here too)
+from companion.store.location import has_store, store_text
+from companion.store.location import store_file as store_file
 from companion.store.schema import migrate
 from companion.store.writes import BUSY_ATTEMPTS as BUSY_ATTEMPTS  # (these from here too)
 from companion.store.writes import StoreError as StoreError
 from companion.store.writes import claim as claim
-from companion.store.writes import is_busy, private_dir, writer_alive
+from companion.store.writes import is_busy, parent, private_dir, writer_alive
 from companion.store.writes import release as release
 from companion.store.writes import write as write
 
 BUSY_TIMEOUT_S = 15.0   # how long a write waits for another process's transaction before SQLITE_BUSY
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")  # "file is not a database", "database disk image is malformed"
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Callable, Optional
+
+    from companion.store.location import StorePath
 
 
 class _Damaged(Exception):
@@ -41,7 +52,9 @@ class _Damaged(Exception):
 
 
 def store_path() -> Path:
-    return user_data_dir() / "calls.sqlite3"
+    from pathlib import Path
+
+    return Path(store_file())
 
 
 # --- telling the user ------------------------------------------------------------------------
@@ -79,8 +92,16 @@ def notice(message: str) -> None:
 _checked: set[str] = set()  # stores this process has already checked (quick_check, WAL)
 
 
-def open_store(path: Optional[Path] = None, check_same_thread: bool = True) -> sqlite3.Connection:
-    path = Path(path or store_path())
+def open_existing_store(path: Optional[StorePath] = None, check_same_thread: bool = True) -> Optional[sqlite3.Connection]:
+    """The store opened as `open_store` opens it, or None when there is no store there yet (nothing was ever
+    saved): what only reads the history makes no store."""
+    if not has_store(path):
+        return None
+    return open_store(path, check_same_thread)
+
+
+def open_store(path: Optional[StorePath] = None, check_same_thread: bool = True) -> sqlite3.Connection:
+    path = store_text(path)
     try:
         try:
             return _connect(path, check_same_thread)
@@ -99,30 +120,30 @@ def open_store(path: Optional[Path] = None, check_same_thread: bool = True) -> s
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"The call store {path} cannot be used ({exc}).", exc) from None
     except OSError as exc:
-        raise StoreError(f"Cannot open the call store in {path.parent}: {exc.strerror or exc}.", exc) from None
+        raise StoreError(f"Cannot open the call store in {parent(path)}: {exc.strerror or exc}.", exc) from None
 
 
 _create_lock = threading.Lock()
 
 
-def _create_private(path: Path) -> None:
+def _create_private(path: str) -> None:
     """Create the store file owner-only (never world-readable), once. Only a file that did not exist is
     opened here: closing a descriptor of a file SQLite has open in this process would drop that
     connection's POSIX locks, and another process could then checkpoint or delete the WAL under it."""
     with _create_lock:  # no thread here connects to the file between its creation and that close
-        if not path.exists():
+        if not os.path.exists(path):
             try:
                 os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
             except FileExistsError:
                 pass  # another process made it first
 
 
-def _connect(path: Path, check_same_thread: bool) -> sqlite3.Connection:
-    private_dir(path.parent)
+def _connect(path: str, check_same_thread: bool) -> sqlite3.Connection:
+    private_dir(parent(path))
     _create_private(path)
     inode = os.stat(path).st_ino
     # isolation_level: every implicit transaction (`with db:`) is BEGIN IMMEDIATE too
-    db = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, check_same_thread=check_same_thread,
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=check_same_thread,
                          isolation_level="IMMEDIATE")
     try:
         db.row_factory = sqlite3.Row
@@ -171,7 +192,7 @@ def _journal_mode_wal(db: sqlite3.Connection) -> str:
 CHECKED_SUFFIX = ".checked"
 
 
-def _state(path: Path) -> Optional[str]:
+def _state(path: str) -> Optional[str]:
     try:
         main = os.stat(path)
         try:
@@ -184,7 +205,7 @@ def _state(path: Path) -> Optional[str]:
     return f"{main.st_ino} {main.st_size} {main.st_mtime_ns} {wal_state}"
 
 
-def _checked_before(path: Path, state: Optional[str]) -> bool:
+def _checked_before(path: str, state: Optional[str]) -> bool:
     if state is None:
         return False
     try:
@@ -194,7 +215,7 @@ def _checked_before(path: Path, state: Optional[str]) -> bool:
         return False
 
 
-def _note_checked(path: Path, state: str) -> None:
+def _note_checked(path: str, state: str) -> None:
     """The store was found whole in the state `state` (a note that cannot be written: checked again next time)."""
     temporary = f"{path}{CHECKED_SUFFIX}.{os.getpid()}"
     try:
@@ -209,10 +230,10 @@ def _note_checked(path: Path, state: str) -> None:
             pass
 
 
-def _check_once(db: sqlite3.Connection, path: Path, mode: str, state: Optional[str]) -> Optional[str]:
+def _check_once(db: sqlite3.Connection, path: str, mode: str, state: Optional[str]) -> Optional[str]:
     """The first opening in this process checks the file and its WAL, unless they are as they were when last found
     whole; returns what is damaged, if anything."""
-    key = str(path.resolve())
+    key = _resolved(path)
     if key in _checked:
         return None
     if _checked_before(path, state):
@@ -235,10 +256,10 @@ def _check_once(db: sqlite3.Connection, path: Path, mode: str, state: Optional[s
 _indexed: set[str] = set()  # stores whose search index this process has checked
 
 
-def _check_search_index(db: sqlite3.Connection, path: Path) -> bool:
+def _check_search_index(db: sqlite3.Connection, path: str) -> bool:
     """Once per process: the search index checked, and rebuilt (said in one line) when broken. True when it was
     checked here and found whole."""
-    key = str(path.resolve())
+    key = _resolved(path)
     if key in _indexed:
         return False
     from companion.store.search_index import check
@@ -253,24 +274,29 @@ def _check_search_index(db: sqlite3.Connection, path: Path) -> bool:
 _swept: set[str] = set()  # stores whose recordings this process has looked over
 
 
-def _repair_recordings(db: sqlite3.Connection, path: Path, closed: int) -> None:
+def _repair_recordings(db: sqlite3.Connection, path: str, closed: int) -> None:
     """The audio of calls a crash cut off, made readable (companion.store.cut_off): once per process,
     and again whenever calls were just closed as interrupted. Only the recordings marked as being
     written are looked at (one listing of the recordings folder), and neither the recorder nor numpy
     is imported for it. A failure waits for the next start."""
-    key = str(path.resolve())
+    key = _resolved(path)
     if key in _swept and not closed:
         return
     from companion.store.cut_off import repair_cut_off
 
     try:
-        repair_cut_off(db, default_store=key == str(store_path().resolve()))
+        repair_cut_off(db, default_store=key == _resolved(store_file()))
     except (sqlite3.Error, OSError):
         return
     _swept.add(key)
 
 
-def _set_aside(path: Path, damaged: _Damaged) -> Optional[Path]:
+def _resolved(path: str) -> str:
+    """`str(Path(path).resolve())`: absolute, every link followed."""
+    return pure(os.path.realpath(path))
+
+
+def _set_aside(path: str, damaged: _Damaged) -> Optional[Path]:
     """Rename the damaged store (and its -wal/-shm) to calls.sqlite3.corrupt-YYYYmmdd-HHMMSS; returns where.
     Another process that found it damaged first has already done it: the file there now is left alone (None)."""
     try:
@@ -278,11 +304,14 @@ def _set_aside(path: Path, damaged: _Damaged) -> Optional[Path]:
             return None
     except FileNotFoundError:
         return None
+    from pathlib import Path
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    aside, n = path.with_name(f"{path.name}.corrupt-{stamp}"), 1
+    store = Path(path)
+    aside, n = store.with_name(f"{store.name}.corrupt-{stamp}"), 1
     while aside.exists():
         n += 1
-        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+        aside = store.with_name(f"{store.name}.corrupt-{stamp}-{n}")
     try:
         os.unlink(f"{path}{CHECKED_SUFFIX}")  # it spoke of the file set aside
     except OSError:
@@ -295,7 +324,7 @@ def _set_aside(path: Path, damaged: _Damaged) -> Optional[Path]:
     return aside
 
 
-def _salvage(db: sqlite3.Connection, path: Path, aside: Path, detail: str) -> None:
+def _salvage(db: sqlite3.Connection, path: str, aside: Path, detail: str) -> None:
     """What can be read of the store set aside, into the fresh one; then one notice saying what was kept and lost."""
     from companion.store.salvage import describe, salvage
 
@@ -353,9 +382,12 @@ def delete_call(db: sqlite3.Connection, call_id: int) -> Optional[str]:
     if row["status"] == "active" and writer_alive(row["writer_pid"], call_id):
         raise StoreError(f"Call {call_id} is still being recorded (process {row['writer_pid']}); end that call first.")
     write(db, lambda db: db.execute("DELETE FROM calls WHERE id = ?", (call_id,)))
-    if row["recording"]:
+    recording: Optional[str] = row["recording"]
+    if recording:
+        from pathlib import Path
+
         from companion.store.cut_off import mark_of
 
-        Path(row["recording"]).unlink(missing_ok=True)
-        mark_of(Path(row["recording"])).unlink(missing_ok=True)  # a cut-off recording's mark goes with it
-    return cast(Optional[str], row["recording"])   # (sqlite3 rows hold Any)
+        Path(recording).unlink(missing_ok=True)
+        mark_of(Path(recording)).unlink(missing_ok=True)  # a cut-off recording's mark goes with it
+    return recording

@@ -12,14 +12,17 @@ hook rolls the closing transaction back, as any other failed write of the close 
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from typing import Callable
+import _thread  # (threading's own lock, without threading: every command installs the hooks)
 
-CallClosedHook = Callable[[sqlite3.Connection, int], bool]
+TYPE_CHECKING = False  # typing and sqlite3 are not imported for the hooks: every command installs them
+if TYPE_CHECKING:
+    import sqlite3
+    from typing import Callable
+
+    CallClosedHook = Callable[[sqlite3.Connection, int], bool]
 
 _hooks: list[CallClosedHook] = []
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 
 
 def on_call_closed(hook: CallClosedHook) -> Callable[[], None]:

@@ -11,7 +11,10 @@ opened, is emptied and rebuilt from the saved transcripts; the transcripts thems
 from __future__ import annotations
 
 import sqlite3
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 INDEX = "segments_fts"
 SHADOWS = ("segments_fts_data", "segments_fts_idx", "segments_fts_docsize")  # what FTS5 keeps the index in

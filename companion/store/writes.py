@@ -9,13 +9,19 @@ import os
 import sqlite3
 import threading
 import time
-from pathlib import Path
-from typing import Callable, Optional, TypeVar
 
 from companion.errors import CompanionError
+from companion.paths import pure
+
+TYPE_CHECKING = False  # typing and pathlib are not imported to open the store
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Callable, Optional, TypeVar
+
+    T = TypeVar("T")
+    PathText = TypeVar("PathText", str, Path)
 
 BUSY_ATTEMPTS = 3       # `write()` tries this many times when the store stays busy
-T = TypeVar("T")
 
 
 class StoreError(CompanionError):
@@ -41,20 +47,27 @@ def release(call_id: int) -> None:
         _claimed.discard(call_id)
 
 
-def private_dir(path: Path) -> Path:
+def private_dir(path: PathText) -> PathText:
     """Make `path` (and missing parents); only folders made here are made owner-only. A folder that
     already exists (a shared one named by COMPANION_DATA_DIR) keeps its own permissions."""
     missing = []
-    at = Path(path)
-    while not at.exists():
+    at = pure(os.fspath(path))
+    while not os.path.exists(at):
         missing.append(at)
-        if at.parent == at:
+        up = parent(at)
+        if up == at:
             break
-        at = at.parent
-    path.mkdir(parents=True, exist_ok=True)
+        at = up
+    os.makedirs(path, exist_ok=True)
     for made in missing:
         os.chmod(made, 0o700)
     return path
+
+
+def parent(path: str) -> str:
+    """`str(Path(path).parent)` for a path already `pure`."""
+    head = os.path.dirname(path)
+    return pure(head) if head else "."
 
 
 def is_busy(exc: BaseException) -> bool:

@@ -1,4 +1,7 @@
-"""`companion` command line."""
+"""The `companion` command line's commands: each one's options (argparse) and what it runs.
+
+companion.cli (the package) is the entry point: it reads `calls list` by itself when it can, and builds this
+parser for everything else, so listing the calls imports neither argparse nor this module."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 import sys
 
 from companion import __version__
+from companion.cli import NO_WINDOW
 from companion.errors import CompanionError
 from companion.textsafe import shown
 
@@ -321,10 +325,6 @@ def _add_replay(sub: SubParsers) -> None:
     p.set_defaults(func=_run_replay, needs_front_end=True)
 
 
-NO_WINDOW = ("'python -m companion' is the command line alone, without the window; run the installed "
-             "'companion' command (or 'python -m ui') for it.")
-
-
 def _run_replay(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
     if front_end is None:
         raise CompanionError(f"'replay' opens a window. {NO_WINDOW}")
@@ -494,54 +494,3 @@ def build_parser(argv: Optional[Sequence[str]] = None, every: bool = True) -> ar
         else:
             sub.add_parser(name, add_help=False)
     return parser
-
-
-def _dispatch(args: argparse.Namespace, front_end: Optional[FrontEnd]) -> int:
-    if args.self_check:
-        from companion.self_check import run_checks
-
-        return run_checks(extra=front_end.checks() if front_end is not None else ())
-    if not getattr(args, "func", None):  # the window: companion (no command) or companion --demo
-        if front_end is None:
-            raise CompanionError(f"The window does not open here. {NO_WINDOW}")
-        return front_end.open_window(args.demo, args.window_model)
-    if getattr(args, "needs_front_end", False):
-        return int(args.func(args, front_end))
-    return int(args.func(args))
-
-
-def main(argv: Optional[Sequence[str]] = None, front_end: Optional[FrontEnd] = None) -> int:
-    """The command line. `front_end` opens windows (the window itself, `replay`); without one, a command
-    that needs a window says so."""
-    parser = build_parser(argv, every=False)
-    args = parser.parse_args(argv)  # --version and --help end here, before anything heavy is imported
-    from companion.app.wiring import install
-
-    install()  # the store's call-closed hook: a team call is queued for the team server as it is closed
-    import logging
-
-    from companion import logs
-
-    command = "self-check" if args.self_check else (args.command or ("demo" if args.demo else "window"))
-    logs.install(command)
-    log = logging.getLogger("companion.cli")
-    try:
-        code = _dispatch(args, front_end)
-        log.info("%s ended (exit %d)", command, code)
-        return code
-    except CompanionError as exc:
-        log.warning("%s ended: %s (exit %d)", command, type(exc).__name__, exc.exit_code)  # its text may name files
-        print(f"companion: {shown(exc.message)}", file=sys.stderr)  # a file name's escape sequences written out
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("companion: stopped.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # a bug: one line for the user, the trace only when asked
-        log.exception("%s failed with an internal error", command)
-        if os.environ.get("COMPANION_DEBUG"):
-            raise
-        print(f"companion: internal error ({type(exc).__name__}: {shown(exc)}); set COMPANION_DEBUG=1 for details.",
-              file=sys.stderr)
-        return 1
