@@ -1,19 +1,23 @@
 """`companion import FOLDER` on one core and on every core, in the same run.
 
 N recordings of about 60 s, each a different stretch of the bundled demo call (so each has its own
-content hash and is imported, not skipped), made once into bench/out/import_corpus. Each round imports
+content hash and is imported, not skipped), made once into bench/out/import_corpus; `--seconds 60-600`
+makes them of lengths spread evenly between the two, in no order of length (a day's calls: the folder is
+not sorted by size), longer than the demo call by playing it round again. Each round imports
 the folder into a fresh data folder with `--jobs 1` and then with `--jobs J` (interleaved, so a change in
 the machine's load hits both); the figure is the median wall time of the rounds, process start
 included, and the ratio of the two. The load average is printed beside it: on a shared machine the
 ratio is only as good as the cores that were free.
 
-    python bench/bench_import.py [--files 16] [--seconds 60] [--rounds 3] [--jobs 2]
+    python bench/bench_import.py [--files 16] [--seconds 60 | --seconds 60-600] [--rounds 3] [--jobs 2]
+                                 [--command PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import resource
 import statistics
 import subprocess
@@ -22,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import soundfile as sf
 
 from companion.resources import resource_path
@@ -29,19 +34,34 @@ from companion.resources import resource_path
 OUT = Path(__file__).resolve().parent / "out" / "import_corpus"
 
 
-def corpus(files: int, seconds: float) -> Path:
-    """`files` recordings of `seconds` each, cut from the demo call at different starts (wrapping round)."""
-    folder = OUT / f"{files}x{seconds:g}s"
+def lengths(files: int, seconds: str) -> list[float]:
+    """Each recording's length: `seconds` each ("60"), or spread evenly over a range ("60-600") in a fixed
+    shuffled order."""
+    low, _, high = seconds.partition("-")
+    if not high:
+        return [float(low)] * files
+    spread = [float(low) + (float(high) - float(low)) * i / max(1, files - 1) for i in range(files)]
+    random.Random(26).shuffle(spread)
+    return spread
+
+
+def corpus(files: int, seconds: str) -> Path:
+    """`files` recordings, cut from the demo call at different starts (playing it round again where a
+    recording is longer than it): each its own content."""
+    folder = OUT / f"{files}x{seconds}s"
     if folder.is_dir() and len(list(folder.glob("*.flac"))) == files:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
     data, rate = sf.read(str(resource_path("demo/demo_call.flac")), dtype="float32")
-    length = int(seconds * rate)
-    if len(data) < length + files:
-        raise SystemExit(f"the demo call is {len(data) / rate:.0f} s; ask for shorter recordings (--seconds)")
-    step = (len(data) - length) // files
-    for i in range(files):
-        sf.write(str(folder / f"call-{i:03d}.flac"), data[i * step:i * step + length], rate)
+    wanted = lengths(files, seconds)
+    longest = int(max(wanted) * rate)
+    if len(data) >= longest + files:
+        step = (len(data) - longest) // files  # (as before: 16 x 60 s is the same folder)
+    else:
+        step = int(7.3 * rate)  # round the call again: a start 7.3 s later for each file
+    looped = np.concatenate([data] * (1 + (longest + files * step) // len(data)))
+    for i, length_s in enumerate(wanted):
+        sf.write(str(folder / f"call-{i:03d}.flac"), looped[i * step:i * step + int(length_s * rate)], rate)
     return folder
 
 
@@ -67,7 +87,7 @@ def run(folder: Path, jobs: int, expect: int = -1) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=16)
-    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--seconds", default="60", help="each recording's length, or a range of lengths (60-600)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--command", metavar="PATH",
@@ -79,8 +99,9 @@ def main() -> None:
     folder = corpus(args.files, args.seconds)
     empty = OUT / "empty"
     empty.mkdir(parents=True, exist_ok=True)
-    audio_s = args.files * args.seconds
-    print(f"{args.files} recordings of {args.seconds:g} s in {folder}; cores: {os.cpu_count()}")
+    audio_s = sum(sf.info(str(f)).duration for f in folder.glob("*.flac"))
+    print(f"{args.files} recordings ({args.seconds} s each, {audio_s / 60:.0f} min in all) in {folder}; "
+          f"cores: {os.cpu_count()}")
     load_before = os.getloadavg()
     times: dict[int, list[float]] = {1: [], args.jobs: []}
     cpus: dict[int, list[float]] = {1: [], args.jobs: []}

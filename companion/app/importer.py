@@ -8,8 +8,10 @@ in the history as call N") and not added again unless `again`.
 A folder's recordings are analysed on every core: `jobs` worker processes, each analysing one file at a
 time and saving it through the store's own writer (`CallRecorder`, as a live call does, so a crash of
 one loses what it would lose alone), at most `jobs + 1` files handed out at once so memory stays bounded.
-The parent hashes each file, decides in the folder's order whether it is already there (so a copy of
-a file in the same folder is not imported twice), opens the bundles itself and says how each went.
+The parent hashes each file, decides whether it is already there (a copy of a file in the same folder
+waits for the first, in the folder's order, and is not imported twice), opens the bundles itself and says
+how each went. The longest recordings are handed out first (the largest files; equal ones in the folder's
+order): a long call left for last would keep one core busy while the others wait for it.
 
 One file named on the command line that cannot be imported (not a bundle, not audio, unreadable)
 is bad input: one line, exit 2, like every other command. In a folder, each file says how it went
@@ -111,7 +113,7 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     batch = _Batch(files, Path(path).is_file(), again, Progress(len(files), out))
     audio = [n for n, f in enumerate(files, 1) if f.suffix.lower() != BUNDLE_SUFFIX]
     jobs = max(1, min(jobs or default_jobs(), len(audio)))
-    pool = _pool(jobs, model) if jobs > 1 else None  # made before the store is opened here: no connection is forked
+    pool = _pool(jobs, model) if jobs > 1 else None  # forked before the store is opened here: no connection is forked
     try:
         db = open_store()
         try:
@@ -127,9 +129,12 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
 
 def _run(batch: _Batch, db: sqlite3.Connection, config: CoachingConfig, model: Optional[LoadedModel],
          pool: Optional[ProcessPoolExecutor], jobs: int) -> None:
-    """The folder in its order; recordings handed to the pool (or analysed here, one job), the rest decided here.
-    A file with the same content as one still being imported waits for it, then is decided again."""
+    """The folder, largest files first when a pool shares them out (its order with one job); recordings handed to the
+    pool (or analysed here, one job), the rest decided here. A file with the same content as one still being
+    imported waits for it, then is decided again."""
     todo = list(range(1, len(batch.files) + 1))
+    if pool is not None:
+        todo.sort(key=lambda n: -_size(batch.files[n - 1]))  # (sorted stably: equal sizes keep the folder's order)
     while todo:
         running: dict[Future[dict[str, Any]], tuple[int, str]] = {}   # -> (file number, content hash)
         hashes: set[str] = set()
@@ -213,16 +218,37 @@ def _done(batch: _Batch, n: int, outcome: dict[str, Any]) -> None:
     batch.progress.step(batch.files[n - 1].name)
 
 
+def _size(file: Path) -> int:
+    try:
+        return file.stat().st_size
+    except OSError:
+        return 0  # (hashing it says why it cannot be read)
+
+
 _worker_model: Optional[LoadedModel] = None  # a worker's own copy of the speech model (None: acoustic coaching)
+# What an analysis imports as it first needs it: imported once before the workers are forked, so each of them
+# has it from the start rather than importing it again at its first file
+BEFORE_FORK = ("numpy.fft", "numpy.ma")
 
 
 def _pool(jobs: int, model: Optional[LoadedModel]) -> ProcessPoolExecutor:
-    """`jobs` processes, forked where the system can (no start-up cost; the parent holds no store connection
-    yet, and a worker loads its own speech model rather than share the parent's)."""
+    """`jobs` processes, forked where the system can, at once (the parent holds no store connection yet; a
+    worker loads its own speech model rather than share the parent's). Forked, they have every module the
+    parent has imported: no start-up cost."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     root = str(model.path) if model is not None else None
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load_worker_model, initargs=(root,))
+    if context.get_start_method() == "fork":
+        import importlib
+
+        for name in BEFORE_FORK:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # (a numpy without it: the analysis does without it too)
+                pass
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load_worker_model, initargs=(root,))
+    pool.submit(int)  # the processes start with the first task (all of them, when forked): now, not after the store opens
+    return pool
 
 
 def _load_worker_model(root: Optional[str]) -> None:
