@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from companion.config import AudioConfig, PitchConfig
 
@@ -56,9 +55,12 @@ class PitchTracker:
             return rows, None
         stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
         self._tail = stream[-keep:]
-        step = stream.strides[0]
-        every = as_strided(stream, shape=(count, self.window), strides=(self.frame_len * step, step), writeable=False)
-        return rows, every[rows]
+        # a window is whole frames: the frame asked about and the ones before it
+        by_frame = stream.reshape(-1, self.frame_len)
+        back = self.window // self.frame_len
+        if back == 2:
+            return rows, np.concatenate((by_frame[rows], by_frame[rows + 1]), axis=1)
+        return rows, np.concatenate([by_frame[rows + k] for k in range(back)], axis=1)
 
     def _f0(self, windows: np.ndarray) -> np.ndarray:
         n = windows.shape[0]
