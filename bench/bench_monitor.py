@@ -38,6 +38,7 @@ def run(config: Any, blocks: list[FrameBlock]) -> float:
 
 
 STAGES: list[tuple[Any, str, str]] = [
+    (call_monitor, "f0_together", "pitch (pitch.py, both parties)"),
     (pitch.PitchTracker, "process", "pitch (pitch.py, both parties)"),
     (pace.SyllableNuclei, "process", "syllable nuclei (pace.py, both parties)"),
     (customer.CustomerMood, "evaluate", "customer mood, each evaluation (customer.py)"),
