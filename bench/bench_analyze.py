@@ -8,6 +8,8 @@ Wall time and CPU time (user + sys, which other work on the machine changes far 
 for each, with their ratios.
 
 Run by hand:  python bench/bench_analyze.py [--minutes 10] [--runs 5]
+              python bench/bench_analyze.py --tree /tmp/before --tree .   (several checkouts of the app, each
+                  run from its own folder, interleaved with the floor: a before/after in one run)
               python bench/bench_analyze.py --floor FILE     (the floor alone, one run, in this process)
 """
 
@@ -24,7 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 HERE = Path(__file__).resolve().parent
 VAD_MODE = 2    # [vad] aggressiveness in resources/coaching.toml
@@ -64,11 +66,11 @@ class Run(NamedTuple):
     stdout: str
 
 
-def timed(command: list[str]) -> Run:
+def timed(command: list[str], cwd: Optional[Path] = None) -> Run:
     """One process, start to exit: wall time, its own CPU time and peak memory (from wait4)."""
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=None if cwd is None else str(cwd))
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -83,6 +85,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--floor", metavar="FILE", help="run the floor once over FILE, in this process")
+    parser.add_argument("--tree", action="append", metavar="DIR",
+                        help="a checkout whose `companion` to run (from DIR); repeat to compare several")
     args = parser.parse_args()
     if args.floor:
         print(floor(args.floor))
@@ -97,14 +101,22 @@ def main() -> None:
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     analyze_cmd = pin + [sys.executable, "-m", "companion", "analyze", str(wav), "--model", "none", "--json"]
     floor_cmd = pin + [sys.executable, str(Path(__file__).resolve()), "--floor", str(wav)]
+    trees = [Path(t).resolve() for t in args.tree] if args.tree else [None]
+    for tree in trees:  # each runs its own copy of the app
+        if tree is not None:
+            found = subprocess.run([sys.executable, "-c", "import companion; print(companion.__file__)"], cwd=str(tree),
+                                   capture_output=True, text=True, check=True).stdout.strip()
+            if not Path(found).resolve().is_relative_to(tree):
+                raise SystemExit(f"{tree}: python -m companion there runs {found}, not that checkout")
     load_before = os.getloadavg()
-    analyses: list[Run] = []
+    analyses: dict[Optional[Path], list[Run]] = {tree: [] for tree in trees}
     floors: list[Run] = []
-    for _ in range(args.runs):  # alternating, so both see the same machine
+    for _ in range(args.runs):  # alternating, so all see the same machine
         floors.append(timed(floor_cmd))
-        analyses.append(timed(analyze_cmd))
+        for tree in trees:
+            analyses[tree].append(timed(analyze_cmd, tree))
     load_after = os.getloadavg()
-    doc = json.loads(analyses[-1].stdout)
+    doc = json.loads(analyses[trees[-1]][-1].stdout)
 
     def med(runs: list[Run], field: str) -> float:
         return statistics.median(getattr(r, field) for r in runs)
@@ -116,14 +128,17 @@ def main() -> None:
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"call: {duration:.0f} s stereo, {len(doc['turns'])} turns, {len(doc['prompts'])} prompts; "
           f"{args.runs} runs each, process start included, pinned to one core" + ("" if pin else " (taskset missing: not pinned)"))
-    print(f"{'':28s}{'wall median':>12s}{'wall best':>11s}{'CPU median':>12s}{'CPU best':>10s}{'max RSS':>9s}")
-    for name, runs in (("analyze --model none", analyses), ("floor (soundfile + webrtcvad)", floors)):
-        print(f"{name:28s}{med(runs, 'wall'):11.2f}s{best(runs, 'wall'):10.2f}s{med(runs, 'cpu'):11.2f}s"
+    print(f"{'':36s}{'wall median':>12s}{'wall best':>11s}{'CPU median':>12s}{'CPU best':>10s}{'max RSS':>9s}")
+    rows = [(f"analyze --model none{'' if tree is None else ' (' + tree.name + ')'}", runs) for tree, runs in analyses.items()]
+    for name, runs in rows + [("floor (soundfile + webrtcvad)", floors)]:
+        print(f"{name:36s}{med(runs, 'wall'):11.2f}s{best(runs, 'wall'):10.2f}s{med(runs, 'cpu'):11.2f}s"
               f"{best(runs, 'cpu'):9.2f}s{max(r.rss_mb for r in runs):7.0f}MB")
-    print(f"ratio analyze / floor: wall {med(analyses, 'wall') / med(floors, 'wall'):.2f}x (median), "
-          f"{best(analyses, 'wall') / best(floors, 'wall'):.2f}x (best); "
-          f"CPU {med(analyses, 'cpu') / med(floors, 'cpu'):.2f}x (median), {best(analyses, 'cpu') / best(floors, 'cpu'):.2f}x (best)")
-    print(f"real-time factor of analyze: {duration / med(analyses, 'wall'):.0f}x (median wall)")
+    for name, runs in rows:
+        print(f"{name}: ratio to the floor: wall {med(runs, 'wall') / med(floors, 'wall'):.2f}x (median), "
+              f"{best(runs, 'wall') / best(floors, 'wall'):.2f}x (best); "
+              f"CPU {med(runs, 'cpu') / med(floors, 'cpu'):.2f}x (median), {best(runs, 'cpu') / best(floors, 'cpu'):.2f}x (best)")
+    analyses_last = analyses[trees[-1]]
+    print(f"real-time factor of analyze: {duration / med(analyses_last, 'wall'):.0f}x (median wall)")
 
 
 if __name__ == "__main__":
