@@ -16,7 +16,16 @@ Leave-one-speaker-out (`--fit`): for each customer in turn, the [customer] const
 are chosen on the other customers' calls (every goal met, then the widest margins) and the held-out
 customer's calls are judged with them; the table shows the held-out results.
 
+Held-out people (`--held-out`): the other speakers of the recordings (`tests.real_voices.other_speakers`,
+every one with at least `HELD_OUT_MIN_S` of solo speech; the lower_tone tests use a few of them as agents)
+as customers, judged with the shipped constants, which were never fitted on them: a calm customer, one who
+grows upset and calms down, the talk-overs and the line jump, on every line and agent (a real agent who is
+the customer too is swapped for another real agent). They have 4-10 s of solo speech each, so their calls
+repeat their phrases: their calm turns after the baseline are sentences the baseline has heard, and the
+figure says how the lines hold on new voices more than on new sentences.
+
 Run by hand:  python bench/real_voice_accuracy.py [--quick] [--fit] [--misses] [--raised 6,3,1.15]
+              python bench/real_voice_accuracy.py --held-out [--with-customers] [--misses]
 """
 
 from __future__ import annotations
@@ -40,6 +49,36 @@ from companion.config import load_config  # noqa: E402
 from tests import real_voices as rv  # noqa: E402
 
 OUT = HERE / "out" / "real_voices"
+HELD_OUT_MIN_S = 4.0      # a held-out customer has at least this much solo speech in the recordings
+HELD_OUT_KINDS = ("calm", "grows_upset", "talkovers", "line_jump")
+SPARE_REAL_AGENT = "real:MEE012"  # the real agent when the customer is the usual real agent
+
+
+def held_out_calls(customers: list[str], agents: list[str], lines: list[str], kinds: list[str],
+                   cache: Path) -> list[rv.Call]:
+    """Every kind for every held-out customer, agent and line; a real agent who is the customer is swapped."""
+    calls = []
+    for kind in kinds:
+        for customer in customers:
+            for agent in agents:
+                if agent == f"real:{customer}":
+                    agent = SPARE_REAL_AGENT
+                calls += [rv.SCENARIOS[kind](customer, agent, line, cache) for line in lines]
+    return calls
+
+
+def render_all(calls: list[rv.Call], out: Path, cache: Path) -> list[tuple[Path, rv.Truth]]:
+    """Every call rendered; a line jump whose call (a held-out customer's few phrases with a real agent's short
+    lines) ends before the second step keeps only its first (the 10 dB jump)."""
+    made = []
+    for call in calls:
+        try:
+            made.append(rv.render(call, out, cache))
+        except ValueError:
+            if call.kind != "line_jump" or len(call.line_steps) < 2:
+                raise
+            made.append(rv.render(dataclasses.replace(call, line_steps=call.line_steps[:1]), out, cache))
+    return made
 
 
 def _analyze(job: tuple[str, dict]) -> dict:
@@ -162,7 +201,12 @@ def main() -> None:
     parser.add_argument("--customers", nargs="*", default=list(rv.CUSTOMERS))
     parser.add_argument("--agents", nargs="*", default=list(rv.AGENTS))
     parser.add_argument("--lines", nargs="*", default=list(rv.LINES))
-    parser.add_argument("--kinds", nargs="*", default=list(rv.SCENARIOS))
+    parser.add_argument("--kinds", nargs="*", default=None)
+    parser.add_argument("--held-out", action="store_true",
+                        help="the recordings' other speakers as customers (kinds: calm, grows_upset, talkovers, "
+                             "line_jump unless --kinds says)")
+    parser.add_argument("--with-customers", action="store_true",
+                        help="with --held-out: the usual customers' calls too (for --fit over everyone)")
     parser.add_argument("--fit", action="store_true", help="leave one customer out over GRID")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--misses", action="store_true", help="print every call with a cue wrong")
@@ -180,8 +224,16 @@ def main() -> None:
         rv.RAISED = dict(gain_db=gain, semitones=semitones, tempo=tempo)  # read by the scenarios as they build calls
         out = OUT / f"raised_{gain:g}dB_{semitones:g}st_{tempo:g}x"
     began = time.time()
-    calls = rv.corpus(args.customers, args.agents, args.lines, args.kinds, cache=OUT / "cache")
-    made = [rv.render(call, out, OUT / "cache") for call in calls]
+    if args.held_out:
+        others = rv.other_speakers(OUT / "cache", HELD_OUT_MIN_S)
+        kinds = args.kinds or list(HELD_OUT_KINDS)
+        calls = held_out_calls(others, args.agents, args.lines, kinds, OUT / "cache")
+        if args.with_customers:
+            calls = rv.corpus(args.customers, args.agents, args.lines, kinds, cache=OUT / "cache") + calls
+        print(f"held-out customers: {', '.join(others)}", flush=True)
+    else:
+        calls = rv.corpus(args.customers, args.agents, args.lines, args.kinds or list(rv.SCENARIOS), cache=OUT / "cache")
+    made = render_all(calls, out, OUT / "cache")
     print(f"{len(made)} calls rendered in {time.time() - began:.0f} s", flush=True)
     rows = run(made, overrides, args.workers)
     if args.misses:
@@ -193,7 +245,7 @@ def main() -> None:
     hours = sum(t.duration_s for _, t in made) / 3600
     print(f"\n{len(made)} calls, {hours:.1f} h of audio, {time.time() - began:.0f} s on {platform.node()} "
           f"({platform.machine()}, {os.cpu_count()} cores), {datetime.date.today()}")
-    (out / "real_voice_accuracy.json").write_text(json.dumps(rows, indent=1))
+    (out / ("real_voice_accuracy_held_out.json" if args.held_out else "real_voice_accuracy.json")).write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -280,6 +280,14 @@ def phrases(cache: Path) -> dict[str, list[Phrase]]:
     return out
 
 
+def other_speakers(cache: Path, min_s: float) -> list[str]:
+    """The recordings' speakers who are not `CUSTOMERS`, with at least `min_s` of solo speech, most first:
+    customers no constant was fitted on (bench/real_voice_accuracy.py --held-out)."""
+    pool = phrases(cache)
+    talk = {spk: sum(p.end - p.start for p in ps) for spk, ps in pool.items() if spk not in CUSTOMERS}
+    return sorted((spk for spk, s in talk.items() if s >= min_s), key=lambda spk: (-talk[spk], spk))
+
+
 def sex(speaker: str) -> str:
     """AMI ids start with the speaker's sex."""
     return {"F": "female", "M": "male"}.get(speaker[:1], "unknown")

@@ -63,7 +63,8 @@ A4_HZ = 440.0
 PACE_MIN_FRACTION = 0.75   # a pace is read once its window holds this much of its speech
 BASELINE_STRIDE_S = 0.5    # the baseline's readings: one per half second of its speech
 MAD_TO_SD = 1.4826         # a median absolute deviation, scaled to a normal distribution's spread
-MIN_PITCHED = 0.25         # a pitch is read from a window at least this much voiced with an f0
+MIN_PITCHED = 0.25         # a pitch is read from a window at least this much voiced with an f0 ...
+MIN_IN_REGISTER = 0.1      # ... and this much of it in their register (not the tracker's subharmonics)
 CHUNK_S = 1.0              # `calm_s` looks at the customer's speech a second at a time ...
 CHUNK_GAP_S = 0.3          # ... each ending at a pause longer than this
 BASELINE_WINDOWS = 2       # the baseline holds at least this many windows of voiced speech
@@ -79,6 +80,10 @@ FLOOR_SETTLED_DB = 1.0     # window's later half within 1 dB of the whole)
 DIGITAL_SILENCE_DB = -90.0 # frames this quiet are digital silence (a muted or gated line), no floor to read
 STRONG_PITCH = 3.0         # upset also when their pitch is 3 times its line over ...
 NEAR_LOUDNESS = 0.75       # ... with their loudness at 3/4 of its own (a voice far higher and nearly as loud)
+REGISTER_HALF_WIDTH = 2.5  # their register: the pitch (semitones) with most of the baseline's voiced frames within
+                           # 2.5 semitones of it ...
+UNDER_REGISTER = 7.0       # ... and a frame read more than 7 semitones under it is the tracker's error, not their voice
+                           # (its nearest error, half the f0, reads 12 under; a voice's own low words are a few under)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -108,6 +113,17 @@ def semitones(f0_hz: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(f0_hz / A4_HZ)
 
 
+def register(pitches: np.ndarray) -> float:
+    """Where a voice's pitch lives: the pitch (semitones) with the most of its frames within `REGISTER_HALF_WIDTH`.
+    An autocorrelation tracker reads some frames of a high voice at a half, a third or a quarter of its f0 (and
+    breath or creak at the bottom of its range); those spread over an octave and more below, the voice itself
+    gathers within a few semitones, so its densest stretch is the voice, where a median may fall among the errors."""
+    p = np.sort(np.asarray(pitches, float)[~np.isnan(pitches)])
+    within = np.searchsorted(p, p + 2 * REGISTER_HALF_WIDTH, side="right") - np.arange(p.size)
+    start = int(np.argmax(within))
+    return float(np.median(p[start: start + within[start]]))
+
+
 class CustomerMood:
     def __init__(self, config: CustomerMoodConfig, audio: AudioConfig, pace: PaceConfig):
         self.config = config
@@ -124,6 +140,7 @@ class CustomerMood:
         self._base_pitches: list[float] = []
         self._talk_s = 0.0                 # their talk so far: time in their turns
         self.baseline: Optional[Baseline] = None
+        self._lowest: Optional[float] = None  # semitones: pitches under this are the tracker's subharmonics
         self._pace = dataclasses.replace(pace, window_speech_s=config.pace_window_speech_s,
                                          min_speech_s=config.pace_window_speech_s * PACE_MIN_FRACTION)
         self.base_rate: Optional[float] = None   # nuclei per minute of voiced speech over the baseline
@@ -199,6 +216,12 @@ class CustomerMood:
         c = self.config
         levels = np.asarray(self._base_levels)
         pitches = np.asarray(self._base_pitches)
+        if np.any(~np.isnan(pitches)):
+            # most of their frames read far under where their voice gathers: the tracker's subharmonics, not their
+            # voice (a high voice on a clean line); from now on their pitch is read from their register alone
+            lowest = register(pitches) - UNDER_REGISTER
+            if float(np.nanmedian(pitches)) < lowest:
+                self._lowest = lowest
         stride = max(1, int(round(BASELINE_STRIDE_S / self._frame_s)))
         lv_list: list[float] = []
         pv_list: list[Optional[float]] = []
@@ -243,11 +266,18 @@ class CustomerMood:
         later = np.asarray(self._quiet, float)[len(self._quiet) // 2:]
         return abs(float(np.percentile(later, FLOOR_PERCENTILE)) - self._floor()) <= FLOOR_SETTLED_DB
 
-    @staticmethod
-    def _pitch(pitches: Sequence[float] | npt.NDArray[Any]) -> Optional[float]:
+    def _pitch(self, pitches: Sequence[float] | npt.NDArray[Any]) -> Optional[float]:
+        """The median pitch of their voiced frames, leaving out the tracker's subharmonics (once their register is
+        known): None when too few frames are pitched."""
         p = np.asarray(pitches, float)
         p = p[~np.isnan(p)]
-        return float(np.median(p)) if p.size and p.size >= MIN_PITCHED * len(pitches) else None
+        if not p.size or p.size < MIN_PITCHED * len(pitches):
+            return None
+        if self._lowest is not None:  # a raised high voice is read at its subharmonics more often: fewer frames left
+            p = p[p >= self._lowest]
+            if p.size < MIN_IN_REGISTER * len(pitches):
+                return None
+        return float(np.median(p))
 
     def _judge_chunk(self) -> None:
         """A second of their speech: heard raised (louder and higher, past both lines, as was the second before) or not."""
