@@ -18,6 +18,8 @@ from typing import Optional
 
 import numpy as np
 
+from companion.monitor.order_stats import percentile
+
 MIN_SEGMENT_WORDS = 3   # fewer words than this: too few to weigh a ratio
 KEEP_S = 120.0          # nucleus times kept to pair with segments that arrive late
 
@@ -58,7 +60,7 @@ class CalibrationLearner:
         for kind in kinds:
             pairs = [(counts.get(kind, 0), words) for counts, words in self._pairs]
             per = np.array([n / w for n, w in pairs])
-            q1, q3 = np.percentile(per, [25, 75])
+            q1, q3 = percentile(per, 25.0), percentile(per, 75.0)
             fence = 1.5 * (q3 - q1)
             kept = [(n, w) for (n, w), r in zip(pairs, per) if q1 - fence <= r <= q3 + fence]
             words = sum(w for _, w in kept)
