@@ -33,18 +33,18 @@ def to_pcm16(frames: npt.NDArray[np.float32]) -> npt.NDArray[np.int16]:
     return (np.clip(frames, -1.0, 1.0) * 32767.0).astype(np.int16)
 
 
-# The soft first word is judged against the line's own noise. The noise's frame levels flicker independently from one
-# 20 ms frame to the next (their correlation is about 0 at every lag on the office, mu-law and clean lines), so over a
-# syllable's length (0.1 s) their mean above the floor spreads sqrt(5) times less than a single frame's, while a murmur
-# holds its level: a frame is soft sound when the 0.1 s of sound around it (before the turn) stands above the noise's
-# own mean by SOFT_Z of that spread. The noise's mean and spread are read from the line itself, from the frames under
-# the speech gate in the NOISE_STATS_S before the look-back, by their lower side (which soft speech does not reach).
-SYLLABLE_FRAMES = 5        # 0.1 s
-SOFT_Z = 6.0               # 1 in 1000 of the noisy line's noise-only 0.1 s stretches reaches it (bench/real_voice_accuracy.py)
-NOISE_STATS_S = 5.0
-PREROLL_GAP_S = 0.4        # between a soft start's syllables: at that rarity, noise alone bridges such a gap about 2 % of
-                           # the time (a single frame 3 dB over the floor, 1 frame in 20 of that noise, bridged 0.2 s
-                           # gaps 37 % of the time)
+# The soft first word is judged against the line's own noise. Its frames' levels flicker independently from one 20 ms
+# frame to the next (their correlation is about 0 at every lag on the office, mu-law and clean lines of the real-voice
+# calls), around a mean and with a spread that the line shows between turns. A murmur is a stretch whose level sits
+# above that mean for longer than the flicker explains, however little above: Page's CUSUM finds where it began. Going
+# back from the first clear speech, each frame adds its level over the noise's mean, in the noise's spreads, less
+# SOFT_DRIFT; the murmur began where that sum is largest, if it reaches SOFT_EVIDENCE (stationary noise reaches it about
+# once in exp(2 * SOFT_DRIFT * SOFT_EVIDENCE) ~ 20000 openings). Dips into the noise between syllables only take back
+# what they last; a long, weak murmur counts as much as a short, clear one.
+SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads over the noise's mean, ~1.4 dB on the noisy line)
+SOFT_EVIDENCE = 5.0        # spreads
+NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
+MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ class TurnChange:
     end_frame: Optional[int]
     decided_frame: int
     soft_start_frame: Optional[int] = None   # an opening's soft first sound before it (the pre-roll), if any
+    soft_end_frame: Optional[int] = None     # a closing's soft last sound after it (exclusive), if any
 
 
 class VoiceActivity:
@@ -70,13 +71,11 @@ class VoiceActivity:
         self._gate_db = vad.snr_gate_db
         self._onset = max(1, round(vad.onset_s / audio.frame_s))
         self._hangover = max(1, round(vad.hangover_s / audio.frame_s))
-        # a soft first word (a murmur under the gate on a noisy line) before a turn's first voiced frames: the
-        # turn starts there, up to `preroll_s` earlier, over frames `preroll_gate_db` above the line's floor
+        # who spoke first and last: a soft first word (a murmur under the gate on a noisy line) up to `preroll_s`
+        # before a turn's first voiced frames, and a soft last one within the hangover after its last
         self._preroll = round(vad.preroll_s / audio.frame_s)
-        self._preroll_gate = vad.preroll_gate_db
-        self._gap = round(PREROLL_GAP_S / audio.frame_s)
         self._noise_frames = round(NOISE_STATS_S / audio.frame_s)
-        self._margins = np.zeros(0)     # the last frames' levels above the floor (look-back and noise), before this block
+        self._levels = np.zeros(0)     # the last frames' levels (look-back and noise), before this block
         self._quiet = np.zeros(0, dtype=bool)  # ... and whether each was under the speech gate
         self._turn_end = -1              # where this party's last turn ended (a start never moves back over it)
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
@@ -102,10 +101,11 @@ class VoiceActivity:
             self.noise_floor_db = float(floors[-1])
         loud_enough = levels_db >= floors + self._gate_db
         if self._preroll:
-            keep = self._preroll + self._noise_frames + SYLLABLE_FRAMES + n  # this block, the look-back and the noise's
-            margins = np.concatenate((self._margins, levels_db - floors))
+            keep = self._preroll + self._noise_frames + n  # this block, the look-back and the noise's
+            # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame)
+            levels = np.concatenate((self._levels, np.minimum(levels_db, floors + self._gate_db)))
             quiet = np.concatenate((self._quiet, ~loud_enough))
-            self._margins, self._quiet = margins[max(0, margins.size - keep):], quiet[max(0, quiet.size - keep):]
+            self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
         voiced = np.zeros(n, dtype=bool)
         is_speech = self._vad.is_speech
         for k in np.flatnonzero(loud_enough):
@@ -135,8 +135,11 @@ class VoiceActivity:
                 if self.speaking:
                     self._silent += 1
                     if self._silent >= self._hangover and self._turn_start is not None:  # in a turn: it has a start
-                        changes.append(TurnChange(self._turn_start, self._last_voiced + 1, frame))
-                        self._turn_end = self._last_voiced + 1
+                        end = self._last_voiced + 1
+                        soft_end = self._soft_end(end, frame + 1, first_frame + n)
+                        changes.append(TurnChange(self._turn_start, end, frame,
+                                                  soft_end_frame=soft_end if soft_end > end else None))
+                        self._turn_end = end
                         self.speaking = False
                         self._turn_start = None
                 else:
@@ -145,44 +148,45 @@ class VoiceActivity:
         return voiced, np.array(in_turn, dtype=bool), changes
 
     def _soft_start(self, start: int, block_end: int) -> int:
-        """`start` moved back over the soft sound just before it: frames that begin 0.1 s of sound (before `start`)
-        standing out of the line's own noise (see SOFT_Z) and are themselves over the noise's mean, syllables up to
-        PREROLL_GAP_S apart, at most `preroll_s` back."""
+        """`start` moved back to where the soft sound just before it began (see SOFT_DRIFT), at most `preroll_s` back."""
         if not self._preroll:
             return start
-        margins, first = self._margins, block_end - self._margins.size   # margins[k] is frame first + k
+        levels, first = self._levels, block_end - self._levels.size   # levels[k] is frame first + k
         earliest = max(start - self._preroll, self._turn_end, first)
-        if earliest >= start:
+        noise = self._noise(start - self._preroll - first)
+        if earliest >= start or noise is None:
             return start
-        noise_mean, gate = self._noise(start - self._preroll - first)
-        seg = margins[earliest - first: start - first]                   # seg[j] is frame earliest + j
-        sums = np.concatenate(([0.0], np.cumsum(seg)))
-        frame, gap = start - 1, 0
-        while frame >= earliest and gap <= self._gap:   # soft syllables with short gaps between them
-            j = frame - earliest
-            end = min(j + SYLLABLE_FRAMES, seg.size)     # the syllable-long stretch from this frame, up to `start`
-            if seg[j] >= noise_mean and (sums[end] - sums[j]) / (end - j) >= gate:
-                start, gap = frame, 0
-            else:
-                gap += 1
-            frame -= 1
-        return start
+        mean, spread = noise
+        evidence = np.cumsum(((levels[earliest - first: start - first] - mean) / spread - SOFT_DRIFT)[::-1])
+        best = int(np.argmax(evidence))                  # frames back from `start`, less one
+        return start - 1 - best if evidence[best] >= SOFT_EVIDENCE else start
 
-    def _noise(self, before: int) -> tuple[float, float]:
-        """(the noise's mean level over the floor, the level a syllable-long mean of noise alone does not reach) on this
-        line: the mean plus SOFT_Z of the noise's spread over SYLLABLE_FRAMES, never under `preroll_gate_db`. Read from
-        the quiet frames of the NOISE_STATS_S before index `before` of the kept margins, by their lower side, which soft
-        speech does not reach (for noise, the 5th and 30th percentiles lie 1.12 spreads apart, the 30th 0.52 of a spread
-        under the mean)."""
+    def _soft_end(self, end: int, until: int, block_end: int) -> int:
+        """`end` moved on to where the soft sound just after it ended (the mirror of `_soft_start`), up to `until`."""
+        if not self._preroll:
+            return end
+        levels, first = self._levels, block_end - self._levels.size
+        noise = self._noise(end - self._preroll - first)
+        if end < first or until <= end or noise is None:
+            return end
+        mean, spread = noise
+        evidence = np.cumsum((levels[end - first: until - first] - mean) / spread - SOFT_DRIFT)
+        best = int(np.argmax(evidence))
+        return end + 1 + best if evidence[best] >= SOFT_EVIDENCE else end
+
+    def _noise(self, before: int) -> Optional[tuple[float, float]]:
+        """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
+        before index `before` of the kept levels; None while too little of the line has been heard.
+        Read by the noise's lower side, which soft speech does not reach (for noise, the 5th and 30th percentiles lie
+        1.12 spreads apart, the 30th 0.52 of a spread under the mean)."""
         lo = max(0, before - self._noise_frames)
         hi = max(lo, before)
-        noise = self._margins[lo:hi][self._quiet[lo:hi]]
-        if noise.size < SYLLABLE_FRAMES * 4:   # too little of the line heard yet to know its noise
-            return 0.0, self._preroll_gate
+        noise = self._levels[lo:hi][self._quiet[lo:hi]]
+        if noise.size < 20:
+            return None
         p5, p30 = np.percentile(noise, (5.0, 30.0))
-        spread = (p30 - p5) / 1.121
-        mean = float(p30 + 0.524 * spread)
-        return mean, max(self._preroll_gate, mean + SOFT_Z * spread / float(np.sqrt(SYLLABLE_FRAMES)))
+        spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
+        return float(p30) + 0.524 * spread, spread
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
