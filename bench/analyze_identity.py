@@ -13,6 +13,7 @@ f0 (the pitch tracker's output for the frames asked about) is compared too and r
 its last bits without any event moving.
 
 Run by hand:  python bench/analyze_identity.py --against HEAD
+              python bench/analyze_identity.py --trees BEFORE AFTER   (two folders holding companion/ and resources/)
               python bench/analyze_identity.py --dump OUT.json     (this tree only)
 """
 
@@ -195,6 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--against", metavar="COMMIT", help="compare this tree with itself, --files as at COMMIT")
     parser.add_argument("--files", nargs="*", default=SPEED_FILES)
+    parser.add_argument("--trees", nargs=2, metavar=("BEFORE", "AFTER"), help="compare two copies of the app as they are")
     parser.add_argument("--dump", metavar="OUT", help="write this tree's events to OUT")
     parser.add_argument("--work", metavar="DIR", help="where the made calls are kept")
     args = parser.parse_args()
@@ -207,17 +209,20 @@ def main() -> None:
         print(f"tree {Path(companion.__file__).parent.parent}: {len(paths)} calls", file=sys.stderr)
         Path(args.dump).write_text(json.dumps(dump(paths)))
         return
-    if not args.against:
-        parser.error("give --against COMMIT or --dump OUT")
+    if not args.against and not args.trees:
+        parser.error("give --against COMMIT, --trees BEFORE AFTER or --dump OUT")
     with tempfile.TemporaryDirectory(prefix="identity-") as tmp:
         base = Path(tmp)
         work = base / "calls"
         work.mkdir()
         (work / "calls.json").write_text(json.dumps([str(p) for p in calls(work)]))
-        ref = tree_with(args.files, args.against, base / "ref")
-        now = base / "now"
-        for part in ("companion", "resources"):
-            shutil.copytree(ROOT / part, now / part, ignore=shutil.ignore_patterns("__pycache__"))
+        if args.trees:
+            ref, now = (Path(t).resolve() for t in args.trees)
+        else:
+            ref = tree_with(args.files, args.against, base / "ref")
+            now = base / "now"
+            for part in ("companion", "resources"):
+                shutil.copytree(ROOT / part, now / part, ignore=shutil.ignore_patterns("__pycache__"))
         before = run_in(ref, work, base / "before.json")
         after = run_in(now, work, base / "after.json")
     raise SystemExit(0 if compare(before, after) else 1)
