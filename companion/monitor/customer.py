@@ -410,7 +410,8 @@ class CustomerMood:
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
         wanted = MOODS[target]
-        self.state, self._since, self._pending = wanted, now, None
+        # calmer since their voice first came back under the line (the dwell only keeps the strip from flickering)
+        self.state, self._since, self._pending = wanted, now if rising else self._pending[1], None
         return CustomerState(round(now, 3), wanted)
 
     def calm_s(self, now: float) -> float:
