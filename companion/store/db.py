@@ -9,7 +9,8 @@ of it (companion.store.salvage: calls, and the team server's queue with them), a
 what was kept and what was lost, in one notice.
 
 Opening a store imports neither pathlib nor typing (paths are text here, as `str()` of their Path would
-write them); companion.store.location's `open_existing_store` opens one only where there is one."""
+write them); `open_existing_store` opens one only where there is one (companion.store.location tells,
+without sqlite3), so what only reads the history makes no store."""
 
 from __future__ import annotations
 
