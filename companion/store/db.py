@@ -14,10 +14,10 @@ without sqlite3), so what only reads the history makes no store."""
 
 from __future__ import annotations
 
+import _thread  # (threading's own lock, without importing threading to open a store)
 import os
 import sqlite3
 import sys
-import threading
 import time
 
 from companion.paths import pure
@@ -65,7 +65,7 @@ def _to_stderr(message: str) -> None:
 
 _notice_handler: Callable[[str], None] = _to_stderr
 _notices: list[str] = []
-_notices_lock = threading.Lock()
+_notices_lock = _thread.allocate_lock()
 
 
 def set_notice_handler(handler: Optional[Callable[[str], None]]) -> None:
@@ -124,7 +124,7 @@ def open_store(path: Optional[StorePath] = None, check_same_thread: bool = True)
         raise StoreError(f"Cannot open the call store in {parent(path)}: {exc.strerror or exc}.", exc) from None
 
 
-_create_lock = threading.Lock()
+_create_lock = _thread.allocate_lock()
 
 
 def _create_private(path: str) -> None:

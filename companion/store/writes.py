@@ -5,9 +5,9 @@ companion.store.db opens the store; the store's other modules write through here
 
 from __future__ import annotations
 
+import _thread  # (threading's own lock, without importing threading to open a store)
 import os
 import sqlite3
-import threading
 import time
 
 from companion.errors import CompanionError
@@ -33,7 +33,7 @@ class StoreError(CompanionError):
 
 
 _claimed: set[int] = set()  # calls this process is writing now
-_claimed_lock = threading.Lock()
+_claimed_lock = _thread.allocate_lock()
 
 
 def claim(call_id: int) -> None:
