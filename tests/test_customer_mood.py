@@ -7,11 +7,13 @@ import dataclasses
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from companion.coach.rules import Coach
 from companion.event_json import event_to_json
 from companion.events import CustomerState, MetricsSnapshot
+from companion.monitor.customer import register, semitones
 from tests import mood_scenarios as ms
 from tests.test_coach import BASE, run, timeline
 
@@ -181,3 +183,15 @@ def test_upset_holds_through_a_dip_and_calms_only_after_the_calm_dwell(config):
     voice.speak(10)
     calm_at = voice.changes[-1]
     assert calm_at[1] == "calm" and calm_at[0] - upset_at >= config.customer.calm_dwell_s
+
+
+def test_a_voice_read_mostly_at_its_subharmonics_is_placed_where_it_gathers_not_at_its_median():
+    # a 250 Hz voice (its sentences within a couple of semitones) whose frames the tracker read 60 % of the time at a
+    # half, a third or a quarter of their pitch: the median falls among those errors, its register does not
+    rng = np.random.default_rng(3)
+    voice = 250.0 * 2 ** (rng.normal(0.0, 1.0, 1000) / 12.0)
+    misread = voice / rng.choice([2.0, 3.0, 4.0], 1000)
+    read = semitones(np.where(rng.random(1000) < 0.6, misread, voice))
+    assert abs(float(np.median(read)) - float(semitones(np.array([250.0]))[0])) > 7.0
+    assert abs(register(read) - float(semitones(np.array([250.0]))[0])) < 1.0
+    assert abs(register(np.append(read, np.nan)) - register(read)) < 1e-9   # unvoiced frames are no pitch
