@@ -15,6 +15,10 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
   who carried on is talked over. So a customer who resumes 0.24 s before the agent starts is talked
   over by the agent.
 
+Starts and ends are the ones heard (a soft first or last word, companion/vad/voice_activity.py), and whether the other
+was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
+by when the other's turn may have closed.
+
 A party who has been talked over, stops, and comes back within `reclaim_s` while the turn that cut in
 on them goes on is carrying on with their own turn: not a talk-over of theirs, and the same talk-over
 of the other's (counted once, its overlap summed). A talk-over is reported as soon as the one cut in on
@@ -75,9 +79,12 @@ class InterruptionTracker:
         c = self.config
         me, other = self._p[party], self._p[OTHER[party]]
         resuming = me.last_end is not None and start - me.last_end <= c.resume_s
+        # the other was speaking when I started: in a turn, or in one that ended after my start (a start heard from a
+        # soft first word is known only when the clear word comes, and the other's turn may have closed meanwhile)
+        other_speaking = other.open is not None or (other.last_end is not None and other.last_end > start)
         # the other started inside my short pause and I carry on my turn (or come back as they start, which the
         # voice activity cannot order: a soft first word is heard late): they cut into my turn
-        started_in_pause = (other.open is not None and me.last_end is not None and other.floor_start is not None
+        started_in_pause = (other_speaking and me.last_end is not None and other.floor_start is not None
                             and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
         cut_into = started_in_pause and other.floor_start is not None \
             and (resuming or start - other.floor_start <= 2 * c.min_lead_s)
@@ -93,7 +100,7 @@ class InterruptionTracker:
         elif cut_into:
             assert other.floor_start is not None
             self._over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
-        elif other.open is not None and not resuming and other.floor_start is not None \
+        elif other_speaking and not resuming and other.floor_start is not None \
                 and start - other.floor_start >= c.min_lead_s:
             self._over = _TalkOver(party, start, floor_since=start)
         self._voiced_changed(start)
