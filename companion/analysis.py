@@ -10,6 +10,7 @@ from companion.audio.file_source import CallFileSpec, FileCallSource
 from companion.bus import Subscriber
 from companion.config import CoachingConfig
 from companion.errors import AudioInputError
+from companion.heap import reuse_freed_memory
 from companion.pipeline import CallPipeline
 from companion.report import ReportCollector
 
@@ -21,6 +22,7 @@ def analyze_call(
     """Run the call pipeline over a recording (transcribing with `model` if given); returns the analysis document.
 
     `spec` may be an already opened source, so bad input is reported before a model is loaded."""
+    reuse_freed_memory()  # each block's arrays reuse the last one's memory rather than faulting in new pages
     source = spec if isinstance(spec, FileCallSource) else FileCallSource(spec, config.audio, realtime=realtime)
     spec = source.spec
     pipeline = CallPipeline(config, model=model)
