@@ -8,12 +8,15 @@ low noise floor), analysed as `companion analyze --model none` does:
   aimed 200 lands at 196-200, counted with the fast ones);
   the latency is the first `slow_down` after the fast clip's first word (none before it, none at all = a miss);
 - `calm -> calm`: two passages at ~140 (or ~110 then ~140): no `slow_down` at all.
-Piper is heard in every passage at ~200 (where it reads furthest low); the others in one passage per rate.
+Piper is heard in every passage at ~200 and ~210 (where it reads furthest low); the others in one passage per rate.
+With `--seeds N` every fast and second calm clip is heard again on N other renders of its line (the same speech,
+other office noise, line floor and dither: tests/pace_calls.py `renders`), so the table shows how much a latency
+depends on one rendering.
 
 The goal (issue 21): `slow_down` within 15 s of sustained speech >= 200 words/min on every voice and line,
 none at <= 160 words/min.
 
-Run by hand:  python bench/slow_down_latency.py [--workers 2] [--engines piper ...] [--rates 200 230 260]
+Run by hand:  python bench/slow_down_latency.py [--workers 2] [--engines piper ...] [--rates 200 230 260] [--seeds 2]
 (clips are made once into bench/out/pace_corpus, shared with bench/pace_accuracy.py and bench/pace_fit.py)
 """
 
@@ -35,14 +38,16 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests.pace_calls import stitched_call  # noqa: E402
+from tests.pace_calls import renders, stitched_call  # noqa: E402
 from tests.pace_corpus import TEXTS, VOICES, Clip, Job, make  # noqa: E402
 
 WITHIN_S = 15.0     # the promise for sustained fast speech
 CALM_WPM = 160.0    # never told at or below this
+SEEDS = tuple(range(1, 21))  # the other renders' noise seeds
 LINES = (("headset", False), ("phone", False), ("phone", True))
 LINE_NAMES = {("headset", False): "clean", ("phone", False): "mu-law", ("phone", True): "noisy"}
-PIPER_FAST_PASSAGES = 5  # the neural voice at ~200 in every passage it has there
+PIPER_FAST_PASSAGES = 5  # the neural voice at ~200 and ~210 in every passage it has there
+PIPER_NEAR_LINE = (200, 210)  # the rates where the neural voice reads furthest low (its 210 is a true 205-210)
 
 
 def jobs(engines: list[str], rates: list[int]) -> tuple[list[Job], list[tuple[str, int, str, str]]]:
@@ -55,8 +60,10 @@ def jobs(engines: list[str], rates: list[int]) -> tuple[list[Job], list[tuple[st
         other = ids[(i + 6) % len(ids)]
         out.append(Job(voice, other, 140, LINES))
         calls.append((voice.name, 0, calm_id, other))
-        for j, rate in enumerate(rates):
-            n = PIPER_FAST_PASSAGES if voice.engine == "piper" and rate == min(rates) else 1
+        piper = voice.engine == "piper"
+        near = [(0, rate) for rate in PIPER_NEAR_LINE if piper and rate not in rates]  # the passages of its ~200
+        for j, rate in list(enumerate(rates)) + near:
+            n = PIPER_FAST_PASSAGES if piper and rate in PIPER_NEAR_LINE else 1
             for k in range(n):
                 fast_id = ids[(i + 3 + j + 2 * k) % len(ids)]
                 out.append(Job(voice, fast_id, rate, LINES))
@@ -64,19 +71,19 @@ def jobs(engines: list[str], rates: list[int]) -> tuple[list[Job], list[tuple[st
     return out, calls
 
 
-def run_call(job: tuple[list[dict], str]) -> dict:
+def run_call(job: tuple[list[dict], str, "int | None"]) -> dict:
     from companion.analysis import analyze_call
     from companion.audio.file_source import CallFileSpec
     from companion.config import load_config
 
-    docs, label = job
+    docs, label, seed = job
     parts = [Clip.from_json(d) for d in docs]
     with tempfile.TemporaryDirectory(prefix="slow_down_") as tmp:
         call, starts = stitched_call(parts, Path(tmp) / "call.wav")
         doc = analyze_call(CallFileSpec(call), load_config(use_user_default=False))
     told = [p for p in doc["prompts"] if p["kind"] == "slow_down"]
     fast_from = starts[1]
-    return {"label": label, "engine": parts[0].engine, "voice": parts[0].voice, "line": LINE_NAMES[(parts[0].line, parts[0].noise)],
+    return {"label": label, "seed": seed, "engine": parts[0].engine, "voice": parts[0].voice, "line": LINE_NAMES[(parts[0].line, parts[0].noise)],
             "true_wpm": [round(p.true_wpm, 1) for p in parts], "aimed_wpm": [p.target_wpm for p in parts],
             "fast_from": round(fast_from, 2),
             "slow_down": [(p["t"], p["reason"]) for p in told],
@@ -100,7 +107,7 @@ def table(rows: list[dict], key) -> list[str]:
         calm = [r for r in rs if max(r["true_wpm"]) <= CALM_WPM]
         lat = [r["latency_s"] for r in fast if r["latency_s"] is not None]
         ok = sum(1 for r in fast if r["latency_s"] is not None and r["latency_s"] <= WITHIN_S and not r["early"])
-        late = [f"{r['voice']} {r['line']} {r['true_wpm'][1]:.0f}: {r['latency_s'] if r['latency_s'] is not None else 'none'}"
+        late = [f"{r['voice']} {r['line']}{' seed ' + str(r['seed']) if r.get('seed') else ''} {r['true_wpm'][1]:.0f}: {r['latency_s'] if r['latency_s'] is not None else 'none'}"
                 for r in fast if r["latency_s"] is None or r["latency_s"] > WITHIN_S]
         calm_told = sum(1 for r in calm if r["slow_down"])
         paces = [r["true_wpm"][1] for r in fast]
@@ -115,6 +122,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engines", nargs="*", default=["espeak", "festival", "piper"])
     parser.add_argument("--rates", nargs="*", type=int, default=[200, 230, 260])
+    parser.add_argument("--seeds", type=int, default=0, help="other renders of each second clip's line")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "slow_down_latency.json")
     args = parser.parse_args()
@@ -127,7 +135,13 @@ def main() -> None:
         for line, noise in LINES:
             first = by[(voice, calm_id, 140, line, noise)]
             second = by[(voice, second_id, rate or 140, line, noise)]
-            work.append(([first.to_json(), second.to_json()], f"{voice} {LINE_NAMES[(line, noise)]} 140->{rate or 140}"))
+            label = f"{voice} {LINE_NAMES[(line, noise)]} 140->{rate or 140}"
+            work.append(([first.to_json(), second.to_json()], label, None))
+            if args.seeds:
+                job = next(j for j in todo if j.voice.name == voice and (j.text_id, j.target_wpm) == (second_id, rate or 140))
+                for seed, other in zip(SEEDS, renders(args.cache, Job(job.voice, second_id, rate or 140, ((line, noise),)),
+                                                      SEEDS[: args.seeds])):
+                    work.append(([first.to_json(), other.to_json()], f"{label} seed {seed}", seed))
     print(f"{len(clips)} clips ready in {time.time() - began:.0f} s; {len(work)} calls", flush=True)
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = list(pool.map(run_call, work))
