@@ -92,6 +92,9 @@ def split(config: Any, blocks: list[FrameBlock]) -> tuple[float, dict[str, float
 
 
 def main() -> None:
+    from companion.heap import reuse_freed_memory
+
+    reuse_freed_memory()  # as `companion analyze` runs it
     wav = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parent / "out" / "long_10min.wav"
     config = load_config(use_user_default=False)
     blocks = list(FileCallSource(CallFileSpec(wav), config.audio).blocks())
