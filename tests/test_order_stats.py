@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from companion.monitor.order_stats import median, percentile
+from companion.order_stats import median, percentile
 
 QS = (0.0, 5.0, 10.0, 25.0, 30.0, 33.3, 50.0, 75.0, 90.0, 95.0, 99.9, 100.0)
 

@@ -18,7 +18,7 @@ from typing import Optional
 
 import numpy as np
 
-from companion.monitor.order_stats import percentile
+from companion.order_stats import percentile
 
 MIN_SEGMENT_WORDS = 3   # fewer words than this: too few to weigh a ratio
 KEEP_S = 120.0          # nucleus times kept to pair with segments that arrive late
