@@ -29,8 +29,15 @@ from companion.config import AudioConfig, PaceConfig
 from companion.monitor.ledger import SpeechLedger
 
 HOP_S = 0.01
-BASE_KIND = "syllables"  # nuclei under the shortest smoothing: also what sets the rate for the others
+BASE_KIND = "syllables"  # nuclei under the shortest smoothing (the acoustic kind; its rate is read at `rate_kind`)
 REFERENCE_PERIOD_S = 0.25  # `smoothing_per_period` holds at this nucleus period (4 nuclei/s)
+# The agent's pace reads its rate (which picks the smoothing) under 40 ms, not the shortest smoothing: under
+# 20 ms a calm voice's drawn-out vowels split in office noise (a neural voice at a true 138 words/min showed
+# 5 nuclei/s), which made the stretch look fast, chose 20 ms and read it 40-60 % fast; under 40 ms they do not.
+# The smoothing is then 0.11 of the period so measured at 4 nuclei/s (in proportion to the period's square).
+# Fitted leave-one-engine-out with bench/pace_fit.py and bench/slow_down_latency.py (docs/coaching.md).
+RATE_SMOOTHING_S = 0.04
+RATE_SMOOTHING_PER_PERIOD = 0.11
 
 
 def _taps(seconds: float) -> int:
@@ -48,14 +55,16 @@ def unit_kind(taps: int, pace: PaceConfig) -> str:
     return BASE_KIND if taps == _taps(pace.smoothing_s) else f"{BASE_KIND}@{taps * 10}ms"
 
 
-def matched_taps(nuclei_per_s: float, pace: PaceConfig) -> float:
-    """The smoothing (in hops, fractional) matched to this nucleus rate: `smoothing_per_period` of the period at
-    `REFERENCE_PERIOD_S`, in proportion to the period's square elsewhere; within the detectors that run."""
+def matched_taps(nuclei_per_s: float, pace: PaceConfig, per_period: Optional[float] = None) -> float:
+    """The smoothing (in hops, fractional) matched to this nucleus rate: `per_period` (default
+    `smoothing_per_period`) of the period at `REFERENCE_PERIOD_S`, in proportion to the period's square
+    elsewhere; within the detectors that run."""
     choices = smoothings(pace)
     if nuclei_per_s <= 0:
         return float(choices[-1])
     period = 1.0 / nuclei_per_s
-    taps = pace.smoothing_per_period * period * (period / REFERENCE_PERIOD_S) / HOP_S
+    share = pace.smoothing_per_period if per_period is None else per_period
+    taps = share * period * (period / REFERENCE_PERIOD_S) / HOP_S
     return min(max(taps, float(choices[0])), float(choices[-1]))
 
 
@@ -64,12 +73,21 @@ def matched_kind(nuclei_per_s: float, pace: PaceConfig) -> str:
     return unit_kind(round(matched_taps(nuclei_per_s, pace)), pace)
 
 
+def rate_kind(pace: PaceConfig) -> str:
+    """The detector whose count measures a stretch's rate for the agent's pace (`RATE_SMOOTHING_S`, or the
+    nearest that runs)."""
+    choices = smoothings(pace)
+    return unit_kind(min(max(_taps(RATE_SMOOTHING_S), choices[0]), choices[-1]), pace)
+
+
 def matched_units(units_of: Callable[[str], float], speech_s: float, pace: PaceConfig, units_per_word: float,
                   calibration: Optional[Mapping[str, float]] = None) -> tuple[float, float]:
     """(nuclei, nuclei per word) over a stretch of `speech_s` of speech, `units_of(kind)` giving each detector's
-    count there: read under the smoothing matched to the stretch's own rate, interpolated between the two
-    detectors either side of it (and between this agent's own nuclei per word for them, where calibrated)."""
-    taps = matched_taps(units_of(BASE_KIND) / speech_s if speech_s > 0 else 0.0, pace)
+    count there: read under the smoothing matched to the stretch's own rate (as `rate_kind` counts it),
+    interpolated between the two detectors either side of it (and between this agent's own nuclei per word for
+    them, where calibrated)."""
+    rate = units_of(rate_kind(pace)) / speech_s if speech_s > 0 else 0.0
+    taps = matched_taps(rate, pace, RATE_SMOOTHING_PER_PERIOD)
     low = int(taps)
     frac = taps - low
     kinds = [unit_kind(low, pace)] + ([unit_kind(low + 1, pace)] if frac > 1e-9 else [])
