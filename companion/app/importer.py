@@ -113,7 +113,7 @@ def import_recordings(path: Path, config: CoachingConfig, recursive: bool = Fals
     batch = _Batch(files, Path(path).is_file(), again, Progress(len(files), out))
     audio = [n for n, f in enumerate(files, 1) if f.suffix.lower() != BUNDLE_SUFFIX]
     jobs = max(1, min(jobs or default_jobs(), len(audio)))
-    pool = _pool(jobs, model) if jobs > 1 else None  # forked before the store is opened here: no connection is forked
+    pool = _pool(jobs, model) if jobs > 1 else None
     try:
         db = open_store()
         try:
@@ -226,29 +226,17 @@ def _size(file: Path) -> int:
 
 
 _worker_model: Optional[LoadedModel] = None  # a worker's own copy of the speech model (None: acoustic coaching)
-# What an analysis imports as it first needs it: imported once before the workers are forked, so each of them
-# has it from the start rather than importing it again at its first file
-BEFORE_FORK = ("numpy.fft", "numpy.ma")
 
 
 def _pool(jobs: int, model: Optional[LoadedModel]) -> ProcessPoolExecutor:
-    """`jobs` processes, forked where the system can, at once (the parent holds no store connection yet; a
-    worker loads its own speech model rather than share the parent's). Forked, they have every module the
-    parent has imported: no start-up cost."""
+    """`jobs` processes, forked where the system can (no start-up cost: they have every module the parent has
+    imported), when the first recording is handed out; a worker loads its own speech model rather than share
+    the parent's. (Forking them before the parent opened the store was tried: each file then took about 10 %
+    more CPU in the workers on this machine, for reasons not found.)"""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     root = str(model.path) if model is not None else None
-    if context.get_start_method() == "fork":
-        import importlib
-
-        for name in BEFORE_FORK:
-            try:
-                importlib.import_module(name)
-            except ImportError:  # (a numpy without it: the analysis does without it too)
-                pass
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load_worker_model, initargs=(root,))
-    pool.submit(int)  # the processes start with the first task (all of them, when forked): now, not after the store opens
-    return pool
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_load_worker_model, initargs=(root,))
 
 
 def _load_worker_model(root: Optional[str]) -> None:
