@@ -58,6 +58,7 @@ from companion.config import AudioConfig, CustomerMoodConfig, PaceConfig
 from companion.events import CustomerState, Mood
 from companion.monitor.ledger import SpeechLedger
 from companion.monitor.pace import BASE_KIND, matched_kind, rolling_wpm
+from companion.order_stats import median, percentile
 
 A4_HZ = 440.0
 PACE_MIN_FRACTION = 0.75   # a pace is read once its window holds this much of its speech
@@ -121,7 +122,7 @@ def register(pitches: np.ndarray) -> float:
     p = np.sort(np.asarray(pitches, float)[~np.isnan(pitches)])
     within = np.searchsorted(p, p + 2 * REGISTER_HALF_WIDTH, side="right") - np.arange(p.size)
     start = int(np.argmax(within))
-    return float(np.median(p[start: start + within[start]]))
+    return median(p[start: start + within[start]])
 
 
 class CustomerMood:
@@ -195,7 +196,7 @@ class CustomerMood:
         if self.baseline is None:
             self._gather_baseline(levels, pitches, speech, turn)
             if self.baseline is not None and self._base_floors:
-                self.base_floor = float(np.median(self._base_floors))
+                self.base_floor = median(self._base_floors)
         self._new_speech_s += idx.size * self._frame_s
         for i, level, pitch in zip(idx.tolist(), levels.tolist(), pitches.tolist()):
             t = first_t + (i + 1) * self._frame_s
@@ -229,10 +230,10 @@ class CustomerMood:
             lv_list.append(self._loudness(levels[end - self._window: end]))
             pv_list.append(self._pitch(pitches[end - self._window: end]))
         lv = np.asarray(lv_list)
-        level, level_spread = float(np.median(lv)), MAD_TO_SD * float(np.median(np.abs(lv - np.median(lv))))
+        level, level_spread = median(lv), MAD_TO_SD * median(np.abs(lv - median(lv)))
         pv = np.asarray([p for p in pv_list if p is not None])
         if pv.size >= max(1, len(lv) // 2):
-            pitch, pitch_spread = float(np.median(pv)), MAD_TO_SD * float(np.median(np.abs(pv - np.median(pv))))
+            pitch, pitch_spread = median(pv), MAD_TO_SD * median(np.abs(pv - median(pv)))
         else:  # too few voiced frames to trust (a whisper, a noisy line): no pitch cue this call
             pitch, pitch_spread = None, 0.0
         loud_line = c.loudness_z * min(max(level_spread, c.loudness_spread_least_db), c.loudness_spread_most_db)
@@ -253,18 +254,18 @@ class CustomerMood:
 
     def _loudness(self, levels: Sequence[float] | npt.NDArray[Any]) -> float:
         """The level of the louder part of the speech (its vowels): a percentile of the frames' levels."""
-        return float(np.percentile(np.asarray(levels, float), self.config.loudness_percentile))
+        return percentile(levels, self.config.loudness_percentile)
 
     def _floor(self) -> float:
         """The line's floor now: the quiet frames of their channel's last non-speech."""
-        return float(np.percentile(np.asarray(self._quiet, float), FLOOR_PERCENTILE))
+        return percentile(self._quiet, FLOOR_PERCENTILE)
 
     def _floor_settled(self) -> bool:
         """The floor's window is full and its later half reads as the whole (not halfway through a step)."""
         if len(self._quiet) < self._floor_frames:
             return False
         later = np.asarray(self._quiet, float)[len(self._quiet) // 2:]
-        return abs(float(np.percentile(later, FLOOR_PERCENTILE)) - self._floor()) <= FLOOR_SETTLED_DB
+        return abs(percentile(later, FLOOR_PERCENTILE) - self._floor()) <= FLOOR_SETTLED_DB
 
     def _pitch(self, pitches: Sequence[float] | npt.NDArray[Any]) -> Optional[float]:
         """The median pitch of their voiced frames, leaving out the tracker's subharmonics (once their register is
@@ -277,7 +278,7 @@ class CustomerMood:
             p = p[p >= self._lowest]
             if p.size < MIN_IN_REGISTER * len(pitches):
                 return None
-        return float(np.median(p))
+        return median(p)
 
     def _judge_chunk(self) -> None:
         """A second of their speech: heard raised (louder and higher, past both lines, as was the second before) or not."""

@@ -18,6 +18,7 @@ import webrtcvad
 from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, VadConfig
+from companion.order_stats import percentile
 
 SILENCE_DB = -100.0
 
@@ -184,7 +185,7 @@ class VoiceActivity:
         noise = self._levels[lo:hi][self._quiet[lo:hi]]
         if noise.size < 20:
             return None
-        p5, p30 = np.percentile(noise, (5.0, 30.0))
+        p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
         return float(p30) + 0.524 * spread, spread
 
