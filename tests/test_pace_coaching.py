@@ -110,10 +110,11 @@ def test_an_agent_who_speeds_up_from_their_own_start_is_told_so(analysed, voice)
     calm, risen = np.mean([p.true_wpm for p in parts[:2]]), np.mean([p.true_wpm for p in parts[2:]])
     assert risen / calm - 1.0 >= 0.25, [p.true_wpm for p in parts]  # a true rise well past the 20 % line
     cues = prompts(doc, "speeding_up")
-    if not cues and voice == "joe":
-        # the neural voice reads its 190 words/min passages 5-13 % low (fast syllables merge even under the
-        # shortest smoothing), so the estimated rise stays under 20 % for most of the call; the pace prompt it
-        # gets is slow_down, once the risen pace reads over the limit: the pace cue, after the change
+    if not cues:
+        # the pace cue after the change may be slow_down instead, where the risen pace reads over the absolute
+        # line first (a voice that reads its 190 words/min passages a few per cent high), and one episode gets one
+        # pace cue; or where the estimated rise stays under 20 % (the neural voice reads its 190 passages 5-13 %
+        # low: fast syllables merge even under the shortest smoothing)
         cues = prompts(doc, "slow_down")
     assert cues, (starts, doc["prompts"])
     assert all(p["t"] > starts[2] for p in cues), (starts, cues)
@@ -149,8 +150,8 @@ def pace_prompts(doc: dict) -> list[tuple[str, float]]:
 @pytest.mark.parametrize("voice", ["joe", "kal_diphone"])
 def test_a_shifted_or_re_dithered_call_gets_the_same_pace_prompts(analysed, config, tmp_path, voice):
     """The neural voice and a diphone voice, calm then fast: moved 30 ms either way or dithered anew, the agent is
-    told to slow down as in the original, within five seconds of it (shift taken back), and never told anything
-    else about their pace. (A second slow_down after the pace dipped to the release may come or not: slow_down
+    told to slow down as in the original, within five seconds of it (shift taken back), and told nothing else
+    about their pace than the original is (a speeding_up a cooldown after the slow_down, where the original has one). (A second slow_down after the pace dipped to the release may come or not: slow_down
     re-arms the moment the short pace touches its release, and a shift can move one such touch.)"""
     doc, _, _ = analysed(voice, "fast")
     base = pace_prompts(doc)
@@ -159,7 +160,7 @@ def test_a_shifted_or_re_dithered_call_gets_the_same_pace_prompts(analysed, conf
     for shift, dither in ((0.03, None), (-0.03, None), (0.0, 1), (0.0, 2)):
         variant = moved(call, tmp_path / f"{voice}_{shift}_{dither}.wav", shift, dither)
         got = pace_prompts(analyze_call(CallFileSpec(variant), config))
-        assert {k for k, _ in got} == {"slow_down"}, (shift, dither, got, base)
+        assert {k for k, _ in got} == {k for k, _ in base}, (shift, dither, got, base)
         # within 5 s: a window that dips just under the release restarts slow_down's 4 s sustain, and a shift
         # can move one such dip
         assert abs((got[0][1] - shift) - base[0][1]) <= 5.0, (shift, dither, got, base)

@@ -132,7 +132,7 @@ class Coach:
     def _speeding_up(self, s: MetricsSnapshot, dt: float) -> Optional[Prompt]:
         """The pace `rise` above the agent's own baseline through `sustain_speech_s` of agent speech (its window's
         speech, then speaking time while it stays over).
-        Quiet for a cooldown after a `slow_down`: the same moment gets one pace cue."""
+        Quiet while a `slow_down`'s episode lasts and a cooldown after: the same episode gets one pace cue."""
         rule, state = self.config.speeding_up, self._state["speeding_up"]
         pace, base = s.pace_wpm, s.pace_baseline_wpm  # the meter's steadier 30 s pace: a trend, not a moment
         if not rule.enabled or pace is None or not base or s.agent_interrupting_since is not None:
@@ -145,8 +145,11 @@ class Coach:
             state.armed = True
         if not _sustained(state, over, released, s.agent_speaking, dt, s.pace_speech_s, rule.sustain_speech_s):
             return None
-        told = self._state["slow_down"].last_fired  # one pace cue at a time: a slow_down holds it off a cooldown
-        if not s.agent_speaking or (told is not None and s.t - told < self.config.cooldown_s):
+        # one pace cue per episode: a slow_down holds it off while its episode lasts (not re-armed: the agent has
+        # not come back under its release) and a cooldown after
+        slow = self._state["slow_down"]
+        told = slow.last_fired
+        if not s.agent_speaking or (told is not None and (not slow.armed or s.t - told < self.config.cooldown_s)):
             return None
         if self._due("speeding_up", s.t, rule.repeat_s) and self._may_fire("speeding_up", s.t):
             return self._fire("speeding_up", s.t, f"{self._pace_text(s, pace)}, {rise:.0%} faster than your "
