@@ -9,10 +9,12 @@ time, divided by syllables per word, is words per minute.
 The smoothing follows the speaker's own rate. Slow, drawn-out vowels wobble and split
 into two peaks under a short smoothing; fast syllables merge under a long one. So the
 envelope is smoothed several ways at once (`smoothing_s` up to `max_smoothing_s`, one
-detector each, all on one spectrum), and the rate over any stretch of speech is read
-under the smoothing `smoothing_per_period` of that stretch's own nucleus period (as the
-shortest smoothing measures it) at 4 nuclei/s, growing with the square of the period:
-a neural voice's fast syllables need 20 ms, drawn-out slow vowels 60-80 ms. Between two
+detector each, all on one spectrum), and the agent's rate over any stretch of speech is
+read under the smoothing `RATE_SMOOTHING_PER_PERIOD` of that stretch's own nucleus period
+(as the 40 ms smoothing measures it: under 20 ms a calm voice's split vowels look fast) at
+4 nuclei/s, growing with the square of the period: a neural voice's fast syllables need
+20 ms, drawn-out slow vowels 60-80 ms (the customer's rate, in customer.py, is still matched
+as the shortest smoothing measures it, with `smoothing_per_period`). Between two
 detectors the count is interpolated, so a reading never jumps when a stretch's rate
 crosses from one detector to the next (a shifted or re-dithered call reads the same).
 Fitted and judged leave-one-engine-out on espeak-ng, festival and Piper voices:
