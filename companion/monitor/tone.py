@@ -21,6 +21,7 @@ from typing import Optional
 import numpy as np
 
 from companion.config import AudioConfig, ToneConfig
+from companion.order_stats import median, percentile
 
 
 class ToneTracker:
@@ -56,7 +57,7 @@ class ToneTracker:
     def _level_reading(self) -> float:
         at, level = self._level_cache
         if at != self.speech_frames:
-            level = float(np.percentile(np.fromiter(self._level_now, float, len(self._level_now)), self._percentile))
+            level = percentile(np.fromiter(self._level_now, float, len(self._level_now)), self._percentile)
             self._level_cache = (self.speech_frames, level)
         return level
 
@@ -64,7 +65,7 @@ class ToneTracker:
         at, f0 = self._pitch_cache
         if at != self.speech_frames:
             f0 = None if len(self._pitch_now) < self._pitch_now_len // 4 else float(
-                np.median(np.fromiter(self._pitch_now, float, len(self._pitch_now))))
+                median(np.fromiter(self._pitch_now, float, len(self._pitch_now))))
             self._pitch_cache = (self.speech_frames, f0)
         return f0
 
@@ -79,7 +80,7 @@ class ToneTracker:
         at, cached = self._base_cache.get(name, (-1, None))
         if at != self.speech_frames // self._reading_frames:
             usable = [r for r in list(readings)[: max(self._min_readings, count - self._lag)] if r is not None]
-            cached = float(np.median(usable)) if len(usable) >= max(1, self._min_readings // 2) else None
+            cached = median(usable) if len(usable) >= max(1, self._min_readings // 2) else None
             self._base_cache[name] = (self.speech_frames // self._reading_frames, cached)
         return cached
 
