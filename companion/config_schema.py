@@ -82,8 +82,7 @@ class VadConfig:
     noise_window_s: Annotated[float, Range(0.5, 60.0)]
     onset_s: Annotated[float, Range(0.0, 2.0)]
     hangover_s: Annotated[float, Range(0.0, 5.0)]
-    preroll_s: Annotated[float, Range(0.0, 2.0)] = 0.0   # a turn's start moved back over the soft sound before it ...
-    preroll_gate_db: Decibels = 4.0                       # ... this far above the line's noise floor
+    preroll_s: Annotated[float, Range(0.0, 2.0)] = 0.0   # how far back a soft first word (judged against the line's noise) is heard
 
 
 @dataclass(frozen=True)
@@ -296,6 +295,7 @@ RETIRED = {
     "coaching.customer.upset_cues": _OWN_SPREAD,
     "coaching.customer.loudness_above_db": _OWN_SPREAD,
     "coaching.customer.pitch_above_semitones": _OWN_SPREAD,
+    "coaching.vad.preroll_gate_db": "a soft first word is now judged against the line's own noise, not a fixed gate",
 }
 
 # (lower, higher): each rule re-arms only once clearly out of its state (hysteresis), so its

@@ -37,6 +37,7 @@ def test_a_user_file_overrides_only_what_it_names(tmp_path, monkeypatch):
         ("[coach.slow_down]\nwpm_above = 'fast'\n", r"coach\.slow_down\.wpm_above in .*mine\.toml must be a number \(got \"fast\"\)"),
         ("[audio]\nblock_frames = 5\n", r"coaching\.audio\.block_frames in .*mine\.toml is now called audio\.file_block_frames"),
         ("[customer]\nupset_cues = 2\n", r"coaching\.customer\.upset_cues in .*mine\.toml is no longer used \(.*own spread.*\); remove it"),
+        ("[vad]\npreroll_gate_db = 3.0\n", r"coaching\.vad\.preroll_gate_db in .*mine\.toml is no longer used \(.*line's own noise.*\); remove it"),
         ("[coach.dead_air]\nenabled = 1\n", "must be true or false"),
         ("[audio]\nframe_ms = 25\n", r"audio\.frame_ms in .*mine\.toml must be 10, 20 or 30 \(got 25\)"),
         ("[coach\n", "not valid TOML"),
