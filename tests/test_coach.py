@@ -250,6 +250,19 @@ def test_two_kinds_at_once_are_spaced_by_the_minimum_gap(config):
     assert prompts[1].t - prompts[0].t >= config.coach.min_gap_s
 
 
+def test_a_voice_raised_just_after_a_pace_cue_is_told_at_once_not_held_by_the_gap(config):
+    """A raised voice is told within seconds or too late: the gap after `slow_down` does not hold `lower_tone` back
+    (the other way round it does, above)."""
+    fast = run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0))
+    told_fast = fast[0].t
+    raised_from = told_fast + 0.25
+    prompts = run(Coach(config.coach), timeline(30, pace_short_wpm=lambda t: 220.0,
+                                                loudness_db=lambda t: -20.0 if t >= raised_from else -30.0))
+    assert [p.kind for p in prompts][:2] == ["slow_down", "lower_tone"]
+    hold = config.coach.lower_tone.hold_s
+    assert prompts[1].t - raised_from <= hold + 0.5 < config.coach.min_gap_s
+
+
 def test_dead_air_is_off_by_default(config):
     assert run(Coach(config.coach), timeline(30, silence_s=lambda t: t, agent_speaking=lambda t: False)) == []
     rule = dataclasses.replace(config.coach.dead_air, enabled=True)

@@ -11,7 +11,8 @@ acoustic estimate than for recognised words) through enough agent speech, and
 `speeding_up` compares the agent with themselves, from the same source.
 
 While the customer is upset, what the agent needs first is to let them vent in a low voice:
-`keep_listening` and `lower_tone` come before the pace cues, which wait while either is due.
+`keep_listening` and `lower_tone` come before the pace cues, which wait while either is due. A raised voice
+is never held back by a pace cue: the gap after `slow_down` or `speeding_up` does not delay `lower_tone`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Optional
 from companion.config import CoachConfig
 from companion.events import MetricsSnapshot, Prompt
 from companion.prompt_kinds import KINDS
+
+PACE_KINDS = frozenset({"slow_down", "speeding_up"})
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Coach:
         self._state = {kind: _RuleState() for kind in KINDS}
         self._state["customer_calmer"].armed = False  # armed by an upset customer
         self._last_prompt: Optional[float] = None
+        self._last_kind: Optional[str] = None
         self._last_t: Optional[float] = None
         self._pace_source: Optional[str] = None
         self._interruption_prompted: Optional[float] = None  # keep_listening's last prompt for a talk-over
@@ -60,10 +64,13 @@ class Coach:
         state = self._state[kind]
         if state.last_fired is not None and t - state.last_fired < self.config.cooldown_s:
             return False
-        return self._gap_ok(t)
+        return self._gap_ok(t, kind)
 
-    def _gap_ok(self, t: float) -> bool:
-        """Any two prompts at least `min_gap_s` apart."""
+    def _gap_ok(self, t: float, kind: Optional[str] = None) -> bool:
+        """Any two prompts at least `min_gap_s` apart, except a raised voice's `lower_tone` after a pace cue (a loud
+        voice matters more than a fast one, and it is told within seconds or it is too late)."""
+        if kind == "lower_tone" and self._last_kind in PACE_KINDS:
+            return True
         return self._last_prompt is None or t - self._last_prompt >= self.config.min_gap_s
 
     def _fire(self, kind: str, t: float, reason: str, disarm: bool = True) -> Prompt:
@@ -72,6 +79,7 @@ class Coach:
         if disarm:
             state.armed = False
         self._last_prompt = t
+        self._last_kind = kind
         return Prompt(t=round(t, 2), kind=kind, reason=reason)
 
     def _due(self, kind: str, t: float, repeat_s: float) -> bool:
