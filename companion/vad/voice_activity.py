@@ -157,10 +157,7 @@ class VoiceActivity:
         noise = self._noise(start - self._preroll - first)
         if earliest >= start or noise is None:
             return start
-        mean, spread = noise
-        evidence = np.cumsum(((levels[earliest - first: start - first] - mean) / spread - SOFT_DRIFT)[::-1])
-        best = int(np.argmax(evidence))                  # frames back from `start`, less one
-        return start - 1 - best if evidence[best] >= SOFT_EVIDENCE else start
+        return start - _murmur(levels[earliest - first: start - first][::-1], *noise)
 
     def _soft_end(self, end: int, until: int, block_end: int) -> int:
         """`end` moved on to where the soft sound just after it ended (the mirror of `_soft_start`), up to `until`."""
@@ -170,10 +167,7 @@ class VoiceActivity:
         noise = self._noise(end - self._preroll - first)
         if end < first or until <= end or noise is None:
             return end
-        mean, spread = noise
-        evidence = np.cumsum((levels[end - first: until - first] - mean) / spread - SOFT_DRIFT)
-        best = int(np.argmax(evidence))
-        return end + 1 + best if evidence[best] >= SOFT_EVIDENCE else end
+        return end + _murmur(levels[end - first: until - first], *noise)
 
     def _noise(self, before: int) -> Optional[tuple[float, float]]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
@@ -214,3 +208,13 @@ class VoiceActivity:
             self._turn_start = None
             return change
         return None
+
+
+def _murmur(levels: np.ndarray, mean: float, spread: float) -> int:
+    """How many of `levels` (frames read away from the clear speech) a soft sound spans: to where the CUSUM of their
+    level over the noise's mean, in its spreads, less SOFT_DRIFT, peaks, if that peak reaches SOFT_EVIDENCE; else 0."""
+    if not levels.size:
+        return 0
+    evidence = np.cumsum((levels - mean) / spread - SOFT_DRIFT)
+    best = int(np.argmax(evidence))
+    return best + 1 if evidence[best] >= SOFT_EVIDENCE else 0
