@@ -15,7 +15,7 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
   who carried on is talked over. So a customer who resumes 0.24 s before the agent starts is talked
   over by the agent.
 
-Starts and ends are the ones heard (a soft first or last word, companion/vad/voice_activity.py), and whether the other
+Starts are the ones heard (a soft first word, companion/vad/voice_activity.py), ends the last clear word, and whether the other
 was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
 by when the other's turn may have closed.
 
