@@ -3,8 +3,10 @@ each line (bench/slow_down_latency.py has every voice and line, `--seeds` more r
 
 - a calm agent (~140 words/min) is never told to slow down — the festival HTS voice on a phone line reads a few
   of its sentences 30-40 % fast (syllables per word vary that much over 8 s of real sentences);
-- the neural voice (Piper's joe, whose fast syllables merge: it reads fast speech 5-13 % low) going from ~140 to
-  ~223 words/min is told within 15 s of its first fast word, and not before, whatever the line's noise;
+- the neural voice (Piper's joe, which reads fast speech 5-15 % low: its own fast speech holds about 5 % fewer
+  syllable nuclei, under every smoothing, than its calm speech sped up to the same pace — bench/pace_nuclei_probe.py)
+  going from ~140 to ~223 words/min is told within 15 s of its first fast word, and not before, whatever the line's
+  noise;
 - at ~205 words/min the same voice is told within 15 s on most renders of a noisy phone line but not on all:
   its estimate hovers at the line (190), and another draw of the line's noise moves the first reading over it
   by several seconds (19-21 s on 3 of 14 renders, 2026-12-06). That gap is kept here as an expected failure,
