@@ -212,8 +212,10 @@ class CallMonitor:
         self.silence.speech_ended(end)
         out: list[Event] = [Turn(party=party, start=round(start, 3), end=round(end, 3))]
         # who was speaking last: to their last clear word. Not to a soft last sound: the fading end of a word reaches
-        # into the 0.3-0.5 s before a normal reply, which then read as a cut-in (the live call's customer, 1 run in 3)
-        interruption = self.interruptions.turn_closed(party, end)
+        # into the 0.3-0.5 s before a normal reply, which then read as a cut-in (the live call's customer, 1 run in 3).
+        # Their own pause is read from it (to their next first sound, soft or clear: companion/monitor/interruptions.py)
+        soft_end = change.soft_end_frame * fs if change.soft_end_frame is not None else None
+        interruption = self.interruptions.turn_closed(party, end, soft_end)
         if interruption is not None:
             out.append(interruption)
         return out

@@ -17,7 +17,10 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
 
 Starts are the ones heard (a soft first word, companion/vad/voice_activity.py), ends the last clear word, and whether the other
 was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
-by when the other's turn may have closed.
+by when the other's turn may have closed. A party's own pause (is it shorter than `resume_s`?) runs from their last
+sound to their next, soft words included at both ends: a low voice that fades off a noisy line and carries on has not
+paused for longer than its soft last word says. Only their own pause: the fading end of the other's word does not make a
+reply that starts in it a cut-in.
 
 A party who has been talked over, stops, and comes back within `reclaim_s` while the turn that cut in
 on them goes on is carrying on with their own turn: not a talk-over of theirs, and the same talk-over
@@ -40,7 +43,8 @@ VOICED_SHARE = 1.0 / 3.0   # of min_overlap_s: how much of a talk-over must be b
 @dataclass
 class _Party:
     open: Optional[float] = None         # start of the voice-activity turn in progress
-    last_end: Optional[float] = None     # end of the last closed one
+    last_end: Optional[float] = None     # end of the last closed one (its last clear word)
+    last_sound: Optional[float] = None   # ... and of its soft last sound after it (a murmur under the gate), if any
     floor_start: Optional[float] = None  # start of the turn at the floor (turns joined across short pauses)
     last_voiced: float = -1.0
 
@@ -78,7 +82,8 @@ class InterruptionTracker:
         """A voice-activity turn starts; returns a talk-over this shows to be over."""
         c = self.config
         me, other = self._p[party], self._p[OTHER[party]]
-        resuming = me.last_end is not None and start - me.last_end <= c.resume_s
+        # my pause: from my last sound to my first (each heard, a soft word too)
+        resuming = me.last_sound is not None and start - me.last_sound <= c.resume_s
         # the other was speaking when I started: in a turn, or in one that ended after my start (a start heard from a
         # soft first word is known only when the clear word comes, and the other's turn may have closed meanwhile)
         other_speaking = other.open is not None or (other.last_end is not None and other.last_end > start)
@@ -113,10 +118,11 @@ class InterruptionTracker:
         if over is not None and not over.suspended and self.confirmed_since is None and self._long_enough(over):
             self.confirmed_since, self.confirmed_by = over.onset, over.by
 
-    def turn_closed(self, party: Party, end: float) -> Optional[Interruption]:
-        """A voice-activity turn ends (at its last voiced frame)."""
+    def turn_closed(self, party: Party, end: float, soft_end: Optional[float] = None) -> Optional[Interruption]:
+        """A voice-activity turn ends (at its last voiced frame; `soft_end`: where a soft last sound after it ended)."""
         p = self._p[party]
         p.open, p.last_end = None, end
+        p.last_sound = end if soft_end is None else max(end, soft_end)
         self._voiced_changed(end)
         over = self._over
         if over is not None and OTHER[over.by] == party and end <= over.onset and not over.counted:
