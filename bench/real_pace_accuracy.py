@@ -1,0 +1,91 @@
+"""Acoustic pace on real people's speech with word timings (tests/pace_real.py), never fitted on.
+
+Each recording (the forced aligner's author speaking freely, twice more with a cold; a LibriVox reader) is put
+on the four lines of the synthetic corpus (headset or 8 kHz mu-law phone, with or without office noise 20 dB
+down) and goes through `analyze_call` with no transcriber, exactly as bench/pace_accuracy.py runs the
+synthetic clips (its `measure`). Printed per recording and line: the true pace (aligned words over their
+speaking time), the pipeline's whole-call `agent_wpm` and its error, and the error's two factors: the speaking
+time the voice activity gave against the truth's, and the syllable nuclei counted per true word against
+`[pace] syllables_per_word` (a pace reads right only if both are right, or wrong alike). Goals (issue 21):
+median abs. error <= 10 %, worst voice <= 15 %; a `slow_down` on a call whose true pace is <= 160 is a false
+alarm (these recordings are 20-25 s, too short for a sustained `slow_down` at any pace).
+
+Run by hand:  python bench/real_pace_accuracy.py [--workers 2]
+(the archives are fetched once by pip into bench/out/other_voices/cache, shared with
+bench/other_voices_accuracy.py; the clips are kept in bench/out/real_pace; about a minute on 2 cores)
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from pace_accuracy import _init_worker, measure  # noqa: E402
+
+from tests import pace_real  # noqa: E402
+
+OUT = HERE / "out" / "real_pace"
+ARCHIVES = HERE / "out" / "other_voices" / "cache"
+GOAL_MEDIAN, GOAL_WORST_VOICE = 10.0, 15.0
+
+
+def line_name(row: dict) -> str:
+    return f"{row['line']}{' +noise' if row['noise'] else ''}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "real_pace_accuracy.json")
+    args = parser.parse_args()
+    from companion.config import load_config
+
+    spw = load_config(use_user_default=False).pace.syllables_per_word
+    clips = pace_real.clips(OUT, archives=ARCHIVES)
+    with ProcessPoolExecutor(args.workers, initializer=_init_worker) as pool:
+        rows = list(pool.map(measure, clips))
+    head = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+    print(f"# real voices' acoustic pace, {datetime.date.today()}, main {head}, {platform.node()}, "
+          f"load {os.getloadavg()[0]:.1f}; syllables_per_word {spw}\n")
+    print("| recording | line | true wpm | read wpm | error | speaking time vs truth | nuclei per true word vs "
+          f"{spw} | slow_down |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        nuclei = "–" if r["nuclei_per_word"] is None else f"{(r['nuclei_per_word'] / spw - 1) * 100:+.0f} %"
+        read = "–" if r["agent_wpm"] is None else f"{r['agent_wpm']:.0f}"
+        error = "–" if r["error_pct"] is None else f"{r['error_pct']:+.0f} %"
+        print(f"| {r['voice']} | {line_name(r)} | {r['true_wpm']:.0f} | {read} | {error} | "
+              f"{r['speaking_error_pct']:+.0f} % | {nuclei} | {len(r['slow_down_t'])} |")
+    errors = [abs(r["error_pct"]) if r["error_pct"] is not None else 100.0 for r in rows]
+    print(f"\nall {len(rows)} clips: median abs. error {statistics.median(errors):.0f} % (a clip without a pace "
+          "counts 100 %)")
+    per_voice = {v: statistics.median(e for r, e in zip(rows, errors) if r["voice"] == v)
+                 for v in dict.fromkeys(r["voice"] for r in rows)}
+    per_line = {ln: statistics.median(e for r, e in zip(rows, errors) if line_name(r) == ln)
+                for ln in dict.fromkeys(line_name(r) for r in rows)}
+    print("median abs. error per recording: " + ", ".join(f"{v} {e:.0f} %" for v, e in per_voice.items()))
+    print("median abs. error per line: " + ", ".join(f"{ln} {e:.0f} %" for ln, e in per_line.items()))
+    met = statistics.median(errors) <= GOAL_MEDIAN and max(per_voice.values()) <= GOAL_WORST_VOICE
+    print(f"goals (median <= {GOAL_MEDIAN:.0f} %, worst recording <= {GOAL_WORST_VOICE:.0f} %): "
+          f"{'met' if met else 'NOT met'}")
+    alarms = sum(1 for r in rows if r["true_wpm"] <= 160 and r["slow_down_t"])
+    print(f"slow_down on a true pace <= 160: {alarms}/{sum(1 for r in rows if r['true_wpm'] <= 160)}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"clips": rows}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
