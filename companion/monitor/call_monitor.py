@@ -35,6 +35,7 @@ class CallMonitor:
         self.pitch = PitchTracker(config.pitch, audio)
         self.nuclei = SyllableNuclei(config.pace, audio)
         self.customer_pitch = PitchTracker(config.pitch, audio)
+        self.customer_pitch.keep_spectra = True  # the customer's mood reads their voice's spectrum from its spectra
         self.customer_nuclei = SyllableNuclei(config.pace, audio)
         self.mood = CustomerMood(config.customer, audio, config.pace)
         self.calibration = dict(calibration) if calibration else None  # this agent's nuclei per word, per detector
@@ -146,7 +147,8 @@ class CallMonitor:
         self.tone.add(agent_levels, f0, agent_voiced)
         for t, kind in self.customer_nuclei.process(customer_frames, customer_voiced & (customer_f0 > 0)):
             self.mood.nucleus(t, kind)
-        self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn)
+        self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn,
+                      self.customer_pitch.spectra)
 
         # frame by frame, in call order: turn changes as decided, speaking time, the floor, the evaluation ticks
         lanes = [(party, self.ledger[party], per_party[party][2].tolist(), per_party[party][3].tolist(), list(per_party[party][4]))

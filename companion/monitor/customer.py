@@ -85,6 +85,20 @@ REGISTER_HALF_WIDTH = 2.5  # their register: the pitch (semitones) with most of 
                            # 2.5 semitones of it ...
 UNDER_REGISTER = 7.0       # ... and a frame read more than 7 semitones under it is the tracker's error, not their voice
                            # (its nearest error, half the f0, reads 12 under; a voice's own low words are a few under)
+# Their voice's spectrum (pitch-free): where the voice's energy sits, on a log-frequency scale, against where it sat
+# in their baseline. A raised voice moves its harmonics and its first formant up together (and a voice made higher
+# moves everything); a line's gain moves none of it. Read from the pitch tracker's own spectra of their speech frames.
+SPECTRUM_LOW_HZ = 200.0    # the points read: 200-3600 Hz, a quarter semitone apart (the shift's resolution) ...
+SPECTRUM_HIGH_HZ = 3600.0
+SPECTRUM_STEP = 0.25
+SHIFT_FROM_HZ = 350.0      # ... the part of it compared (inside a phone line's 300-3400 Hz at every shift tried) ...
+SHIFT_TO_HZ = 2500.0
+SHIFT_DOWN = -6.0          # ... against their baseline's spectrum moved by -6 to +8 semitones
+SHIFT_UP = 8.0
+SPECTRUM_Z = 4.0           # the spectrum is up: 4 of its spreads over the baseline's windows ...
+SPECTRUM_LINE_LEAST = 2.4  # ... and at least 2.4 semitones (the pitch line's floor) ...
+SPECTRUM_LINE_MOST = 6.0   # ... at most 6
+SPECTRUM_CORROBORATES = True  # the spectrum's shift stands in for the pitch as corroboration of a louder voice
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -96,6 +110,7 @@ class MoodReading:
     pitch_semitones: Optional[float] = None
     pace_rise: Optional[float] = None
     talkovers: int = 0
+    spectrum_semitones: Optional[float] = None  # their voice's spectrum against the baseline's (pitch-free)
 
 
 @dataclass(frozen=True)
@@ -108,10 +123,47 @@ class Baseline:
     pitch_spread: float
     loud_line_db: float               # raised: this far above level_db
     pitch_line: float                 # and this far above pitch
+    spectrum_spread: float = 0.0      # their spectrum's shift between the baseline's own windows
+    spectrum_line: Optional[float] = None  # raised: the spectrum this far up (None: no spectra were given)
 
 
 def semitones(f0_hz: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(f0_hz / A4_HZ)
+
+
+def spectrum_points(bins: int, rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the log-spaced points between `SPECTRUM_LOW_HZ` and `SPECTRUM_HIGH_HZ` fall in a power spectrum of
+    `bins` bins (0 Hz to rate / 2): the bin under each, its weight against the next (linear interpolation), and
+    the points' frequencies."""
+    hz = np.linspace(0.0, rate / 2.0, bins)
+    steps = int(np.floor(12.0 * np.log2(SPECTRUM_HIGH_HZ / SPECTRUM_LOW_HZ) / SPECTRUM_STEP)) + 1
+    points = SPECTRUM_LOW_HZ * 2.0 ** (np.arange(steps) * SPECTRUM_STEP / 12.0)
+    at = np.interp(points, hz, np.arange(bins))
+    left = np.minimum(np.floor(at).astype(int), bins - 2)
+    return left, at - left, points
+
+
+class SpectrumShift:
+    """How far (semitones) a stretch of speech's spectrum sits above a baseline's: the shift of the baseline's
+    log-frequency spectrum that best matches it (least squares, levels taken out), over `SHIFT_FROM_HZ`-`SHIFT_TO_HZ`
+    of the stretch. Level-free: a gain step moves no point against another."""
+
+    def __init__(self, points: np.ndarray):
+        lo = int(np.searchsorted(points, SHIFT_FROM_HZ))
+        hi = int(np.searchsorted(points, SHIFT_TO_HZ))
+        self.shifts = np.arange(round(SHIFT_DOWN / SPECTRUM_STEP), round(SHIFT_UP / SPECTRUM_STEP) + 1)
+        lo, hi = max(lo, int(self.shifts[-1])), min(hi, points.size + int(self.shifts[0]))
+        self._now = np.arange(lo, hi)
+        self._base = self._now[None, :] - self.shifts[:, None]   # the baseline's point each point is matched with
+
+    def __call__(self, now_power: np.ndarray, base_db: np.ndarray) -> Optional[float]:
+        if not np.all(now_power[self._now] > 0.0):
+            return None
+        now = 10.0 * np.log10(now_power[self._now])
+        diff = now[None, :] - base_db[self._base]
+        diff -= diff.mean(axis=1, keepdims=True)
+        best = int(np.argmin(np.einsum("ij,ij->i", diff, diff)))
+        return float(self.shifts[best] * SPECTRUM_STEP)
 
 
 def register(pitches: np.ndarray) -> float:
@@ -136,7 +188,14 @@ class CustomerMood:
         self._levels: deque[float] = deque(maxlen=self._window)
         self._pitches: deque[float] = deque(maxlen=self._window)
         self._heard = 0   # their speech frames so far: the key of the window's readings below
-        self._now_cache: tuple[int, float, Optional[float]] = (-1, 0.0, None)
+        self._now_cache: tuple[int, float, Optional[float], Optional[float]] = (-1, 0.0, None, None)
+        self._rate = audio.sample_rate
+        self._points: Optional[tuple[np.ndarray, np.ndarray]] = None  # where the log-spaced points fall in a spectrum
+        self._shift: Optional[SpectrumShift] = None
+        self._spectra: Optional[np.ndarray] = None  # the window's frames' spectra, a ring of `_window` rows
+        self._spectra_at = 0                        # speech frames written into it
+        self._base_spectra: list[np.ndarray] = []
+        self._base_db: Optional[np.ndarray] = None  # the baseline's spectrum, dB at the points
         self._base_levels: list[float] = []
         self._base_pitches: list[float] = []
         self._talk_s = 0.0                 # their talk so far: time in their turns
@@ -159,6 +218,7 @@ class CustomerMood:
         self._since = 0.0                          # when the shown state began
         self._pending: Optional[tuple[int, float]] = None  # (wanted state, since)
         self._chunk: list[tuple[float, float, float]] = []  # the speech second being gathered: (t, level, st)
+        self._chunk_spectra: list[np.ndarray] = []         # and its frames' spectra (when given)
         self._last_raised: Optional[float] = None  # end of their last second of speech heard raised
         self._chunk_raised = False                 # and whether the second before it was too
         self.reading = MoodReading()
@@ -174,9 +234,10 @@ class CustomerMood:
     # ---------------------------------------------------------------- input
 
     def add(self, levels_db: np.ndarray, f0_hz: np.ndarray, speech: np.ndarray, first_t: float,
-            in_turn: Optional[np.ndarray] = None) -> None:
+            in_turn: Optional[np.ndarray] = None, spectra: Optional[np.ndarray] = None) -> None:
         """Frames of the customer from call time `first_t`: level, f0 (0 when unvoiced), whether each is speech
-        (voiced), and whether each is inside one of their turns (None: the speech frames are their talk)."""
+        (voiced), and whether each is inside one of their turns (None: the speech frames are their talk); `spectra`:
+        the power spectra of the speech frames, one row each (the pitch tracker's), or None."""
         voiced = speech & (f0_hz > 0)
         for i in np.flatnonzero(voiced).tolist():
             self.voiced.add_speech(first_t + i * self._frame_s, self._frame_s)
@@ -188,6 +249,7 @@ class CustomerMood:
         self._pitches.extend(pitches.tolist())
         self._heard += len(idx)
         self._recent_pitches.extend(pitches.tolist())
+        rows = self._add_spectra(spectra) if spectra is not None and len(spectra) == idx.size and idx.size else None
         quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
             self._quiet.extend(quiet.tolist())
@@ -198,13 +260,60 @@ class CustomerMood:
             if self.baseline is not None and self._base_floors:
                 self.base_floor = median(self._base_floors)
         self._new_speech_s += idx.size * self._frame_s
-        for i, level, pitch in zip(idx.tolist(), levels.tolist(), pitches.tolist()):
+        for k, (i, level, pitch) in enumerate(zip(idx.tolist(), levels.tolist(), pitches.tolist())):
             t = first_t + (i + 1) * self._frame_s
             if self._chunk and t - self._chunk[-1][0] > CHUNK_GAP_S:  # a pause: the second ends with their words
                 self._judge_chunk()
             self._chunk.append((t, level, pitch))
+            if rows is not None:
+                self._chunk_spectra.append(rows[k])
             if len(self._chunk) * self._frame_s >= CHUNK_S:
                 self._judge_chunk()
+
+    def _add_spectra(self, spectra: np.ndarray) -> np.ndarray:
+        """Their speech frames' power spectra (one row each): kept at the log-spaced points, which are returned."""
+        if self._points is None:
+            left, frac, points = spectrum_points(spectra.shape[1], self._rate)
+            self._points = (left, frac)
+            self._shift = SpectrumShift(points)
+            self._spectra = np.zeros((self._window, points.size))
+        left, frac = self._points
+        rows = spectra[:, left] * (1.0 - frac) + spectra[:, left + 1] * frac
+        if self.baseline is None:
+            self._base_spectra.append(rows)
+        assert self._spectra is not None
+        last = rows[-self._window:]
+        at = (self._spectra_at + np.arange(len(last))) % self._window  # the ring's oldest rows give way
+        self._spectra[at] = last
+        self._spectra_at += len(last)
+        return rows
+
+    def _spectrum_baseline(self) -> tuple[float, Optional[float]]:
+        """The baseline's spectrum, and the spread of its own windows' shifts against it (None: no spectra)."""
+        if not self._base_spectra or self._shift is None:
+            return 0.0, None
+        rows = np.concatenate(self._base_spectra)
+        self._base_spectra = []
+        if len(rows) < self._window:
+            return 0.0, None
+        self._base_db = 10.0 * np.log10(rows.sum(axis=0) + 1e-30)
+        sums = np.cumsum(np.vstack((np.zeros((1, rows.shape[1])), rows)), axis=0)
+        stride = max(1, int(round(BASELINE_STRIDE_S / self._frame_s)))
+        shifts = [self._shift(sums[end] - sums[end - self._window], self._base_db)
+                  for end in range(self._window, len(rows) + 1, stride)]
+        sv = np.asarray([x for x in shifts if x is not None])
+        if not sv.size:
+            return 0.0, None
+        # its spread: the standard deviation, tails and all (a calm voice whose sentences' spectra differ reads a few
+        # windows semitones off, most windows at none: a median deviation would call that voice steady)
+        spread = float(np.sqrt(np.mean((sv - sv.mean()) ** 2)))
+        return spread, min(max(SPECTRUM_Z * spread, SPECTRUM_LINE_LEAST), SPECTRUM_LINE_MOST)
+
+    def _spectrum_now(self) -> Optional[float]:
+        """Their last `window_speech_s` of speech's spectrum against the baseline's (semitones; None: not read)."""
+        if self._base_db is None or self._shift is None or self._spectra is None or self._spectra_at < self._window:
+            return None
+        return self._shift(self._spectra.sum(axis=0), self._base_db)
 
     def _gather_baseline(self, levels: np.ndarray, pitches: np.ndarray, speech: np.ndarray, turn: np.ndarray) -> None:
         self._base_levels.extend(levels.tolist())
@@ -238,8 +347,10 @@ class CustomerMood:
             pitch, pitch_spread = None, 0.0
         loud_line = c.loudness_z * min(max(level_spread, c.loudness_spread_least_db), c.loudness_spread_most_db)
         pitch_line = c.pitch_z * min(max(pitch_spread, c.pitch_spread_least_semitones), c.pitch_spread_most_semitones)
+        spectrum_spread, spectrum_line = self._spectrum_baseline()
         return Baseline(round(level, 2), round(level_spread, 2), None if pitch is None else round(pitch, 2),
-                        round(pitch_spread, 2), round(loud_line, 2), round(pitch_line, 2))
+                        round(pitch_spread, 2), round(loud_line, 2), round(pitch_line, 2), round(spectrum_spread, 2),
+                        None if spectrum_line is None else round(spectrum_line, 2))
 
     def nucleus(self, t: float, kind: str) -> None:
         """A syllable nucleus of the customer's (call time, the detector that found it)."""
@@ -281,14 +392,21 @@ class CustomerMood:
         return median(p)
 
     def _judge_chunk(self) -> None:
-        """A second of their speech: heard raised (louder and higher, past both lines, as was the second before) or not."""
+        """A second of their speech: heard raised (louder and higher, or louder with their spectrum up: past both
+        lines, as was the second before) or not."""
         chunk, self._chunk = self._chunk, []
+        spectra, self._chunk_spectra = self._chunk_spectra, []
         b = self.baseline
-        if b is None or b.pitch is None or len(chunk) * self._frame_s < CHUNK_S / 4:
+        if b is None or len(chunk) * self._frame_s < CHUNK_S / 4:
             return
         level = self._loudness([x[1] for x in chunk])
-        pitch = self._pitch([x[2] for x in chunk])
-        raised = level - b.level_db >= b.loud_line_db and pitch is not None and pitch - b.pitch >= b.pitch_line
+        pitch = None if b.pitch is None else self._pitch([x[2] for x in chunk])
+        higher = pitch is not None and b.pitch is not None and pitch - b.pitch >= b.pitch_line
+        if not higher and SPECTRUM_CORROBORATES and len(spectra) == len(chunk) and self._base_db is not None \
+                and self._shift is not None and b.spectrum_line is not None:
+            shift = self._shift(np.sum(spectra, axis=0), self._base_db)
+            higher = shift is not None and shift >= b.spectrum_line
+        raised = level - b.level_db >= b.loud_line_db and higher
         if raised and self._chunk_raised:  # two seconds running: one louder, higher second is a calm voice's range
             self._last_raised = chunk[-1][0]
         self._chunk_raised = raised
@@ -301,11 +419,12 @@ class CustomerMood:
         if b is None or len(self._levels) < self._window:
             return MoodReading(talkovers=talk)
         if self._now_cache[0] != self._heard:  # their window moves only with their speech, read at every snapshot
-            self._now_cache = (self._heard, self._loudness(self._levels), self._pitch(self._pitches))
-        _, level, pitch = self._now_cache
+            self._now_cache = (self._heard, self._loudness(self._levels), self._pitch(self._pitches),
+                               self._spectrum_now())
+        _, level, pitch, spectrum = self._now_cache
         loud = level - b.level_db
         rise = None if pitch is None or b.pitch is None else round(pitch - b.pitch, 2)
-        return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk)
+        return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk, spectrum)
 
     def _pace_rise(self, now: float) -> Optional[float]:
         ledger = self.voiced
@@ -330,7 +449,7 @@ class CustomerMood:
         loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * factor
         pitch = r.pitch_semitones or 0.0
         high = r.pitch_semitones is not None and pitch >= b.pitch_line * factor
-        if loud and high:
+        if loud and (high or self._spectrum_up(r, factor)):  # the spectrum corroborates a voice the pitch misreads
             return 2
         # far over the pitch line makes up for a loudness a little under its own: the evidence weighed together
         much_higher = r.pitch_semitones is not None and pitch >= b.pitch_line * STRONG_PITCH * factor
@@ -339,6 +458,12 @@ class CustomerMood:
             return 2
         hint = pitch >= b.pitch_line * c.corroborate
         return 1 if high or talk or (loud and hint) else 0
+
+    def _spectrum_up(self, r: MoodReading, factor: float) -> bool:
+        """Their voice's spectrum `factor` of its line up (pitch-free: a gain step does not move it)."""
+        line = None if self.baseline is None else self.baseline.spectrum_line
+        return SPECTRUM_CORROBORATES and line is not None and r.spectrum_semitones is not None and \
+            r.spectrum_semitones >= line * factor
 
     def _rebase(self, r: MoodReading, speech_s: float) -> MoodReading:
         """A level change that their pitch does not follow, held through `rebase_speech_s` of speech while they
@@ -370,6 +495,8 @@ class CustomerMood:
         since = self._pitch(list(self._recent_pitches)[-frames:]) if frames else None
         if since is not None and b.pitch is not None and \
                 since - b.pitch >= b.pitch_line * (1.0 if floor_moved else c.corroborate):
+            return r
+        if self._spectrum_up(r, 1.0 if floor_moved else c.corroborate):  # the voice moved, not (only) the line
             return r
         shift = loud or 0.0
         if floor_moved and self.base_floor is not None:  # the line's gain moved the floor as much as the voice

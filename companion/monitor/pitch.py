@@ -36,6 +36,8 @@ class PitchTracker:
         self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
         # lags the octave check may move to: the candidates at best/3 and best/2 and their neighbours
         self._lags = np.arange(self.max_lag + 2)
+        self.keep_spectra = False   # keep each block's power spectra of the frames asked about (`spectra`)
+        self.spectra: Optional[np.ndarray] = None  # (frames asked about, nfft // 2 + 1): their windows' power
 
     def process(self, frames: np.ndarray, only: Optional[np.ndarray] = None) -> np.ndarray:
         """f0 in Hz for each frame of the block; 0.0 where the frame is not voiced, or not in `only` (the
@@ -62,7 +64,8 @@ class PitchTracker:
             return rows, np.concatenate((by_frame[rows], by_frame[rows + 1]), axis=1)
         return rows, np.concatenate([by_frame[rows + k] for k in range(back)], axis=1)
 
-    def _f0(self, windows: np.ndarray) -> np.ndarray:
+    def _f0(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f0 of each window, and the windows' power spectra (Hann-tapered, `nfft` points)."""
         n = windows.shape[0]
         windows = windows - windows.mean(axis=1, keepdims=True)
         windows *= self._taper
@@ -102,24 +105,29 @@ class PitchTracker:
         shift[~curved] = 0.0
         lag = best + np.clip(shift, -0.5, 0.5)
         voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
-        return np.where(voiced, self.rate / lag, 0.0)
+        return np.where(voiced, self.rate / lag, 0.0), power
 
 
 def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarray]]]) -> list[np.ndarray]:
     """`PitchTracker.process` for several trackers (of one configuration) and their blocks at once: one batch of
-    spectra for all the frames asked about. Each result is the same as the tracker's own."""
+    spectra for all the frames asked about. Each result is the same as the tracker's own. A tracker that keeps its
+    spectra (`keep_spectra`) holds its frames' power spectra in `spectra` after the call (the customer's mood reads
+    their voice's spectrum from them: no second transform)."""
     outs, asked, windows = [], [], []
     for tracker, frames, only in jobs:
         out = np.zeros(frames.shape[0])
         rows, taken = tracker._windows(frames, only)
         outs.append(out)
+        tracker.spectra = None
         if taken is not None:
-            asked.append((out, rows))
+            asked.append((tracker, out, rows))
             windows.append(taken)
     if windows:
-        f0 = jobs[0][0]._f0(np.concatenate(windows) if len(windows) > 1 else windows[0])
+        f0, power = jobs[0][0]._f0(np.concatenate(windows) if len(windows) > 1 else windows[0])
         at = 0
-        for out, rows in asked:
+        for tracker, out, rows in asked:
             out[rows] = f0[at : at + rows.size]
+            if tracker.keep_spectra:
+                tracker.spectra = power[at : at + rows.size]
             at += rows.size
     return outs
