@@ -52,9 +52,14 @@ def calls(voices: ov.OtherVoices, customers, agents, lines, kinds) -> list[rv.Ca
 
 
 def render_all(voices: ov.OtherVoices, made_calls: list[rv.Call]) -> list[tuple[Path, rv.Truth]]:
-    """As bench/real_voice_accuracy.py renders (a line jump too short for its second step keeps the first)."""
-    with voices.added(tuple(sorted({c.customer for c in made_calls}))):
-        return rva.render_all(made_calls, voices.work, voices.work / "cache")
+    """As bench/real_voice_accuracy.py renders (a line jump too short for its second step keeps the first),
+    each customer's calls into their own folder."""
+    made = []
+    for customer in dict.fromkeys(c.customer for c in made_calls):
+        work = voices.work(customer)
+        with voices.added((customer,)):
+            made += rva.render_all([c for c in made_calls if c.customer == customer], work, work / "cache")
+    return made
 
 
 def _span(v: list[float]) -> str:
@@ -109,6 +114,8 @@ def main() -> None:
     agents = QUICK_AGENTS if args.quick else args.agents
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.time()
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent, capture_output=True,
+                          text=True).stdout.strip()
     voices = ov.OtherVoices(OUT / "cache", rv_cache=rva.OUT / "cache")
     for customer in args.customers:
         print(f"{customer}: {ov.SPEAKERS[customer].speech}; {voices.speech_s(customer):.0f} s of speech "
@@ -118,8 +125,6 @@ def main() -> None:
     rows = rva.run(made, {}, args.workers)
     if args.misses:
         rva.misses(rows)
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent, capture_output=True,
-                          text=True).stdout.strip()
     print(f"\n### New customers (tests/other_voices.py), shipped constants, main {head}\n")
     for by in ("customer", "line", ("customer", "line"), "agent"):
         print("\n".join(table(rows, by)) + "\n")
