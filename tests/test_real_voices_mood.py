@@ -72,6 +72,21 @@ def test_a_high_voice_the_pitch_tracker_mostly_reads_an_octave_or_more_low_is_st
     assert row["calmer_after_s"] is not None and row["false_calmer"] == [], row
 
 
+@pytest.mark.parametrize("line", ["clean", "mulaw"])
+def test_a_voice_whose_pitch_the_tracker_cannot_read_is_told_upset_from_its_spectrum(real_voices, analyze, line):
+    """FEE087 (a speaker no constant was fitted on): the pitch tracker reads most of her frames at 55-80 Hz on a
+    clean line and at her first formant (about 330 Hz) on a phone line, so her raised voice (+8 dB, +4 st) read
+    +0.5 semitones: louder alone, which is the line, never upset. Her voice's spectrum — where its energy sits on a
+    log-frequency scale, against where it sat in her first 20 s — moves up with her raised voice and not with a
+    line's gain: it corroborates her loudness as her pitch would."""
+    wav, truth = real_voices("grows_upset", "FEE087", "espeak:en-us", line)
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["upset_ok"], row   # within 6 s of her raised voice, and no other customer_upset
+    assert [s["state"] for s in doc["customer_states"]] == ["calm", "upset", "calm"], doc["customer_states"]
+    assert row["calmer_ok"], row  # counted from her last raised second (louder, spectrum up): within 30 s
+
+
 @pytest.mark.parametrize("kind,customer,agent,line", [("calm", "MEO069", "espeak:en-us", "clean"),
                                                       ("calm", "FEE083", "festival:kal_diphone", "noisy"),
                                                       ("agent_raised", "MEE009", "piper:joe", "mulaw")])
