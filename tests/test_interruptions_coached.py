@@ -38,3 +38,33 @@ def test_an_agent_who_cuts_in_just_after_a_pace_cue_is_told_at_once(config):
         agent_interrupting_s=lambda t: t - (confirmed - 1.5)))
     assert [(p.kind, p.t) for p in prompts][:2] == [("slow_down", told_fast), ("keep_listening", confirmed)]
     assert "talked over" in prompts[1].reason
+
+
+
+def _cut_in_after(config, seconds, confirmed, **cue):
+    """The prompts of `cue`'s timeline with an agent's talk-over confirmed at `confirmed` (started 1.5 s before)."""
+    return run(Coach(config.coach), timeline(
+        seconds, **cue, agent_interrupting_since=lambda t: confirmed - 1.5 if confirmed <= t < confirmed + 6.0 else None,
+        agent_interrupting_s=lambda t: t - (confirmed - 1.5)))
+
+
+def test_an_agent_who_cuts_in_just_after_being_told_the_customer_is_calmer_is_told_at_once(config):
+    """`customer_calmer` ("now approach the issue"), then the agent cuts in: the talk-over's cue says something else,
+    and it is told while the talk-over lasts or never, so the gap after the calmer cue does not hold it (a customer
+    from outside the meeting recordings, on a mu-law line, was told 5.1 s after the agent cut in)."""
+    mood = dict(customer_state=lambda t: "upset" if 1.0 <= t < 3.0 else "calm", customer_calm_s=lambda t: max(0.0, t - 3.0))
+    calmer = [p for p in run(Coach(config.coach), timeline(60, **mood)) if p.kind == "customer_calmer"][0]
+    prompts = _cut_in_after(config, 60, calmer.t + 1.0, **mood)
+    assert [(p.kind, p.t) for p in prompts if p.t >= calmer.t] == [("customer_calmer", calmer.t),
+                                                                  ("keep_listening", calmer.t + 1.0)]
+
+
+def test_a_talk_over_just_after_the_customer_upset_cue_waits_out_the_gap_between_prompts(config):
+    """`customer_upset` already says "let them finish": a talk-over a second later is told when the 5 s gap has
+    passed (while it lasts), not on top of it."""
+    mood = dict(customer_state=lambda t: "upset" if t >= 2.0 else "calm")
+    upset = run(Coach(config.coach), timeline(20, **mood))[0]
+    assert upset.kind == "customer_upset"
+    prompts = _cut_in_after(config, 20, upset.t + 1.0, **mood)
+    assert [(p.kind, p.t) for p in prompts] == [("customer_upset", upset.t),
+                                               ("keep_listening", upset.t + config.coach.min_gap_s)]

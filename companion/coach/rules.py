@@ -12,8 +12,9 @@ acoustic estimate than for recognised words) through enough agent speech, and
 
 While the customer is upset, what the agent needs first is to let them vent in a low voice:
 `keep_listening` and `lower_tone` come before the pace cues, which wait while either is due. A raised voice
-is never held back by a pace cue: the gap after `slow_down` or `speeding_up` does not delay `lower_tone`, nor the
-`keep_listening` of a talk-over.
+is never held back by a pace cue: the gap after `slow_down` or `speeding_up` does not delay `lower_tone`. A talk-over
+is told while it lasts: its `keep_listening` waits out the gap only after a cue that already told the agent to let the
+customer speak (`keep_listening`, `customer_upset`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from companion.events import MetricsSnapshot, Prompt
 from companion.prompt_kinds import KINDS
 
 PACE_KINDS = frozenset({"slow_down", "speeding_up"})
+LISTEN_KINDS = frozenset({"keep_listening", "customer_upset"})  # cues that already say: let the customer speak
 
 
 @dataclass
@@ -68,10 +70,13 @@ class Coach:
         return self._gap_ok(t, kind)
 
     def _gap_ok(self, t: float, kind: Optional[str] = None) -> bool:
-        """Any two prompts at least `min_gap_s` apart, except a raised voice's `lower_tone` or a talk-over's
-        `keep_listening` ("talk_over") after a pace cue (either matters more than a fast voice, and is told within
-        seconds or it is too late)."""
-        if kind in ("lower_tone", "talk_over") and self._last_kind in PACE_KINDS:
+        """Any two prompts at least `min_gap_s` apart, except a raised voice's `lower_tone` after a pace cue (a loud
+        voice matters more than a fast one, and it is told within seconds or it is too late), and a talk-over's
+        `keep_listening` ("talk_over") after any cue but one that already said to let the customer speak (a talk-over
+        is told while it lasts or never)."""
+        if kind == "lower_tone" and self._last_kind in PACE_KINDS:
+            return True
+        if kind == "talk_over" and self._last_kind not in LISTEN_KINDS:
             return True
         return self._last_prompt is None or t - self._last_prompt >= self.config.min_gap_s
 
@@ -230,8 +235,9 @@ class Coach:
         if interrupting:
             # prompted while the talk-over goes on or not at all (a late cue would be noise). It is a cue of its
             # own: a talk-share or monologue reminder just before does not hold it off, an interruption prompted
-            # within the cooldown does; the gap after any other prompt only delays it while the talk-over lasts, the
-            # gap after a pace cue not at all (an agent told to slow down who then cuts in hears of the cut-in at once)
+            # within the cooldown does; the gap after a cue that already said to let the customer speak (a talk-share
+            # or monologue reminder, customer_upset) delays it while the talk-over lasts, the gap after any other cue
+            # not at all (an agent told to slow down, or that the customer is calmer, who then cuts in hears of it at once)
             last = self._interruption_prompted
             if last is not None and s.t - last < self.config.cooldown_s:
                 state.marker = s.agent_interrupting_since
