@@ -60,10 +60,10 @@ def _record(wav: str) -> str:
     class Recording(cm.CustomerMood):  # type: ignore[misc,valid-type]
         pending: Optional[np.ndarray] = None
 
-        def add(self, levels_db, f0_hz, speech, first_t, in_turn=None):  # type: ignore[no-untyped-def]
+        def add(self, levels_db, f0_hz, speech, first_t, in_turn=None, spectra=None):  # type: ignore[no-untyped-def]
             ops.append(("add", levels_db.copy(), f0_hz.copy(), speech.copy(), first_t,
                         None if in_turn is None else in_turn.copy(), self.pending))
-            return super().add(levels_db, f0_hz, speech, first_t, in_turn)
+            return super().add(levels_db, f0_hz, speech, first_t, in_turn, spectra)
 
         def nucleus(self, t, kind):  # type: ignore[no-untyped-def]
             ops.append(("nucleus", t, kind))
@@ -92,17 +92,28 @@ def _record(wav: str) -> str:
     doc = analyze_call(CallFileSpec(Path(wav)), load_config(use_user_default=False))
     out = REPLAY / (Path(wav).stem + ".pkl")
     tmp = out.with_suffix(".tmp")
-    tmp.write_bytes(pickle.dumps({"ops": ops, "doc": doc}, protocol=pickle.HIGHEST_PROTOCOL))
+    tmp.write_bytes(pickle.dumps({"ops": ops, "doc": doc, "wav": str(wav)}, protocol=pickle.HIGHEST_PROTOCOL))
     tmp.replace(out)
     return str(out)
 
 
 def wavs(held_out: Optional[bool] = None) -> list[Path]:
     """The rendered calls (the fitted customers', the held-out people's, or both)."""
-    found = sorted(CALLS.glob("real_*.wav"))
+    found = sorted(CALLS.glob("real_*.wav")) or sorted(CALLS.glob("calls-*-*/real_*.wav"))  # other_voices: a folder a customer
     if held_out is None:
         return found
     return [w for w in found if any(f"_c-{c}_" in w.name for c in FITTED) != held_out]
+
+
+def _use(calls: Path) -> None:
+    """Calls from another folder (e.g. bench/out/other_voices/cache, bench/other_voices_accuracy.py's)."""
+    global CALLS, REPLAY
+    CALLS, REPLAY = calls, calls / "replay"
+
+
+def _record_job(job: tuple[str, str]) -> str:
+    _use(Path(job[1]))
+    return _record(job[0])
 
 
 def record(workers: int) -> None:
@@ -112,7 +123,7 @@ def record(workers: int) -> None:
                   key=lambda w: [k in Path(w).name for k in order].index(True))
     began = time.time()
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        for n, _ in enumerate(pool.map(_record, todo), 1):
+        for n, _ in enumerate(pool.map(_record_job, [(w, str(CALLS)) for w in todo]), 1):
             if n % 20 == 0:
                 print(f"{n}/{len(todo)} recorded, {time.time() - began:.0f} s", flush=True)
 
@@ -129,7 +140,8 @@ def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> d
     data = pickle.loads(path.read_bytes())
     config = config or load_config(use_user_default=False)
     # the customer's frames again, for the spectra their pitch tracker gives the mood (not recorded: too big)
-    customer = sf.read(CALLS / (path.stem + ".wav"), dtype="float32")[0][:, 1]
+    wav = Path(data.get("wav", CALLS / (path.stem + ".wav")))
+    customer = sf.read(wav, dtype="float32")[0][:, 1]
     tracker = PitchTracker(config.pitch, config.audio)
     tracker.keep_spectra = True
     frame_len = config.audio.frame_len
@@ -164,7 +176,7 @@ def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> d
                                     customer_pace_rise=r.pace_rise, customer_talkovers=r.talkovers)
             prompts += [{"t": p.t, "kind": p.kind, "reason": p.reason} for p in coach.evaluate(s)]
     doc = dict(data["doc"], prompts=prompts, customer_states=states)
-    truth = rv.Truth.load(CALLS / (path.stem + ".truth.json"))
+    truth = rv.Truth.load(wav.with_suffix(".truth.json"))
     row = rv.judge(truth, doc)
     row["same_as_recorded"] = [p["t"] for p in prompts] == [p["t"] for p in data["doc"]["prompts"]] and \
         [p["kind"] for p in prompts] == [p["kind"] for p in data["doc"]["prompts"]]
@@ -174,6 +186,7 @@ def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> d
 def _replay_job(job: tuple[str, dict, dict]) -> dict:
     import companion.monitor.customer as customer
 
+    _use(Path(job[3]))
     for name, value in job[2].items():  # the mood's module constants, for trying other values
         setattr(customer, name, type(getattr(customer, name))(value))
     return replay_one(Path(job[0]), job[1])
@@ -184,7 +197,7 @@ def replay(held_out: Optional[bool], overrides: dict[str, float], workers: int,
     paths = [REPLAY / (w.stem + ".pkl") for w in wavs(held_out)]
     paths = [p for p in paths if p.exists() and (not kinds or any(f"real_{k}_c-" in p.name for k in kinds))]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(_replay_job, [(str(p), overrides, constants or {}) for p in paths]))
+        return list(pool.map(_replay_job, [(str(p), overrides, constants or {}, str(CALLS)) for p in paths]))
 
 
 def summary(rows: list[dict]) -> list[str]:
@@ -209,6 +222,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=("record", "replay"))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--calls", type=Path, default=None, help="another folder of rendered calls (default: "
+                        "bench/out/real_voices; e.g. bench/out/other_voices/cache)")
     parser.add_argument("--held-out", action="store_true", help="the held-out people's calls only")
     parser.add_argument("--fitted", action="store_true", help="the fitted customers' calls only")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="[customer] overrides")
@@ -218,6 +233,8 @@ def main() -> None:
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--check", action="store_true", help="say which calls' prompts differ from the recording")
     args = parser.parse_args()
+    if args.calls is not None:
+        _use(args.calls.resolve())
     if args.what == "record":
         record(args.workers)
         return
