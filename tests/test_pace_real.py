@@ -1,0 +1,89 @@
+"""The acoustic pace on real people's speech, which no constant was fitted on (tests/pace_real.py: recordings from
+two packages' test data with word timings; bench/real_pace_accuracy.py prints every figure, with the error split
+into speaking time and nuclei per word):
+
+- a LibriVox reader (a clean home recording, a true ~190 words/min) reads within 10 % on every line;
+- the aligner's author at his desk (a true ~167, a fast start and a slow end) reads within 10 % on a phone line.
+
+And what it cannot do yet, kept as strict expected failures so the suite says when it can:
+
+- the same man with a cold, hoarse and creaky, in a noisy room (a true ~190) reads a third of his pace: the pitch
+  tracker calls only 23-41 % of his speaking time voiced (the other voices: 54-74 %; every synthetic voice of the
+  pace corpus 49 % or more), and nuclei are counted only there (his 42-131 words/min, -32 to -78 %);
+- at his desk on a headset he reads -33 %: the voice activity counts his room's noise as speech (+14 % speaking
+  time) and the tracker calls too little of his speech voiced (nuclei -24 %).
+
+The recordings are fetched by pip the first time (into the tests' cache, shared with tests/test_other_voices.py);
+where the registry cannot be reached the tests skip and say why. Each call is one recording on the agent channel,
+analysed as `companion analyze --model none` does."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from companion.analysis import analyze_call
+from companion.audio.file_source import CallFileSpec
+from companion.config import load_config
+from tests import other_voices as ov
+from tests import pace_real
+from tests.pace_corpus import as_call
+from tests.synth_cache import cache_root, locked
+
+
+@pytest.fixture(scope="module")
+def readings():
+    """Per (recording, line name): (true wpm, the pipeline's whole-call wpm)."""
+    archives, cache = cache_root() / "other_voices", cache_root() / "pace_real"
+    archives.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for rid, rec in pace_real.RECORDINGS.items():
+        with locked(archives / f"{rec.source}.lock"), locked(cache.parent / "pace_real.lock"):
+            try:
+                clips += pace_real.clips(cache, recordings=(rid,), archives=archives)
+            except ov.SourceUnavailable as e:
+                pytest.skip(f"{ov.SOURCES[rec.source].spec} could not be fetched: {e}")
+    config = load_config(use_user_default=False)
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="pace_real_") as tmp:
+        for clip in clips:
+            call = as_call(clip, Path(tmp) / f"{clip.voice}_{clip.line}_{clip.noise}.wav")
+            doc = analyze_call(CallFileSpec(call), config)
+            assert doc["pace_source"] == "acoustic"
+            out[(clip.voice, f"{clip.line}{' +noise' if clip.noise else ''}")] = (clip.true_wpm, doc["agent_wpm"])
+    return out
+
+
+def _errors(readings, recording):
+    return {line: (read - true) / true for (rid, line), (true, read) in readings.items() if rid == recording}
+
+
+def test_a_clean_reader_reads_within_ten_per_cent_on_every_line(readings):
+    errors = _errors(readings, "librivox_man")
+    assert len(errors) == 4
+    assert all(abs(e) <= 0.10 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+
+
+def test_a_man_at_his_desk_reads_within_ten_per_cent_on_a_phone_line(readings):
+    errors = {line: e for line, e in _errors(readings, "mfa_author").items() if line.startswith("phone")}
+    assert len(errors) == 2
+    assert all(abs(e) <= 0.10 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+
+
+@pytest.mark.xfail(strict=True, reason="the pitch tracker calls 23-41 % of a hoarse voice's speech voiced and nuclei "
+                   "are counted only there: -32 to -78 % (issue 21; bench/real_pace_accuracy.py)")
+@pytest.mark.parametrize("recording", ["mfa_author_cold", "mfa_author_cold3"])
+def test_a_hoarse_voice_in_a_noisy_room_reads_more_than_half_its_pace_on_every_line(readings, recording):
+    errors = _errors(readings, recording)
+    assert len(errors) == 4
+    assert all(e > -0.5 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+
+
+@pytest.mark.xfail(strict=True, reason="on a headset his room's noise is speaking time (+14 %) and the tracker calls "
+                   "too little of his speech voiced (nuclei -24 %): -33 % (issue 21; bench/real_pace_accuracy.py)")
+def test_a_man_at_his_desk_reads_within_fifteen_per_cent_on_a_headset(readings):
+    errors = {line: e for line, e in _errors(readings, "mfa_author").items() if line.startswith("headset")}
+    assert len(errors) == 2
+    assert all(abs(e) <= 0.15 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
