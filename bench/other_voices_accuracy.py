@@ -101,6 +101,13 @@ def table(rows: list[dict], by) -> list[str]:
     return out
 
 
+def _tree() -> str:
+    """The commit the analysis runs on, and whether the app's code had uncommitted edits then."""
+    git = lambda *a: subprocess.run(["git", *a], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()  # noqa: E731
+    edited = git("status", "--porcelain", "--", "companion", "resources")
+    return git("rev-parse", "--short", "HEAD") + (" with uncommitted edits to companion/ or resources/" if edited else "")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help=f"agents {', '.join(QUICK_AGENTS)} only")
@@ -114,14 +121,13 @@ def main() -> None:
     agents = QUICK_AGENTS if args.quick else args.agents
     OUT.mkdir(parents=True, exist_ok=True)
     began = time.time()
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=HERE.parent, capture_output=True,
-                          text=True).stdout.strip()
     voices = ov.OtherVoices(OUT / "cache", rv_cache=rva.OUT / "cache")
     for customer in args.customers:
         print(f"{customer}: {ov.SPEAKERS[customer].speech}; {voices.speech_s(customer):.0f} s of speech "
               f"({ov.SOURCES[ov.SPEAKERS[customer].source].spec})", flush=True)
     made = render_all(voices, calls(voices, args.customers, agents, args.lines, args.kinds))
     print(f"{len(made)} calls rendered in {time.time() - began:.0f} s", flush=True)
+    head = _tree()   # what the analysis runs on (the shared tree may move while calls render)
     rows = rva.run(made, {}, args.workers)
     if args.misses:
         rva.misses(rows)
