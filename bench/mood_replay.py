@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import pickle
 import sys
@@ -231,6 +232,7 @@ def main() -> None:
                         help="companion.monitor.customer constants, e.g. SPECTRUM_CORROBORATES=0")
     parser.add_argument("--kinds", nargs="*", default=None)
     parser.add_argument("--misses", action="store_true")
+    parser.add_argument("--save", type=Path, default=None, help="write the judged rows here (JSON)")
     parser.add_argument("--check", action="store_true", help="say which calls' prompts differ from the recording")
     args = parser.parse_args()
     if args.calls is not None:
@@ -248,6 +250,8 @@ def main() -> None:
             if not (r["upset_ok"] and r["calmer_ok"]) or r["false_upset"]:
                 print(f"BAD {r['name']}: upset {r.get('upset_after_s')} false {r['false_upset']} "
                       f"calmer {r.get('calmer_after_s')} states {r['states']}")
+    if args.save is not None:
+        args.save.write_text(json.dumps(rows, indent=1, default=str))
     if args.check:
         diff = [r["name"] for r in rows if not r["same_as_recorded"]]
         print(f"{len(rows) - len(diff)}/{len(rows)} calls replay the recorded prompts; differ: {diff[:20]}")
