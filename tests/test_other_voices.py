@@ -17,6 +17,9 @@ from tests import other_voices as ov
 from tests import real_voices as rv
 from tests.synth_cache import cache_root, locked
 
+# the first run fetches three packages (pip, apt-get) and renders the calls with espeak-ng, festival, Piper and sox
+pytestmark = [pytest.mark.synth, pytest.mark.slow]
+
 
 @pytest.fixture(scope="session")
 def other_voices(tmp_path_factory):
