@@ -8,7 +8,13 @@ noisy line whose voice activity hears only part of their speech forms it as soon
 
 - loudness: the level of the louder part (`loudness_percentile`) of their last `window_speech_s` of
   voiced speech;
-- pitch: the median f0 of that speech, in semitones (a few octave errors move a median nothing).
+- pitch: the median f0 of that speech, in semitones (a few octave errors move a median nothing);
+- their voice's spectrum, pitch-free: how far (semitones) that speech's spectrum, on a log-frequency scale,
+  sits above their baseline's (`SpectrumShift`). A voice the pitch tracker cannot read (on a clean line one
+  speaker's energy lies mostly under 100 Hz, on a phone line the tracker's only peak is her first formant) still
+  moves its harmonics and formants up when raised, and a line's gain moves none of it. Its line is `SPECTRUM_Z`
+  of the spread of the baseline's own windows (their standard deviation: a voice whose sentences' spectra differ
+  reads a few windows semitones off and most at none), between `SPECTRUM_LINE_LEAST` and `SPECTRUM_LINE_MOST`.
 
 The baseline is the distribution of these two readings over the baseline's own speech, read the same
 way (windows of `window_speech_s`, every half second of speech): its median, and its spread (the
@@ -18,7 +24,8 @@ A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays
 `release` of that line.
 
 Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
-gain or a moved handset moves the level alone: **upset** is louder *and* higher (or far higher, three
+gain or a moved handset moves the level alone: **upset** is louder *and* higher — the pitch up, or the voice's
+spectrum up where the pitch cannot tell (or far higher, three
 pitch lines, and nearly as loud, three quarters of the loudness line: the evidence weighed together,
 as a voice raised +8 dB read only +5 to +7 dB over a 3 s window on a mu-law line while its pitch
 stood 4 lines up); **tense** is higher
@@ -26,7 +33,7 @@ alone, louder with a hint of pitch (`corroborate` of its line), or talking over 
 in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
 all the speech since the level moved has not even a hint of a rise is the line: through
 `REBASE_LOUDER_SPEECH_S` of speech (quieter: `rebase_speech_s`), while they are not upset, it becomes
-the baseline level (the pitch is
+the baseline level unless their spectrum moved up too (the pitch is
 judged over that whole stretch, not window by window: one naturally higher sentence must not hide
 that the level moved and the voice did not). A line's gain also moves the noise between their words
 by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
