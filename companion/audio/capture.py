@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Protocol
 
@@ -30,6 +31,12 @@ from companion.events import CallStarted, DeviceStatus, Event, FrameBlock, LineS
 
 _OPEN_LOCK = threading.Lock()  # PULSE_SOURCE is process-wide: one stream opens at a time
 OVERFLOW_REPORT_S = 5.0
+# A party is padded with silence only when it has stayed behind the call clock for this long: a device (or a
+# sound server under load) that hands its audio over in late bursts is behind between bursts, and silence put
+# in front of audio that then arrives would move that party later on the clock for the rest of the call (a
+# PulseAudio monitor on a busy machine: 0.3 s bursts, which read a 0.4 s reply as a talk-over). A device whose
+# clock runs slow stays behind, by a lag that only grows: the least lag over this window is what it owes.
+LAG_WINDOW_S = 2.0
 
 
 @dataclass
@@ -44,6 +51,18 @@ class _Line:
     awaiting_first: bool = True
     ever_captured: bool = False
     lost_at: Optional[float] = None  # call time the line went silent
+    lags: deque[tuple[float, int]] = field(default_factory=deque)  # (monotonic time, frames behind the clock)
+
+    def behind(self, mono: float, lag: int) -> int:
+        """The frames this party has stayed behind the call clock through the last `LAG_WINDOW_S` (0 until it
+        has been watched that long): the least of its lags there."""
+        lags = self.lags
+        lags.append((mono, lag))
+        while len(lags) > 1 and lags[1][0] <= mono - LAG_WINDOW_S:
+            lags.popleft()
+        if mono - lags[0][0] < LAG_WINDOW_S:
+            return 0
+        return min(held for _, held in lags)
 
 
 class _Stream(Protocol):
@@ -327,11 +346,15 @@ class LiveCapture(threading.Thread):
                             frames = frames[line.delivered - start :]
                     self.assembler.add(line.party, frames)
                     line.delivered += frames.shape[0]
-                    if line.delivered < expected - skew:
-                        self._silence(line, expected - line.delivered)  # a device running slow
+                    owed = line.behind(mono, expected - line.delivered)
+                    if owed > skew:  # a device running slow: what it has stayed behind by, not a late burst
+                        self._silence(line, owed)
+                        line.lags.clear()
                 elif inp.state == "ok":
+                    line.lags.clear()
                     self._silence(line, expected - skew - line.delivered)  # waiting for a new stream's first audio
                 else:
+                    line.lags.clear()
                     self._silence(line, expected - line.delivered)  # lost: the party is silent
         for block in self.assembler.ready(final=final):
             if self.sink(block):
