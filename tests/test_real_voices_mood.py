@@ -102,9 +102,9 @@ def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices,
 
 @pytest.mark.parametrize("customer,agent,line", [("FEE083", "festival:kal_diphone", "noisy"), ("MEO069", "piper:joe", "noisy"),
                                                   ("MEO069", "espeak:en-us", "clean"),
-                                                  # her calm sentences' spectra differ by a few semitones: her spectrum
-                                                  # line is drawn from that spread, and the sentence after the jump
-                                                  # (+4.25 st) stays under it
+                                                  # her calm sentences' spectra differ by a few semitones (the one
+                                                  # after the jump reads +4.25 st): her pitch, which the tracker reads,
+                                                  # corroborates a louder voice, not her spectrum
                                                   ("FEE083", "espeak:en-us", "noisy")])
 def test_a_line_that_jumps_10_db_under_a_calm_real_customer_is_the_line_not_an_upset_customer(real_voices, analyze,
                                                                                             customer, agent, line):

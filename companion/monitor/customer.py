@@ -12,7 +12,9 @@ noisy line whose voice activity hears only part of their speech forms it as soon
 - their voice's spectrum, pitch-free: how far (semitones) that speech's spectrum, on a log-frequency scale,
   sits above their baseline's (`SpectrumShift`). A voice the pitch tracker cannot read (on a clean line one
   speaker's energy lies mostly under 100 Hz, on a phone line the tracker's only peak is her first formant) still
-  moves its harmonics and formants up when raised, and a line's gain moves none of it. Its line is `SPECTRUM_Z`
+  moves its harmonics and formants up when raised, and a line's gain moves none of it. It stands in for the pitch
+  only where the baseline's pitch lies outside adults' speaking range (`SPEAKING_PITCH_HZ`): a speaker who says new
+  sentences moves their spectrum by up to 7 semitones from one calm sentence to the next. Its line is `SPECTRUM_Z`
   of the spread of the baseline's own windows (their standard deviation: a voice whose sentences' spectra differ
   reads a few windows semitones off and most at none), between `SPECTRUM_LINE_LEAST` and `SPECTRUM_LINE_MOST`.
 
@@ -105,6 +107,14 @@ SHIFT_UP = 8.0
 SPECTRUM_Z = 4.0           # the spectrum is up: 4 of its spreads over the baseline's windows ...
 SPECTRUM_LINE_LEAST = 2.4  # ... and at least 2.4 semitones (the pitch line's floor) ...
 SPECTRUM_LINE_MOST = 6.0   # ... at most 6
+SPECTRUM_LEVEL_WEIGHT = 0.5  # a frame weighs in the window's spectrum as the square root of its power: the loud second
+                             # after a line's 10 dB step weighs 3x, not 10x, and does not stand for the whole window
+                             # (an IVR voice's line jump read +5 to +8 st); level-free frames (0) weigh the quiet ones
+                             # as much as the vowels (FEE087 told on 8 of 12, not 12)
+SPEAKING_PITCH_HZ = (85.0, 300.0)  # adults speak with a median f0 in about 85-255 Hz: a baseline read outside this is
+                                   # the tracker's error (breath or rumble under 100 Hz, a first formant near 330 Hz),
+                                   # and only then does the spectrum stand in for the pitch (on a voice whose sentences
+                                   # differ, its spectrum moves by up to 7 semitones from one calm sentence to the next)
 SPECTRUM_CORROBORATES = True  # the spectrum's shift stands in for the pitch as corroboration of a louder voice
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
@@ -286,6 +296,7 @@ class CustomerMood:
             self._spectra = np.zeros((self._window, points.size))
         left, frac = self._points
         rows = spectra[:, left] * (1.0 - frac) + spectra[:, left + 1] * frac
+        rows = rows / np.maximum(rows.sum(axis=1, keepdims=True), 1e-30) ** (1.0 - SPECTRUM_LEVEL_WEIGHT)
         if self.baseline is None:
             self._base_spectra.append(rows)
         assert self._spectra is not None
@@ -410,7 +421,7 @@ class CustomerMood:
         pitch = None if b.pitch is None else self._pitch([x[2] for x in chunk])
         higher = pitch is not None and b.pitch is not None and pitch - b.pitch >= b.pitch_line
         if not higher and SPECTRUM_CORROBORATES and len(spectra) == len(chunk) and self._base_db is not None \
-                and self._shift is not None and b.spectrum_line is not None:
+                and self._shift is not None and b.spectrum_line is not None and not self._pitch_readable(b):
             shift = self._shift(np.sum(spectra, axis=0), self._base_db)
             higher = shift is not None and shift >= b.spectrum_line
         raised = level - b.level_db >= b.loud_line_db and higher
@@ -466,9 +477,15 @@ class CustomerMood:
         hint = pitch >= b.pitch_line * c.corroborate
         return 1 if high or talk or (loud and hint) else 0
 
+    @staticmethod
+    def _pitch_readable(b: Baseline) -> bool:
+        """Their baseline's pitch lies where adults speak: the tracker reads their voice."""
+        return b.pitch is not None and SPEAKING_PITCH_HZ[0] <= A4_HZ * 2.0 ** (b.pitch / 12.0) <= SPEAKING_PITCH_HZ[1]
+
     def _spectrum_up(self, r: MoodReading, factor: float) -> bool:
         """Their voice's spectrum `factor` of its line up (pitch-free: a gain step does not move it)."""
-        line = None if self.baseline is None else self.baseline.spectrum_line
+        b = self.baseline
+        line = None if b is None or self._pitch_readable(b) else b.spectrum_line
         return SPECTRUM_CORROBORATES and line is not None and r.spectrum_semitones is not None and \
             r.spectrum_semitones >= line * factor
 
