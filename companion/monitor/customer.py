@@ -266,7 +266,9 @@ class CustomerMood:
         self._pitches.extend(pitches.tolist())
         self._heard += len(idx)
         self._recent_pitches.extend(pitches.tolist())
-        rows = self._add_spectra(spectra) if spectra is not None and len(spectra) == idx.size and idx.size else None
+        wanted = self.baseline is None or (SPECTRUM_CORROBORATES and not self._pitch_readable(self.baseline))
+        rows = self._add_spectra(spectra) if wanted and spectra is not None and len(spectra) == idx.size and idx.size \
+            else None  # (read while the baseline forms, then only for a voice whose pitch the tracker misreads)
         quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
             self._quiet.extend(quiet.tolist())
