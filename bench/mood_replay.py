@@ -50,6 +50,9 @@ def band_powers(frames: np.ndarray, rate: int) -> np.ndarray:
     return out
 
 
+_ORIGINAL: dict[str, Any] = {}
+
+
 def _record(wav: str) -> str:
     import companion.monitor.call_monitor as cm
     from companion.analysis import analyze_call
@@ -58,7 +61,10 @@ def _record(wav: str) -> str:
     ops: list[tuple] = []
     rate = load_config(use_user_default=False).audio.sample_rate
 
-    class Recording(cm.CustomerMood):  # type: ignore[misc,valid-type]
+    if not _ORIGINAL:  # each call patches the originals (not the last call's recorders: those would pile up)
+        _ORIGINAL.update(mood=cm.CustomerMood, process=cm.CallMonitor.process, snapshot=cm.CallMonitor.snapshot)
+
+    class Recording(_ORIGINAL["mood"]):  # type: ignore[misc,valid-type]
         pending: Optional[np.ndarray] = None
 
         def add(self, levels_db, f0_hz, speech, first_t, in_turn=None, spectra=None):  # type: ignore[no-untyped-def]
@@ -78,7 +84,7 @@ def _record(wav: str) -> str:
             ops.append(("evaluate", now))
             return super().evaluate(now)
 
-    process, snapshot = cm.CallMonitor.process, cm.CallMonitor.snapshot
+    process, snapshot = _ORIGINAL["process"], _ORIGINAL["snapshot"]
 
     def recording_process(self, block):  # type: ignore[no-untyped-def]
         self.mood.pending = band_powers(block.customer.astype(np.float64), rate).astype(np.float32)
