@@ -13,6 +13,7 @@ against its SHA-256; the recordings' own licences are in `SOURCES`):
 * `asterisk-core-sounds-en-wav=1.6.1-1`, `asterisk-core-sounds-ru-wav=1.6.1-1` (Debian): a professional
   IVR voice's prompts in US English and a Russian IVR voice's (both women, recorded for the phone: 8 kHz).
 * `asterisk-prompt-it-menardi-wav` (Debian): an Italian woman's prompts (8 kHz).
+  Of a prompt set, the prompts of at least 2.5 s (sentences, not single words), in name order, up to 150 s.
 
 From each speaker's files the speech is cut at its pauses into phrases of at most `rv.MAX_PHRASE_S` (as
 tests/real_voices.py cuts its solo stretches), and levelled to `rv.SPEECH_DB`: one gain per recording for
@@ -32,6 +33,7 @@ and `rv.render` work on them unchanged.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -234,8 +236,6 @@ def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
     index = Path(cache) / f"phrases-{speaker.id}-{_digest(GENERATOR_VERSION, source.sha256, asdict(speaker), rv.SPEECH_DB, rv.MIN_PHRASE_S, rv.MAX_PHRASE_S)}"
     listing = index / "phrases.json"
     if listing.exists():
-        import json
-
         return [rv.Phrase(**p) for p in json.loads(listing.read_text())]
     data = recordings(speaker.source, cache)
     files, total = [], 0.0
@@ -268,8 +268,6 @@ def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
             rv._atomic_write_wav(path, clip * gain)
             speech = sum(y - x for x, y in speech_turns(clip, rv.RATE, rv.TRUTH_HANGOVER_S))
             out.append(rv.Phrase(speaker.id, stem, round(a, 3), round(b, 3), str(path), round(speech, 3)))
-    import json
-
     tmp = listing.with_name(f".phrases.{os.getpid()}.json")
     tmp.write_text(json.dumps([asdict(p) for p in out], indent=1))
     os.replace(tmp, listing)
