@@ -86,3 +86,31 @@ def test_a_device_whose_clock_runs_slow_is_kept_near_the_call_clock():
     run(cap, {"agent": lambda t: t * 0.98, "customer": lambda t: t}, audio, total)
     apart = (first_loud_frame(blocks, "agent") - first_loud_frame(blocks, "customer")) * config.audio.frame_s
     assert abs(apart) <= config.capture.max_skew_s + 0.05
+
+
+def test_a_stream_whose_first_audio_comes_late_is_placed_where_it_began(monkeypatch):
+    # the customer's first callback comes 0.4 s after its audio began (the machine was busy), then its backlog comes
+    # at once; the agent's callbacks are on time. Their clicks at 6.0 s land on the same frame.
+    import companion.audio.capture as capture
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(capture.time, "monotonic", lambda: clock["now"])
+    cap, blocks, config = capture_of_two_devices()
+    inputs = {inp.lines[0].party: inp for inp in cap.inputs}
+    for inp in cap.inputs:
+        inp.first_data = None
+    total, piece = 10.0, 320   # 20 ms callbacks
+    audio = {"agent": click_at(6.0, total), "customer": click_at(6.0, total)}
+    sent = {"agent": 0, "customer": 0}
+    for step in range(1, int(total / 0.01) + 1):
+        clock["now"] = t = step * 0.01
+        for party in ("agent", "customer"):
+            taken = int(t * RATE) if party == "agent" or t >= 0.4 else 0   # what the device has by now
+            while sent[party] + piece <= taken:  # each callback hands over one piece (the late one: its backlog)
+                inputs[party].callback(audio[party][sent[party]:sent[party] + piece][:, None], piece, None, None)
+                sent[party] += piece
+        if step % 5 == 0:
+            cap._move_audio(t)
+    cap._move_audio(total + 0.05, final=True)
+    assert abs(inputs["customer"].first_data - inputs["agent"].first_data) < 0.02
+    assert first_loud_frame(blocks, "customer") == first_loud_frame(blocks, "agent")

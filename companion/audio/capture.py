@@ -37,6 +37,11 @@ OVERFLOW_REPORT_S = 5.0
 # PulseAudio monitor on a busy machine: 0.3 s bursts, which read a 0.4 s reply as a talk-over). A device whose
 # clock runs slow stays behind, by a lag that only grows: the least lag over this window is what it owes.
 LAG_WINDOW_S = 2.0
+# A stream's first sample is placed on the call clock once its audio has come for this long: each callback says
+# its first sample was taken no later than (now - samples so far / rate), and the earliest of these is the start.
+# The first callback alone would be late by however long the machine kept it waiting (a busy machine: 0.1-0.5 s,
+# one party moved later than the other for the rest of the call); the backlog it then hands over tells.
+PLACE_AFTER_S = 0.5
 
 
 @dataclass
@@ -87,7 +92,9 @@ class DeviceInput:
     stream: Optional[_Stream] = None
     opened_at: float = 0.0
     last_data: float = 0.0
-    first_data: Optional[float] = None
+    first_data: Optional[float] = None   # when the stream's first sample was taken (monotonic), at the latest
+    first_callback: float = 0.0          # when its first audio came
+    received: int = 0                    # samples it has handed over since it opened
     port_overflows: int = 0
     state: str = "closed"       # "ok", "lost"
     attempts: int = 0
@@ -105,8 +112,13 @@ class DeviceInput:
         if status and status.input_overflow:
             self.port_overflows += 1
         now = time.monotonic()
+        self.received += frames
+        began = now - self.received / self.device.rate
         if self.first_data is None:
-            self.first_data = now - frames / self.device.rate
+            self.first_callback = now  # (before first_data: the capture thread reads first_data first)
+            self.first_data = began
+        elif began < self.first_data:
+            self.first_data = began
         self.last_data = now
         for line in self.lines:
             line.ring.write(indata[:, line.channel])
@@ -132,6 +144,7 @@ class DeviceInput:
         self.stream = stream
         self.opened_at = time.monotonic()
         self.first_data = None
+        self.received = 0
         self.last_data = 0.0
         for line in self.lines:
             line.awaiting_first = True
@@ -332,6 +345,9 @@ class LiveCapture(threading.Thread):
         for inp in self.inputs:
             for line in inp.lines:
                 first_data = inp.first_data  # set by the PortAudio thread when a stream's audio first arrives
+                if inp.state == "ok" and first_data is not None and line.awaiting_first \
+                        and mono - inp.first_callback < PLACE_AFTER_S:
+                    continue  # its audio waits in the ring until its start is known
                 if inp.state == "ok" and first_data is not None:
                     data = line.ring.read()
                     frames = line.framer.push(data)
