@@ -333,6 +333,8 @@ class CustomerMood:
         """Their last `window_speech_s` of speech's spectrum against the baseline's (semitones; None: not read)."""
         if self._base_db is None or self._shift is None or self._spectra is None or self._spectra_at < self._window:
             return None
+        if self.baseline is None or self._pitch_readable(self.baseline):
+            return None  # read only for a voice whose pitch the tracker misreads (`_spectrum_up`): no cost for the others
         return self._shift(self._spectra.sum(axis=0), self._base_db)
 
     def _gather_baseline(self, levels: np.ndarray, pitches: np.ndarray, speech: np.ndarray, turn: np.ndarray) -> None:
