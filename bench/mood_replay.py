@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import pickle
 import sys
 import time
@@ -137,11 +136,11 @@ def record(workers: int) -> None:
 
 def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> dict:
     """One call's prompts with the current mood code (and [customer] overrides), judged."""
-    from companion.coach.rules import Coach
-    from companion.monitor.customer import CustomerMood
-    from companion.events import CustomerState
-
     import soundfile as sf
+
+    from companion.coach.rules import Coach
+    from companion.events import CustomerState
+    from companion.monitor.customer import CustomerMood
     from companion.monitor.pitch import PitchTracker
 
     data = pickle.loads(path.read_bytes())

@@ -4,11 +4,10 @@ pace cue was told just before (companion/coach/rules.py: the 5 s gap between pro
 
 from __future__ import annotations
 
+from companion.coach.rules import Coach
 from tests import real_voices as rv
 from tests.test_coach import run, timeline
 from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
-
-from companion.coach.rules import Coach
 
 
 def test_a_real_agent_told_to_slow_down_who_then_cuts_in_is_told_to_keep_listening_within_3_s(real_voices, analyze):  # noqa: F811

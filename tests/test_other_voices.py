@@ -52,13 +52,12 @@ def other_voices(tmp_path_factory):
     return make
 
 
+# (a few calls: each is a 2-4 minute render; the bench judges all 336)
 @pytest.mark.parametrize("customer,agent,line", [("M_mfa_en", "espeak:en-us", "clean"),
-                                                  ("M_mfa_en", "piper:joe", "mulaw"),
-                                                  ("M_librivox_en", "festival:kal_diphone", "noisy"),
-                                                  ("F_ivr_en", "piper:joe", "noisy")])
+                                                  ("M_librivox_en", "festival:kal_diphone", "noisy")])
 def test_a_calm_customer_from_another_source_is_never_called_upset(other_voices, analyze, customer, agent, line):
     """Free speech with its "uh"s, slow and quick stretches and one file 7 dB quieter than the next as it was
-    recorded (levelled per file); an audiobook reader; a professional voice on the phone band."""
+    recorded (levelled per file); an audiobook reader on a noisy phone line."""
     wav, truth = other_voices("calm", customer, agent, line)
     doc = analyze(wav)
     row = rv.judge(truth, doc)

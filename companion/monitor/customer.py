@@ -297,7 +297,7 @@ class CustomerMood:
             self._shift = SpectrumShift(points)
             self._spectra = np.zeros((self._window, points.size))
         left, frac = self._points
-        rows = spectra[:, left] * (1.0 - frac) + spectra[:, left + 1] * frac
+        rows: np.ndarray = spectra[:, left] * (1.0 - frac) + spectra[:, left + 1] * frac
         rows = rows / np.maximum(rows.sum(axis=1, keepdims=True), 1e-30) ** (1.0 - SPECTRUM_LEVEL_WEIGHT)
         if self.baseline is None:
             self._base_spectra.append(rows)
