@@ -62,10 +62,6 @@ def render_all(voices: ov.OtherVoices, made_calls: list[rv.Call]) -> list[tuple[
     return made
 
 
-def _span(v: list[float]) -> str:
-    return f"{v[0]:.1f}–{v[-1]:.1f} s" if v else "–"
-
-
 def table(rows: list[dict], by) -> list[str]:
     """One line per group: the cues a new customer is judged on, each in its own column."""
     out = [f"| {by if isinstance(by, str) else ' / '.join(by)} | no customer_upset: calm, talk-over calls "
@@ -80,23 +76,11 @@ def table(rows: list[dict], by) -> list[str]:
         rs = rows if name == "all" else groups[name]
         never = [r for r in rs if r["kind"] in ("calm", "talkovers")]
         jump = [r for r in rs if r["kind"] == "line_jump"]
-        upset = [r for r in rs if r["kind"] == "grows_upset"]
-        lat = sorted(r["upset_after_s"] for r in upset if r["upset_after_s"] is not None)
-        calm = sorted(r["calmer_after_s"] for r in upset if r["calmer_after_s"] is not None)
-        found = sum(r["talkovers_found"] for r in rs)
-        true = sum(r["talkovers_true"] for r in rs)
-        matched = sum(r["talkovers_matched"] for r in rs)
-        wrong = sum(len(r["talkovers_wrong_party"]) for r in rs)
-        agent_true = sum(1 for r in rs if r["kind"] == "talkovers") * 3
-        missed_keep = sum(len(r["keep_listening_missed"]) for r in rs)
+        c = rva.cue_cells(rs)
         out.append(
             f"| {name} | {rva._pct(sum(not r['false_upset'] for r in never), len(never))} "
             f"| {rva._pct(sum(not r['false_upset'] for r in jump), len(jump))} "
-            f"| {rva._pct(sum(r['upset_ok'] for r in upset), len(upset))} ({_span(lat)}) "
-            f"| {rva._pct(sum(r['calmer_ok'] for r in upset), len(upset))} ({_span(calm)}) "
-            f"| {matched / found if found else 1:.2f} / {matched / true if true else 1:.2f} "
-            f"| {rva._pct(matched, matched + wrong)} "
-            f"| {rva._pct(agent_true - missed_keep, agent_true)} "
+            f"| {c['upset']} | {c['calmer']} | {c['talkovers']} | {c['party']} | {c['keep']} "
             f"| {rva._pct(sum(not r['false_lower_tone'] for r in rs), len(rs))} |")
     return out
 

@@ -29,6 +29,7 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -38,8 +39,9 @@ from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
 GOAL_MEDIAN, GOAL_WORST_VOICE = 10.0, 15.0  # per cent, on each held-out engine
 
 
-def count(clip: Clip) -> dict:
-    """Nuclei and speaking time the monitor finds in one clip (no transcriber)."""
+def agent_ledger(clip: Clip) -> tuple[Any, Any]:
+    """(the default coaching config, the agent's speech ledger) after the monitor has heard the clip as a call's agent
+    (no transcriber), as `companion analyze --model none` does."""
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.config import load_config
     from companion.monitor.call_monitor import CallMonitor
@@ -50,7 +52,12 @@ def count(clip: Clip) -> dict:
         for block in FileCallSource(CallFileSpec(as_call(clip, Path(tmp) / "call.wav")), config.audio).blocks():
             monitor.process(block)
         monitor.finish()
-    ledger = monitor.ledger["agent"]
+    return config, monitor.ledger["agent"]
+
+
+def count(clip: Clip) -> dict:
+    """Nuclei and speaking time the monitor finds in one clip (no transcriber)."""
+    config, ledger = agent_ledger(clip)
     speech = ledger.total_speech_s
     try:  # as the monitor reads it: under the smoothing matched to the clip's rate, interpolated
         from companion.monitor.pace import matched_units

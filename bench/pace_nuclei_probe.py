@@ -40,7 +40,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench.pace_fit import made_clips  # noqa: E402
+from bench.pace_fit import agent_ledger, made_clips  # noqa: E402
 from tests.pace_corpus import ENGINES, TEXTS, VOICES, Clip, Job, make, speaking_time  # noqa: E402
 
 FAST_AIMS = (210, 200, 230)  # the fast render compared, first one found
@@ -74,19 +74,9 @@ def sped_up(calm: Clip, true_wpm: float, folder: Path) -> Clip:
 
 def counts(clip: Clip) -> dict:
     """Nuclei per detector, the matched count and the speaking time the monitor finds in one clip."""
-    from companion.audio.file_source import CallFileSpec, FileCallSource
-    from companion.config import load_config
-    from companion.monitor.call_monitor import CallMonitor
     from companion.monitor.pace import matched_units, smoothings, unit_kind
-    from tests.pace_corpus import as_call
 
-    config = load_config(use_user_default=False)
-    monitor = CallMonitor(config)
-    with tempfile.TemporaryDirectory() as tmp:
-        for block in FileCallSource(CallFileSpec(as_call(clip, Path(tmp) / "call.wav")), config.audio).blocks():
-            monitor.process(block)
-        monitor.finish()
-    ledger = monitor.ledger["agent"]
+    config, ledger = agent_ledger(clip)
     speech = ledger.total_speech_s
     per_kind = {taps * 10: ledger.total_units(unit_kind(taps, config.pace)) for taps in smoothings(config.pace)}
     matched = matched_units(ledger.total_units, speech, config.pace, config.pace.syllables_per_word)[0]

@@ -119,25 +119,33 @@ def table(rows: list[dict], by: str) -> list[str]:
         rs = rows if key == "all" else groups[key]
         # a line whose level jumps is a harder case than the issue's calls: shown in its own row only
         never = [r for r in rs if r["kind"] != "grows_upset" and (r["kind"] != "line_jump" or key == "line_jump")]
-        upset = [r for r in rs if r["kind"] == "grows_upset"]
-        lat = sorted(r["upset_after_s"] for r in upset if r["upset_after_s"] is not None)
-        calm = sorted(r["calmer_after_s"] for r in upset if r["calmer_after_s"] is not None)
-        found = sum(r["talkovers_found"] for r in rs)
-        true = sum(r["talkovers_true"] for r in rs)
-        matched = sum(r["talkovers_matched"] for r in rs)
-        wrong = sum(len(r["talkovers_wrong_party"]) for r in rs)
-        missed_keep = sum(len(r["keep_listening_missed"]) for r in rs)
-        agent_true = sum(1 for r in rs if r["kind"] == "talkovers") * 3
-        span = lambda v: f"{v[0]:.1f}–{v[-1]:.1f} s" if v else "–"  # noqa: E731
-        out.append(
-            f"| {key} | {_pct(sum(not r['false_upset'] for r in never), len(never))} "
-            f"| {_pct(sum(r['upset_ok'] for r in upset), len(upset))} ({span(lat)}) "
-            f"| {_pct(sum(r['calmer_ok'] for r in upset), len(upset))} ({span(calm)}) "
-            f"| {_pct(sum(r['lower_tone_ok'] for r in rs), len(rs))} "
-            f"| {matched / found if found else 1:.2f} / {matched / true if true else 1:.2f} "
-            f"| {_pct(matched, matched + wrong)} "
-            f"| {_pct(agent_true - missed_keep, agent_true)} |")
+        c = cue_cells(rs)
+        out.append(f"| {key} | {_pct(sum(not r['false_upset'] for r in never), len(never))} | {c['upset']} | {c['calmer']} "
+                   f"| {_pct(sum(r['lower_tone_ok'] for r in rs), len(rs))} | {c['talkovers']} | {c['party']} | {c['keep']} |")
     return out
+
+
+def _span(v: list[float]) -> str:
+    return f"{v[0]:.1f}–{v[-1]:.1f} s" if v else "–"
+
+
+def cue_cells(rs: list[dict]) -> dict[str, str]:
+    """A table row's cells for a group of judged calls: upset and calmer in time (with their latencies), talk-overs'
+    precision / recall, the right party, keep_listening in time."""
+    upset = [r for r in rs if r["kind"] == "grows_upset"]
+    lat = sorted(r["upset_after_s"] for r in upset if r["upset_after_s"] is not None)
+    calm = sorted(r["calmer_after_s"] for r in upset if r["calmer_after_s"] is not None)
+    found = sum(r["talkovers_found"] for r in rs)
+    true = sum(r["talkovers_true"] for r in rs)
+    matched = sum(r["talkovers_matched"] for r in rs)
+    wrong = sum(len(r["talkovers_wrong_party"]) for r in rs)
+    missed_keep = sum(len(r["keep_listening_missed"]) for r in rs)
+    agent_true = sum(1 for r in rs if r["kind"] == "talkovers") * 3
+    return {"upset": f"{_pct(sum(r['upset_ok'] for r in upset), len(upset))} ({_span(lat)})",
+            "calmer": f"{_pct(sum(r['calmer_ok'] for r in upset), len(upset))} ({_span(calm)})",
+            "talkovers": f"{matched / found if found else 1:.2f} / {matched / true if true else 1:.2f}",
+            "party": _pct(matched, matched + wrong),
+            "keep": _pct(agent_true - missed_keep, agent_true)}
 
 
 def report(rows: list[dict], title: str) -> str:
