@@ -108,45 +108,59 @@ class VoiceActivity:
             quiet = np.concatenate((self._quiet, ~loud_enough))
             self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
         voiced = np.zeros(n, dtype=bool)
-        is_speech = self._vad.is_speech
-        for k in np.flatnonzero(loud_enough):
-            voiced[k] = is_speech(pcm16[k].tobytes(), self._rate)
+        is_speech, rate = self._vad.is_speech, self._rate
+        data, size = pcm16.tobytes(), pcm16.itemsize * pcm16[0].size if n else 0
+        for k in np.flatnonzero(loud_enough).tolist():
+            voiced[k] = is_speech(data[k * size: (k + 1) * size], rate)
         changes: list[TurnChange] = []
         if not self.speaking and not voiced.any():  # silence between turns: nothing to follow frame by frame
             if n:
                 self._run = 0
             return voiced, np.zeros(n, dtype=bool), changes
-        in_turn = [False] * n
-        for i, is_voiced in enumerate(voiced.tolist()):
-            frame = first_frame + i
+        # run by run (a stretch of frames all voiced or all not): each frame of a run would do the same, so a run
+        # moves the onset or hangover count by its length, and a turn opens or closes at the frame that count reaches
+        in_turn = np.zeros(n, dtype=bool)
+        edges = np.flatnonzero(voiced[1:] != voiced[:-1]) + 1
+        starts, ends = [0] + edges.tolist(), edges.tolist() + [n]
+        is_voiced = bool(voiced[0])
+        for a, b in zip(starts, ends):
             if is_voiced:
-                self._last_voiced = frame
+                self._last_voiced = first_frame + b - 1
                 if self.speaking:
                     self._silent = 0
+                    in_turn[a:b] = True
+                elif self._run + (b - a) >= self._onset:
+                    at = a + self._onset - self._run - 1   # the frame the onset is reached on
+                    self.speaking = True
+                    self._turn_start = first_frame + a - self._run
+                    soft = self._soft_start(self._turn_start, first_frame + n)
+                    self._silent = self._run = 0  # the next turn needs its own onset
+                    changes.append(TurnChange(self._turn_start, None, first_frame + at,
+                                              soft if soft < self._turn_start else None))
+                    in_turn[at:b] = True
                 else:
-                    self._run += 1
-                    if self._run >= self._onset:
-                        self.speaking = True
-                        self._turn_start = frame - self._run + 1
-                        soft = self._soft_start(self._turn_start, first_frame + n)
-                        self._silent = self._run = 0  # the next turn needs its own onset
-                        changes.append(TurnChange(self._turn_start, None, frame,
-                                                  soft if soft < self._turn_start else None))
+                    self._run += b - a
+            elif self.speaking:
+                if self._turn_start is not None and self._silent + (b - a) >= self._hangover:  # in a turn: it has a start
+                    at = a + self._hangover - self._silent - 1   # the frame the hangover runs out on
+                    self._silent = self._hangover
+                    end = self._last_voiced + 1
+                    soft_end = self._soft_end(end, first_frame + at + 1, first_frame + n)
+                    changes.append(TurnChange(self._turn_start, end, first_frame + at,
+                                              soft_end_frame=soft_end if soft_end > end else None))
+                    self._turn_end = end
+                    self.speaking = False
+                    self._turn_start = None
+                    in_turn[a:at] = True
+                    if at + 1 < b:
+                        self._run = 0
+                else:
+                    self._silent += b - a
+                    in_turn[a:b] = True
             else:
-                if self.speaking:
-                    self._silent += 1
-                    if self._silent >= self._hangover and self._turn_start is not None:  # in a turn: it has a start
-                        end = self._last_voiced + 1
-                        soft_end = self._soft_end(end, frame + 1, first_frame + n)
-                        changes.append(TurnChange(self._turn_start, end, frame,
-                                                  soft_end_frame=soft_end if soft_end > end else None))
-                        self._turn_end = end
-                        self.speaking = False
-                        self._turn_start = None
-                else:
-                    self._run = 0
-            in_turn[i] = self.speaking
-        return voiced, np.array(in_turn, dtype=bool), changes
+                self._run = 0
+            is_voiced = not is_voiced
+        return voiced, in_turn, changes
 
     def _soft_start(self, start: int, block_end: int) -> int:
         """`start` moved back to where the soft sound just before it began (see SOFT_DRIFT), at most `preroll_s` back."""
