@@ -5,7 +5,9 @@ every 20 ms frame of both channels (mode 2, as the app's voice activity uses it)
 the app reads. Both are timed as whole processes, start-up included (Python, imports), each pinned
 to one core with `taskset -c 0`, alternating run by run so a busy machine weighs on both alike.
 Wall time and CPU time (user + sys, which other work on the machine changes far less) are reported
-for each, with their ratios.
+for each, with their ratios. Python's compiled bytecode is kept between runs (in a folder of its own for each
+checkout, made by one untimed run), as `pip install .` compiles it on installing: a checkout run where
+PYTHONDONTWRITEBYTECODE is set would otherwise compile the app's modules again at every start.
 
 Run by hand:  python bench/bench_analyze.py [--minutes 10] [--runs 5]
               python bench/bench_analyze.py --tree /tmp/before --tree .   (several checkouts of the app, each
@@ -66,11 +68,12 @@ class Run(NamedTuple):
     stdout: str
 
 
-def timed(command: list[str], cwd: Optional[Path] = None) -> Run:
+def timed(command: list[str], cwd: Optional[Path] = None, env: Optional[dict[str, str]] = None) -> Run:
     """One process, start to exit: wall time, its own CPU time and peak memory (from wait4)."""
     with tempfile.TemporaryFile("w+") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=None if cwd is None else str(cwd))
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, cwd=None if cwd is None else str(cwd),
+                                   env=env)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -78,6 +81,13 @@ def timed(command: list[str], cwd: Optional[Path] = None) -> Run:
             raise SystemExit(f"{' '.join(command)} failed with exit code {process.returncode}")
         out.seek(0)
         return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out.read())
+
+
+def _with_bytecode(folder: Path) -> dict[str, str]:
+    """This environment, with Python's compiled modules kept in (and read from) `folder`."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(folder)
+    return env
 
 
 def main() -> None:
@@ -108,13 +118,20 @@ def main() -> None:
                                    capture_output=True, text=True, check=True).stdout.strip()
             if not Path(found).resolve().is_relative_to(tree):
                 raise SystemExit(f"{tree}: python -m companion there runs {found}, not that checkout")
+    bytecode = Path(tempfile.mkdtemp(prefix="bench-bytecode-"))
+    envs = {tree: _with_bytecode(bytecode / str(k)) for k, tree in enumerate(trees)}
+    floor_env = _with_bytecode(bytecode / "floor")
+    timed(floor_cmd, env=floor_env)
+    for tree in trees:  # compiles each checkout's modules once, as installing does
+        timed(analyze_cmd, tree, envs[tree])
     load_before = os.getloadavg()
     analyses: dict[Optional[Path], list[Run]] = {tree: [] for tree in trees}
     floors: list[Run] = []
     for _ in range(args.runs):  # alternating, so all see the same machine
-        floors.append(timed(floor_cmd))
+        floors.append(timed(floor_cmd, env=floor_env))
         for tree in trees:
-            analyses[tree].append(timed(analyze_cmd, tree))
+            analyses[tree].append(timed(analyze_cmd, tree, envs[tree]))
+    shutil.rmtree(bytecode, ignore_errors=True)
     load_after = os.getloadavg()
     doc = json.loads(analyses[trees[-1]][-1].stdout)
 
@@ -127,7 +144,7 @@ def main() -> None:
     print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"load average (1 min) before {load_before[0]:.2f}, after {load_after[0]:.2f}")
     print(f"call: {duration:.0f} s stereo, {len(doc['turns'])} turns, {len(doc['prompts'])} prompts; "
-          f"{args.runs} runs each, process start included, pinned to one core" + ("" if pin else " (taskset missing: not pinned)"))
+          f"{args.runs} runs each, process start included (compiled bytecode kept), pinned to one core" + ("" if pin else " (taskset missing: not pinned)"))
     print(f"{'':36s}{'wall median':>12s}{'wall best':>11s}{'CPU median':>12s}{'CPU best':>10s}{'max RSS':>9s}")
     rows = [(f"analyze --model none{'' if tree is None else ' (' + tree.name + ')'}", runs) for tree, runs in analyses.items()]
     for name, runs in rows + [("floor (soundfile + webrtcvad)", floors)]:
