@@ -17,6 +17,8 @@ noisy line whose voice activity hears only part of their speech forms it as soon
   sentences moves their spectrum by up to 7 semitones from one calm sentence to the next. Its line is `SPECTRUM_Z`
   of the spread of the baseline's own windows (their standard deviation: a voice whose sentences' spectra differ
   reads a few windows semitones off and most at none), between `SPECTRUM_LINE_LEAST` and `SPECTRUM_LINE_MOST`.
+  For such a voice the pitch the tracker reads is evidence only while the spectrum has moved up with it
+  (`MISREAD_PITCH_AGREES` of its line): a hoarse voice's misread pitch rose on a calm sentence whose spectrum fell.
 
 The baseline is the distribution of these two readings over the baseline's own speech, read the same
 way (windows of `window_speech_s`, every half second of speech): its median, and its spread (the
@@ -116,6 +118,10 @@ SPEAKING_PITCH_HZ = (85.0, 300.0)  # adults speak with a median f0 in about 85-2
                                    # and only then does the spectrum stand in for the pitch (on a voice whose sentences
                                    # differ, its spectrum moves by up to 7 semitones from one calm sentence to the next)
 SPECTRUM_CORROBORATES = True  # the spectrum's shift stands in for the pitch as corroboration of a louder voice
+MISREAD_PITCH_AGREES = 0.5    # a pitch read from a voice outside `SPEAKING_PITCH_HZ` is evidence only while their
+                              # spectrum has moved up with it, half its line: a hoarse voice read at 65 Hz "rose" 2.9
+                              # semitones on a calm sentence whose spectrum moved 1.75 down (M_mfa_cold_en, called upset),
+                              # and rose 4-6 with his raised voice, his spectrum 2-2.5 up
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -424,10 +430,13 @@ class CustomerMood:
         level = self._loudness([x[1] for x in chunk])
         pitch = None if b.pitch is None else self._pitch([x[2] for x in chunk])
         higher = pitch is not None and b.pitch is not None and pitch - b.pitch >= b.pitch_line
-        if not higher and SPECTRUM_CORROBORATES and len(spectra) == len(chunk) and self._base_db is not None \
-                and self._shift is not None and b.spectrum_line is not None and not self._pitch_readable(b):
-            shift = self._shift(np.sum(spectra, axis=0), self._base_db)
-            higher = shift is not None and shift >= b.spectrum_line
+        if not self._pitch_readable(b):
+            shift = None
+            if SPECTRUM_CORROBORATES and len(spectra) == len(chunk) and self._base_db is not None \
+                    and self._shift is not None and b.spectrum_line is not None:
+                shift = self._shift(np.sum(spectra, axis=0), self._base_db)
+            higher = (higher and self._pitch_counts(b, shift)) or \
+                (shift is not None and b.spectrum_line is not None and shift >= b.spectrum_line)
         raised = level - b.level_db >= b.loud_line_db and higher
         if raised and self._chunk_raised:  # two seconds running: one louder, higher second is a calm voice's range
             self._last_raised = chunk[-1][0]
@@ -469,12 +478,13 @@ class CustomerMood:
         assert b is not None
         talk = r.talkovers >= c.talkovers
         loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * factor
-        pitch = r.pitch_semitones or 0.0
-        high = r.pitch_semitones is not None and pitch >= b.pitch_line * factor
+        read = r.pitch_semitones is not None and self._pitch_counts(b, r.spectrum_semitones)
+        pitch = (r.pitch_semitones or 0.0) if read else 0.0
+        high = read and pitch >= b.pitch_line * factor
         if loud and (high or self._spectrum_up(r, factor)):  # the spectrum corroborates a voice the pitch misreads
             return 2
         # far over the pitch line makes up for a loudness a little under its own: the evidence weighed together
-        much_higher = r.pitch_semitones is not None and pitch >= b.pitch_line * STRONG_PITCH * factor
+        much_higher = read and pitch >= b.pitch_line * STRONG_PITCH * factor
         nearly_loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * NEAR_LOUDNESS * factor
         if much_higher and nearly_loud:
             return 2
@@ -485,6 +495,12 @@ class CustomerMood:
     def _pitch_readable(b: Baseline) -> bool:
         """Their baseline's pitch lies where adults speak: the tracker reads their voice."""
         return b.pitch is not None and SPEAKING_PITCH_HZ[0] <= A4_HZ * 2.0 ** (b.pitch / 12.0) <= SPEAKING_PITCH_HZ[1]
+
+    def _pitch_counts(self, b: Baseline, spectrum: Optional[float]) -> bool:
+        """Their pitch is evidence: the tracker reads their voice, or their spectrum moved up with it."""
+        if self._pitch_readable(b):
+            return True
+        return spectrum is not None and b.spectrum_line is not None and spectrum >= b.spectrum_line * MISREAD_PITCH_AGREES
 
     def _spectrum_up(self, r: MoodReading, factor: float) -> bool:
         """Their voice's spectrum `factor` of its line up (pitch-free: a gain step does not move it)."""
