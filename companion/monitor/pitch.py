@@ -36,6 +36,7 @@ class PitchTracker:
         self._tail = np.zeros(self.window - self.frame_len, dtype=np.float64)
         # lags the octave check may move to: the candidates at best/3 and best/2 and their neighbours
         self._lags = np.arange(self.max_lag + 2)
+        self._near = np.array((-1, 0, 1))
         self.keep_spectra = False   # keep each block's power spectra of the frames asked about (`spectra`)
         self.spectra: Optional[np.ndarray] = None  # (frames asked about, nfft // 2 + 1): their windows' power
 
@@ -67,9 +68,11 @@ class PitchTracker:
     def _f0(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """f0 of each window, and the windows' power spectra (Hann-tapered, `nfft` points)."""
         n = windows.shape[0]
-        windows = windows - windows.mean(axis=1, keepdims=True)
-        windows *= self._taper
-        spec = np.fft.rfft(windows, self.nfft, axis=1)
+        padded = np.zeros((n, self.nfft))   # the transform's zero padding, written in place
+        taken = padded[:, : self.window]
+        np.subtract(windows, windows.mean(axis=1, keepdims=True), out=taken)
+        taken *= self._taper
+        spec = np.fft.rfft(padded, axis=1)
         power = np.abs(spec)
         power **= 2
         acf = np.fft.irfft(power, self.nfft, axis=1)[:, : self.max_lag + 2]
@@ -81,21 +84,24 @@ class PitchTracker:
         every = np.arange(n)
         best = np.argmax(norm[:, lo : hi + 1], axis=1) + lo
         peak = norm[every, best]
-        flat = norm.reshape(-1)
-        width = norm.shape[1]
-        base = every * width
-        # Prefer the shortest lag that is nearly as strong: avoids halving the pitch.
+        # Prefer the shortest lag that is nearly as strong: avoids halving the pitch. Only rows whose candidate
+        # (best / divisor) reaches `lo` can move; the candidate is then at most hi / 2, so only its left neighbour
+        # may fall outside [lo, hi], and that one never wins.
         for divisor in (3, 2):
             centre = np.rint(best / divisor)
-            cand = np.clip(centre.astype(int), lo, hi)
-            # the candidate and its neighbours within [lo, hi]; out of range never wins
-            near = cand[:, None] + np.array((-1, 0, 1))
-            values = flat[base[:, None] + np.clip(near, lo, hi)]
-            values[(near < lo) | (near > hi)] = -np.inf
-            take = (centre >= lo) & (values.max(axis=1) >= 0.9 * peak)
+            rows = np.flatnonzero(centre >= lo)
+            if not rows.size:
+                continue
+            cand = centre[rows].astype(np.intp)
+            values = norm[rows[:, None], cand[:, None] + self._near]
+            values[cand == lo, 0] = -np.inf
+            take = values.max(axis=1) >= 0.9 * peak[rows]
             if take.any():
-                best = np.where(take, near[every, np.argmax(values, axis=1)], best)
-                peak = flat[base + best]
+                rows = rows[take]
+                best[rows] = cand[take] + np.argmax(values[take], axis=1) - 1
+                peak[rows] = norm[rows, best[rows]]
+        flat = norm.reshape(-1)
+        base = every * norm.shape[1]
         # Parabolic interpolation around the chosen lag.
         left = flat[base + np.maximum(best - 1, 0)]
         right = flat[base + best + 1]
