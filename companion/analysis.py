@@ -30,7 +30,7 @@ def analyze_call(
     pipeline.bus.subscribe(collector)
     for subscriber in subscribers:  # e.g. a CallRecorder saving the call as it goes
         pipeline.bus.subscribe(subscriber)
-    pipeline.run(source.blocks(), here=model is None)  # without a model, nothing to run beside the monitor
+    pipeline.run(source.blocks())
     if not collector.turns:
         raise AudioInputError(f"No speech found in {Path(spec.path).name}: the recording is silent or holds only noise.")
     return collector.to_json(

@@ -129,13 +129,8 @@ class CallPipeline:
             self.frames.close()
         self.worker.join(timeout)
 
-    def run(self, blocks: Iterable[FrameBlock], stop: Optional[threading.Event] = None, here: bool = False) -> None:
-        """Feed a whole source through, waiting for room, then finish. `here` (a recording analysed without a
-        model): the monitor runs on this thread, block by block as it is read, and its events are published from
-        here; the same events in the same order, without a thread handing every block over."""
-        if here and not self.transcribers and not self.started:
-            self._run_here(blocks, stop)
-            return
+    def run(self, blocks: Iterable[FrameBlock], stop: Optional[threading.Event] = None) -> None:
+        """Feed a whole source through, waiting for room, then finish."""
         self.start()
         try:
             for block in blocks:
@@ -144,24 +139,5 @@ class CallPipeline:
                 self.put(block)
         finally:
             self.finish()
-        if self.worker.error is not None:
-            raise self.worker.error
-
-    def _run_here(self, blocks: Iterable[FrameBlock], stop: Optional[threading.Event]) -> None:
-        self.started = self._closed = True
-        self._in_step = True
-        going = True
-        try:
-            for block in blocks:
-                if stop is not None and stop.is_set():
-                    break
-                for tap in self.taps:
-                    tap(block)
-                going = self.worker.take(block)
-                if not going:
-                    break
-        finally:
-            if going:
-                self.worker.take(None)
         if self.worker.error is not None:
             raise self.worker.error

@@ -35,30 +35,23 @@ class MonitorWorker(threading.Thread):
         self.error: BaseException | None = None
 
     def run(self) -> None:
-        while self.take(self.frames.get(), drain=True):
-            pass
-
-    def take(self, block: Optional[FrameBlock], drain: bool = False) -> bool:
-        """The monitor over one block, on the caller's thread (`run` on its own; `CallPipeline.run(here=True)` on the
-        feeder's); None: the call is over. False once the call has ended (CallEnded published) or failed; `drain`:
-        after a failure, still take what is queued (the recognisers' words reach the subscribers)."""
         try:
-            self._take_heard(None if block is None else block.first_frame + block.frames)
-            self._take_segments()
-            if block is not None:
+            while True:
+                block = self.frames.get()
+                self._take_heard(None if block is None else block.first_frame + block.frames)
+                self._take_segments()
+                if block is None:
+                    break
                 self.monitor.dropped_blocks = self.frames.dropped
                 self._publish(self.monitor.process(block))
-                return True
             self._publish(self.monitor.finish(), final=True)
         except BaseException as exc:  # noqa: BLE001 - reported as an event, never lost silently
             self.error = exc
             self.bus.publish(MonitorFailed(self.monitor.now, f"{type(exc).__name__}: {exc}"))
-            if drain:
-                self._drain()
+            self._drain()
         wpm = self.monitor.whole_call_wpm()
         self.bus.publish(CallEnded(duration_s=round(self.monitor.now, 3), dropped_blocks=self.frames.dropped,
                                    agent_wpm=None if wpm is None else round(wpm, 1), pace_source=self.monitor.pace_source))
-        return False
 
     def _take_segments(self) -> None:
         while True:
