@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+import numpy as np
 import soundfile as sf
 
 from companion.audio.framer import BlockAssembler, PartyFramer
@@ -24,6 +25,7 @@ from companion.textsafe import shown
 
 MIN_RATE = 8000
 READ_SECONDS = 0.5
+PCM16_SCALE = np.float32(1.0 / 32768.0)   # libsndfile's 16-bit samples as floats: exact in float32
 
 
 @dataclass(frozen=True)
@@ -163,15 +165,23 @@ class FileCallSource:
                     if done[path]:
                         continue
                     handle = self._handles[path]
+                    pcm16 = handle.subtype == "PCM_16"
                     try:
-                        data = handle.read(int(handle.samplerate * READ_SECONDS), dtype="float32", always_2d=True)
+                        data = handle.read(int(handle.samplerate * READ_SECONDS), dtype="int16" if pcm16 else "float32",
+                                           always_2d=True)
                     except (sf.LibsndfileError, RuntimeError) as exc:
                         raise AudioInputError(f"{_describe(path)} is damaged and could not be read to the end ({exc}).") from None
                     last = data.shape[0] == 0 or handle.tell() >= handle.frames
                     if last:
                         done[path] = True
                     for track in tracks:
-                        assembler.add(track.party, framers[track.party].push(data[:, track.channel], last=last))
+                        if pcm16:  # as libsndfile gives them in float, exactly (x / 32768), and never NaN
+                            samples = data[:, track.channel].astype(np.float32)
+                            samples *= PCM16_SCALE
+                            frames = framers[track.party].push(samples, last=last, finite=True)
+                        else:
+                            frames = framers[track.party].push(data[:, track.channel], last=last)
+                        assembler.add(track.party, frames)
                 for block in assembler.ready(final=all(done.values())):
                     if self.realtime:
                         due = started + (block.first_frame + block.frames) * frame_s / self.speed

@@ -26,12 +26,14 @@ class PartyFramer:
         self._pending = np.zeros(0, dtype=np.float32)
         self.bad_samples = 0  # NaN or infinite samples met (and replaced) so far
 
-    def push(self, samples: npt.ArrayLike, last: bool = False) -> npt.NDArray[np.float32]:
+    def push(self, samples: npt.ArrayLike, last: bool = False, finite: bool = False) -> npt.NDArray[np.float32]:
+        """`finite`: the samples cannot be NaN or infinite (they came from integers), so are not checked."""
         mono = np.asarray(samples, dtype=np.float32).reshape(-1)
-        finite = np.isfinite(mono)
-        if not finite.all():  # one NaN would spread through the resampler and every level after it
-            self.bad_samples += int(mono.size - np.count_nonzero(finite))
-            mono = np.nan_to_num(mono, nan=0.0, posinf=1.0, neginf=-1.0)
+        if not finite:
+            ok = np.isfinite(mono)
+            if not ok.all():  # one NaN would spread through the resampler and every level after it
+                self.bad_samples += int(mono.size - np.count_nonzero(ok))
+                mono = np.nan_to_num(mono, nan=0.0, posinf=1.0, neginf=-1.0)
         if self._resampler is not None:
             mono = self._resampler.resample_chunk(mono, last=last)
         buf = np.concatenate((self._pending, mono)) if self._pending.size else mono
