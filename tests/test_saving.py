@@ -39,15 +39,15 @@ def companion(*args, limit_bytes=None, env=None):
 
 @pytest.fixture(scope="module")
 def long_call(tmp_path_factory) -> Path:
-    """Twenty demo calls end to end (about 39 min), long enough to fill a small disk."""
+    """Eight demo calls end to end (about 16 min), long enough to fill a small disk."""
     data, rate = sf.read(str(resource_path("demo/demo_call.flac")), dtype="float32")
     path = tmp_path_factory.mktemp("long") / "long-call.flac"
-    sf.write(str(path), np.concatenate([data] * 20), rate)
+    sf.write(str(path), np.concatenate([data] * 8), rate)
     return path
 
 
 def test_a_full_disk_during_analyze_save_fails_and_says_what_was_kept(long_call):
-    run = companion("analyze", long_call, "--model", "none", "--save", limit_bytes=1_000_000)  # a third of the call
+    run = companion("analyze", long_call, "--model", "none", "--save", limit_bytes=500_000)  # about a third of the call
     assert run.returncode != 0
     assert "saved as call" not in run.stderr
     [line] = [l for l in run.stderr.splitlines() if "Saving stopped" in l]
