@@ -9,8 +9,8 @@ each line (bench/slow_down_latency.py has every voice and line, `--seeds` more r
   noise;
 - at ~205 words/min the same voice is told within 15 s on most renders of a noisy phone line but not on all:
   its estimate hovers at the line (190), and another draw of the line's noise moves the first reading over it
-  by several seconds (19-21 s on 3 of 14 renders, 2026-12-06). That gap is kept here as an expected failure,
-  so the day an estimator closes it the test says so.
+  by several seconds (19-21 s on 3 of 14 renders, 2026-12-06). That gap is measured by
+  `python bench/slow_down_latency.py --seeds 6`, not here (seven renders: most of a minute of the suite).
 
 Clips of the labelled pace corpus (tests/pace_corpus.py), in the tests' synthesis cache; other renders of a line
 are the same speech with other noise (tests/pace_calls.py `renders`, no new synthesis); each call is the clips
@@ -71,19 +71,3 @@ def test_the_neural_voice_at_223_words_a_minute_is_told_to_slow_down_within_15_s
     fast_from, told = told_after(clip, config, tmp_path, calm, fast)
     assert told and all(t > fast_from for t in told), (fast_from, told)  # nothing while the agent was calm
     assert told[0] - fast_from <= PROMPT_WITHIN_S, (fast_from, told)
-
-
-@pytest.mark.xfail(strict=True, reason="the neural voice's ~205 reads at the acoustic line (190) on a noisy phone "
-                                       "line: told after 15 s on some renders (docs/coaching.md, 'Pace is an estimate')")
-def test_the_neural_voice_at_205_words_a_minute_is_told_to_slow_down_within_15_s_on_every_render(clip, config,
-                                                                                                    tmp_path):
-    calm = clip(PIPER, "delivery_delay", 140, "phone", True)
-    late = {}
-    for seed in range(7):  # the corpus's render and six others
-        fast = clip(PIPER, "warranty", 210, "phone", True, seed)
-        assert calm.true_wpm <= 160.0 and fast.true_wpm >= 200.0, (calm.true_wpm, fast.true_wpm)
-        fast_from, told = told_after(clip, config, tmp_path, calm, fast)
-        assert all(t > fast_from for t in told), (seed, fast_from, told)  # never while the agent was calm
-        if not told or told[0] - fast_from > PROMPT_WITHIN_S:
-            late[seed] = [round(t - fast_from, 1) for t in told]
-    assert not late, late
