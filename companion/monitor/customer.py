@@ -28,8 +28,9 @@ A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays
 `release` of that line.
 
 Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
-gain or a moved handset moves the level alone: **upset** is louder *and* higher — the pitch up, or the voice's
-spectrum up where the pitch cannot tell (or far higher, three
+gain or a moved handset moves the level alone: **upset** is louder *and* higher — the pitch up, with the higher
+words themselves louder by the line (`HIGHER_WORDS`: louder and higher in the same words, not a loud low word
+and then a held high "uh"), or the voice's spectrum up where the pitch cannot tell (or far higher, three
 pitch lines, and nearly as loud, three quarters of the loudness line: the evidence weighed together,
 as a voice raised +8 dB read only +5 to +7 dB over a 3 s window on a mu-law line while its pitch
 stood 4 lines up); **tense** is higher
@@ -122,6 +123,10 @@ MISREAD_PITCH_AGREES = 0.5    # a pitch read from a voice outside `SPEAKING_PITC
                               # spectrum has moved up with it, half its line: a hoarse voice read at 65 Hz "rose" 2.9
                               # semitones on a calm sentence whose spectrum moved 1.75 down (M_mfa_cold_en, called upset),
                               # and rose 4-6 with his raised voice, his spectrum 2-2.5 up
+HIGHER_WORDS = 0.5         # their higher words: the window's frames at least half the pitch line up; a pitch up its
+                           # line corroborates a louder voice only when those words are themselves louder by the
+                           # loudness line: a calm man's held "uh" 8 semitones up and 3-5 dB louder, after a loud low
+                           # word, read +6.3 dB and +7 st over the window on a mu-law line and was called upset
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -134,6 +139,8 @@ class MoodReading:
     pace_rise: Optional[float] = None
     talkovers: int = 0
     spectrum_semitones: Optional[float] = None  # their voice's spectrum against the baseline's (pitch-free)
+    higher_loudness_db: Optional[float] = None  # the loudness of their higher words alone (`HIGHER_WORDS`), read while
+                                                # their pitch is up
 
 
 @dataclass(frozen=True)
@@ -211,7 +218,8 @@ class CustomerMood:
         self._levels: deque[float] = deque(maxlen=self._window)
         self._pitches: deque[float] = deque(maxlen=self._window)
         self._heard = 0   # their speech frames so far: the key of the window's readings below
-        self._now_cache: tuple[int, float, Optional[float], Optional[float]] = (-1, 0.0, None, None)
+        self._now_cache: tuple[int, float, Optional[float], Optional[float], Optional[float]] = (-1, 0.0, None, None,
+                                                                                                 None)
         self._rate = audio.sample_rate
         self._points: Optional[tuple[np.ndarray, np.ndarray]] = None  # where the log-spaced points fall in a spectrum
         self._shift: Optional[SpectrumShift] = None
@@ -450,12 +458,26 @@ class CustomerMood:
         if b is None or len(self._levels) < self._window:
             return MoodReading(talkovers=talk)
         if self._now_cache[0] != self._heard:  # their window moves only with their speech, read at every snapshot
-            self._now_cache = (self._heard, self._loudness(self._levels), self._pitch(self._pitches),
-                               self._spectrum_now())
-        _, level, pitch, spectrum = self._now_cache
+            pitch = self._pitch(self._pitches)
+            up = pitch is not None and b.pitch is not None and \
+                pitch - b.pitch >= b.pitch_line * min(1.0, self.config.release)   # (read only where it is used)
+            self._now_cache = (self._heard, self._loudness(self._levels), pitch, self._spectrum_now(),
+                               self._higher_loudness(b) if up else None)
+        _, level, pitch, spectrum, higher = self._now_cache
         loud = level - b.level_db
         rise = None if pitch is None or b.pitch is None else round(pitch - b.pitch, 2)
-        return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk, spectrum)
+        return MoodReading(round(loud, 2), rise, self._pace_rise(now), talk, spectrum,
+                           None if higher is None else round(higher - b.level_db, 2))
+
+    def _higher_loudness(self, b: Baseline) -> Optional[float]:
+        """The loudness of the window's higher words alone (frames `HIGHER_WORDS` of the pitch line up; None: too
+        few of them to read)."""
+        assert b.pitch is not None
+        pitches = np.asarray(self._pitches, float)
+        higher = pitches >= b.pitch + b.pitch_line * HIGHER_WORDS   # (unvoiced frames, nan, are not)
+        if np.count_nonzero(higher) < MIN_IN_REGISTER * len(pitches):
+            return None
+        return self._loudness(np.asarray(self._levels, float)[higher])
 
     def _pace_rise(self, now: float) -> Optional[float]:
         ledger = self.voiced
@@ -481,12 +503,14 @@ class CustomerMood:
         read = r.pitch_semitones is not None and self._pitch_counts(b, r.spectrum_semitones)
         pitch = (r.pitch_semitones or 0.0) if read else 0.0
         high = read and pitch >= b.pitch_line * factor
-        if loud and (high or self._spectrum_up(r, factor)):  # the spectrum corroborates a voice the pitch misreads
+        # the pitch corroborates only when the higher words are the louder ones (not a loud low word, then a held "uh")
+        words = r.higher_loudness_db is not None and r.higher_loudness_db >= b.loud_line_db * factor
+        if loud and ((high and words) or self._spectrum_up(r, factor)):  # (the spectrum: a voice the pitch misreads)
             return 2
         # far over the pitch line makes up for a loudness a little under its own: the evidence weighed together
         much_higher = read and pitch >= b.pitch_line * STRONG_PITCH * factor
         nearly_loud = r.loudness_db is not None and r.loudness_db >= b.loud_line_db * NEAR_LOUDNESS * factor
-        if much_higher and nearly_loud:
+        if much_higher and nearly_loud and words:
             return 2
         hint = pitch >= b.pitch_line * c.corroborate
         return 1 if high or talk or (loud and hint) else 0
@@ -550,7 +574,8 @@ class CustomerMood:
             self.base_floor = floor
         self.baseline = dataclasses.replace(b, level_db=round(b.level_db + shift, 2))
         self._level_alone_s, self._level_sign = 0.0, 0.0
-        return dataclasses.replace(r, loudness_db=round((loud or 0.0) - shift, 2))
+        higher = None if r.higher_loudness_db is None else round(r.higher_loudness_db - shift, 2)
+        return dataclasses.replace(r, loudness_db=round((loud or 0.0) - shift, 2), higher_loudness_db=higher)
 
     def evaluate(self, now: float) -> Optional[CustomerState]:
         """Reads the customer at `now`; returns a change of their state."""
