@@ -46,7 +46,9 @@ class PitchTracker:
         return f0_together([(self, frames, only)])[0]
 
     def _windows(self, frames: np.ndarray, only: Optional[np.ndarray]) -> tuple[np.ndarray, Optional[np.ndarray]]:
-        """The rows asked about and their windows (None when none is); keeps the history the next block needs."""
+        """The rows asked about and the frames their windows are made of, the history first (None when no row is
+        asked about); keeps the history the next block needs. Row r's window is frames r to r + window // frame_len - 1
+        of those: the frame asked about and the ones before it."""
         count = frames.shape[0]
         rows = np.arange(count) if only is None else np.flatnonzero(only)
         keep = self.window - self.frame_len
@@ -58,19 +60,14 @@ class PitchTracker:
             return rows, None
         stream = np.concatenate((self._tail, frames.astype(np.float64).reshape(-1)))
         self._tail = stream[-keep:]
-        # a window is whole frames: the frame asked about and the ones before it
-        by_frame = stream.reshape(-1, self.frame_len)
-        back = self.window // self.frame_len
-        if back == 2:
-            return rows, np.concatenate((by_frame[rows], by_frame[rows + 1]), axis=1)
-        return rows, np.concatenate([by_frame[rows + k] for k in range(back)], axis=1)
+        return rows, stream.reshape(-1, self.frame_len)
 
-    def _f0(self, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """f0 of each window, and the windows' power spectra (Hann-tapered, `nfft` points)."""
-        n = windows.shape[0]
-        padded = np.zeros((n, self.nfft))   # the transform's zero padding, written in place
+    def _f0(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """f0 of each window (the first `window` samples of each row of `padded`, zeros after them; changed in
+        place), and the windows' power spectra (Hann-tapered, `nfft` points)."""
+        n = padded.shape[0]
         taken = padded[:, : self.window]
-        np.subtract(windows, windows.mean(axis=1, keepdims=True), out=taken)
+        taken -= taken.mean(axis=1, keepdims=True)
         taken *= self._taper
         spec = np.fft.rfft(padded, axis=1)
         power = np.abs(spec)
@@ -119,19 +116,26 @@ def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarr
     spectra for all the frames asked about. Each result is the same as the tracker's own. A tracker that keeps its
     spectra (`keep_spectra`) holds its frames' power spectra in `spectra` after the call (the customer's mood reads
     their voice's spectrum from them: no second transform)."""
-    outs, asked, windows = [], [], []
+    outs, asked = [], []
     for tracker, frames, only in jobs:
         out = np.zeros(frames.shape[0])
-        rows, taken = tracker._windows(frames, only)
+        rows, by_frame = tracker._windows(frames, only)
         outs.append(out)
         tracker.spectra = None
-        if taken is not None:
-            asked.append((tracker, out, rows))
-            windows.append(taken)
-    if windows:
-        f0, power = jobs[0][0]._f0(np.concatenate(windows) if len(windows) > 1 else windows[0])
+        if by_frame is not None:
+            asked.append((tracker, out, rows, by_frame))
+    if asked:
+        first = jobs[0][0]
+        width, back = first.frame_len, first.window // first.frame_len
+        padded = np.zeros((sum(rows.size for _, _, rows, _ in asked), first.nfft))  # every window, zero-padded
         at = 0
-        for tracker, out, rows in asked:
+        for _, _, rows, by_frame in asked:
+            for k in range(back):
+                padded[at : at + rows.size, k * width : (k + 1) * width] = by_frame[rows + k]
+            at += rows.size
+        f0, power = first._f0(padded)
+        at = 0
+        for tracker, out, rows, _ in asked:
             out[rows] = f0[at : at + rows.size]
             if tracker.keep_spectra:
                 tracker.spectra = power[at : at + rows.size]
