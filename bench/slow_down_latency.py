@@ -18,6 +18,9 @@ none at <= 160 words/min.
 
 Run by hand:  python bench/slow_down_latency.py [--workers 2] [--engines piper ...] [--rates 200 230 260] [--seeds 2]
 (clips are made once into bench/out/pace_corpus, shared with bench/pace_accuracy.py and bench/pace_fit.py)
+
+`--calm-pairs DIR...` hears instead every ordered pair of two different calm passages (true pace <= 160) of one
+voice on one line among the clips already made in these corpus caches (no synthesis): none may be told.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
 from tests.pace_calls import renders, stitched_call  # noqa: E402
 from tests.pace_corpus import TEXTS, VOICES, Clip, Job, make  # noqa: E402
@@ -117,6 +121,35 @@ def table(rows: list[dict], key) -> list[str]:
     return out
 
 
+def calm_pairs(folders: list[Path], workers: int) -> None:
+    """Every ordered pair of two calm passages of one voice on one line, made already: how many are told."""
+    from pace_fit import made_clips
+
+    from tests.pace_corpus import ENGINES
+
+    began = time.time()
+    groups = defaultdict(list)
+    for clip in made_clips(folders, tuple(ENGINES)):
+        if clip.true_wpm <= CALM_WPM and (clip.line, clip.noise) in LINE_NAMES:
+            groups[(clip.voice, clip.line, clip.noise)].append(clip)
+    work = [([a.to_json(), b.to_json()], f"{a.voice} {LINE_NAMES[(a.line, a.noise)]} {a.text_id}+{b.text_id}", None)
+            for clips in groups.values() for a in clips for b in clips if a.text_id != b.text_id]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        rows = list(pool.map(run_call, work))
+    told = [r for r in rows if r["slow_down"]]
+    per_engine = defaultdict(lambda: [0, 0])
+    for r in rows:
+        per_engine[r["engine"]][0] += bool(r["slow_down"])
+        per_engine[r["engine"]][1] += 1
+    print(f"calm pairs (two calm passages of one voice on one line, true pace <= {CALM_WPM:.0f}): "
+          f"{len(told)}/{len(rows)} told; " + ", ".join(f"{e} {n}/{m}" for e, (n, m) in per_engine.items()))
+    for r in told:
+        print(f"  told: {r['label']} {r['true_wpm']} at {[t for t, _ in r['slow_down']]}")
+    load = os.getloadavg()
+    print(f"{len(rows)} calls, {time.time() - began:.0f} s on {platform.node()} ({os.cpu_count()} cores, load "
+          f"{load[0]:.1f}), {datetime.date.today()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
@@ -125,7 +158,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=0, help="other renders of each second clip's line")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "slow_down_latency.json")
+    parser.add_argument("--calm-pairs", type=Path, nargs="+", metavar="DIR",
+                        help="hear every pair of calm passages already made in these corpus caches instead")
     args = parser.parse_args()
+    if args.calm_pairs:
+        calm_pairs(args.calm_pairs, args.workers)
+        return
     began = time.time()
     todo, calls = jobs(args.engines, args.rates)
     clips = make(args.cache, todo, args.workers)

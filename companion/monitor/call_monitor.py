@@ -18,7 +18,15 @@ from companion.monitor.calibration import CalibrationLearner
 from companion.monitor.customer import CustomerMood
 from companion.monitor.interruptions import InterruptionTracker
 from companion.monitor.ledger import SpeechLedger
-from companion.monitor.pace import BASE_KIND, SyllableNuclei, call_wpm, countable_word, matched_units, rolling_wpm
+from companion.monitor.pace import (
+    BASE_KIND,
+    NucleusFrames,
+    SyllableNuclei,
+    call_wpm,
+    countable_word,
+    matched_units,
+    rolling_wpm,
+)
 from companion.monitor.pitch import PitchTracker, f0_together
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
@@ -34,6 +42,8 @@ class CallMonitor:
         self.ledger = {p: SpeechLedger() for p in PARTIES}
         self.pitch = PitchTracker(config.pitch, audio)
         self.nuclei = SyllableNuclei(config.pace, audio)
+        self.pitch.keep_spectra = True  # the agent's nuclei: where their voice is periodic or harmonic (pace.py)
+        self.nucleus_frames = NucleusFrames(config.pace, audio.sample_rate, self.pitch.nfft)
         self.customer_pitch = PitchTracker(config.pitch, audio)
         self.customer_pitch.keep_spectra = True  # the customer's mood reads their voice's spectrum from its spectra
         self.customer_nuclei = SyllableNuclei(config.pace, audio)
@@ -137,11 +147,13 @@ class CallMonitor:
             voiced, in_turn, changes = self.vad[party].process(first, all_pcm[k], all_levels[k])
             per_party[party] = (both[k], all_levels[k], voiced, in_turn, changes)
 
-        agent_frames, agent_levels, agent_voiced, _, _ = per_party["agent"]
+        agent_frames, agent_levels, agent_voiced, agent_in_turn, _ = per_party["agent"]
         customer_frames, customer_levels, customer_voiced, customer_in_turn, _ = per_party["customer"]
-        f0, customer_f0 = f0_together([(self.pitch, agent_frames, agent_voiced),
+        agent_speech = agent_voiced | agent_in_turn  # a weak vowel in a turn may be unvoiced to the voice activity
+        f0, customer_f0 = f0_together([(self.pitch, agent_frames, agent_speech),
                                        (self.customer_pitch, customer_frames, customer_voiced)])
-        for t, kind in self.nuclei.process(agent_frames, agent_voiced & (f0 > 0)):
+        eligible = self.nucleus_frames.eligible(agent_in_turn, f0, agent_speech, self.pitch.spectra)
+        for t, kind in self.nuclei.process(agent_frames, eligible):
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)
         self.tone.add(agent_levels, f0, agent_voiced)
