@@ -6,9 +6,10 @@ down) and goes through `analyze_call` with no transcriber, exactly as bench/pace
 synthetic clips (its `measure`). Printed per recording and line: the true pace (aligned words over their
 speaking time), the pipeline's whole-call `agent_wpm` and its error, and the error's two factors: the speaking
 time the voice activity gave against the truth's, and the syllable nuclei counted per true word against
-`[pace] syllables_per_word` (a pace reads right only if both are right, or wrong alike); and the share of the
-speaking time the pitch tracker calls voiced, where a nucleus may be counted (`pitched`: the voice activity's
-voiced frames with an f0, as companion/monitor/call_monitor.py feeds the nucleus detector). Goals (issue 21):
+`[pace] syllables_per_word` (a pace reads right only if both are right, or wrong alike); the share of the
+speaking time the pitch tracker calls voiced (`pitched`: the voice activity's voiced frames with an f0, where nuclei
+were counted before 2026-12-06), and the share where a nucleus may be counted now (`vowel frames`: frames of the
+turns with an f0 or a vowel's spectrum, as companion/monitor/call_monitor.py feeds the nucleus detector). Goals (issue 21):
 median abs. error <= 10 %, worst voice <= 15 %; a `slow_down` on a call whose true pace is <= 160 is a false
 alarm (these recordings are 20-25 s, too short for a sustained `slow_down` at any pace).
 
@@ -44,37 +45,45 @@ ARCHIVES = HERE / "out" / "other_voices" / "cache"
 GOAL_MEDIAN, GOAL_WORST_VOICE = 10.0, 15.0
 
 
-def pitched_share(clip) -> float:
-    """Of the agent's speaking time (the voice activity's turns), the share the nucleus detector may count in:
-    voiced frames the pitch tracker gives an f0 (the monitor's first stages, as call_monitor.py runs them)."""
+def pitched_share(clip) -> tuple[float, float]:
+    """Of the agent's speaking time (the voice activity's turns), the share the pitch tracker gives an f0 among the
+    voiced frames (what the nucleus detector counted in before), and the share it may count in now: frames of the
+    turns with an f0 or a vowel's spectrum (`NucleusFrames`; the monitor's first stages, as call_monitor.py runs
+    them)."""
     import tempfile
 
     import numpy as np
 
     from companion.audio.file_source import CallFileSpec, FileCallSource
     from companion.config import load_config
+    from companion.monitor.pace import NucleusFrames
     from companion.monitor.pitch import PitchTracker
     from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
     from tests.pace_corpus import as_call
 
     config = load_config(use_user_default=False)
     vad, pitch = VoiceActivity(config.vad, config.audio), PitchTracker(config.pitch, config.audio)
-    pitched, turns, frames = 0, [], 0
+    pitch.keep_spectra = True
+    vowels = NucleusFrames(config.pace, config.audio.sample_rate, pitch.nfft)
+    pitched, countable, turns, frames = 0, 0, [], 0
     with tempfile.TemporaryDirectory() as tmp:
         for block in FileCallSource(CallFileSpec(as_call(clip, Path(tmp) / "call.wav")), config.audio).blocks():
             agent = block.agent - block.agent.mean(axis=1, keepdims=True)
-            voiced, _, changes = vad.process(block.first_frame, to_pcm16(agent), frame_levels_db(agent))
-            pitched += int(np.count_nonzero(voiced & (pitch.process(agent, voiced) > 0)))
+            voiced, in_turn, changes = vad.process(block.first_frame, to_pcm16(agent), frame_levels_db(agent))
+            f0 = pitch.process(agent, voiced | in_turn)
+            pitched += int(np.count_nonzero(voiced & (f0 > 0)))
+            countable += int(np.count_nonzero(vowels.eligible(in_turn, f0, voiced | in_turn, pitch.spectra)))
             turns += [c for c in changes if c.end_frame is not None]
             frames = block.first_frame + block.frames
     last = vad.finish(frames)
     turns += [last] if last is not None and last.end_frame is not None else []
     speech = sum(c.end_frame - c.start_frame for c in turns)
-    return pitched / speech if speech else 0.0
+    return (pitched / speech, countable / speech) if speech else (0.0, 0.0)
 
 
 def measure(clip) -> dict:
-    return analysed(clip) | {"pitched_share": round(pitched_share(clip), 3)}
+    pitched, countable = pitched_share(clip)
+    return analysed(clip) | {"pitched_share": round(pitched, 3), "countable_share": round(countable, 3)}
 
 
 def line_name(row: dict) -> str:
@@ -97,14 +106,15 @@ def main() -> None:
     print(f"# real voices' acoustic pace, {datetime.date.today()}, main {head}, {platform.node()}, "
           f"load {os.getloadavg()[0]:.1f}; syllables_per_word {spw}\n")
     print("| recording | line | true wpm | read wpm | error | speaking time vs truth | nuclei per true word vs "
-          f"{spw} | pitched | slow_down |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          f"{spw} | pitched | vowel frames | slow_down |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         nuclei = "–" if r["nuclei_per_word"] is None else f"{(r['nuclei_per_word'] / spw - 1) * 100:+.0f} %"
         read = "–" if r["agent_wpm"] is None else f"{r['agent_wpm']:.0f}"
         error = "–" if r["error_pct"] is None else f"{r['error_pct']:+.0f} %"
         print(f"| {r['voice']} | {line_name(r)} | {r['true_wpm']:.0f} | {read} | {error} | "
-              f"{r['speaking_error_pct']:+.0f} % | {nuclei} | {r['pitched_share']:.0%} | {len(r['slow_down_t'])} |")
+              f"{r['speaking_error_pct']:+.0f} % | {nuclei} | {r['pitched_share']:.0%} | {r['countable_share']:.0%} | "
+              f"{len(r['slow_down_t'])} |")
     errors = [abs(r["error_pct"]) if r["error_pct"] is not None else 100.0 for r in rows]
     print(f"\nall {len(rows)} clips: median abs. error {statistics.median(errors):.0f} % (a clip without a pace "
           "counts 100 %)")
