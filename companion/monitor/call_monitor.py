@@ -8,6 +8,7 @@ every evaluation tick. It holds no thread and no queue: `worker.py` runs it.
 from __future__ import annotations
 
 import dataclasses
+from bisect import bisect_left
 from typing import Mapping, Optional
 
 import numpy as np
@@ -162,19 +163,30 @@ class CallMonitor:
         self.mood.add(customer_levels, customer_f0, customer_voiced, first * fs, customer_in_turn,
                       self.customer_pitch.spectra)
 
-        # frame by frame, in call order: turn changes as decided, speaking time, the floor, the evaluation ticks
-        lanes = [(party, self.ledger[party], per_party[party][2].tolist(), per_party[party][3].tolist(), list(per_party[party][4]))
-                 for party in PARTIES]
+        # frame by frame, in call order: turn changes as decided, speaking time, the floor, the evaluation ticks.
+        # A party's speaking time goes into their ledger a run of frames at a time, in frame order: the frames in
+        # a turn up to a change of theirs (which adds or takes back frames itself) or to a tick (which reads it)
+        lanes = [(k, party, self.ledger[party], per_party[party][2].tolist(), list(per_party[party][4]),
+                  (np.flatnonzero(per_party[party][3]) + first).tolist())
+                 for k, party in enumerate(PARTIES)]
+        added = [0] * len(lanes)  # per lane: how many of its frames in a turn are in the ledger
+
+        def speech_until(k: int, ledger: SpeechLedger, in_turn: list[int], stop: int) -> None:
+            """Adds the lane's frames in a turn before frame `stop`."""
+            at = bisect_left(in_turn, stop, added[k])
+            if at > added[k]:
+                ledger.add_speech_frames(in_turn[added[k]:at], fs, fs)
+                added[k] = at
+
         interruptions, monologue, turn_starts = self.interruptions, self.monologue, self._turn_start
         frame_ms, tick_ms = self._frame_ms, self._tick_ms
         for i in range(block.frames):
             frame = first + i
             t_end = (frame + 1) * fs
-            for party, ledger, voiced, in_turn, changes in lanes:
+            for k, party, ledger, voiced, changes, in_turn in lanes:
                 while changes and changes[0].decided_frame <= frame:
+                    speech_until(k, ledger, in_turn, frame)
                     events.extend(self._apply_change(party, changes.pop(0), frame))
-                if in_turn[i]:
-                    ledger.add_speech(frame * fs, fs)
                 if voiced[i]:
                     turn_start = turn_starts[party]
                     if turn_start is not None:
@@ -193,12 +205,15 @@ class CallMonitor:
             ticks = (frame + 1) * frame_ms // tick_ms
             if ticks > self._ticks:
                 self._ticks = ticks
-                for party in PARTIES:
+                for k, party, ledger, _, _, in_turn in lanes:
+                    speech_until(k, ledger, in_turn, frame + 1)
                     self._levels[party] = float(per_party[party][1][i])
                 mood = self.mood.evaluate(t_end)
                 if mood is not None:
                     events.append(mood)
                 events.append(self.snapshot())
+        for k, _, ledger, _, _, in_turn in lanes:
+            speech_until(k, ledger, in_turn, first + block.frames)
         for party in PARTIES:
             self._levels[party] = float(per_party[party][1][-1]) if block.frames else -100.0
         return events
@@ -210,8 +225,7 @@ class CallMonitor:
             start = change.start_frame * fs
             self._turn_start[party] = start
             # onset frames before the turn was recognised are speaking time too
-            for f in range(change.start_frame, frame):
-                ledger.add_speech(f * fs, fs)
+            ledger.add_speech_frames(range(change.start_frame, frame), fs, fs)
             gap = self.silence.speech_started(start)
             # who was speaking first: from their soft first sound (a murmur under the gate), if there was one;
             # their speaking time and turn still count from their first clear speech
@@ -219,8 +233,7 @@ class CallMonitor:
             ended = self.interruptions.turn_opened(party, heard)
             return [e for e in (gap, ended) if e is not None]
         # the hangover after the last voiced frame was not speaking time after all
-        for f in range(change.end_frame, frame):
-            ledger.add_speech(f * fs, -fs)
+        ledger.add_speech_frames(range(change.end_frame, frame), fs, -fs)
         start, end = change.start_frame * fs, change.end_frame * fs
         self._turn_start[party] = None
         self.silence.speech_ended(end)

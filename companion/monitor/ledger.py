@@ -11,6 +11,8 @@ in the same order as a walk would, so every reading is the same to the last bit.
 
 from __future__ import annotations
 
+from typing import Sequence
+
 
 class SpeechLedger:
     def __init__(self) -> None:
@@ -35,6 +37,24 @@ class SpeechLedger:
         self._grow(second)
         self._speech[second] += seconds
         self.total_speech_s += seconds
+        if self._recent:
+            self._recent.clear()
+        if self._first:
+            self._first.clear()
+
+    def add_speech_frames(self, frames: Sequence[int], frame_s: float, seconds: float) -> None:
+        """`add_speech(frame * frame_s, seconds)` for each of `frames` (ascending, none negative), in their order:
+        the same additions in the same order, so the same sums to the last bit."""
+        if not frames:
+            return
+        if frames[0] < 0:
+            raise ValueError(f"frames before the call's start: {frames[0]}")
+        self._grow(int(frames[-1] * frame_s))  # the last frame's second is the highest
+        buckets, total = self._speech, self.total_speech_s
+        for frame in frames:
+            buckets[int(frame * frame_s)] += seconds
+            total += seconds
+        self.total_speech_s = total
         if self._recent:
             self._recent.clear()
         if self._first:
