@@ -180,6 +180,8 @@ class CallMonitor:
 
         interruptions, monologue, turn_starts = self.interruptions, self.monologue, self._turn_start
         frame_ms, tick_ms = self._frame_ms, self._tick_ms
+        # the first frame whose end passes the next tick: (frame + 1) * frame_ms // tick_ms > self._ticks
+        next_tick = -(-(self._ticks + 1) * tick_ms // frame_ms) - 1
         for i in range(block.frames):
             frame = first + i
             t_end = (frame + 1) * fs
@@ -196,15 +198,16 @@ class CallMonitor:
                         else:
                             monologue.customer_spoke(turn_start, t_end)
             self._frames_done = frame + 1
-            expired = interruptions.expire(t_end)
-            if expired is not None:
-                events.append(expired)
+            if interruptions.over is not None:  # else nothing to expire
+                expired = interruptions.expire(t_end)
+                if expired is not None:
+                    events.append(expired)
             talked_over_since = interruptions.confirmed_since  # set together with confirmed_by
             if talked_over_since is not None and interruptions.confirmed_by == "customer":
                 self.mood.talked_over(talked_over_since)
-            ticks = (frame + 1) * frame_ms // tick_ms
-            if ticks > self._ticks:
-                self._ticks = ticks
+            if frame >= next_tick:
+                self._ticks = (frame + 1) * frame_ms // tick_ms
+                next_tick = -(-(self._ticks + 1) * tick_ms // frame_ms) - 1
                 for k, party, ledger, _, _, in_turn in lanes:
                     speech_until(k, ledger, in_turn, frame + 1)
                     self._levels[party] = float(per_party[party][1][i])

@@ -66,7 +66,7 @@ class InterruptionTracker:
     def __init__(self, config: InterruptionConfig):
         self.config = config
         self._p: dict[Party, _Party] = {"agent": _Party(), "customer": _Party()}
-        self._over: Optional[_TalkOver] = None
+        self.over: Optional[_TalkOver] = None  # the talk-over in progress (None: nothing for `expire` to do)
         self.confirmed_since: Optional[float] = None  # onset of a confirmed ongoing talk-over
         self.confirmed_by: Optional[Party] = None
         self.counts: dict[Party, int] = {"agent": 0, "customer": 0}
@@ -97,24 +97,24 @@ class InterruptionTracker:
             me.floor_start = start
         me.open = start
         ended = self._expire_floors(start)
-        over = self._over
+        over = self.over
         if over is not None:
             if over.suspended and over.by != party:  # the one cut in on comes back: reclaiming their turn
                 over.suspended = False
                 over.floor_since = start
         elif cut_into:
             assert other.floor_start is not None
-            self._over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
+            self.over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
         elif other_speaking and not resuming and other.floor_start is not None \
                 and start - other.floor_start >= c.min_lead_s:
-            self._over = _TalkOver(party, start, floor_since=start)
+            self.over = _TalkOver(party, start, floor_since=start)
         self._voiced_changed(start)
         return ended
 
     def voiced(self, party: Party, until: float) -> None:
         """`party` was voiced up to time `until`; confirms a talk-over once both have kept at it long enough."""
         self._p[party].last_voiced = until
-        over = self._over
+        over = self.over
         if over is not None and not over.suspended and self.confirmed_since is None and self._long_enough(over):
             self.confirmed_since, self.confirmed_by = over.onset, over.by
 
@@ -124,10 +124,10 @@ class InterruptionTracker:
         p.open, p.last_end = None, end
         p.last_sound = end if soft_end is None else max(end, soft_end)
         self._voiced_changed(end)
-        over = self._over
+        over = self.over
         if over is not None and OTHER[over.by] == party and end <= over.onset and not over.counted:
             # their turn had ended before the other started (its close is only known a hangover later): a reply
-            self._over = None
+            self.over = None
             self.confirmed_since = self.confirmed_by = None
         return None
 
@@ -143,7 +143,7 @@ class InterruptionTracker:
                    for p in self._p.values())
 
     def _voiced_changed(self, t: float) -> None:
-        over = self._over
+        over = self.over
         if over is None:
             return
         both = all(p.open is not None for p in self._p.values())
@@ -177,12 +177,12 @@ class InterruptionTracker:
             over.floor_since = None
 
     def _expire_floors(self, now: float) -> Optional[Interruption]:
-        over = self._over
+        over = self.over
         if over is None:
             return None
         if not self._holds_floor(over.by, now):       # the one who cut in gave the floor up: over
             self._close_floor(over)
-            self._over = None
+            self.over = None
             return self._report(over)
         cut_in_on = self._p[OTHER[over.by]]
         if not over.suspended and not self._holds_floor(OTHER[over.by], now):  # the one cut in on stopped
@@ -190,7 +190,7 @@ class InterruptionTracker:
             over.suspended = True
             return self._report(over)
         if over.suspended and cut_in_on.last_end is not None and now - cut_in_on.last_end > self.config.reclaim_s:
-            self._over = None                          # and did not come back to carry on
+            self.over = None                          # and did not come back to carry on
         return None
 
     def _report(self, over: _TalkOver) -> Optional[Interruption]:
