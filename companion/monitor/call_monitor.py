@@ -70,6 +70,8 @@ class CallMonitor:
         short_s = config.coach.slow_down.window_speech_s
         self._short_pace = dataclasses.replace(config.pace, window_speech_s=short_s, min_speech_s=short_s)
         self._baselines: dict[PaceSource, float] = {}  # per pace source: the agent's pace over their first speech
+        self._pace_key: Optional[tuple[object, ...]] = None  # what the last rolling paces were read from
+        self._pace_read: tuple[Optional[float], float, Optional[float]] = (None, 0.0, None)
         self._apology_words = frozenset(w.lower() for w in config.coach.stop_apologizing.words)
         self.apologies = 0
 
@@ -100,9 +102,15 @@ class CallMonitor:
     def _pace(self, now: float) -> tuple[Optional[float], float, PaceSource, Optional[float], Optional[float]]:
         """(rolling pace, speech it covers, source, short detection pace, this source's baseline)."""
         source, at, per_word, kind = self._reading(now)
-        agent = self.ledger["agent"]
-        wpm, covered = rolling_wpm(agent, at, self.config.pace, per_word, kind, self.calibration)
-        short, _ = rolling_wpm(agent, at, self._short_pace, per_word, kind, self.calibration)
+        agent, calibration = self.ledger["agent"], self.calibration
+        # a rolling pace reads the ledger through `recent_by_speech` alone, which reads the time only as its whole
+        # second: while the agent's ledger holds the same (no speech, no nuclei) it reads the same as the last tick
+        key = (agent.changes, int(at), per_word, kind, None if calibration is None else tuple(calibration.items()))
+        if key != self._pace_key:
+            wpm, covered = rolling_wpm(agent, at, self.config.pace, per_word, kind, calibration)
+            short, _ = rolling_wpm(agent, at, self._short_pace, per_word, kind, calibration)
+            self._pace_key, self._pace_read = key, (wpm, covered, short)
+        wpm, covered, short = self._pace_read
         return wpm, covered, source, short, self._baseline(source, at, per_word, kind)
 
     def _baseline(self, source: PaceSource, at: float, per_word: float, kind: str) -> Optional[float]:

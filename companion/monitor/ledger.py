@@ -20,6 +20,7 @@ class SpeechLedger:
         self._units: dict[str, list[float]] = {}
         self.total_speech_s = 0.0
         self._totals: dict[str, float] = {}
+        self.changes = 0  # how many times what it holds has changed: readings at the same count read the same
         # stretches of speech already walked, valid until the speaking time changes:
         # (last second, speech wanted) -> (first second, speech held); (start second, wanted) -> (speech, last second, buckets' last)
         self._recent: dict[tuple[int, float], tuple[int, float]] = {}
@@ -37,6 +38,7 @@ class SpeechLedger:
         self._grow(second)
         self._speech[second] += seconds
         self.total_speech_s += seconds
+        self.changes += 1
         if self._recent:
             self._recent.clear()
         if self._first:
@@ -55,6 +57,7 @@ class SpeechLedger:
             buckets[int(frame * frame_s)] += seconds
             total += seconds
         self.total_speech_s = total
+        self.changes += 1
         if self._recent:
             self._recent.clear()
         if self._first:
@@ -68,6 +71,7 @@ class SpeechLedger:
             self._totals[kind] = 0.0
         self._units[kind][second] += count
         self._totals[kind] += count
+        self.changes += 1
 
     def total_units(self, kind: str = "syllables") -> float:
         return self._totals.get(kind, 0.0)
