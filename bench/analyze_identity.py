@@ -33,7 +33,8 @@ ROOT = HERE.parent
 OUT = HERE / "out"
 SPEED_FILES = [
     "companion/monitor/pitch.py", "companion/monitor/call_monitor.py", "companion/monitor/worker.py",
-    "companion/monitor/ledger.py", "companion/monitor/calibration.py", "companion/audio/file_source.py",
+    "companion/monitor/ledger.py", "companion/monitor/interruptions.py", "companion/monitor/calibration.py",
+    "companion/audio/file_source.py",
     "companion/audio/framer.py", "companion/pipeline.py", "companion/analysis.py", "companion/vad/voice_activity.py",
 ]
 
