@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from companion.events import FrameBlock
 from companion.monitor.call_monitor import CallMonitor
 from companion.monitor.pace import smoothings, unit_kind

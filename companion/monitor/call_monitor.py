@@ -179,11 +179,11 @@ class CallMonitor:
                  for k, party in enumerate(PARTIES)]
         added = [0] * len(lanes)  # per lane: how many of its frames in a turn are in the ledger
 
-        def speech_until(k: int, ledger: SpeechLedger, in_turn: list[int], stop: int) -> None:
+        def speech_until(k: int, ledger: SpeechLedger, turn_frames: list[int], stop: int) -> None:
             """Adds the lane's frames in a turn before frame `stop`."""
-            at = bisect_left(in_turn, stop, added[k])
+            at = bisect_left(turn_frames, stop, added[k])
             if at > added[k]:
-                ledger.add_speech_frames(in_turn[added[k]:at], fs, fs)
+                ledger.add_speech_frames(turn_frames[added[k]:at], fs, fs)
                 added[k] = at
 
         interruptions, monologue, turn_starts = self.interruptions, self.monologue, self._turn_start
@@ -193,9 +193,9 @@ class CallMonitor:
         for i in range(block.frames):
             frame = first + i
             t_end = (frame + 1) * fs
-            for k, party, ledger, voiced, changes, in_turn in lanes:
+            for k, party, ledger, voiced, changes, turn_frames in lanes:
                 while changes and changes[0].decided_frame <= frame:
-                    speech_until(k, ledger, in_turn, frame)
+                    speech_until(k, ledger, turn_frames, frame)
                     events.extend(self._apply_change(party, changes.pop(0), frame))
                 if voiced[i]:
                     turn_start = turn_starts[party]
@@ -216,15 +216,15 @@ class CallMonitor:
             if frame >= next_tick:
                 self._ticks = (frame + 1) * frame_ms // tick_ms
                 next_tick = -(-(self._ticks + 1) * tick_ms // frame_ms) - 1
-                for k, party, ledger, _, _, in_turn in lanes:
-                    speech_until(k, ledger, in_turn, frame + 1)
+                for k, party, ledger, _, _, turn_frames in lanes:
+                    speech_until(k, ledger, turn_frames, frame + 1)
                     self._levels[party] = float(per_party[party][1][i])
                 mood = self.mood.evaluate(t_end)
                 if mood is not None:
                     events.append(mood)
                 events.append(self.snapshot())
-        for k, _, ledger, _, _, in_turn in lanes:
-            speech_until(k, ledger, in_turn, first + block.frames)
+        for k, _, ledger, _, _, turn_frames in lanes:
+            speech_until(k, ledger, turn_frames, first + block.frames)
         for party in PARTIES:
             self._levels[party] = float(per_party[party][1][-1]) if block.frames else -100.0
         return events
