@@ -18,6 +18,17 @@ import numpy as np
 from companion.config import AudioConfig, PitchConfig
 
 MIN_WINDOW_S = 0.04
+# A phone line (300-3400 Hz) takes the fundamental away: a low voice's window then repeats at half (or a third of)
+# its period nearly as well as at the period, and the tracker reads it an octave (or a twelfth) up. Only frames with
+# little power below FUNDAMENTAL_HZ against the voice band up to BAND_TOP_HZ are looked at again; their choice
+# between the lag and its double or triple is then made on the autocorrelation of the band's compressed spectrum
+# (each harmonic counts nearly alike, so the odd harmonics a longer period needs weigh in), taking the longer lag
+# when the chosen one reaches less than LONGER_LAG_SHARE of it.
+FUNDAMENTAL_HZ = 250.0
+BAND_TOP_HZ = 3400.0
+LOW_POWER_SHARE = 0.05
+COMPRESSION = 0.33
+LONGER_LAG_SHARE = 0.9
 
 
 class PitchTracker:
@@ -37,6 +48,9 @@ class PitchTracker:
         # lags the octave check may move to: the candidates at best/3 and best/2 and their neighbours
         self._lags = np.arange(self.max_lag + 2)
         self._near = np.array((-1, 0, 1))
+        hz = np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
+        self._low_bins = np.flatnonzero((hz >= pitch.min_hz) & (hz < FUNDAMENTAL_HZ))
+        self._band_bins = np.flatnonzero((hz >= FUNDAMENTAL_HZ) & (hz <= BAND_TOP_HZ))
         self.keep_spectra = False   # keep each block's power spectra of the frames asked about (`spectra`)
         self.spectra: Optional[np.ndarray] = None  # (frames asked about, nfft // 2 + 1): their windows' power
 
@@ -97,6 +111,9 @@ class PitchTracker:
                 rows = rows[take]
                 best[rows] = cand[take] + np.argmax(values[take], axis=1) - 1
                 peak[rows] = norm[rows, best[rows]]
+        voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
+        self._missing_fundamental(power, norm, best, voiced)
+        peak = norm[every, best]
         flat = norm.reshape(-1)
         base = every * norm.shape[1]
         # Parabolic interpolation around the chosen lag.
@@ -107,8 +124,39 @@ class PitchTracker:
         shift = 0.5 * (left - right) / np.where(curved, denom, 1.0)
         shift[~curved] = 0.0
         lag = best + np.clip(shift, -0.5, 0.5)
-        voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
         return np.where(voiced, self.rate / lag, 0.0), power
+
+    def _missing_fundamental(self, power: np.ndarray, norm: np.ndarray, best: np.ndarray, voiced: np.ndarray) -> None:
+        """Moves `best` (in place) to its double or triple where the window has hardly any power below
+        FUNDAMENTAL_HZ and the band's compressed-spectrum autocorrelation says the longer period is the voice's."""
+        low = power[:, self._low_bins].sum(axis=1)
+        band = power[:, self._band_bins].sum(axis=1)
+        rows = np.flatnonzero(voiced & (low < LOW_POWER_SHARE * band) & (2 * best + 2 <= self.max_lag))
+        if not rows.size:
+            return
+        flat = np.zeros((rows.size, power.shape[1]))
+        flat[:, self._band_bins] = power[rows[:, None], self._band_bins] ** COMPRESSION
+        acf = np.fft.irfft(flat, self.nfft, axis=1)[:, : self.max_lag + 2]
+        acf /= np.where(acf[:, :1] > 0, acf[:, :1], 1.0)
+        acf /= self._taper_acf
+        lag = best[rows]
+        at = np.arange(rows.size)[:, None]
+
+        def strongest(multiple: int) -> tuple[np.ndarray, np.ndarray]:
+            reach = np.arange(-multiple, multiple + 1)
+            cand = np.clip(multiple * lag[:, None] + reach, self.min_lag, self.max_lag)
+            return acf[at, cand].max(axis=1), cand
+
+        here, _ = strongest(1)
+        moved = np.zeros(rows.size, dtype=bool)
+        for multiple in (2, 3):
+            there, cand = strongest(multiple)
+            fits = multiple * lag + multiple <= self.max_lag + 1
+            move = fits & ~moved & (here < LONGER_LAG_SHARE * there)
+            if move.any():
+                pick = cand[move]
+                best[rows[move]] = pick[np.arange(pick.shape[0]), np.argmax(norm[rows[move][:, None], pick], axis=1)]
+                moved |= move
 
 
 def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarray]]]) -> list[np.ndarray]:
