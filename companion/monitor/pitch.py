@@ -23,12 +23,16 @@ MIN_WINDOW_S = 0.04
 # little power below FUNDAMENTAL_HZ against the voice band up to BAND_TOP_HZ are looked at again; their choice
 # between the lag and its double or triple is then made on the autocorrelation of the band's compressed spectrum
 # (each harmonic counts nearly alike, so the odd harmonics a longer period needs weigh in), taking the longer lag
-# when the chosen one reaches less than LONGER_LAG_SHARE of it.
+# when the chosen one reaches less than LONGER_LAG_SHARE of it. A line that carries the fundamental (WIDE_LINE_FRAMES
+# voiced frames with at least WIDE_LOW_SHARE of the band's power below FUNDAMENTAL_HZ) is left as it is from then on:
+# there a frame without power down there is a high voice, not a missing fundamental.
 FUNDAMENTAL_HZ = 250.0
 BAND_TOP_HZ = 3400.0
 LOW_POWER_SHARE = 0.05
 COMPRESSION = 0.33
 LONGER_LAG_SHARE = 0.9
+WIDE_LOW_SHARE = 0.5
+WIDE_LINE_FRAMES = 10
 
 
 class PitchTracker:
@@ -51,6 +55,7 @@ class PitchTracker:
         hz = np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
         self._low_bins = np.flatnonzero((hz >= pitch.min_hz) & (hz < FUNDAMENTAL_HZ))
         self._band_bins = np.flatnonzero((hz >= FUNDAMENTAL_HZ) & (hz <= BAND_TOP_HZ))
+        self.wide_frames = 0   # voiced frames so far whose fundamental the line carried (WIDE_LOW_SHARE)
         self.keep_spectra = False   # keep each block's power spectra of the frames asked about (`spectra`)
         self.spectra: Optional[np.ndarray] = None  # (frames asked about, nfft // 2 + 1): their windows' power
 
@@ -76,9 +81,10 @@ class PitchTracker:
         self._tail = stream[-keep:]
         return rows, stream.reshape(-1, self.frame_len)
 
-    def _f0(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _f0(self, padded: np.ndarray, owners: Sequence[tuple["PitchTracker", int]]) -> tuple[np.ndarray, np.ndarray]:
         """f0 of each window (the first `window` samples of each row of `padded`, zeros after them; changed in
-        place), and the windows' power spectra (Hann-tapered, `nfft` points)."""
+        place), and the windows' power spectra (Hann-tapered, `nfft` points). `owners`: the tracker each run of rows
+        belongs to and the run's length, in order (whether a tracker's line carries the fundamental is its own)."""
         n = padded.shape[0]
         taken = padded[:, : self.window]
         taken -= taken.mean(axis=1, keepdims=True)
@@ -112,7 +118,7 @@ class PitchTracker:
                 best[rows] = cand[take] + np.argmax(values[take], axis=1) - 1
                 peak[rows] = norm[rows, best[rows]]
         voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
-        self._missing_fundamental(power, norm, best, voiced)
+        self._missing_fundamental(power, norm, best, voiced, owners)
         peak = norm[every, best]
         flat = norm.reshape(-1)
         base = every * norm.shape[1]
@@ -126,12 +132,21 @@ class PitchTracker:
         lag = best + np.clip(shift, -0.5, 0.5)
         return np.where(voiced, self.rate / lag, 0.0), power
 
-    def _missing_fundamental(self, power: np.ndarray, norm: np.ndarray, best: np.ndarray, voiced: np.ndarray) -> None:
+    def _missing_fundamental(self, power: np.ndarray, norm: np.ndarray, best: np.ndarray, voiced: np.ndarray,
+                             owners: Sequence[tuple["PitchTracker", int]]) -> None:
         """Moves `best` (in place) to its double or triple where the window has hardly any power below
         FUNDAMENTAL_HZ and the band's compressed-spectrum autocorrelation says the longer period is the voice's."""
         low = power[:, self._low_bins].sum(axis=1)
         band = power[:, self._band_bins].sum(axis=1)
-        rows = np.flatnonzero(voiced & (low < LOW_POWER_SHARE * band) & (2 * best + 2 <= self.max_lag))
+        wide = voiced & (low >= WIDE_LOW_SHARE * band)
+        narrow = np.empty(best.size, dtype=bool)
+        at = 0
+        for tracker, count in owners:  # each frame: has this tracker's line carried a fundamental up to it?
+            seen = tracker.wide_frames + np.cumsum(wide[at : at + count])
+            narrow[at : at + count] = seen < WIDE_LINE_FRAMES
+            tracker.wide_frames = int(seen[-1]) if count else tracker.wide_frames
+            at += count
+        rows = np.flatnonzero(voiced & narrow & (low < LOW_POWER_SHARE * band) & (2 * best + 2 <= self.max_lag))
         if not rows.size:
             return
         flat = np.zeros((rows.size, power.shape[1]))
@@ -181,7 +196,7 @@ def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarr
             for k in range(back):
                 padded[at : at + rows.size, k * width : (k + 1) * width] = by_frame[rows + k]
             at += rows.size
-        f0, power = first._f0(padded)
+        f0, power = first._f0(padded, [(tracker, rows.size) for tracker, _, rows, _ in asked])
         at = 0
         for tracker, out, rows, _ in asked:
             out[rows] = f0[at : at + rows.size]
