@@ -3,7 +3,9 @@
 Each frame is analysed over a window reaching back into the previous frame(s)
 (at least 40 ms, two periods of a 50 Hz voice). The autocorrelation is divided by
 the window's own autocorrelation (Boersma 1993) so voicing strength is comparable
-across lags; a frame is voiced when the best peak passes `voicing_threshold`.
+across lags; a frame is voiced when the best peak passes `voicing_threshold`. On a line that has never carried a voice's
+fundamental (a phone line's 300-3400 Hz), frames without it choose between the lag and its double or triple on
+their band's compressed spectrum (`PitchTracker._missing_fundamental`): fewer frames read an octave up.
 
 Both parties' frames of a block go through one batch of spectra (`f0_together`): every
 frame's f0 is worked out on its own row, so it is the same to the last bit as alone.
