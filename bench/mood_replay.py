@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import pickle
 import sys
 import time
@@ -50,6 +51,7 @@ def band_powers(frames: np.ndarray, rate: int) -> np.ndarray:
 
 
 _ORIGINAL: dict[str, Any] = {}
+RETRACK = bool(os.environ.get("MOOD_REPLAY_RETRACK"))  # `--retrack`: the customer's f0 from the current tracker
 
 
 def _record(wav: str) -> str:
@@ -165,7 +167,9 @@ def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> d
             frames = customer[first * frame_len: (first + len(levels)) * frame_len]
             frames = np.pad(frames, (0, len(levels) * frame_len - frames.size)).reshape(-1, frame_len)
             frames = frames - frames.mean(axis=1, keepdims=True)
-            tracker.process(frames, speech)
+            tracked = tracker.process(frames, speech)
+            if RETRACK:  # the current tracker's f0 of the customer, not the recorded one
+                f0 = tracked
             mood.add(levels, f0, speech, first_t, in_turn, tracker.spectra)
         elif kind == "nucleus":
             mood.nucleus(op[1], op[2])
@@ -238,8 +242,14 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="*", default=None)
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--save", type=Path, default=None, help="write the judged rows here (JSON)")
+    parser.add_argument("--retrack", action="store_true", help="the customer's f0 from the current pitch tracker "
+                        "(a tracker change replayed without recording again; the agent's tone stays as recorded)")
     parser.add_argument("--check", action="store_true", help="say which calls' prompts differ from the recording")
     args = parser.parse_args()
+    if args.retrack:
+        global RETRACK
+        RETRACK = True
+        os.environ["MOOD_REPLAY_RETRACK"] = "1"  # the worker processes
     if args.calls is not None:
         _use(args.calls.resolve())
     if args.what == "record":

@@ -3,7 +3,9 @@
 Each frame is analysed over a window reaching back into the previous frame(s)
 (at least 40 ms, two periods of a 50 Hz voice). The autocorrelation is divided by
 the window's own autocorrelation (Boersma 1993) so voicing strength is comparable
-across lags; a frame is voiced when the best peak passes `voicing_threshold`.
+across lags; a frame is voiced when the best peak passes `voicing_threshold`. On a line that has never carried a voice's
+fundamental (a phone line's 300-3400 Hz), frames without it choose between the lag and its double or triple on
+their band's compressed spectrum (`PitchTracker._missing_fundamental`): fewer frames read an octave up.
 
 Both parties' frames of a block go through one batch of spectra (`f0_together`): every
 frame's f0 is worked out on its own row, so it is the same to the last bit as alone.
@@ -18,6 +20,21 @@ import numpy as np
 from companion.config import AudioConfig, PitchConfig
 
 MIN_WINDOW_S = 0.04
+# A phone line (300-3400 Hz) takes the fundamental away: a low voice's window then repeats at half (or a third of)
+# its period nearly as well as at the period, and the tracker reads it an octave (or a twelfth) up. Only frames with
+# little power below FUNDAMENTAL_HZ against the voice band up to BAND_TOP_HZ are looked at again; their choice
+# between the lag and its double or triple is then made on the autocorrelation of the band's compressed spectrum
+# (each harmonic counts nearly alike, so the odd harmonics a longer period needs weigh in), taking the longer lag
+# when the chosen one reaches less than LONGER_LAG_SHARE of it. A line that carries the fundamental (WIDE_LINE_FRAMES
+# voiced frames with at least WIDE_LOW_SHARE of the band's power below FUNDAMENTAL_HZ) is left as it is from then on:
+# there a frame without power down there is a high voice, not a missing fundamental.
+FUNDAMENTAL_HZ = 250.0
+BAND_TOP_HZ = 3400.0
+LOW_POWER_SHARE = 0.05
+COMPRESSION = 0.33
+LONGER_LAG_SHARE = 0.9
+WIDE_LOW_SHARE = 0.5
+WIDE_LINE_FRAMES = 10
 
 
 class PitchTracker:
@@ -37,6 +54,10 @@ class PitchTracker:
         # lags the octave check may move to: the candidates at best/3 and best/2 and their neighbours
         self._lags = np.arange(self.max_lag + 2)
         self._near = np.array((-1, 0, 1))
+        hz = np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
+        self._low_bins = np.flatnonzero((hz >= pitch.min_hz) & (hz < FUNDAMENTAL_HZ))
+        self._band_bins = np.flatnonzero((hz >= FUNDAMENTAL_HZ) & (hz <= BAND_TOP_HZ))
+        self.wide_frames = 0   # voiced frames so far whose fundamental the line carried (WIDE_LOW_SHARE)
         self.keep_spectra = False   # keep each block's power spectra of the frames asked about (`spectra`)
         self.spectra: Optional[np.ndarray] = None  # (frames asked about, nfft // 2 + 1): their windows' power
 
@@ -62,9 +83,10 @@ class PitchTracker:
         self._tail = stream[-keep:]
         return rows, stream.reshape(-1, self.frame_len)
 
-    def _f0(self, padded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _f0(self, padded: np.ndarray, owners: Sequence[tuple["PitchTracker", int]]) -> tuple[np.ndarray, np.ndarray]:
         """f0 of each window (the first `window` samples of each row of `padded`, zeros after them; changed in
-        place), and the windows' power spectra (Hann-tapered, `nfft` points)."""
+        place), and the windows' power spectra (Hann-tapered, `nfft` points). `owners`: the tracker each run of rows
+        belongs to and the run's length, in order (whether a tracker's line carries the fundamental is its own)."""
         n = padded.shape[0]
         taken = padded[:, : self.window]
         taken -= taken.mean(axis=1, keepdims=True)
@@ -97,6 +119,9 @@ class PitchTracker:
                 rows = rows[take]
                 best[rows] = cand[take] + np.argmax(values[take], axis=1) - 1
                 peak[rows] = norm[rows, best[rows]]
+        voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
+        self._missing_fundamental(power, norm, best, voiced, owners)
+        peak = norm[every, best]
         flat = norm.reshape(-1)
         base = every * norm.shape[1]
         # Parabolic interpolation around the chosen lag.
@@ -107,8 +132,48 @@ class PitchTracker:
         shift = 0.5 * (left - right) / np.where(curved, denom, 1.0)
         shift[~curved] = 0.0
         lag = best + np.clip(shift, -0.5, 0.5)
-        voiced = (peak >= self.threshold) & (energy[:, 0] > 1e-9)
         return np.where(voiced, self.rate / lag, 0.0), power
+
+    def _missing_fundamental(self, power: np.ndarray, norm: np.ndarray, best: np.ndarray, voiced: np.ndarray,
+                             owners: Sequence[tuple["PitchTracker", int]]) -> None:
+        """Moves `best` (in place) to its double or triple where the window has hardly any power below
+        FUNDAMENTAL_HZ and the band's compressed-spectrum autocorrelation says the longer period is the voice's."""
+        low = power[:, self._low_bins].sum(axis=1)
+        band = power[:, self._band_bins].sum(axis=1)
+        wide = voiced & (low >= WIDE_LOW_SHARE * band)
+        narrow = np.empty(best.size, dtype=bool)
+        at = 0
+        for tracker, count in owners:  # each frame: has this tracker's line carried a fundamental up to it?
+            seen = tracker.wide_frames + np.cumsum(wide[at : at + count])
+            narrow[at : at + count] = seen < WIDE_LINE_FRAMES
+            tracker.wide_frames = int(seen[-1]) if count else tracker.wide_frames
+            at += count
+        rows = np.flatnonzero(voiced & narrow & (low < LOW_POWER_SHARE * band) & (2 * best + 2 <= self.max_lag))
+        if not rows.size:
+            return
+        flat = np.zeros((rows.size, power.shape[1]))
+        flat[:, self._band_bins] = power[rows[:, None], self._band_bins] ** COMPRESSION
+        acf = np.fft.irfft(flat, self.nfft, axis=1)[:, : self.max_lag + 2]
+        acf /= np.where(acf[:, :1] > 0, acf[:, :1], 1.0)
+        acf /= self._taper_acf
+        lag = best[rows]
+        at = np.arange(rows.size)[:, None]
+
+        def strongest(multiple: int) -> tuple[np.ndarray, np.ndarray]:
+            reach = np.arange(-multiple, multiple + 1)
+            cand = np.clip(multiple * lag[:, None] + reach, self.min_lag, self.max_lag)
+            return acf[at, cand].max(axis=1), cand
+
+        here, _ = strongest(1)
+        moved = np.zeros(rows.size, dtype=bool)
+        for multiple in (2, 3):
+            there, cand = strongest(multiple)
+            fits = multiple * lag + multiple <= self.max_lag + 1
+            move = fits & ~moved & (here < LONGER_LAG_SHARE * there)
+            if move.any():
+                pick = cand[move]
+                best[rows[move]] = pick[np.arange(pick.shape[0]), np.argmax(norm[rows[move][:, None], pick], axis=1)]
+                moved |= move
 
 
 def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarray]]]) -> list[np.ndarray]:
@@ -133,7 +198,7 @@ def f0_together(jobs: Sequence[tuple[PitchTracker, np.ndarray, Optional[np.ndarr
             for k in range(back):
                 padded[at : at + rows.size, k * width : (k + 1) * width] = by_frame[rows + k]
             at += rows.size
-        f0, power = first._f0(padded)
+        f0, power = first._f0(padded, [(tracker, rows.size) for tracker, _, rows, _ in asked])
         at = 0
         for tracker, out, rows, _ in asked:
             out[rows] = f0[at : at + rows.size]
