@@ -157,12 +157,12 @@ class PitchTracker:
         acf /= np.where(acf[:, :1] > 0, acf[:, :1], 1.0)
         acf /= self._taper_acf
         lag = best[rows]
-        at = np.arange(rows.size)[:, None]
+        each = np.arange(rows.size)[:, None]
 
         def strongest(multiple: int) -> tuple[np.ndarray, np.ndarray]:
             reach = np.arange(-multiple, multiple + 1)
             cand = np.clip(multiple * lag[:, None] + reach, self.min_lag, self.max_lag)
-            return acf[at, cand].max(axis=1), cand
+            return acf[each, cand].max(axis=1), cand
 
         here, _ = strongest(1)
         moved = np.zeros(rows.size, dtype=bool)
