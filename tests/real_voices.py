@@ -458,7 +458,9 @@ def _sox_voice(audio: np.ndarray, semitones: float, tempo: float, key: str, cach
     """`audio` `semitones` higher and `tempo` times faster (sox pitch, tempo -s; repeatable dither)."""
     if not semitones and tempo == 1.0:
         return audio
-    path = cache / f"sox_{_digest(key, semitones, tempo)}.wav"
+    # keyed by the audio itself too: a phrase cut anew from the recordings never reads an old rendering
+    audio_digest = hashlib.sha1(np.ascontiguousarray(audio, dtype=np.float64).tobytes()).hexdigest()
+    path = cache / f"sox_{_digest(key, semitones, tempo, audio_digest)}.wav"
     if not path.exists():
         with tempfile.TemporaryDirectory(prefix="sox_", dir=cache) as tmp:
             src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.wav"
