@@ -237,6 +237,7 @@ class CoachConfig:
     metrics_every_s: Annotated[float, Range(0.1, 60.0)]
     cooldown_s: Seconds
     min_gap_s: Seconds
+    repeat_backoff: Annotated[float, Range(1.0, 10.0)]  # each reminder of one episode waits this much longer
     slow_down: SlowDownRule
     speeding_up: SpeedingUpRule
     lower_tone: LowerToneRule

@@ -55,13 +55,25 @@ def test_the_pace_settings_keep_their_promises(config):
     assert up.sustain_speech_s >= config.pace.window_speech_s + 10.0  # the 30 s pace, then 10 s more
 
 
-def test_fast_pace_is_prompted_once_sustained_then_reminded_after_the_repeat_interval(config):
-    prompts = run(Coach(config.coach), timeline(100, pace_short_wpm=lambda t: 220.0))
-    first = hold_s(config)
-    assert [p.t for p in prompts] == [pytest.approx(first, abs=0.3),
-                                      pytest.approx(first + config.coach.slow_down.repeat_s, abs=0.3)]
+def test_fast_pace_is_prompted_once_sustained_then_reminded_less_and_less_often(config):
+    prompts = run(Coach(config.coach), timeline(460, pace_short_wpm=lambda t: 220.0))
+    first, repeat, backoff = hold_s(config), config.coach.slow_down.repeat_s, config.coach.repeat_backoff
+    assert backoff >= 1.5   # a fast agent is not told every minute for a whole call
+    assert [p.t for p in prompts] == [pytest.approx(first, abs=0.3), pytest.approx(first + repeat, abs=0.3),
+                                      pytest.approx(first + repeat + repeat * backoff, abs=0.3),
+                                      pytest.approx(first + repeat + repeat * backoff + repeat * backoff ** 2, abs=0.3)]
     # acoustic: an estimate, said so; over the detection's own stretch of speech, shorter than the meter's 30 s
     assert prompts[0].reason == "about 220 words/min in your last 12 s — aim for 140–160"
+
+
+def test_a_new_fast_episode_after_a_slower_stretch_is_reminded_after_the_first_interval_again(config):
+    # fast for 200 s (told, reminded twice), calm for 30 s (re-armed), fast again: the second episode starts over
+    pace = lambda t: 130.0 if 200 <= t < 230 else 220.0  # noqa: E731
+    prompts = [p.t for p in run(Coach(config.coach), timeline(330, pace_short_wpm=pace))]
+    repeat = config.coach.slow_down.repeat_s
+    second = [t for t in prompts if t >= 230]
+    assert len([t for t in prompts if t < 200]) == 3 and len(second) == 2
+    assert second[1] - second[0] == pytest.approx(repeat, abs=0.3)
 
 
 def test_an_acoustic_pace_within_the_estimates_margin_is_not_prompted_but_words_are(config):

@@ -3,7 +3,9 @@ and the customer's `customer_upset` and `customer_calmer`.
 
 Sparing by design: each rule has hysteresis (it fires on entering a state and
 re-arms only after clearly leaving it), each kind a cooldown, and any two
-prompts a minimum gap, so the agent sees a cue about every 20 s at most.
+prompts a minimum gap, so the agent sees a cue about every 20 s at most. An agent who stays in a
+state is reminded less and less often: each reminder of one episode waits `repeat_backoff` times
+longer than the one before.
 
 Pace is an estimate: `slow_down` waits until the short detection pace has stayed
 over its line (the limit plus a margin for the estimate's error, larger for the
@@ -37,6 +39,7 @@ class _RuleState:
     hold_s: float = 0.0
     marker: Optional[float] = None  # the episode already prompted (interruption onset, monologue start)
     below_s: float = 0.0            # agent speech since the reading went under the rule's release line
+    reminders: int = 0              # reminders given in this episode (each waits `repeat_backoff` times longer)
 
 
 
@@ -82,6 +85,7 @@ class Coach:
 
     def _fire(self, kind: str, t: float, reason: str, disarm: bool = True) -> Prompt:
         state = self._state[kind]
+        state.reminders = 0 if state.armed else state.reminders + 1
         state.last_fired = t
         if disarm:
             state.armed = False
@@ -90,11 +94,13 @@ class Coach:
         return Prompt(t=round(t, 2), kind=kind, reason=reason)
 
     def _due(self, kind: str, t: float, repeat_s: float) -> bool:
-        """Armed, or still in the state long enough to deserve a reminder."""
+        """Armed, or still in the state long enough to deserve a reminder: `repeat_s` after the episode's first
+        prompt, then each reminder `repeat_backoff` times later than the one before (60, 120, 240 s...)."""
         state = self._state[kind]
         if state.armed:
             return True
-        return state.last_fired is not None and t - state.last_fired >= repeat_s
+        wait = repeat_s * self.config.repeat_backoff ** state.reminders
+        return state.last_fired is not None and t - state.last_fired >= wait
 
     def evaluate(self, s: MetricsSnapshot) -> list[Prompt]:
         dt = 0.0 if self._last_t is None else max(0.0, s.t - self._last_t)
