@@ -40,6 +40,7 @@ sys.path.insert(0, str(HERE))
 from pace_accuracy import _init_worker  # noqa: E402
 from pace_accuracy import measure as analysed  # noqa: E402
 
+from tests import other_voices as ov  # noqa: E402
 from tests import pace_real  # noqa: E402
 
 OUT = HERE / "out" / "real_pace"
@@ -113,7 +114,7 @@ def main() -> None:
     for rec in pace_real.RECORDINGS.values():
         truth = "word timings" if rec.timings in TIMED else "words counted, speaking time measured from the sound"
         said = f", said {rec.repeat} times" if rec.repeat > 1 else ""
-        print(f"- {rec.id}: {rec.what} ({pace_real.ov.SOURCES[rec.source].spec}; {truth}{said})")
+        print(f"- {rec.id}: {rec.what} ({ov.SOURCES[rec.source].spec}; {truth}{said})")
     print()
     print("| recording | line | true wpm | read wpm | error | speaking time vs truth | nuclei per true word vs "
           f"{spw} | pitched | vowel frames | slow_down |")
