@@ -47,8 +47,8 @@ level's change — by at least `FLOOR_FOLLOWS` of it and not much more than the 
 floor's step is taken as the line's and re-based after `FLOOR_SPEECH_S` of their speech, unless
 their pitch rose by a whole line. A new state shows once it has held
 `dwell_s` (a calmer one `calm_dwell_s`). Their reading stands still while they are silent (the window moves only
-with their speech): upset holds through their silence, but tense gives way once their turn is over
-(`TENSE_QUIET_S`), unless it comes from their talk-overs.
+with their speech): upset holds through their silence, but tense gives way once their turn is over, and is not
+entered from a reading that stands still (`TENSE_QUIET_S`), unless it comes from their talk-overs.
 
 The syllable rate is read too (`pace_window_speech_s`, as the agent's pace is) and shown, but it is
 no evidence: on recorded speech made 25 % faster the nucleus rate moved by -10 to +10 % (bench/
@@ -129,7 +129,7 @@ HIGHER_WORDS = 0.5         # their higher words: the window's frames at least ha
                            # line corroborates a louder voice only when those words are themselves louder by the
                            # loudness line: a calm man's held "uh" 8 semitones up and 3-5 dB louder, after a loud low
                            # word, read +6.3 dB and +7 st over the window on a mu-law line and was called upset
-TENSE_QUIET_S = 1.5        # tense gives way once they have been silent this long (their turn at the floor is over:
+TENSE_QUIET_S = 1.5        # tense gives way (and is not entered) once they have been silent this long (their turn is over:
                            # turns join across pauses up to 1.5 s, [interruptions]): the reading of their last 3 s of
                            # speech stands still through their silence, and a higher sentence of their own calm range
                            # kept them "tense" through the agent's whole reply (M_librivox_en: calmer 34 s, not 27 s).
@@ -606,8 +606,8 @@ class CustomerMood:
         current = MOODS.index(self.state)
         enter = self._level(r, 1.0)
         held = self._level(r, self.config.release)
-        if current == 1 and now - self._last_speech_t >= TENSE_QUIET_S and r.talkovers < self.config.talkovers:
-            enter, held = (enter if enter == 2 else 0), 0  # a tense reading of their last words gives way in silence
+        if current < 2 and now - self._last_speech_t >= TENSE_QUIET_S and r.talkovers < self.config.talkovers:
+            enter, held = (enter if enter == 2 else 0), 0  # a tense reading of their last words: not through silence
         target = max(enter, min(held, current))
         if target == current:
             self._pending = None
