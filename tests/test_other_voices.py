@@ -159,16 +159,21 @@ def test_a_calm_customer_holding_a_high_uh_after_a_loud_low_word_is_not_called_u
     assert states and "upset" not in [s for _, s in states], states
 
 
-def test_a_customer_tense_from_one_higher_sentence_is_calm_again_before_they_next_speak(tmp_path, analyze):
+@pytest.mark.parametrize("resume_s", [49.987, 47.7])
+def test_a_customer_tense_from_one_higher_sentence_is_calm_again_once_their_turn_is_over(tmp_path, analyze, resume_s):
     """An audiobook reader's third turn ends on a sentence 3.8 semitones over his first 20 s: "tense" (higher alone).
     Their reading is their last 3 s of speech and stands still while they are silent, so he stayed tense through the
     agent's whole 7 s reply, until his next words had filled the window (and after his upset, that held
-    `customer_calmer` back to 34 s on 7 of 12 calls, bench/other_voices_accuracy.py). A tense reading now gives way
-    once their turn is over; upset still holds through their silence."""
-    wav = customer_track(tmp_path, "M_librivox_en", "clean", 56.0, CALM_TRACKS)
+    `customer_calmer` back to 34 s on 7 of 12 calls, bench/other_voices_accuracy.py); resuming 5 s after it, his
+    first calm words (the window still mostly that sentence) made him tense again. A tense reading now gives way once
+    their turn is over (1.5 s of silence) and shows calm after the 4 s calm dwell, his next words or not."""
+    third, fourth = CALM_TRACKS["M_librivox_en"][2], (resume_s, (4,), None)
+    wav = customer_track(tmp_path, "M_librivox_en", "clean", 56.0,
+                         {"M_librivox_en": CALM_TRACKS["M_librivox_en"][:3] + (fourth,)})
     states = [(s["t"], s["state"]) for s in analyze(wav)["customer_states"]]
-    third_end, fourth = 42.7, CALM_TRACKS["M_librivox_en"][3][0]
-    assert any(state == "tense" and 36.8 <= t <= third_end + 1.0 for t, state in states), states  # the higher sentence
-    before_fourth = [state for t, state in states if t < fourth]
-    assert before_fourth[-1] == "calm", states   # calm again in his silence, before his fourth turn
+    third_end = 42.7   # his third turn's last word
+    tense = [t for t, state in states if state == "tense" and third[0] <= t <= third_end + 1.0]
+    assert tense, states  # the higher sentence
+    calm_by = third_end + 1.5 + 4.0 + 0.5   # his turn over, then the calm dwell (and a half-second's evaluations)
+    assert any(state == "calm" and tense[0] < t <= calm_by for t, state in states), states
     assert "upset" not in [s for _, s in states], states
