@@ -197,8 +197,12 @@ def _replay_job(job: tuple[str, dict, dict]) -> dict:
     import companion.monitor.customer as customer
 
     _use(Path(job[3]))
-    for name, value in job[2].items():  # the mood's module constants, for trying other values
-        setattr(customer, name, type(getattr(customer, name))(value))
+    import importlib
+
+    for name, value in job[2].items():  # the mood's module constants (or `pitch.NAME`: another monitor module's)
+        module, _, name = name.rpartition(".")
+        where = importlib.import_module(f"companion.monitor.{module}") if module else customer
+        setattr(where, name, type(getattr(where, name))(value))
     return replay_one(Path(job[0]), job[1])
 
 
@@ -238,7 +242,8 @@ def main() -> None:
     parser.add_argument("--fitted", action="store_true", help="the fitted customers' calls only")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="[customer] overrides")
     parser.add_argument("--const", nargs="*", default=[], metavar="NAME=VALUE",
-                        help="companion.monitor.customer constants, e.g. SPECTRUM_CORROBORATES=0")
+                        help="companion.monitor.customer constants, e.g. SPECTRUM_CORROBORATES=0 (pitch.NAME=VALUE: "
+                        "companion.monitor.pitch's, with --retrack)")
     parser.add_argument("--kinds", nargs="*", default=None)
     parser.add_argument("--misses", action="store_true")
     parser.add_argument("--save", type=Path, default=None, help="write the judged rows here (JSON)")

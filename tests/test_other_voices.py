@@ -93,8 +93,15 @@ TALKOVER_TRACKS = {
 }
 
 
-def customer_track(tmp_path, customer: str, line: str, seconds: float):
-    """A wav whose customer channel is `customer`'s phrases laid out as `TALKOVER_TRACKS` says, through `line`."""
+# The LibriVox reader's first four turns of the grows-upset call with espeak's agent (before he is raised): the third,
+# a higher sentence of his, reads 3.8 semitones over his first 20 s (over his 3-semitone line: tense), then he is
+# silent through the agent's reply until his fourth.
+CALM_TRACKS = {"M_librivox_en": ((6.6, (0,), None), (21.224, (1, 2), None), (36.836, (3,), None), (49.987, (4,), None))}
+
+
+def customer_track(tmp_path, customer: str, line: str, seconds: float, layout=None):
+    """A wav whose customer channel is `customer`'s phrases laid out as `layout` (default `TALKOVER_TRACKS`) says,
+    through `line`."""
     voices = ov.OtherVoices(cache_root() / "other_voices", cache_root() / "real_voices")
     with locked(voices.cache / f"{ov.SPEAKERS[customer].source}.lock"):
         try:
@@ -104,7 +111,7 @@ def customer_track(tmp_path, customer: str, line: str, seconds: float):
     total = int(seconds * rv.RATE)
     track = np.zeros(total)
     join = np.zeros(int(0.35 * rv.RATE))   # rv.Part's pause between joined phrases
-    for at, idx, most in TALKOVER_TRACKS[customer]:
+    for at, idx, most in (layout or TALKOVER_TRACKS)[customer]:
         pieces = [p for k, i in enumerate(idx) for p in ([join] if k else []) + [rv._read(phrases[i].path)]]
         audio = rv._trim(np.concatenate(pieces))
         if most is not None and len(audio) > most * rv.RATE:   # cut short as rv.render does (a 20 ms fade)
@@ -117,7 +124,7 @@ def customer_track(tmp_path, customer: str, line: str, seconds: float):
         work.mkdir()
         track = rv._line(track, line, 0, rv.phone_gain_db(list(phrases)), work)
     floor = np.random.default_rng(1).normal(0.0, 10 ** (rv.FLOOR_DB / 20.0), (total, 2))
-    wav = tmp_path / f"{customer}_{line}_talkover_customer.wav"
+    wav = tmp_path / f"{customer}_{line}_{'calm' if layout else 'talkover'}_customer.wav"
     sf.write(str(wav), np.stack([np.zeros(total), track], axis=1) + floor, rv.RATE, subtype="PCM_16")
     return wav
 
@@ -141,3 +148,23 @@ def test_a_calm_customer_holding_a_high_uh_after_a_loud_low_word_is_not_called_u
     wav = customer_track(tmp_path, "M_mfa_en", "mulaw", 140.0)
     states = [(s["t"], s["state"]) for s in analyze(wav)["customer_states"]]
     assert states and "upset" not in [s for _, s in states], states
+
+
+@pytest.mark.parametrize("resume_s", [49.987, 47.7])
+def test_a_customer_tense_from_one_higher_sentence_is_calm_again_once_their_turn_is_over(tmp_path, analyze, resume_s):
+    """An audiobook reader's third turn ends on a sentence 3.8 semitones over his first 20 s: "tense" (higher alone).
+    Their reading is their last 3 s of speech and stands still while they are silent, so he stayed tense through the
+    agent's whole 7 s reply, until his next words had filled the window (and after his upset, that held
+    `customer_calmer` back to 34 s on 7 of 12 calls, bench/other_voices_accuracy.py); resuming 5 s after it, his
+    first calm words (the window still mostly that sentence) made him tense again. A tense reading now gives way once
+    their turn is over (1.5 s of silence) and shows calm after the 4 s calm dwell, his next words or not."""
+    third, fourth = CALM_TRACKS["M_librivox_en"][2], (resume_s, (4,), None)
+    wav = customer_track(tmp_path, "M_librivox_en", "clean", 56.0,
+                         {"M_librivox_en": CALM_TRACKS["M_librivox_en"][:3] + (fourth,)})
+    states = [(s["t"], s["state"]) for s in analyze(wav)["customer_states"]]
+    third_end = 42.7   # his third turn's last word
+    tense = [t for t, state in states if state == "tense" and third[0] <= t <= third_end + 1.0]
+    assert tense, states  # the higher sentence
+    calm_by = third_end + 1.5 + 4.0 + 0.5   # his turn over, then the calm dwell (and a half-second's evaluations)
+    assert any(state == "calm" and tense[0] < t <= calm_by for t, state in states), states
+    assert "upset" not in [s for _, s in states], states

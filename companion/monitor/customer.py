@@ -46,7 +46,10 @@ its last `FLOOR_WINDOW_S` of non-speech, digital silence left out) has settled w
 level's change — by at least `FLOOR_FOLLOWS` of it and not much more than the level moved —, the
 floor's step is taken as the line's and re-based after `FLOOR_SPEECH_S` of their speech, unless
 their pitch rose by a whole line. A new state shows once it has held
-`dwell_s` (a calmer one `calm_dwell_s`).
+`dwell_s` (a calmer one `calm_dwell_s`). Their reading stands still while they are silent (the window moves only
+with their speech): upset holds through their silence, but tense gives way once their turn is over, and is not
+entered from a reading that stands still (`TENSE_QUIET_S`) or is still mostly the speech before it (a new turn's
+first `1 - loudness_percentile` of the window), unless it comes from their talk-overs.
 
 The syllable rate is read too (`pace_window_speech_s`, as the agent's pace is) and shown, but it is
 no evidence: on recorded speech made 25 % faster the nucleus rate moved by -10 to +10 % (bench/
@@ -127,6 +130,13 @@ HIGHER_WORDS = 0.5         # their higher words: the window's frames at least ha
                            # line corroborates a louder voice only when those words are themselves louder by the
                            # loudness line: a calm man's held "uh" 8 semitones up and 3-5 dB louder, after a loud low
                            # word, read +6.3 dB and +7 st over the window on a mu-law line and was called upset
+TENSE_QUIET_S = 1.5        # tense gives way (and is not entered) once they have been silent this long (their turn is over:
+                           # turns join across pauses up to 1.5 s, [interruptions]): the reading of their last 3 s of
+                           # speech stands still through their silence, and a higher sentence of their own calm range
+                           # kept them "tense" through the agent's whole reply (M_librivox_en: calmer 34 s, not 27 s).
+                           # Upset holds (nothing calmer was heard), and so does a tense from their talk-overs. Nor
+                           # does a new turn's first quarter window make them tense (the reading is still mostly the
+                           # sentence before): he went tense again on resuming 4.4 s later, calmer at 30.5-31.5 s.
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -253,6 +263,8 @@ class CustomerMood:
         self._last_raised: Optional[float] = None  # end of their last second of speech heard raised
         self._chunk_raised = False                 # and whether the second before it was too
         self.reading = MoodReading()
+        self._last_speech_t = 0.0                  # the end of their last speech frame (call time)
+        self._turn_frames = 0                      # their speech frames since their last silence of TENSE_QUIET_S
 
     @property
     def base_level(self) -> Optional[float]:
@@ -279,6 +291,12 @@ class CustomerMood:
         self._levels.extend(levels.tolist())
         self._pitches.extend(pitches.tolist())
         self._heard += len(idx)
+        if idx.size:
+            first_speech = first_t + int(idx[0]) * self._frame_s
+            if first_speech - self._last_speech_t >= TENSE_QUIET_S:  # a new turn after their silence
+                self._turn_frames = 0
+            self._turn_frames += int(idx.size)
+            self._last_speech_t = first_t + (int(idx[-1]) + 1) * self._frame_s
         self._recent_pitches.extend(pitches.tolist())
         wanted = self.baseline is None or (SPECTRUM_CORROBORATES and not self._pitch_readable(self.baseline))
         rows = self._add_spectra(spectra) if wanted and spectra is not None and len(spectra) == idx.size and idx.size \
@@ -596,6 +614,12 @@ class CustomerMood:
         current = MOODS.index(self.state)
         enter = self._level(r, 1.0)
         held = self._level(r, self.config.release)
+        # their reading stands still in their silence, and is still mostly the speech before it until their new turn
+        # fills the window's loud part (the frames that move its level percentile)
+        lead = (1.0 - self.config.loudness_percentile / 100.0) * self._window
+        still = now - self._last_speech_t >= TENSE_QUIET_S or self._turn_frames < lead
+        if current < 2 and still and r.talkovers < self.config.talkovers:
+            enter, held = (enter if enter == 2 else 0), 0  # a tense reading of their last words: not through silence
         target = max(enter, min(held, current))
         if target == current:
             self._pending = None
