@@ -82,6 +82,14 @@ class VadConfig:
     noise_window_s: Annotated[float, Range(0.5, 60.0)]
     onset_s: Annotated[float, Range(0.0, 2.0)]
     hangover_s: Annotated[float, Range(0.0, 5.0)]
+    # the agent's voice coming back on the customer's line (companion/vad/echo.py)
+    echo_max_delay_s: Annotated[float, Range(0.0, 2.0)]
+    echo_history_s: Annotated[float, Range(2.0, 120.0)]
+    echo_every_s: Annotated[float, Range(0.1, 10.0)]
+    echo_min_agent_s: Annotated[float, Range(0.5, 60.0)]
+    echo_correlation: Annotated[float, Range(0.0, 1.0)]
+    echo_release: Annotated[float, Range(0.0, 1.0)]
+    echo_margin_db: Decibels
     preroll_s: Annotated[float, Range(0.0, 2.0)] = 0.0   # how far back a soft first word (judged against the line's noise) is heard
 
 

@@ -31,6 +31,7 @@ from companion.monitor.pace import (
 from companion.monitor.pitch import PitchTracker, f0_together
 from companion.monitor.talk import MonologueTracker, SilenceTracker
 from companion.monitor.tone import ToneTracker
+from companion.vad.echo import EchoPath
 from companion.vad.voice_activity import TurnChange, VoiceActivity, frame_levels_db, to_pcm16
 
 
@@ -41,6 +42,7 @@ class CallMonitor:
         self.frame_s = audio.frame_s
         self.vad = {p: VoiceActivity(config.vad, audio) for p in PARTIES}
         self.ledger = {p: SpeechLedger() for p in PARTIES}
+        self.echo = EchoPath(config.vad, audio)  # the agent's voice back on the customer's line is not the customer
         self.pitch = PitchTracker(config.pitch, audio)
         self.nuclei = SyllableNuclei(config.pace, audio)
         self.pitch.keep_spectra = True  # the agent's nuclei: where their voice is periodic or harmonic (pace.py)
@@ -152,9 +154,13 @@ class CallMonitor:
         all_levels = frame_levels_db(both.reshape(2 * count, width)).reshape(2, count)
         all_pcm = to_pcm16(both)
         per_party = {}
-        for k, party in enumerate(PARTIES):
-            voiced, in_turn, changes = self.vad[party].process(first, all_pcm[k], all_levels[k])
+        not_own = None
+        for k, party in enumerate(PARTIES):  # the agent first: their voice may come back on the customer's line
+            voiced, in_turn, changes = self.vad[party].process(first, all_pcm[k], all_levels[k], not_own)
             per_party[party] = (both[k], all_levels[k], voiced, in_turn, changes)
+            if party == "agent":
+                echo = self.echo.process(all_levels[k], voiced, all_levels[1 - k])
+                not_own = None if echo is None else echo + self.echo.margin_db
 
         agent_frames, agent_levels, agent_voiced, agent_in_turn, _ = per_party["agent"]
         customer_frames, customer_levels, customer_voiced, customer_in_turn, _ = per_party["customer"]

@@ -106,8 +106,11 @@ class VoiceActivity:
 
     def process(
         self, first_frame: int, pcm16: npt.NDArray[np.int16], levels_db: npt.NDArray[np.float64],
+        not_own_db: Optional[npt.NDArray[np.float64]] = None,
     ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], list[TurnChange]]:
-        """Classify a block of frames.
+        """Classify a block of frames. `not_own_db`: per frame, a level the party's own speech must reach to count
+        (the other party's echo on this line, with its margin: companion/vad/echo.py); frames under it are neither
+        this party's speech nor the line's noise.
 
         Returns (voiced, in_turn, changes): `voiced` is the raw per-frame speech
         decision, `in_turn` whether each frame is (so far) inside a turn.
@@ -117,12 +120,20 @@ class VoiceActivity:
         if n:
             self.noise_floor_db = float(floors[-1])
         loud_enough = levels_db >= floors + self._gate_db
+        echo = None if not_own_db is None else levels_db < not_own_db
         if self._preroll:
             keep = self._preroll + self._noise_frames + n  # this block, the look-back and the noise's
-            # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame)
-            levels = np.concatenate((self._levels, np.minimum(levels_db, floors + self._gate_db)))
-            quiet = np.concatenate((self._quiet, ~loud_enough))
+            # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame);
+            # the other party's echo is no soft word of this one's (kept at the floor) and not the line's noise
+            capped = np.minimum(levels_db, floors + self._gate_db)
+            quiet = ~loud_enough
+            if echo is not None:
+                capped, quiet = np.where(echo, floors, capped), quiet & ~echo
+            levels = np.concatenate((self._levels, capped))
+            quiet = np.concatenate((self._quiet, quiet))
             self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
+        if echo is not None:
+            loud_enough &= ~echo
         voiced = np.zeros(n, dtype=bool)
         is_speech, rate = self._vad.is_speech, self._rate
         data, size = pcm16.tobytes(), pcm16.itemsize * pcm16[0].size if n else 0

@@ -1,0 +1,156 @@
+"""The coaching on line conditions the real-voice benches do not build: each rendered real-voice call of a kind
+(calm by default: no cue about the customer or a talk-over is right on it) changed one way, then analysed as
+`companion analyze --json --model none` does, with the shipped constants.
+
+Conditions (the customer's channel unless said):
+- `base`: the call as rendered;
+- `drift`: the customer's level wanders ±5 dB over 40 s (a speakerphone, a head turning, an AGC);
+- `echoN`: the agent's channel back on the customer's, N dB quieter and 150 ms later (an echo nobody cancelled);
+- `gsm`: through a GSM full-rate codec at 8 kHz;
+- `quiet` / `hot`: the whole recording 20 dB down / 12 dB up and clipped;
+- `rate8k` / `rate48k`: the call file resampled to 8 or 48 kHz (the app resamples it back);
+- `hum`: 50 Hz mains hum and two harmonics, −42 dBFS in all;
+- `white20`, `pink_20`, `brown20`, `white10`: a coloured noise 20 (10) dB under the customer's active level, on a
+  wideband line (the benches' noisy line is office noise through a phone line);
+- `both_pink20`: pink noise 20 dB under each party, on both channels.
+
+Printed per condition: on how many calls each prompt kind fires at least once, and how many calls show a talk-over.
+The calls come from the benches' caches (bench/real_voice_accuracy.py and bench/other_voices_accuracy.py render
+them; run those first).
+
+Run by hand:  python bench/line_conditions.py [--conditions base,echo25,hum] [--kind calm] [--step 3] [--workers 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from companion.analysis import analyze_call  # noqa: E402
+from companion.audio.file_source import CallFileSpec  # noqa: E402
+from companion.config import load_config  # noqa: E402
+
+OUT = HERE / "out"
+KINDS = ("customer_upset", "customer_calmer", "lower_tone", "slow_down", "keep_listening", "speeding_up")
+CUSTOMER_DB, AGENT_DB = -28.0, -27.0   # tests/real_voices.py SPEECH_DB and AGENT_DB: the parties' active levels
+
+
+def _sox(audio: np.ndarray, rate: int, out_rate: int) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.wav"
+        sf.write(str(src), audio.astype(np.float32), rate, subtype="FLOAT")
+        subprocess.run(["sox", "-R", str(src), "-e", "floating-point", "-b", "32", str(dst), "rate", str(out_rate)],
+                       check=True, capture_output=True)
+        return sf.read(str(dst), dtype="float64")[0]
+
+
+def _gsm(audio: np.ndarray, rate: int) -> np.ndarray:
+    with tempfile.TemporaryDirectory() as tmp:
+        src, gsm, dst = Path(tmp) / "in.wav", Path(tmp) / "line.gsm", Path(tmp) / "out.wav"
+        sf.write(str(src), _sox(audio, rate, 8000).astype(np.float32), 8000, subtype="FLOAT")
+        subprocess.run(["sox", str(src), "-r", "8000", "-c", "1", str(gsm)], check=True, capture_output=True)
+        subprocess.run(["sox", str(gsm), "-r", str(rate), "-e", "floating-point", "-b", "32", str(dst)],
+                       check=True, capture_output=True)
+        back = sf.read(str(dst), dtype="float64")[0]
+    out = np.zeros(audio.size)
+    out[: min(audio.size, back.size)] = back[: audio.size]
+    return out
+
+
+def _noise(color: str, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+    white = rng.standard_normal(n)
+    if color == "white":
+        return white / np.sqrt(np.mean(white**2))
+    spectrum = np.fft.rfft(white)
+    freqs = np.maximum(np.fft.rfftfreq(n, 1.0 / rate), 20.0)
+    shaped = np.fft.irfft(spectrum / (np.sqrt(freqs) if color == "pink" else freqs), n)
+    return shaped / np.sqrt(np.mean(shaped**2))
+
+
+def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
+    agent, customer = stereo[:, 0].copy(), stereo[:, 1].copy()
+    n = agent.size
+    t = np.arange(n) / rate
+    if condition == "base":
+        pass
+    elif condition == "drift":
+        customer *= 10 ** (5.0 * np.sin(2 * np.pi * t / 40.0) / 20.0)
+    elif condition.startswith("echo"):
+        lag = int(0.15 * rate)
+        customer[lag:] += agent[:-lag] * 10 ** (-float(condition[4:] or 25) / 20.0)
+    elif condition == "gsm":
+        customer = _gsm(customer, rate)
+    elif condition == "quiet":
+        agent, customer = agent * 0.1, customer * 0.1
+    elif condition == "hot":
+        agent, customer = np.clip(agent * 4, -1, 1), np.clip(customer * 4, -1, 1)
+    elif condition in ("rate8k", "rate48k"):
+        to = 8000 if condition == "rate8k" else 48000
+        return np.stack([_sox(agent, rate, to), _sox(customer, rate, to)], axis=1), to
+    elif condition == "hum":
+        customer += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+    elif condition.rstrip("0123456789").rstrip("_") in ("white", "pink", "brown", "both_pink"):
+        name = condition.removeprefix("both_")
+        color, snr = name.rstrip("0123456789").rstrip("_"), float(name.lstrip("abcdefghijklmnopqrstuvwxyz_"))
+        rng = np.random.default_rng(7)
+        customer = customer + _noise(color, n, rate, rng) * 10 ** ((CUSTOMER_DB - snr) / 20.0)
+        if condition.startswith("both_"):
+            agent = agent + _noise(color, n, rate, rng) * 10 ** ((AGENT_DB - snr) / 20.0)
+    else:
+        raise SystemExit(f"unknown condition {condition!r}")
+    return np.stack([agent, customer], axis=1), rate
+
+
+def one(job: tuple[str, str]) -> tuple[str, str, list[str], int]:
+    wav, condition = job
+    stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
+    changed, rate = change(condition, stereo, rate)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "call.wav"
+        sf.write(str(path), changed.astype(np.float32), rate, subtype="FLOAT")
+        doc = analyze_call(CallFileSpec(path), load_config(use_user_default=False))
+    return condition, Path(wav).name, sorted({p["kind"] for p in doc["prompts"]}), len(doc["interruptions"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--conditions", default="base,drift,echo25,echo30,echo35,gsm,quiet,hot,rate8k,rate48k,hum,"
+                                                "white20,pink_20,brown20,white10,both_pink20")
+    parser.add_argument("--kind", default="calm", help="the calls' scenario (calm, talkovers, grows_upset, ...)")
+    parser.add_argument("--step", type=int, default=3, help="every n-th call (3: about 70 calm calls)")
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+    wavs = sorted(str(p) for p in (OUT / "real_voices").glob(f"real_{args.kind}_*.wav"))
+    wavs += sorted(str(p) for p in (OUT / "other_voices" / "cache").glob(f"calls-*_*/real_{args.kind}_*.wav"))
+    wavs = wavs[:: args.step]
+    if not wavs:
+        raise SystemExit("no rendered calls: run bench/real_voice_accuracy.py and bench/other_voices_accuracy.py first")
+    conditions = args.conditions.split(",")
+    rows: dict[str, list[tuple[str, list[str], int]]] = {c: [] for c in conditions}
+    with ProcessPoolExecutor(args.workers) as pool:
+        for condition, name, kinds, talk_overs in pool.map(one, [(w, c) for w in wavs for c in conditions], chunksize=2):
+            rows[condition].append((name, kinds, talk_overs))
+    print(f"{len(wavs)} {args.kind} calls; calls with each prompt kind, and with a talk-over")
+    print("| condition | " + " | ".join(KINDS) + " | talk-over |")
+    print("|---" * (len(KINDS) + 2) + "|")
+    for condition in conditions:
+        count = Counter(k for _, kinds, _ in rows[condition] for k in kinds)
+        with_talk_over = sum(1 for *_, n in rows[condition] if n)
+        print(f"| {condition} | " + " | ".join(str(count[k]) for k in KINDS) + f" | {with_talk_over} |")
+    (OUT / f"line_conditions_{args.kind}.json").write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

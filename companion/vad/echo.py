@@ -1,0 +1,130 @@
+"""The agent's own voice coming back on the customer's line (line echo), told apart from the customer speaking.
+
+A softphone hears the far end as it arrives: when the customer's phone or the network does not cancel the echo,
+the agent's words come back on the customer's channel a fixed delay later and a fixed loss quieter. Heard as the
+customer, every agent sentence would be a customer talking over the agent, and their mood would be read from the
+agent's voice.
+
+An echo follows the agent's level frame by frame: over the frames where the agent speaks, the customer channel's
+level at a delay `d` rises and falls with the agent's (a Pearson correlation of the two dB levels near 1), where a
+customer's own speech, or the line's noise, does not (near 0). Every `echo_every_s` the path is read again from the
+last `echo_history_s`: the delay (0 to `echo_max_delay_s`) with the highest correlation, and if that correlation
+reaches `echo_correlation` over at least `echo_min_agent_s` of the agent's speech, the path's loss (the median level
+difference); a path once found is kept while the reading stays at `echo_release` or more. While a path is known, a frame of the customer's channel counts as the customer's only when it stands
+`echo_margin_db` over the echo the path predicts for it; a customer speaking over the agent is far louder than
+the echo of the agent, so a real talk-over is still heard.
+
+The path is read at fixed frames of the call (every `echo_every_s` from its start), from the frames before, so a
+live call's small blocks and a recording's large ones gate the same frames.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import numpy.typing as npt
+
+from companion.config import AudioConfig, VadConfig
+
+NO_ECHO_DB = -np.inf
+SPREAD = 2             # frames either side of the delay an echo's level is taken from (the loudest)
+LOSS_QUANTILE = 0.3    # of the agent-over-customer level differences on the agent's speech: the path's loss
+DOUBLE_TALK_SHARE = 0.15  # of the agent's speech frames, those with the customer loudest for the agent's level
+
+
+class EchoPath:
+    """Follows the echo of the agent on the customer's channel; gives the level it predicts for each frame."""
+
+    def __init__(self, vad: VadConfig, audio: AudioConfig) -> None:
+        frame_s = audio.frame_s
+        self._max_delay = max(0, round(vad.echo_max_delay_s / frame_s))
+        self._history = max(1, round(vad.echo_history_s / frame_s))
+        self._every = max(1, round(vad.echo_every_s / frame_s))
+        self._min_pairs = max(2, round(vad.echo_min_agent_s / frame_s))
+        self._correlation = vad.echo_correlation
+        self._release = vad.echo_release
+        self.margin_db = vad.echo_margin_db
+        keep = self._history + self._max_delay
+        self._agent = np.zeros(0)         # the agent's levels, the last `keep` frames before this block
+        self._voiced = np.zeros(0, dtype=bool)
+        self._customer = np.zeros(0)
+        self._keep = keep
+        self._frames = 0                  # frames seen
+        self.delay: Optional[int] = None  # frames, while a path is known
+        self.loss_db = 0.0
+        self.correlation = 0.0            # of the last reading
+
+    def process(self, agent_db: npt.NDArray[np.float64], agent_voiced: npt.NDArray[np.bool_],
+                customer_db: npt.NDArray[np.float64]) -> Optional[npt.NDArray[np.float64]]:
+        """Take a block of both parties' frame levels (and the agent's voiced frames); return the echo level predicted
+        on each of the block's customer frames (NO_ECHO_DB where none), or None when no path is known in the block."""
+        n = agent_db.size
+        agent = np.concatenate((self._agent, agent_db))
+        voiced = np.concatenate((self._voiced, agent_voiced))
+        customer = np.concatenate((self._customer, customer_db))
+        base = agent.size - n              # index of this block's first frame in the joined arrays
+        out: Optional[npt.NDArray[np.float64]] = None
+        start = 0
+        while start < n:
+            frame = self._frames + start
+            # the next reading falls on a multiple of `every` frames of the call
+            stop = min(n, start + (self._every - frame % self._every) if frame % self._every else start + self._every)
+            if frame % self._every == 0 and frame:
+                self._read(agent[: base + start], voiced[: base + start], customer[: base + start])
+            if self.delay is not None:
+                if out is None:
+                    out = np.full(n, NO_ECHO_DB)
+                # the loudest of the agent's frames around the delay: an echo falls between two frames and its
+                # path smears it over a few tens of milliseconds, so one frame's level would under-read an onset
+                at = base + np.arange(start, stop) - self.delay
+                near = np.stack([agent[np.clip(at + k, 0, agent.size - 1)] for k in range(-SPREAD, SPREAD + 1)])
+                predicted = near.max(axis=0) - self.loss_db
+                ok = at + SPREAD >= 0
+                out[start:stop][ok] = predicted[ok]
+            start = stop
+        self._frames += n
+        self._agent, self._voiced, self._customer = agent[-self._keep:], voiced[-self._keep:], customer[-self._keep:]
+        return out
+
+    def _read(self, agent: npt.NDArray[np.float64], voiced: npt.NDArray[np.bool_],
+              customer: npt.NDArray[np.float64]) -> None:
+        """The path from the last `history` frames (customer frames) and the agent's frames up to `max_delay` before."""
+        m = min(self._history, customer.size - self._max_delay)
+        if m < self._min_pairs:
+            return
+        y_all = customer[-m:]
+        best, best_d = -1.0, 0
+        for d in range(self._max_delay + 1):
+            lo = agent.size - m - d
+            x, on = agent[lo: lo + m], voiced[lo: lo + m]
+            if on.sum() < self._min_pairs:
+                continue
+            xs, ys = x[on], y_all[on]
+            # the customer's own words over the agent's (a backchannel, a talk-over) stand far over the agent's
+            # level less the loss: the frames where the customer is loudest for the agent's level are left out,
+            # or a second of them would pull an echo's correlation down to a line without one
+            res = ys - xs
+            kept = res <= np.quantile(res, 1.0 - DOUBLE_TALK_SHARE)
+            xs, ys = xs[kept], ys[kept]
+            sx, sy = xs.std(), ys.std()
+            if sx <= 0 or sy <= 0:
+                continue
+            r = float(np.mean((xs - xs.mean()) * (ys - ys.mean())) / (sx * sy))
+            if r > best:
+                best, best_d = r, d
+        self.correlation = best
+        # found at `echo_correlation`, kept down to `echo_release`: a line's echo path lasts the call, and the
+        # customer's own words over the agent's (a backchannel, a talk-over) pull a reading down for a while
+        if best >= (self._correlation if self.delay is None else self._release):
+            lo = agent.size - m - best_d
+            on = voiced[lo: lo + m]
+            self.delay = best_d
+            # the loss where the echo is heard best, from the agent's loudest frame around the delay (as predicted):
+            # where the echo sinks under the line's noise the difference reads larger than the path's, so a low
+            # quantile and not the median
+            near = np.stack([agent[max(0, lo + k): lo + k + m] for k in range(-SPREAD, SPREAD + 1)
+                             if lo + k >= 0 and lo + k + m <= agent.size]).max(axis=0)
+            self.loss_db = float(np.quantile(near[on] - y_all[on], LOSS_QUANTILE))
+        else:
+            self.delay = None
