@@ -24,12 +24,16 @@ from typing import Optional
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, VadConfig
+from companion.order_stats import percentile
 
 NO_ECHO_DB = -np.inf
 SPREAD = 2             # frames either side of the delay an echo's level is taken from (the loudest)
 LOSS_QUANTILE = 0.3    # of the agent-over-customer level differences on the agent's speech: the path's loss
+ACTIVE_DB = 6.0        # a customer frame this far over the line's floor (its quietest tenth) carries sound
+MIN_ACTIVE_SHARE = 0.25  # of the agent's voiced frames with sound on the customer's line, or no reading
 DOUBLE_TALK_SHARE = 0.15  # of the agent's speech frames, those with the customer loudest for the agent's level
 
 
@@ -89,42 +93,58 @@ class EchoPath:
 
     def _read(self, agent: npt.NDArray[np.float64], voiced: npt.NDArray[np.bool_],
               customer: npt.NDArray[np.float64]) -> None:
-        """The path from the last `history` frames (customer frames) and the agent's frames up to `max_delay` before."""
+        """The path from the last `history` frames (customer frames) and the agent's frames up to `max_delay` before.
+        Read again only when the agent has spoken since the last reading (nothing else can change it)."""
         m = min(self._history, customer.size - self._max_delay)
-        if m < self._min_pairs:
+        if m < self._min_pairs or not voiced[-self._every - self._max_delay:].any():
             return
-        y_all = customer[-m:]
-        best, best_d = -1.0, 0
-        for d in range(self._max_delay + 1):
-            lo = agent.size - m - d
-            x, on = agent[lo: lo + m], voiced[lo: lo + m]
-            if on.sum() < self._min_pairs:
-                continue
-            xs, ys = x[on], y_all[on]
-            # the customer's own words over the agent's (a backchannel, a talk-over) stand far over the agent's
-            # level less the loss: the frames where the customer is loudest for the agent's level are left out,
-            # or a second of them would pull an echo's correlation down to a line without one
-            res = ys - xs
-            kept = res <= np.quantile(res, 1.0 - DOUBLE_TALK_SHARE)
-            xs, ys = xs[kept], ys[kept]
-            sx, sy = xs.std(), ys.std()
-            if sx <= 0 or sy <= 0:
-                continue
-            r = float(np.mean((xs - xs.mean()) * (ys - ys.mean())) / (sx * sy))
-            if r > best:
-                best, best_d = r, d
+        y = customer[-m:]
+        # an echo is heard on the customer's line while the agent speaks: where that line mostly sits at its own
+        # floor meanwhile (a clean line's silence, a noisy line's noise), there is nothing to read (and no cost)
+        floor = percentile(y, 10.0)
+        while_agent = y[voiced[-m:]]
+        if not while_agent.size or np.mean(while_agent > floor + ACTIVE_DB) < MIN_ACTIVE_SHARE:
+            return
+        # row k holds the agent's frames `max_delay - k` before the customer's: every delay at once
+        start = agent.size - m - self._max_delay
+        x = sliding_window_view(agent[start:], m)[::-1]
+        on = sliding_window_view(voiced[start:], m)[::-1]
+        n = on.sum(axis=1)
+        usable = n >= self._min_pairs
+        if not usable.any():
+            return
+        w = on.astype(np.float64)
+        count = np.maximum(n, 1)
+        mx, my = (x * w).sum(axis=1) / count, (w @ y) / count
+        dx, dy = (x - mx[:, None]) * w, (y[None, :] - my[:, None]) * w
+        vx, vy = (dx * dx).sum(axis=1), (dy * dy).sum(axis=1)
+        r = np.where(usable & (vx > 0) & (vy > 0), (dx * dy).sum(axis=1) / np.sqrt(np.maximum(vx * vy, 1e-300)), -1.0)
+        d = int(np.argmax(r))
+        # at that delay, without the frames where the customer is loudest for the agent's level (their own words
+        # over the agent's: a backchannel, a talk-over), which would pull an echo's correlation down
+        xs, ys = x[d][on[d]], y[on[d]]
+        kept = ys - xs <= percentile(ys - xs, 100.0 * (1.0 - DOUBLE_TALK_SHARE))
+        best = _pearson(xs[kept], ys[kept])
         self.correlation = best
         # found at `echo_correlation`, kept down to `echo_release`: a line's echo path lasts the call, and the
-        # customer's own words over the agent's (a backchannel, a talk-over) pull a reading down for a while
+        # customer's own words over the agent's pull a reading down for a while
         if best >= (self._correlation if self.delay is None else self._release):
-            lo = agent.size - m - best_d
-            on = voiced[lo: lo + m]
-            self.delay = best_d
+            self.delay = d
             # the loss where the echo is heard best, from the agent's loudest frame around the delay (as predicted):
             # where the echo sinks under the line's noise the difference reads larger than the path's, so a low
             # quantile and not the median
-            near = np.stack([agent[max(0, lo + k): lo + k + m] for k in range(-SPREAD, SPREAD + 1)
+            lo = agent.size - m - d
+            near = np.stack([agent[lo + k: lo + k + m] for k in range(-SPREAD, SPREAD + 1)
                              if lo + k >= 0 and lo + k + m <= agent.size]).max(axis=0)
-            self.loss_db = float(np.quantile(near[on] - y_all[on], LOSS_QUANTILE))
+            self.loss_db = percentile(near[on[d]] - y[on[d]], 100.0 * LOSS_QUANTILE)
         else:
             self.delay = None
+
+
+def _pearson(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> float:
+    if x.size < 2:
+        return -1.0
+    sx, sy = x.std(), y.std()
+    if sx <= 0 or sy <= 0:
+        return -1.0
+    return float(np.mean((x - x.mean()) * (y - y.mean())) / (sx * sy))
