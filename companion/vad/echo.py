@@ -32,8 +32,8 @@ from companion.order_stats import percentile
 NO_ECHO_DB = -np.inf
 SPREAD = 2             # frames either side of the delay an echo's level is taken from (the loudest)
 LOSS_QUANTILE = 0.3    # of the agent-over-customer level differences on the agent's speech: the path's loss
-ACTIVE_DB = 6.0        # a customer frame this far over the line's floor (its quietest tenth) carries sound
-MIN_ACTIVE_SHARE = 0.25  # of the agent's voiced frames with sound on the customer's line, or no reading
+ACTIVE_DB = 3.0        # a customer frame this far over the line's floor (its quietest tenth) carries sound
+MIN_ACTIVE_SHARE = 0.15  # of the agent's voiced frames with sound on the customer's line, or no reading
 DOUBLE_TALK_SHARE = 0.15  # of the agent's speech frames, those with the customer loudest for the agent's level
 
 
