@@ -50,6 +50,12 @@ from tests.synth_cache import cache_root, locked
 pytestmark = pytest.mark.slow  # the first run fetches six packages (pip sdists, Debian packages)
 
 
+# the two longest new recordings (about 50 s each, on four lines) are measured by bench/real_pace_accuracy.py only,
+# for the suite's 10-minute budget: the slow sonnet reader (-11 to -2 %) and the IVR voice (+13 to +17 %; told to
+# slow down in her calm opening at 16 s on two lines: her long words, docs/coaching.md)
+BENCH_ONLY = frozenset({"librivox_sonnet", "ivr_allison"})
+
+
 @pytest.fixture(scope="module")
 def readings():
     """Per (recording, line name): (true wpm, the pipeline's whole-call wpm, its `slow_down` times); and per recording whose package could not
@@ -58,6 +64,8 @@ def readings():
     archives.mkdir(parents=True, exist_ok=True)
     clips, missing = [], {}
     for rid, rec in pace_real.RECORDINGS.items():
+        if rid in BENCH_ONLY:
+            continue
         sources = [rec.source] + ([rec.transcript[0]] if rec.transcript and rec.transcript[0] != rec.source else [])
         try:
             with contextlib.ExitStack() as stack:
@@ -123,15 +131,8 @@ def test_a_man_at_his_desk_reads_within_ten_per_cent_on_a_headset(readings):
     assert_within(readings, "mfa_author", 0.10, lines="headset", count=2)
 
 
-# The people added in the seventh session: words counted from their package's own transcript, speaking time measured
+# People added in the seventh session: words counted from their package's own transcript, speaking time measured
 # from the clean recording (tests/pace_real.py `measured_turns`), or HTS phone labels (the ARCTIC woman).
-
-def test_a_slow_calm_reader_reads_within_fifteen_per_cent_on_every_line(readings):
-    """A LibriVox reader's Sonnet 1, line by line, a true ~151 words/min: read -11 to -2 % (not fast: the calm side
-    of `slow_down`)."""
-    assert_within(readings, "librivox_sonnet", 0.15)
-
-
 @pytest.mark.parametrize("recording", ["librispeech_61", "arctic_slt"])
 def test_a_read_sentence_reads_within_fifteen_per_cent_on_every_line(readings, recording):
     """A LibriSpeech man (a true ~245 words/min) and the CMU ARCTIC woman slt (~193), one sentence each said three
@@ -139,30 +140,8 @@ def test_a_read_sentence_reads_within_fifteen_per_cent_on_every_line(readings, r
     assert_within(readings, recording, 0.15)
 
 
-@pytest.mark.xfail(strict=True, reason="a professional IVR voice (a true ~163) reads +13 to +17 %: its speaking time is "
-                   "right (-2 to 0 %) but it makes 12-15 % more syllable nuclei per word than 1.43 (issue 21; "
-                   "bench/real_pace_accuracy.py)")
-def test_a_professional_ivr_voice_reads_within_ten_per_cent_on_every_line(readings):
-    assert_within(readings, "ivr_allison", 0.10)
-
-
 @pytest.mark.xfail(strict=True, reason="a CMU ARCTIC man (a true ~219) reads +15 to +19 % on a headset: his nuclei per "
                    "word run +14 to +36 %, and on the clean line the room tone before each sentence is speaking time "
                    "(+14 %) (issue 21; bench/real_pace_accuracy.py)")
 def test_a_studio_man_reads_within_fifteen_per_cent_on_every_line(readings):
     assert_within(readings, "arctic_man", 0.15)
-
-
-@pytest.mark.xfail(strict=True, reason="the IVR voice's opening prompt runs at a true ~142 words/min (~157 over the 12 s "
-                   "before 16 s, by a PocketSphinx alignment) and she is told to slow down at 16.0-16.3 s on two lines "
-                   "(headset + noise, phone): her words are long (1.56 syllables per word by CMUdict, the other "
-                   "recordings 1.28-1.47), so she makes 12-15 % more nuclei per word (issue 21)")
-def test_a_professional_ivr_voice_is_not_told_to_slow_down_in_her_calm_opening(readings):
-    """Her first prompt (0-25 s of the call: "Thank you for calling Super Awesome Company, ...") is calm; her later,
-    shorter prompts run at 160-195 words/min, so a `slow_down` after 30 s is no false alarm."""
-    found, missing = readings
-    if "ivr_allison" in missing:
-        pytest.skip(missing["ivr_allison"])
-    told = {line: [t for t in times if t < 26.0] for (rid, line), (_, _, times) in found.items() if rid == "ivr_allison"}
-    assert len(told) == 4
-    assert not any(told.values()), told
