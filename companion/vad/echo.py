@@ -73,7 +73,7 @@ class EchoPath:
         while start < n:
             frame = self._frames + start
             # the next reading falls on a multiple of `every` frames of the call
-            stop = min(n, start + (self._every - frame % self._every) if frame % self._every else start + self._every)
+            stop = min(n, start + self._every - frame % self._every)
             if frame % self._every == 0 and frame:
                 self._read(agent[: base + start], voiced[: base + start], customer[: base + start])
             if self.delay is not None:
@@ -81,8 +81,10 @@ class EchoPath:
                     out = np.full(n, NO_ECHO_DB)
                 # the loudest of the agent's frames around the delay: an echo falls between two frames and its
                 # path smears it over a few tens of milliseconds, so one frame's level would under-read an onset
-                at = base + np.arange(start, stop) - self.delay
-                near = np.stack([agent[np.clip(at + k, 0, agent.size - 1)] for k in range(-SPREAD, SPREAD + 1)])
+                # (never past the frame itself: a live call's small blocks and a recording's large ones agree)
+                own = base + np.arange(start, stop)
+                at = own - self.delay
+                near = np.stack([agent[np.clip(at + k, 0, own)] for k in range(-SPREAD, SPREAD + 1)])
                 predicted = near.max(axis=0) - self.loss_db
                 ok = at + SPREAD >= 0
                 out[start:stop][ok] = predicted[ok]
