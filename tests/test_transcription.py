@@ -206,13 +206,20 @@ def test_a_recognizer_reset_mid_call_keeps_words_on_the_call_clock(config, ko_mo
         assert [w for w in words if w.start > reset_at + 2.0], party
 
 
-def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, ko_model):
-    wav, truth = korean
+@pytest.fixture(scope="module")
+def analysed_with_model(korean, ko_model):
+    """`companion analyze --json` of the Korean call with the Korean model, once: (the run, its document)."""
+    wav, _ = korean
     run = subprocess.run([sys.executable, "-m", "ui", "analyze", str(wav), "--json", "--model", str(ko_model.path),
                           "--language", "ko"],
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    doc = json.loads(run.stdout)
+    return run, json.loads(run.stdout)
+
+
+def test_analyze_with_a_model_fills_the_turn_text_and_paces_from_words(korean, analysed_with_model):
+    _, truth = korean
+    run, doc = analysed_with_model
     assert doc["pace_source"] == "asr"
     assert doc["agent_wpm"] and doc["agent_wpm"] > 0
     texts = [t["text"] for t in doc["turns"]]
@@ -232,7 +239,7 @@ def test_a_korean_call_with_language_ko_finds_the_korean_model_itself(korean, ko
     assert json.loads(run.stdout)["pace_source"] == "asr"
 
 
-def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing(korean, ko_model):
+def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing(korean, analysed_with_model):
     """Vosk's words vary slightly from run to run (seen even with one recogniser at a time), but the
     pipeline runs in step with it, so turns, interruptions and the acoustic measures never do: they are the
     same as with no recogniser at all."""
@@ -240,9 +247,8 @@ def test_with_a_model_the_turns_and_coaching_do_not_depend_on_the_engines_timing
     from companion.config import load_config
 
     wav, _ = korean
-    config = load_config(use_user_default=False)
-    first = analyze_call(CallFileSpec(wav), config, model=ko_model)
-    second = analyze_call(CallFileSpec(wav), config, model=None)
+    _, first = analysed_with_model
+    second = analyze_call(CallFileSpec(wav), load_config(use_user_default=False), model=None)
     assert first["pace_source"] == "asr" and second["pace_source"] == "acoustic"
     for key in ("turns", "interruptions", "agent_talk_ratio", "longest_agent_monologue_s"):
         if key == "turns":
