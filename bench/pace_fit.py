@@ -20,7 +20,7 @@ Run by hand:  python bench/pace_fit.py [--engines espeak,festival,piper] [--held
 (about 5 minutes on 2 cores once the corpus is cached in bench/out/pace_corpus; making it takes about an
 hour, mostly Piper and festival), or on the clips already made, e.g. the tests' own:
               python bench/pace_fit.py --made ~/.cache/call-companion-tests/pace_corpus bench/out/pace_corpus
-or a held-out engine alone (made where missing; about 10 minutes for flite's 240 clips on one core):
+or a held-out engine alone (made where missing; about 8 minutes for flite's 240 clips on one core):
               python bench/pace_fit.py --engines "" --held-out flite --workers 1
 """
 
