@@ -1,5 +1,5 @@
 """Accuracy of the acoustic speaking pace on the labelled multi-voice corpus (tests/pace_corpus.py:
-espeak-ng, festival and Piper voices).
+espeak-ng, festival and Piper voices; with `--engines flite`, the held-out flite voices, never fitted on).
 
 Every clip becomes a two-channel call (agent on channel 0, a silent customer on
 channel 1) and goes through `companion.analysis.analyze_call` with the default
@@ -14,7 +14,7 @@ absolute error %, and slow_down false alarms. Per-clip results, with the
 pipeline's own speaking time and the nuclei per word it implies (to fit a better
 estimator), go to bench/out/pace_accuracy.json.
 
-Run by hand:  python bench/pace_accuracy.py [--quick] [--workers 2]
+Run by hand:  python bench/pace_accuracy.py [--quick] [--workers 2] [--engines espeak festival piper flite]
 (generating the full corpus the first time takes a few minutes; it is cached in bench/out/pace_corpus)
 """
 
@@ -37,7 +37,9 @@ from typing import Callable, Iterable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from tests import pace_flite  # noqa: E402
 from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
+from tests.pace_flite import ALL_ENGINES  # noqa: E402
 
 CALM_WPM = 160.0  # a clip at or below this pace should never be told to slow down
 
@@ -112,6 +114,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the test suite's small subset (40 clips)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--engines", nargs="+", choices=ALL_ENGINES, default=list(ENGINES),
+                        help="the fitted engines by default; flite is held out (never fitted on)")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "pace_accuracy.json")
     args = parser.parse_args()
@@ -121,7 +125,9 @@ def main() -> None:
     print(f"date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}")
 
     start = time.perf_counter()
-    clips = corpus(args.cache, quick=args.quick, workers=args.workers)
+    fitted = [e for e in args.engines if e in ENGINES]
+    clips = ((corpus(args.cache, engines=fitted, quick=args.quick, workers=args.workers) if fitted else [])
+             + (pace_flite.corpus(args.cache, workers=args.workers) if pace_flite.ENGINE in args.engines else []))
     made = time.perf_counter() - start
     print(f"corpus: {len(clips)} clips ({'quick' if args.quick else 'full'}), ready in {made:.0f} s "
           f"(cache {args.cache})")
@@ -139,10 +145,10 @@ def main() -> None:
     table("per engine and voice", results, lambda r: f"{r['engine']} {r['voice']}", voices)
     table("per line", results, lambda r: f"{r['line']}{' +noise' if r['noise'] else ''}", lines)
     table("per engine and line", results, lambda r: f"{r['engine']} {r['line']}{' +noise' if r['noise'] else ''}",
-          [f"{e} {line}" for e in ENGINES for line in lines])
+          [f"{e} {line}" for e in ALL_ENGINES for line in lines])
     rates = sorted({r["target_wpm"] for r in results})
     table("per engine and aimed rate", results, lambda r: f"{r['engine']} ~{r['target_wpm']} wpm",
-          [f"{e} ~{rate} wpm" for e in ENGINES for rate in rates])
+          [f"{e} ~{rate} wpm" for e in ALL_ENGINES for rate in rates])
     table("all", results, lambda r: "all clips")
 
     speaking = [r["speaking_error_pct"] for r in results]

@@ -11,10 +11,17 @@ own engine helped make. The value shipped is the mean of all the engines' fits, 
 outweigh another's. Prints a Markdown table per voice (for docs/coaching.md), each held-out engine's
 median absolute error and its worst voice against the goals (10 %, 15 %), and the fitted value.
 
-Run by hand:  python bench/pace_fit.py [--engines espeak,festival,piper]
+A held-out engine (`--held-out flite`: tests/pace_flite.py) is measured only, never fitted
+on: with the shipped constant (`[pace] syllables_per_word`) and, where the fitted engines were measured too, the
+mean of their fits; per voice its error, and what it is made of (nuclei per true word, the pipeline's speaking
+time against the truth's, the nuclei per word under each smoothing), overall and by true pace.
+
+Run by hand:  python bench/pace_fit.py [--engines espeak,festival,piper] [--held-out flite]
 (about 5 minutes on 2 cores once the corpus is cached in bench/out/pace_corpus; making it takes about an
 hour, mostly Piper and festival), or on the clips already made, e.g. the tests' own:
               python bench/pace_fit.py --made ~/.cache/call-companion-tests/pace_corpus bench/out/pace_corpus
+or a held-out engine alone (made where missing; about 8 minutes for flite's 240 clips on one core):
+              python bench/pace_fit.py --engines "" --held-out flite --workers 1
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from tests import pace_flite  # noqa: E402
 from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
+
+BANDS = ((100, 125), (125, 155), (155, 185), (185, 215), (215, 245), (245, 280))  # true words/min
 
 GOAL_MEDIAN, GOAL_WORST_VOICE = 10.0, 15.0  # per cent, on each held-out engine
 
@@ -56,7 +66,7 @@ def agent_ledger(clip: Clip) -> tuple[Any, Any]:
 
 
 def count(clip: Clip) -> dict:
-    """Nuclei and speaking time the monitor finds in one clip (no transcriber)."""
+    """Nuclei and speaking time the monitor finds in one clip (no transcriber), and each detector's count."""
     config, ledger = agent_ledger(clip)
     speech = ledger.total_speech_s
     try:  # as the monitor reads it: under the smoothing matched to the clip's rate, interpolated
@@ -65,8 +75,14 @@ def count(clip: Clip) -> dict:
     except ImportError:  # an estimator from before 2026-12 (one detector, the nearest), to compare with
         from companion.monitor.pace import BASE_KIND, matched_kind
         nuclei = ledger.total_units(matched_kind(ledger.total_units(BASE_KIND) / speech, config.pace))
+    try:
+        from companion.monitor.pace import smoothings, unit_kind
+        by_kind = {f"{taps * 10}ms": ledger.total_units(unit_kind(taps, config.pace)) for taps in smoothings(config.pace)}
+    except ImportError:
+        by_kind = {}
     return {"engine": clip.engine, "voice": clip.voice, "line": clip.line, "noise": clip.noise, "words": clip.words,
-            "true_wpm": clip.true_wpm, "nuclei": nuclei, "speech_s": speech}
+            "true_wpm": clip.true_wpm, "nuclei": nuclei, "speech_s": speech, "text_id": clip.text_id,
+            "target_wpm": clip.target_wpm, "true_speech_s": clip.speaking_s, "by_kind": by_kind}
 
 
 def made_clips(folders: list[Path], engines: tuple[str, ...]) -> list[Clip]:
@@ -117,25 +133,94 @@ def table(rows: list[dict], fits: dict[str, float]) -> list[str]:
     return out
 
 
+def shipped_spw() -> float:
+    from companion.config import load_config
+
+    return float(load_config(use_user_default=False).pace.syllables_per_word)
+
+
+def held_out_report(rows: list[dict], fits: dict[str, float]) -> None:
+    """The held-out engines' clips: measured with the shipped constant (and the fitted engines' mean), never fitted."""
+    spw = shipped_spw()
+    consts = [("shipped", spw)] + ([("fitted engines' mean", statistics.mean(fits.values()))] if fits else [])
+    for engine in sorted({r["engine"] for r in rows}):
+        mine = [r for r in rows if r["engine"] == engine]
+        print(f"\nHeld out, never fitted on: {engine}, {len(mine)} clips; "
+              + "; ".join(f"{name} {value:.3f}" for name, value in consts) + "\n")
+        print("| voice | clips | true pace | " + " | ".join(f"{n}: median error | median abs. error | worst clip"
+                                                             for n, _ in consts) + " |")
+        print("|---|---|---|" + "---|---|---|" * len(consts))
+        groups = {v: [r for r in mine if r["voice"] == v] for v in sorted({r["voice"] for r in mine})} | {"all": mine}
+        for voice, sel in groups.items():
+            cells = []
+            for _, value in consts:
+                err = errors(sel, value)
+                worst = max(range(len(err)), key=lambda i: abs(err[i]))
+                w = sel[worst]
+                cells.append(f"{statistics.median(err):+.1f} % | {statistics.median(abs(e) for e in err):.1f} % | "
+                             f"{err[worst]:+.1f} % ({w['text_id']} {w['true_wpm']:.0f} {w['line']}"
+                             f"{' +noise' if w['noise'] else ''})")
+            paces = [r["true_wpm"] for r in sel]
+            print(f"| {voice} | {len(sel)} | {min(paces):.0f}–{max(paces):.0f} | " + " | ".join(cells) + " |")
+        print(f"\nWhat the error is made of (median per voice): nuclei per true word (shipped {spw}), the pipeline's "
+              "speaking time against the truth's, and nuclei per true word under each smoothing:\n")
+        kinds = list(mine[0].get("by_kind", {}))
+        print("| voice | nuclei/word | speaking time | " + " | ".join(kinds) + " |")
+        print("|---|---|---|" + "---|" * len(kinds))
+        for voice, sel in groups.items():
+            npw = statistics.median(r["nuclei"] / r["words"] for r in sel)
+            sp = statistics.median(100.0 * (r["speech_s"] - r["true_speech_s"]) / r["true_speech_s"] for r in sel)
+            per_kind = [f"{statistics.median(r['by_kind'][k] / r['words'] for r in sel):.2f}" for k in kinds]
+            print(f"| {voice} | {npw:.3f} | {sp:+.1f} % | " + " | ".join(per_kind) + " |")
+        print(f"\nMedian error by true pace, shipped {spw} (" + " / ".join(f"{a}–{b}" for a, b in BANDS) + "):\n")
+        for voice, sel in groups.items():
+            cells = []
+            for a, b in BANDS:
+                band = [r for r in sel if a <= r["true_wpm"] < b]
+                cells.append(f"{statistics.median(errors(band, spw)):+.0f}" if band else "–")
+            print(f"- {voice}: " + "/".join(cells) + " %")
+        for line in ("headset", "phone"):
+            for noise in (False, True):
+                sel = [r for r in mine if r["line"] == line and r["noise"] == noise]
+                if sel:
+                    err = errors(sel, spw)
+                    print(f"- {line}{' +noise' if noise else ''}: median {statistics.median(err):+.1f} %, "
+                          f"median abs. {statistics.median(abs(e) for e in err):.1f} %, worst {max(err, key=abs):+.1f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated, at least two")
+    parser.add_argument("--engines", default=",".join(ENGINES),
+                        help="comma-separated, at least two (or none: \"\", with --held-out)")
+    parser.add_argument("--held-out", default="", help="comma-separated engines measured only, never fitted on (flite)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "pace_fit.json", help="per-clip counts")
     parser.add_argument("--made", type=Path, nargs="+", metavar="DIR",
                         help="measure the clips already made in these corpus caches (e.g. the tests' cache, "
                              "~/.cache/call-companion-tests/pace_corpus) instead of making the full corpus")
     args = parser.parse_args()
-    engines = tuple(args.engines.split(","))
+    engines = tuple(e for e in args.engines.split(",") if e)
+    held = tuple(e for e in args.held_out.split(",") if e)
+    if set(engines) & set(held):
+        parser.error("an engine is either fitted on or held out")
     if args.made:
-        clips = made_clips(args.made, engines)
+        clips = made_clips(args.made, engines + held)
         print(f"measuring the {len(clips)} clips already made in {', '.join(map(str, args.made))}")
     else:
-        clips = corpus(HERE / "out" / "pace_corpus", engines=engines, workers=args.workers)
+        cache = HERE / "out" / "pace_corpus"
+        fitted = tuple(e for e in engines + held if e != pace_flite.ENGINE)
+        clips = ((corpus(cache, engines=fitted, workers=args.workers) if fitted else [])
+                 + (pace_flite.corpus(cache, workers=args.workers) if pace_flite.ENGINE in engines + held else []))
     with ProcessPoolExecutor(args.workers) as pool:
-        rows = list(pool.map(count, clips, chunksize=4))
-    (HERE / "out").mkdir(exist_ok=True)
-    (HERE / "out" / "pace_fit.json").write_text(json.dumps(rows))
+        every = list(pool.map(count, clips, chunksize=4))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(every))
+    rows = [r for r in every if r["engine"] not in held]
     fits = {engine: fit([r for r in rows if r["engine"] == engine]) for engine in sorted({r["engine"] for r in rows})}
+    if held:
+        held_out_report([r for r in every if r["engine"] in held], fits)
+    if len(fits) < 2:
+        return
     shipped = round(statistics.mean(fits.values()), 2)
     print(f"# pace fit, {datetime.date.today()}, {platform.node()} ({platform.processor() or platform.machine()})")
     print(f"{len(rows)} clips; nuclei per word fitted per engine: "
@@ -158,7 +243,7 @@ def main() -> None:
     everything = errors(rows, shipped)
     print(f"\nAll clips with the shipped value {shipped}: median abs. error "
           f"{statistics.median(abs(e) for e in everything):.1f} %, worst {max(abs(e) for e in everything):.1f} %")
-    bands = ((100, 125), (125, 155), (155, 185), (185, 215), (215, 245), (245, 280))
+    bands = BANDS
     print("\nMedian error by true pace, shipped value:\n\n| engine | " + " | ".join(f"{a}-{b}" for a, b in bands) + " |")
     print("|---|" + "---|" * len(bands))
     for engine in fits:

@@ -1,5 +1,6 @@
 """How soon `slow_down` comes after sustained fast speech, on every voice of the labelled pace corpus
-(tests/pace_corpus.py: seven espeak-ng voices, three festival voices, Piper's neural voice), on a clean
+(tests/pace_corpus.py: seven espeak-ng voices, three festival voices, Piper's neural voice; with `--engines flite`
+the five held-out flite voices, never fitted on), on a clean
 headset, an 8 kHz mu-law phone line and a noisy phone line; and that a calm agent is never told.
 
 Each call is two clips of one voice on one line in a row (the agent channel; the customer silent but for a
@@ -43,7 +44,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from tests.pace_calls import renders, stitched_call  # noqa: E402
-from tests.pace_corpus import TEXTS, VOICES, Clip, Job, make  # noqa: E402
+from tests.pace_corpus import TEXTS, Clip, Job  # noqa: E402
+from tests.pace_flite import ALL_VOICES, make_any  # noqa: E402
 
 WITHIN_S = 15.0     # the promise for sustained fast speech
 CALM_WPM = 160.0    # never told at or below this
@@ -58,7 +60,7 @@ def jobs(engines: list[str], rates: list[int]) -> tuple[list[Job], list[tuple[st
     """The syntheses, and the calls as (voice, fast rate or 0 for calm, calm passage, fast passage)."""
     ids = list(TEXTS)
     out, calls = [], []
-    for i, voice in enumerate(v for v in VOICES if v.engine in engines):
+    for i, voice in enumerate(v for v in ALL_VOICES if v.engine in engines):
         calm_id = ids[(i + 1) % len(ids)]
         out.append(Job(voice, calm_id, 140, LINES))
         other = ids[(i + 6) % len(ids)]
@@ -121,15 +123,13 @@ def table(rows: list[dict], key) -> list[str]:
     return out
 
 
-def calm_pairs(folders: list[Path], workers: int) -> None:
+def calm_pairs(folders: list[Path], workers: int, engines: tuple[str, ...]) -> None:
     """Every ordered pair of two calm passages of one voice on one line, made already: how many are told."""
     from pace_fit import made_clips
 
-    from tests.pace_corpus import ENGINES
-
     began = time.time()
     groups = defaultdict(list)
-    for clip in made_clips(folders, tuple(ENGINES)):
+    for clip in made_clips(folders, engines):
         if clip.true_wpm <= CALM_WPM and (clip.line, clip.noise) in LINE_NAMES:
             groups[(clip.voice, clip.line, clip.noise)].append(clip)
     work = [([a.to_json(), b.to_json()], f"{a.voice} {LINE_NAMES[(a.line, a.noise)]} {a.text_id}+{b.text_id}", None)
@@ -153,7 +153,8 @@ def calm_pairs(folders: list[Path], workers: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--engines", nargs="*", default=["espeak", "festival", "piper"])
+    parser.add_argument("--engines", nargs="*", default=["espeak", "festival", "piper"],
+                        help="flite: the held-out voices (never fitted on)")
     parser.add_argument("--rates", nargs="*", type=int, default=[200, 230, 260])
     parser.add_argument("--seeds", type=int, default=0, help="other renders of each second clip's line")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")
@@ -162,11 +163,11 @@ def main() -> None:
                         help="hear every pair of calm passages already made in these corpus caches instead")
     args = parser.parse_args()
     if args.calm_pairs:
-        calm_pairs(args.calm_pairs, args.workers)
+        calm_pairs(args.calm_pairs, args.workers, tuple(args.engines))
         return
     began = time.time()
     todo, calls = jobs(args.engines, args.rates)
-    clips = make(args.cache, todo, args.workers)
+    clips = make_any(args.cache, todo, args.workers)
     by = {(c.voice, c.text_id, c.target_wpm, c.line, c.noise): c for c in clips}
     work = []
     for voice, rate, calm_id, second_id in calls:
