@@ -62,6 +62,16 @@ SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads o
 SOFT_EVIDENCE = 5.0        # spreads
 NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
 MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
+# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s rises up to 0.8 dB/s) can rise
+# through the look-back: read against the noise of the 5 s before it, its rising noise alone adds up to a murmur, and a
+# turn moved 1.6 s back over the other party's words is a talk-over that never happened. The noise's last quiet frames
+# tell: when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over the
+# window's earlier quiet frames, the line is rising, and the look-back is read against the noise carried on from them at
+# the pace it rose. The flicker is read from neighbouring frames' differences, which the drift does not widen (it widens
+# the 5 s spread). On a steady line the last 25 frames' 30th percentile lies within 0.3 spreads of the earlier frames'
+# (a 1-spread gap is a ~3.5-sigma draw): the line reads as without this (every event identical on the identity calls).
+RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
+RISE_SPREADS = 1.0         # ... they stand this many flickers over the earlier frames: the line is rising
 
 
 @dataclass(frozen=True)
@@ -198,7 +208,8 @@ class VoiceActivity:
         noise = self._noise(start - self._preroll - first)
         if earliest >= start or noise is None:
             return start
-        return start - _murmur(levels[earliest - first: start - first][::-1], *noise)
+        back = np.arange(start - first - 1, earliest - first - 1, -1)   # the look-back's frames, from the speech back
+        return start - _murmur(levels[back], noise.mean_at(back), noise.spread)
 
     def _soft_end(self, end: int, until: int, block_end: int) -> int:
         """`end` moved on to where the soft sound just after it ended (the mirror of `_soft_start`), up to `until`."""
@@ -208,21 +219,34 @@ class VoiceActivity:
         noise = self._noise(end - self._preroll - first)
         if end < first or until <= end or noise is None:
             return end
-        return end + _murmur(levels[end - first: until - first], *noise)
+        ahead = np.arange(end - first, until - first)
+        return end + _murmur(levels[ahead], noise.mean_at(ahead), noise.spread)
 
-    def _noise(self, before: int) -> Optional[tuple[float, float]]:
+    def _noise(self, before: int) -> Optional["_Noise"]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
         before index `before` of the kept levels; None while too little of the line has been heard.
         Read by the noise's lower side, which soft speech does not reach (for noise, the 5th and 30th percentiles lie
-        1.12 spreads apart, the 30th 0.52 of a spread under the mean)."""
+        1.12 spreads apart, the 30th 0.52 of a spread under the mean). A line rising through the window (see
+        RISE_SPREADS) is read as rising on through the look-back."""
         lo = max(0, before - self._noise_frames)
         hi = max(lo, before)
-        noise = self._levels[lo:hi][self._quiet[lo:hi]]
+        at = np.flatnonzero(self._quiet[lo:hi]) + lo
+        noise = self._levels[at]
         if noise.size < 20:
             return None
         p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
-        return float(p30) + 0.524 * spread, spread
+        mean = float(p30) + 0.524 * spread
+        if noise.size < 2 * RECENT_NOISE_FRAMES:
+            return _Noise(mean, spread)
+        recent, earlier = noise[-RECENT_NOISE_FRAMES:], noise[:-RECENT_NOISE_FRAMES]
+        recent_mean = float(percentile(recent, 30.0)) + 0.524 * spread
+        earlier_mean = float(percentile(earlier, 30.0)) + 0.524 * spread
+        if recent_mean - earlier_mean <= RISE_SPREADS * _flicker(at, noise):
+            return _Noise(mean, spread)
+        since = float(np.mean(at[-RECENT_NOISE_FRAMES:]))
+        rise = (recent_mean - earlier_mean) / (since - float(np.mean(at[:-RECENT_NOISE_FRAMES])))
+        return _Noise(recent_mean, spread, rise, since)
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
@@ -251,7 +275,32 @@ class VoiceActivity:
         return None
 
 
-def _murmur(levels: np.ndarray, mean: float, spread: float) -> int:
+@dataclass(frozen=True)
+class _Noise:
+    """The line's noise for a look-back: its mean level and spread (dB); on a rising line, its mean at kept index
+    `since` and how fast it rises from there (dB per frame)."""
+
+    mean: float
+    spread: float
+    rise: float = 0.0
+    since: float = 0.0
+
+    def mean_at(self, frames: npt.NDArray[np.intp]) -> npt.NDArray[np.float64] | float:
+        """The noise's mean level at each of `frames` (kept indices)."""
+        if not self.rise:
+            return self.mean
+        means: npt.NDArray[np.float64] = self.mean + self.rise * (frames.astype(np.float64) - self.since)
+        return means
+
+
+def _flicker(at: npt.NDArray[np.intp], levels: npt.NDArray[np.float64]) -> float:
+    """The noise's spread from one frame to the next (dB), which a wandering level does not widen: from the level
+    differences of neighbouring quiet frames (`levels` at kept indices `at`), whose median size is 0.954 spreads."""
+    steps = np.abs(np.diff(levels))[np.diff(at) == 1]
+    return max(MIN_SPREAD_DB, float(np.median(steps)) / 0.954) if steps.size else float("inf")
+
+
+def _murmur(levels: npt.NDArray[np.float64], mean: npt.NDArray[np.float64] | float, spread: float) -> int:
     """How many of `levels` (frames read away from the clear speech) a soft sound spans: to where the CUSUM of their
     level over the noise's mean, in its spreads, less SOFT_DRIFT, peaks, if that peak reaches SOFT_EVIDENCE; else 0."""
     if not levels.size:
