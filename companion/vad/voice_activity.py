@@ -67,10 +67,12 @@ MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence
 # turn moved 1.6 s back over the other party's words is a talk-over that never happened. The noise's last quiet frames
 # tell: when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over the
 # window's earlier quiet frames, the line is rising, and the look-back is read against the noise carried on from them at
-# the pace it rose. The flicker is read from neighbouring frames' differences, which the drift does not widen (it widens
-# the 5 s spread). On a steady line the last 25 frames' 30th percentile lies within 0.3 spreads of the earlier frames'
-# (a 1-spread gap is a ~3.5-sigma draw): the line reads as without this (every event identical on the identity calls).
+# the pace it rose. Only frames clear of the party's speech count for this (the gaps between words and a word's fading
+# end are no noise), and the flicker is read from neighbouring frames' differences, which a drift does not widen (it
+# widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies within 0.3 spreads of the earlier
+# frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this (every event identical on 81 calls).
 RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
+RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
 RISE_SPREADS = 1.0         # ... they stand this many flickers over the earlier frames: the line is rising
 
 
@@ -237,15 +239,19 @@ class VoiceActivity:
         p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
         mean = float(p30) + 0.524 * spread
-        if noise.size < 2 * RECENT_NOISE_FRAMES:
+        # the rise is read on frames clear of speech (its fading ends and the gaps between its words are no noise)
+        near = ~self._quiet[lo:hi + RISE_GUARD_FRAMES]
+        clear = np.convolve(near, np.ones(2 * RISE_GUARD_FRAMES + 1), "same")[at - lo] == 0
+        if np.count_nonzero(clear) < 2 * RECENT_NOISE_FRAMES:
             return _Noise(mean, spread)
-        recent, earlier = noise[-RECENT_NOISE_FRAMES:], noise[:-RECENT_NOISE_FRAMES]
+        at_clear, clear_levels = at[clear], noise[clear]
+        recent, earlier = clear_levels[-RECENT_NOISE_FRAMES:], clear_levels[:-RECENT_NOISE_FRAMES]
         recent_mean = float(percentile(recent, 30.0)) + 0.524 * spread
         earlier_mean = float(percentile(earlier, 30.0)) + 0.524 * spread
-        if recent_mean - earlier_mean <= RISE_SPREADS * _flicker(at, noise):
+        if recent_mean - earlier_mean <= RISE_SPREADS * _flicker(at_clear, clear_levels):
             return _Noise(mean, spread)
-        since = float(np.mean(at[-RECENT_NOISE_FRAMES:]))
-        rise = (recent_mean - earlier_mean) / (since - float(np.mean(at[:-RECENT_NOISE_FRAMES])))
+        since = float(np.mean(at_clear[-RECENT_NOISE_FRAMES:]))
+        rise = (recent_mean - earlier_mean) / (since - float(np.mean(at_clear[:-RECENT_NOISE_FRAMES])))
         return _Noise(recent_mean, spread, rise, since)
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
