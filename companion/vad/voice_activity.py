@@ -245,13 +245,21 @@ class VoiceActivity:
         if np.count_nonzero(clear) < 2 * RECENT_NOISE_FRAMES:
             return _Noise(mean, spread)
         at_clear, clear_levels = at[clear], noise[clear]
-        recent, earlier = clear_levels[-RECENT_NOISE_FRAMES:], clear_levels[:-RECENT_NOISE_FRAMES]
-        recent_mean = float(percentile(recent, 30.0)) + 0.524 * spread
-        earlier_mean = float(percentile(earlier, 30.0)) + 0.524 * spread
+        # three stretches of them, oldest first (the last RECENT_NOISE_FRAMES, the earlier ones halved): their levels
+        # (by their lower side) and middles
+        cut = (clear_levels.size - RECENT_NOISE_FRAMES) // 2
+        parts = [slice(0, cut), slice(cut, -RECENT_NOISE_FRAMES), slice(-RECENT_NOISE_FRAMES, None)]
+        means = [float(percentile(clear_levels[k], 30.0)) + 0.524 * spread for k in parts]
+        middles = [float(np.mean(at_clear[k])) for k in parts]
+        recent_mean, earlier_mean = means[2], float(percentile(clear_levels[:-RECENT_NOISE_FRAMES], 30.0)) + 0.524 * spread
         if recent_mean - earlier_mean <= RISE_SPREADS * _flicker(at_clear, clear_levels):
             return _Noise(mean, spread)
-        since = float(np.mean(at_clear[-RECENT_NOISE_FRAMES:]))
+        since = middles[2]
         rise = (recent_mean - earlier_mean) / (since - float(np.mean(at_clear[:-RECENT_NOISE_FRAMES])))
+        # a wandering level rises all along; a soft voice that set in before the look-back (a murmur longer than
+        # `preroll_s`) steps up: each stretch must rise over the one before by at least a quarter of what the rise predicts
+        if any(means[k + 1] - means[k] < 0.25 * rise * (middles[k + 1] - middles[k]) for k in range(2)):
+            return _Noise(mean, spread)
         return _Noise(recent_mean, spread, rise, since)
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
