@@ -62,18 +62,21 @@ SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads o
 SOFT_EVIDENCE = 5.0        # spreads
 NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
 MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
-# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s rises up to 0.8 dB/s) can rise
-# through the look-back: read against the noise of the 5 s before it, its rising noise alone adds up to a murmur, and a
-# turn moved 1.6 s back over the other party's words is a talk-over that never happened. The noise's last quiet frames
-# tell: when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over the
-# window's earlier quiet frames, the line is rising, and the look-back is read against the noise carried on from them at
-# the pace it rose. Only frames clear of the party's speech count for this (the gaps between words and a word's fading
-# end are no noise), and the flicker is read from neighbouring frames' differences, which a drift does not widen (it
-# widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies within 0.3 spreads of the earlier
-# frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this (every event identical on 81 calls).
+# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
+# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
+# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
+# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
+# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
+# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
+# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
+# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
+# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
+# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
+# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
+# (every event identical on 81 calls).
 RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
 RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
-RISE_SPREADS = 1.0         # ... they stand this many flickers over the earlier frames: the line is rising
+RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
 
 
 @dataclass(frozen=True)
@@ -228,8 +231,8 @@ class VoiceActivity:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
         before index `before` of the kept levels; None while too little of the line has been heard.
         Read by the noise's lower side, which soft speech does not reach (for noise, the 5th and 30th percentiles lie
-        1.12 spreads apart, the 30th 0.52 of a spread under the mean). A line rising through the window (see
-        RISE_SPREADS) is read as rising on through the look-back."""
+        1.12 spreads apart, the 30th 0.52 of a spread under the mean). A line whose level moves through the window (see
+        RISE_SPREADS) is read as moving on through the look-back."""
         lo = max(0, before - self._noise_frames)
         hi = max(lo, before)
         at = np.flatnonzero(self._quiet[lo:hi]) + lo
@@ -239,7 +242,7 @@ class VoiceActivity:
         p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
         mean = float(p30) + 0.524 * spread
-        # the rise is read on frames clear of speech (its fading ends and the gaps between its words are no noise)
+        # a move is read on frames clear of speech (its fading ends and the gaps between its words are no noise)
         near = ~self._quiet[lo:hi + RISE_GUARD_FRAMES]
         clear = np.convolve(near, np.ones(2 * RISE_GUARD_FRAMES + 1), "same")[at - lo] == 0
         if np.count_nonzero(clear) < 2 * RECENT_NOISE_FRAMES:
@@ -252,14 +255,20 @@ class VoiceActivity:
         means = [float(percentile(clear_levels[k], 30.0)) + 0.524 * spread for k in parts]
         middles = [float(np.mean(at_clear[k])) for k in parts]
         recent_mean, earlier_mean = means[2], float(percentile(clear_levels[:-RECENT_NOISE_FRAMES], 30.0)) + 0.524 * spread
-        if recent_mean - earlier_mean <= RISE_SPREADS * _flicker(at_clear, clear_levels):
+        if abs(recent_mean - earlier_mean) <= RISE_SPREADS * _flicker(at_clear, clear_levels):
             return _Noise(mean, spread)
         since = middles[2]
         rise = (recent_mean - earlier_mean) / (since - float(np.mean(at_clear[:-RECENT_NOISE_FRAMES])))
-        # a wandering level rises all along; a soft voice that set in before the look-back (a murmur longer than
-        # `preroll_s`) steps up: each stretch must rise over the one before by at least a quarter of what the rise predicts
-        if any(means[k + 1] - means[k] < 0.25 * rise * (middles[k + 1] - middles[k]) for k in range(2)):
+        # a wandering level moves all along; a soft voice that set in before the look-back (a murmur longer than
+        # `preroll_s`) steps up: each stretch must move on from the one before by at least a quarter of what the rise
+        # predicts
+        if any((means[k + 1] - means[k]) * np.sign(rise) < 0.25 * abs(rise) * (middles[k + 1] - middles[k])
+               for k in range(2)):
             return _Noise(mean, spread)
+        level = noise - rise * (at - since)   # the noise as it would read at `since`: its spread without the drift
+        p5, p30 = percentile(level, 5.0), percentile(level, 30.0)
+        spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
+        recent_mean = float(p30) + 0.524 * spread
         return _Noise(recent_mean, spread, rise, since)
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -291,8 +300,8 @@ class VoiceActivity:
 
 @dataclass(frozen=True)
 class _Noise:
-    """The line's noise for a look-back: its mean level and spread (dB); on a rising line, its mean at kept index
-    `since` and how fast it rises from there (dB per frame)."""
+    """The line's noise for a look-back: its mean level and spread (dB); on a line whose level moves, its mean at kept
+    index `since` and how fast it rises from there (dB per frame, under 0 falling)."""
 
     mean: float
     spread: float
