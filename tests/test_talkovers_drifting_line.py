@@ -4,7 +4,7 @@ Real-voice calls (tests/real_voices.py) with the customer's channel multiplied b
 `drift` condition of bench/line_conditions.py. Read against the noise of the 5 s before it, the look-back for a soft
 first word (companion/vad/voice_activity.py) found the line's own rising noise a murmur and moved the customer's turn
 1.6 s back over the agent's last words: a talk-over by the customer that never happened, on 7 of 48 calm calls. The
-look-back now reads a rising line's noise as rising on."""
+look-back now reads a moving line's noise as moving on (docs/coaching.md, voice activity)."""
 
 from __future__ import annotations
 
