@@ -62,21 +62,6 @@ SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads o
 SOFT_EVIDENCE = 5.0        # spreads
 NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
 MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
-# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
-# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
-# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
-# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
-# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
-# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
-# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
-# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
-# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
-# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
-# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
-# (every event identical on 81 calls).
-RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
-RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
-RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
 
 
 @dataclass(frozen=True)
@@ -210,7 +195,7 @@ class VoiceActivity:
             return start
         levels, first = self._levels, block_end - self._levels.size   # levels[k] is frame first + k
         earliest = max(start - self._preroll, self._turn_end, first)
-        noise = self._noise(start - self._preroll - first)
+        noise = self._moving_noise(start - self._preroll - first)
         if earliest >= start or noise is None:
             return start
         back = np.arange(start - first - 1, earliest - first - 1, -1)   # the look-back's frames, from the speech back
@@ -221,27 +206,63 @@ class VoiceActivity:
         if not self._preroll:
             return end
         levels, first = self._levels, block_end - self._levels.size
-        noise = self._noise(end - self._preroll - first)
+        noise = self._moving_noise(end - self._preroll - first)
         if end < first or until <= end or noise is None:
             return end
         ahead = np.arange(end - first, until - first)
         return end + _murmur(levels[ahead], noise.mean_at(ahead), noise.spread)
 
-    def _noise(self, before: int) -> Optional["_Noise"]:
+    def _noise(self, before: int) -> Optional[tuple[float, float]]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
         before index `before` of the kept levels; None while too little of the line has been heard.
         Read by the noise's lower side, which soft speech does not reach (for noise, the 5th and 30th percentiles lie
-        1.12 spreads apart, the 30th 0.52 of a spread under the mean). A line whose level moves through the window (see
-        RISE_SPREADS) is read as moving on through the look-back."""
+        1.12 spreads apart, the 30th 0.52 of a spread under the mean)."""
         lo = max(0, before - self._noise_frames)
         hi = max(lo, before)
-        at = np.flatnonzero(self._quiet[lo:hi]) + lo
-        noise = self._levels[at]
+        noise = self._levels[lo:hi][self._quiet[lo:hi]]
         if noise.size < 20:
             return None
         p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
-        mean = float(p30) + 0.524 * spread
+        return float(p30) + 0.524 * spread, spread
+
+    def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
+        (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
+        if levels_db.shape[0] == 0:
+            return np.empty(0)
+        block = levels_db.astype(np.float64)
+        before = self._recent_levels
+        levels = np.concatenate((before, block))
+        self._recent_levels = levels[levels.size - (self._window - 1):]
+        n = block.size
+        if n >= self._window:
+            floors: npt.NDArray[np.float64] = sliding_window_view(levels, self._window).min(axis=1)
+            return floors
+        # a block shorter than the window: frame i sees the window's earlier levels from i on, and the block up to i
+        earlier = np.minimum.accumulate(before[::-1])[::-1][:n] if before.size else np.full(n, np.inf)
+        return np.minimum(earlier, np.minimum.accumulate(block))
+
+    def finish(self, frame: int) -> Optional[TurnChange]:
+        """Close a turn still open at the end of the call (`frame`: one past the last frame)."""
+        if self.speaking and self._turn_start is not None:
+            change = TurnChange(self._turn_start, self._last_voiced + 1, frame)
+            self.speaking = False
+            self._turn_start = None
+            return change
+        return None
+
+    def _moving_noise(self, before: int) -> Optional["_Noise"]:
+        """The line's noise for a look-back starting at index `before` of the kept levels (`_noise`), and, when its level
+        moves through the window (see RISE_SPREADS), how it moves on through the look-back."""
+        stats = self._noise(before)
+        if stats is None:
+            return None
+        mean, spread = stats
+        lo = max(0, before - self._noise_frames)
+        hi = max(lo, before)
+        at = np.flatnonzero(self._quiet[lo:hi]) + lo
+        noise = self._levels[at]
         # a move is read on frames clear of speech (its fading ends and the gaps between its words are no noise)
         near = ~self._quiet[lo:hi + RISE_GUARD_FRAMES]
         clear = np.convolve(near, np.ones(2 * RISE_GUARD_FRAMES + 1), "same")[at - lo] == 0
@@ -271,31 +292,22 @@ class VoiceActivity:
         recent_mean = float(p30) + 0.524 * spread
         return _Noise(recent_mean, spread, rise, since)
 
-    def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
-        (this one included). Exact per frame, so live blocks of 0.1 s and file blocks of 0.5 s agree."""
-        if levels_db.shape[0] == 0:
-            return np.empty(0)
-        block = levels_db.astype(np.float64)
-        before = self._recent_levels
-        levels = np.concatenate((before, block))
-        self._recent_levels = levels[levels.size - (self._window - 1):]
-        n = block.size
-        if n >= self._window:
-            floors: npt.NDArray[np.float64] = sliding_window_view(levels, self._window).min(axis=1)
-            return floors
-        # a block shorter than the window: frame i sees the window's earlier levels from i on, and the block up to i
-        earlier = np.minimum.accumulate(before[::-1])[::-1][:n] if before.size else np.full(n, np.inf)
-        return np.minimum(earlier, np.minimum.accumulate(block))
 
-    def finish(self, frame: int) -> Optional[TurnChange]:
-        """Close a turn still open at the end of the call (`frame`: one past the last frame)."""
-        if self.speaking and self._turn_start is not None:
-            change = TurnChange(self._turn_start, self._last_voiced + 1, frame)
-            self.speaking = False
-            self._turn_start = None
-            return change
-        return None
+# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
+# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
+# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
+# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
+# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
+# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
+# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
+# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
+# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
+# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
+# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
+# (every event identical on 81 calls).
+RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
+RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
+RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
 
 
 @dataclass(frozen=True)
