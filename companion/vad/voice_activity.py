@@ -195,20 +195,22 @@ class VoiceActivity:
             return start
         levels, first = self._levels, block_end - self._levels.size   # levels[k] is frame first + k
         earliest = max(start - self._preroll, self._turn_end, first)
-        noise = self._noise(start - self._preroll - first)
+        noise = self._moving_noise(start - self._preroll - first)
         if earliest >= start or noise is None:
             return start
-        return start - _murmur(levels[earliest - first: start - first][::-1], *noise)
+        back = np.arange(start - first - 1, earliest - first - 1, -1)   # the look-back's frames, from the speech back
+        return start - _murmur(levels[back], noise.mean_at(back), noise.spread)
 
     def _soft_end(self, end: int, until: int, block_end: int) -> int:
         """`end` moved on to where the soft sound just after it ended (the mirror of `_soft_start`), up to `until`."""
         if not self._preroll:
             return end
         levels, first = self._levels, block_end - self._levels.size
-        noise = self._noise(end - self._preroll - first)
+        noise = self._moving_noise(end - self._preroll - first)
         if end < first or until <= end or noise is None:
             return end
-        return end + _murmur(levels[end - first: until - first], *noise)
+        ahead = np.arange(end - first, until - first)
+        return end + _murmur(levels[ahead], noise.mean_at(ahead), noise.spread)
 
     def _noise(self, before: int) -> Optional[tuple[float, float]]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
@@ -250,8 +252,90 @@ class VoiceActivity:
             return change
         return None
 
+    def _moving_noise(self, before: int) -> Optional["_Noise"]:
+        """The line's noise for a look-back starting at index `before` of the kept levels (`_noise`), and, when its level
+        moves through the window (see RISE_SPREADS), how it moves on through the look-back."""
+        stats = self._noise(before)
+        if stats is None:
+            return None
+        mean, spread = stats
+        lo = max(0, before - self._noise_frames)
+        hi = max(lo, before)
+        at = np.flatnonzero(self._quiet[lo:hi]) + lo
+        noise = self._levels[at]
+        # a move is read on frames clear of speech (its fading ends and the gaps between its words are no noise)
+        near = ~self._quiet[lo:hi + RISE_GUARD_FRAMES]
+        clear = np.convolve(near, np.ones(2 * RISE_GUARD_FRAMES + 1), "same")[at - lo] == 0
+        if np.count_nonzero(clear) < 2 * RECENT_NOISE_FRAMES:
+            return _Noise(mean, spread)
+        at_clear, clear_levels = at[clear], noise[clear]
+        # three stretches of them, oldest first (the last RECENT_NOISE_FRAMES, the earlier ones halved): their levels
+        # (by their lower side) and middles
+        cut = (clear_levels.size - RECENT_NOISE_FRAMES) // 2
+        parts = [slice(0, cut), slice(cut, -RECENT_NOISE_FRAMES), slice(-RECENT_NOISE_FRAMES, None)]
+        means = [float(percentile(clear_levels[k], 30.0)) + 0.524 * spread for k in parts]
+        middles = [float(np.mean(at_clear[k])) for k in parts]
+        recent_mean, earlier_mean = means[2], float(percentile(clear_levels[:-RECENT_NOISE_FRAMES], 30.0)) + 0.524 * spread
+        if abs(recent_mean - earlier_mean) <= RISE_SPREADS * _flicker(at_clear, clear_levels):
+            return _Noise(mean, spread)
+        since = middles[2]
+        rise = (recent_mean - earlier_mean) / (since - float(np.mean(at_clear[:-RECENT_NOISE_FRAMES])))
+        # a wandering level moves all along; a soft voice that set in before the look-back (a murmur longer than
+        # `preroll_s`) steps up: each stretch must move on from the one before by at least a quarter of what the rise
+        # predicts
+        if any((means[k + 1] - means[k]) * np.sign(rise) < 0.25 * abs(rise) * (middles[k + 1] - middles[k])
+               for k in range(2)):
+            return _Noise(mean, spread)
+        level = noise - rise * (at - since)   # the noise as it would read at `since`: its spread without the drift
+        p5, p30 = percentile(level, 5.0), percentile(level, 30.0)
+        spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
+        recent_mean = float(p30) + 0.524 * spread
+        return _Noise(recent_mean, spread, rise, since)
 
-def _murmur(levels: np.ndarray, mean: float, spread: float) -> int:
+
+# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
+# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
+# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
+# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
+# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
+# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
+# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
+# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
+# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
+# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
+# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
+# (every event identical on 81 calls).
+RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
+RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
+RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
+
+
+@dataclass(frozen=True)
+class _Noise:
+    """The line's noise for a look-back: its mean level and spread (dB); on a line whose level moves, its mean at kept
+    index `since` and how fast it rises from there (dB per frame, under 0 falling)."""
+
+    mean: float
+    spread: float
+    rise: float = 0.0
+    since: float = 0.0
+
+    def mean_at(self, frames: npt.NDArray[np.intp]) -> npt.NDArray[np.float64] | float:
+        """The noise's mean level at each of `frames` (kept indices)."""
+        if not self.rise:
+            return self.mean
+        means: npt.NDArray[np.float64] = self.mean + self.rise * (frames.astype(np.float64) - self.since)
+        return means
+
+
+def _flicker(at: npt.NDArray[np.intp], levels: npt.NDArray[np.float64]) -> float:
+    """The noise's spread from one frame to the next (dB), which a wandering level does not widen: from the level
+    differences of neighbouring quiet frames (`levels` at kept indices `at`), whose median size is 0.954 spreads."""
+    steps = np.abs(np.diff(levels))[np.diff(at) == 1]
+    return max(MIN_SPREAD_DB, float(np.median(steps)) / 0.954) if steps.size else float("inf")
+
+
+def _murmur(levels: npt.NDArray[np.float64], mean: npt.NDArray[np.float64] | float, spread: float) -> int:
     """How many of `levels` (frames read away from the clear speech) a soft sound spans: to where the CUSUM of their
     level over the noise's mean, in its spreads, less SOFT_DRIFT, peaks, if that peak reaches SOFT_EVIDENCE; else 0."""
     if not levels.size:
