@@ -129,7 +129,7 @@ class VoiceActivity:
         this party's speech nor the line's noise.
 
         Returns (voiced, in_turn, changes): `voiced` is the raw per-frame speech
-        decision, `in_turn` whether each frame is (so far) inside a turn.
+        decision over the floor's gate, `in_turn` whether each frame is (so far) inside a turn.
         """
         n = pcm16.shape[0]
         floors = self._floors(levels_db)
@@ -141,13 +141,17 @@ class VoiceActivity:
         asked = loud_enough if echo is None else loud_enough & ~echo
         pcm = pcm16.tobytes(), pcm16.itemsize * pcm16[0].size if n else 0
         if self._steady and n:
-            voiced, more, lowered = self._hear_steady(first_frame, levels_db, loud_enough, asked, echo, gates, pcm)
+            heard, more, lowered = self._hear_steady(first_frame, levels_db, loud_enough, asked, echo, gates, pcm)
             loud_enough, gates = loud_enough | more, np.where(more, lowered, gates)
+            # the soft syllables under the floor's gate make the turns (speaking time, talk share), not the voice's
+            # frames for its loudness and pitch: returned as speech only over the floor's gate, as before
+            speech, voiced = heard, heard & ~more
         else:
             voiced = np.zeros(n, dtype=bool)
             data, size = pcm
             for k in np.flatnonzero(asked).tolist():
                 voiced[k] = self._vad.is_speech(data[k * size: (k + 1) * size], self._rate)
+            speech = voiced
         if self._preroll:
             keep = self._preroll + self._noise_frames + n  # this block, the look-back and the noise's
             # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame);
@@ -160,16 +164,16 @@ class VoiceActivity:
             quiet = np.concatenate((self._quiet, quiet))
             self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
         changes: list[TurnChange] = []
-        if not self.speaking and not voiced.any():  # silence between turns: nothing to follow frame by frame
+        if not self.speaking and not speech.any():  # silence between turns: nothing to follow frame by frame
             if n:
                 self._run = 0
             return voiced, np.zeros(n, dtype=bool), changes
         # run by run (a stretch of frames all voiced or all not): each frame of a run would do the same, so a run
         # moves the onset or hangover count by its length, and a turn opens or closes at the frame that count reaches
         in_turn = np.zeros(n, dtype=bool)
-        edges = np.flatnonzero(voiced[1:] != voiced[:-1]) + 1
+        edges = np.flatnonzero(speech[1:] != speech[:-1]) + 1
         starts, ends = [0] + edges.tolist(), edges.tolist() + [n]
-        is_voiced = bool(voiced[0])
+        is_voiced = bool(speech[0])
         for a, b in zip(starts, ends):
             if is_voiced:
                 self._last_voiced = first_frame + b - 1
