@@ -14,7 +14,9 @@ Conditions (the customer's channel unless said):
   wideband line (the benches' noisy line is office noise through a phone line);
 - `both_pink20`: pink noise 20 dB under each party, on both channels.
 
-Printed per condition: on how many calls each prompt kind fires at least once, and how many calls show a talk-over.
+Printed per condition: on how many calls each prompt kind fires at least once, how many calls show a talk-over, and
+each party's speaking time (the sum of their turns) against the same call as rendered (`base`, run with it): the mean
+ratio over the calls, and the lowest.
 The calls come from the benches' caches (bench/real_voice_accuracy.py and bench/other_voices_accuracy.py render
 them; run those first).
 
@@ -113,7 +115,7 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
     return np.stack([agent, customer], axis=1), rate
 
 
-def one(job: tuple[str, str]) -> tuple[str, str, list[str], int]:
+def one(job: tuple[str, str]) -> tuple[str, str, list[str], int, dict[str, float]]:
     wav, condition = job
     stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
     changed, rate = change(condition, stereo, rate)
@@ -121,7 +123,9 @@ def one(job: tuple[str, str]) -> tuple[str, str, list[str], int]:
         path = Path(tmp) / "call.wav"
         sf.write(str(path), changed.astype(np.float32), rate, subtype="FLOAT")
         doc = analyze_call(CallFileSpec(path), load_config(use_user_default=False))
-    return condition, Path(wav).name, sorted({p["kind"] for p in doc["prompts"]}), len(doc["interruptions"])
+    speech = {party: round(sum(t["end"] - t["start"] for t in doc["turns"] if t["party"] == party), 3)
+              for party in ("agent", "customer")}
+    return condition, Path(wav).name, sorted({p["kind"] for p in doc["prompts"]}), len(doc["interruptions"]), speech
 
 
 def main() -> None:
@@ -138,17 +142,26 @@ def main() -> None:
     if not wavs:
         raise SystemExit("no rendered calls: run bench/real_voice_accuracy.py and bench/other_voices_accuracy.py first")
     conditions = args.conditions.split(",")
-    rows: dict[str, list[tuple[str, list[str], int]]] = {c: [] for c in conditions}
+    rows: dict[str, list[tuple[str, list[str], int, dict[str, float]]]] = {c: [] for c in conditions}
     with ProcessPoolExecutor(args.workers) as pool:
-        for condition, name, kinds, talk_overs in pool.map(one, [(w, c) for w in wavs for c in conditions], chunksize=2):
-            rows[condition].append((name, kinds, talk_overs))
-    print(f"{len(wavs)} {args.kind} calls; calls with each prompt kind, and with a talk-over")
-    print("| condition | " + " | ".join(KINDS) + " | talk-over |")
-    print("|---" * (len(KINDS) + 2) + "|")
+        for condition, name, kinds, talk_overs, speech in pool.map(one, [(w, c) for w in wavs for c in conditions],
+                                                                   chunksize=2):
+            rows[condition].append((name, kinds, talk_overs, speech))
+    base = {name: speech for name, _, _, speech in rows.get("base", [])}
+    print(f"{len(wavs)} {args.kind} calls; calls with each prompt kind, and with a talk-over; speaking time against "
+          "the call as rendered (mean, lowest)")
+    print("| condition | " + " | ".join(KINDS) + " | talk-over | customer's speech | agent's speech |")
+    print("|---" * (len(KINDS) + 4) + "|")
     for condition in conditions:
-        count = Counter(k for _, kinds, _ in rows[condition] for k in kinds)
-        with_talk_over = sum(1 for *_, n in rows[condition] if n)
-        print(f"| {condition} | " + " | ".join(str(count[k]) for k in KINDS) + f" | {with_talk_over} |")
+        count = Counter(k for _, kinds, _, _ in rows[condition] for k in kinds)
+        with_talk_over = sum(1 for _, _, n, _ in rows[condition] if n)
+        cells = []
+        for party in ("customer", "agent"):
+            ratios = [speech[party] / base[name][party] for name, _, _, speech in rows[condition]
+                      if name in base and base[name][party] > 0]
+            cells.append(f"{np.mean(ratios):.2f} ({min(ratios):.2f})" if ratios else "-")
+        print(f"| {condition} | " + " | ".join(str(count[k]) for k in KINDS) + f" | {with_talk_over} | "
+              + " | ".join(cells) + " |")
     (OUT / f"line_conditions_{args.kind}.json").write_text(json.dumps(rows, indent=1))
 
 

@@ -91,6 +91,10 @@ class VadConfig:
     echo_release: Annotated[float, Range(0.0, 1.0)]
     echo_margin_db: Decibels
     preroll_s: Annotated[float, Range(0.0, 2.0)] = 0.0   # how far back a soft first word (judged against the line's noise) is heard
+    # a steady noise close under the voice (hiss, hum): the gate lowered to the noise's own reach (companion/vad/voice_activity.py)
+    steady_spreads: Annotated[float, Range(0.0, 20.0)] = 0.0   # the reach: the noise's mean + this many of its spreads...
+    steady_margin_db: Annotated[float, Range(0.0, 20.0)] = 0.0  # ... + this margin
+    voice_depth_db: Annotated[float, Range(0.0, 60.0)] = 0.0    # never deeper under the party's loudest speech (0: off)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ smoothed with an onset and a hangover into turns.
 A frame counts as speech when webrtcvad (a detector trained for speech) says so
 *and* it stands `snr_gate_db` above the quietest frame of the last few seconds,
 so hiss, hum or a steady tone on a phone line stop counting once the floor has
-caught up with them.
+caught up with them. Where that gate sits close under the party's voice (a steady noise
+10-20 dB under it), it is lowered to the noise's own reach: steady noise flickers little
+from frame to frame, and the voice's softer syllables stand out of it well under 9 dB.
 """
 
 from __future__ import annotations
@@ -62,6 +64,10 @@ SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads o
 SOFT_EVIDENCE = 5.0        # spreads
 NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
 MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
+STEADY_GRID = 25           # frames: the steady noise's reach is read anew every 0.5 s of the call clock...
+STEADY_STATS_S = 5.0       # ... from the frames under the speech gate of the 5 s before
+STEADY_MIN_S = 1.0         # ... of which at least this much is needed
+STEADY_VOICE_S = 2.0       # the party's loudest speech is known once this much of it has been heard
 
 
 @dataclass(frozen=True)
@@ -96,6 +102,16 @@ class VoiceActivity:
         self._quiet = np.zeros(0, dtype=bool)  # ... and whether each was under the speech gate
         self._turn_end = -1              # where this party's last turn ended (a start never moves back over it)
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
+        # a steady noise close under the voice: the gate lowered to the noise's reach, not under the voice's depth
+        self._steady = vad.voice_depth_db > 0.0
+        self._spreads, self._margin, self._depth = vad.steady_spreads, vad.steady_margin_db, vad.voice_depth_db
+        self._steady_frames = round(STEADY_STATS_S / audio.frame_s)
+        self._steady_min = round(STEADY_MIN_S / audio.frame_s)
+        self._history = np.zeros(0)                # the last frames' levels, raw, before this block ...
+        self._history_quiet = np.zeros(0, dtype=bool)   # ... and whether each was under the floor's gate
+        self._loudest = -np.inf                    # the party's loudest speech so far (over the floor's gate) ...
+        self._heard = 0                            # ... and how many frames of it
+        self._voice_frames = round(STEADY_VOICE_S / audio.frame_s)
         self._recent_levels = np.full(self._window - 1, np.inf)  # the levels before this block, within the window
         self._run = 0            # consecutive speech frames while not in a turn
         self._silent = 0         # consecutive non-speech frames while in a turn
@@ -113,43 +129,51 @@ class VoiceActivity:
         this party's speech nor the line's noise.
 
         Returns (voiced, in_turn, changes): `voiced` is the raw per-frame speech
-        decision, `in_turn` whether each frame is (so far) inside a turn.
+        decision over the floor's gate, `in_turn` whether each frame is (so far) inside a turn.
         """
         n = pcm16.shape[0]
         floors = self._floors(levels_db)
         if n:
             self.noise_floor_db = float(floors[-1])
-        loud_enough = levels_db >= floors + self._gate_db
+        gates = floors + self._gate_db
+        loud_enough = levels_db >= gates
         echo = None if not_own_db is None else levels_db < not_own_db
+        asked = loud_enough if echo is None else loud_enough & ~echo
+        pcm = pcm16.tobytes(), pcm16.itemsize * pcm16[0].size if n else 0
+        if self._steady and n:
+            heard, more, lowered = self._hear_steady(first_frame, levels_db, loud_enough, asked, echo, gates, pcm)
+            loud_enough, gates = loud_enough | more, np.where(more, lowered, gates)
+            # the soft syllables under the floor's gate make the turns (speaking time, talk share), not the voice's
+            # frames for its loudness and pitch: returned as speech only over the floor's gate, as before
+            speech, voiced = heard, heard & ~more
+        else:
+            voiced = np.zeros(n, dtype=bool)
+            data, size = pcm
+            for k in np.flatnonzero(asked).tolist():
+                voiced[k] = self._vad.is_speech(data[k * size: (k + 1) * size], self._rate)
+            speech = voiced
         if self._preroll:
             keep = self._preroll + self._noise_frames + n  # this block, the look-back and the noise's
             # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame);
             # the other party's echo is no soft word of this one's (kept at the floor) and not the line's noise
-            capped = np.minimum(levels_db, floors + self._gate_db)
+            capped = np.minimum(levels_db, gates)
             quiet = ~loud_enough
             if echo is not None:
                 capped, quiet = np.where(echo, floors, capped), quiet & ~echo
             levels = np.concatenate((self._levels, capped))
             quiet = np.concatenate((self._quiet, quiet))
             self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
-        if echo is not None:
-            loud_enough &= ~echo
-        voiced = np.zeros(n, dtype=bool)
-        is_speech, rate = self._vad.is_speech, self._rate
-        data, size = pcm16.tobytes(), pcm16.itemsize * pcm16[0].size if n else 0
-        for k in np.flatnonzero(loud_enough).tolist():
-            voiced[k] = is_speech(data[k * size: (k + 1) * size], rate)
         changes: list[TurnChange] = []
-        if not self.speaking and not voiced.any():  # silence between turns: nothing to follow frame by frame
+        if not self.speaking and not speech.any():  # silence between turns: nothing to follow frame by frame
             if n:
                 self._run = 0
             return voiced, np.zeros(n, dtype=bool), changes
         # run by run (a stretch of frames all voiced or all not): each frame of a run would do the same, so a run
         # moves the onset or hangover count by its length, and a turn opens or closes at the frame that count reaches
         in_turn = np.zeros(n, dtype=bool)
-        edges = np.flatnonzero(voiced[1:] != voiced[:-1]) + 1
+        edges = np.flatnonzero(speech[1:] != speech[:-1]) + 1
         starts, ends = [0] + edges.tolist(), edges.tolist() + [n]
-        is_voiced = bool(voiced[0])
+        is_voiced = bool(speech[0])
         for a, b in zip(starts, ends):
             if is_voiced:
                 self._last_voiced = first_frame + b - 1
@@ -225,6 +249,63 @@ class VoiceActivity:
         p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
         spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
         return float(p30) + 0.524 * spread, spread
+
+    def _hear_steady(
+        self, first_frame: int, levels_db: npt.NDArray[np.float64], loud: npt.NDArray[np.bool_],
+        asked: npt.NDArray[np.bool_], echo: Optional[npt.NDArray[np.bool_]], gates: npt.NDArray[np.float64],
+        pcm: tuple[bytes, int],
+    ) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.float64]]:
+        """webrtcvad's answer on the frames over the floor's gate and on those over the gate lowered to a steady noise's
+        reach, asked in frame order (the detector keeps a state); returns (voiced, the frames heard only under the
+        lowered gate, the lowered gate of each frame).
+
+        The reach: the mean of the noise's frames plus `steady_spreads` of their spreads plus `steady_margin_db`, read
+        every STEADY_GRID frames of the call clock from the frames under the floor's gate of the STEADY_STATS_S before.
+        The lowered gate is never deeper than `voice_depth_db` under the party's loudest speech before the frame (over
+        the floor's gate), and nothing is lowered before STEADY_VOICE_S of that speech: a clean line, whose floor's
+        gate already sits deeper, is read as before. Exact per frame, whatever the block size."""
+        n = levels_db.size
+        data, size = pcm
+        history = np.concatenate((self._history, levels_db))
+        history_quiet = np.concatenate((self._history_quiet, ~loud))
+        first = first_frame - self._history.size   # history[k] is frame first + k
+        keep = self._steady_frames + STEADY_GRID
+        self._history, self._history_quiet = history[max(0, history.size - keep):], history_quiet[max(0, history.size - keep):]
+        # frames that may be heard under the floor's gate (the loudest speech only grows, the count of it too)
+        maybe = ~loud & (levels_db >= self._loudest - self._depth)
+        maybe &= self._heard + np.cumsum(asked) - asked >= self._voice_frames
+        if echo is not None:
+            maybe &= ~echo
+        voiced, more = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        lowered = np.full(n, np.inf)
+        loudest, heard = self._loudest, self._heard
+        reach: dict[int, float] = {}
+        is_speech, rate = self._vad.is_speech, self._rate
+        for k in np.flatnonzero(asked | maybe).tolist():
+            if asked[k]:
+                voiced[k] = is_speech(data[k * size: (k + 1) * size], rate)
+                if voiced[k]:
+                    heard += 1
+                    loudest = max(loudest, float(levels_db[k]))
+                continue
+            bound = loudest - self._depth
+            if heard < self._voice_frames or bound >= gates[k]:
+                continue
+            g = (first_frame + k) // STEADY_GRID * STEADY_GRID
+            if g not in reach:
+                lo, hi = max(0, g - self._steady_frames - first), max(0, g - first)
+                noise = history[lo:hi][history_quiet[lo:hi]]
+                reach[g] = np.inf
+                if noise.size >= self._steady_min:
+                    p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
+                    spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
+                    reach[g] = float(p30) + (0.524 + self._spreads) * spread + self._margin
+            lowered[k] = max(reach[g], bound)
+            if levels_db[k] >= lowered[k]:
+                more[k] = True
+                voiced[k] = is_speech(data[k * size: (k + 1) * size], rate)
+        self._loudest, self._heard = loudest, heard
+        return voiced, more, lowered
 
     def _floors(self, levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         """The line's noise floor at each frame: the quietest frame of the last `noise_window_s`
