@@ -2,8 +2,9 @@
 syllables away.
 
 The voice activity's gate stands 9 dB over the quietest frame of the last 3 s: white noise 10 dB under the customer's
-active level put it within a few dB of their voice, and their speaking time read 0.67 of the clean line's on the calm
-calls of bench/line_conditions.py (0.82 with 50 Hz hum at -42 dBFS), so the agent's talk share tipped over its line.
+active level put it within a few dB of their voice, and their speaking time read 0.58 of the clean line's on the 48
+calm calls of the main real-voice corpus (0.73 with 50 Hz hum at -42 dBFS; bench/line_conditions.py, docs/coaching.md),
+so the agent's talk share tipped over its line.
 A steady noise's frames flicker little around their mean: the gate is lowered to the noise's own reach
 (companion/vad/voice_activity.py)."""
 
