@@ -64,6 +64,21 @@ SOFT_DRIFT = 1.0           # spreads: half the smallest murmur told (2 spreads o
 SOFT_EVIDENCE = 5.0        # spreads
 NOISE_STATS_S = 5.0        # the noise's mean and spread: from the quiet frames of the 5 s before the look-back
 MIN_SPREAD_DB = 0.25       # a line whose noise hardly flickers (digital silence) is read with at least this spread
+# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
+# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
+# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
+# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
+# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
+# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
+# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
+# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
+# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
+# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
+# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
+# (every event identical on 81 calls).
+RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
+RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
+RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
 STEADY_GRID = 25           # frames: the steady noise's reach is read anew every 0.5 s of the call clock...
 STEADY_STATS_S = 5.0       # ... from the frames under the speech gate of the 5 s before
 STEADY_MIN_S = 1.0         # ... of which at least this much is needed
@@ -238,17 +253,12 @@ class VoiceActivity:
 
     def _noise(self, before: int) -> Optional[tuple[float, float]]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
-        before index `before` of the kept levels; None while too little of the line has been heard.
-        Read by the noise's lower side, which soft speech does not reach (for noise, the 5th and 30th percentiles lie
-        1.12 spreads apart, the 30th 0.52 of a spread under the mean)."""
+        before index `before` of the kept levels (read by their lower side: `_noise_stats`); None while too little of
+        the line has been heard."""
         lo = max(0, before - self._noise_frames)
         hi = max(lo, before)
         noise = self._levels[lo:hi][self._quiet[lo:hi]]
-        if noise.size < 20:
-            return None
-        p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
-        spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
-        return float(p30) + 0.524 * spread, spread
+        return _noise_stats(noise) if noise.size >= 20 else None
 
     def _hear_steady(
         self, first_frame: int, levels_db: npt.NDArray[np.float64], loud: npt.NDArray[np.bool_],
@@ -297,9 +307,8 @@ class VoiceActivity:
                 noise = history[lo:hi][history_quiet[lo:hi]]
                 reach[g] = np.inf
                 if noise.size >= self._steady_min:
-                    p5, p30 = percentile(noise, 5.0), percentile(noise, 30.0)
-                    spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
-                    reach[g] = float(p30) + (0.524 + self._spreads) * spread + self._margin
+                    mean, spread = _noise_stats(noise)
+                    reach[g] = mean + self._spreads * spread + self._margin
             lowered[k] = max(reach[g], bound)
             if levels_db[k] >= lowered[k]:
                 more[k] = True
@@ -367,28 +376,8 @@ class VoiceActivity:
         if any((means[k + 1] - means[k]) * np.sign(rise) < 0.25 * abs(rise) * (middles[k + 1] - middles[k])
                for k in range(2)):
             return _Noise(mean, spread)
-        level = noise - rise * (at - since)   # the noise as it would read at `since`: its spread without the drift
-        p5, p30 = percentile(level, 5.0), percentile(level, 30.0)
-        spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
-        recent_mean = float(p30) + 0.524 * spread
+        recent_mean, spread = _noise_stats(noise - rise * (at - since))   # as it would read at `since`: without the drift
         return _Noise(recent_mean, spread, rise, since)
-
-
-# A line whose level wanders (a speakerphone, a head turning, an AGC: +-5 dB over 40 s moves up to 0.8 dB/s) moves on
-# through the look-back. Read against the noise of the 5 s before it, a rising line's noise alone adds up to a murmur,
-# and a turn moved 1.6 s back over the other party's words is a talk-over that never happened; on a falling line the
-# noise reads higher than the look-back hears it, and a soft resumption is missed. The noise's last quiet frames tell:
-# when they read (by their lower side, as the noise is) more than the noise's frame-to-frame flicker over or under the
-# window's earlier quiet frames, and the level moves that way all along (a soft voice that set in before the look-back
-# steps up instead), the line is moving, and the look-back is read against the noise carried on from them at the pace
-# it moved (its spread read with that pace taken out). Only frames clear of the party's speech count for this (the gaps
-# between words and a word's fading end are no noise), and the flicker is read from neighbouring frames' differences,
-# which a drift does not widen (it widens the 5 s spread). On a steady line the last 25 frames' 30th percentile lies
-# within 0.3 spreads of the earlier frames' (a 1-spread gap is a ~3.5-sigma draw), and the line reads as without this
-# (every event identical on 81 calls).
-RECENT_NOISE_FRAMES = 25   # the noise's last quiet frames (0.5 s of a quiet line): its level right before the look-back
-RISE_GUARD_FRAMES = 10     # ... read on quiet frames at least this far (0.2 s) from the party's speech
-RISE_SPREADS = 1.0         # ... they stand this many flickers over (under) the earlier frames: the line is moving
 
 
 @dataclass(frozen=True)
@@ -407,6 +396,14 @@ class _Noise:
             return self.mean
         means: npt.NDArray[np.float64] = self.mean + self.rise * (frames.astype(np.float64) - self.since)
         return means
+
+
+def _noise_stats(levels: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """A noise's mean level and spread (dB) from its frames' levels, read by its lower side, which soft speech does not
+    reach (for noise, the 5th and 30th percentiles lie 1.12 spreads apart, the 30th 0.52 of a spread under the mean)."""
+    p5, p30 = percentile(levels, 5.0), percentile(levels, 30.0)
+    spread = max(MIN_SPREAD_DB, float(p30 - p5) / 1.121)
+    return float(p30) + 0.524 * spread, spread
 
 
 def _flicker(at: npt.NDArray[np.intp], levels: npt.NDArray[np.float64]) -> float:
