@@ -38,7 +38,8 @@ alone, louder with a hint of pitch (`corroborate` of its line), or talking over 
 in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
 all the speech since the level moved has not even a hint of a rise is the line: through
 `REBASE_LOUDER_SPEECH_S` of speech (quieter: `rebase_speech_s`), while they are not upset, it becomes
-the baseline level unless their spectrum moved up too (the pitch is
+the baseline level unless their spectrum moved up too (quieter not over a floor that stood still,
+`QUIETER_VOICE`: a softer voice leaves the noise between its words where it was; the pitch is
 judged over that whole stretch, not window by window: one naturally higher sentence must not hide
 that the level moved and the voice did not). A line's gain also moves the noise between their words
 by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
