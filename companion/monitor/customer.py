@@ -38,7 +38,8 @@ alone, louder with a hint of pitch (`corroborate` of its line), or talking over 
 in `talkover_window_s`: cutting in is no anger by itself). Louder (or quieter) while their pitch over
 all the speech since the level moved has not even a hint of a rise is the line: through
 `REBASE_LOUDER_SPEECH_S` of speech (quieter: `rebase_speech_s`), while they are not upset, it becomes
-the baseline level unless their spectrum moved up too (the pitch is
+the baseline level unless their spectrum moved up too (quieter not over a floor that stood still,
+`QUIETER_VOICE`: a softer voice leaves the noise between its words where it was; the pitch is
 judged over that whole stretch, not window by window: one naturally higher sentence must not hide
 that the level moved and the voice did not). A line's gain also moves the noise between their words
 by the same step, which a raised voice never does: when the channel's floor (`FLOOR_PERCENTILE` of
@@ -137,6 +138,14 @@ TENSE_QUIET_S = 1.5        # tense gives way (and is not entered) once they have
                            # Upset holds (nothing calmer was heard), and so does a tense from their talk-overs. Nor
                            # does a new turn's first quarter window make them tense (the reading is still mostly the
                            # sentence before): he went tense again on resuming 4.4 s later, calmer at 30.5-31.5 s.
+QUIETER_VOICE = True       # quieter while the noise between their words stayed where it was (it followed the level by
+                           # less than `FLOOR_FOLLOWS`): their voice, not the line's gain, so no re-basing down. A calm
+                           # woman's quiet sentences under 50 Hz hum re-based her 2.6 dB down, and her usual higher
+                           # sentence then read +3.5 dB against a 3 dB line: upset (4 of 48 calm calls with the hum)
+FLOOR_AT_WINDOWS = True    # the baseline's floor: the floor as each of its windows was heard (their median), the moments
+                           # its level was read at, not every floor read while it formed: with her line's level
+                           # wandering +-5 dB, the two medians stood 2-4 dB apart and each re-basing by the floor's step
+                           # carried the difference (FEE083 called upset on 4 of 12 calm calls, 2 with this)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -254,6 +263,7 @@ class CustomerMood:
         self._quiet: deque[float] = deque(maxlen=self._floor_frames)  # their channel's last non-speech levels
         self._base_floors: list[float] = []
         self.base_floor: Optional[float] = None   # the line's floor while their baseline formed
+        self._base_floor_at: list[float] = []     # the floor as each of the baseline's frames was heard (nan: not read)
         self._new_speech_s = 0.0      # voiced speech since the last evaluation
         self.state: Optional[Mood] = None
         self._since = 0.0                          # when the shown state began
@@ -307,9 +317,9 @@ class CustomerMood:
             if self.baseline is None and len(self._quiet) == self._floor_frames:
                 self._base_floors.append(self._floor())
         if self.baseline is None:
+            floor_now = self._floor() if len(self._quiet) == self._floor_frames else np.nan
+            self._base_floor_at.extend([floor_now] * idx.size)  # the line's floor as each of their frames was heard
             self._gather_baseline(levels, pitches, speech, turn)
-            if self.baseline is not None and self._base_floors:
-                self.base_floor = median(self._base_floors)
         self._new_speech_s += idx.size * self._frame_s
         for k, (i, level, pitch) in enumerate(zip(idx.tolist(), levels.tolist(), pitches.tolist())):
             t = first_t + (i + 1) * self._frame_s
@@ -389,9 +399,17 @@ class CustomerMood:
         stride = max(1, int(round(BASELINE_STRIDE_S / self._frame_s)))
         lv_list: list[float] = []
         pv_list: list[Optional[float]] = []
-        for end in range(self._window, len(levels) + 1, stride):
+        ends = range(self._window, len(levels) + 1, stride)
+        for end in ends:
             lv_list.append(self._loudness(levels[end - self._window: end]))
             pv_list.append(self._pitch(pitches[end - self._window: end]))
+        # the line's floor while it formed: as each window was heard (`FLOOR_AT_WINDOWS`), else every floor read
+        floor_at = np.asarray(self._base_floor_at)[[end - 1 for end in ends]]
+        floors = floor_at[~np.isnan(floor_at)] if FLOOR_AT_WINDOWS else np.asarray(self._base_floors)
+        if floors.size:
+            self.base_floor = median(floors)
+        elif self._base_floors:
+            self.base_floor = median(self._base_floors)
         lv = np.asarray(lv_list)
         level, level_spread = median(lv), MAD_TO_SD * median(np.abs(lv - median(lv)))
         pv = np.asarray([p for p in pv_list if p is not None])
@@ -572,6 +590,8 @@ class CustomerMood:
         step = None if self.base_floor is None or not self._floor_settled() else (self._floor() - self.base_floor) * sign
         floor_moved = step is not None and max(FLOOR_FOLLOWS * abs(loud or 0.0), b.loud_line_db * c.release) <= step \
             <= abs(loud or 0.0) / FLOOR_FOLLOWS + b.loud_line_db  # in step with the level, neither far less nor more
+        if QUIETER_VOICE and sign < 0 and step is not None and step < FLOOR_FOLLOWS * abs(loud or 0.0):
+            return r  # quieter with the noise between their words where it was: their voice, not the line's gain
         need = min(c.rebase_speech_s, REBASE_LOUDER_SPEECH_S) if sign > 0 else c.rebase_speech_s
         if self._level_alone_s < (FLOOR_SPEECH_S if floor_moved else need):
             return r

@@ -1,0 +1,44 @@
+"""A calm customer is not called upset when their line hums or its level wanders (issue 21).
+
+Calm calls of the fitted customer FEE083 (tests/real_voices.py), whose usual higher sentence near the end of the call
+reads +3.6 dB and +4 semitones over her first 20 s on the clean line ("tense" against her 6 dB loudness line), with the
+customer's channel changed as bench/line_conditions.py's `hum` and `drift` conditions change it:
+
+- 50 Hz hum and two harmonics at -42 dBFS: the voice activity's gate rises to the hum, the mood hears her louder frames
+  only and her loudness line falls to its floor, 3 dB. Her quieter sentences then re-based her level 2.6 dB down while
+  the hum (the floor between her words) stood still, and the higher sentence read +3.5 dB: upset at 114 s.
+- her level wandering +-5 dB over 40 s: her baseline's floor was the median of every floor read while it formed, 2.8 dB
+  over the floor as her baseline's speech was heard, and each re-basing by the floor's step carried the difference:
+  upset at 89.8 s (+8 dB).
+
+`companion/monitor/customer.py` (`QUIETER_VOICE`, `FLOOR_AT_WINDOWS`; docs/coaching.md, the ninth session): both fail
+without them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
+
+
+def _changed(wav, out, condition: str):
+    """`wav` with its customer's channel (the right one) under `condition` (bench/line_conditions.py's)."""
+    stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
+    t = np.arange(stereo.shape[0]) / rate
+    if condition == "hum":
+        stereo[:, 1] += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+    else:
+        stereo[:, 1] *= 10 ** (5.0 * np.sin(2 * np.pi * t / 40.0) / 20.0)
+    dest = out / f"{wav.stem}_{condition}.wav"
+    sf.write(str(dest), stereo.astype(np.float32), rate, subtype="FLOAT")
+    return dest
+
+
+@pytest.mark.parametrize("condition,agent,line", [("hum", "espeak:en-us", "clean"), ("drift", "real:MEE068", "noisy")])
+def test_a_calm_customer_is_not_called_upset_on_a_humming_or_wandering_line(real_voices, analyze, tmp_path,  # noqa: F811
+                                                                           condition, agent, line):
+    wav, _ = real_voices("calm", "FEE083", agent, line)
+    changed = analyze(_changed(wav, tmp_path, condition))
+    assert [p for p in changed["prompts"] if p["kind"] == "customer_upset"] == []
