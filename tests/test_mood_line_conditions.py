@@ -21,24 +21,26 @@ import pytest
 import soundfile as sf
 
 from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
+from tests.test_talkovers_drifting_line import drifting
 
 
-def _changed(wav, out, condition: str):
-    """`wav` with its customer's channel (the right one) under `condition` (bench/line_conditions.py's)."""
+def humming(wav, out):
+    """`wav` with 50 Hz hum and two harmonics (-42 dBFS in all) on its customer's channel (the right one), as
+    bench/line_conditions.py's `hum` condition adds it."""
     stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
     t = np.arange(stereo.shape[0]) / rate
-    if condition == "hum":
-        stereo[:, 1] += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
-    else:
-        stereo[:, 1] *= 10 ** (5.0 * np.sin(2 * np.pi * t / 40.0) / 20.0)
-    dest = out / f"{wav.stem}_{condition}.wav"
+    stereo[:, 1] += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+    dest = out / f"{wav.stem}_hum.wav"
     sf.write(str(dest), stereo.astype(np.float32), rate, subtype="FLOAT")
     return dest
+
+
+CHANGES = {"hum": humming, "drift": drifting}
 
 
 @pytest.mark.parametrize("condition,agent,line", [("hum", "espeak:en-us", "clean"), ("drift", "real:MEE068", "noisy")])
 def test_a_calm_customer_is_not_called_upset_on_a_humming_or_wandering_line(real_voices, analyze, tmp_path,  # noqa: F811
                                                                            condition, agent, line):
     wav, _ = real_voices("calm", "FEE083", agent, line)
-    changed = analyze(_changed(wav, tmp_path, condition))
+    changed = analyze(CHANGES[condition](wav, tmp_path))
     assert [p for p in changed["prompts"] if p["kind"] == "customer_upset"] == []
