@@ -43,6 +43,7 @@ sys.path.insert(0, str(HERE.parent))
 from companion.analysis import analyze_call  # noqa: E402
 from companion.audio.file_source import CallFileSpec  # noqa: E402
 from companion.config import load_config  # noqa: E402
+from tests.line_changes import drift_gain, hum  # noqa: E402
 
 OUT = HERE / "out"
 KINDS = ("customer_upset", "customer_calmer", "lower_tone", "slow_down", "keep_listening", "speeding_up")
@@ -84,11 +85,10 @@ def _noise(color: str, n: int, rate: int, rng: np.random.Generator) -> np.ndarra
 def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
     agent, customer = stereo[:, 0].copy(), stereo[:, 1].copy()
     n = agent.size
-    t = np.arange(n) / rate
     if condition == "base":
         pass
     elif condition == "drift":
-        customer *= 10 ** (5.0 * np.sin(2 * np.pi * t / 40.0) / 20.0)
+        customer *= drift_gain(n, rate)
     elif condition.startswith("echo"):
         lag = int(0.15 * rate)
         customer[lag:] += agent[:-lag] * 10 ** (-float(condition[4:] or 25) / 20.0)
@@ -102,7 +102,7 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
         to = 8000 if condition == "rate8k" else 48000
         return np.stack([_sox(agent, rate, to), _sox(customer, rate, to)], axis=1), to
     elif condition == "hum":
-        customer += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+        customer += hum(n, rate)
     elif condition.rstrip("0123456789").rstrip("_") in ("white", "pink", "brown", "both_pink"):
         name = condition.removeprefix("both_")
         color, snr = name.rstrip("0123456789").rstrip("_"), float(name.lstrip("abcdefghijklmnopqrstuvwxyz_"))

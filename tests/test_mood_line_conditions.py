@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.line_changes import hum
 from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
 from tests.test_talkovers_drifting_line import drifting
 
@@ -28,8 +29,7 @@ def humming(wav, out):
     """`wav` with 50 Hz hum and two harmonics (-42 dBFS in all) on its customer's channel (the right one), as
     bench/line_conditions.py's `hum` condition adds it."""
     stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
-    t = np.arange(stereo.shape[0]) / rate
-    stereo[:, 1] += sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+    stereo[:, 1] += hum(stereo.shape[0], rate)
     dest = out / f"{wav.stem}_hum.wav"
     sf.write(str(dest), stereo.astype(np.float32), rate, subtype="FLOAT")
     return dest

@@ -16,6 +16,7 @@ import soundfile as sf
 
 from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
 from tests import real_voices as rv
+from tests.line_changes import hum
 
 
 def _customer_speech_s(config, customer: np.ndarray) -> float:
@@ -44,8 +45,7 @@ def test_a_calm_customers_speaking_time_holds_under_a_steady_noise(config, tmp_p
     if noise.startswith("white"):
         added = np.random.default_rng(7).standard_normal(customer.size) * 10 ** ((rv.SPEECH_DB - 10.0) / 20.0)
     else:
-        t = np.arange(customer.size) / rate
-        added = sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+        added = hum(customer.size, rate)
     clean, noisy = _customer_speech_s(config, customer), _customer_speech_s(config, customer + added)
     assert clean > 20.0
     assert noisy / clean >= least, (noisy, clean)

@@ -12,16 +12,14 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.line_changes import drift_gain
 from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
-
-DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
 
 
 def drifting(wav, out):
-    """`wav` with its customer's channel (the right one) drifting +-DRIFT_DB over DRIFT_PERIOD_S."""
+    """`wav` with its customer's channel (the right one) drifting (`tests.line_changes.drift_gain`)."""
     stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
-    t = np.arange(stereo.shape[0]) / rate
-    stereo[:, 1] *= 10 ** (DRIFT_DB * np.sin(2 * np.pi * t / DRIFT_PERIOD_S) / 20.0)
+    stereo[:, 1] *= drift_gain(stereo.shape[0], rate)
     dest = out / f"{wav.stem}_drift.wav"
     sf.write(str(dest), stereo.astype(np.float32), rate, subtype="FLOAT")
     return dest

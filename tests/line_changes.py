@@ -1,0 +1,23 @@
+"""Two ways a customer's line changes under a call, shared by the tests that hold the app to them and
+bench/line_conditions.py, which measures them on every rendered call (docs/coaching.md):
+
+- `hum`: 50 Hz mains hum and two harmonics, -42 dBFS in all, added to the line;
+- `drift_gain`: the line's level wandering +-5 dB over 40 s (a speakerphone, a head turning, an AGC), a gain on it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
+
+
+def hum(n: int, rate: int) -> np.ndarray:
+    """`n` samples of the hum at `rate`."""
+    t = np.arange(n) / rate
+    return sum(10 ** (-40 / 20) / k * np.sin(2 * np.pi * 50 * k * t) for k in (1, 2, 3))
+
+
+def drift_gain(n: int, rate: int) -> np.ndarray:
+    """The wandering level's gain for each of `n` samples at `rate`."""
+    t = np.arange(n) / rate
+    return 10 ** (DRIFT_DB * np.sin(2 * np.pi * t / DRIFT_PERIOD_S) / 20.0)
