@@ -149,6 +149,8 @@ def replay_one(path: Path, overrides: dict[str, float], config: Any = None) -> d
     config = config or load_config(use_user_default=False)
     # the customer's frames again, for the spectra their pitch tracker gives the mood (not recorded: too big)
     wav = Path(data.get("wav", CALLS / (path.stem + ".wav")))
+    if not wav.exists():  # recorded in another checkout (a worktree's bench/out is a link to the same calls)
+        wav = CALLS / wav.name
     customer = sf.read(wav, dtype="float32")[0][:, 1]
     tracker = PitchTracker(config.pitch, config.audio)
     tracker.keep_spectra = True
