@@ -117,6 +117,30 @@ def real_voice_cache() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_voices(real_voice_cache):
+    """`real_voices(kind, customer, agent, line, shift_s=0.0, dither_seed=None)` renders a real-voice call
+    (tests/real_voices.py): returns (wav, truth). Every module's calls go to one folder of the tests' cache, named by
+    the renderer's own source (each file is also checked against its call's key by `rv.render`), so a call several
+    modules or xdist workers use is mixed once, and analysed once per worker by `analyze`; tests read the files
+    and write elsewhere."""
+    from tests import real_voices as rv
+    from tests.synth_cache import locked, source_digest
+
+    out = real_voice_cache / f"calls-{source_digest('real_voices.py', 'pace_corpus.py', 'callgen.py')}"
+    made = {}
+
+    def make(kind: str, customer: str, agent: str, line: str, shift_s: float = 0.0, dither_seed=None):
+        key = (kind, customer, agent, line, shift_s, dither_seed)
+        if key not in made:
+            call = rv.SCENARIOS[kind](customer, agent, line, real_voice_cache)
+            with locked(out / f"{call.name}.lock"):
+                made[key] = rv.render(call, out, real_voice_cache, shift_s=shift_s, dither_seed=dither_seed)
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def make_call(speech_tools):
     """Render a scenario: returns (wav path, truth). Rendered once across runs and xdist workers
     (tests/synth_cache.py); the files are shared, so tests read them and write elsewhere."""

@@ -20,14 +20,14 @@ FOUND_BY_S = 8.0   # the greeting's first 4 s of agent speech (`echo_min_agent_s
 
 
 @pytest.fixture(scope="module")
-def calls(tmp_path_factory, real_voice_cache):
+def calls(tmp_path_factory, real_voices):
     out = tmp_path_factory.mktemp("echo_calls")
     made = {}
 
     def make(kind: str, customer: str, agent: str, line: str, echo: bool):
         key = (kind, customer, agent, line, echo)
         if key not in made:
-            wav, truth = rv.render(rv.SCENARIOS[kind](customer, agent, line, real_voice_cache), out, real_voice_cache)
+            wav, truth = real_voices(kind, customer, agent, line)
             if echo:
                 stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
                 lag = int(ECHO_DELAY_S * rate)

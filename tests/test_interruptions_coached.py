@@ -7,10 +7,9 @@ from __future__ import annotations
 from companion.coach.rules import Coach
 from tests import real_voices as rv
 from tests.test_coach import run, timeline
-from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
 
 
-def test_a_real_agent_told_to_slow_down_who_then_cuts_in_is_told_to_keep_listening_within_3_s(real_voices, analyze):  # noqa: F811
+def test_a_real_agent_told_to_slow_down_who_then_cuts_in_is_told_to_keep_listening_within_3_s(real_voices, analyze):
     """A real agent (MEE012, a fast talker: `slow_down` after his long turns) cuts in on a real customer (MEE068) 1.9 s
     after being told to slow down, twice in the call. The talk-over is confirmed 1.5 s after he starts; held by the
     gap after the pace cue it was told 3.1-3.2 s after he started (too late to matter), now at its confirmation."""

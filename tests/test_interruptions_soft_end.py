@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from companion.monitor.interruptions import InterruptionTracker
 from tests import real_voices as rv
-from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
 
 
 def _run(config, events):
@@ -57,7 +56,7 @@ def test_a_reply_into_the_fading_end_of_the_agents_last_word_is_no_cut_in(config
     assert tracker.counts == {"agent": 1, "customer": 0}
 
 
-def test_a_real_customer_cut_in_on_whose_voice_fades_off_a_noisy_line_is_not_interrupting(real_voices, analyze):  # noqa: F811
+def test_a_real_customer_cut_in_on_whose_voice_fades_off_a_noisy_line_is_not_interrupting(real_voices, analyze):
     """The call behind the first test, through the real pipeline (`analyze_call`, real webrtcvad): MEO069 on the noisy
     line (office noise 15 dB under his speech, then the 8 kHz line), much of his voice under 300 Hz. The agent cuts in
     on him; the talk-over is the agent's, and keep_listening follows within 3 s, as for each of the agent's."""

@@ -21,7 +21,6 @@ import pytest
 import soundfile as sf
 
 from tests.line_changes import hum
-from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
 from tests.test_talkovers_drifting_line import drifting
 
 
@@ -39,7 +38,7 @@ CHANGES = {"hum": humming, "drift": drifting}
 
 
 @pytest.mark.parametrize("condition,agent,line", [("hum", "espeak:en-us", "clean"), ("drift", "real:MEE068", "noisy")])
-def test_a_calm_customer_is_not_called_upset_on_a_humming_or_wandering_line(real_voices, analyze, tmp_path,  # noqa: F811
+def test_a_calm_customer_is_not_called_upset_on_a_humming_or_wandering_line(real_voices, analyze, tmp_path,
                                                                            condition, agent, line):
     wav, _ = real_voices("calm", "FEE083", agent, line)
     changed = analyze(CHANGES[condition](wav, tmp_path))

@@ -10,15 +10,12 @@ import pytest
 import soundfile as sf
 
 from companion.monitor.pitch import PitchTracker
-from tests import real_voices as rv
 
 
 @pytest.fixture(scope="module")
-def calm_call(tmp_path_factory, real_voice_cache):
-    out, cache = tmp_path_factory.mktemp("pitch_phone_line"), real_voice_cache
-
+def calm_call(real_voices):
     def make(customer: str, line: str):
-        return rv.render(rv.SCENARIOS["calm"](customer, "espeak:en-us", line, cache), out, cache)[0]
+        return real_voices("calm", customer, "espeak:en-us", line)[0]
 
     return make
 

@@ -14,23 +14,6 @@ from tests import real_voices as rv
 MY_CUES = ("customer_upset", "customer_calmer", "keep_listening", "lower_tone")
 
 
-@pytest.fixture(scope="session")
-def real_voices(tmp_path_factory, real_voice_cache):
-    """Renders a real-voice call once per session: returns (wav, truth). The recordings come from the
-    pyannote.audio sdist (pip download into the session's cache; REAL_VOICES_SDIST may name a local copy)."""
-    out, cache = tmp_path_factory.mktemp("real_voices"), real_voice_cache
-    made = {}
-
-    def make(kind: str, customer: str, agent: str, line: str, shift_s: float = 0.0, dither_seed=None):
-        key = (kind, customer, agent, line, shift_s, dither_seed)
-        if key not in made:
-            call = rv.SCENARIOS[kind](customer, agent, line, cache)
-            made[key] = rv.render(call, out, cache, shift_s=shift_s, dither_seed=dither_seed)
-        return made[key]
-
-    return make
-
-
 def fired(doc, kinds=MY_CUES):
     return [(p["kind"], p["t"]) for p in doc["prompts"] if p["kind"] in kinds]
 

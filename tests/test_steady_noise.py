@@ -38,8 +38,8 @@ def _customer_speech_s(config, customer: np.ndarray) -> float:
 # (noise, the least share of the clean line's speaking time): before the lowered gate this call read 0.74 (white) and
 # 0.83 (hum), with it 0.87 and 0.91
 @pytest.mark.parametrize("noise,least", [("white 10 dB under", 0.8), ("hum at -42 dBFS", 0.87)])
-def test_a_calm_customers_speaking_time_holds_under_a_steady_noise(config, tmp_path, real_voice_cache, noise, least):
-    wav, _ = rv.render(rv.calm("MEO069", "espeak:en-us", "clean", real_voice_cache), tmp_path, real_voice_cache)
+def test_a_calm_customers_speaking_time_holds_under_a_steady_noise(config, real_voices, noise, least):
+    wav, _ = real_voices("calm", "MEO069", "espeak:en-us", "clean")
     customer, rate = sf.read(wav, dtype="float64", always_2d=True)
     customer = customer[:, 1]
     if noise.startswith("white"):

@@ -13,7 +13,6 @@ import pytest
 import soundfile as sf
 
 from tests.line_changes import drift_gain
-from tests.test_real_voices_mood import real_voices  # noqa: F401  (the session's real-voice calls)
 
 
 def drifting(wav, out):
@@ -29,7 +28,7 @@ def drifting(wav, out):
 # to 44.48 s, into the agent's turn), 44.82 s on the noisy one (back to 43.56 s), where the drift also widens the
 # noise's spread over the 5 s
 @pytest.mark.parametrize("customer,agent,line", [("MEO069", "real:MEE068", "clean"), ("FEE078", "real:MEE068", "noisy")])
-def test_a_calm_call_whose_customer_line_drifts_has_no_customer_talk_over(real_voices, analyze, tmp_path,  # noqa: F811
+def test_a_calm_call_whose_customer_line_drifts_has_no_customer_talk_over(real_voices, analyze, tmp_path,
                                                                          customer, agent, line):
     wav, _ = real_voices("calm", customer, agent, line)
     plain, drifted = analyze(wav), analyze(drifting(wav, tmp_path))

@@ -7,11 +7,11 @@ event."""
 from __future__ import annotations
 
 from tests import real_voices as rv
-from tests.test_real_voices_mood import overlap_run, real_voices  # noqa: F401  (the session's real-voice calls)
+from tests.test_real_voices_mood import overlap_run
 
 
 def test_a_customer_who_resumes_softly_on_a_noisy_line_just_before_the_agent_starts_is_talked_over_by_the_agent(
-        real_voices, analyze):  # noqa: F811
+        real_voices, analyze):
     """MEE009 pauses 0.9 s, resumes, and the agent starts 0.24 s later and talks on. On the noisy line his resumption
     is a murmur 3-5 dB over the office noise, his first clear word 1.25 s after the agent's start. Heard from its
     clear word, the customer cut in (a single frame 3 dB over the floor does not bridge the dip before it); heard from

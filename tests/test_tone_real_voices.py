@@ -15,25 +15,10 @@ import pytest
 from tests import real_voices as rv
 
 
-@pytest.fixture(scope="session")
-def real_calls(tmp_path_factory, real_voice_cache):
-    """Renders a real-voice call once per session (cached between runs under the tests' synthesis cache)."""
-    out, cache = tmp_path_factory.mktemp("tone_real_voices"), real_voice_cache
-    made = {}
-
-    def make(kind: str, customer: str, agent: str, line: str):
-        key = (kind, customer, agent, line)
-        if key not in made:
-            made[key] = rv.render(rv.SCENARIOS[kind](customer, agent, line, cache), out, cache)
-        return made[key]
-
-    return make
-
-
 # the customers and lines where the real agent's raised voice used to be told 4.6-4.7 s late
 @pytest.mark.parametrize("customer,line", [("FEE083", "clean"), ("FEE078", "mulaw")])
-def test_a_real_agent_who_raises_his_voice_is_told_to_lower_it_within_4_s(real_calls, analyze, customer, line):
-    wav, truth = real_calls("agent_raised", customer, "real:MEE068", line)
+def test_a_real_agent_who_raises_his_voice_is_told_to_lower_it_within_4_s(real_voices, analyze, customer, line):
+    wav, truth = real_voices("agent_raised", customer, "real:MEE068", line)
     row = rv.judge(truth, analyze(wav))
     assert row["false_lower_tone"] == [], row
     assert row["lower_tone_after_s"] is not None and row["lower_tone_after_s"] <= rv.LOWER_TONE_WITHIN_S, row
@@ -43,7 +28,7 @@ def test_a_real_agent_who_raises_his_voice_is_told_to_lower_it_within_4_s(real_c
 # sentence +6.5 dB over her usual one; both used to be told to lower their tone
 @pytest.mark.parametrize("kind,customer,agent", [("calm", "MEE009", "real:MEO069"), ("calm", "FEE083", "real:FEE078"),
                                                  ("calm", "FEE078", "real:MEE068")])
-def test_a_real_person_speaking_calmly_is_never_told_to_lower_their_tone(real_calls, analyze, kind, customer, agent):
-    wav, truth = real_calls(kind, customer, agent, "clean")
+def test_a_real_person_speaking_calmly_is_never_told_to_lower_their_tone(real_voices, analyze, kind, customer, agent):
+    wav, truth = real_voices(kind, customer, agent, "clean")
     row = rv.judge(truth, analyze(wav))
     assert row["false_lower_tone"] == [], row
