@@ -318,8 +318,11 @@ def speakers_added(extra: dict[str, list[rv.Phrase]], rv_cache: Path) -> Iterato
 
 class OtherVoices:
     """The new customers' calls: built by tests/real_voices.py's scenarios, rendered by its `render` into a
-    folder per customer (`work(customer)`, keyed by `speaker_digest`: tests/real_voices.py's cache keys do not
-    know these recordings), its real agents read from `rv_cache`."""
+    folder per customer (`work(customer)`, keyed by `speaker_digest`: tests/real_voices.py's call keys do not
+    know these recordings), its real agents read from `rv_cache`. The pieces `render` keeps in its cache are
+    keyed by what makes them (a synthesized agent's line by its text, voice and pace; a raised voice by its audio),
+    so they are kept in `rv_cache` with the meeting calls' own: a line Piper has read for one call is not read
+    again for another customer's."""
 
     def __init__(self, cache: Path, rv_cache: Path):
         self.cache = Path(cache)
@@ -343,13 +346,13 @@ class OtherVoices:
             return rv.SCENARIOS[kind](customer, agent, line, self.rv_cache)
 
     def work(self, customer: str) -> Path:
-        """Where a customer's calls (and their raised voice, the agents' lines) are rendered."""
+        """Where a customer's calls are rendered."""
         return self.cache / f"calls-{customer}-{speaker_digest(customer)[:12]}"
 
     def render(self, call: rv.Call, shift_s: float = 0.0, dither_seed: Optional[int] = None) -> tuple[Path, rv.Truth]:
         work = self.work(call.customer)
         with speakers_added(self._pool((call.customer,)), self.rv_cache):
-            return rv.render(call, work, work / "cache", shift_s=shift_s, dither_seed=dither_seed)
+            return rv.render(call, work, self.rv_cache, shift_s=shift_s, dither_seed=dither_seed)
 
     @contextmanager
     def added(self, speakers: tuple[str, ...]) -> Iterator[None]:
