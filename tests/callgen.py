@@ -122,14 +122,15 @@ def festival_available() -> bool:
 
 
 def _espeak(text: str, voice: str, speed: int, pitch: int, cache: Path) -> np.ndarray:
-    key = hashlib.sha1(f"{text}|{voice}|{speed}|{pitch}".encode()).hexdigest()[:16]
+    # sox -R: the same dither every time, so a clip (and every call made of it) is the same file on every machine
+    key = hashlib.sha1(f"{text}|{voice}|{speed}|{pitch}|R".encode()).hexdigest()[:16]
     out = cache / f"{key}.wav"
     if not out.exists():
         with tempfile.TemporaryDirectory(prefix="espeak_", dir=cache) as tmp:
             raw, made = Path(tmp) / "raw.wav", Path(tmp) / "out.wav"
             subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(raw), text],
                            check=True)
-            subprocess.run(["sox", str(raw), "-r", str(RATE), "-b", "16", str(made)], check=True)
+            subprocess.run(["sox", "-R", str(raw), "-r", str(RATE), "-b", "16", str(made)], check=True)
             os.replace(made, out)
     audio, rate = sf.read(str(out), dtype="float32")
     assert rate == RATE
