@@ -104,6 +104,8 @@ class PaceConfig:
     syllables_per_word: Annotated[float, Range(0.5, 3.0)]
     envelope_band_hz: tuple[Hertz, Hertz]
     min_dip_db: Annotated[float, Range(0.1, 20.0)]
+    close_peak_s: Annotated[float, Range(0.0, 1.0)]
+    close_peak_dip_db: Annotated[float, Range(0.0, 40.0)]
     smoothing_s: Annotated[float, Range(0.01, 0.2)]
     max_smoothing_s: Annotated[float, Range(0.01, 0.2)]
     smoothing_per_period: Annotated[float, Range(0.0, 1.0)]

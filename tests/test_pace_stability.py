@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from companion.monitor.ledger import SpeechLedger
-from companion.monitor.pace import call_wpm, rolling_wpm, smoothings, unit_kind
+from companion.monitor.pace import call_wpm, rate_kind, rate_taps, rolling_wpm, smoothings, unit_kind
 
 SPEECH_S = 8.0          # a detection window's worth of speech
 STEP = 0.04             # each 10 ms more smoothing finds this share fewer nuclei
@@ -25,6 +25,8 @@ def stretch(config, base: int) -> SpeechLedger:
         ledger.add_speech(second, 1.0)
     for i, taps in enumerate(smoothings(config.pace)):
         ledger.add_units(0.5, base * (1.0 - STEP) ** i, unit_kind(taps, config.pace))
+        if taps == rate_taps(config.pace):  # no close peaks: the rate's nuclei are all of its smoothing's
+            ledger.add_units(0.5, base * (1.0 - STEP) ** i, rate_kind(config.pace))
     return ledger
 
 

@@ -44,7 +44,7 @@ class CallMonitor:
         self.ledger = {p: SpeechLedger() for p in PARTIES}
         self.echo = EchoPath(config.vad, audio)  # the agent's voice back on the customer's line is not the customer
         self.pitch = PitchTracker(config.pitch, audio)
-        self.nuclei = SyllableNuclei(config.pace, audio)
+        self.nuclei = SyllableNuclei(config.pace, audio, agent=True)
         self.pitch.keep_spectra = True  # the agent's nuclei: where their voice is periodic or harmonic (pace.py)
         self.nucleus_frames = NucleusFrames(config.pace, audio.sample_rate, self.pitch.nfft)
         self.customer_pitch = PitchTracker(config.pitch, audio)

@@ -15,7 +15,10 @@ read under the smoothing `RATE_SMOOTHING_PER_PERIOD` of that stretch's own nucle
 (as the 40 ms smoothing measures it: under 20 ms a calm voice's split vowels look fast) at
 4 nuclei/s, growing with the square of the period: a neural voice's fast syllables need
 20 ms, drawn-out slow vowels 60-80 ms (the customer's rate, in customer.py, is still matched
-as the shortest smoothing measures it, with `smoothing_per_period`). Between two
+as the shortest smoothing measures it, with `smoothing_per_period`). That rate leaves out a peak
+under `close_peak_s` after the one before it with a dip under `close_peak_dip_db` between them
+(`rate_kind`): a drawn-out vowel that wobbled in two on a phone line made a calm stretch look
+fast and picked a shorter smoothing, which split more (flite's diphone voices). Between two
 detectors the count is interpolated, so a reading never jumps when a stretch's rate
 crosses from one detector to the next (a shifted or re-dithered call reads the same).
 Fitted and judged leave-one-engine-out on espeak-ng, festival and Piper voices:
@@ -37,7 +40,9 @@ REFERENCE_PERIOD_S = 0.25  # `smoothing_per_period` holds at this nucleus period
 # The agent's pace reads its rate (which picks the smoothing) under 40 ms, not the shortest smoothing: under
 # 20 ms a calm voice's drawn-out vowels split in office noise (a neural voice at a true 138 words/min showed
 # 5 nuclei/s), which made the stretch look fast, chose 20 ms and read it 40-60 % fast; under 40 ms they do not.
-# The smoothing is then 0.11 of the period so measured at 4 nuclei/s (in proportion to the period's square).
+# The smoothing is then 0.11 of the period so measured at 4 nuclei/s (in proportion to the period's square). The
+# rate leaves out a peak close after the one before it with a shallow dip between them (`[pace] close_peak_s`,
+# `close_peak_dip_db`; `rate_kind`); the nuclei read are still every detector's own.
 # Fitted leave-one-engine-out with bench/pace_fit.py and bench/slow_down_latency.py (docs/coaching.md).
 RATE_SMOOTHING_S = 0.04
 RATE_SMOOTHING_PER_PERIOD = 0.11
@@ -76,11 +81,17 @@ def matched_kind(nuclei_per_s: float, pace: PaceConfig) -> str:
     return unit_kind(round(matched_taps(nuclei_per_s, pace)), pace)
 
 
-def rate_kind(pace: PaceConfig) -> str:
-    """The detector whose count measures a stretch's rate for the agent's pace (`RATE_SMOOTHING_S`, or the
-    nearest that runs)."""
+def rate_taps(pace: PaceConfig) -> int:
+    """The smoothing whose nuclei measure a stretch's rate for the agent's pace (`RATE_SMOOTHING_S`, or the nearest
+    that runs)."""
     choices = smoothings(pace)
-    return unit_kind(min(max(_taps(RATE_SMOOTHING_S), choices[0]), choices[-1]), pace)
+    return min(max(_taps(RATE_SMOOTHING_S), choices[0]), choices[-1])
+
+
+def rate_kind(pace: PaceConfig) -> str:
+    """The ledger's name for the nuclei that measure a stretch's rate for the agent's pace: those of `rate_taps`,
+    a close peak with a shallow dip before it counted with the peak before it (`[pace] close_peak_s`)."""
+    return f"{unit_kind(rate_taps(pace), pace)}-rate"
 
 
 def matched_units(units_of: Callable[[str], float], speech_s: float, pace: PaceConfig, units_per_word: float,
@@ -103,27 +114,35 @@ def matched_units(units_of: Callable[[str], float], speech_s: float, pace: PaceC
 class _EnvelopePeaks:
     """Peaks of the band-energy envelope under one smoothing length, streaming."""
 
-    def __init__(self, taps: int, dip_db: float):
+    def __init__(self, taps: int, dip_db: float, close_hops: int = 0, close_dip_db: float = 0.0):
+        """`close_hops`, `close_dip_db`: a peak fewer hops after the last eligible one, with a dip under
+        `close_dip_db` between them (below the lower of the two), does not stand apart from it (0: every one does)."""
         self.taps, self.dip = taps, dip_db
+        self.close_hops, self.close_dip = close_hops, close_dip_db
         self._history = np.zeros(taps, dtype=np.float64)  # last envelope values, for smoothing
         self._rising = False
         self._min, self._max, self._max_at, self._max_ok = np.inf, -np.inf, 0, False
+        self._last_at, self._last_max = -(1 << 40), -np.inf  # the last eligible peak (counted or not)
 
-    def feed(self, db: np.ndarray, ok: np.ndarray, first_hop: int) -> list[float]:
+    def feed(self, db: np.ndarray, ok: np.ndarray, first_hop: int) -> list[tuple[float, bool]]:
+        """The peaks confirmed in this block: (call time, whether it stands apart from the eligible peak before it)."""
         padded = np.concatenate((self._history, db))
         csum = np.cumsum(np.concatenate(([0.0], padded)))
         smooth = (csum[self.taps :] - csum[: -self.taps])[1:] / self.taps
         self._history = padded[-self.taps :]
-        found: list[float] = []
+        found: list[tuple[float, bool]] = []
         dip, delay = self.dip, (self.taps - 1) / 2.0  # the smoothing delays the envelope by half its length
         rising, lo, hi, hi_at, hi_ok = self._rising, self._min, self._max, self._max_at, self._max_ok
+        last_at, last_max = self._last_at, self._last_max
         for j, value in enumerate(smooth.tolist()):
             if rising:
                 if value > hi:
                     hi, hi_at, hi_ok = value, first_hop + j, bool(ok[j])
                 elif value < hi - dip:
-                    if hi_ok:
-                        found.append((hi_at - delay) * HOP_S)
+                    if hi_ok:  # `lo`: the envelope's lowest since the last peak
+                        close = hi_at - last_at < self.close_hops and min(hi, last_max) - lo < self.close_dip
+                        found.append(((hi_at - delay) * HOP_S, not close))
+                        last_at, last_max = hi_at, hi
                     rising, lo = False, value
             else:
                 if value < lo:
@@ -131,6 +150,7 @@ class _EnvelopePeaks:
                 elif value > lo + dip:
                     rising, hi, hi_at, hi_ok = True, value, first_hop + j, bool(ok[j])
         self._rising, self._min, self._max, self._max_at, self._max_ok = rising, lo, hi, hi_at, hi_ok
+        self._last_at, self._last_max = last_at, last_max
         return found
 
 
@@ -182,7 +202,9 @@ class SyllableNuclei:
     """Streaming syllable-nucleus detector, under each smoothing of `smoothings(pace)`.
     Returns (call time, ledger kind) of the nuclei it confirms."""
 
-    def __init__(self, pace: PaceConfig, audio: AudioConfig):
+    def __init__(self, pace: PaceConfig, audio: AudioConfig, agent: bool = False):
+        """`agent`: the nuclei that measure the agent's rate (`rate_kind`) are given too: those of `rate_taps` that
+        stand apart from the one before them (`[pace] close_peak_s`, `close_peak_dip_db`)."""
         self.rate = audio.sample_rate
         self.hop = int(self.rate * HOP_S)
         if audio.frame_len % self.hop:
@@ -192,7 +214,14 @@ class SyllableNuclei:
         freqs = np.fft.rfftfreq(self.nfft, 1.0 / self.rate)
         low, high = pace.envelope_band_hz
         self._band = (freqs >= low) & (freqs <= high)
-        self._detectors = [(unit_kind(taps, pace), _EnvelopePeaks(taps, pace.min_dip_db)) for taps in smoothings(pace)]
+        self._rate_kind = rate_kind(pace) if agent else None
+        self._detectors: list[tuple[str, _EnvelopePeaks, Optional[str]]] = [
+            (unit_kind(taps, pace), _EnvelopePeaks(taps, pace.min_dip_db), None)
+            for taps in smoothings(pace) if not (agent and taps == rate_taps(pace))]
+        if agent:  # the rate's smoothing: each of its nuclei, and those that stand apart as the rate's
+            close = (_taps(pace.close_peak_s), pace.close_peak_dip_db) if pace.close_peak_s > 0 else (0, 0.0)
+            self._detectors.append((unit_kind(rate_taps(pace), pace), _EnvelopePeaks(rate_taps(pace), pace.min_dip_db, *close),
+                                    self._rate_kind))
         self._prev_energy = 0.0
         self._hop_index = 0
 
@@ -209,7 +238,12 @@ class SyllableNuclei:
         self._prev_energy = float(energy[-1])
         db = 10.0 * np.log10(np.maximum(pair, 1e-12))
         ok = np.repeat(eligible, self.hops_per_frame)
-        found = [(t, kind) for kind, detector in self._detectors for t in detector.feed(db, ok, self._hop_index)]
+        found: list[tuple[float, str]] = []
+        for kind, detector, apart_kind in self._detectors:
+            for t, apart in detector.feed(db, ok, self._hop_index):
+                found.append((t, kind))
+                if apart and apart_kind is not None:
+                    found.append((t, apart_kind))
         self._hop_index += db.size
         return found
 
