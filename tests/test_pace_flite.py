@@ -6,10 +6,11 @@ session); here, one passage each of three of them:
 - at a calm ~140 words/min on a noisy 8 kHz mu-law phone line, the clustergen voice `awb` reads within 15 % and is
   not told to slow down;
 - on the same line, the diphone voice `kal` is (a strict expected failure, so the suite says when it stops): over
-  12 s its nuclei
-  read 194-220 words/min where it speaks 143; the phone line and its noise add envelope peaks (the same seconds
-  under the 40 ms detector: 44 nuclei on a clean headset, 55 here), and the rule that reads a stretch under the
-  smoothing matched to its own rate then picks 22 ms instead of 33 ms (67 nuclei instead of about 47);
+  12 s its nuclei read up to 194 words/min where it speaks 143 (194-220 before the tenth session); the phone line and
+  its noise add envelope peaks (the same seconds under the 40 ms detector: 44 nuclei on a clean headset, 55 here),
+  and the rule that reads a stretch under the smoothing matched to its own rate then picked 22 ms instead of 33 ms
+  (67 nuclei instead of about 47). The rate now leaves out close peaks with a shallow dip between them
+  (`[pace] close_peak_s`), which takes most of that back, not all: told at 34.3 s instead of 29.8 s;
 - the clustergen voice `slt` at ~200 on a clean headset reads more than 15 % low (a strict expected failure): it makes fewer
   envelope peaks per word than any fitted voice under every smoothing and dip (1.21 nuclei per word where 1.43 is
   shipped), so a fast slt agent is read as about 165-190 and not told within 15 s.
@@ -61,8 +62,9 @@ def test_a_calm_clustergen_voice_reads_within_15_percent_and_is_not_told_to_slow
     assert told(doc) == []
 
 
-@pytest.mark.xfail(strict=True, reason="flite's kal diphone voice at a true 143 reads 194-220 words/min over 12 s on "
-                   "a noisy phone line (extra envelope peaks, then a shorter smoothing): told at 29.8 s (2026-12-06)")
+@pytest.mark.xfail(strict=True, reason="flite's kal diphone voice at a true 143 reads up to 194 words/min over 12 s on "
+                   "a noisy phone line (extra envelope peaks): told at 34.3 s (2026-12-07; 194-220 and 29.8 s before "
+                   "the rate left out close, shallow peaks)")
 def test_a_calm_diphone_voice_is_not_told_to_slow_down_on_a_noisy_phone_line(heard):
     clip, doc = heard("kal", "delivery_delay", 140, NOISY_PHONE)
     assert clip.true_wpm <= CALM_WPM, clip.true_wpm
