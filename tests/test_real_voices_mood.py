@@ -35,13 +35,18 @@ def test_a_high_voice_the_pitch_tracker_mostly_reads_an_octave_or_more_low_is_st
     """FEO070 (a speaker no constant was fitted on; about 250 Hz): on a clean line the tracker reads 60 % of her
     frames at a half, a third or a quarter of her pitch, so the median of her first 20 s sat at about 100 Hz among
     those errors and her raised voice read anywhere from -1.5 to +13 semitones against it: told upset late or never.
-    Her pitch is now read from where her voice gathers (her register)."""
+    Her pitch is now read from where her voice gathers (her register).
+    Her raised seconds read louder and higher only every other second (+3.4 dB and +3.5 st, then +9 dB with no pitch
+    read), so she was never heard raised two seconds running and her calm was counted from the calm state's start,
+    1-2 s into her calm turn: calmer at 32.2 s. Her reading came back under the line within that turn's first window,
+    so the turn was calm from its start and her calm counts from the end of the turn before it (`customer.py`,
+    `CALM_FROM_TURN_BEFORE`)."""
     wav, truth = real_voices("grows_upset", "FEO070", "piper:joe", "clean")
     doc = analyze(wav)
     row = rv.judge(truth, doc)
     assert row["upset_ok"], row   # within 6 s of her raised voice, and no other customer_upset
     assert [s["state"] for s in doc["customer_states"]] == ["calm", "upset", "calm"], doc["customer_states"]
-    assert row["calmer_after_s"] is not None and row["false_calmer"] == [], row
+    assert row["calmer_ok"], row  # within 30 s of her calm return, and no other customer_calmer
 
 
 @pytest.mark.parametrize("line", ["clean", "mulaw"])

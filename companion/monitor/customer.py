@@ -146,6 +146,11 @@ FLOOR_AT_WINDOWS = True    # the baseline's floor: the floor as each of its wind
                            # its level was read at, not every floor read while it formed: with her line's level
                            # wandering +-5 dB, the two medians stood 2-4 dB apart and each re-basing by the floor's step
                            # carried the difference (FEE083 called upset on 4 of 12 calm calls, 2 with this)
+CALM_FROM_TURN_BEFORE = True  # their reading came back under the line within a new turn's first window of speech:
+                           # that turn was calm from its start, so the raised voice ended with the turn before it, and
+                           # `calm_s` counts from there (it was never "heard raised" second by second: a high voice whose
+                           # seconds read louder and higher only now and then, FEO070, counted from the calm state's
+                           # start, 1-2 s into her calm turn and 4-5 s after her raised voice: calmer at 31-32 s)
 MOODS: tuple[Mood, ...] = tuple(Mood)  # in rising order: calm, tense, upset
 
 
@@ -268,6 +273,8 @@ class CustomerMood:
         self.state: Optional[Mood] = None
         self._since = 0.0                          # when the shown state began
         self._pending: Optional[tuple[int, float]] = None  # (wanted state, since)
+        self._pending_from: Optional[float] = None  # a calmer state wanted within a new turn's first window: when the
+                                                    # turn before it ended
         self._chunk: list[tuple[float, float, float]] = []  # the speech second being gathered: (t, level, st)
         self._chunk_spectra: list[np.ndarray] = []         # and its frames' spectra (when given)
         self._last_raised: Optional[float] = None  # end of their last second of speech heard raised
@@ -275,6 +282,7 @@ class CustomerMood:
         self.reading = MoodReading()
         self._last_speech_t = 0.0                  # the end of their last speech frame (call time)
         self._turn_frames = 0                      # their speech frames since their last silence of TENSE_QUIET_S
+        self._turn_before_end: Optional[float] = None  # when the turn before this one ended
 
     @property
     def base_level(self) -> Optional[float]:
@@ -305,6 +313,7 @@ class CustomerMood:
             first_speech = first_t + int(idx[0]) * self._frame_s
             if first_speech - self._last_speech_t >= TENSE_QUIET_S:  # a new turn after their silence
                 self._turn_frames = 0
+                self._turn_before_end = self._last_speech_t
             self._turn_frames += int(idx.size)
             self._last_speech_t = first_t + (int(idx[-1]) + 1) * self._frame_s
         self._recent_pitches.extend(pitches.tolist())
@@ -648,11 +657,14 @@ class CustomerMood:
         rising = target > current
         if self._pending is None or (self._pending[0] > current) != rising:
             self._pending = (target, now)
+            in_new_turn = self._turn_frames < self._window and now - self._last_speech_t < TENSE_QUIET_S
+            self._pending_from = self._turn_before_end if CALM_FROM_TURN_BEFORE and not rising and in_new_turn else None
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
         wanted = MOODS[target]
         # calmer since their voice first came back under the line (the dwell only keeps the strip from flickering)
-        self.state, self._since, self._pending = wanted, now if rising else self._pending[1], None
+        since = now if rising else min(self._pending[1], self._pending_from or self._pending[1])
+        self.state, self._since, self._pending = wanted, since, None
         return CustomerState(round(now, 3), wanted)
 
     def calm_s(self, now: float) -> float:
