@@ -313,7 +313,7 @@ class CustomerMood:
             first_speech = first_t + int(idx[0]) * self._frame_s
             if first_speech - self._last_speech_t >= TENSE_QUIET_S:  # a new turn after their silence
                 self._turn_frames = 0
-                self._turn_before_end = self._last_speech_t
+                self._turn_before_end = self._last_speech_t if self._heard > idx.size else None  # (none: their first)
             self._turn_frames += int(idx.size)
             self._last_speech_t = first_t + (int(idx[-1]) + 1) * self._frame_s
         self._recent_pitches.extend(pitches.tolist())
@@ -662,8 +662,14 @@ class CustomerMood:
         if now - self._pending[1] < (self.config.dwell_s if rising else self.config.calm_dwell_s):
             return None
         wanted = MOODS[target]
-        # calmer since their voice first came back under the line (the dwell only keeps the strip from flickering)
-        since = now if rising else min(self._pending[1], self._pending_from or self._pending[1])
+        # calmer since their voice first came back under the line (the dwell only keeps the strip from flickering), or
+        # since the turn before a calm turn ended (`CALM_FROM_TURN_BEFORE`)
+        if rising:
+            since = now
+        elif self._pending_from is None:
+            since = self._pending[1]
+        else:
+            since = min(self._pending[1], self._pending_from)
         self.state, self._since, self._pending = wanted, since, None
         return CustomerState(round(now, 3), wanted)
 
