@@ -159,6 +159,7 @@ class InterruptionConfig:
     min_overlap_s: Annotated[float, Range(0.1, 30.0)]
     min_lead_s: Annotated[float, Range(0.0, 30.0)]
     resume_s: Annotated[float, Range(0.0, 10.0)]
+    agent_resume_s: Annotated[float, Range(0.0, 10.0)]  # the agent's pause a customer's answer does not cut into
     reclaim_s: Annotated[float, Range(0.0, 60.0)]   # cut in on, back within this long: carrying on, not cutting in
 
 
@@ -331,6 +332,7 @@ WITHIN = (
     ("pace.smoothing_s", "pace.max_smoothing_s"),  # the shortest smoothing and the longest
     ("customer.loudness_spread_least_db", "customer.loudness_spread_most_db"),  # a spread's floor and ceiling
     ("customer.pitch_spread_least_semitones", "customer.pitch_spread_most_semitones"),
+    ("interruptions.agent_resume_s", "interruptions.resume_s"),  # the agent's turn holds no longer than a turn does
 )
 # Pairs written low to high.
 INCREASING = ("coach.slow_down.target_wpm", "pace.envelope_band_hz")

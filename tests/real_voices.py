@@ -891,9 +891,11 @@ def agent_raised(customer: str, agent: str, line: str, cache: Optional[Path] = N
     return Call(_name("agent_raised", customer, agent, line), "agent_raised", customer, agent, line, tuple(s))
 
 
-def talkovers(customer: str, agent: str, line: str, cache: Optional[Path] = None) -> Call:
+def talkovers(customer: str, agent: str, line: str, cache: Optional[Path] = None, cut_in_s: float = 1.2,
+              kind: str = "talkovers") -> Call:
     """Talk-overs both ways, about 25 s apart (a cue's cooldown is 20 s), between calm turns:
-    1. the agent cuts in 1.2 s into a long customer turn and talks on (by agent);
+    1. the agent cuts in `cut_in_s` into a long customer turn (which starts 0.5 s after the agent's last word) and
+       talks on (by agent);
     2. the customer cuts in 1.5 s into a long agent turn and talks on (by customer);
     3. the agent cuts in; the customer stops for 0.8 s, then carries on over the agent (one talk-over,
        by the agent: the customer resuming their own sentence is not interrupting);
@@ -909,7 +911,7 @@ def talkovers(customer: str, agent: str, line: str, cache: Optional[Path] = None
     talk = []
     # 1. the agent cuts in
     s.append(Part("customer", long_c(), gap=0.5, label="c1", tag="calm"))
-    s.append(Part("agent", ref="c1", offset=1.2, label="t1", tag="cut_in", **agent_long()))
+    s.append(Part("agent", ref="c1", offset=cut_in_s, label="t1", tag="cut_in", **agent_long()))
     talk.append(("t1", "agent"))
     _calm_turns(s, pool, ag, 8.0, "calm_a", backchannel_every=99)
     # 2. the customer cuts in
@@ -919,8 +921,8 @@ def talkovers(customer: str, agent: str, line: str, cache: Optional[Path] = None
     s.append(Part("agent", gap=0.6, **ag.line()))
     _calm_turns(s, pool, ag, 8.0, "calm_b", backchannel_every=99)
     # 3. cut in on, the customer stops and carries on
-    s.append(Part("customer", long_c(), gap=0.5, label="c3", tag="calm", max_s=1.2 + 1.8))
-    s.append(Part("agent", ref="c3", offset=1.2, label="t3", tag="cut_in", **agent_long()))
+    s.append(Part("customer", long_c(), gap=0.5, label="c3", tag="calm", max_s=cut_in_s + 1.8))
+    s.append(Part("agent", ref="c3", offset=cut_in_s, label="t3", tag="cut_in", **agent_long()))
     s.append(Part("customer", long_c(), ref="c3", ref_end=True, offset=0.8, label="c3b", tag="carries_on"))
     talk.append(("t3", "agent"))
     s.append(Part("agent", gap=0.6, **ag.line()))
@@ -932,8 +934,13 @@ def talkovers(customer: str, agent: str, line: str, cache: Optional[Path] = None
     talk.append(("t4", "agent"))
     s.append(Part("agent", gap=0.6, **ag.line()))
     _calm_turns(s, pool, ag, 10.0, "calm_d", backchannel_every=2)
-    return Call(_name("talkovers", customer, agent, line), "talkovers", customer, agent, line, tuple(s),
-                talkovers=tuple(talk))
+    return Call(_name(kind, customer, agent, line), kind, customer, agent, line, tuple(s), talkovers=tuple(talk))
+
+
+def quick_cut_ins(customer: str, agent: str, line: str, cache: Optional[Path] = None) -> Call:
+    """`talkovers` with the agent cutting in 0.5 s into the customer's answers, 1 s after their own last word: a pause
+    between the agent's sentences is shorter, so the customer, who answered in it, held the floor (by agent)."""
+    return talkovers(customer, agent, line, cache, cut_in_s=0.5, kind="quick_cut_ins")
 
 
 def line_jump(customer: str, agent: str, line: str, cache: Optional[Path] = None) -> Call:
@@ -946,6 +953,7 @@ def line_jump(customer: str, agent: str, line: str, cache: Optional[Path] = None
 
 
 SCENARIOS = {"calm": calm, "grows_upset": grows_upset, "agent_raised": agent_raised, "talkovers": talkovers,
+             "quick_cut_ins": quick_cut_ins,
              "line_jump": line_jump}
 
 

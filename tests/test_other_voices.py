@@ -81,6 +81,17 @@ def test_talk_overs_with_a_customer_from_another_source_are_found_and_given_to_t
     assert row["false_upset"] == [], row
 
 
+def test_an_agent_who_cuts_in_on_an_answer_that_begins_with_a_murmur_is_talking_over_the_customer(other_voices, analyze):
+    """The agent cuts in 0.5 s into each of his answers, which begin with a soft "uh" the voice activity hears only from
+    the first clear word after it (on a mu-law line): the agent's start is heard first, and the talk-overs are still the
+    agent's, with keep_listening within 3 s of each."""
+    wav, truth = other_voices("quick_cut_ins", "M_mfa_en", "piper:joe", "mulaw")
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["talkovers_matched"] == row["talkovers_true"] == row["talkovers_found"] == 4, (row, doc["interruptions"])
+    assert row["talkovers_wrong_party"] == [] and row["keep_listening_missed"] == [], row
+
+
 # Customers' tracks of bench/other_voices_accuracy.py's talk-over calls, each built from the customer's cached
 # phrases where that call placed them (its first seconds; the agent's channel left silent: no render): where each
 # phrase (or phrases joined) starts, and where the call cut it short (seconds), if it did.

@@ -112,6 +112,20 @@ def test_talk_overs_on_real_voices_are_found_and_given_to_the_right_party(real_v
     assert [i["by"] for i in doc["interruptions"]] == ["agent", "customer", "agent", "agent"]
 
 
+@pytest.mark.parametrize("customer,agent,line", [("FEE078", "espeak:en-us", "clean"), ("MEE009", "piper:joe", "mulaw")])
+def test_an_agent_who_cuts_in_half_a_second_into_an_answer_is_talking_over_the_customer(real_voices, analyze, customer,
+                                                                                         agent, line):
+    """The same talk-overs with the agent cutting in 0.5 s into the customer's answers, 1 s after their own last word
+    (the agent's cut-ins used to be the customer's: a pause of the agent's up to 1.5 s held their turn); keep_listening
+    within 3 s of each of the agent's."""
+    wav, truth = real_voices("quick_cut_ins", customer, agent, line)
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["talkovers_matched"] == row["talkovers_true"] == row["talkovers_found"] == 4, (row, doc["interruptions"])
+    assert row["talkovers_wrong_party"] == [] and row["keep_listening_missed"] == [], row
+    assert [i["by"] for i in doc["interruptions"]] == ["agent", "customer", "agent", "agent"]
+
+
 def test_shifting_a_call_or_changing_its_dither_does_not_change_which_prompts_fire(real_voices, analyze):
     """The same call moved by up to 30 ms either way on the clock, or quantised with another dither: the same
     prompts of the customer's and the talk-over cues, each within two seconds of the original (calmer is
@@ -184,3 +198,54 @@ def test_an_answer_after_the_customer_has_finished_is_no_talk_over(config):
         ("close", "customer", 7.9), ("voiced", "agent", 12.0), ("close", "agent", 12.0),
     ])
     assert found == []  # half a second over the agent: a backchannel
+
+
+def test_an_agent_who_comes_back_over_an_answer_given_in_their_pause_is_talking_over(config):
+    # the agent's last word ends at 4 s; the customer answers 0.5 s later; the agent cuts in 0.5 s into the answer
+    # (a 1 s pause of theirs, longer than a pause between their sentences) and both talk on: the agent's talk-over
+    tracker, found = overlap_run(config, [
+        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
+        ("open", "customer", 4.5), ("open", "agent", 5.0), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
+        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
+    ])
+    assert [(i.by, i.t) for i in found] == [("agent", 5.0)]
+    assert tracker.counts == {"agent": 1, "customer": 0}
+
+
+def test_a_customer_who_starts_in_the_pause_between_the_agents_sentences_is_cutting_in(config):
+    # the agent pauses 0.66 s between two sentences; the customer starts 0.22 s into the pause and the agent goes on
+    # with their next sentence: the customer cut in (a neural agent voice's pause, 2.7 s into a long turn)
+    tracker, found = overlap_run(config, [
+        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
+        ("open", "customer", 4.22), ("open", "agent", 4.66), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
+        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
+    ])
+    assert [(i.by, i.t) for i in found] == [("customer", 4.22)]
+
+
+def test_an_answer_heard_late_on_a_noisy_line_is_still_talked_over_by_the_agent(config):
+    # the customer's answer begins with a murmur under office noise 0.5 s after the agent's last word; the line lets
+    # it be heard only at 1.16 s; the agent comes back at 1.68 s, 0.52 s after the answer was heard (M_mfa_en)
+    tracker, found = overlap_run(config, [
+        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
+        ("open", "customer", 5.16), ("open", "agent", 5.68), ("voiced", "customer", 9.0), ("voiced", "agent", 9.0),
+        ("close", "customer", 9.0), ("voiced", "agent", 12.0), ("close", "agent", 12.0),
+    ])
+    assert [(i.by, i.t) for i in found] == [("agent", 5.68)]
+
+
+def test_an_answer_that_began_with_a_murmur_is_heard_before_the_agent_who_cut_in_on_it(config):
+    # the customer's answer begins with a soft "uh" 0.5 s after the agent's last word; its first clear word comes only
+    # after the agent has cut in, so the tracker hears the agent's start first and the customer's (from the murmur)
+    # after it: the two are put back in the order they spoke (M_mfa_en's answers, on the mu-law and noisy lines)
+    tracker = InterruptionTracker(config.interruptions)
+    found = [tracker.turn_opened("agent", 0.0), tracker.turn_closed("agent", 4.0, 4.04),
+             tracker.turn_opened("agent", 5.04), tracker.turn_opened("customer", 4.52)]
+    for t in (6.0, 7.0, 8.0, 9.0):
+        tracker.voiced("agent", t)
+        tracker.voiced("customer", t)
+        found.append(tracker.expire(t))
+    found += [tracker.turn_closed("customer", 9.0), tracker.expire(10.6), tracker.turn_closed("agent", 12.0),
+              tracker.expire(float("inf"))]
+    assert [(i.by, i.t) for i in found if i is not None] == [("agent", 5.04)]
+    assert tracker.counts == {"agent": 1, "customer": 0}

@@ -10,10 +10,14 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
 - starting over the other's speech, when the other's turn at the floor has lasted `min_lead_s`
   (two parties starting within `min_lead_s` of each other after a silence start together: no one's);
 - or starting inside the other's short pause (within `resume_s` of their last word), when they carry
-  on with their turn (their pause no longer than `resume_s`, or coming back within twice `min_lead_s`
-  of that start, an order the voice activity cannot tell: a soft first word is heard late): the one
-  who carried on is talked over. So a customer who resumes 0.24 s before the agent starts is talked
-  over by the agent.
+  on with their turn: the one who carried on is talked over. The customer carries on through a pause of
+  up to `resume_s`, or coming back within twice `min_lead_s` of the agent's start (an order the voice
+  activity cannot tell: a soft first word is heard late), so a customer who resumes 0.24 s before the
+  agent starts is talked over by the agent. The agent carries on only through `agent_resume_s` (a
+  breath, a pause between their sentences), or coming back within `min_lead_s` of the customer's start:
+  a customer who answered in a longer pause of the agent's holds the floor (they did not start over the
+  agent), and an agent who comes back over that answer talks over them — an agent cutting in 0.5 s into
+  an answer that came 0.5 s after their last word was once the customer's cut-in.
 
 Starts are the ones heard (a soft first word, companion/vad/voice_activity.py), ends the last clear word, and whether the other
 was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
@@ -46,6 +50,7 @@ class _Party:
     last_end: Optional[float] = None     # end of the last closed one (its last clear word)
     last_sound: Optional[float] = None   # ... and of its soft last sound after it (a murmur under the gate), if any
     floor_start: Optional[float] = None  # start of the turn at the floor (turns joined across short pauses)
+    floor_before: Optional[float] = None  # ... as it was before the turn in progress opened
     last_voiced: float = -1.0
 
 
@@ -79,21 +84,39 @@ class InterruptionTracker:
         return p.open is not None or (p.last_end is not None and now - p.last_end <= self.config.resume_s)
 
     def turn_opened(self, party: Party, start: float) -> Optional[Interruption]:
-        """A voice-activity turn starts; returns a talk-over this shows to be over."""
+        """A voice-activity turn starts; returns a talk-over this shows to be over. A start heard from a soft first word
+        is known only when the clear word comes: when the other's turn opened after it meanwhile, their opening is taken
+        back and the two are heard in the order they spoke (an answer that began with a murmur, cut in on before its
+        first clear word, was the customer's talk-over of the agent who cut in)."""
+        other = self._p[OTHER[party]]
+        if other.open is not None and other.open > start and self.over is None:
+            theirs = other.open
+            other.open, other.floor_start = None, other.floor_before
+            first = self._open(party, start)
+            return self._open(OTHER[party], theirs) or first
+        return self._open(party, start)
+
+    def _open(self, party: Party, start: float) -> Optional[Interruption]:
         c = self.config
         me, other = self._p[party], self._p[OTHER[party]]
+        me.floor_before = me.floor_start
         # my pause: from my last sound to my first (each heard, a soft word too)
         resuming = me.last_sound is not None and start - me.last_sound <= c.resume_s
         # the other was speaking when I started: in a turn, or in one that ended after my start (a start heard from a
         # soft first word is known only when the clear word comes, and the other's turn may have closed meanwhile)
         other_speaking = other.open is not None or (other.last_end is not None and other.last_end > start)
         # the other started inside my short pause and I carry on my turn (or come back as they start, which the
-        # voice activity cannot order: a soft first word is heard late): they cut into my turn
+        # voice activity cannot order: a soft first word is heard late): they cut into my turn. The customer's turn
+        # holds through `resume_s`; the agent's only through `agent_resume_s`, and the agent comes back "as they
+        # start" within `min_lead_s` of it: past that, the customer answered in the agent's pause and holds the floor
+        # (they took it; they did not start over the agent), and an agent who comes back over them talks over them
         started_in_pause = (other_speaking and me.last_end is not None and other.floor_start is not None
                             and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
-        cut_into = started_in_pause and other.floor_start is not None \
-            and (resuming or start - other.floor_start <= 2 * c.min_lead_s)
-        if not (resuming or cut_into):
+        holds, together = (c.resume_s, 2 * c.min_lead_s) if party == "customer" else (c.agent_resume_s, 0.0)
+        cut_into = started_in_pause and other.floor_start is not None and (
+            start - other.floor_start <= together or (me.last_sound is not None and start - me.last_sound <= holds))
+        took_floor = started_in_pause and not cut_into
+        if took_floor or not (resuming or cut_into):
             me.floor_start = start
         me.open = start
         ended = self._expire_floors(start)
@@ -105,7 +128,7 @@ class InterruptionTracker:
         elif cut_into:
             assert other.floor_start is not None
             self.over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
-        elif other_speaking and not resuming and other.floor_start is not None \
+        elif other_speaking and (took_floor or not resuming) and other.floor_start is not None \
                 and start - other.floor_start >= c.min_lead_s:
             self.over = _TalkOver(party, start, floor_since=start)
         self._voiced_changed(start)

@@ -115,7 +115,8 @@ class VoiceActivity:
         self._noise_frames = round(NOISE_STATS_S / audio.frame_s)
         self._levels = np.zeros(0)     # the last frames' levels (look-back and noise), before this block
         self._quiet = np.zeros(0, dtype=bool)  # ... and whether each was under the speech gate
-        self._turn_end = -1              # where this party's last turn ended (a start never moves back over it)
+        self._turn_end = -1              # where this party's last turn ended, its soft last sound included (a start
+                                         # never moves back over it)
         self._window = max(1, round(vad.noise_window_s / audio.frame_s))  # in frames, whatever the block size
         # a steady noise close under the voice: the gate lowered to the noise's reach, not under the voice's depth
         self._steady = vad.voice_depth_db > 0.0
@@ -214,7 +215,7 @@ class VoiceActivity:
                     soft_end = self._soft_end(end, first_frame + at + 1, first_frame + n)
                     changes.append(TurnChange(self._turn_start, end, first_frame + at,
                                               soft_end_frame=soft_end if soft_end > end else None))
-                    self._turn_end = end
+                    self._turn_end = max(end, soft_end)   # its soft last sound was this turn's, not the next one's
                     self.speaking = False
                     self._turn_start = None
                     in_turn[a:at] = True
