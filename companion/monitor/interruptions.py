@@ -14,10 +14,11 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
   up to `resume_s`, or coming back within twice `min_lead_s` of the agent's start (an order the voice
   activity cannot tell: a soft first word is heard late), so a customer who resumes 0.24 s before the
   agent starts is talked over by the agent. The agent carries on only through `agent_resume_s` (a
-  breath, a pause between their sentences), or coming back within `min_lead_s` of the customer's start:
+  breath, a pause between their sentences), or when their start is heard no later than the customer's:
   a customer who answered in a longer pause of the agent's holds the floor (they did not start over the
-  agent), and an agent who comes back over that answer talks over them — an agent cutting in 0.5 s into
-  an answer that came 0.5 s after their last word was once the customer's cut-in.
+  agent), and an agent who comes back over that answer, `min_lead_s` or more into it, talks over them
+  (sooner, the two started together: no one's) — an agent cutting in 0.5 s into an answer that came 0.5 s
+  after their last word was once the customer's cut-in.
 
 Starts are the ones heard (a soft first word, companion/vad/voice_activity.py), ends the last clear word, and whether the other
 was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
@@ -86,8 +87,8 @@ class InterruptionTracker:
     def turn_opened(self, party: Party, start: float) -> Optional[Interruption]:
         """A voice-activity turn starts; returns a talk-over this shows to be over. A start heard from a soft first word
         is known only when the clear word comes: when the other's turn opened after it meanwhile, their opening is taken
-        back and the two are heard in the order they spoke (an answer that began with a murmur, cut in on before its
-        first clear word, was the customer's talk-over of the agent who cut in)."""
+        back and the two are heard in the order they spoke (an answer that began with a murmur and was cut in on before
+        its first clear word was once logged as the customer talking over the agent who cut in)."""
         other = self._p[OTHER[party]]
         if other.open is not None and other.open > start and self.over is None:
             theirs = other.open
@@ -108,8 +109,9 @@ class InterruptionTracker:
         # the other started inside my short pause and I carry on my turn (or come back as they start, which the
         # voice activity cannot order: a soft first word is heard late): they cut into my turn. The customer's turn
         # holds through `resume_s`; the agent's only through `agent_resume_s`, and the agent comes back "as they
-        # start" within `min_lead_s` of it: past that, the customer answered in the agent's pause and holds the floor
-        # (they took it; they did not start over the agent), and an agent who comes back over them talks over them
+        # start" only when heard no later than them: past that, the customer answered in the agent's pause and holds
+        # the floor (they took it; they did not start over the agent), and an agent who comes back over them talks
+        # over them
         started_in_pause = (other_speaking and me.last_end is not None and other.floor_start is not None
                             and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
         holds, together = (c.resume_s, 2 * c.min_lead_s) if party == "customer" else (c.agent_resume_s, 0.0)
