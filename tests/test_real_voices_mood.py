@@ -249,3 +249,15 @@ def test_an_answer_that_began_with_a_murmur_is_heard_before_the_agent_who_cut_in
               tracker.expire(float("inf"))]
     assert [(i.by, i.t) for i in found if i is not None] == [("agent", 5.04)]
     assert tracker.counts == {"agent": 1, "customer": 0}
+
+
+def test_an_agent_heard_just_after_an_answer_on_a_noisy_line_is_still_talking_over_it(config):
+    # the answer starts 0.5 s after the agent's last word, but the noisy line lets it be heard only 0.74 s later, 0.26 s
+    # before the agent cuts in (MEE009): the customer still answered first, in a pause of the agent's longer than a
+    # breath, and the agent talked over them (not "starting together")
+    tracker, found = overlap_run(config, [
+        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
+        ("open", "customer", 4.74), ("open", "agent", 5.0), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
+        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
+    ])
+    assert [(i.by, i.t) for i in found] == [("agent", 5.0)]

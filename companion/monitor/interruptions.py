@@ -16,9 +16,10 @@ shorter overlaps are backchannels, "mm-hmm", "right"):
   agent starts is talked over by the agent. The agent carries on only through `agent_resume_s` (a
   breath, a pause between their sentences), or when their start is heard no later than the customer's:
   a customer who answered in a longer pause of the agent's holds the floor (they did not start over the
-  agent), and an agent who comes back over that answer, `min_lead_s` or more into it, talks over them
-  (sooner, the two started together: no one's) — an agent cutting in 0.5 s into an answer that came 0.5 s
-  after their last word was once the customer's cut-in.
+  agent), and an agent who comes back over that answer talks over them, however soon after its start it
+  was heard (a noisy line hears an answer's first sounds late: 0.26 s before the agent who cut in 0.5 s
+  into it) — an agent cutting in 0.5 s into an answer that came 0.5 s after their last word was once the
+  customer's cut-in.
 
 Starts are the ones heard (a soft first word, companion/vad/voice_activity.py), ends the last clear word, and whether the other
 was speaking is judged at the moment a start was heard from: a soft first word is known only when the clear word comes,
@@ -111,7 +112,7 @@ class InterruptionTracker:
         # holds through `resume_s`; the agent's only through `agent_resume_s`, and the agent comes back "as they
         # start" only when heard no later than them: past that, the customer answered in the agent's pause and holds
         # the floor (they took it; they did not start over the agent), and an agent who comes back over them talks
-        # over them
+        # over them, however soon after the answer was heard (not `min_lead_s`: on a noisy line its start is late)
         started_in_pause = (other_speaking and me.last_end is not None and other.floor_start is not None
                             and 0.0 <= other.floor_start - me.last_end <= c.resume_s)
         holds, together = (c.resume_s, 2 * c.min_lead_s) if party == "customer" else (c.agent_resume_s, 0.0)
@@ -131,7 +132,7 @@ class InterruptionTracker:
             assert other.floor_start is not None
             self.over = _TalkOver(OTHER[party], other.floor_start, floor_since=other.floor_start)
         elif other_speaking and (took_floor or not resuming) and other.floor_start is not None \
-                and start - other.floor_start >= c.min_lead_s:
+                and start - other.floor_start >= (0.0 if took_floor else c.min_lead_s):
             self.over = _TalkOver(party, start, floor_since=start)
         self._voiced_changed(start)
         return ended
