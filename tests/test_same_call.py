@@ -304,7 +304,7 @@ def test_a_worker_killed_mid_import_names_its_files_and_the_next_import_does_the
             run.wait()
     assert run.returncode == 1, stderr
     named = [line for line in stderr.splitlines() if "stopped before it was done; import it again" in line]
-    assert named and all(line.startswith("[") for line in named)
+    assert named and all(line.startswith("[") for line in named), stderr  # (failed once under a loaded CI: say why)
     assert f"{2 - len(named)} imported, 0 already in the history, {len(named)} not imported" in stderr
     again = companion("import", folder)
     assert again.returncode == 0, again.stderr
