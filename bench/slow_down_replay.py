@@ -123,11 +123,11 @@ def record(engines: list[str], rates: list[int], edges: list[int], seeds: int, w
     print(f"{len(rows)} calls recorded in {time.time() - began:.0f} s -> {OUT}")
 
 
-def replay_one(row: dict, overrides: dict[str, float], window: Optional[float]) -> dict:
+def replay_one(row: dict, overrides: dict[str, float], window: Optional[float], config: Any = None) -> dict:
     from companion.coach.rules import Coach
     from companion.config import load_config
 
-    config = load_config(use_user_default=False)
+    config = config or load_config(use_user_default=False)
     rule = dataclasses.replace(config.coach.slow_down, **overrides)
     if window is not None:
         rule = dataclasses.replace(rule, window_speech_s=window)
@@ -144,10 +144,13 @@ def replay_one(row: dict, overrides: dict[str, float], window: Optional[float]) 
 
 
 def judge(rows: list[dict], overrides: dict[str, float], window: Optional[float], misses: bool) -> None:
+    from companion.config import load_config
+
+    config = load_config(use_user_default=False)  # once: every call is replayed with the same settings
     calm_by, fast_by = defaultdict(lambda: [0, 0]), defaultdict(lambda: [0, 0])
     bad = []
     for row in rows:
-        out = replay_one(row, overrides, window)
+        out = replay_one(row, overrides, window, config)
         group = f"{row['engine']} {row['voice']}"
         if max(row["true_wpm"]) <= sdl.CALM_WPM:
             calm_by[group][1] += 1

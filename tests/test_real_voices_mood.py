@@ -238,16 +238,12 @@ def test_an_answer_that_began_with_a_murmur_is_heard_before_the_agent_who_cut_in
     # the customer's answer begins with a soft "uh" 0.5 s after the agent's last word; its first clear word comes only
     # after the agent has cut in, so the tracker hears the agent's start first and the customer's (from the murmur)
     # after it: the two are put back in the order they spoke (M_mfa_en's answers, on the mu-law and noisy lines)
-    tracker = InterruptionTracker(config.interruptions)
-    found = [tracker.turn_opened("agent", 0.0), tracker.turn_closed("agent", 4.0, 4.04),
-             tracker.turn_opened("agent", 5.04), tracker.turn_opened("customer", 4.52)]
-    for t in (6.0, 7.0, 8.0, 9.0):
-        tracker.voiced("agent", t)
-        tracker.voiced("customer", t)
-        found.append(tracker.expire(t))
-    found += [tracker.turn_closed("customer", 9.0), tracker.expire(10.6), tracker.turn_closed("agent", 12.0),
-              tracker.expire(float("inf"))]
-    assert [(i.by, i.t) for i in found if i is not None] == [("agent", 5.04)]
+    tracker, found = overlap_run(config, [
+        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
+        ("open", "agent", 5.04), ("open", "customer", 4.52), ("voiced", "customer", 9.0), ("voiced", "agent", 9.0),
+        ("close", "customer", 9.0), ("voiced", "agent", 12.0), ("close", "agent", 12.0),
+    ])
+    assert [(i.by, i.t) for i in found] == [("agent", 5.04)]
     assert tracker.counts == {"agent": 1, "customer": 0}
 
 
