@@ -195,3 +195,27 @@ def test_a_voice_read_mostly_at_its_subharmonics_is_placed_where_it_gathers_not_
     assert abs(float(np.median(read)) - float(semitones(np.array([250.0]))[0])) > 7.0
     assert abs(register(read) - float(semitones(np.array([250.0]))[0])) < 1.0
     assert abs(register(np.append(read, np.nan)) - register(read)) < 1e-9   # unvoiced frames are no pitch
+
+
+def test_a_customer_whose_first_talk_ends_on_a_louder_higher_sentence_is_calm_at_it(config):
+    # their baseline's last sentence is their own calm range (+4 dB, +3 semitones: past the lines its steady
+    # sentences alone would draw); the reading right after it is that same sentence, which must not read upset
+    higher = 200.0 * 2 ** (3 / 12)
+    voice = Voice(config).speak(15.5).speak(5.5, level_db=-26.0, f0=higher).speak(10)
+    assert "upset" not in [s for _, s in voice.changes] and voice.changes[-1][1] == "calm"
+    baseline = voice.mood.baseline
+    assert baseline.loud_line_db > 3.0 and baseline.pitch_line > 3.0  # the lines clear their own sentence
+    raised_at = voice.t
+    voice.speak(6, level_db=-22.0, f0=200.0 * 2 ** (4 / 12))  # a raised voice (+8 dB, +4 semitones) still is upset
+    assert voice.changes[-1][1] == "upset" and voice.changes[-1][0] - raised_at < 3
+
+
+def test_the_lines_move_up_only_as_far_as_the_baseline_needs_and_at_most_by_half(config):
+    from companion.monitor.customer import OWN_RANGE_MOST, CustomerMood
+
+    steady = CustomerMood._own_range(np.array([0.5, -1.0, 2.9]), [2.3, 1.0, -0.5], 3.0, 2.4)
+    assert steady == 1.0  # no window of theirs is past both lines: drawn from their spread alone
+    one = CustomerMood._own_range(np.array([0.5, 3.6]), [0.0, 3.0], 3.0, 2.4)
+    assert one == pytest.approx(min(3.6 / 3.0, 3.0 / 2.4) * 1.05)
+    wild = CustomerMood._own_range(np.array([9.0]), [7.0], 3.0, 2.4)
+    assert wild == OWN_RANGE_MOST  # a baseline that caught a shout must not hide the next one

@@ -25,7 +25,8 @@ way (windows of `window_speech_s`, every half second of speech): its median, and
 median absolute deviation, scaled to a standard deviation) held between a floor (a very steady voice
 still varies) and a ceiling (a baseline that caught an odd sentence must not hide a raised voice).
 A cue is **raised** `loudness_z` / `pitch_z` spreads above the median, and stays raised down to
-`release` of that line.
+`release` of that line. Both lines then move up together (by at most `OWN_RANGE_MOST`) until no window of the
+baseline itself would read upset: a sentence of their own calm talk is their range, however far it sits from the rest.
 
 Anger raises the level with the pitch (Scherer 2003; Banse & Scherer 1996), while a phone system's
 gain or a moved handset moves the level alone: **upset** is louder *and* higher — the pitch up, with the higher
@@ -97,6 +98,8 @@ FLOOR_SETTLED_DB = 1.0     # window's later half within 1 dB of the whole)
 DIGITAL_SILENCE_DB = -90.0 # frames this quiet are digital silence (a muted or gated line), no floor to read
 STRONG_PITCH = 3.0         # upset also when their pitch is 3 times its line over ...
 NEAR_LOUDNESS = 0.75       # ... with their loudness at 3/4 of its own (a voice far higher and nearly as loud)
+OWN_RANGE_MOST = 1.5       # the lines move up (at most this factor) until no window of the baseline itself reads upset ...
+OWN_RANGE_MARGIN = 1.05    # ... and clear the highest of those by this much
 REGISTER_HALF_WIDTH = 2.5  # their register: the pitch (semitones) with most of the baseline's voiced frames within
                            # 2.5 semitones of it ...
 UNDER_REGISTER = 7.0       # ... and a frame read more than 7 semitones under it is the tracker's error, not their voice
@@ -428,10 +431,28 @@ class CustomerMood:
             pitch, pitch_spread = None, 0.0
         loud_line = c.loudness_z * min(max(level_spread, c.loudness_spread_least_db), c.loudness_spread_most_db)
         pitch_line = c.pitch_z * min(max(pitch_spread, c.pitch_spread_least_semitones), c.pitch_spread_most_semitones)
+        if pitch is not None:  # their own calm speech is not upset: the lines clear the baseline's windows (and the
+            last = len(levels) - self._window  # window ending at their last frame, the first one read after it)
+            louder = np.append(lv, self._loudness(levels[last:])) - level
+            higher = [None if x is None else x - pitch for x in pv_list + [self._pitch(pitches[last:])]]
+            scale = self._own_range(louder, higher, loud_line, pitch_line)
+            loud_line, pitch_line = loud_line * scale, pitch_line * scale
         spectrum_spread, spectrum_line = self._spectrum_baseline()
         return Baseline(round(level, 2), round(level_spread, 2), None if pitch is None else round(pitch, 2),
                         round(pitch_spread, 2), round(loud_line, 2), round(pitch_line, 2), round(spectrum_spread, 2),
                         None if spectrum_line is None else round(spectrum_line, 2))
+
+    @staticmethod
+    def _own_range(louder: np.ndarray, higher: Sequence[Optional[float]], loud_line: float, pitch_line: float) -> float:
+        """How far both lines move up (a factor, 1 to `OWN_RANGE_MOST`) so that none of the baseline's own windows
+        reads louder and higher past them (nor far higher and nearly as loud): their calm speech is not upset."""
+        need = 1.0
+        for loud, high in zip(louder.tolist(), higher):
+            if high is None or loud <= 0.0 or high <= 0.0:
+                continue
+            need = max(need, min(loud / loud_line, high / pitch_line),
+                       min(loud / (loud_line * NEAR_LOUDNESS), high / (pitch_line * STRONG_PITCH)))
+        return min(need * OWN_RANGE_MARGIN if need > 1.0 else 1.0, OWN_RANGE_MOST)
 
     def nucleus(self, t: float, kind: str) -> None:
         """A syllable nucleus of the customer's (call time, the detector that found it)."""
