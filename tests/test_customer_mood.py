@@ -103,7 +103,7 @@ UPSET = dict(customer_state=lambda t: "upset" if 10 <= t < 40 else "calm",
              customer_pace_rise=lambda t: 0.2 if 10 <= t < 40 else 0.0)   # read, but no evidence
 
 
-def test_upset_is_prompted_once_per_episode_and_calmer_only_after_30_calm_seconds(config):
+def test_upset_is_prompted_once_per_episode_and_calmer_only_after_their_calm_time(config):
     prompts = run(Coach(config.coach), timeline(90, **UPSET))
     kinds = [(p.kind, p.t) for p in prompts]
     assert [k for k, _ in kinds] == ["customer_upset", "customer_calmer"]
