@@ -126,7 +126,7 @@ def _record_job(job: tuple[str, str]) -> str:
 
 def record(workers: int) -> None:
     REPLAY.mkdir(parents=True, exist_ok=True)
-    order = ("grows_upset", "line_jump", "calm", "talkovers", "quick_cut_ins", "agent_raised")  # the calls that tell most, first
+    order = ("grows_upset", "line_jump", "calm", "talkovers", "quick_cut_ins", "agent_raised")  # most telling first
     todo = sorted((str(w) for w in wavs() if not (REPLAY / (w.stem + ".pkl")).exists()),
                   key=lambda w: [k in Path(w).name for k in order].index(True))
     began = time.time()

@@ -211,11 +211,11 @@ def test_a_customer_whose_first_talk_ends_on_a_louder_higher_sentence_is_calm_at
 
 
 def test_the_lines_move_up_only_as_far_as_the_baseline_needs_and_at_most_by_half(config):
-    from companion.monitor.customer import OWN_RANGE_MOST, CustomerMood
+    from companion.monitor.customer import OWN_RANGE_MARGIN, OWN_RANGE_MOST, CustomerMood
 
     steady = CustomerMood._own_range(np.array([0.5, -1.0, 2.9]), [2.3, 1.0, -0.5], 3.0, 2.4)
     assert steady == 1.0  # no window of theirs is past both lines: drawn from their spread alone
     one = CustomerMood._own_range(np.array([0.5, 3.6]), [0.0, 3.0], 3.0, 2.4)
-    assert one == pytest.approx(min(3.6 / 3.0, 3.0 / 2.4) * 1.05)
+    assert one == pytest.approx(min(3.6 / 3.0, 3.0 / 2.4) * OWN_RANGE_MARGIN)  # just past that window, on one line
     wild = CustomerMood._own_range(np.array([9.0]), [7.0], 3.0, 2.4)
     assert wild == OWN_RANGE_MOST  # a baseline that caught a shout must not hide the next one

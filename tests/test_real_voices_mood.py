@@ -69,7 +69,8 @@ def test_a_voice_whose_pitch_the_tracker_cannot_read_is_told_upset_from_its_spec
                                                       ("agent_raised", "MEE009", "piper:joe", "mulaw"),
                                                       # a sentence of her first 20 s of talk reads past both lines her
                                                       # spread draws (+6.1 dB, +4.8 st); at 3 minutes she spoke as
-                                                      # loud and high again (+6.3, +4.8) and was called upset
+                                                      # loud and high again (+6.3, +4.8) and was called upset, before
+                                                      # the lines cleared her own sentence
                                                       ("quick_cut_ins", "FEE083", "festival:kal_diphone", "noisy")])
 def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices, analyze, kind, customer, agent, line):
     wav, truth = real_voices(kind, customer, agent, line)

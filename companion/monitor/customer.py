@@ -431,8 +431,10 @@ class CustomerMood:
             pitch, pitch_spread = None, 0.0
         loud_line = c.loudness_z * min(max(level_spread, c.loudness_spread_least_db), c.loudness_spread_most_db)
         pitch_line = c.pitch_z * min(max(pitch_spread, c.pitch_spread_least_semitones), c.pitch_spread_most_semitones)
-        if pitch is not None:  # their own calm speech is not upset: the lines clear the baseline's windows (and the
-            last = len(levels) - self._window  # window ending at their last frame, the first one read after it)
+        # their own calm speech is not upset: the lines clear the baseline's windows and the window ending at its last
+        # frame (the first one read after it)
+        if pitch is not None:
+            last = len(levels) - self._window
             louder = np.append(lv, self._loudness(levels[last:])) - level
             higher = [None if x is None else x - pitch for x in pv_list + [self._pitch(pitches[last:])]]
             scale = self._own_range(louder, higher, loud_line, pitch_line)
