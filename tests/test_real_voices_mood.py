@@ -163,6 +163,15 @@ def overlap_run(config, events):
     return tracker, [i for i in out if i is not None]
 
 
+def after_a_turn(first, opens, both_until, agent_until):
+    """`first` speaks from 0 to 4 s; then the turns in `opens` ((party, heard start), in the order the tracker hears
+    them) open; both talk until `both_until`, where the customer stops, and the agent goes on to `agent_until`."""
+    return [("open", first, 0.0), ("voiced", first, 4.0), ("close", first, 4.0),
+            *[("open", party, t) for party, t in opens],
+            ("voiced", "customer", both_until), ("voiced", "agent", both_until), ("close", "customer", both_until),
+            ("voiced", "agent", agent_until), ("close", "agent", agent_until)]
+
+
 def test_a_customer_who_stops_after_being_cut_in_on_and_carries_on_is_not_interrupting(config):
     # the agent cuts in at 3 s; the customer stops 0.6 s later, waits 1.8 s (longer than a pause inside a
     # turn) and carries on while the agent still talks: one talk-over, the agent's
@@ -177,21 +186,13 @@ def test_a_customer_who_stops_after_being_cut_in_on_and_carries_on_is_not_interr
 
 def test_a_customer_who_resumes_just_before_the_agent_starts_is_talked_over_by_the_agent(config):
     # a 0.9 s pause in the customer's turn; they go on at 4.9 s, the agent starts 0.24 s later, both talk 3.7 s
-    tracker, found = overlap_run(config, [
-        ("open", "customer", 0.0), ("voiced", "customer", 4.0), ("close", "customer", 4.0),
-        ("open", "customer", 4.9), ("open", "agent", 5.14), ("voiced", "customer", 8.84), ("voiced", "agent", 8.84),
-        ("close", "customer", 8.84), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("customer", [("customer", 4.9), ("agent", 5.14)], 8.84, 11.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.14)]
 
 
 def test_an_agent_who_starts_in_the_customers_pause_and_talks_over_them_when_they_go_on_is_talking_over(config):
     # the customer's soft first word after the pause is heard late: the agent's start is heard first
-    tracker, found = overlap_run(config, [
-        ("open", "customer", 0.0), ("voiced", "customer", 4.0), ("close", "customer", 4.0),
-        ("open", "agent", 5.1), ("open", "customer", 5.6), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
-        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("customer", [("agent", 5.1), ("customer", 5.6)], 8.5, 11.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.1)]
 
 
@@ -208,11 +209,7 @@ def test_an_answer_after_the_customer_has_finished_is_no_talk_over(config):
 def test_an_agent_who_comes_back_over_an_answer_given_in_their_pause_is_talking_over(config):
     # the agent's last word ends at 4 s; the customer answers 0.5 s later; the agent cuts in 0.5 s into the answer
     # (a 1 s pause of theirs, longer than a pause between their sentences) and both talk on: the agent's talk-over
-    tracker, found = overlap_run(config, [
-        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
-        ("open", "customer", 4.5), ("open", "agent", 5.0), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
-        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("agent", [("customer", 4.5), ("agent", 5.0)], 8.5, 11.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.0)]
     assert tracker.counts == {"agent": 1, "customer": 0}
 
@@ -220,22 +217,14 @@ def test_an_agent_who_comes_back_over_an_answer_given_in_their_pause_is_talking_
 def test_a_customer_who_starts_in_the_pause_between_the_agents_sentences_is_cutting_in(config):
     # the agent pauses 0.66 s between two sentences; the customer starts 0.22 s into the pause and the agent goes on
     # with their next sentence: the customer cut in (a neural agent voice's pause, 2.7 s into a long turn)
-    tracker, found = overlap_run(config, [
-        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
-        ("open", "customer", 4.22), ("open", "agent", 4.66), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
-        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("agent", [("customer", 4.22), ("agent", 4.66)], 8.5, 11.0))
     assert [(i.by, i.t) for i in found] == [("customer", 4.22)]
 
 
 def test_an_answer_heard_late_on_a_noisy_line_is_still_talked_over_by_the_agent(config):
     # the customer's answer begins with a murmur under office noise 0.5 s after the agent's last word; the line lets
     # it be heard only at 1.16 s; the agent comes back at 1.68 s, 0.52 s after the answer was heard (M_mfa_en)
-    tracker, found = overlap_run(config, [
-        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
-        ("open", "customer", 5.16), ("open", "agent", 5.68), ("voiced", "customer", 9.0), ("voiced", "agent", 9.0),
-        ("close", "customer", 9.0), ("voiced", "agent", 12.0), ("close", "agent", 12.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("agent", [("customer", 5.16), ("agent", 5.68)], 9.0, 12.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.68)]
 
 
@@ -243,11 +232,7 @@ def test_an_answer_that_began_with_a_murmur_is_heard_before_the_agent_who_cut_in
     # the customer's answer begins with a soft "uh" 0.5 s after the agent's last word; its first clear word comes only
     # after the agent has cut in, so the tracker hears the agent's start first and the customer's (from the murmur)
     # after it: the two are put back in the order they spoke (M_mfa_en's answers, on the mu-law and noisy lines)
-    tracker, found = overlap_run(config, [
-        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
-        ("open", "agent", 5.04), ("open", "customer", 4.52), ("voiced", "customer", 9.0), ("voiced", "agent", 9.0),
-        ("close", "customer", 9.0), ("voiced", "agent", 12.0), ("close", "agent", 12.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("agent", [("agent", 5.04), ("customer", 4.52)], 9.0, 12.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.04)]
     assert tracker.counts == {"agent": 1, "customer": 0}
 
@@ -256,9 +241,5 @@ def test_an_agent_heard_just_after_an_answer_on_a_noisy_line_is_still_talking_ov
     # the answer starts 0.5 s after the agent's last word, but the noisy line lets it be heard only 0.74 s later, 0.26 s
     # before the agent cuts in (MEE009): the customer still answered first, in a pause of the agent's longer than a
     # breath, and the agent talked over them (not "starting together")
-    tracker, found = overlap_run(config, [
-        ("open", "agent", 0.0), ("voiced", "agent", 4.0), ("close", "agent", 4.0),
-        ("open", "customer", 4.74), ("open", "agent", 5.0), ("voiced", "customer", 8.5), ("voiced", "agent", 8.5),
-        ("close", "customer", 8.5), ("voiced", "agent", 11.0), ("close", "agent", 11.0),
-    ])
+    tracker, found = overlap_run(config, after_a_turn("agent", [("customer", 4.74), ("agent", 5.0)], 8.5, 11.0))
     assert [(i.by, i.t) for i in found] == [("agent", 5.0)]
