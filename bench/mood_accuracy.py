@@ -9,7 +9,8 @@ transcriber, as `companion analyze CALL.wav --json --model none` would.
 
 Printed per call: the states it found, seconds from the first raised word to
 `customer_upset`, from the first calm word after to `customer_calmer`, and false states
-(upset or tense anywhere in a steady call, upset outside the raised speech).
+(upset or tense anywhere in a steady call, upset outside the raised speech). A voice higher and faster but not louder
+(`grows_upset_no_louder`) must never be called upset.
 
 Run by hand:  python bench/mood_accuracy.py [--quick] [--engine espeak|festival]
 """
@@ -67,9 +68,9 @@ def judge(kind: str, doc: dict, truth) -> dict:
         row["upset_after_s"] = round(upset_prompts[0] - start, 2) if upset_prompts else None
         row["false_upset"] = [t for t in upset_prompts if not start <= t <= end + 10]
         row["calmer_after_s"] = round(calmer[0] - calm_at, 2) if calmer else None
-        if kind.endswith("no_louder"):  # higher and faster, not louder: one voice cue (pace only adds), so tense
-            moved = [s["t"] for s in states if s["state"] != "calm" and s["t"] >= start]
-            row["ok"] = bool(moved) and moved[0] - start <= 5.0 and not row["false_upset"]
+        if kind.endswith("no_louder"):  # higher and faster, not louder: no loudness, so never upset (and, since the
+            # thirteenth session, not tense either: higher alone is a real person's own sentence, docs/coaching.md)
+            row["ok"] = not upset_prompts and not [s for s in states if s["state"] == "upset"]
         else:
             row["ok"] = bool(upset_prompts) and upset_prompts[0] - start <= 5.0 and not row["false_upset"] and bool(calmer)
     else:

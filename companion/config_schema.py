@@ -148,7 +148,7 @@ class CustomerMoodConfig:
     talkovers: Count                                           # raised: they talked over the agent this often
     talkover_window_s: Annotated[float, Range(1.0, 3600.0)]    # within this long
     release: Annotated[float, Range(0.0, 1.0)]                 # a raised cue stays raised down to this fraction
-    corroborate: Annotated[float, Range(0.0, 1.0)]             # a hint of pitch: this fraction of its line
+    corroborate: Annotated[float, Range(0.0, 1.0)]             # a hint of a cue (pitch, loudness): this fraction of its line
     dwell_s: Annotated[float, Range(0.0, 60.0)]                # a state must hold this long to be shown
     calm_dwell_s: Annotated[float, Range(0.0, 600.0)]          # and a calmer one this long
     rebase_speech_s: Annotated[float, Range(1.0, 600.0)]       # a level change alone this long is the line

@@ -132,7 +132,7 @@ def real_voices(real_voice_cache):
     def make(kind: str, customer: str, agent: str, line: str, shift_s: float = 0.0, dither_seed=None):
         key = (kind, customer, agent, line, shift_s, dither_seed)
         if key not in made:
-            call = rv.SCENARIOS[kind](customer, agent, line, real_voice_cache)
+            call = {**rv.SCENARIOS, **rv.LONGER_SCENARIOS}[kind](customer, agent, line, real_voice_cache)
             with locked(out / f"{call.name}.lock"):
                 made[key] = rv.render(call, out, real_voice_cache, shift_s=shift_s, dither_seed=dither_seed)
         return made[key]

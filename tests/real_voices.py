@@ -952,9 +952,38 @@ def line_jump(customer: str, agent: str, line: str, cache: Optional[Path] = None
                    line_steps=((50.0, 10.0), (95.0, 4.0)))
 
 
+def upset_twice(customer: str, agent: str, line: str, cache: Optional[Path] = None) -> Call:
+    """Upset, calm, and upset again (about 4-5 min): calm (about 25 s of their speech), three raised turns, calm
+    for 40 s of their speech, two more raised turns, calm for 40 s more; the agent calm and short between.
+    Truth: tags "calm", "raised", "calm_again", "raised_again", "calm_after" (`EPISODES`)."""
+    pools = _cached_pool(cache)
+    pool, ag = _Pool(pools[customer]), _Agent(agent, pools)
+    s = [Part("agent", at=0.5, **ag.line())]
+    _calm_turns(s, pool, ag, 25.0, "calm")
+    for (raised, calm), turns in zip(EPISODES, (3, 2)):
+        for k in range(turns):
+            s.append(Part("customer", pool.take(5.0), gap=0.6 if k == 0 else 0.4, tag=raised, label=f"{raised}{k}",
+                          **RAISED))
+            s.append(Part("agent", gap=0.5, **ag.line(AGENT_SHORT, min_s=1.5)))
+        _calm_turns(s, pool, ag, 40.0, calm, first_gap=0.8)
+    return Call(_name("upset_twice", customer, agent, line), "upset_twice", customer, agent, line, tuple(s))
+
+
+def long_calm(customer: str, agent: str, line: str, cache: Optional[Path] = None) -> Call:
+    """A customer calm through a long call: 300 s of their speech, answered by a calm agent (11-14 min).
+    Truth: no customer_upset, no customer_calmer."""
+    pools = _cached_pool(cache)
+    pool, ag = _Pool(pools[customer]), _Agent(agent, pools)
+    s = [Part("agent", at=0.5, **ag.line())]
+    _calm_turns(s, pool, ag, 300.0, "calm")
+    return Call(_name("long_calm", customer, agent, line), "long_calm", customer, agent, line, tuple(s))
+
+
 SCENARIOS = {"calm": calm, "grows_upset": grows_upset, "agent_raised": agent_raised, "talkovers": talkovers,
              "quick_cut_ins": quick_cut_ins,
              "line_jump": line_jump}
+LONGER_SCENARIOS = {"upset_twice": upset_twice, "long_calm": long_calm}  # bench/mood_longer_calls.py, judge_episodes
+EPISODES = (("raised", "calm_again"), ("raised_again", "calm_after"))  # upset_twice's raised turns and calm returns
 
 
 def corpus(customers=CUSTOMERS, agents=AGENTS, lines=LINES, kinds=tuple(SCENARIOS), cache: Optional[Path] = None) -> list[Call]:
@@ -1031,4 +1060,32 @@ def judge(truth: Truth, doc: dict) -> dict:
                 late.append(want["t"])
     row["keep_listening_missed"] = late
     row["talkovers_ok"] = len(matched) == len(truth.talkovers) == len(found) and not late
+    return row
+
+
+def judge_episodes(truth: Truth, doc: dict) -> dict:
+    """The customer's cues on a call with any number of raised episodes (`EPISODES`; none: a calm call): each
+    episode told upset within `UPSET_WITHIN_S` of its first raised word and calmer within `CALMER_WITHIN_S` of its
+    calm return, and neither cue anywhere else."""
+    upset = [p["t"] for p in doc["prompts"] if p["kind"] == "customer_upset"]
+    calmer = [p["t"] for p in doc["prompts"] if p["kind"] == "customer_calmer"]
+    row: dict = {"name": truth.name, "kind": truth.kind, "customer": truth.customer, "agent": truth.agent,
+                 "line": truth.line, "episodes": []}
+    used_upset: list[float] = []
+    used_calmer: list[float] = []
+    for raised_tag, calm_tag in EPISODES:
+        raised, calm = truth.span("customer", raised_tag), truth.span("customer", calm_tag)
+        if raised is None or calm is None:
+            continue
+        hits = [t for t in upset if raised[0] <= t <= raised[1] + UPSET_WITHIN_S]
+        after = [t for t in calmer if calm[0] - 5.0 <= t <= calm[1]]
+        used_upset += hits
+        used_calmer += after[:1]
+        row["episodes"].append({"upset_after_s": round(hits[0] - raised[0], 2) if hits else None,
+                                "calmer_after_s": round(after[0] - calm[0], 2) if after else None})
+    for e in row["episodes"]:
+        e["upset_ok"] = e["upset_after_s"] is not None and e["upset_after_s"] <= UPSET_WITHIN_S
+        e["calmer_ok"] = e["calmer_after_s"] is not None and e["calmer_after_s"] <= CALMER_WITHIN_S
+    row["false_upset"] = [t for t in upset if t not in used_upset]
+    row["false_calmer"] = [t for t in calmer if t not in used_calmer]
     return row

@@ -82,6 +82,28 @@ def test_a_real_customer_who_never_gets_upset_is_never_called_upset(real_voices,
         assert row["lower_tone_ok"], row
 
 
+def test_a_customer_upset_a_second_time_is_told_again_and_calmer_again(real_voices, analyze):
+    """Upset, calm for 40 s of their speech, upset again, calm again (`rv.upset_twice`, about 4 minutes): each episode
+    is told within 6 s of its first raised word and calmer within 30 s of its calm return, and neither cue comes
+    anywhere else (bench/mood_longer_calls.py has every customer, agent and line)."""
+    wav, truth = real_voices("upset_twice", "MEE009", "piper:joe", "mulaw")
+    row = rv.judge_episodes(truth, analyze(wav))
+    assert len(row["episodes"]) == 2, row
+    assert all(e["upset_ok"] and e["calmer_ok"] for e in row["episodes"]), row
+    assert row["false_upset"] == [] and row["false_calmer"] == [], row
+
+
+def test_a_calm_customer_through_an_eleven_minute_call_stays_calm_at_their_own_higher_sentences(real_voices, analyze):
+    """A held-out man (MEE075) calm through 300 s of his speech on a mu-law line: one sentence of his, said every
+    14 s or so, reads 4.6 semitones over his first 20 s at his usual loudness. Higher alone made him "tense" for 38 %
+    of the call; tense now needs a hint of loudness too. Never upset, and calm throughout."""
+    wav, truth = real_voices("long_calm", "MEE075", "piper:joe", "mulaw")
+    doc = analyze(wav)
+    row = rv.judge_episodes(truth, doc)
+    assert row["false_upset"] == [] and row["false_calmer"] == [], row
+    assert [s["state"] for s in doc["customer_states"]] == ["calm"], doc["customer_states"]
+
+
 @pytest.mark.parametrize("customer,agent,line", [("FEE083", "festival:kal_diphone", "noisy"), ("MEO069", "piper:joe", "noisy"),
                                                   ("MEO069", "espeak:en-us", "clean"),
                                                   # her calm sentences' spectra differ by a few semitones (the one
