@@ -29,12 +29,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench.real_voice_accuracy import HELD_OUT_MIN_S, SPARE_REAL_AGENT  # noqa: E402  (the held-out customers, as there)
 from tests import real_voices as rv  # noqa: E402
 
 CACHE = HERE / "out" / "real_voices" / "cache"
 OUT = HERE / "out" / "real_voices" / "longer"
-HELD_OUT_MIN_S = 4.0               # as bench/real_voice_accuracy.py
-SPARE_REAL_AGENT = "real:MEE012"   # the real agent when the customer is the usual real agent
 
 
 def _job(job: tuple[str, str, str, str]) -> dict:
