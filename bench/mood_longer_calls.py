@@ -53,8 +53,10 @@ def _job(job: tuple[str, str, str, str]) -> dict:
 
 def tense_share(states: list[dict], duration_s: float) -> float:
     """The share of the call the mood strip showed "tense"."""
-    ends = [s["t"] for s in states[1:]] + [duration_s]
-    return round(sum(end - s["t"] for s, end in zip(states, ends) if s["state"] == "tense") / duration_s, 3)
+    from companion.timeline import state_spans
+
+    return round(sum(end - start for start, end, state in state_spans(states, duration_s) if state == "tense")
+                 / duration_s, 3)
 
 
 def _cell(ok: int, n: int) -> str:
