@@ -1,5 +1,6 @@
 """Accuracy of the acoustic speaking pace on the labelled multi-voice corpus (tests/pace_corpus.py:
-espeak-ng, festival and Piper voices; with `--engines flite`, the held-out flite voices, never fitted on).
+espeak-ng, festival and Piper voices; with `--engines flite kokoro`, the held-out flite and Kokoro voices, never
+fitted on: tests/held_out_engines.py).
 
 Every clip becomes a two-channel call (agent on channel 0, a silent customer on
 channel 1) and goes through `companion.analysis.analyze_call` with the default
@@ -14,7 +15,7 @@ absolute error %, and slow_down false alarms. Per-clip results, with the
 pipeline's own speaking time and the nuclei per word it implies (to fit a better
 estimator), go to bench/out/pace_accuracy.json.
 
-Run by hand:  python bench/pace_accuracy.py [--quick] [--workers 2] [--engines espeak festival piper flite]
+Run by hand:  python bench/pace_accuracy.py [--quick] [--workers 2] [--engines espeak festival piper flite kokoro]
 (generating the full corpus the first time takes a few minutes; it is cached in bench/out/pace_corpus)
 """
 
@@ -37,9 +38,9 @@ from typing import Callable, Iterable, Optional
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests import pace_flite  # noqa: E402
+from tests import held_out_engines  # noqa: E402
+from tests.held_out_engines import ALL_ENGINES  # noqa: E402
 from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
-from tests.pace_flite import ALL_ENGINES  # noqa: E402
 
 CALM_WPM = 160.0  # a clip at or below this pace should never be told to slow down
 
@@ -115,7 +116,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the test suite's small subset (40 clips)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engines", nargs="+", choices=ALL_ENGINES, default=list(ENGINES),
-                        help="the fitted engines by default; flite is held out (never fitted on)")
+                        help="the fitted engines by default; flite and kokoro are held out (never fitted on)")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")
     parser.add_argument("--out", type=Path, default=HERE / "out" / "pace_accuracy.json")
     args = parser.parse_args()
@@ -127,7 +128,7 @@ def main() -> None:
     start = time.perf_counter()
     fitted = [e for e in args.engines if e in ENGINES]
     clips = ((corpus(args.cache, engines=fitted, quick=args.quick, workers=args.workers) if fitted else [])
-             + (pace_flite.corpus(args.cache, workers=args.workers) if pace_flite.ENGINE in args.engines else []))
+             + held_out_engines.corpus(args.engines, args.cache, workers=args.workers))
     made = time.perf_counter() - start
     print(f"corpus: {len(clips)} clips ({'quick' if args.quick else 'full'}), ready in {made:.0f} s "
           f"(cache {args.cache})")

@@ -11,12 +11,12 @@ own engine helped make. The value shipped is the mean of all the engines' fits, 
 outweigh another's. Prints a Markdown table per voice (for docs/coaching.md), each held-out engine's
 median absolute error and its worst voice against the goals (10 %, 15 %), and the fitted value.
 
-A held-out engine (`--held-out flite`: tests/pace_flite.py) is measured only, never fitted
+A held-out engine (`--held-out flite,kokoro`: tests/held_out_engines.py) is measured only, never fitted
 on: with the shipped constant (`[pace] syllables_per_word`) and, where the fitted engines were measured too, the
 mean of their fits; per voice its error, and what it is made of (nuclei per true word, the pipeline's speaking
 time against the truth's, the nuclei per word under each smoothing), overall and by true pace.
 
-Run by hand:  python bench/pace_fit.py [--engines espeak,festival,piper] [--held-out flite]
+Run by hand:  python bench/pace_fit.py [--engines espeak,festival,piper] [--held-out flite,kokoro]
 (about 5 minutes on 2 cores once the corpus is cached in bench/out/pace_corpus; making it takes about an
 hour, mostly Piper and festival), or on the clips already made, e.g. the tests' own:
               python bench/pace_fit.py --made ~/.cache/call-companion-tests/pace_corpus bench/out/pace_corpus
@@ -41,7 +41,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from tests import pace_flite  # noqa: E402
+from tests import held_out_engines  # noqa: E402
 from tests.pace_corpus import ENGINES, Clip, as_call, corpus  # noqa: E402
 
 BANDS = ((100, 125), (125, 155), (155, 185), (185, 215), (215, 245), (245, 280))  # true words/min
@@ -192,7 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engines", default=",".join(ENGINES),
                         help="comma-separated, at least two (or none: \"\", with --held-out)")
-    parser.add_argument("--held-out", default="", help="comma-separated engines measured only, never fitted on (flite)")
+    parser.add_argument("--held-out", default="", help="comma-separated engines measured only, never fitted on (flite, kokoro)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "out" / "pace_fit.json", help="per-clip counts")
     parser.add_argument("--made", type=Path, nargs="+", metavar="DIR",
@@ -208,9 +208,9 @@ def main() -> None:
         print(f"measuring the {len(clips)} clips already made in {', '.join(map(str, args.made))}")
     else:
         cache = HERE / "out" / "pace_corpus"
-        fitted = tuple(e for e in engines + held if e != pace_flite.ENGINE)
+        fitted = tuple(e for e in engines + held if e not in held_out_engines.HELD_OUT)
         clips = ((corpus(cache, engines=fitted, workers=args.workers) if fitted else [])
-                 + (pace_flite.corpus(cache, workers=args.workers) if pace_flite.ENGINE in engines + held else []))
+                 + held_out_engines.corpus(engines + held, cache, workers=args.workers))
     with ProcessPoolExecutor(args.workers) as pool:
         every = list(pool.map(count, clips, chunksize=4))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ def main() -> None:
     try:
         import parselmouth  # noqa: F401
     except ImportError:
-        raise SystemExit("needs praat-parselmouth: pip install praat-parselmouth")
+        raise SystemExit("needs praat-parselmouth: pip install praat-parselmouth") from None
     pattern = f"real_calm_c-*_a-{args.agent}_clean.wav"
     found = sorted(CALLS.glob(pattern))
     if not found:

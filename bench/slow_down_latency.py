@@ -1,6 +1,6 @@
 """How soon `slow_down` comes after sustained fast speech, on every voice of the labelled pace corpus
-(tests/pace_corpus.py: seven espeak-ng voices, three festival voices, Piper's neural voice; with `--engines flite`
-the five held-out flite voices, never fitted on), on a clean
+(tests/pace_corpus.py: seven espeak-ng voices, three festival voices, Piper's neural voice; with `--engines flite kokoro`
+the held-out flite and Kokoro voices, never fitted on: tests/held_out_engines.py), on a clean
 headset, an 8 kHz mu-law phone line and a noisy phone line; and that a calm agent is never told.
 
 Each call is two clips of one voice on one line in a row (the agent channel; the customer silent but for a
@@ -43,9 +43,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
+from tests.held_out_engines import ALL_VOICES, make_any  # noqa: E402
 from tests.pace_calls import renders, stitched_call  # noqa: E402
 from tests.pace_corpus import TEXTS, Clip, Job  # noqa: E402
-from tests.pace_flite import ALL_VOICES, make_any  # noqa: E402
 
 WITHIN_S = 15.0     # the promise for sustained fast speech
 CALM_WPM = 160.0    # never told at or below this
@@ -154,7 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engines", nargs="*", default=["espeak", "festival", "piper"],
-                        help="flite: the held-out voices (never fitted on)")
+                        help="flite, kokoro: the held-out voices (never fitted on)")
     parser.add_argument("--rates", nargs="*", type=int, default=[200, 230, 260])
     parser.add_argument("--seeds", type=int, default=0, help="other renders of each second clip's line")
     parser.add_argument("--cache", type=Path, default=HERE / "out" / "pace_corpus")

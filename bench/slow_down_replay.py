@@ -32,9 +32,9 @@ sys.path.insert(0, str(HERE))
 
 import slow_down_latency as sdl  # noqa: E402
 
+from tests.held_out_engines import ALL_VOICES, HELD_OUT, make_any  # noqa: E402
 from tests.pace_calls import renders, stitched_call  # noqa: E402
 from tests.pace_corpus import TEXTS, Clip, Job  # noqa: E402
-from tests.pace_flite import ALL_VOICES, make_any  # noqa: E402
 
 OUT = HERE / "out" / "slow_down_replay.pkl"
 WINDOWS_S = (8.0, 10.0, 12.0, 16.0, 20.0)   # the agent's detection pace also read over these stretches of speech
@@ -110,7 +110,7 @@ def record(engines: list[str], rates: list[int], edges: list[int], seeds: int, w
             second = by[(voice, second_id, rate or 140, line, noise)]
             label = f"{voice} {sdl.LINE_NAMES[(line, noise)]} 140->{rate or 140} {second_id}"
             work.append(([first.to_json(), second.to_json()], label, None))
-            if seeds and rate in rates and first.engine != "flite":  # other renders: tests/pace_calls.py (no flite)
+            if seeds and rate in rates and first.engine not in HELD_OUT:  # other renders: tests/pace_calls.py (none held out)
                 job = next(j for j in todo if j.voice.name == voice and (j.text_id, j.target_wpm) == (second_id, rate))
                 for seed, other in zip(sdl.SEEDS, renders(cache, Job(job.voice, second_id, rate, ((line, noise),)),
                                                           sdl.SEEDS[:seeds])):

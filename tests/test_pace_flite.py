@@ -1,4 +1,4 @@
-"""The acoustic pace on a synthesizer it was never fitted on: CMU Flite's voices (tests/pace_flite.py; the constants
+"""The acoustic pace on a synthesizer it was never fitted on: CMU Flite's voices (tests/pace_flite.py, tests/held_out_engines.py; the constants
 are fitted on espeak-ng, festival and Piper only). bench/pace_fit.py `--held-out flite` and
 bench/slow_down_latency.py `--engines flite` measure all five voices on every line (docs/coaching.md, eighth
 session); here, one passage each of three of them:
@@ -22,25 +22,25 @@ import pytest
 
 from companion.analysis import analyze_call
 from companion.audio.file_source import CallFileSpec
-from tests import pace_flite
+from tests.held_out_engines import FLITE, make
 from tests.pace_corpus import Clip, Job, as_call
 
 WITHIN_PCT = 15.0
 CALM_WPM = 160.0
 NOISY_PHONE, HEADSET = ("phone", True), ("headset", False)
-VOICE = {v.ident: v for v in pace_flite.VOICES}
+VOICE = {v.ident: v for v in FLITE.voices}
 
 
 @pytest.fixture(scope="module")
 def heard(pace_cache, config, tmp_path_factory):
     """hear(voice, passage, aim, line) -> (clip, analysis): the clip made once into the tests' pace cache."""
-    missing = pace_flite.missing()
+    missing = FLITE.missing()
     if missing:  # the corpus is the truth here: never skipped
         pytest.fail(f"the held-out flite voices need {', '.join(missing)} (bash .ci/run installs it)")
     folder = tmp_path_factory.mktemp("pace_flite_calls")
 
     def hear(voice: str, text_id: str, wpm: int, line: tuple[str, bool]) -> tuple[Clip, dict]:
-        clip = pace_flite.make(pace_cache, [Job(VOICE[voice], text_id, wpm, (line,))], workers=1)[0]
+        clip = make(FLITE, pace_cache, [Job(VOICE[voice], text_id, wpm, (line,))], workers=1)[0]
         call = as_call(clip, folder / f"{voice}_{text_id}_{wpm}.wav")
         return clip, analyze_call(CallFileSpec(call), config)
 
