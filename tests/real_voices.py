@@ -406,18 +406,19 @@ def _trim(audio: np.ndarray) -> np.ndarray:
 
 
 PIPER_NATURAL_WPM = 185.0   # joe at length_scale 1: the first guess of the scale for a pace (corrected once)
-PIPER_TOLERANCE = 0.10      # a synthesis this close to its aimed pace is kept (the truth holds what it got)
+AIM_TOLERANCE = 0.10        # a neural synthesis this close to its aimed pace is kept (the truth holds what it got)
 
 
 def _aimed(engine: str, text: str, wpm: float, cache: Path, natural_wpm: float,
-           render: Callable[[float], np.ndarray]) -> np.ndarray:
+           render: Callable[[float], np.ndarray], version: str = "") -> np.ndarray:
     """A neural voice reading `text` at about `wpm` true words/min: `render(scale)` (every duration times the scale;
-    16 kHz) with the scale guessed from `natural_wpm`, measured and corrected once; each rendering cached."""
+    16 kHz) with the scale guessed from `natural_wpm`, measured and corrected once; each rendering cached (keyed by
+    `version` too, when given)."""
     words = count_words(text)
     scale = round(natural_wpm / wpm, 3)
     best = None
     for _ in range(2):
-        key = _digest(*engine.split(":"), text, round(scale, 3), "no-noise")
+        key = _digest(*engine.split(":"), text, round(scale, 3), "no-noise", *([version] if version else []))
         path = cache / f"{engine.split(':')[0]}_{key}.wav"
         if not path.exists():
             _atomic_write_wav(path, _trim(render(scale)))
@@ -427,7 +428,7 @@ def _aimed(engine: str, text: str, wpm: float, cache: Path, natural_wpm: float,
         miss = abs(actual - wpm) / wpm
         if best is None or miss < best[0]:
             best = (miss, audio)
-        if miss < PIPER_TOLERANCE or words < 4:
+        if miss < AIM_TOLERANCE or words < 4:
             break
         scale = round(scale * actual / wpm, 3)
     return best[1]
@@ -457,7 +458,8 @@ def _kokoro(voice: str, text: str, wpm: float, cache: Path) -> np.ndarray:
         with tempfile.TemporaryDirectory(prefix="kokoro_", dir=cache) as tmp:
             return pace_kokoro.synthesize(pace_kokoro.Voice("kokoro", voice), text, scale, Path(tmp)).astype(np.float64)
 
-    return _aimed(f"kokoro:{voice}", text, wpm, cache, pace_kokoro.NATURAL_WPM[voice], render)
+    version = pace_kokoro.version() + hashlib.sha1(Path(pace_kokoro.__file__).read_bytes()).hexdigest()
+    return _aimed(f"kokoro:{voice}", text, wpm, cache, pace_kokoro.NATURAL_WPM[voice], render, version)
 
 
 def _tts(agent: str, text: str, wpm: float, cache: Path) -> np.ndarray:
