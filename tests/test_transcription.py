@@ -146,13 +146,16 @@ def test_a_recogniser_renewed_in_a_long_call_keeps_its_words_on_the_call_clock(c
     monkeypatch.setattr(transcriber, "recognizer", counted)
     monkeypatch.setattr(transcriber.PartyTranscriber, "renew_after_s", 3.0)
     wav, truth = korean
-    events = run_call(config, ko_model, wav)
+    stop = truth.of("customer")[1].end + 0.4   # each party's first two turns: renewed several times already
+    events = run_call(config, ko_model, wav, stop_at=stop)
     assert len(made) > 2 + 2   # each party's first recogniser, and fresh ones after
     for party in ("agent", "customer"):
         words = [w for s in segments(events, party) for w in s.words]
         assert [w.start for w in words] == sorted(w.start for w in words), party
         assert all(inside_some_turn(w, truth.of(party)) for w in words), party
-        for utt in truth.of(party):
+        heard = [utt for utt in truth.of(party) if utt.end < stop]
+        assert len(heard) == 2
+        for utt in heard:
             assert [w for w in words if utt.start - 0.5 <= w.start <= utt.end + 0.5], utt
 
 
@@ -200,7 +203,8 @@ def test_stop_mid_utterance_still_yields_the_last_words(config, ko_model, korean
 def test_a_recognizer_reset_mid_call_keeps_words_on_the_call_clock(config, ko_model, korean):
     wav, truth = korean
     reset_at = truth.of("agent")[1].start + 1.0  # in the middle of a turn
-    events = run_call(config, ko_model, wav, reset_at=reset_at)
+    stop = truth.of("customer")[1].end + 0.4      # both parties heard again after it
+    events = run_call(config, ko_model, wav, stop_at=stop, reset_at=reset_at)
     for party in ("agent", "customer"):
         words = [w for s in segments(events, party) for w in s.words]
         assert words and all(inside_some_turn(w, truth.of(party)) for w in words)
