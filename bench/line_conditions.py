@@ -21,6 +21,7 @@ The calls come from the benches' caches (bench/real_voice_accuracy.py and bench/
 them; run those first).
 
 Run by hand:  python bench/line_conditions.py [--conditions base,echo25,hum] [--kind calm] [--step 3] [--workers 1]
+                  [--config FILE]   (a coaching.toml over the shipped one: a constant to try)
 """
 
 from __future__ import annotations
@@ -115,14 +116,15 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
     return np.stack([agent, customer], axis=1), rate
 
 
-def one(job: tuple[str, str]) -> tuple[str, str, list[str], int, dict[str, float]]:
-    wav, condition = job
+def one(job: tuple[str, str, str]) -> tuple[str, str, list[str], int, dict[str, float]]:
+    wav, condition, settings = job
     stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
     changed, rate = change(condition, stereo, rate)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "call.wav"
         sf.write(str(path), changed.astype(np.float32), rate, subtype="FLOAT")
-        doc = analyze_call(CallFileSpec(path), load_config(use_user_default=False))
+        config = load_config(Path(settings) if settings else None, use_user_default=False)
+        doc = analyze_call(CallFileSpec(path), config)
     speech = {party: round(sum(t["end"] - t["start"] for t in doc["turns"] if t["party"] == party), 3)
               for party in ("agent", "customer")}
     return condition, Path(wav).name, sorted({p["kind"] for p in doc["prompts"]}), len(doc["interruptions"]), speech
@@ -135,6 +137,7 @@ def main() -> None:
     parser.add_argument("--kind", default="calm", help="the calls' scenario (calm, talkovers, grows_upset, ...)")
     parser.add_argument("--step", type=int, default=3, help="every n-th call (3: about 70 calm calls)")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--config", default="", help="a coaching.toml over the shipped one (a constant to try)")
     args = parser.parse_args()
     wavs = sorted(str(p) for p in (OUT / "real_voices").glob(f"real_{args.kind}_*.wav"))
     wavs += sorted(str(p) for p in (OUT / "other_voices" / "cache").glob(f"calls-*_*/real_{args.kind}_*.wav"))
@@ -144,7 +147,7 @@ def main() -> None:
     conditions = args.conditions.split(",")
     rows: dict[str, list[tuple[str, list[str], int, dict[str, float]]]] = {c: [] for c in conditions}
     with ProcessPoolExecutor(args.workers) as pool:
-        for condition, name, kinds, talk_overs, speech in pool.map(one, [(w, c) for w in wavs for c in conditions],
+        for condition, name, kinds, talk_overs, speech in pool.map(one, [(w, c, args.config) for w in wavs for c in conditions],
                                                                    chunksize=2):
             rows[condition].append((name, kinds, talk_overs, speech))
     base = {name: speech for name, _, _, speech in rows.get("base", [])}
