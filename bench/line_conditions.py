@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 from companion.analysis import analyze_call  # noqa: E402
 from companion.audio.file_source import CallFileSpec  # noqa: E402
 from companion.config import load_config  # noqa: E402
-from tests.line_changes import drift_gain, hum  # noqa: E402
+from tests.line_changes import coloured_noise, drift_gain, hum  # noqa: E402
 
 OUT = HERE / "out"
 KINDS = ("customer_upset", "customer_calmer", "lower_tone", "slow_down", "keep_listening", "speeding_up")
@@ -73,16 +73,6 @@ def _gsm(audio: np.ndarray, rate: int) -> np.ndarray:
     return out
 
 
-def _noise(color: str, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
-    white = rng.standard_normal(n)
-    if color == "white":
-        return white / np.sqrt(np.mean(white**2))
-    spectrum = np.fft.rfft(white)
-    freqs = np.maximum(np.fft.rfftfreq(n, 1.0 / rate), 20.0)
-    shaped = np.fft.irfft(spectrum / (np.sqrt(freqs) if color == "pink" else freqs), n)
-    return shaped / np.sqrt(np.mean(shaped**2))
-
-
 def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
     agent, customer = stereo[:, 0].copy(), stereo[:, 1].copy()
     n = agent.size
@@ -108,9 +98,9 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
         name = condition.removeprefix("both_")
         color, snr = name.rstrip("0123456789").rstrip("_"), float(name.lstrip("abcdefghijklmnopqrstuvwxyz_"))
         rng = np.random.default_rng(7)
-        customer = customer + _noise(color, n, rate, rng) * 10 ** ((CUSTOMER_DB - snr) / 20.0)
+        customer = customer + coloured_noise(color, n, rate, rng) * 10 ** ((CUSTOMER_DB - snr) / 20.0)
         if condition.startswith("both_"):
-            agent = agent + _noise(color, n, rate, rng) * 10 ** ((AGENT_DB - snr) / 20.0)
+            agent = agent + coloured_noise(color, n, rate, rng) * 10 ** ((AGENT_DB - snr) / 20.0)
     else:
         raise SystemExit(f"unknown condition {condition!r}")
     return np.stack([agent, customer], axis=1), rate

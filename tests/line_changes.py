@@ -1,8 +1,9 @@
-"""Two ways a customer's line changes under a call, shared by the tests that hold the app to them and
+"""Ways a customer's line changes under a call, shared by the tests that hold the app to them and
 bench/line_conditions.py, which measures them on every rendered call (docs/coaching.md):
 
 - `hum`: 50 Hz mains hum and two harmonics, -42 dBFS in all, added to the line;
-- `drift_gain`: the line's level wandering +-5 dB over 40 s (a speakerphone, a head turning, an AGC), a gain on it."""
+- `drift_gain`: the line's level wandering +-5 dB over 40 s (a speakerphone, a head turning, an AGC), a gain on it;
+- `coloured_noise`: a steady white, pink or brown noise (at unit RMS, to be scaled under the voice), added to it."""
 
 from __future__ import annotations
 
@@ -21,3 +22,14 @@ def drift_gain(n: int, rate: int) -> np.ndarray:
     """The wandering level's gain for each of `n` samples at `rate`."""
     t = np.arange(n) / rate
     return 10 ** (DRIFT_DB * np.sin(2 * np.pi * t / DRIFT_PERIOD_S) / 20.0)
+
+
+def coloured_noise(color: str, n: int, rate: int, rng: np.random.Generator) -> np.ndarray:
+    """`n` samples at `rate` of white, pink (power falling 3 dB an octave) or brown (6 dB) noise, at unit RMS."""
+    white = rng.standard_normal(n)
+    if color == "white":
+        return white / np.sqrt(np.mean(white**2))
+    spectrum = np.fft.rfft(white)
+    freqs = np.maximum(np.fft.rfftfreq(n, 1.0 / rate), 20.0)
+    shaped = np.fft.irfft(spectrum / (np.sqrt(freqs) if color == "pink" else freqs), n)
+    return shaped / np.sqrt(np.mean(shaped**2))

@@ -1,4 +1,5 @@
-"""A calm customer is not called upset when their line hums or its level wanders (issue 21).
+"""A calm customer is not called upset when their line hums or its level wanders, and an upset one is told on a noisy
+line too (issue 21).
 
 Calm calls of the fitted customer FEE083 (tests/real_voices.py), whose usual higher sentence near the end of the call
 reads +3.6 dB and +4 semitones over her first 20 s on the clean line ("tense" against her 6 dB loudness line), with the
@@ -20,7 +21,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.line_changes import hum
+from tests import real_voices as rv
+from tests.line_changes import coloured_noise, hum
 from tests.test_talkovers_drifting_line import drifting
 
 
@@ -43,3 +45,28 @@ def test_a_calm_customer_is_not_called_upset_on_a_humming_or_wandering_line(real
     wav, _ = real_voices("calm", "FEE083", agent, line)
     changed = analyze(CHANGES[condition](wav, tmp_path))
     assert [p for p in changed["prompts"] if p["kind"] == "customer_upset"] == []
+
+
+def white_noise_under(wav, out, db=20.0):
+    """`wav` with white noise `db` under the customer's active level on their channel (the right one), as
+    bench/line_conditions.py's `white20` condition adds it."""
+    stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
+    noise = coloured_noise("white", stereo.shape[0], rate, np.random.default_rng(7))
+    stereo[:, 1] += noise * 10 ** ((rv.SPEECH_DB - db) / 20.0)
+    dest = out / f"{wav.stem}_white{db:g}.wav"
+    sf.write(str(dest), stereo.astype(np.float32), rate, subtype="FLOAT")
+    return dest
+
+
+def test_a_creaky_voice_read_at_the_edge_of_speaking_pitch_on_a_noisy_line_is_still_told_upset(real_voices, analyze,
+                                                                                                tmp_path):
+    """FEE087 speaks in creak (Praat reads her calm speech at about 88 Hz, a fifth of it voiced); our tracker reads her
+    at 79-81 Hz on a clean line, under where adults speak (`SPEAKING_PITCH_HZ`, 85 Hz), so her spectrum stands in for
+    her pitch and her raised voice is told. With white noise 20 dB under her voice it read her at 85-86 Hz: her pitch
+    was taken as read, did not follow her raised voice, and her louder voice alone was taken for the line (re-based
+    after 4 s of it): never told upset. Near that edge her spectrum stands in too (`SPECTRUM_NEAR_EDGE_ST`)."""
+    wav, truth = real_voices("grows_upset", "FEE087", "piper:joe", "clean")
+    doc = analyze(white_noise_under(wav, tmp_path))
+    row = rv.judge(truth, doc)
+    assert row["upset_ok"], row   # within 6 s of her raised voice, and none before it
+    assert row["calmer_ok"], row  # within 30 s of her calm return

@@ -13,8 +13,10 @@ noisy line whose voice activity hears only part of their speech forms it as soon
   sits above their baseline's (`SpectrumShift`). A voice the pitch tracker cannot read (on a clean line one
   speaker's energy lies mostly under 100 Hz, on a phone line the tracker's only peak is her first formant) still
   moves its harmonics and formants up when raised, and a line's gain moves none of it. It stands in for the pitch
-  only where the baseline's pitch lies outside adults' speaking range (`SPEAKING_PITCH_HZ`): a speaker who says new
-  sentences moves their spectrum by up to 7 semitones from one calm sentence to the next. Its line is `SPECTRUM_Z`
+  where the baseline's pitch lies outside adults' speaking range (`SPEAKING_PITCH_HZ`), and beside it just inside
+  that range's edges (`SPECTRUM_NEAR_EDGE_ST`, where a line's noise moves a misread voice's reading across), not
+  elsewhere: a speaker who says new sentences moves their spectrum by up to 7 semitones from one calm sentence to the
+  next. Its line is `SPECTRUM_Z`
   of the spread of the baseline's own windows (their standard deviation: a voice whose sentences' spectra differ
   reads a few windows semitones off and most at none), between `SPECTRUM_LINE_LEAST` and `SPECTRUM_LINE_MOST`.
   For such a voice the pitch the tracker reads is evidence only while the spectrum has moved up with it
@@ -125,7 +127,10 @@ SPECTRUM_LEVEL_WEIGHT = 0.5  # a frame weighs in the window's spectrum as the sq
 SPEAKING_PITCH_HZ = (85.0, 300.0)  # adults speak with a median f0 in about 85-255 Hz: a baseline read outside this is
                                    # the tracker's error (breath or rumble under 100 Hz, a first formant near 330 Hz),
                                    # and only then does the spectrum stand in for the pitch (on a voice whose sentences
-                                   # differ, its spectrum moves by up to 7 semitones from one calm sentence to the next)
+                                   # differ, its spectrum moves by up to 7 semitones from one calm sentence to the next) ...
+SPECTRUM_NEAR_EDGE_ST = 2.0  # ... or as well as the pitch, for a baseline read within 2 semitones inside either edge: a
+                             # creaky voice read at 79-81 Hz on a clean line read 81-86 Hz under white noise 20 dB down
+                             # (FEE087), where her pitch, taken as read, did not follow her raised voice
 SPECTRUM_CORROBORATES = True  # the spectrum's shift stands in for the pitch as corroboration of a louder voice
 MISREAD_PITCH_AGREES = 0.5    # a pitch read from a voice outside `SPEAKING_PITCH_HZ` is evidence only while their
                               # spectrum has moved up with it, half its line: a hoarse voice read at 65 Hz "rose" 2.9
@@ -321,9 +326,9 @@ class CustomerMood:
             self._turn_frames += int(idx.size)
             self._last_speech_t = first_t + (int(idx[-1]) + 1) * self._frame_s
         self._recent_pitches.extend(pitches.tolist())
-        wanted = self.baseline is None or (SPECTRUM_CORROBORATES and not self._pitch_readable(self.baseline))
+        wanted = self.baseline is None or (SPECTRUM_CORROBORATES and self._spectrum_stands_in(self.baseline))
         rows = self._add_spectra(spectra) if wanted and spectra is not None and len(spectra) == idx.size and idx.size \
-            else None  # (read while the baseline forms, then only for a voice whose pitch the tracker misreads)
+            else None  # (read while the baseline forms, then only where the spectrum stands in: `_spectrum_stands_in`)
         quiet = levels_db[~speech & (levels_db > DIGITAL_SILENCE_DB)]  # a line's noise: digital silence is none
         if quiet.size:
             self._quiet.extend(quiet.tolist())
@@ -388,8 +393,8 @@ class CustomerMood:
         """Their last `window_speech_s` of speech's spectrum against the baseline's (semitones; None: not read)."""
         if self._base_db is None or self._shift is None or self._spectra is None or self._spectra_at < self._window:
             return None
-        if self.baseline is None or self._pitch_readable(self.baseline):
-            return None  # read only for a voice whose pitch the tracker misreads (`_spectrum_up`): no cost for the others
+        if self.baseline is None or not self._spectrum_stands_in(self.baseline):
+            return None  # read only where it stands in (`_spectrum_up`): no cost for the others
         return self._shift(self._spectra.sum(axis=0), self._base_db)
 
     def _gather_baseline(self, levels: np.ndarray, pitches: np.ndarray, speech: np.ndarray, turn: np.ndarray) -> None:
@@ -507,7 +512,7 @@ class CustomerMood:
         level = self._loudness([x[1] for x in chunk])
         pitch = None if b.pitch is None else self._pitch([x[2] for x in chunk])
         higher = pitch is not None and b.pitch is not None and pitch - b.pitch >= b.pitch_line
-        if not self._pitch_readable(b):
+        if self._spectrum_stands_in(b):
             shift = None
             if SPECTRUM_CORROBORATES and len(spectra) == len(chunk) and self._base_db is not None \
                     and self._shift is not None and b.spectrum_line is not None:
@@ -593,6 +598,15 @@ class CustomerMood:
         """Their baseline's pitch lies where adults speak: the tracker reads their voice."""
         return b.pitch is not None and SPEAKING_PITCH_HZ[0] <= A4_HZ * 2.0 ** (b.pitch / 12.0) <= SPEAKING_PITCH_HZ[1]
 
+    @staticmethod
+    def _spectrum_stands_in(b: Baseline) -> bool:
+        """Their spectrum may stand in for their pitch: the tracker misreads their voice, or reads it so near the edge
+        of where adults speak that a line may have moved it across (`SPECTRUM_NEAR_EDGE_ST`)."""
+        if b.pitch is None:
+            return True
+        low, high = (12.0 * np.log2(hz / A4_HZ) for hz in SPEAKING_PITCH_HZ)
+        return not (low + SPECTRUM_NEAR_EDGE_ST <= b.pitch <= high - SPECTRUM_NEAR_EDGE_ST)
+
     def _pitch_counts(self, b: Baseline, spectrum: Optional[float]) -> bool:
         """Their pitch is evidence: the tracker reads their voice, or their spectrum moved up with it."""
         if self._pitch_readable(b):
@@ -602,7 +616,7 @@ class CustomerMood:
     def _spectrum_up(self, r: MoodReading, factor: float) -> bool:
         """Their voice's spectrum `factor` of its line up (pitch-free: a gain step does not move it)."""
         b = self.baseline
-        line = None if b is None or self._pitch_readable(b) else b.spectrum_line
+        line = None if b is None or not self._spectrum_stands_in(b) else b.spectrum_line
         return SPECTRUM_CORROBORATES and line is not None and r.spectrum_semitones is not None and \
             r.spectrum_semitones >= line * factor
 
