@@ -604,8 +604,8 @@ class CustomerMood:
         of where adults speak that a line may have moved it across (`SPECTRUM_NEAR_EDGE_ST`)."""
         if b.pitch is None:
             return True
-        low, high = (12.0 * np.log2(hz / A4_HZ) for hz in SPEAKING_PITCH_HZ)
-        return not (low + SPECTRUM_NEAR_EDGE_ST <= b.pitch <= high - SPECTRUM_NEAR_EDGE_ST)
+        hz, inset = A4_HZ * 2.0 ** (b.pitch / 12.0), 2.0 ** (SPECTRUM_NEAR_EDGE_ST / 12.0)   # as `_pitch_readable` reads it
+        return not SPEAKING_PITCH_HZ[0] * inset <= hz <= SPEAKING_PITCH_HZ[1] / inset
 
     def _pitch_counts(self, b: Baseline, spectrum: Optional[float]) -> bool:
         """Their pitch is evidence: the tracker reads their voice, or their spectrum moved up with it."""
