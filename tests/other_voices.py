@@ -13,6 +13,13 @@ against its SHA-256; the recordings' own licences are in `SOURCES`):
 * `asterisk-core-sounds-en-wav=1.6.1-1`, `asterisk-core-sounds-ru-wav=1.6.1-1` (Debian): a professional
   IVR voice's prompts in US English and a Russian IVR voice's (both women, recorded for the phone: 8 kHz).
 * `asterisk-prompt-it-menardi-wav` (Debian): an Italian woman's prompts (8 kHz).
+* `asterisk-core-sounds-fr-wav`, `asterisk-core-sounds-it-wav` (Debian): a Canadian French woman's and an Italian
+  man's IVR prompts (8 kHz).
+* `codec2-examples` (Debian): a radio amateur's over-the-air recording (a man, 8 kHz, radio band).
+* `silero-vad==6.2.3` (PyPI sdist): a minute of one woman's speech (`tests/data/test.wav`), and a debate from the
+  VoxConverse test set (`examples/c++/aepyx.wav`: four people, television speech), each of its speakers' stretches
+  where nobody else talks taken from VoxConverse's own annotation (`AEPYX_SOLO`).
+* `aeneas-ng==1.7.4.0` (PyPI sdist): a LibriVox volunteer reading Shakespeare's Sonnet 1, line by line.
   Of a prompt set, the prompts of at least 2.5 s (sentences, not single words), in name order, up to 150 s.
 
 From each speaker's files the speech is cut at its pauses into phrases of at most `rv.MAX_PHRASE_S` (as
@@ -121,6 +128,38 @@ SOURCES = {
         "2ba68d0b43b1b63a2c7b3c267bce1a1c11a9454ec18c4d7c4556174b6ea7c0b5",
         "public domain (LibriVox recording, its licenses/LibriVox.txt); the package: AGPL-3.0-only",
         "aeneas's example: a LibriVox reading of Shakespeare's Sonnet 1 with its text"),
+    "asterisk-fr": Source(
+        "asterisk-fr", "debian", "asterisk-core-sounds-fr-wav=1.6.1-1", "asterisk-core-sounds-fr-wav_1.6.1-1_all.deb",
+        "8d4e1bc32ed5ba7fbda40841ca1825ed20cc6232724a473c90f8bb0e53e6073e",
+        "CC BY-SA 3.0 (June Wallack, 2006-2008)",
+        "Asterisk's Canadian French prompts (fr_CA_f_June), 8 kHz"),
+    "asterisk-it-m": Source(
+        "asterisk-it-m", "debian", "asterisk-core-sounds-it-wav=1.6.1-1", "asterisk-core-sounds-it-wav_1.6.1-1_all.deb",
+        "5a26638089e134b8ac39363fe249c5c93c50cd8bfdc9b2499ae61ec4a35e2fcb",
+        "CC BY 3.0 (recorded by Carlo Flora)",
+        "Asterisk's Italian prompts (it_IT_m_Carlo), 8 kHz"),
+    "codec2": Source(
+        "codec2", "debian", "codec2-examples=1.0.5-1", "codec2-examples_1.0.5-1_all.deb",
+        "7af8cd128f269a1d8116993c9d2bd7d4d452fc17da46a09899aaca2b9bd993d4",
+        "LGPL-2.1 (codec2's raw/ and wav/ samples, David Rowe 2007-2019)",
+        "codec2's example speech: a radio amateur (VE9QRP) over the air, 8 kHz"),
+    "silero": Source(
+        "silero", "pypi", "silero-vad==6.2.3", "silero_vad-6.2.3.tar.gz",
+        "d7a23b09202be4953915cb9173089bb307eed0418a9bd4794d9ec5af07fa1996",
+        "the package: MIT; tests/data/test.wav: its origin and licence are not stated; examples/c++/aepyx.wav: the "
+        "VoxConverse dataset (CC BY 4.0, for research; the video's copyright stays with its owners)",
+        "silero-vad's test recording (one woman, a minute) and its example, a VoxConverse debate (four people)"),
+}
+
+# VoxConverse's annotation of aepyx (its test set's `aepyx.rttm`, CC BY 4.0): each speaker's turns with every other
+# speaker's turns taken out, 0.15 s trimmed at both ends, stretches of at least 1 s (seconds into aepyx.wav)
+AEPYX_SOLO = {
+    "spk00": ((2.65, 6.01), (11.83, 14.47), (28.47, 32.35), (52.13, 63.52), (67.13, 74.69), (79.31, 81.9),
+              (100.47, 101.95), (114.25, 118.19), (133.23, 149.41), (150.19, 155.45)),
+    "spk01": ((6.35, 11.39), (15.11, 18.25), (19.24, 25.29), (75.46, 78.61), (83.39, 87.38), (91.09, 92.66),
+              (95.08, 96.77), (97.69, 99.66), (102.57, 103.97), (105.34, 113.33)),
+    "spk02": ((34.55, 51.45),),
+    "spk03": ((120.63, 132.37), (158.19, 160.97), (162.91, 164.14), (166.09, 168.12)),
 }
 
 
@@ -135,6 +174,16 @@ class Speaker:
     level: str = "recording"   # "recording": one gain per file; "speaker": one gain for all their files
     min_file_s: float = 0.0    # files shorter than this are left out (single words of a prompt set)
     most_s: float = 1e9        # files are taken in name order until this much audio
+    spans: tuple[tuple[float, float], ...] = ()   # a file of several people: this one's own stretches (s), no other
+
+
+def _shape(speaker: Speaker) -> dict[str, object]:
+    """What a speaker is, for the cache keys (`spans` came later: left out where unused, so the speakers before it
+    keep their keys and their rendered calls)."""
+    shape = asdict(speaker)
+    if not speaker.spans:
+        del shape["spans"]
+    return shape
 
 
 SPEAKERS = {s.id: s for s in (
@@ -156,6 +205,23 @@ SPEAKERS = {s.id: s for s in (
             "professional Russian IVR prompts, studio, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
     Speaker("F_ivr_it", "asterisk-it", "/sounds/it_IT_f_Menardi", r"\.wav$",
             "Italian IVR prompts, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+    # the sixteenth session's: measured on, never fitted on
+    Speaker("F_ivr_fr", "asterisk-fr", "/sounds/fr_CA_f_June", r"\.wav$",
+            "professional Canadian French IVR prompts, studio, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+    Speaker("M_ivr_it", "asterisk-it-m", "/sounds/it_IT_m_Carlo", r"\.wav$",
+            "Italian IVR prompts (a man), studio, 8 kHz", level="speaker", min_file_s=2.5, most_s=150.0),
+    Speaker("M_radio_en", "codec2", "/codec2/wav", r"^ve9qrp\.wav$",
+            "a radio amateur over the air (English), radio band, 8 kHz, one recording"),
+    Speaker("F_silero", "silero", "/tests/data", r"^test\.wav$",
+            "one woman's speech (language and origin not stated), one recording"),
+    *(Speaker(f"F_vox_{k}", "silero", "/examples/c++", r"^aepyx\.wav$",
+              f"a televised debate (VoxConverse aepyx, {spk}), her turns where nobody else talks", spans=AEPYX_SOLO[spk])
+      for k, spk in (("a", "spk00"), ("b", "spk01"), ("d", "spk03"))),
+    # (spk02: 17 s at a median 363 Hz, a child's or a very high voice, sex not known: "X" is neither)
+    Speaker("X_vox_c", "silero", "/examples/c++", r"^aepyx\.wav$",
+            "a televised debate (VoxConverse aepyx, spk02), a very high voice, one stretch", spans=AEPYX_SOLO["spk02"]),
+    Speaker("F_librivox_sonnet", "aeneas-ng", "/aeneas/tools/res", r"^audio\.wav$",
+            "read English verse (LibriVox volunteer), line by line, one recording"),
 )}
 CUSTOMERS = tuple(SPEAKERS)
 PYPI_CUSTOMERS = tuple(s.id for s in SPEAKERS.values() if SOURCES[s.source].registry == "pypi")
@@ -254,7 +320,7 @@ def _read_16k(path: Path) -> np.ndarray:
 def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
     """A speaker's phrases (cut at pauses, levelled), written once into `cache`."""
     source = SOURCES[speaker.source]
-    index = Path(cache) / f"phrases-{speaker.id}-{_digest(GENERATOR_VERSION, source.sha256, asdict(speaker), rv.SPEECH_DB, rv.MIN_PHRASE_S, rv.MAX_PHRASE_S)}"
+    index = Path(cache) / f"phrases-{speaker.id}-{_digest(GENERATOR_VERSION, source.sha256, _shape(speaker), rv.SPEECH_DB, rv.MIN_PHRASE_S, rv.MAX_PHRASE_S)}"
     listing = index / "phrases.json"
     if listing.exists():
         return [rv.Phrase(**p) for p in json.loads(listing.read_text())]
@@ -274,7 +340,9 @@ def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
             break
     if not files:
         raise RuntimeError(f"{speaker.id}: no recordings matched in {data}")
-    pieces = {stem: [(a, b, audio[int(a * rv.RATE): int(b * rv.RATE)]) for a, b in rv._split(audio, 0.0)]
+    spans = speaker.spans or ((0.0, 1e9),)   # (a file of several people: only this one's stretches)
+    pieces = {stem: [(a, b, audio[int(a * rv.RATE): int(b * rv.RATE)])
+                     for s0, s1 in spans for a, b in rv._split(audio[int(s0 * rv.RATE): int(s1 * rv.RATE)], s0)]
               for stem, audio in files}
     pieces = {k: v for k, v in pieces.items() if v}
     def gain_for(groups: list[np.ndarray]) -> float:
@@ -298,7 +366,7 @@ def speaker_phrases(speaker: Speaker, cache: Path) -> list[rv.Phrase]:
 def speaker_digest(speaker: str) -> str:
     """Everything that shapes a speaker's calls beyond tests/real_voices.py's own key."""
     sp = SPEAKERS[speaker]
-    return _digest(GENERATOR_VERSION, asdict(SOURCES[sp.source]), asdict(sp))
+    return _digest(GENERATOR_VERSION, asdict(SOURCES[sp.source]), _shape(sp))
 
 
 @contextmanager
