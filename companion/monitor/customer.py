@@ -453,14 +453,15 @@ class CustomerMood:
     @staticmethod
     def _own_range(louder: np.ndarray, higher: Sequence[Optional[float]], loud_line: float, pitch_line: float) -> float:
         """How far both lines move up (a factor, 1 to `OWN_RANGE_MOST`) so that none of the baseline's own windows
-        reads louder and higher past them (nor far higher and nearly as loud): their calm speech is not upset."""
-        need = 1.0
+        reads louder and higher past them (nor far higher and nearly as loud): their calm speech is not upset. A window
+        right on the lines needs room too (`_level` reads a reading on its line as over it)."""
+        need = 0.0
         for loud, high in zip(louder.tolist(), higher):
             if high is None or loud <= 0.0 or high <= 0.0:
                 continue
             need = max(need, min(loud / loud_line, high / pitch_line),
                        min(loud / (loud_line * NEAR_LOUDNESS), high / (pitch_line * STRONG_PITCH)))
-        return min(need * OWN_RANGE_MARGIN if need > 1.0 else 1.0, OWN_RANGE_MOST)
+        return min(need * OWN_RANGE_MARGIN, OWN_RANGE_MOST) if need >= 1.0 else 1.0
 
     def nucleus(self, t: float, kind: str) -> None:
         """A syllable nucleus of the customer's (call time, the detector that found it)."""
