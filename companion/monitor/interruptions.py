@@ -31,7 +31,9 @@ reply that starts in it a cut-in.
 A party who has been talked over, stops, and comes back within `reclaim_s` while the turn that cut in
 on them goes on is carrying on with their own turn: not a talk-over of theirs, and the same talk-over
 of the other's (counted once, its overlap summed). A talk-over is reported as soon as the one cut in on
-has let `resume_s` pass, or the one who cut in has given up the floor.
+has let `resume_s` pass, or the one who cut in has given up the floor. One ended too short because the one who cut in
+fell silent goes on if their next turn, known only from its clear word, turns out to have started softly within their
+pause (they never gave the floor up).
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ class InterruptionTracker:
         self.confirmed_since: Optional[float] = None  # onset of a confirmed ongoing talk-over
         self.confirmed_by: Optional[Party] = None
         self.counts: dict[Party, int] = {"agent": 0, "customer": 0}
+        self._gave_up: Optional[_TalkOver] = None  # a talk-over ended too short as the one who cut in fell silent
 
     # ---------------------------------------------------------------- the floor
 
@@ -123,6 +126,12 @@ class InterruptionTracker:
             me.floor_start = start
         me.open = start
         ended = self._expire_floors(start)
+        gave_up, self._gave_up = self._gave_up, None
+        if self.over is None and gave_up is not None and gave_up.by == party and resuming \
+                and me.last_end is not None and start - me.last_end <= c.resume_s and self._holds_floor(OTHER[party], start):
+            # they had not given the floor up: this turn, known only from its clear word, started soft inside their
+            # pause, before that talk-over was ended for their silence (a reader's title, a pause, the line after it)
+            self.over, gave_up.floor_since = gave_up, start
         over = self.over
         if over is not None:
             if over.suspended and over.by != party:  # the one cut in on comes back: reclaiming their turn
@@ -209,7 +218,9 @@ class InterruptionTracker:
         if not self._holds_floor(over.by, now):       # the one who cut in gave the floor up: over
             self._close_floor(over)
             self.over = None
-            return self._report(over)
+            reported = self._report(over)
+            self._gave_up = over if reported is None and not over.counted else None
+            return reported
         cut_in_on = self._p[OTHER[over.by]]
         if not over.suspended and not self._holds_floor(OTHER[over.by], now):  # the one cut in on stopped
             self._close_floor(over)
