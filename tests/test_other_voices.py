@@ -64,7 +64,7 @@ def test_a_calm_customer_who_stresses_a_word_after_a_steady_start_is_not_called_
     sentence: +3.5 dB and +3 semitones over three quarters of a second. Against a loudness line drawn from that steady
     start alone (3 dB) it read upset; a calm voice's stress needs more room than its first sentences show
     (`loudness_spread_least_db`, docs/coaching.md)."""
-    wav, truth = other_voices("calm", "F_silero", "piper:joe", "clean")
+    wav, truth = other_voices("calm", "F_silero", "espeak:en-us", "clean")
     doc = analyze(wav)
     row = rv.judge(truth, doc)
     assert row["false_upset"] == [], row
