@@ -194,6 +194,11 @@ def semitones(f0_hz: np.ndarray) -> np.ndarray:
     return 12.0 * np.log2(f0_hz / A4_HZ)
 
 
+def hz(semitone: float) -> float:
+    """A pitch in semitones (as `semitones` reads it) back in Hz."""
+    return float(A4_HZ * 2.0 ** (semitone / 12.0))
+
+
 def spectrum_points(bins: int, rate: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where the log-spaced points between `SPECTRUM_LOW_HZ` and `SPECTRUM_HIGH_HZ` fall in a power spectrum of
     `bins` bins (0 Hz to rate / 2): the bin under each, its weight against the next (linear interpolation), and
@@ -597,7 +602,7 @@ class CustomerMood:
     @staticmethod
     def _pitch_readable(b: Baseline) -> bool:
         """Their baseline's pitch lies where adults speak: the tracker reads their voice."""
-        return b.pitch is not None and SPEAKING_PITCH_HZ[0] <= A4_HZ * 2.0 ** (b.pitch / 12.0) <= SPEAKING_PITCH_HZ[1]
+        return b.pitch is not None and SPEAKING_PITCH_HZ[0] <= hz(b.pitch) <= SPEAKING_PITCH_HZ[1]
 
     @staticmethod
     def _spectrum_stands_in(b: Baseline) -> bool:
@@ -605,8 +610,8 @@ class CustomerMood:
         of where adults speak that a line may have moved it across (`SPECTRUM_NEAR_EDGE_ST`)."""
         if b.pitch is None:
             return True
-        hz, inset = A4_HZ * 2.0 ** (b.pitch / 12.0), 2.0 ** (SPECTRUM_NEAR_EDGE_ST / 12.0)   # as `_pitch_readable` reads it
-        return not SPEAKING_PITCH_HZ[0] * inset <= hz <= SPEAKING_PITCH_HZ[1] / inset
+        inset = 2.0 ** (SPECTRUM_NEAR_EDGE_ST / 12.0)
+        return not SPEAKING_PITCH_HZ[0] * inset <= hz(b.pitch) <= SPEAKING_PITCH_HZ[1] / inset
 
     def _pitch_counts(self, b: Baseline, spectrum: Optional[float]) -> bool:
         """Their pitch is evidence: the tracker reads their voice, or their spectrum moved up with it."""

@@ -219,7 +219,7 @@ class InterruptionTracker:
             self._close_floor(over)
             self.over = None
             reported = self._report(over)
-            self._gave_up = over if reported is None and not over.counted else None
+            self._gave_up = None if over.counted else over   # (too short: it may yet go on, `_open`)
             return reported
         cut_in_on = self._p[OTHER[over.by]]
         if not over.suspended and not self._holds_floor(OTHER[over.by], now):  # the one cut in on stopped
