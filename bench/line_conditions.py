@@ -44,7 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 from companion.analysis import analyze_call  # noqa: E402
 from companion.audio.file_source import CallFileSpec  # noqa: E402
 from companion.config import load_config  # noqa: E402
-from tests.line_changes import coloured_noise, drift_gain, hum  # noqa: E402
+from tests.line_changes import coloured_noise, drift_gain, hum, with_echo  # noqa: E402
 
 OUT = HERE / "out"
 KINDS = ("customer_upset", "customer_calmer", "lower_tone", "slow_down", "keep_listening", "speeding_up")
@@ -81,8 +81,7 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
     elif condition == "drift":
         customer *= drift_gain(n, rate)
     elif condition.startswith("echo"):
-        lag = int(0.15 * rate)
-        customer[lag:] += agent[:-lag] * 10 ** (-float(condition[4:] or 25) / 20.0)
+        customer = with_echo(stereo, rate, -float(condition[4:] or 25))[:, 1]
     elif condition == "gsm":
         customer = _gsm(customer, rate)
     elif condition == "quiet":

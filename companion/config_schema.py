@@ -95,6 +95,9 @@ class VadConfig:
     steady_spreads: Annotated[float, Range(0.0, 20.0)] = 0.0   # the reach: the noise's mean + this many of its spreads...
     steady_margin_db: Annotated[float, Range(0.0, 20.0)] = 0.0  # ... + this margin
     voice_depth_db: Annotated[float, Range(0.0, 60.0)] = 0.0    # never deeper under the party's loudest speech (0: off)
+    # while no echo path is known and the last echo_history_s holds too little of the agent's speech to find one, the
+    # path is read over up to this much of the call (0: never further back than echo_history_s)
+    echo_history_most_s: Annotated[float, Range(0.0, 600.0)] = 0.0
 
 
 @dataclass(frozen=True)

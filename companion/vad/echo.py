@@ -10,7 +10,8 @@ level at a delay `d` rises and falls with the agent's (a Pearson correlation of 
 customer's own speech, or the line's noise, does not (near 0). Every `echo_every_s` the path is read again from the
 last `echo_history_s`: the delay (0 to `echo_max_delay_s`) with the highest correlation, and if that correlation
 reaches `echo_correlation` over at least `echo_min_agent_s` of the agent's speech, the path's loss (the median level
-difference); a path once found is kept while the reading stays at `echo_release` or more. While a path is known, a frame of the customer's channel counts as the customer's only when it stands
+difference). While no path is known and that stretch holds too little of the agent's speech (a customer who talks for
+17 s at a time to an agent who answers in 2-3 s), it is read over up to the last `echo_history_most_s`. A path once found is kept while the reading stays at `echo_release` or more. While a path is known, a frame of the customer's channel counts as the customer's only when it stands
 `echo_margin_db` over the echo the path predicts for it; a customer speaking over the agent is far louder than
 the echo of the agent, so a real talk-over is still heard.
 
@@ -44,12 +45,13 @@ class EchoPath:
         frame_s = audio.frame_s
         self._max_delay = max(0, round(vad.echo_max_delay_s / frame_s))
         self._history = max(1, round(vad.echo_history_s / frame_s))
+        self._history_most = max(self._history, round(vad.echo_history_most_s / frame_s))
         self._every = max(1, round(vad.echo_every_s / frame_s))
         self._min_pairs = max(2, round(vad.echo_min_agent_s / frame_s))
         self._correlation = vad.echo_correlation
         self._release = vad.echo_release
         self.margin_db = vad.echo_margin_db
-        keep = self._history + self._max_delay
+        keep = self._history_most + self._max_delay
         self._agent = np.zeros(0)         # the agent's levels, the last `keep` frames before this block
         self._voiced = np.zeros(0, dtype=bool)
         self._customer = np.zeros(0)
@@ -100,6 +102,10 @@ class EchoPath:
         m = min(self._history, customer.size - self._max_delay)
         if m < self._min_pairs or not voiced[-self._every - self._max_delay:].any():
             return
+        if self.delay is None and np.count_nonzero(voiced[-m - self._max_delay:]) < self._min_pairs:
+            # too little of the agent's speech lately to find a path in (a customer talking at length, an agent answering
+            # briefly): further back, as far as `echo_history_most_s`
+            m = min(self._history_most, customer.size - self._max_delay)
         y = customer[-m:]
         # an echo is heard on the customer's line while the agent speaks: where that line mostly sits at its own
         # floor meanwhile (a clean line's silence, a noisy line's noise), there is nothing to read (and no cost)
