@@ -53,11 +53,14 @@ class Watch:
         self._reader.start()
 
     def _read(self) -> None:
-        for raw in self.proc.stdout:
-            try:
-                self.lines.append((time.monotonic(), json.loads(raw)))
-            except ValueError:
-                self.lines.append((time.monotonic(), {"unparsed": raw}))
+        try:
+            for raw in self.proc.stdout:
+                try:
+                    self.lines.append((time.monotonic(), json.loads(raw)))
+                except ValueError:
+                    self.lines.append((time.monotonic(), {"unparsed": raw}))
+        except ValueError:  # `stop` closed the stream (its `communicate`) while this thread was reading it
+            return
 
     def first(self, pred, since: float = 0.0, within: float = ARRIVES_S) -> tuple[float, dict]:
         """The first line after `since` (time.monotonic()) that `pred` accepts, waiting up to `within`."""

@@ -11,9 +11,10 @@ customer's own speech, or the line's noise, does not (near 0). Every `echo_every
 last `echo_history_s`: the delay (0 to `echo_max_delay_s`) with the highest correlation, and if that correlation
 reaches `echo_correlation` over at least `echo_min_agent_s` of the agent's speech, the path's loss (the median level
 difference). While no path is known and that stretch holds too little of the agent's speech (a customer who talks for
-17 s at a time to an agent who answers in 2-3 s), it is read over up to the last `echo_history_most_s`. A path once found is kept while the reading stays at `echo_release` or more. While a path is known, a frame of the customer's channel counts as the customer's only when it stands
-`echo_margin_db` over the echo the path predicts for it; a customer speaking over the agent is far louder than
-the echo of the agent, so a real talk-over is still heard.
+17 s at a time to an agent who answers in a few seconds), it is read over up to the last `echo_history_most_s`. A path
+once found is kept while the reading stays at `echo_release` or more. While a path is known, a frame of the customer's
+channel counts as the customer's only when it stands `echo_margin_db` over the echo the path predicts for it; a
+customer speaking over the agent is far louder than the echo of the agent, so a real talk-over is still heard.
 
 The path is read at fixed frames of the call (every `echo_every_s` from its start), from the frames before, so a
 live call's small blocks and a recording's large ones gate the same frames.
