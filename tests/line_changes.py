@@ -8,7 +8,10 @@ bench/line_conditions.py, which measures them on every rendered call (docs/coach
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import soundfile as sf
 
 DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
 ECHO_DELAY_S = 0.15
@@ -43,4 +46,11 @@ def with_echo(stereo: np.ndarray, rate: int, echo_db: float) -> np.ndarray:
     out = stereo.copy()
     lag = int(ECHO_DELAY_S * rate)
     out[lag:, 1] += stereo[:-lag, 0] * 10 ** (echo_db / 20.0)
+    return out
+
+
+def write_with_echo(wav: Path, out: Path, echo_db: float) -> Path:
+    """`wav` with its agent's echo on the customer's channel (`with_echo`), written to `out` (32-bit float)."""
+    stereo, rate = sf.read(str(wav), dtype="float64", always_2d=True)
+    sf.write(str(out), with_echo(stereo, rate, echo_db).astype(np.float32), rate, subtype="FLOAT")
     return out

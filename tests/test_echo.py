@@ -7,14 +7,13 @@ companion/vad/echo.py; now the calls read as they do without it, and the real ta
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import soundfile as sf
 
 from companion.vad.echo import EchoPath
 from companion.vad.voice_activity import VoiceActivity, frame_levels_db, to_pcm16
 from tests import real_voices as rv
-from tests.line_changes import with_echo
+from tests.line_changes import write_with_echo
 
 ECHO_DB = -25.0
 FOUND_BY_S = 8.0   # the greeting's first 4 s of agent speech (`echo_min_agent_s`), read at the next whole second
@@ -30,9 +29,7 @@ def calls(tmp_path_factory, real_voices):
         if key not in made:
             wav, truth = real_voices(kind, customer, agent, line)
             if echo:
-                stereo, rate = sf.read(wav, dtype="float64", always_2d=True)
-                wav = out / f"{wav.stem}_echo.wav"
-                sf.write(str(wav), with_echo(stereo, rate, ECHO_DB).astype(np.float32), rate, subtype="FLOAT")
+                wav = write_with_echo(wav, out / f"{wav.stem}_echo.wav", ECHO_DB)
             made[key] = wav, truth
         return made[key]
 

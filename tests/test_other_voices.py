@@ -14,7 +14,7 @@ import soundfile as sf
 
 from tests import other_voices as ov
 from tests import real_voices as rv
-from tests.line_changes import with_echo
+from tests.line_changes import write_with_echo
 from tests.synth_cache import cache_root, locked
 
 # the first run fetches four packages (pip) and renders the calls with espeak-ng, festival, Piper and sox
@@ -92,9 +92,7 @@ def test_a_customer_who_talks_at_length_on_a_line_that_echoes_the_agents_short_a
     them (three talk-overs, "keep listening"); while no path is known it is now read further back
     (`echo_history_most_s`)."""
     plain, truth = other_voices("calm", "X_vox_c", "real:MEE068", "clean")
-    stereo, rate = sf.read(plain, dtype="float64", always_2d=True)
-    echoed = tmp_path / f"{plain.stem}_echo.wav"
-    sf.write(str(echoed), with_echo(stereo, rate, -25.0).astype(np.float32), rate, subtype="FLOAT")
+    echoed = write_with_echo(plain, tmp_path / f"{plain.stem}_echo.wav", -25.0)
     before, after = analyze(plain), analyze(echoed)
     assert before["interruptions"] == []
     assert after["interruptions"] == [], after["interruptions"]
