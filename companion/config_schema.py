@@ -98,6 +98,16 @@ class VadConfig:
     # while no echo path is known and the last echo_history_s holds too little of the agent's speech to find one, the
     # path is read over up to this much of the call (0: never further back than echo_history_s)
     echo_history_most_s: Annotated[float, Range(0.0, 600.0)] = 0.0
+    # the party's own voice, close to the microphone, told from other people farther off in the room
+    # (companion/vad/own_voice.py); own_voice_range_db = 0: all speech is the party's
+    own_voice_range_db: Annotated[float, Range(0.0, 60.0)] = 0.0
+    own_voice_percentile: Annotated[float, Range(50.0, 100.0)] = 95.0
+    own_voice_memory_s: Annotated[float, Range(5.0, 600.0)] = 60.0
+    own_voice_min_s: Annotated[float, Range(0.1, 60.0)] = 1.0
+    own_voice_grid_s: Annotated[float, Range(0.02, 5.0)] = 0.5
+    own_voice_run_s: Annotated[float, Range(0.02, 1.0)] = 0.06
+    own_voice_hold_s: Annotated[float, Range(0.0, 5.0)] = 1.0
+    own_voice_soft_db: Annotated[float, Range(0.0, 80.0)] = 0.0   # a soft first or last word lies within this (0: off)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ bench/line_conditions.py, which measures them on every rendered call (docs/coach
 - `hum`: 50 Hz mains hum and two harmonics, -42 dBFS in all, added to the line;
 - `drift_gain`: the line's level wandering +-5 dB over 40 s (a speakerphone, a head turning, an AGC), a gain on it;
 - `coloured_noise`: a steady white, pink or brown noise (at unit RMS, to be scaled under the voice), added to it;
-- `with_echo`: the agent's voice back on it, `ECHO_DELAY_S` later and some dB quieter (an echo nobody cancelled)."""
+- `with_echo`: the agent's voice back on it, `ECHO_DELAY_S` later and some dB quieter (an echo nobody cancelled);
+- `babble`: other people talking farther off in the room (a contact centre's floor behind an agent's headset, a
+  television behind a customer): three of the meeting recordings of `tests/real_voices.py`'s sdist played at once."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import soundfile as sf
 
 DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
 ECHO_DELAY_S = 0.15
+BABBLE = ("tst00", "tst01", "dev00")   # meeting recordings of several talkers each (tests/real_voices.py `recordings`)
 
 
 def hum(n: int, rate: int) -> np.ndarray:
@@ -53,4 +56,35 @@ def write_with_echo(wav: Path, out: Path, echo_db: float) -> Path:
     """`wav` with its agent's echo on the customer's channel (`with_echo`), written to `out` (32-bit float)."""
     stereo, rate = sf.read(str(wav), dtype="float64", always_2d=True)
     sf.write(str(out), with_echo(stereo, rate, echo_db).astype(np.float32), rate, subtype="FLOAT")
+    return out
+
+
+def babble(recordings: Path, n: int, rate: int) -> np.ndarray:
+    """`n` samples at `rate` (16 kHz, the recordings' own) of the BABBLE recordings in the folder `recordings` played at
+    once and looped, at unit RMS over their louder half of 20 ms frames (as a party's active level is read)."""
+    parts = []
+    for name in BABBLE:
+        audio, got = sf.read(str(recordings / f"{name}.wav"), dtype="float64")
+        if got != rate:
+            raise ValueError(f"{name}.wav is at {got} Hz, not {rate}")
+        parts.append(audio / active_rms(audio, rate))
+    shortest = min(p.size for p in parts)
+    mix = sum(p[:shortest] for p in parts)
+    mix = np.tile(mix, n // mix.size + 1)[:n]
+    return mix / active_rms(mix, rate)
+
+
+def active_rms(audio: np.ndarray, rate: int) -> float:
+    """The RMS of the louder half of `audio`'s 20 ms frames."""
+    frame = rate // 50
+    power = np.mean(audio[: audio.size // frame * frame].reshape(-1, frame) ** 2, axis=1)
+    return float(np.sqrt(np.mean(power[power >= np.median(power)])))
+
+
+def write_with_babble(wav: Path, out: Path, recordings: Path, channel: int, under_db: float, level_db: float) -> Path:
+    """`wav` with `babble` added to `channel` (0: the agent's, 1: the customer's) `under_db` under `level_db` (that
+    party's active level, dBFS), written to `out` (32-bit float)."""
+    stereo, rate = sf.read(str(wav), dtype="float64", always_2d=True)
+    stereo[:, channel] += babble(recordings, stereo.shape[0], rate) * 10 ** ((level_db - under_db) / 20.0)
+    sf.write(str(out), stereo.astype(np.float32), rate, subtype="FLOAT")
     return out

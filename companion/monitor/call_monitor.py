@@ -168,6 +168,10 @@ class CallMonitor:
         f0, customer_f0 = f0_together([(self.pitch, agent_frames, agent_speech),
                                        (self.customer_pitch, customer_frames, customer_voiced)])
         eligible = self.nucleus_frames.eligible(agent_in_turn, f0, agent_speech, self.pitch.spectra)
+        # someone else's words in the agent's pauses (other people farther off in the room) are no syllables of theirs
+        near = self.vad["agent"].own_voice.near(agent_levels)
+        if near is not None:
+            eligible = eligible & near
         for t, kind in self.nuclei.process(agent_frames, eligible):
             self.ledger["agent"].add_units(t, 1.0, kind)
             self.learner.nucleus(t, kind)

@@ -20,6 +20,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from companion.config import AudioConfig, VadConfig
 from companion.order_stats import percentile
+from companion.vad.own_voice import OwnVoice
 
 SILENCE_DB = -100.0
 
@@ -114,6 +115,8 @@ class VoiceActivity:
         self._preroll = round(vad.preroll_s / audio.frame_s)
         self._noise_frames = round(NOISE_STATS_S / audio.frame_s)
         self._levels = np.zeros(0)     # the last frames' levels (look-back and noise), before this block
+        self._raw = np.zeros(0)        # ... as heard (not capped at the gate)
+        self._soft_depth = vad.own_voice_soft_db  # a soft word lies within this of the party's voice (0: anywhere)
         self._quiet = np.zeros(0, dtype=bool)  # ... and whether each was under the speech gate
         self._turn_end = -1              # where this party's last turn ended, its soft last sound included (a start
                                          # never moves back over it)
@@ -135,6 +138,7 @@ class VoiceActivity:
         self._last_voiced = -1
         self.speaking = False    # in a turn (including a hangover that may still end it)
         self.noise_floor_db = SILENCE_DB
+        self.own_voice = OwnVoice(vad, audio)  # other people farther off in the room are not this party
 
     def process(
         self, first_frame: int, pcm16: npt.NDArray[np.int16], levels_db: npt.NDArray[np.float64],
@@ -168,17 +172,27 @@ class VoiceActivity:
             for k in np.flatnonzero(asked).tolist():
                 voiced[k] = self._vad.is_speech(data[k * size: (k + 1) * size], self._rate)
             speech = voiced
+        far = None
+        if self.own_voice.on and n:
+            # speech of other people farther off in the room: neither this party's speech nor, for their soft first
+            # and last words, anything but the line's noise
+            own = self.own_voice.keep(first_frame, speech, levels_db)
+            far = speech & ~own
+            speech, voiced = own, voiced & own
         if self._preroll:
             keep = self._preroll + self._noise_frames + n  # this block, the look-back and the noise's
             # kept: each frame's level, capped at the speech gate (clear speech weighs no more than its softest frame);
             # the other party's echo is no soft word of this one's (kept at the floor) and not the line's noise
             capped = np.minimum(levels_db, gates)
-            quiet = ~loud_enough
+            quiet = ~loud_enough if far is None else ~loud_enough | far
             if echo is not None:
                 capped, quiet = np.where(echo, floors, capped), quiet & ~echo
             levels = np.concatenate((self._levels, capped))
             quiet = np.concatenate((self._quiet, quiet))
             self._levels, self._quiet = levels[max(0, levels.size - keep):], quiet[max(0, quiet.size - keep):]
+            if self._soft_depth > 0.0:
+                raw = np.concatenate((self._raw, levels_db))
+                self._raw = raw[max(0, raw.size - keep):]
         changes: list[TurnChange] = []
         if not self.speaking and not speech.any():  # silence between turns: nothing to follow frame by frame
             if n:
@@ -239,7 +253,7 @@ class VoiceActivity:
         if earliest >= start or noise is None:
             return start
         back = np.arange(start - first - 1, earliest - first - 1, -1)   # the look-back's frames, from the speech back
-        return start - _murmur(levels[back], noise.mean_at(back), noise.spread)
+        return start - _murmur(self._own_soft(levels, back, noise.mean_at(back)), noise.mean_at(back), noise.spread)
 
     def _soft_end(self, end: int, until: int, block_end: int) -> int:
         """`end` moved on to where the soft sound just after it ended (the mirror of `_soft_start`), up to `until`."""
@@ -250,7 +264,16 @@ class VoiceActivity:
         if end < first or until <= end or noise is None:
             return end
         ahead = np.arange(end - first, until - first)
-        return end + _murmur(levels[ahead], noise.mean_at(ahead), noise.spread)
+        return end + _murmur(self._own_soft(levels, ahead, noise.mean_at(ahead)), noise.mean_at(ahead), noise.spread)
+
+    def _own_soft(self, levels: npt.NDArray[np.float64], at: npt.NDArray[np.intp],
+                  mean: npt.NDArray[np.float64] | float) -> npt.NDArray[np.float64]:
+        """The levels of frames `at` as a soft word of this party's may be read from: a frame farther than
+        `own_voice_soft_db` under their voice (other people in the room, far off) reads as the noise's mean."""
+        voice = self.own_voice.level_db
+        if self._soft_depth <= 0.0 or voice is None:
+            return levels[at]
+        return np.where(self._raw[at] < voice - self._soft_depth, mean, levels[at])
 
     def _noise(self, before: int) -> Optional[tuple[float, float]]:
         """The line's noise (its frames' mean level and their spread, dB), from the quiet frames of the NOISE_STATS_S
