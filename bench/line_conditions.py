@@ -15,7 +15,8 @@ Conditions (the customer's channel unless said):
 - `both_pink20`: pink noise 20 dB under each party, on both channels;
 - `babbleN` / `agent_babbleN`: other people talking in the room, N dB under the party's active level, on the
   customer's channel (a television, a family) or on the agent's (a contact centre's floor): three of the meeting
-  recordings (`tests/line_changes.py` `babble`) played at once.
+  recordings (`tests/line_changes.py` `babble`) played at once; `babble_otherN` / `agent_babble_otherN`: three other
+  meeting recordings (`BABBLE_OTHER`), which no setting was chosen on.
 
 Printed per condition: on how many calls each prompt kind fires at least once, how many calls show a talk-over, and
 each party's speaking time (the sum of their turns) against the same call as rendered (`base`, run with it): the mean
@@ -47,7 +48,7 @@ sys.path.insert(0, str(HERE.parent))
 from companion.analysis import analyze_call  # noqa: E402
 from companion.audio.file_source import CallFileSpec  # noqa: E402
 from companion.config import load_config  # noqa: E402
-from tests.line_changes import babble, coloured_noise, drift_gain, hum, with_echo  # noqa: E402
+from tests.line_changes import BABBLE, BABBLE_OTHER, babble, coloured_noise, drift_gain, hum, with_echo  # noqa: E402
 from tests.real_voices import recordings  # noqa: E402
 
 OUT = HERE / "out"
@@ -104,9 +105,9 @@ def change(condition: str, stereo: np.ndarray, rate: int) -> tuple[np.ndarray, i
         customer = customer + coloured_noise(color, n, rate, rng) * 10 ** ((CUSTOMER_DB - snr) / 20.0)
         if condition.startswith("both_"):
             agent = agent + coloured_noise(color, n, rate, rng) * 10 ** ((AGENT_DB - snr) / 20.0)
-    elif condition.rstrip("0123456789").endswith("babble"):
-        snr = float(condition.removeprefix("agent_").removeprefix("babble"))
-        room = babble(recordings(OUT / "real_voices" / "cache"), n, rate)
+    elif condition.rstrip("0123456789").removesuffix("_other").endswith("babble"):
+        snr = float(condition.removeprefix("agent_").removeprefix("babble").removeprefix("_other"))
+        room = babble(recordings(OUT / "real_voices" / "cache"), n, rate, BABBLE_OTHER if "_other" in condition else BABBLE)
         if condition.startswith("agent_"):
             agent = agent + room * 10 ** ((AGENT_DB - snr) / 20.0)
         else:

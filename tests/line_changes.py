@@ -18,6 +18,7 @@ import soundfile as sf
 DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
 ECHO_DELAY_S = 0.15
 BABBLE = ("tst00", "tst01", "dev00")   # meeting recordings of several talkers each (tests/real_voices.py `recordings`)
+BABBLE_OTHER = ("trn01", "trn02", "trn03")  # three others, to measure on what the settings were not chosen on
 
 
 def hum(n: int, rate: int) -> np.ndarray:
@@ -59,11 +60,11 @@ def write_with_echo(wav: Path, out: Path, echo_db: float) -> Path:
     return out
 
 
-def babble(recordings: Path, n: int, rate: int) -> np.ndarray:
-    """`n` samples at `rate` (16 kHz, the recordings' own) of the BABBLE recordings in the folder `recordings` played at
-    once and looped, at unit RMS over their louder half of 20 ms frames (as a party's active level is read)."""
+def babble(recordings: Path, n: int, rate: int, names: tuple[str, ...] = BABBLE) -> np.ndarray:
+    """`n` samples at `rate` (16 kHz, the recordings' own) of the recordings `names` in the folder `recordings` played
+    at once and looped, at unit RMS over their louder half of 20 ms frames (as a party's active level is read)."""
     parts = []
-    for name in BABBLE:
+    for name in names:
         audio, got = sf.read(str(recordings / f"{name}.wav"), dtype="float64")
         if got != rate:
             raise ValueError(f"{name}.wav is at {got} Hz, not {rate}")

@@ -10,7 +10,9 @@ Every `own_voice_grid_s` of the call clock, the party's voice level is read from
 percentile (`own_voice_percentile`) of the levels of their own speech frames over the last `own_voice_memory_s`.
 A frame of speech is near when it is within `own_voice_range_db` of that level, and a stretch of near frames at
 least `own_voice_run_s` long is the party's voice; their speech counts from its frames on through `own_voice_hold_s`
-after the last of them (their softer syllables and word ends), and speech farther off from it is not theirs.
+after the last of them (their softer syllables and word ends), and speech farther off from it is not theirs; nor are
+syllables farther under their voice than `own_voice_range_db` (the agent's pace counts none there,
+companion/monitor/call_monitor.py).
 Until the party has `own_voice_min_s` of speech in memory, all of it counts (the first words are theirs). Exact per
 frame whatever the block size: the level changes only on the grid, from the frames before it.
 
