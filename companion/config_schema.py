@@ -105,7 +105,7 @@ class VadConfig:
     own_voice_memory_s: Annotated[float, Range(5.0, 600.0)] = 60.0
     own_voice_min_s: Annotated[float, Range(0.1, 60.0)] = 1.0
     own_voice_grid_s: Annotated[float, Range(0.02, 5.0)] = 0.5
-    own_voice_run_s: Annotated[float, Range(0.02, 1.0)] = 0.06
+    own_voice_run_s: Annotated[float, Range(0.02, 1.0)] = 0.02
     own_voice_hold_s: Annotated[float, Range(0.0, 5.0)] = 1.0
     own_voice_soft_db: Annotated[float, Range(0.0, 80.0)] = 0.0   # a soft first or last word lies within this (0: off)
 
