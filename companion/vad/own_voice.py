@@ -54,6 +54,7 @@ class OwnVoice:
         self._grid_at = 0                    # the grid point it was read at
         self._near_run = 0                   # near frames running at the end of the last block
         self._held_until = -1                # their speech counts up to this frame (exclusive)
+        self._added = False                  # frames came into the memory since the level was read
         self.level_db: Optional[float] = None  # for the curious: their voice's level as last read
 
     def keep(self, first_frame: int, speech: npt.NDArray[np.bool_],
@@ -83,6 +84,9 @@ class OwnVoice:
     def _keep_piece(self, first: int, speech: npt.NDArray[np.bool_],
                     levels: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         n = speech.size
+        if not speech.any():   # between their turns: nothing to keep, no run of near frames going on
+            self._near_run = 0
+            return speech.copy()
         if self._level is None or not self._gating:
             kept = speech.copy()
             self._near_run = 0
@@ -105,12 +109,16 @@ class OwnVoice:
             at = np.flatnonzero(kept)
             self._frames.append(first + at)
             self._levels.append(levels[at])
+            self._added = True
         return kept
 
     def _read(self, frame: int) -> None:
         """Their voice's level at grid point `frame`, from their own speech in the memory before it."""
         self._grid_at = frame
         oldest = frame - self._memory
+        if not self._added and (not self._frames or self._frames[0][0] >= oldest):
+            return   # nothing came into their memory and nothing left it: the same level
+        self._added = False
         while self._frames and self._frames[0][-1] < oldest:
             self._frames.pop(0)
             self._levels.pop(0)
