@@ -23,7 +23,7 @@ from typing import Iterator, Optional
 import pytest
 
 from companion.prompt_kinds import prompt_kind
-from companion.reports.report_timeline import MAX_TIME_TICKS
+from companion.reports.report_timeline import LABEL_H, LABEL_ROWS, MAX_TIME_TICKS, limits_from, timeline_svg
 from companion.timeline import PARTY_NAMES, clock, speech_without_text, time_ticks
 from tests import scenarios
 from tests.installed import OUTSIDE
@@ -240,7 +240,7 @@ def test_the_cards_give_the_calls_key_numbers(demo):
 def test_the_timeline_has_a_time_axis_lanes_interruptions_and_labelled_prompts(demo):
     doc, _, dom = demo
     svg = dom.one("section", id="timeline").one("svg", "timeline")
-    assert svg.attrs["viewbox"].startswith("0 0 ") and svg.attrs["width"] == "100%"  # scaled to the page
+    assert svg.attrs["viewbox"].startswith("0 ") and svg.attrs["width"] == "100%"  # scaled to the page
     axis = [t.text() for t in svg.all("text", "tick-time")]
     assert axis == [clock(t) for t in time_ticks(doc["duration_s"], MAX_TIME_TICKS)]
     assert axis[0] == "00:00" and all(re.fullmatch(r"\d\d:\d\d", t) for t in axis) and len(axis) >= 5
@@ -413,6 +413,25 @@ def test_hostile_text_stays_text(saved):
 def companion(*args):
     return subprocess.run([sys.executable, "-m", "ui", *map(str, args)], capture_output=True, text=True,
                           env=dict(os.environ), cwd=OUTSIDE, timeout=300)
+
+
+def test_the_timeline_keeps_room_only_for_the_prompt_labels_it_shows(demo, config):
+    """The label rows above the lanes that no prompt needs are left out of the picture: all three on a call without
+    prompts (the report showed an empty band there), none where the chips fill them; every chip stays in view."""
+    doc, _, _ = demo
+    limits = limits_from(config)
+
+    def view_top_and_chips(d) -> tuple[float, list[float]]:
+        svg = parse(timeline_svg(d, limits)).one("svg", "timeline")
+        chips = [float(m.one("rect").attrs["y"]) for m in svg.all("g", "prompt-marker") if m.all("rect")]
+        return float(svg.attrs["viewbox"].split()[1]), chips
+
+    top, chips = view_top_and_chips(doc)
+    rows = len({round(y) for y in chips})
+    assert chips and top == (LABEL_ROWS - rows) * LABEL_H and min(chips) >= top
+    assert view_top_and_chips({**doc, "prompts": []}) == (LABEL_ROWS * LABEL_H, [])
+    one = view_top_and_chips({**doc, "prompts": doc["prompts"][:1]})
+    assert one[0] == (LABEL_ROWS - 1) * LABEL_H and one[1][0] >= one[0]
 
 
 def test_a_call_with_no_transcript_says_who_spoke_and_for_how_long(make_call, tmp_path):

@@ -190,10 +190,11 @@ def _mood_band(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
     return out
 
 
-def _prompt_markers(doc: CallDocument, x: Callable[[float], float]) -> list[str]:
+def _prompt_markers(doc: CallDocument, x: Callable[[float], float]) -> tuple[list[str], int]:
     """Each prompt: a stem in its kind's colour down through the curves, and a chip with the kind's
     label in the first row (nearest the lanes first) where it clears the label before it; with no
-    row free, a dot (the legend and the transcript name it). Stems go under every chip."""
+    row free, a dot (the legend and the transcript name it). Stems go under every chip. Returns the marks and how
+    many label rows they take (the rows above those are left out of the picture)."""
     ends = [-math.inf] * LABEL_ROWS
     stems, marks = [], []
     for p in doc["prompts"]:
@@ -212,7 +213,8 @@ def _prompt_markers(doc: CallDocument, x: Callable[[float], float]) -> list[str]
                     _text(left + CHIP_PAD, chip_y + LABEL_H - 6, kind.label, cls="chip-label", extra=f'fill="{kind.text_colour}"'))
         stems.append(_line(at, top, at, AXIS_Y, kind.colour, 1.5, 'stroke-dasharray="4 3" class="prompt-stem"'))
         marks.append(f'<g class="prompt-marker" data-kind="{escape(p["kind"])}">{tip}{mark}</g>')
-    return stems + marks
+    rows = sum(1 for end in ends if end > -math.inf)
+    return stems + marks, rows
 
 
 def _frame(panel: Panel, tick_label: Callable[[float], str]) -> list[str]:
@@ -268,9 +270,12 @@ def _volume(doc: CallDocument, x: Callable[[float], float], limits: Limits) -> l
 def timeline_svg(doc: CallDocument, limits: Limits) -> str:
     duration = max(doc["duration_s"], 1.0)
     x = lambda t: LEFT + (WIDTH - RIGHT - LEFT) * min(max(t, 0.0), duration) / duration  # noqa: E731
+    markers, rows = _prompt_markers(doc, x)
     parts = [*_axis(x, duration), *_lanes(doc, x), *_mood_band(doc, x), *_pace(doc, x, limits), *_volume(doc, x, limits),
-             *_prompt_markers(doc, x)]
-    return (f'<svg class="timeline" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" aria-label="Timeline of the call" '
+             *markers]
+    top = (LABEL_ROWS - rows) * LABEL_H   # the label rows no prompt needs (all three on a call without prompts)
+    return (f'<svg class="timeline" viewBox="0 {top} {WIDTH} {HEIGHT - top}" width="100%" role="img" '
+            'aria-label="Timeline of the call" '
             f'xmlns="http://www.w3.org/2000/svg" font-size="{FONT}" fill="{TEXT_COLOUR}">{"".join(parts)}</svg>')
 
 
