@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from tests.pace_corpus import active_level_db
+
 DRIFT_DB, DRIFT_PERIOD_S = 5.0, 40.0
 ECHO_DELAY_S = 0.15
 BABBLE = ("tst00", "tst01", "dev00")   # meeting recordings of several talkers each (tests/real_voices.py `recordings`)
@@ -62,24 +64,18 @@ def write_with_echo(wav: Path, out: Path, echo_db: float) -> Path:
 
 def babble(recordings: Path, n: int, rate: int, names: tuple[str, ...] = BABBLE) -> np.ndarray:
     """`n` samples at `rate` (16 kHz, the recordings' own) of the recordings `names` in the folder `recordings` played
-    at once and looped, at unit RMS over their louder half of 20 ms frames (as a party's active level is read)."""
+    at once and looped, at an active level of 0 dB (tests/pace_corpus.py `active_level_db`, as the parties' levels are
+    set)."""
     parts = []
     for name in names:
         audio, got = sf.read(str(recordings / f"{name}.wav"), dtype="float64")
         if got != rate:
             raise ValueError(f"{name}.wav is at {got} Hz, not {rate}")
-        parts.append(audio / active_rms(audio, rate))
+        parts.append(audio * 10 ** (-active_level_db(audio, rate) / 20.0))
     shortest = min(p.size for p in parts)
     mix = sum(p[:shortest] for p in parts)
     mix = np.tile(mix, n // mix.size + 1)[:n]
-    return mix / active_rms(mix, rate)
-
-
-def active_rms(audio: np.ndarray, rate: int) -> float:
-    """The RMS of the louder half of `audio`'s 20 ms frames."""
-    frame = rate // 50
-    power = np.mean(audio[: audio.size // frame * frame].reshape(-1, frame) ** 2, axis=1)
-    return float(np.sqrt(np.mean(power[power >= np.median(power)])))
+    return mix * 10 ** (-active_level_db(mix, rate) / 20.0)
 
 
 def write_with_babble(wav: Path, out: Path, recordings: Path, channel: int, under_db: float, level_db: float) -> Path:

@@ -1038,6 +1038,16 @@ KEEP_LISTENING_WITHIN_S = 3.0
 ONSET_TOLERANCE_S = 1.0    # a detected talk-over matches a scripted one starting this close
 
 
+def talk_over_cues(doc: dict) -> list[dict]:
+    """An analysis's `keep_listening` prompts for a talk-over of the agent's."""
+    return [p for p in doc["prompts"] if p["kind"] == "keep_listening" and "talked over" in p["reason"]]
+
+
+def speech_s(doc: dict, party: str) -> float:
+    """A party's speaking time in an analysis: the sum of their turns."""
+    return sum(t["end"] - t["start"] for t in doc["turns"] if t["party"] == party)
+
+
 def judge(truth: Truth, doc: dict) -> dict:
     """What an analysis (`companion analyze --json` document) got right and wrong on one call."""
     prompts = lambda kind: [p["t"] for p in doc["prompts"] if p["kind"] == kind]  # noqa: E731

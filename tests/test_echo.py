@@ -36,14 +36,6 @@ def calls(tmp_path_factory, real_voices):
     return make
 
 
-def talk_over_cues(doc):
-    return [p for p in doc["prompts"] if p["kind"] == "keep_listening" and "talked over" in p["reason"]]
-
-
-def customer_speech_s(doc):
-    return sum(t["end"] - t["start"] for t in doc["turns"] if t["party"] == "customer")
-
-
 # calls other modules render too (their synthesis is cached once for all): a synthetic and a real agent (the phone
 # lines are measured by bench/line_conditions.py; on the noisy line an echo 25 dB down sits in the office noise)
 @pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean"), ("FEE078", "real:MEE068", "clean")])
@@ -52,12 +44,12 @@ def test_a_calm_call_whose_line_echoes_the_agent_has_no_talk_overs_and_keeps_the
     plain, _ = calls("calm", customer, agent, line, echo=False)
     echoed, truth = calls("calm", customer, agent, line, echo=True)
     before, after = analyze(plain), analyze(echoed)
-    assert before["interruptions"] == [] and talk_over_cues(before) == []
+    assert before["interruptions"] == [] and rv.talk_over_cues(before) == []
     assert after["interruptions"] == [], after["interruptions"]
-    assert talk_over_cues(after) == []
+    assert rv.talk_over_cues(after) == []
     assert rv.judge(truth, after)["false_upset"] == []
     # the customer's own speech is heard as before (the echo is taken out, not the customer with it)
-    assert customer_speech_s(after) == pytest.approx(customer_speech_s(before), rel=0.05)
+    assert rv.speech_s(after, "customer") == pytest.approx(rv.speech_s(before, "customer"), rel=0.05)
 
 
 @pytest.mark.parametrize("customer,agent,line", [("MEO069", "espeak:en-us", "clean")])

@@ -50,12 +50,11 @@ class OwnVoice:
         self._percentile = vad.own_voice_percentile
         self._frames: list[npt.NDArray[np.intp]] = []    # the party's own speech frames (call clock) in memory ...
         self._levels: list[npt.NDArray[np.float64]] = []  # ... and their levels, a block's at a time
-        self._level: Optional[float] = None  # their voice's level, from the last grid point
         self._grid_at = 0                    # the grid point it was read at
         self._near_run = 0                   # near frames running at the end of the last block
         self._held_until = -1                # their speech counts up to this frame (exclusive)
         self._added = False                  # frames came into the memory since the level was read
-        self.level_db: Optional[float] = None  # for the curious: their voice's level as last read
+        self.level_db: Optional[float] = None  # their voice's level, read at the last grid point (None: not known)
 
     def keep(self, first_frame: int, speech: npt.NDArray[np.bool_],
              levels_db: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -77,9 +76,9 @@ class OwnVoice:
     def near(self, levels_db: npt.NDArray[np.float64]) -> Optional[npt.NDArray[np.bool_]]:
         """Which of a block's frames (just kept) lie within `own_voice_range_db` of the party's voice; None while frames
         are not told apart or their voice's level is not known."""
-        if not self._gating or self._level is None:
+        if not self._gating or self.level_db is None:
             return None
-        return levels_db >= self._level - self._range
+        return levels_db >= self.level_db - self._range
 
     def _keep_piece(self, first: int, speech: npt.NDArray[np.bool_],
                     levels: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
@@ -87,11 +86,11 @@ class OwnVoice:
         if not speech.any():   # between their turns: nothing to keep, no run of near frames going on
             self._near_run = 0
             return speech.copy()
-        if self._level is None or not self._gating:
+        if self.level_db is None or not self._gating:
             kept = speech.copy()
             self._near_run = 0
         else:
-            near = speech & (levels >= self._level - self._range)
+            near = speech & (levels >= self.level_db - self._range)
             # the length of the run of near frames each frame ends (carried over from the block before)
             idx = np.arange(n)
             breaks = np.where(near, -1, idx)
@@ -123,12 +122,12 @@ class OwnVoice:
             self._frames.pop(0)
             self._levels.pop(0)
         if not self._frames:
-            self._level = self.level_db = None
+            self.level_db = None
             return
         frames, levels = np.concatenate(self._frames), np.concatenate(self._levels)
         levels = levels[frames >= oldest]
         self._frames, self._levels = [frames[frames >= oldest]], [levels]
         if levels.size < self._min:
-            self._level = self.level_db = None
+            self.level_db = None
             return
-        self._level = self.level_db = percentile(levels, self._percentile)
+        self.level_db = percentile(levels, self._percentile)
